@@ -1,0 +1,513 @@
+//! Customer files, vehicles, odometer readings, consent and merges (CF-1, CF-4..CF-6).
+
+use std::sync::Arc;
+
+use super::{Core, IdempotencyKey, check_etag, set_fields};
+use crate::auth::{Action, Principal};
+use crate::error::Validator;
+use crate::model::customer::{
+    AddVehicle, ConsentEvent, ConsentMethod, CreateCustomer, Customer, CustomerFilter, CustomerView,
+    DEFAULT_CYCLE_KM, DEFAULT_CYCLE_MONTHS, MergeCustomers, OdometerReading, OdometerSource, RecordOdometer,
+    UpdateCustomer, UpdateVehicle, Vehicle, check_odometer, merged_consent,
+};
+use crate::model::store::check_text;
+use crate::paging::{Page, PageRequest};
+use crate::ports::{ChangeSet, Op};
+use crate::value::{CustomerId, Etag, Phone, Plate, RecordId, StoreCode, VehicleId, Vin, non_empty};
+use crate::{DomainError, Result};
+
+const NOT_FOUND: DomainError = DomainError::NotFound { resource: "customer" };
+const VEHICLE_NOT_FOUND: DomainError = DomainError::NotFound { resource: "vehicle" };
+
+/// Raw list filters as clients send them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CustomerQuery {
+    /// Free text over name, phone, plate and VIN.
+    pub q: Option<String>,
+    /// Plate.
+    pub plate: Option<String>,
+    /// VIN.
+    pub vin: Option<String>,
+}
+
+/// Use cases on customer files.
+#[derive(Clone)]
+pub struct CustomerService {
+    core: Arc<Core>,
+}
+
+impl CustomerService {
+    pub(crate) fn new(core: Arc<Core>) -> Self {
+        Self { core }
+    }
+
+    fn view(who: &Principal, customer: Customer) -> CustomerView {
+        customer.for_viewer(who.can(Action::SeeFullPhone))
+    }
+
+    async fn load(&self, store: &StoreCode, id: CustomerId) -> Result<Customer> {
+        self.core.repo.get_customer(store, id).await?.ok_or(NOT_FOUND)
+    }
+
+    async fn load_vehicle(&self, store: &StoreCode, customer: CustomerId, id: VehicleId) -> Result<Vehicle> {
+        self.core
+            .repo
+            .get_vehicle(store, id)
+            .await?
+            .filter(|v| v.customer_id == customer)
+            .ok_or(VEHICLE_NOT_FOUND)
+    }
+
+    /// Opens a customer file (CF-1).
+    pub async fn create(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        cmd: CreateCustomer,
+        key: Option<IdempotencyKey>,
+    ) -> Result<CustomerView> {
+        who.authorize(Action::WriteCustomer, store, "store")?;
+        self.core.store(who, store).await?;
+        let mut v = Validator::new();
+        let name = check_text(&mut v, "name", &cmd.name, 100);
+        let phone = v.check("phone", Phone::parse(&cmd.phone));
+        let consent = cmd.marketing_consent.unwrap_or(false);
+        if consent && cmd.consent_method.is_none() {
+            v.push("consent_method", "is required when marketing_consent is true");
+        }
+        check_optional_lengths(&mut v, &cmd.address, &cmd.company, &cmd.preferred_contact_time, &cmd.wanted_services);
+        v.finish()?;
+        let Some(phone) = phone else {
+            return Err(DomainError::Internal("validated phone missing".into()));
+        };
+        let core = &self.core;
+        let customer = core
+            .write_once(who, store, "customer.create", key, &cmd, || async {
+                let now = core.now();
+                let customer = Customer {
+                    id: CustomerId::generate(),
+                    store: store.clone(),
+                    name,
+                    phone,
+                    address: non_empty(cmd.address.clone()),
+                    company: non_empty(cmd.company.clone()),
+                    preferred_channel: cmd.preferred_channel,
+                    preferred_contact_time: non_empty(cmd.preferred_contact_time.clone()),
+                    wanted_services: non_empty(cmd.wanted_services.clone()),
+                    marketing_consent: consent,
+                    marketing_consent_changed_at: consent.then_some(now),
+                    merged_into: None,
+                    version: 1,
+                    created_at: now,
+                    updated_at: now,
+                };
+                let audit = core.audit(who, store, "customer.create", "customer", customer.id, vec![]);
+                let mut changes = ChangeSet::of(Op::InsertCustomer(customer.clone()), audit);
+                if let (true, Some(method)) = (consent, cmd.consent_method) {
+                    changes.ops.push(Op::InsertConsent(self.consent_event(who, &customer, true, method)));
+                }
+                Ok((customer, changes))
+            })
+            .await?;
+        Ok(Self::view(who, customer))
+    }
+
+    fn consent_event(&self, who: &Principal, customer: &Customer, granted: bool, method: ConsentMethod) -> ConsentEvent {
+        ConsentEvent {
+            id: RecordId::generate(),
+            store: customer.store.clone(),
+            customer_id: customer.id,
+            granted,
+            method,
+            recorded_by: who.sub.clone(),
+            recorded_at: self.core.now(),
+        }
+    }
+
+    /// Reads a customer file; a merged file still answers, pointing to its successor.
+    pub async fn get(&self, who: &Principal, store: &StoreCode, id: CustomerId) -> Result<CustomerView> {
+        who.authorize(Action::ReadCustomer, store, "customer")?;
+        Ok(Self::view(who, self.load(store, id).await?))
+    }
+
+    /// Lists live customer files, filtered by free text, plate or VIN.
+    pub async fn list(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        query: &CustomerQuery,
+        page: &PageRequest,
+    ) -> Result<Page<CustomerView>> {
+        who.authorize(Action::ReadCustomer, store, "store")?;
+        let mut v = Validator::new();
+        let filter = CustomerFilter {
+            q: non_empty(query.q.clone()),
+            plate: non_empty(query.plate.clone()).and_then(|p| v.check("plate", Plate::parse(&p))),
+            vin: non_empty(query.vin.clone()).and_then(|p| v.check("vin", Vin::parse(&p))),
+        };
+        if filter.q.as_ref().is_some_and(|q| q.chars().count() > 100) {
+            v.push("q", "must be at most 100 characters");
+        }
+        v.finish()?;
+        self.core.store(who, store).await?;
+        let page = self.core.repo.list_customers(store, &filter, page).await?;
+        Ok(page.map(|c| Self::view(who, c)))
+    }
+
+    /// Changes a customer file; a consent change is added to the consent history (CF-5).
+    pub async fn update(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        id: CustomerId,
+        cmd: UpdateCustomer,
+        if_match: Option<Etag>,
+    ) -> Result<CustomerView> {
+        who.authorize(Action::WriteCustomer, store, "customer")?;
+        let current = self.load(store, id).await?;
+        check_etag("customer", current.version, if_match.as_ref())?;
+        current.ensure_live()?;
+        let mut v = Validator::new();
+        let mut next = current.clone();
+        if let Some(name) = &cmd.name {
+            next.name = check_text(&mut v, "name", name, 100);
+        }
+        if let Some(phone) = cmd.phone.as_deref().and_then(|p| v.check("phone", Phone::parse(p))) {
+            next.phone = phone;
+        }
+        check_optional_lengths(&mut v, &cmd.address, &cmd.company, &cmd.preferred_contact_time, &cmd.wanted_services);
+        if cmd.marketing_consent.is_some() && cmd.consent_method.is_none() {
+            v.push("consent_method", "is required when marketing_consent changes");
+        }
+        v.finish()?;
+        let now = self.core.now();
+        apply_text(&mut next.address, &cmd.address);
+        apply_text(&mut next.company, &cmd.company);
+        apply_text(&mut next.preferred_contact_time, &cmd.preferred_contact_time);
+        apply_text(&mut next.wanted_services, &cmd.wanted_services);
+        if cmd.preferred_channel.is_some() {
+            next.preferred_channel = cmd.preferred_channel;
+        }
+        let mut ops = Vec::new();
+        if let (Some(granted), Some(method)) = (cmd.marketing_consent, cmd.consent_method)
+            && granted != current.marketing_consent
+        {
+            next.marketing_consent = granted;
+            next.marketing_consent_changed_at = Some(now);
+            ops.push(Op::InsertConsent(self.consent_event(who, &current, granted, method)));
+        }
+        next.version = current.version + 1;
+        next.updated_at = now;
+        ops.insert(0, Op::UpdateCustomer { customer: next.clone(), expected_version: current.version });
+        let fields = set_fields(&[
+            ("name", cmd.name.is_some()),
+            ("phone", cmd.phone.is_some()),
+            ("address", cmd.address.is_some()),
+            ("company", cmd.company.is_some()),
+            ("preferred_channel", cmd.preferred_channel.is_some()),
+            ("preferred_contact_time", cmd.preferred_contact_time.is_some()),
+            ("wanted_services", cmd.wanted_services.is_some()),
+            ("marketing_consent", next.marketing_consent != current.marketing_consent),
+        ]);
+        let audit = self.core.audit(who, store, "customer.update", "customer", id, fields);
+        self.core.repo.apply(ChangeSet { ops, audit: vec![audit], idempotency: None }).await?;
+        Ok(Self::view(who, next))
+    }
+
+    /// Returns a customer's consent history, oldest first (CF-5).
+    pub async fn consent_history(&self, who: &Principal, store: &StoreCode, id: CustomerId) -> Result<Vec<ConsentEvent>> {
+        who.authorize(Action::ReadCustomer, store, "customer")?;
+        self.load(store, id).await?;
+        self.core.repo.list_consent_events(store, id).await
+    }
+
+    /// Merges `source` into `target` with its whole history (CF-6); returns the surviving file.
+    pub async fn merge(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        cmd: MergeCustomers,
+        key: Option<IdempotencyKey>,
+    ) -> Result<CustomerView> {
+        who.authorize(Action::MergeCustomers, store, "customer")?;
+        if cmd.source_id == cmd.target_id {
+            return Err(DomainError::invalid("source_id", "must differ from target_id"));
+        }
+        let core = &self.core;
+        let merged = core
+            .write_once(who, store, "customer.merge", key, &cmd, || async {
+                let source = self.load(store, cmd.source_id).await?;
+                let target = self.load(store, cmd.target_id).await?;
+                source.ensure_live()?;
+                target.ensure_live()?;
+                let now = core.now();
+                let mut gone = source.clone();
+                gone.merged_into = Some(target.id);
+                gone.version += 1;
+                gone.updated_at = now;
+                let mut kept = target.clone();
+                kept.version += 1;
+                kept.updated_at = now;
+                let mut ops = vec![
+                    Op::UpdateCustomer { customer: gone, expected_version: source.version },
+                    Op::MoveCustomerRecords { store: store.clone(), from: source.id, to: target.id },
+                ];
+                let consent = merged_consent(&target, &source);
+                let mut fields = vec!["vehicles".to_string(), "consent_history".to_string()];
+                if consent != target.marketing_consent {
+                    // The opt-out on the merged-away file is honoured at once (CF-5).
+                    kept.marketing_consent = consent;
+                    kept.marketing_consent_changed_at = Some(now);
+                    ops.push(Op::InsertConsent(self.consent_event(who, &target, consent, ConsentMethod::Written)));
+                    fields.push("marketing_consent".into());
+                }
+                ops.insert(1, Op::UpdateCustomer { customer: kept.clone(), expected_version: target.version });
+                let audit = vec![
+                    core.audit(who, store, "customer.merge", "customer", source.id, vec!["merged_into".into()]),
+                    core.audit(who, store, "customer.merge", "customer", target.id, fields),
+                ];
+                Ok((kept, ChangeSet { ops, audit, idempotency: None }))
+            })
+            .await?;
+        Ok(Self::view(who, merged))
+    }
+
+    /// Adds a vehicle to a customer file; a VIN is on one file per store (CF-4, CF-6).
+    pub async fn add_vehicle(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        customer_id: CustomerId,
+        cmd: AddVehicle,
+        key: Option<IdempotencyKey>,
+    ) -> Result<Vehicle> {
+        who.authorize(Action::WriteCustomer, store, "customer")?;
+        let mut v = Validator::new();
+        let vin = v.check("vin", Vin::parse(&cmd.vin));
+        let plate = non_empty(cmd.plate.clone()).and_then(|p| v.check("plate", Plate::parse(&p)));
+        let make = check_text(&mut v, "make", &cmd.make, 50);
+        let model = check_text(&mut v, "model", &cmd.model, 50);
+        check_cycle(&mut v, cmd.maintenance_cycle_km, cmd.maintenance_cycle_months);
+        v.finish()?;
+        let Some(vin) = vin else {
+            return Err(DomainError::Internal("validated vin missing".into()));
+        };
+        let core = &self.core;
+        core.write_once(who, store, "vehicle.create", key, &cmd, || async {
+            let customer = self.load(store, customer_id).await?;
+            customer.ensure_live()?;
+            if core.repo.find_vehicle_by_vin(store, &vin).await?.is_some() {
+                return Err(DomainError::AlreadyExists {
+                    resource: "vehicle",
+                    detail: format!("vin {vin} is already on a customer file of this store"),
+                });
+            }
+            let now = core.now();
+            let vehicle = Vehicle {
+                id: VehicleId::generate(),
+                store: store.clone(),
+                customer_id,
+                vin,
+                plate,
+                make,
+                model,
+                vehicle_type: cmd.vehicle_type,
+                color: non_empty(cmd.color.clone()),
+                registration_date: cmd.registration_date,
+                mileage_km: cmd.mileage_km.unwrap_or(0),
+                maintenance_cycle_km: cmd.maintenance_cycle_km.unwrap_or(DEFAULT_CYCLE_KM),
+                maintenance_cycle_months: cmd.maintenance_cycle_months.unwrap_or(DEFAULT_CYCLE_MONTHS),
+                last_service_date: cmd.last_service_date,
+                last_service_km: cmd.last_service_km,
+                owner_since: now.date_naive(),
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            };
+            let audit = core.audit(who, store, "vehicle.create", "vehicle", vehicle.id, vec![]);
+            let mut changes = ChangeSet::of(Op::InsertVehicle(vehicle.clone()), audit);
+            if vehicle.mileage_km > 0 {
+                changes.ops.push(Op::InsertOdometer(OdometerReading {
+                    id: RecordId::generate(),
+                    store: store.clone(),
+                    vehicle_id: vehicle.id,
+                    mileage_km: vehicle.mileage_km,
+                    source: OdometerSource::Store,
+                    correction: false,
+                    note: None,
+                    recorded_by: who.sub.clone(),
+                    recorded_at: now,
+                }));
+            }
+            Ok((vehicle, changes))
+        })
+        .await
+    }
+
+    /// Reads a vehicle of a customer.
+    pub async fn get_vehicle(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        customer_id: CustomerId,
+        id: VehicleId,
+    ) -> Result<Vehicle> {
+        who.authorize(Action::ReadCustomer, store, "vehicle")?;
+        self.load_vehicle(store, customer_id, id).await
+    }
+
+    /// Lists a customer's vehicles.
+    pub async fn list_vehicles(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        customer_id: CustomerId,
+        page: &PageRequest,
+    ) -> Result<Page<Vehicle>> {
+        who.authorize(Action::ReadCustomer, store, "customer")?;
+        self.load(store, customer_id).await?;
+        self.core.repo.list_vehicles(store, customer_id, page).await
+    }
+
+    /// Changes a vehicle's description or maintenance plan.
+    pub async fn update_vehicle(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        customer_id: CustomerId,
+        id: VehicleId,
+        cmd: UpdateVehicle,
+        if_match: Option<Etag>,
+    ) -> Result<Vehicle> {
+        who.authorize(Action::WriteCustomer, store, "vehicle")?;
+        let current = self.load_vehicle(store, customer_id, id).await?;
+        check_etag("vehicle", current.version, if_match.as_ref())?;
+        let mut v = Validator::new();
+        let mut next = current.clone();
+        match cmd.plate.as_deref().map(str::trim) {
+            Some("") => next.plate = None,
+            Some(raw) => {
+                if let Some(plate) = v.check("plate", Plate::parse(raw)) {
+                    next.plate = Some(plate);
+                }
+            }
+            None => {}
+        }
+        if let Some(make) = &cmd.make {
+            next.make = check_text(&mut v, "make", make, 50);
+        }
+        if let Some(model) = &cmd.model {
+            next.model = check_text(&mut v, "model", model, 50);
+        }
+        check_cycle(&mut v, cmd.maintenance_cycle_km, cmd.maintenance_cycle_months);
+        v.finish()?;
+        apply_text(&mut next.color, &cmd.color);
+        next.vehicle_type = cmd.vehicle_type.or(next.vehicle_type);
+        next.registration_date = cmd.registration_date.or(next.registration_date);
+        next.maintenance_cycle_km = cmd.maintenance_cycle_km.unwrap_or(next.maintenance_cycle_km);
+        next.maintenance_cycle_months = cmd.maintenance_cycle_months.unwrap_or(next.maintenance_cycle_months);
+        next.last_service_date = cmd.last_service_date.or(next.last_service_date);
+        next.last_service_km = cmd.last_service_km.or(next.last_service_km);
+        next.version = current.version + 1;
+        next.updated_at = self.core.now();
+        let fields = set_fields(&[
+            ("plate", cmd.plate.is_some()),
+            ("make", cmd.make.is_some()),
+            ("model", cmd.model.is_some()),
+            ("vehicle_type", cmd.vehicle_type.is_some()),
+            ("color", cmd.color.is_some()),
+            ("registration_date", cmd.registration_date.is_some()),
+            ("maintenance_cycle_km", cmd.maintenance_cycle_km.is_some()),
+            ("maintenance_cycle_months", cmd.maintenance_cycle_months.is_some()),
+            ("last_service_date", cmd.last_service_date.is_some()),
+            ("last_service_km", cmd.last_service_km.is_some()),
+        ]);
+        let audit = self.core.audit(who, store, "vehicle.update", "vehicle", id, fields);
+        let op = Op::UpdateVehicle { vehicle: next.clone(), expected_version: current.version };
+        self.core.repo.apply(ChangeSet::of(op, audit)).await?;
+        Ok(next)
+    }
+
+    /// Records an odometer reading; readings only go up unless flagged as a correction (CF-6).
+    pub async fn record_odometer(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        customer_id: CustomerId,
+        id: VehicleId,
+        cmd: RecordOdometer,
+        key: Option<IdempotencyKey>,
+    ) -> Result<Vehicle> {
+        who.authorize(Action::RecordOdometer, store, "vehicle")?;
+        if cmd.note.as_ref().is_some_and(|n| n.chars().count() > 500) {
+            return Err(DomainError::invalid("note", "must be at most 500 characters"));
+        }
+        let core = &self.core;
+        core.write_once(who, store, "vehicle.record_odometer", key, &cmd, || async {
+            let current = self.load_vehicle(store, customer_id, id).await?;
+            check_odometer(current.mileage_km, &cmd)?;
+            let now = core.now();
+            let mut next = current.clone();
+            next.mileage_km = cmd.mileage_km;
+            next.version = current.version + 1;
+            next.updated_at = now;
+            let reading = OdometerReading {
+                id: RecordId::generate(),
+                store: store.clone(),
+                vehicle_id: id,
+                mileage_km: cmd.mileage_km,
+                source: cmd.source.unwrap_or(OdometerSource::Store),
+                correction: cmd.correction.unwrap_or(false),
+                note: non_empty(cmd.note.clone()),
+                recorded_by: who.sub.clone(),
+                recorded_at: now,
+            };
+            let audit = core.audit(who, store, "vehicle.record_odometer", "vehicle", id, vec!["mileage_km".into()]);
+            let changes = ChangeSet {
+                ops: vec![
+                    Op::UpdateVehicle { vehicle: next.clone(), expected_version: current.version },
+                    Op::InsertOdometer(reading),
+                ],
+                audit: vec![audit],
+                idempotency: None,
+            };
+            Ok((next, changes))
+        })
+        .await
+    }
+}
+
+fn check_cycle(v: &mut Validator, km: Option<u32>, months: Option<u32>) {
+    if km.is_some_and(|km| !(500..=100_000).contains(&km)) {
+        v.push("maintenance_cycle_km", "must be between 500 and 100000 km");
+    }
+    if months.is_some_and(|m| !(1..=60).contains(&m)) {
+        v.push("maintenance_cycle_months", "must be between 1 and 60 months");
+    }
+}
+
+fn check_optional_lengths(
+    v: &mut Validator,
+    address: &Option<String>,
+    company: &Option<String>,
+    preferred_contact_time: &Option<String>,
+    wanted_services: &Option<String>,
+) {
+    for (field, value, max) in [
+        ("address", address, 200),
+        ("company", company, 100),
+        ("preferred_contact_time", preferred_contact_time, 100),
+        ("wanted_services", wanted_services, 500),
+    ] {
+        if value.as_ref().is_some_and(|s| s.chars().count() > max) {
+            v.push(field, format!("must be at most {max} characters"));
+        }
+    }
+}
+
+/// Sets an optional text field from a patch: absent keeps it, empty clears it.
+fn apply_text(target: &mut Option<String>, patch: &Option<String>) {
+    if patch.is_some() {
+        *target = non_empty(patch.clone());
+    }
+}

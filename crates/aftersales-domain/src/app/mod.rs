@@ -1,0 +1,202 @@
+//! Application services: one method per use case, called by both fronts.
+//!
+//! Each method takes the caller, checks the permission table and the store, validates the
+//! command, lets the entities decide, and hands one [`ChangeSet`] to the repository.
+
+mod audit;
+mod customers;
+mod stores;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+
+pub use audit::AuditService;
+pub use customers::CustomerService;
+pub use stores::StoreService;
+
+use crate::auth::Principal;
+use crate::model::audit::AuditEvent;
+use crate::model::store::Store;
+use crate::ports::{ChangeSet, Clock, IdempotencyRecord, Repository};
+use crate::value::{Etag, RecordId, StoreCode};
+use crate::{DomainError, Result};
+
+/// Every application service, sharing one repository and clock.
+#[derive(Clone)]
+pub struct Services {
+    /// Stores and staff.
+    pub stores: StoreService,
+    /// Customer files and vehicles.
+    pub customers: CustomerService,
+    /// The audit trail.
+    pub audit: AuditService,
+    core: Arc<Core>,
+}
+
+impl Services {
+    /// Wires the services to a repository and a clock.
+    pub fn new(repo: Arc<dyn Repository>, clock: Arc<dyn Clock>) -> Self {
+        let core = Arc::new(Core { repo, clock });
+        Self {
+            stores: StoreService::new(core.clone()),
+            customers: CustomerService::new(core.clone()),
+            audit: AuditService::new(core.clone()),
+            core,
+        }
+    }
+
+    /// Checks that storage answers (readiness).
+    pub async fn ready(&self) -> Result<()> {
+        self.core.repo.ping().await
+    }
+}
+
+/// What every service shares.
+pub(crate) struct Core {
+    pub(crate) repo: Arc<dyn Repository>,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+/// A client's idempotency key (REST `Idempotency-Key`, gRPC `request_id`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    /// Parses a key: 1 to 255 visible ASCII characters.
+    pub fn parse(raw: &str) -> Result<Self> {
+        let ok = (1..=255).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_graphic());
+        if ok {
+            Ok(Self(raw.to_string()))
+        } else {
+            Err(DomainError::invalid("idempotency_key", "must be 1 to 255 visible ASCII characters"))
+        }
+    }
+
+    /// Parses an optional key, treating empty as absent.
+    pub fn parse_optional(raw: Option<&str>) -> Result<Option<Self>> {
+        raw.filter(|k| !k.is_empty()).map(Self::parse).transpose()
+    }
+}
+
+impl Core {
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Returns the store, or NotFound when it does not exist or the caller cannot reach it.
+    pub(crate) async fn store(&self, who: &Principal, code: &StoreCode) -> Result<Store> {
+        if !who.reaches(code) {
+            return Err(DomainError::NotFound { resource: "store" });
+        }
+        self.repo.get_store(code).await?.ok_or(DomainError::NotFound { resource: "store" })
+    }
+
+    pub(crate) fn audit(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        action: &str,
+        resource_type: &str,
+        resource_id: impl ToString,
+        changed_fields: Vec<String>,
+    ) -> AuditEvent {
+        AuditEvent {
+            id: RecordId::generate(),
+            store: store.clone(),
+            actor: who.sub.clone(),
+            action: action.to_string(),
+            resource_type: resource_type.to_string(),
+            resource_id: resource_id.to_string(),
+            changed_fields,
+            occurred_at: self.now(),
+        }
+    }
+
+    /// Runs a write at most once per idempotency key (GEN-2).
+    ///
+    /// A first request runs `decide` and stores its answer in the same transaction as its
+    /// changes. A replay with the same command returns the stored answer and writes nothing; a
+    /// different command under the same key is refused. A concurrent twin that loses the race on
+    /// the key's unique index reads the winner's answer.
+    pub(crate) async fn write_once<C, T, F, Fut>(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        operation: &str,
+        key: Option<IdempotencyKey>,
+        command: &C,
+        decide: F,
+    ) -> Result<T>
+    where
+        C: Serialize,
+        T: Serialize + DeserializeOwned,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<(T, ChangeSet)>>,
+    {
+        let Some(IdempotencyKey(key)) = key else {
+            let (value, changes) = decide().await?;
+            self.repo.apply(changes).await?;
+            return Ok(value);
+        };
+        let fingerprint = fingerprint(operation, command)?;
+        if let Some(done) = self.repo.find_idempotency(store, &who.sub, &key).await? {
+            return replay(done, &fingerprint);
+        }
+        let (value, mut changes) = decide().await?;
+        let response = serde_json::to_value(&value).map_err(|e| DomainError::Internal(e.to_string()))?;
+        changes.idempotency = Some(IdempotencyRecord {
+            store: store.clone(),
+            principal: who.sub.clone(),
+            key: key.clone(),
+            fingerprint: fingerprint.clone(),
+            response,
+            created_at: self.now(),
+        });
+        match self.repo.apply(changes).await {
+            Ok(()) => Ok(value),
+            Err(DomainError::AlreadyExists { resource: "idempotency_key", .. }) => {
+                match self.repo.find_idempotency(store, &who.sub, &key).await? {
+                    Some(done) => replay(done, &fingerprint),
+                    None => Err(DomainError::Internal("idempotency record vanished".into())),
+                }
+            }
+            Err(other) => Err(other),
+        }
+    }
+}
+
+fn fingerprint<C: Serialize>(operation: &str, command: &C) -> Result<String> {
+    let body = serde_json::to_vec(command).map_err(|e| DomainError::Internal(e.to_string()))?;
+    let mut hash = Sha256::new();
+    hash.update(operation.as_bytes());
+    hash.update([0]);
+    hash.update(&body);
+    Ok(hash.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn replay<T: DeserializeOwned>(done: IdempotencyRecord, fingerprint: &str) -> Result<T> {
+    if done.fingerprint != fingerprint {
+        return Err(DomainError::IdempotencyKeyReused);
+    }
+    serde_json::from_value(done.response).map_err(|e| DomainError::Internal(format!("stored answer: {e}")))
+}
+
+/// Checks a client's `If-Match` against the version just read (GEN-2).
+pub(crate) fn check_etag(resource: &'static str, current: i64, if_match: Option<&Etag>) -> Result<()> {
+    match if_match {
+        Some(Etag(expected)) if *expected != current => {
+            Err(DomainError::StaleEtag { resource, current: Etag::render(current) })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Lists the names of fields a patch sets, for the audit trail.
+pub(crate) fn set_fields(fields: &[(&str, bool)]) -> Vec<String> {
+    fields.iter().filter(|(_, set)| *set).map(|(name, _)| (*name).to_string()).collect()
+}

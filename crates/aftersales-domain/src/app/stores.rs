@@ -1,0 +1,202 @@
+//! Stores and their staff lists.
+
+use std::sync::Arc;
+
+use super::{Core, IdempotencyKey, check_etag, set_fields};
+use crate::auth::{Action, Principal};
+use crate::error::Validator;
+use crate::model::store::{
+    CreateStaff, CreateStore, DEFAULT_TIMEZONE, SlaSettings, StaffMember, Store, UpdateStaff, UpdateStore,
+    check_staff_id, check_staff_roles, check_text, default_call_hours, parse_call_hours, parse_timezone,
+};
+use crate::paging::{Page, PageRequest};
+use crate::ports::{ChangeSet, Op};
+use crate::value::{Etag, StoreCode};
+use crate::{DomainError, Result};
+
+/// Use cases on stores and staff.
+#[derive(Clone)]
+pub struct StoreService {
+    core: Arc<Core>,
+}
+
+impl StoreService {
+    pub(crate) fn new(core: Arc<Core>) -> Self {
+        Self { core }
+    }
+
+    /// Creates a store with its settings (admin).
+    pub async fn create(&self, who: &Principal, cmd: CreateStore, key: Option<IdempotencyKey>) -> Result<Store> {
+        who.authorize_role(Action::CreateStore)?;
+        let mut v = Validator::new();
+        let code = v.check("code", StoreCode::parse(&cmd.code));
+        let name = check_text(&mut v, "name", &cmd.name, 100);
+        let timezone = cmd.timezone.as_deref().unwrap_or(DEFAULT_TIMEZONE);
+        v.check("timezone", parse_timezone(timezone));
+        let call_hours = match &cmd.call_hours {
+            Some(input) => parse_call_hours(&mut v, "call_hours", input),
+            None => Some(default_call_hours()),
+        };
+        let sla = SlaSettings::default().patched(&cmd.sla.clone().unwrap_or_default(), &mut v);
+        v.finish()?;
+        let (Some(code), Some(call_hours)) = (code, call_hours) else {
+            return Err(DomainError::Internal("validated store fields missing".into()));
+        };
+        let core = &self.core;
+        core.write_once(who, &code, "store.create", key, &cmd, || async {
+            let now = core.now();
+            let store = Store {
+                code: code.clone(),
+                name,
+                timezone: timezone.trim().to_string(),
+                call_hours,
+                sla,
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            };
+            let audit = core.audit(who, &code, "store.create", "store", &code, vec![]);
+            Ok((store.clone(), ChangeSet::of(Op::InsertStore(store), audit)))
+        })
+        .await
+    }
+
+    /// Reads a store the caller reaches.
+    pub async fn get(&self, who: &Principal, code: &StoreCode) -> Result<Store> {
+        who.authorize(Action::ReadStore, code, "store")?;
+        self.core.store(who, code).await
+    }
+
+    /// Lists the stores the caller reaches.
+    pub async fn list(&self, who: &Principal, page: &PageRequest) -> Result<Page<Store>> {
+        who.authorize_role(Action::ReadStore)?;
+        self.core.repo.list_stores(&who.stores, page).await
+    }
+
+    /// Changes a store's settings (admin).
+    pub async fn update(
+        &self,
+        who: &Principal,
+        code: &StoreCode,
+        cmd: UpdateStore,
+        if_match: Option<Etag>,
+    ) -> Result<Store> {
+        who.authorize(Action::UpdateStore, code, "store")?;
+        let current = self.core.store(who, code).await?;
+        check_etag("store", current.version, if_match.as_ref())?;
+        let mut v = Validator::new();
+        let mut next = current.clone();
+        if let Some(name) = &cmd.name {
+            next.name = check_text(&mut v, "name", name, 100);
+        }
+        if let Some(tz) = &cmd.timezone {
+            v.check("timezone", parse_timezone(tz));
+            next.timezone = tz.trim().to_string();
+        }
+        if let Some(input) = &cmd.call_hours
+            && let Some(windows) = parse_call_hours(&mut v, "call_hours", input)
+        {
+            next.call_hours = windows;
+        }
+        if let Some(patch) = &cmd.sla {
+            next.sla = current.sla.patched(patch, &mut v);
+        }
+        v.finish()?;
+        next.version = current.version + 1;
+        next.updated_at = self.core.now();
+        let fields = set_fields(&[
+            ("name", cmd.name.is_some()),
+            ("timezone", cmd.timezone.is_some()),
+            ("call_hours", cmd.call_hours.is_some()),
+            ("sla", cmd.sla.is_some()),
+        ]);
+        let audit = self.core.audit(who, code, "store.update", "store", code, fields);
+        let op = Op::UpdateStore { store: next.clone(), expected_version: current.version };
+        self.core.repo.apply(ChangeSet::of(op, audit)).await?;
+        Ok(next)
+    }
+
+    /// Adds a person to the staff list (supervisor, admin).
+    pub async fn create_staff(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        cmd: CreateStaff,
+        key: Option<IdempotencyKey>,
+    ) -> Result<StaffMember> {
+        who.authorize(Action::ManageStaff, store, "store")?;
+        self.core.store(who, store).await?;
+        let mut v = Validator::new();
+        check_staff_id(&mut v, &cmd.id);
+        let name = check_text(&mut v, "name", &cmd.name, 100);
+        let roles = check_staff_roles(&mut v, &cmd.roles);
+        v.finish()?;
+        let core = &self.core;
+        core.write_once(who, store, "staff.create", key, &cmd, || async {
+            let now = core.now();
+            let staff = StaffMember {
+                store: store.clone(),
+                id: cmd.id.trim().to_string(),
+                name,
+                roles,
+                active: cmd.active.unwrap_or(true),
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            };
+            let audit = core.audit(who, store, "staff.create", "staff", &staff.id, vec![]);
+            Ok((staff.clone(), ChangeSet::of(Op::InsertStaff(staff), audit)))
+        })
+        .await
+    }
+
+    /// Reads a staff member.
+    pub async fn get_staff(&self, who: &Principal, store: &StoreCode, id: &str) -> Result<StaffMember> {
+        who.authorize(Action::ReadStaff, store, "staff")?;
+        self.core.repo.get_staff(store, id).await?.ok_or(DomainError::NotFound { resource: "staff" })
+    }
+
+    /// Lists a store's staff.
+    pub async fn list_staff(&self, who: &Principal, store: &StoreCode, page: &PageRequest) -> Result<Page<StaffMember>> {
+        who.authorize(Action::ReadStaff, store, "store")?;
+        self.core.store(who, store).await?;
+        self.core.repo.list_staff(store, page).await
+    }
+
+    /// Changes a staff member (supervisor, admin).
+    pub async fn update_staff(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        id: &str,
+        cmd: UpdateStaff,
+        if_match: Option<Etag>,
+    ) -> Result<StaffMember> {
+        who.authorize(Action::ManageStaff, store, "staff")?;
+        let current = self.core.repo.get_staff(store, id).await?.ok_or(DomainError::NotFound { resource: "staff" })?;
+        check_etag("staff", current.version, if_match.as_ref())?;
+        let mut v = Validator::new();
+        let mut next = current.clone();
+        if let Some(name) = &cmd.name {
+            next.name = check_text(&mut v, "name", name, 100);
+        }
+        if let Some(roles) = &cmd.roles {
+            next.roles = check_staff_roles(&mut v, roles);
+        }
+        if let Some(active) = cmd.active {
+            next.active = active;
+        }
+        v.finish()?;
+        next.version = current.version + 1;
+        next.updated_at = self.core.now();
+        let fields = set_fields(&[
+            ("name", cmd.name.is_some()),
+            ("roles", cmd.roles.is_some()),
+            ("active", cmd.active.is_some()),
+        ]);
+        let audit = self.core.audit(who, store, "staff.update", "staff", id, fields);
+        let op = Op::UpdateStaff { staff: next.clone(), expected_version: current.version };
+        self.core.repo.apply(ChangeSet::of(op, audit)).await?;
+        Ok(next)
+    }
+}

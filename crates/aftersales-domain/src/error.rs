@@ -1,0 +1,169 @@
+//! The error taxonomy shared by every layer; each front maps it exhaustively.
+
+use serde::{Deserialize, Serialize};
+
+/// A problem with one input field, named as the client spelled it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    /// The field path, e.g. `vehicles[0].vin`.
+    pub field: String,
+    /// What is wrong with it, in plain words.
+    pub message: String,
+}
+
+impl FieldError {
+    /// Creates a field error.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Every way a use case can fail; `code()` is stable and machine-readable.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum DomainError {
+    /// The request is malformed; each offending field is named.
+    #[error("invalid input: {}", summary(.0))]
+    Invalid(Vec<FieldError>),
+    /// No credentials, or credentials that do not verify.
+    #[error("unauthenticated: {0}")]
+    Unauthenticated(String),
+    /// The caller's roles do not allow this action.
+    #[error("permission denied: {action} needs one of the roles {allowed}")]
+    PermissionDenied {
+        /// The action that was refused.
+        action: &'static str,
+        /// The roles that may do it, for the message.
+        allowed: String,
+    },
+    /// The record does not exist, or belongs to a store the caller cannot see.
+    #[error("{resource} not found")]
+    NotFound {
+        /// The kind of record, e.g. `customer`.
+        resource: &'static str,
+    },
+    /// A record with the same identity already exists.
+    #[error("{resource} already exists: {detail}")]
+    AlreadyExists {
+        /// The kind of record.
+        resource: &'static str,
+        /// Which identity clashed.
+        detail: String,
+    },
+    /// The record is not in a state that allows this step.
+    #[error("{message}")]
+    FailedPrecondition {
+        /// Stable code, e.g. `odometer.reading_lower`.
+        code: &'static str,
+        /// What is wrong and what the current state is.
+        message: String,
+    },
+    /// The `If-Match` / `etag` the client sent is not the current one.
+    #[error("{resource} was changed by someone else: current etag is {current}")]
+    StaleEtag {
+        /// The kind of record.
+        resource: &'static str,
+        /// The etag now stored.
+        current: String,
+    },
+    /// The idempotency key was used before with a different request.
+    #[error("idempotency key was already used with a different request")]
+    IdempotencyKeyReused,
+    /// The database (or another dependency) cannot be reached.
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    /// A fault that is not the caller's; details are logged, not returned.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+fn summary(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("{}: {}", e.field, e.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl DomainError {
+    /// Builds an `Invalid` error for a single field.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Invalid(vec![FieldError::new(field, message)])
+    }
+
+    /// Returns the stable machine code clients branch on.
+    pub fn code(&self) -> String {
+        match self {
+            Self::Invalid(_) => "invalid_argument".into(),
+            Self::Unauthenticated(_) => "unauthenticated".into(),
+            Self::PermissionDenied { .. } => "permission_denied".into(),
+            Self::NotFound { resource } => format!("{resource}.not_found"),
+            Self::AlreadyExists { resource, .. } => format!("{resource}.already_exists"),
+            Self::FailedPrecondition { code, .. } => (*code).into(),
+            Self::StaleEtag { .. } => "etag_mismatch".into(),
+            Self::IdempotencyKeyReused => "idempotency_key.reused".into(),
+            Self::Unavailable(_) => "unavailable".into(),
+            Self::Internal(_) => "internal".into(),
+        }
+    }
+
+    /// Returns the field errors, if this is an input error.
+    pub fn field_errors(&self) -> &[FieldError] {
+        match self {
+            Self::Invalid(errors) => errors,
+            _ => &[],
+        }
+    }
+
+    /// Returns a message safe to show a client (internal details withheld).
+    pub fn public_message(&self) -> String {
+        match self {
+            Self::Internal(_) => "internal error".into(),
+            Self::Unavailable(_) => "service unavailable, try again later".into(),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// Result alias for domain operations.
+pub type Result<T, E = DomainError> = std::result::Result<T, E>;
+
+/// Collects field errors so a request reports all its problems at once.
+#[derive(Debug, Default)]
+pub struct Validator {
+    errors: Vec<FieldError>,
+}
+
+impl Validator {
+    /// Creates an empty validator.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records an error on `field`.
+    pub fn push(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.errors.push(FieldError::new(field, message));
+    }
+
+    /// Returns the parsed value, or records its error under `field` and returns `None`.
+    pub fn check<T>(&mut self, field: &str, parsed: Result<T, String>) -> Option<T> {
+        match parsed {
+            Ok(value) => Some(value),
+            Err(message) => {
+                self.push(field, message);
+                None
+            }
+        }
+    }
+
+    /// Returns `Ok(())` when nothing was recorded, else every recorded error.
+    pub fn finish(self) -> Result<()> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(DomainError::Invalid(self.errors))
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! Entities and the rules that belong to them.
+
+pub mod audit;
+pub mod customer;
+pub mod store;

@@ -1,0 +1,367 @@
+//! Stores (门店), their settings, and their staff lists.
+
+use chrono::{DateTime, NaiveTime, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::Role;
+use crate::error::Validator;
+use crate::value::StoreCode;
+
+/// The default store time zone.
+pub const DEFAULT_TIMEZONE: &str = "Asia/Shanghai";
+
+/// One window of the day in which customers may be called (FU-5), in store-local time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallWindow {
+    /// Start, inclusive.
+    pub start: NaiveTime,
+    /// End, exclusive.
+    pub end: NaiveTime,
+}
+
+/// A call window as a client writes it (`"09:00"`), before validation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallWindowInput {
+    /// Start, `HH:MM`.
+    pub start: String,
+    /// End, `HH:MM`.
+    pub end: String,
+}
+
+fn time_of_day(h: u32, m: u32) -> NaiveTime {
+    NaiveTime::from_hms_opt(h, m, 0).unwrap_or(NaiveTime::MIN)
+}
+
+/// Returns the default call hours: 09:00–12:00 and 14:00–20:00.
+pub fn default_call_hours() -> Vec<CallWindow> {
+    vec![
+        CallWindow { start: time_of_day(9, 0), end: time_of_day(12, 0) },
+        CallWindow { start: time_of_day(14, 0), end: time_of_day(20, 0) },
+    ]
+}
+
+/// Parses and checks call windows: each non-empty, in order, not overlapping.
+pub fn parse_call_hours(v: &mut Validator, field: &str, input: &[CallWindowInput]) -> Option<Vec<CallWindow>> {
+    let mut windows = Vec::with_capacity(input.len());
+    let mut ok = true;
+    for (i, w) in input.iter().enumerate() {
+        let start = v.check(&format!("{field}[{i}].start"), parse_hhmm(&w.start));
+        let end = v.check(&format!("{field}[{i}].end"), parse_hhmm(&w.end));
+        match (start, end) {
+            (Some(start), Some(end)) if start < end => windows.push(CallWindow { start, end }),
+            (Some(_), Some(_)) => {
+                v.push(format!("{field}[{i}]"), "start must be before end");
+                ok = false;
+            }
+            _ => ok = false,
+        }
+    }
+    if windows.windows(2).any(|pair| pair[0].end > pair[1].start) {
+        v.push(field, "windows must be in order and must not overlap");
+        ok = false;
+    }
+    if input.is_empty() {
+        v.push(field, "needs at least one window");
+        ok = false;
+    }
+    ok.then_some(windows)
+}
+
+fn parse_hhmm(raw: &str) -> Result<NaiveTime, String> {
+    NaiveTime::parse_from_str(raw.trim(), "%H:%M").map_err(|_| "must be a time of day as HH:MM".to_string())
+}
+
+/// Parses an IANA time zone name.
+pub fn parse_timezone(raw: &str) -> Result<Tz, String> {
+    raw.trim()
+        .parse::<Tz>()
+        .map_err(|_| "must be an IANA time zone such as Asia/Shanghai".to_string())
+}
+
+/// The day limits of DOMAIN.md, per store; each counts calendar days in the store's zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlaSettings {
+    /// CF-2: a file is opened within this many days of the first intake or visit.
+    pub file_open_days: u32,
+    /// FU-1: the first follow-up window opens on this day after delivery.
+    pub first_follow_up_from_day: u32,
+    /// FU-1: and closes on this day.
+    pub first_follow_up_to_day: u32,
+    /// FU-2: the second follow-up window opens this many days after the first was done.
+    pub second_follow_up_from_day: u32,
+    /// FU-2: and closes on this day.
+    pub second_follow_up_to_day: u32,
+    /// FU-5: attempts over this many days without reaching the customer close a task as unreachable.
+    pub unreachable_after_days: u32,
+    /// FU-6: an unresolved complaint escalates after this many days.
+    pub complaint_escalation_days: u32,
+    /// FU-7: customers are phoned at least this many days before an event.
+    pub event_call_lead_days: u32,
+    /// FU-7: a letter follows the call within this many days.
+    pub event_letter_days: u32,
+}
+
+impl Default for SlaSettings {
+    fn default() -> Self {
+        Self {
+            file_open_days: 2,
+            first_follow_up_from_day: 3,
+            first_follow_up_to_day: 7,
+            second_follow_up_from_day: 7,
+            second_follow_up_to_day: 14,
+            unreachable_after_days: 5,
+            complaint_escalation_days: 2,
+            event_call_lead_days: 14,
+            event_letter_days: 2,
+        }
+    }
+}
+
+/// Changes to some of the day limits; absent fields keep their value.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlaPatch {
+    /// See [`SlaSettings::file_open_days`].
+    pub file_open_days: Option<u32>,
+    /// See [`SlaSettings::first_follow_up_from_day`].
+    pub first_follow_up_from_day: Option<u32>,
+    /// See [`SlaSettings::first_follow_up_to_day`].
+    pub first_follow_up_to_day: Option<u32>,
+    /// See [`SlaSettings::second_follow_up_from_day`].
+    pub second_follow_up_from_day: Option<u32>,
+    /// See [`SlaSettings::second_follow_up_to_day`].
+    pub second_follow_up_to_day: Option<u32>,
+    /// See [`SlaSettings::unreachable_after_days`].
+    pub unreachable_after_days: Option<u32>,
+    /// See [`SlaSettings::complaint_escalation_days`].
+    pub complaint_escalation_days: Option<u32>,
+    /// See [`SlaSettings::event_call_lead_days`].
+    pub event_call_lead_days: Option<u32>,
+    /// See [`SlaSettings::event_letter_days`].
+    pub event_letter_days: Option<u32>,
+}
+
+impl SlaSettings {
+    /// Applies a patch and checks the result, recording errors under `sla.*`.
+    pub fn patched(self, patch: &SlaPatch, v: &mut Validator) -> Self {
+        let s = Self {
+            file_open_days: patch.file_open_days.unwrap_or(self.file_open_days),
+            first_follow_up_from_day: patch.first_follow_up_from_day.unwrap_or(self.first_follow_up_from_day),
+            first_follow_up_to_day: patch.first_follow_up_to_day.unwrap_or(self.first_follow_up_to_day),
+            second_follow_up_from_day: patch.second_follow_up_from_day.unwrap_or(self.second_follow_up_from_day),
+            second_follow_up_to_day: patch.second_follow_up_to_day.unwrap_or(self.second_follow_up_to_day),
+            unreachable_after_days: patch.unreachable_after_days.unwrap_or(self.unreachable_after_days),
+            complaint_escalation_days: patch.complaint_escalation_days.unwrap_or(self.complaint_escalation_days),
+            event_call_lead_days: patch.event_call_lead_days.unwrap_or(self.event_call_lead_days),
+            event_letter_days: patch.event_letter_days.unwrap_or(self.event_letter_days),
+        };
+        for (name, value) in [
+            ("file_open_days", s.file_open_days),
+            ("first_follow_up_from_day", s.first_follow_up_from_day),
+            ("first_follow_up_to_day", s.first_follow_up_to_day),
+            ("second_follow_up_from_day", s.second_follow_up_from_day),
+            ("second_follow_up_to_day", s.second_follow_up_to_day),
+            ("unreachable_after_days", s.unreachable_after_days),
+            ("complaint_escalation_days", s.complaint_escalation_days),
+            ("event_call_lead_days", s.event_call_lead_days),
+            ("event_letter_days", s.event_letter_days),
+        ] {
+            if !(1..=366).contains(&value) {
+                v.push(format!("sla.{name}"), "must be between 1 and 366 days");
+            }
+        }
+        if s.first_follow_up_from_day > s.first_follow_up_to_day {
+            v.push("sla.first_follow_up_to_day", "must not be before first_follow_up_from_day");
+        }
+        if s.second_follow_up_from_day > s.second_follow_up_to_day {
+            v.push("sla.second_follow_up_to_day", "must not be before second_follow_up_from_day");
+        }
+        s
+    }
+}
+
+/// A store and its settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Store {
+    /// The store's code, its identity.
+    pub code: StoreCode,
+    /// Display name.
+    pub name: String,
+    /// IANA time zone; every day count uses it.
+    pub timezone: String,
+    /// Windows in which customers may be called.
+    pub call_hours: Vec<CallWindow>,
+    /// Day limits.
+    pub sla: SlaSettings,
+    /// Optimistic-concurrency version.
+    pub version: i64,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Creates a store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateStore {
+    /// Code, e.g. `SH001`.
+    pub code: String,
+    /// Display name.
+    pub name: String,
+    /// IANA time zone, default Asia/Shanghai.
+    pub timezone: Option<String>,
+    /// Call windows, default 09:00–12:00 and 14:00–20:00.
+    pub call_hours: Option<Vec<CallWindowInput>>,
+    /// Day limits that differ from the defaults.
+    pub sla: Option<SlaPatch>,
+}
+
+/// Changes a store's settings; absent fields stay.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateStore {
+    /// New name.
+    pub name: Option<String>,
+    /// New time zone.
+    pub timezone: Option<String>,
+    /// New call windows (replace the old ones).
+    pub call_hours: Option<Vec<CallWindowInput>>,
+    /// Changed day limits.
+    pub sla: Option<SlaPatch>,
+}
+
+/// A person on a store's staff list; later work is assigned to these people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffMember {
+    /// The store.
+    pub store: StoreCode,
+    /// Staff id, the `sub` of their tokens.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Store roles.
+    pub roles: Vec<Role>,
+    /// Whether they currently work (inactive people get no new work).
+    pub active: bool,
+    /// Optimistic-concurrency version.
+    pub version: i64,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Adds a person to a store's staff list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreateStaff {
+    /// Staff id (the `sub` of their tokens).
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Store roles.
+    pub roles: Vec<Role>,
+    /// Default true.
+    pub active: Option<bool>,
+}
+
+/// Changes a staff member; absent fields stay.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdateStaff {
+    /// New name.
+    pub name: Option<String>,
+    /// New roles.
+    pub roles: Option<Vec<Role>>,
+    /// Active or not.
+    pub active: Option<bool>,
+}
+
+/// Checks a staff member's roles: at least one, store roles only.
+pub fn check_staff_roles(v: &mut Validator, roles: &[Role]) -> Vec<Role> {
+    if roles.is_empty() {
+        v.push("roles", "needs at least one role");
+    }
+    for (i, r) in roles.iter().enumerate() {
+        if !r.is_store_role() {
+            v.push(format!("roles[{i}]"), format!("'{r}' is not a store role"));
+        }
+    }
+    let mut sorted = roles.to_vec();
+    sorted.sort();
+    sorted.dedup();
+    sorted
+}
+
+/// Checks a staff id: 1–64 visible characters.
+pub fn check_staff_id(v: &mut Validator, id: &str) {
+    let id = id.trim();
+    if id.is_empty() || id.len() > 64 || id.chars().any(|c| c.is_whitespace() || c == '/') {
+        v.push("id", "must be 1 to 64 characters without spaces or '/'");
+    }
+}
+
+/// Checks a required name-like field: non-empty after trimming, at most `max` characters.
+pub fn check_text(v: &mut Validator, field: &str, value: &str, max: usize) -> String {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        v.push(field, "must not be empty");
+    } else if trimmed.chars().count() > max {
+        v.push(field, format!("must be at most {max} characters"));
+    }
+    trimmed.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn window(start: &str, end: &str) -> CallWindowInput {
+        CallWindowInput { start: start.into(), end: end.into() }
+    }
+
+    // FU-5
+    #[test]
+    fn call_hours_must_be_ordered_and_disjoint() {
+        let mut v = Validator::new();
+        assert!(parse_call_hours(&mut v, "call_hours", &[window("09:00", "12:00"), window("11:00", "13:00")]).is_none());
+        let err = v.finish().unwrap_err();
+        assert_eq!(err.field_errors()[0].field, "call_hours");
+
+        let mut v = Validator::new();
+        assert!(parse_call_hours(&mut v, "call_hours", &[window("9am", "12:00")]).is_none());
+        assert_eq!(v.finish().unwrap_err().field_errors()[0].field, "call_hours[0].start");
+
+        let mut v = Validator::new();
+        let ok = parse_call_hours(&mut v, "call_hours", &[window("09:00", "12:00"), window("14:00", "20:00")]);
+        assert_eq!(ok, Some(default_call_hours()));
+    }
+
+    // CF-2, FU-1, FU-2, FU-5, FU-6, FU-7: the defaults are the regulation's numbers.
+    #[test]
+    fn default_day_limits_are_the_regulations() {
+        let s = SlaSettings::default();
+        assert_eq!((s.file_open_days, s.first_follow_up_from_day, s.first_follow_up_to_day), (2, 3, 7));
+        assert_eq!((s.second_follow_up_from_day, s.second_follow_up_to_day), (7, 14));
+        assert_eq!((s.unreachable_after_days, s.complaint_escalation_days), (5, 2));
+        assert_eq!((s.event_call_lead_days, s.event_letter_days), (14, 2));
+    }
+
+    #[test]
+    fn a_patch_that_inverts_a_window_is_refused() {
+        let mut v = Validator::new();
+        SlaSettings::default().patched(&SlaPatch { first_follow_up_from_day: Some(9), ..SlaPatch::default() }, &mut v);
+        assert_eq!(v.finish().unwrap_err().field_errors()[0].field, "sla.first_follow_up_to_day");
+    }
+
+    #[test]
+    fn staff_may_hold_store_roles_only() {
+        let mut v = Validator::new();
+        check_staff_roles(&mut v, &[Role::Advisor, Role::Admin]);
+        assert_eq!(v.finish().unwrap_err().field_errors()[0].field, "roles[1]");
+    }
+
+    #[test]
+    fn time_zones_are_iana_names() {
+        assert!(parse_timezone("Asia/Shanghai").is_ok());
+        assert!(parse_timezone("Europe/Berlin").is_ok());
+        assert!(parse_timezone("GMT+8x").is_err());
+    }
+}

@@ -1,0 +1,116 @@
+//! Keyset pagination: opaque page tokens that stay stable under inserts.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use crate::{DomainError, Result};
+
+/// Page size when the client names none.
+pub const DEFAULT_PAGE_SIZE: u64 = 50;
+/// Largest page a client may ask for.
+pub const MAX_PAGE_SIZE: u64 = 500;
+
+const TOKEN_PREFIX: &str = "k1:";
+
+/// A request for one page: how many, and after which key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRequest {
+    /// How many items at most.
+    pub size: u64,
+    /// The sort key of the last item of the previous page.
+    pub after: Option<String>,
+}
+
+impl Default for PageRequest {
+    fn default() -> Self {
+        Self { size: DEFAULT_PAGE_SIZE, after: None }
+    }
+}
+
+impl PageRequest {
+    /// Parses `page_size` and `page_token` as clients send them.
+    pub fn parse(size: Option<i64>, token: Option<&str>) -> Result<Self> {
+        let size = match size {
+            None | Some(0) => DEFAULT_PAGE_SIZE,
+            Some(n) if (1..=MAX_PAGE_SIZE as i64).contains(&n) => n as u64,
+            Some(_) => {
+                return Err(DomainError::invalid(
+                    "page_size",
+                    format!("must be between 1 and {MAX_PAGE_SIZE}"),
+                ));
+            }
+        };
+        let after = match token.map(str::trim).filter(|t| !t.is_empty()) {
+            None => None,
+            Some(t) => Some(decode(t).ok_or_else(|| {
+                DomainError::invalid("page_token", "is not a token this service issued")
+            })?),
+        };
+        Ok(Self { size, after })
+    }
+}
+
+fn decode(token: &str) -> Option<String> {
+    let bytes = URL_SAFE_NO_PAD.decode(token).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    text.strip_prefix(TOKEN_PREFIX).map(str::to_string)
+}
+
+/// Encodes a sort key as an opaque page token.
+pub fn encode_token(key: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{TOKEN_PREFIX}{key}"))
+}
+
+/// One page of results.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    /// The items, in key order.
+    pub items: Vec<T>,
+    /// Token for the next page; `None` at the end.
+    pub next_page_token: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// Builds a page from up to `size + 1` rows: the extra row only says that more exist.
+    pub fn from_overfetch(mut rows: Vec<T>, size: u64, key: impl Fn(&T) -> String) -> Self {
+        let more = rows.len() as u64 > size;
+        rows.truncate(size as usize);
+        let next_page_token = if more { rows.last().map(|last| encode_token(&key(last))) } else { None };
+        Self { items: rows, next_page_token }
+    }
+
+    /// Converts each item, keeping the token.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page { items: self.items.into_iter().map(f).collect(), next_page_token: self.next_page_token }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_round_trip_and_foreign_tokens_are_refused() {
+        let token = encode_token("0190c3c4-aaaa");
+        assert_eq!(PageRequest::parse(None, Some(&token)).unwrap().after.as_deref(), Some("0190c3c4-aaaa"));
+        let err = PageRequest::parse(None, Some("garbage!")).unwrap_err();
+        assert_eq!(err.field_errors()[0].field, "page_token");
+    }
+
+    #[test]
+    fn page_size_defaults_to_50_and_is_capped_at_500() {
+        assert_eq!(PageRequest::parse(None, None).unwrap().size, 50);
+        assert_eq!(PageRequest::parse(Some(500), None).unwrap().size, 500);
+        assert!(PageRequest::parse(Some(501), None).is_err());
+        assert!(PageRequest::parse(Some(-1), None).is_err());
+    }
+
+    #[test]
+    fn an_overfetched_row_yields_a_token_and_a_short_page_none() {
+        let page = Page::from_overfetch(vec![1, 2, 3], 2, |n| n.to_string());
+        assert_eq!(page.items, vec![1, 2]);
+        assert_eq!(page.next_page_token, Some(encode_token("2")));
+        let last = Page::from_overfetch(vec![1, 2], 2, |n| n.to_string());
+        assert_eq!(last.next_page_token, None);
+    }
+}

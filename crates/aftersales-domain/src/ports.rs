@@ -1,0 +1,162 @@
+//! Ports: what the application services need from the outside (storage, time).
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::Result;
+use crate::auth::StoreAccess;
+use crate::model::audit::{AuditEvent, AuditFilter};
+use crate::model::customer::{ConsentEvent, Customer, CustomerFilter, OdometerReading, Vehicle};
+use crate::model::store::{StaffMember, Store};
+use crate::paging::{Page, PageRequest};
+use crate::value::{CustomerId, StoreCode, VehicleId, Vin};
+
+/// The source of "now", so tests can set it.
+pub trait Clock: Send + Sync {
+    /// Returns the current instant.
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The wall clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A stored answer to an idempotent request (GEN-2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdempotencyRecord {
+    /// Store the request was made in.
+    pub store: StoreCode,
+    /// Who made it.
+    pub principal: String,
+    /// The client's key.
+    pub key: String,
+    /// Hash of the operation and its command.
+    pub fingerprint: String,
+    /// The answer, as the domain returned it.
+    pub response: serde_json::Value,
+    /// When it was first made.
+    pub created_at: DateTime<Utc>,
+}
+
+/// One change to apply; updates carry the version they were decided on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    /// Insert a store.
+    InsertStore(Store),
+    /// Update a store if still at `expected_version`.
+    UpdateStore {
+        /// The new state.
+        store: Store,
+        /// The version it was read at.
+        expected_version: i64,
+    },
+    /// Insert a staff member.
+    InsertStaff(StaffMember),
+    /// Update a staff member if still at `expected_version`.
+    UpdateStaff {
+        /// The new state.
+        staff: StaffMember,
+        /// The version it was read at.
+        expected_version: i64,
+    },
+    /// Insert a customer file.
+    InsertCustomer(Customer),
+    /// Update a customer file if still at `expected_version`.
+    UpdateCustomer {
+        /// The new state.
+        customer: Customer,
+        /// The version it was read at.
+        expected_version: i64,
+    },
+    /// Insert a vehicle.
+    InsertVehicle(Vehicle),
+    /// Update a vehicle if still at `expected_version`.
+    UpdateVehicle {
+        /// The new state.
+        vehicle: Vehicle,
+        /// The version it was read at.
+        expected_version: i64,
+    },
+    /// Append an odometer reading.
+    InsertOdometer(OdometerReading),
+    /// Append a consent change.
+    InsertConsent(ConsentEvent),
+    /// Move every vehicle and consent record of one file to another (CF-6 merge).
+    MoveCustomerRecords {
+        /// Store.
+        store: StoreCode,
+        /// From this file.
+        from: CustomerId,
+        /// To this file.
+        to: CustomerId,
+    },
+}
+
+/// Everything one write changes, applied in one transaction or not at all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChangeSet {
+    /// Record changes, in order.
+    pub ops: Vec<Op>,
+    /// Audit entries for them (GEN-1).
+    pub audit: Vec<AuditEvent>,
+    /// The stored answer, when the request carried an idempotency key.
+    pub idempotency: Option<IdempotencyRecord>,
+}
+
+impl ChangeSet {
+    /// Starts a change set with one op and its audit entry.
+    pub fn of(op: Op, audit: AuditEvent) -> Self {
+        Self { ops: vec![op], audit: vec![audit], idempotency: None }
+    }
+}
+
+/// Storage. Every read of a store-owned record takes the store, so no query can cross stores.
+#[async_trait]
+pub trait Repository: Send + Sync {
+    /// Checks that the database answers.
+    async fn ping(&self) -> Result<()>;
+
+    /// Applies a change set atomically; a stale update fails with `StaleEtag`.
+    async fn apply(&self, changes: ChangeSet) -> Result<()>;
+
+    /// Finds a stored idempotent answer.
+    async fn find_idempotency(&self, store: &StoreCode, principal: &str, key: &str)
+    -> Result<Option<IdempotencyRecord>>;
+
+    /// Reads a store.
+    async fn get_store(&self, code: &StoreCode) -> Result<Option<Store>>;
+    /// Lists the stores a token reaches, by code.
+    async fn list_stores(&self, access: &StoreAccess, page: &PageRequest) -> Result<Page<Store>>;
+
+    /// Reads a staff member.
+    async fn get_staff(&self, store: &StoreCode, id: &str) -> Result<Option<StaffMember>>;
+    /// Lists a store's staff, by id.
+    async fn list_staff(&self, store: &StoreCode, page: &PageRequest) -> Result<Page<StaffMember>>;
+
+    /// Reads a customer file.
+    async fn get_customer(&self, store: &StoreCode, id: CustomerId) -> Result<Option<Customer>>;
+    /// Lists live (not merged) customer files, newest last.
+    async fn list_customers(&self, store: &StoreCode, filter: &CustomerFilter, page: &PageRequest)
+    -> Result<Page<Customer>>;
+    /// Lists a customer's consent history, oldest first.
+    async fn list_consent_events(&self, store: &StoreCode, customer: CustomerId) -> Result<Vec<ConsentEvent>>;
+
+    /// Reads a vehicle.
+    async fn get_vehicle(&self, store: &StoreCode, id: VehicleId) -> Result<Option<Vehicle>>;
+    /// Finds a vehicle by VIN.
+    async fn find_vehicle_by_vin(&self, store: &StoreCode, vin: &Vin) -> Result<Option<Vehicle>>;
+    /// Lists a customer's vehicles.
+    async fn list_vehicles(&self, store: &StoreCode, customer: CustomerId, page: &PageRequest)
+    -> Result<Page<Vehicle>>;
+
+    /// Lists audit events, oldest first.
+    async fn list_audit(&self, store: &StoreCode, filter: &AuditFilter, page: &PageRequest)
+    -> Result<Page<AuditEvent>>;
+}

@@ -1,0 +1,420 @@
+//! Storage for Aftersales on SQLite or PostgreSQL through sea-orm.
+//!
+//! [`SeaRepository`] implements the domain's [`Repository`] port. Every query of a store-owned
+//! table filters on the store, and every write of a change set runs in one transaction.
+
+mod entities;
+mod mapping;
+
+use std::time::Duration;
+
+use aftersales_domain::auth::StoreAccess;
+use aftersales_domain::model::audit::{AuditEvent, AuditFilter};
+use aftersales_domain::model::customer::{ConsentEvent, Customer, CustomerFilter, Vehicle};
+use aftersales_domain::model::store::{StaffMember, Store};
+use aftersales_domain::paging::{Page, PageRequest};
+use aftersales_domain::ports::{ChangeSet, IdempotencyRecord, Op, Repository};
+use aftersales_domain::value::{CustomerId, Etag, StoreCode, VehicleId, Vin};
+use aftersales_domain::{DomainError, Result};
+use aftersales_migrations::{Migrator, MigratorTrait};
+use async_trait::async_trait;
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectOptions, Database, DatabaseConnection,
+    DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, SqlErr,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+use crate::entities::{audit, consent, customer, idempotency, staff, store, vehicle};
+use crate::mapping::*;
+
+/// Errors opening or migrating the database.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The database could not be reached or opened.
+    #[error("cannot connect to the database: {0}")]
+    Connect(#[source] DbErr),
+    /// A migration failed.
+    #[error("migration failed: {0}")]
+    Migrate(#[source] DbErr),
+}
+
+/// Opens a connection pool; SQLite files are created when missing.
+pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnection, SetupError> {
+    let mut options = ConnectOptions::new(url.to_string());
+    options
+        .max_connections(max_connections)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(10))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|o| {
+            o.create_if_missing(true)
+                .foreign_keys(true)
+                .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_secs(10))
+        });
+    Database::connect(options).await.map_err(SetupError::Connect)
+}
+
+/// Applies every pending migration.
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), SetupError> {
+    Migrator::up(db, None).await.map_err(SetupError::Migrate)
+}
+
+/// The sea-orm implementation of the domain's repository port.
+#[derive(Clone)]
+pub struct SeaRepository {
+    db: DatabaseConnection,
+}
+
+impl SeaRepository {
+    /// Wraps an open (and migrated) connection.
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+/// Maps a database error; `resource` names what a unique clash is about.
+fn db_err(resource: &'static str, err: DbErr) -> DomainError {
+    match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => DomainError::AlreadyExists {
+            resource,
+            detail: "a record with the same identity exists".into(),
+        },
+        Some(SqlErr::ForeignKeyConstraintViolation(_)) => DomainError::FailedPrecondition {
+            code: "reference.missing",
+            message: format!("{resource} refers to a record that does not exist"),
+        },
+        _ => match err {
+            DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => DomainError::Unavailable(err.to_string()),
+            other => DomainError::Internal(other.to_string()),
+        },
+    }
+}
+
+fn read_err(err: DbErr) -> DomainError {
+    db_err("record", err)
+}
+
+fn after_uuid(page: &PageRequest) -> Result<Option<Uuid>> {
+    page.after
+        .as_deref()
+        .map(|raw| {
+            Uuid::parse_str(raw).map_err(|_| DomainError::invalid("page_token", "is not a token for this list"))
+        })
+        .transpose()
+}
+
+fn limit(page: &PageRequest) -> u64 {
+    page.size + 1
+}
+
+/// Builds a LIKE pattern matching `needle` anywhere, with wildcards in it escaped.
+fn contains(needle: &str) -> LikeExpr {
+    let escaped = needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    LikeExpr::new(format!("%{escaped}%")).escape('\\')
+}
+
+async fn update_checked<A>(
+    txn: &DatabaseTransaction,
+    resource: &'static str,
+    active: A,
+    filter: Condition,
+    expected_version: i64,
+    version_col: impl ColumnTrait,
+) -> Result<()>
+where
+    A: ActiveModelTrait + Send,
+{
+    let result = A::Entity::update_many()
+        .set(active)
+        .filter(filter.add(version_col.eq(expected_version)))
+        .exec(txn)
+        .await
+        .map_err(|e| db_err(resource, e))?;
+    if result.rows_affected == 1 {
+        Ok(())
+    } else {
+        // Someone wrote between our read and this update (GEN-2).
+        Err(DomainError::StaleEtag { resource, current: Etag::render(expected_version + 1) })
+    }
+}
+
+async fn insert<A>(txn: &DatabaseTransaction, resource: &'static str, active: A) -> Result<()>
+where
+    A: ActiveModelTrait + Send,
+{
+    A::Entity::insert(active).exec_without_returning(txn).await.map_err(|e| db_err(resource, e))?;
+    Ok(())
+}
+
+async fn apply_op(txn: &DatabaseTransaction, op: Op) -> Result<()> {
+    match op {
+        Op::InsertStore(s) => insert(txn, "store", store_row(&s)?.into_active_model().reset_all()).await,
+        Op::UpdateStore { store: s, expected_version } => {
+            let filter = Condition::all().add(store::Column::Code.eq(s.code.as_str()));
+            let row = store_row(&s)?.into_active_model().reset_all();
+            update_checked(txn, "store", row, filter, expected_version, store::Column::Version).await
+        }
+        Op::InsertStaff(s) => insert(txn, "staff", staff_row(&s)?.into_active_model().reset_all()).await,
+        Op::UpdateStaff { staff: s, expected_version } => {
+            let filter = Condition::all()
+                .add(staff::Column::Store.eq(s.store.as_str()))
+                .add(staff::Column::Id.eq(s.id.as_str()));
+            let row = staff_row(&s)?.into_active_model().reset_all();
+            update_checked(txn, "staff", row, filter, expected_version, staff::Column::Version).await
+        }
+        Op::InsertCustomer(c) => insert(txn, "customer", customer_row(&c).into_active_model().reset_all()).await,
+        Op::UpdateCustomer { customer: c, expected_version } => {
+            let filter = Condition::all()
+                .add(customer::Column::Store.eq(c.store.as_str()))
+                .add(customer::Column::Id.eq(c.id.0));
+            let row = customer_row(&c).into_active_model().reset_all();
+            update_checked(txn, "customer", row, filter, expected_version, customer::Column::Version).await
+        }
+        Op::InsertVehicle(v) => insert(txn, "vehicle", vehicle_row(&v).into_active_model().reset_all()).await,
+        Op::UpdateVehicle { vehicle: v, expected_version } => {
+            let filter = Condition::all()
+                .add(vehicle::Column::Store.eq(v.store.as_str()))
+                .add(vehicle::Column::Id.eq(v.id.0));
+            let row = vehicle_row(&v).into_active_model().reset_all();
+            update_checked(txn, "vehicle", row, filter, expected_version, vehicle::Column::Version).await
+        }
+        Op::InsertOdometer(r) => {
+            insert(txn, "odometer_reading", odometer_row(&r).into_active_model().reset_all()).await
+        }
+        Op::InsertConsent(c) => insert(txn, "consent_event", consent_row(&c).into_active_model().reset_all()).await,
+        Op::MoveCustomerRecords { store, from, to } => {
+            vehicle::Entity::update_many()
+                .col_expr(vehicle::Column::CustomerId, Expr::value(to.0))
+                .filter(vehicle::Column::Store.eq(store.as_str()))
+                .filter(vehicle::Column::CustomerId.eq(from.0))
+                .exec(txn)
+                .await
+                .map_err(|e| db_err("vehicle", e))?;
+            consent::Entity::update_many()
+                .col_expr(consent::Column::CustomerId, Expr::value(to.0))
+                .filter(consent::Column::Store.eq(store.as_str()))
+                .filter(consent::Column::CustomerId.eq(from.0))
+                .exec(txn)
+                .await
+                .map_err(|e| db_err("consent_event", e))?;
+            Ok(())
+        }
+    }
+}
+
+#[async_trait]
+impl Repository for SeaRepository {
+    async fn ping(&self) -> Result<()> {
+        self.db.ping().await.map_err(|e| DomainError::Unavailable(e.to_string()))
+    }
+
+    async fn apply(&self, changes: ChangeSet) -> Result<()> {
+        let txn = self.db.begin().await.map_err(read_err)?;
+        for op in changes.ops {
+            apply_op(&txn, op).await?;
+        }
+        for event in &changes.audit {
+            insert(&txn, "audit_event", audit_row(event)?.into_active_model().reset_all()).await?;
+        }
+        if let Some(record) = &changes.idempotency {
+            insert(&txn, "idempotency_key", idempotency_row(record)?.into_active_model().reset_all()).await?;
+        }
+        txn.commit().await.map_err(read_err)
+    }
+
+    async fn find_idempotency(&self, store: &StoreCode, principal: &str, key: &str) -> Result<Option<IdempotencyRecord>> {
+        idempotency::Entity::find_by_id((store.to_string(), principal.to_string(), key.to_string()))
+            .one(&self.db)
+            .await
+            .map_err(read_err)?
+            .map(idempotency_from)
+            .transpose()
+    }
+
+    async fn get_store(&self, code: &StoreCode) -> Result<Option<Store>> {
+        store::Entity::find_by_id(code.to_string()).one(&self.db).await.map_err(read_err)?.map(store_from).transpose()
+    }
+
+    async fn list_stores(&self, access: &StoreAccess, page: &PageRequest) -> Result<Page<Store>> {
+        let mut query = store::Entity::find().order_by_asc(store::Column::Code).limit(limit(page));
+        if let StoreAccess::Only(codes) = access {
+            query = query.filter(store::Column::Code.is_in(codes.iter().map(|c| c.to_string())));
+        }
+        if let Some(after) = &page.after {
+            query = query.filter(store::Column::Code.gt(after.as_str()));
+        }
+        let rows = query.all(&self.db).await.map_err(read_err)?;
+        let items = rows.into_iter().map(store_from).collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_overfetch(items, page.size, |s| s.code.to_string()))
+    }
+
+    async fn get_staff(&self, store: &StoreCode, id: &str) -> Result<Option<StaffMember>> {
+        staff::Entity::find_by_id((store.to_string(), id.to_string()))
+            .one(&self.db)
+            .await
+            .map_err(read_err)?
+            .map(staff_from)
+            .transpose()
+    }
+
+    async fn list_staff(&self, store: &StoreCode, page: &PageRequest) -> Result<Page<StaffMember>> {
+        let mut query = staff::Entity::find()
+            .filter(staff::Column::Store.eq(store.as_str()))
+            .order_by_asc(staff::Column::Id)
+            .limit(limit(page));
+        if let Some(after) = &page.after {
+            query = query.filter(staff::Column::Id.gt(after.as_str()));
+        }
+        let rows = query.all(&self.db).await.map_err(read_err)?;
+        let items = rows.into_iter().map(staff_from).collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_overfetch(items, page.size, |s| s.id.clone()))
+    }
+
+    async fn get_customer(&self, store: &StoreCode, id: CustomerId) -> Result<Option<Customer>> {
+        customer::Entity::find()
+            .filter(customer::Column::Store.eq(store.as_str()))
+            .filter(customer::Column::Id.eq(id.0))
+            .one(&self.db)
+            .await
+            .map_err(read_err)?
+            .map(customer_from)
+            .transpose()
+    }
+
+    async fn list_customers(&self, store: &StoreCode, filter: &CustomerFilter, page: &PageRequest) -> Result<Page<Customer>> {
+        let vehicles_where = |cond: Condition| {
+            Query::select()
+                .column(vehicle::Column::CustomerId)
+                .from(vehicle::Entity)
+                .and_where(vehicle::Column::Store.eq(store.as_str()))
+                .cond_where(cond)
+                .to_owned()
+        };
+        let mut cond = Condition::all()
+            .add(customer::Column::Store.eq(store.as_str()))
+            .add(customer::Column::MergedInto.is_null());
+        if let Some(q) = &filter.q {
+            let upper = q.to_uppercase();
+            let digits: String = q.chars().filter(char::is_ascii_digit).collect();
+            let mut any = Condition::any()
+                .add(Expr::expr(Func::lower(Expr::col(customer::Column::Name))).like(contains(&q.to_lowercase())))
+                .add(customer::Column::Id.in_subquery(vehicles_where(
+                    Condition::any()
+                        .add(Expr::col(vehicle::Column::Vin).like(contains(&upper)))
+                        .add(Expr::col(vehicle::Column::Plate).like(contains(&upper))),
+                )));
+            if digits.len() >= 3 {
+                any = any.add(Expr::col(customer::Column::Phone).like(contains(&digits)));
+            }
+            cond = cond.add(any);
+        }
+        if let Some(plate) = &filter.plate {
+            cond = cond.add(customer::Column::Id.in_subquery(vehicles_where(
+                Condition::all().add(vehicle::Column::Plate.eq(plate.as_str())),
+            )));
+        }
+        if let Some(vin) = &filter.vin {
+            cond = cond.add(customer::Column::Id.in_subquery(vehicles_where(
+                Condition::all().add(vehicle::Column::Vin.eq(vin.as_str())),
+            )));
+        }
+        if let Some(after) = after_uuid(page)? {
+            cond = cond.add(customer::Column::Id.gt(after));
+        }
+        let rows = customer::Entity::find()
+            .filter(cond)
+            .order_by_asc(customer::Column::Id)
+            .limit(limit(page))
+            .all(&self.db)
+            .await
+            .map_err(read_err)?;
+        let items = rows.into_iter().map(customer_from).collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_overfetch(items, page.size, |c| c.id.to_string()))
+    }
+
+    async fn list_consent_events(&self, store: &StoreCode, customer: CustomerId) -> Result<Vec<ConsentEvent>> {
+        consent::Entity::find()
+            .filter(consent::Column::Store.eq(store.as_str()))
+            .filter(consent::Column::CustomerId.eq(customer.0))
+            .order_by_asc(consent::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(read_err)?
+            .into_iter()
+            .map(consent_from)
+            .collect()
+    }
+
+    async fn get_vehicle(&self, store: &StoreCode, id: VehicleId) -> Result<Option<Vehicle>> {
+        vehicle::Entity::find()
+            .filter(vehicle::Column::Store.eq(store.as_str()))
+            .filter(vehicle::Column::Id.eq(id.0))
+            .one(&self.db)
+            .await
+            .map_err(read_err)?
+            .map(vehicle_from)
+            .transpose()
+    }
+
+    async fn find_vehicle_by_vin(&self, store: &StoreCode, vin: &Vin) -> Result<Option<Vehicle>> {
+        vehicle::Entity::find()
+            .filter(vehicle::Column::Store.eq(store.as_str()))
+            .filter(vehicle::Column::Vin.eq(vin.as_str()))
+            .one(&self.db)
+            .await
+            .map_err(read_err)?
+            .map(vehicle_from)
+            .transpose()
+    }
+
+    async fn list_vehicles(&self, store: &StoreCode, customer: CustomerId, page: &PageRequest) -> Result<Page<Vehicle>> {
+        let mut query = vehicle::Entity::find()
+            .filter(vehicle::Column::Store.eq(store.as_str()))
+            .filter(vehicle::Column::CustomerId.eq(customer.0))
+            .order_by_asc(vehicle::Column::Id)
+            .limit(limit(page));
+        if let Some(after) = after_uuid(page)? {
+            query = query.filter(vehicle::Column::Id.gt(after));
+        }
+        let rows = query.all(&self.db).await.map_err(read_err)?;
+        let items = rows.into_iter().map(vehicle_from).collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_overfetch(items, page.size, |v| v.id.to_string()))
+    }
+
+    async fn list_audit(&self, store: &StoreCode, filter: &AuditFilter, page: &PageRequest) -> Result<Page<AuditEvent>> {
+        let mut query = audit::Entity::find()
+            .filter(audit::Column::Store.eq(store.as_str()))
+            .order_by_asc(audit::Column::Id)
+            .limit(limit(page));
+        if let Some(t) = &filter.resource_type {
+            query = query.filter(audit::Column::ResourceType.eq(t.as_str()));
+        }
+        if let Some(id) = &filter.resource_id {
+            query = query.filter(audit::Column::ResourceId.eq(id.as_str()));
+        }
+        if let Some(actor) = &filter.actor {
+            query = query.filter(audit::Column::Actor.eq(actor.as_str()));
+        }
+        if let Some(after) = after_uuid(page)? {
+            query = query.filter(audit::Column::Id.gt(after));
+        }
+        let rows = query.all(&self.db).await.map_err(read_err)?;
+        let items = rows.into_iter().map(audit_from).collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_overfetch(items, page.size, |a| a.id.to_string()))
+    }
+}
+
+/// Returns the backend name, for logs.
+pub fn backend_name(db: &DatabaseConnection) -> &'static str {
+    match db.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => "postgres",
+        sea_orm::DatabaseBackend::Sqlite => "sqlite",
+        sea_orm::DatabaseBackend::MySql => "mysql",
+        #[allow(unreachable_patterns)]
+        _ => "other",
+    }
+}

@@ -1,0 +1,271 @@
+//! Conversions between domain entities and rows.
+
+use aftersales_domain::model::audit::AuditEvent;
+use aftersales_domain::model::customer::{ConsentEvent, Customer, OdometerReading, Vehicle};
+use aftersales_domain::model::store::{StaffMember, Store};
+use aftersales_domain::ports::IdempotencyRecord;
+use aftersales_domain::value::{CustomerId, Phone, Plate, RecordId, StoreCode, VehicleId, Vin};
+use aftersales_domain::{DomainError, Result};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::entities::{audit, consent, customer, idempotency, odometer, staff, store, vehicle};
+
+fn corrupt(what: &str, detail: impl std::fmt::Display) -> DomainError {
+    DomainError::Internal(format!("stored {what} does not decode: {detail}"))
+}
+
+/// Encodes a value as the JSON text kept in a text column.
+pub(crate) fn to_json<T: Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| DomainError::Internal(e.to_string()))
+}
+
+fn from_json<T: DeserializeOwned>(what: &str, raw: &str) -> Result<T> {
+    serde_json::from_str(raw).map_err(|e| corrupt(what, e))
+}
+
+/// Encodes a unit enum as its snake_case wire name.
+pub(crate) fn enum_str<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+fn parse_enum<T: DeserializeOwned>(what: &str, raw: &str) -> Result<T> {
+    serde_json::from_value(serde_json::Value::String(raw.to_string())).map_err(|e| corrupt(what, e))
+}
+
+fn code(raw: &str) -> Result<StoreCode> {
+    StoreCode::parse(raw).map_err(|e| corrupt("store code", e))
+}
+
+fn km(value: i64) -> u32 {
+    u32::try_from(value).unwrap_or(u32::MAX)
+}
+
+pub(crate) fn store_row(s: &Store) -> Result<store::Model> {
+    Ok(store::Model {
+        code: s.code.to_string(),
+        name: s.name.clone(),
+        timezone: s.timezone.clone(),
+        call_hours: to_json(&s.call_hours)?,
+        sla: to_json(&s.sla)?,
+        version: s.version,
+        created_at: s.created_at,
+        updated_at: s.updated_at,
+    })
+}
+
+pub(crate) fn store_from(m: store::Model) -> Result<Store> {
+    Ok(Store {
+        code: code(&m.code)?,
+        name: m.name,
+        timezone: m.timezone,
+        call_hours: from_json("call hours", &m.call_hours)?,
+        sla: from_json("sla", &m.sla)?,
+        version: m.version,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    })
+}
+
+pub(crate) fn staff_row(s: &StaffMember) -> Result<staff::Model> {
+    Ok(staff::Model {
+        store: s.store.to_string(),
+        id: s.id.clone(),
+        name: s.name.clone(),
+        roles: to_json(&s.roles)?,
+        active: s.active,
+        version: s.version,
+        created_at: s.created_at,
+        updated_at: s.updated_at,
+    })
+}
+
+pub(crate) fn staff_from(m: staff::Model) -> Result<StaffMember> {
+    Ok(StaffMember {
+        store: code(&m.store)?,
+        id: m.id,
+        name: m.name,
+        roles: from_json("roles", &m.roles)?,
+        active: m.active,
+        version: m.version,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    })
+}
+
+pub(crate) fn customer_row(c: &Customer) -> customer::Model {
+    customer::Model {
+        id: c.id.0,
+        store: c.store.to_string(),
+        name: c.name.clone(),
+        phone: c.phone.as_str().to_string(),
+        address: c.address.clone(),
+        company: c.company.clone(),
+        preferred_channel: c.preferred_channel.as_ref().map(enum_str),
+        preferred_contact_time: c.preferred_contact_time.clone(),
+        wanted_services: c.wanted_services.clone(),
+        marketing_consent: c.marketing_consent,
+        marketing_consent_changed_at: c.marketing_consent_changed_at,
+        merged_into: c.merged_into.map(|id| id.0),
+        version: c.version,
+        created_at: c.created_at,
+        updated_at: c.updated_at,
+    }
+}
+
+pub(crate) fn customer_from(m: customer::Model) -> Result<Customer> {
+    Ok(Customer {
+        id: CustomerId(m.id),
+        store: code(&m.store)?,
+        name: m.name,
+        phone: Phone::parse(&m.phone).map_err(|e| corrupt("phone", e))?,
+        address: m.address,
+        company: m.company,
+        preferred_channel: m.preferred_channel.map(|c| parse_enum("channel", &c)).transpose()?,
+        preferred_contact_time: m.preferred_contact_time,
+        wanted_services: m.wanted_services,
+        marketing_consent: m.marketing_consent,
+        marketing_consent_changed_at: m.marketing_consent_changed_at,
+        merged_into: m.merged_into.map(CustomerId),
+        version: m.version,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    })
+}
+
+pub(crate) fn vehicle_row(v: &Vehicle) -> vehicle::Model {
+    vehicle::Model {
+        id: v.id.0,
+        store: v.store.to_string(),
+        customer_id: v.customer_id.0,
+        vin: v.vin.as_str().to_string(),
+        plate: v.plate.as_ref().map(|p| p.as_str().to_string()),
+        make: v.make.clone(),
+        model: v.model.clone(),
+        vehicle_type: v.vehicle_type.as_ref().map(enum_str),
+        color: v.color.clone(),
+        registration_date: v.registration_date,
+        mileage_km: i64::from(v.mileage_km),
+        maintenance_cycle_km: i64::from(v.maintenance_cycle_km),
+        maintenance_cycle_months: i32::try_from(v.maintenance_cycle_months).unwrap_or(i32::MAX),
+        last_service_date: v.last_service_date,
+        last_service_km: v.last_service_km.map(i64::from),
+        owner_since: v.owner_since,
+        version: v.version,
+        created_at: v.created_at,
+        updated_at: v.updated_at,
+    }
+}
+
+pub(crate) fn vehicle_from(m: vehicle::Model) -> Result<Vehicle> {
+    Ok(Vehicle {
+        id: VehicleId(m.id),
+        store: code(&m.store)?,
+        customer_id: CustomerId(m.customer_id),
+        vin: Vin::parse(&m.vin).map_err(|e| corrupt("vin", e))?,
+        plate: m.plate.map(|p| Plate::parse(&p).map_err(|e| corrupt("plate", e))).transpose()?,
+        make: m.make,
+        model: m.model,
+        vehicle_type: m.vehicle_type.map(|t| parse_enum("vehicle type", &t)).transpose()?,
+        color: m.color,
+        registration_date: m.registration_date,
+        mileage_km: km(m.mileage_km),
+        maintenance_cycle_km: km(m.maintenance_cycle_km),
+        maintenance_cycle_months: u32::try_from(m.maintenance_cycle_months).unwrap_or(0),
+        last_service_date: m.last_service_date,
+        last_service_km: m.last_service_km.map(km),
+        owner_since: m.owner_since,
+        version: m.version,
+        created_at: m.created_at,
+        updated_at: m.updated_at,
+    })
+}
+
+pub(crate) fn odometer_row(r: &OdometerReading) -> odometer::Model {
+    odometer::Model {
+        id: r.id.0,
+        store: r.store.to_string(),
+        vehicle_id: r.vehicle_id.0,
+        mileage_km: i64::from(r.mileage_km),
+        source: enum_str(&r.source),
+        correction: r.correction,
+        note: r.note.clone(),
+        recorded_by: r.recorded_by.clone(),
+        recorded_at: r.recorded_at,
+    }
+}
+
+pub(crate) fn consent_row(c: &ConsentEvent) -> consent::Model {
+    consent::Model {
+        id: c.id.0,
+        store: c.store.to_string(),
+        customer_id: c.customer_id.0,
+        granted: c.granted,
+        method: enum_str(&c.method),
+        recorded_by: c.recorded_by.clone(),
+        recorded_at: c.recorded_at,
+    }
+}
+
+pub(crate) fn consent_from(m: consent::Model) -> Result<ConsentEvent> {
+    Ok(ConsentEvent {
+        id: RecordId(m.id),
+        store: code(&m.store)?,
+        customer_id: CustomerId(m.customer_id),
+        granted: m.granted,
+        method: parse_enum("consent method", &m.method)?,
+        recorded_by: m.recorded_by,
+        recorded_at: m.recorded_at,
+    })
+}
+
+pub(crate) fn audit_row(a: &AuditEvent) -> Result<audit::Model> {
+    Ok(audit::Model {
+        id: a.id.0,
+        store: a.store.to_string(),
+        actor: a.actor.clone(),
+        action: a.action.clone(),
+        resource_type: a.resource_type.clone(),
+        resource_id: a.resource_id.clone(),
+        changed_fields: to_json(&a.changed_fields)?,
+        occurred_at: a.occurred_at,
+    })
+}
+
+pub(crate) fn audit_from(m: audit::Model) -> Result<AuditEvent> {
+    Ok(AuditEvent {
+        id: RecordId(m.id),
+        store: code(&m.store)?,
+        actor: m.actor,
+        action: m.action,
+        resource_type: m.resource_type,
+        resource_id: m.resource_id,
+        changed_fields: from_json("changed fields", &m.changed_fields)?,
+        occurred_at: m.occurred_at,
+    })
+}
+
+pub(crate) fn idempotency_row(r: &IdempotencyRecord) -> Result<idempotency::Model> {
+    Ok(idempotency::Model {
+        store: r.store.to_string(),
+        principal: r.principal.clone(),
+        key: r.key.clone(),
+        fingerprint: r.fingerprint.clone(),
+        response: to_json(&r.response)?,
+        created_at: r.created_at,
+    })
+}
+
+pub(crate) fn idempotency_from(m: idempotency::Model) -> Result<IdempotencyRecord> {
+    Ok(IdempotencyRecord {
+        store: code(&m.store)?,
+        principal: m.principal,
+        key: m.key,
+        fingerprint: m.fingerprint,
+        response: from_json("idempotent response", &m.response)?,
+        created_at: m.created_at,
+    })
+}

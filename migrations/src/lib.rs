@@ -1,0 +1,16 @@
+//! Schema migrations, written in sea-orm-migration's DSL only so that one set runs on SQLite and
+//! PostgreSQL. Enums are strings, instants are `timestamptz` written by the application in UTC.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261127_000001_foundation;
+
+/// Every migration, in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261127_000001_foundation::Migration)]
+    }
+}
