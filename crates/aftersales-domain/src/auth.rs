@@ -12,6 +12,7 @@ use crate::{DomainError, Result};
 /// A role from the token's `roles` claim (DOMAIN.md, "Who works with it").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Role {
     /// Service advisor: customer files, work orders, quotes, delivery.
     Advisor,
@@ -155,6 +156,12 @@ impl Action {
             Action::ReadAudit => &[Supervisor],
         }
     }
+}
+
+/// Verifies a bearer token and says who it belongs to; implemented outside the domain.
+pub trait Authenticator: Send + Sync {
+    /// Returns the principal of a valid token, or `Unauthenticated`.
+    fn authenticate(&self, bearer_token: &str) -> Result<Principal>;
 }
 
 /// Which stores a token reaches.

@@ -1,1 +1,171 @@
-//! stub
+//! The REST/JSON front of Aftersales: axum routes that convert requests into domain commands,
+//! call the shared application services, and answer JSON or problem+json.
+
+pub mod dto;
+pub mod error;
+pub mod extract;
+pub mod routes;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aftersales_domain::app::Services;
+use aftersales_domain::auth::Authenticator;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{HeaderName, StatusCode};
+use axum::response::{IntoResponse, Response};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, OpenApi, RefOr, ResponseBuilder};
+use utoipa::{Modify, OpenApi as _, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::error::{ApiError, FieldErrorBody, Problem};
+
+/// Largest accepted request body.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The application services.
+    pub services: Services,
+    /// Verifies bearer tokens.
+    pub auth: Arc<dyn Authenticator>,
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "Aftersales API",
+        description = "After-sales backend for 4S dealerships: customer files, vehicles, stores and staff. \
+                       Every store-owned record lives under `/v1/stores/{store}`; a token never sees another store's data.",
+        version = "1.0.0"
+    ),
+    modifiers(&ApiConventions),
+    components(schemas(Problem, FieldErrorBody)),
+    tags(
+        (name = "stores", description = "Stores and their settings"),
+        (name = "staff", description = "Store staff lists"),
+        (name = "customers", description = "Customer files (CF-1..CF-6)"),
+        (name = "vehicles", description = "Vehicles on customer files"),
+        (name = "audit", description = "The audit trail (GEN-1)"),
+        (name = "operations", description = "Probes"),
+    )
+)]
+struct ApiDoc;
+
+/// Adds the bearer scheme and the problem+json answers every operation can give.
+struct ApiConventions;
+
+const ERROR_ANSWERS: &[(&str, &str)] = &[
+    ("400", "Bad input; `errors` names each field"),
+    ("401", "No token, or a token that does not verify"),
+    ("403", "The token's roles do not allow this"),
+    ("404", "Not found, or in a store the token does not reach"),
+    ("409", "Already exists, or the record's state forbids this step"),
+    ("412", "The `If-Match` etag is stale"),
+    ("413", "Request body too large"),
+    ("415", "Request body is not JSON"),
+    ("422", "Idempotency key reused with a different request"),
+    ("500", "Internal error"),
+    ("503", "Database unavailable"),
+];
+
+impl Modify for ApiConventions {
+    fn modify(&self, openapi: &mut OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+        let problem = |description: &str| {
+            let schema = RefOr::Ref(utoipa::openapi::Ref::from_schema_name(Problem::name()));
+            ResponseBuilder::new()
+                .description(description)
+                .content("application/problem+json", ContentBuilder::new().schema(Some(schema)).build())
+                .build()
+        };
+        for item in openapi.paths.paths.values_mut() {
+            for op in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.patch,
+                &mut item.put,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let public = op.security.as_ref().is_some_and(|s| s.iter().all(|r| r == &SecurityRequirement::default()));
+                if !public {
+                    op.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
+                }
+                for (status, description) in ERROR_ANSWERS {
+                    op.responses
+                        .responses
+                        .entry((*status).to_string())
+                        .or_insert_with(|| RefOr::T(problem(description)));
+                }
+            }
+        }
+    }
+}
+
+/// Builds the routes and the OpenAPI document that describes them.
+pub fn routes() -> (Router<AppState>, OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(routes::ops::router())
+        .merge(routes::stores::router())
+        .merge(routes::customers::router())
+        .merge(routes::audit::router())
+        .split_for_parts()
+}
+
+/// Returns the OpenAPI document (for `aftersales openapi` and tests).
+pub fn openapi() -> OpenApi {
+    routes().1
+}
+
+/// Builds the complete REST application: routes, docs, and the middleware stack.
+pub fn app(state: AppState) -> Router {
+    let (router, api) = routes();
+    let request_id = HeaderName::from_static("x-request-id");
+    router
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", api))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(
+                    // The span names the matched route, never the raw URI: queries can hold names and phones.
+                    TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                        let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string());
+                        let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+                        tracing::info_span!("http", method = %req.method(), route = route.as_deref().unwrap_or("-"), request_id = %id)
+                    }),
+                )
+                .layer(PropagateRequestIdLayer::new(request_id))
+                .layer(CatchPanicLayer::custom(|_| {
+                    ApiError::from(aftersales_domain::DomainError::Internal("handler panicked".into())).into_response()
+                }))
+                .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
+                .layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
+        )
+}
+
+async fn not_found() -> Response {
+    ApiError::http(StatusCode::NOT_FOUND, "not_found", "no such route").into_response()
+}
+
+async fn method_not_allowed() -> Response {
+    ApiError::http(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed on this route").into_response()
+}

@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 
 pub use audit::AuditService;
 pub use customers::CustomerService;
+pub use customers::CustomerQuery;
 pub use stores::StoreService;
 
 use crate::auth::Principal;

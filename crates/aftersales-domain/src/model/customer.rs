@@ -9,6 +9,7 @@ use crate::{DomainError, Result};
 /// How a customer prefers to be contacted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ContactChannel {
     /// A phone call.
     Phone,
@@ -25,6 +26,7 @@ pub enum ContactChannel {
 /// How consent to marketing contact was given or withdrawn (CF-5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ConsentMethod {
     /// Face to face at the store.
     InPerson,
@@ -41,6 +43,7 @@ pub enum ConsentMethod {
 /// The kind of vehicle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum VehicleType {
     /// Saloon car.
     Sedan,
@@ -67,6 +70,7 @@ pub enum VehicleType {
 /// Where an odometer reading came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum OdometerSource {
     /// Read at the store (intake, service).
     Store,
@@ -143,6 +147,8 @@ pub struct CustomerView {
 
 /// Opens a customer file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CreateCustomer {
     /// Full name.
     pub name: String,
@@ -166,6 +172,8 @@ pub struct CreateCustomer {
 
 /// Changes a customer file; absent fields stay, empty text clears an optional field.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct UpdateCustomer {
     /// New name.
     pub name: Option<String>,
@@ -285,6 +293,8 @@ pub fn next_maintenance(since: Option<NaiveDate>, since_km: u32, cycle_km: u32, 
 
 /// Adds a vehicle to a customer file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct AddVehicle {
     /// VIN.
     pub vin: String,
@@ -314,6 +324,8 @@ pub struct AddVehicle {
 
 /// Changes a vehicle; the VIN never changes (it is the identity) and mileage only via readings.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct UpdateVehicle {
     /// New plate ("" clears it).
     pub plate: Option<String>,
@@ -362,6 +374,8 @@ pub struct OdometerReading {
 
 /// Records an odometer reading.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct RecordOdometer {
     /// Reading in km.
     pub mileage_km: u32,
@@ -394,6 +408,8 @@ pub fn check_odometer(current_km: u32, reading: &RecordOdometer) -> Result<()> {
 
 /// Merges one customer file into another (CF-6).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct MergeCustomers {
     /// The file that is merged away.
     pub source_id: CustomerId,

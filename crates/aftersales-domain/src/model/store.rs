@@ -22,6 +22,8 @@ pub struct CallWindow {
 
 /// A call window as a client writes it (`"09:00"`), before validation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CallWindowInput {
     /// Start, `HH:MM`.
     pub start: String,
@@ -81,6 +83,7 @@ pub fn parse_timezone(raw: &str) -> Result<Tz, String> {
 
 /// The day limits of DOMAIN.md, per store; each counts calendar days in the store's zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SlaSettings {
     /// CF-2: a file is opened within this many days of the first intake or visit.
     pub file_open_days: u32,
@@ -120,6 +123,8 @@ impl Default for SlaSettings {
 
 /// Changes to some of the day limits; absent fields keep their value.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct SlaPatch {
     /// See [`SlaSettings::file_open_days`].
     pub file_open_days: Option<u32>,
@@ -203,6 +208,8 @@ pub struct Store {
 
 /// Creates a store.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CreateStore {
     /// Code, e.g. `SH001`.
     pub code: String,
@@ -218,6 +225,8 @@ pub struct CreateStore {
 
 /// Changes a store's settings; absent fields stay.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct UpdateStore {
     /// New name.
     pub name: Option<String>,
@@ -252,6 +261,8 @@ pub struct StaffMember {
 
 /// Adds a person to a store's staff list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct CreateStaff {
     /// Staff id (the `sub` of their tokens).
     pub id: String,
@@ -265,6 +276,8 @@ pub struct CreateStaff {
 
 /// Changes a staff member; absent fields stay.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct UpdateStaff {
     /// New name.
     pub name: Option<String>,

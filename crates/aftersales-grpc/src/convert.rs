@@ -1,0 +1,296 @@
+//! Conversions between protobuf messages and domain types.
+
+use aftersales_domain::app::IdempotencyKey;
+use aftersales_domain::auth::Role;
+use aftersales_domain::model::audit::AuditEvent;
+use aftersales_domain::model::customer::{
+    ConsentEvent, ConsentMethod, ContactChannel, CustomerView, OdometerSource, Vehicle, VehicleType,
+};
+use aftersales_domain::model::store::{CallWindowInput, SlaPatch, SlaSettings, StaffMember, Store};
+use aftersales_domain::paging::PageRequest;
+use aftersales_domain::value::{CustomerId, Etag, StoreCode, VehicleId};
+use chrono::{DateTime, NaiveDate, Utc};
+use prost_types::{FieldMask, Timestamp};
+use tonic::Status;
+
+use crate::pb;
+use crate::status::{invalid, to_status};
+
+/// Converts an instant to a protobuf timestamp.
+pub fn ts(at: DateTime<Utc>) -> Option<Timestamp> {
+    Some(Timestamp { seconds: at.timestamp(), nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0) })
+}
+
+/// Parses the `store` field.
+pub fn store_code(raw: &str) -> Result<StoreCode, Status> {
+    StoreCode::parse(raw).map_err(|e| invalid("store", e))
+}
+
+/// Parses a customer id field.
+pub fn customer_id(field: &str, raw: &str) -> Result<CustomerId, Status> {
+    CustomerId::parse(field, raw).map_err(to_status)
+}
+
+/// Parses a vehicle id field.
+pub fn vehicle_id(raw: &str) -> Result<VehicleId, Status> {
+    VehicleId::parse("vehicle_id", raw).map_err(to_status)
+}
+
+/// Parses `page_size` / `page_token`.
+pub fn page(size: i32, token: &str) -> Result<PageRequest, Status> {
+    PageRequest::parse(Some(i64::from(size)), Some(token)).map_err(to_status)
+}
+
+/// Parses `request_id` as an idempotency key.
+pub fn request_id(raw: &str) -> Result<Option<IdempotencyKey>, Status> {
+    IdempotencyKey::parse_optional(Some(raw)).map_err(|_| invalid("request_id", "must be 1 to 255 visible ASCII characters"))
+}
+
+/// Parses an optional `etag` field.
+pub fn etag(raw: &str) -> Result<Option<Etag>, Status> {
+    if raw.is_empty() { Ok(None) } else { Etag::parse(raw).map(Some).map_err(to_status) }
+}
+
+/// Parses an optional `YYYY-MM-DD` field.
+pub fn date(field: &str, raw: Option<&str>) -> Result<Option<NaiveDate>, Status> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => s.parse().map(Some).map_err(|_| invalid(field, "must be a date as YYYY-MM-DD")),
+    }
+}
+
+/// Returns `Some(value)` for a non-empty string.
+pub fn non_empty(raw: &str) -> Option<String> {
+    if raw.is_empty() { None } else { Some(raw.to_string()) }
+}
+
+/// An update mask: names the fields to change; an empty mask means every populated field (AIP-134).
+pub struct Mask(Vec<String>);
+
+impl Mask {
+    /// Checks the mask's paths against those the message allows.
+    pub fn new(mask: Option<FieldMask>, allowed: &[&str]) -> Result<Self, Status> {
+        let paths = mask.map(|m| m.paths).unwrap_or_default();
+        for path in &paths {
+            let root = path.split('.').next().unwrap_or_default();
+            if !allowed.contains(&path.as_str()) && !allowed.contains(&root) {
+                return Err(invalid("update_mask", format!("'{path}' is not a field that can be updated")));
+            }
+        }
+        Ok(Self(paths))
+    }
+
+    /// Whether `path` is to be changed; `populated` says whether the message carries a value.
+    pub fn has(&self, path: &str, populated: bool) -> bool {
+        if self.0.is_empty() { populated } else { self.0.iter().any(|p| p == path) }
+    }
+
+    /// Whether the mask names `path` itself or one of its sub-fields.
+    pub fn touches(&self, path: &str, populated: bool) -> bool {
+        if self.0.is_empty() {
+            populated
+        } else {
+            self.0.iter().any(|p| p == path || p.strip_prefix(path).is_some_and(|rest| rest.starts_with('.')))
+        }
+    }
+
+    /// Whether `path.sub` (or the whole `path`) is named.
+    pub fn sub(&self, path: &str, sub: &str, populated: bool) -> bool {
+        if self.0.is_empty() {
+            populated
+        } else {
+            self.0.iter().any(|p| p == path || *p == format!("{path}.{sub}"))
+        }
+    }
+}
+
+macro_rules! enum_map {
+    ($domain:ident, $proto:ident, $field:literal, [$($variant:ident),+ $(,)?]) => {
+        impl From<$domain> for pb::$proto {
+            fn from(value: $domain) -> Self {
+                match value {
+                    $($domain::$variant => pb::$proto::$variant,)+
+                }
+            }
+        }
+
+        impl EnumField for $domain {
+            fn from_proto(raw: i32) -> Result<Option<Self>, Status> {
+                match pb::$proto::try_from(raw) {
+                    Ok(pb::$proto::Unspecified) => Ok(None),
+                    $(Ok(pb::$proto::$variant) => Ok(Some($domain::$variant)),)+
+                    Err(_) => Err(invalid($field, format!("{raw} is not a known value"))),
+                }
+            }
+        }
+    };
+}
+
+/// A domain enum carried as an `i32` protobuf enum field.
+pub trait EnumField: Sized {
+    /// Converts; `UNSPECIFIED` is `None`, an unknown number is INVALID_ARGUMENT.
+    fn from_proto(raw: i32) -> Result<Option<Self>, Status>;
+}
+
+enum_map!(Role, Role, "roles", [Advisor, Technician, Inspector, FollowupAgent, Supervisor, HqAnalyst, Integration, Admin]);
+enum_map!(ContactChannel, ContactChannel, "preferred_channel", [Phone, Sms, Wechat, Email, Letter]);
+enum_map!(ConsentMethod, ConsentMethod, "consent_method", [InPerson, Phone, Written, Online, Sms]);
+enum_map!(VehicleType, VehicleType, "vehicle_type", [Sedan, Hatchback, Wagon, Suv, Mpv, Pickup, Van, Truck, Bus, Other]);
+enum_map!(OdometerSource, OdometerSource, "source", [Store, Customer, Telematics]);
+
+/// Converts an optional domain enum to its protobuf number (0 for none).
+pub fn enum_num<T: Into<P>, P: Into<i32>>(value: Option<T>) -> i32 {
+    value.map(|v| v.into().into()).unwrap_or(0)
+}
+
+/// Converts call windows to their input form.
+pub fn call_windows(windows: &[pb::CallWindow]) -> Vec<CallWindowInput> {
+    windows.iter().map(|w| CallWindowInput { start: w.start.clone(), end: w.end.clone() }).collect()
+}
+
+/// Converts SLA settings where zero means "keep".
+pub fn sla_patch(sla: &pb::SlaSettings, mask: Option<(&Mask, &str)>) -> SlaPatch {
+    let pick = |name: &str, v: u32| match mask {
+        Some((m, root)) => m.sub(root, name, v != 0).then_some(v),
+        None => (v != 0).then_some(v),
+    };
+    SlaPatch {
+        file_open_days: pick("file_open_days", sla.file_open_days),
+        first_follow_up_from_day: pick("first_follow_up_from_day", sla.first_follow_up_from_day),
+        first_follow_up_to_day: pick("first_follow_up_to_day", sla.first_follow_up_to_day),
+        second_follow_up_from_day: pick("second_follow_up_from_day", sla.second_follow_up_from_day),
+        second_follow_up_to_day: pick("second_follow_up_to_day", sla.second_follow_up_to_day),
+        unreachable_after_days: pick("unreachable_after_days", sla.unreachable_after_days),
+        complaint_escalation_days: pick("complaint_escalation_days", sla.complaint_escalation_days),
+        event_call_lead_days: pick("event_call_lead_days", sla.event_call_lead_days),
+        event_letter_days: pick("event_letter_days", sla.event_letter_days),
+    }
+}
+
+fn sla(s: &SlaSettings) -> pb::SlaSettings {
+    pb::SlaSettings {
+        file_open_days: s.file_open_days,
+        first_follow_up_from_day: s.first_follow_up_from_day,
+        first_follow_up_to_day: s.first_follow_up_to_day,
+        second_follow_up_from_day: s.second_follow_up_from_day,
+        second_follow_up_to_day: s.second_follow_up_to_day,
+        unreachable_after_days: s.unreachable_after_days,
+        complaint_escalation_days: s.complaint_escalation_days,
+        event_call_lead_days: s.event_call_lead_days,
+        event_letter_days: s.event_letter_days,
+    }
+}
+
+impl From<Store> for pb::Store {
+    fn from(s: Store) -> Self {
+        Self {
+            code: s.code.to_string(),
+            name: s.name,
+            timezone: s.timezone,
+            call_hours: s
+                .call_hours
+                .iter()
+                .map(|w| pb::CallWindow { start: w.start.format("%H:%M").to_string(), end: w.end.format("%H:%M").to_string() })
+                .collect(),
+            sla: Some(sla(&s.sla)),
+            etag: Etag::render(s.version),
+            created_at: ts(s.created_at),
+            updated_at: ts(s.updated_at),
+        }
+    }
+}
+
+impl From<StaffMember> for pb::StaffMember {
+    fn from(s: StaffMember) -> Self {
+        Self {
+            store: s.store.to_string(),
+            id: s.id,
+            name: s.name,
+            roles: s.roles.into_iter().map(|r| pb::Role::from(r).into()).collect(),
+            active: s.active,
+            etag: Etag::render(s.version),
+            created_at: ts(s.created_at),
+            updated_at: ts(s.updated_at),
+        }
+    }
+}
+
+impl From<CustomerView> for pb::Customer {
+    fn from(view: CustomerView) -> Self {
+        let c = view.customer;
+        Self {
+            id: c.id.to_string(),
+            store: c.store.to_string(),
+            name: c.name,
+            phone: c.phone.as_str().to_string(),
+            phone_masked: view.phone_masked,
+            address: c.address,
+            company: c.company,
+            preferred_channel: enum_num::<_, pb::ContactChannel>(c.preferred_channel),
+            preferred_contact_time: c.preferred_contact_time,
+            wanted_services: c.wanted_services,
+            marketing_consent: c.marketing_consent,
+            marketing_consent_changed_at: c.marketing_consent_changed_at.and_then(ts),
+            merged_into: c.merged_into.map(|id| id.to_string()),
+            etag: Etag::render(c.version),
+            created_at: ts(c.created_at),
+            updated_at: ts(c.updated_at),
+        }
+    }
+}
+
+impl From<Vehicle> for pb::Vehicle {
+    fn from(v: Vehicle) -> Self {
+        let due = v.next_maintenance();
+        Self {
+            id: v.id.to_string(),
+            store: v.store.to_string(),
+            customer_id: v.customer_id.to_string(),
+            vin: v.vin.to_string(),
+            plate: v.plate.map(|p| p.to_string()),
+            make: v.make,
+            model: v.model,
+            vehicle_type: enum_num::<_, pb::VehicleType>(v.vehicle_type),
+            color: v.color,
+            registration_date: v.registration_date.map(|d| d.to_string()),
+            mileage_km: v.mileage_km,
+            maintenance_cycle_km: v.maintenance_cycle_km,
+            maintenance_cycle_months: v.maintenance_cycle_months,
+            last_service_date: v.last_service_date.map(|d| d.to_string()),
+            last_service_km: v.last_service_km,
+            next_maintenance_due_date: due.date.map(|d| d.to_string()),
+            next_maintenance_due_km: due.km,
+            owner_since: v.owner_since.to_string(),
+            etag: Etag::render(v.version),
+            created_at: ts(v.created_at),
+            updated_at: ts(v.updated_at),
+        }
+    }
+}
+
+impl From<ConsentEvent> for pb::ConsentEvent {
+    fn from(e: ConsentEvent) -> Self {
+        Self {
+            id: e.id.to_string(),
+            granted: e.granted,
+            method: pb::ConsentMethod::from(e.method).into(),
+            recorded_by: e.recorded_by,
+            recorded_at: ts(e.recorded_at),
+        }
+    }
+}
+
+impl From<AuditEvent> for pb::AuditEvent {
+    fn from(a: AuditEvent) -> Self {
+        Self {
+            id: a.id.to_string(),
+            store: a.store.to_string(),
+            actor: a.actor,
+            action: a.action,
+            resource_type: a.resource_type,
+            resource_id: a.resource_id,
+            changed_fields: a.changed_fields,
+            occurred_at: ts(a.occurred_at),
+        }
+    }
+}

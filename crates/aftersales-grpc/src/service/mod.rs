@@ -1,0 +1,42 @@
+//! Service adapters: each method converts, calls the application service, converts back.
+
+mod customers;
+mod stores;
+
+use std::sync::Arc;
+
+use aftersales_domain::DomainError;
+use aftersales_domain::app::Services;
+use aftersales_domain::auth::{Authenticator, Principal};
+use tonic::{Request, Status};
+
+use crate::status::to_status;
+
+/// Implements every generated service trait on the shared application services.
+#[derive(Clone)]
+pub struct Adapter {
+    pub(crate) services: Services,
+    pub(crate) auth: Arc<dyn Authenticator>,
+}
+
+impl Adapter {
+    /// Authenticates the `authorization: Bearer <JWT>` metadata.
+    pub(crate) fn caller<T>(&self, req: &Request<T>) -> Result<Principal, Status> {
+        let token = req
+            .metadata()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+            .map(str::trim)
+            .ok_or_else(|| to_status(DomainError::Unauthenticated("missing bearer token".into())))?;
+        self.auth.authenticate(token).map_err(to_status)
+    }
+}
+
+/// Shorthand for a unary answer.
+pub(crate) type Answer<T> = Result<tonic::Response<T>, Status>;
+
+/// Wraps a domain result as a unary answer.
+pub(crate) fn answer<D, P: From<D>>(result: aftersales_domain::Result<D>) -> Answer<P> {
+    result.map(|d| tonic::Response::new(P::from(d))).map_err(to_status)
+}

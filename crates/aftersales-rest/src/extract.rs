@@ -1,0 +1,211 @@
+//! Extractors that turn a request into domain inputs, answering problem+json when they cannot.
+
+use aftersales_domain::app::IdempotencyKey;
+use aftersales_domain::auth::Principal;
+use aftersales_domain::paging::PageRequest;
+use aftersales_domain::value::{CustomerId, Etag, StoreCode, VehicleId};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Query, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use bytes::Bytes;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use utoipa::IntoParams;
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// The authenticated caller (`Authorization: Bearer <JWT>`).
+pub struct Caller(pub Principal);
+
+impl<S> FromRequestParts<S> for Caller
+where
+    AppState: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        let header = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
+            ApiError::from(aftersales_domain::DomainError::Unauthenticated("missing bearer token".into()))
+        })?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+            .map(str::trim)
+            .ok_or_else(|| {
+                ApiError::from(aftersales_domain::DomainError::Unauthenticated(
+                    "authorization header must be 'Bearer <token>'".into(),
+                ))
+            })?;
+        Ok(Caller(state.auth.authenticate(token)?))
+    }
+}
+
+/// A JSON body; errors name the offending field.
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|mime| {
+                let mime = mime.trim();
+                mime == "application/json" || mime.ends_with("+json")
+            });
+        if !is_json {
+            return Err(ApiError::http(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "request body must be application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(body_error)?;
+        let de = &mut serde_json::Deserializer::from_slice(&bytes);
+        match serde_path_to_error::deserialize(de) {
+            Ok(value) => Ok(ApiJson(value)),
+            Err(err) => {
+                let path = err.path().to_string();
+                let inner = err.into_inner();
+                let field = if path == "." || path.is_empty() { "body".to_string() } else { path };
+                let message = if inner.is_syntax() || inner.is_eof() {
+                    format!("malformed JSON: {inner}")
+                } else {
+                    inner.to_string()
+                };
+                Err(ApiError::invalid(&field, strip_position(&message)))
+            }
+        }
+    }
+}
+
+/// Drops serde's "at line 1 column 7" suffix, which means nothing to a client's field.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_string(),
+        None => message.to_string(),
+    }
+}
+
+fn body_error(rejection: BytesRejection) -> ApiError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::http(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "request body is too large")
+    } else {
+        ApiError::http(StatusCode::BAD_REQUEST, "invalid_argument", rejection.body_text())
+    }
+}
+
+/// Query parameters; errors name the parameter.
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(v)| ApiQuery(v))
+            .map_err(|e| ApiError::invalid("query", e.body_text().replace("Failed to deserialize query string: ", "")))
+    }
+}
+
+/// The optional `Idempotency-Key` header (GEN-2).
+pub struct IdemKey(pub Option<IdempotencyKey>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdemKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let raw = match parts.headers.get("idempotency-key") {
+            None => return Ok(IdemKey(None)),
+            Some(v) => v.to_str().map_err(|_| ApiError::invalid("Idempotency-Key", "must be visible ASCII"))?,
+        };
+        IdempotencyKey::parse(raw)
+            .map(|k| IdemKey(Some(k)))
+            .map_err(|_| ApiError::invalid("Idempotency-Key", "must be 1 to 255 visible ASCII characters"))
+    }
+}
+
+/// The optional `If-Match` header (GEN-2); `*` means any version.
+pub struct IfMatch(pub Option<Etag>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let Some(value) = parts.headers.get(header::IF_MATCH) else {
+            return Ok(IfMatch(None));
+        };
+        let raw = value.to_str().map_err(|_| ApiError::invalid("If-Match", "must be an etag"))?;
+        if raw.trim() == "*" {
+            return Ok(IfMatch(None));
+        }
+        Etag::parse(raw).map(|e| IfMatch(Some(e))).map_err(|_| ApiError::invalid("If-Match", "is not an etag this service issued"))
+    }
+}
+
+/// `page_size` and `page_token`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// How many items at most (1–500, default 50).
+    pub page_size: Option<i64>,
+    /// The `next_page_token` of the previous page.
+    pub page_token: Option<String>,
+}
+
+impl PageParams {
+    /// Converts into a domain page request.
+    pub fn request(&self) -> Result<PageRequest, ApiError> {
+        Ok(PageRequest::parse(self.page_size, self.page_token.as_deref())?)
+    }
+}
+
+/// Parses the `{store}` path segment.
+pub fn store_code(raw: &str) -> Result<StoreCode, ApiError> {
+    StoreCode::parse(raw).map_err(|e| ApiError::invalid("store", e))
+}
+
+/// Parses a customer id path segment.
+pub fn customer_id(raw: &str) -> Result<CustomerId, ApiError> {
+    Ok(CustomerId::parse("customer_id", raw)?)
+}
+
+/// Parses a vehicle id path segment.
+pub fn vehicle_id(raw: &str) -> Result<VehicleId, ApiError> {
+    Ok(VehicleId::parse("vehicle_id", raw)?)
+}
+
+/// Path parameters; a bad segment answers problem+json.
+pub struct ApiPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(v)| ApiPath(v))
+            .map_err(|e| ApiError::invalid("path", e.body_text()))
+    }
+}
