@@ -1,1 +1,138 @@
-//! stub
+//! The `aftersales` service: configuration, telemetry, and startup wiring both listeners (REST and
+//! gRPC) to one set of application services.
+
+pub mod config;
+pub mod demo;
+pub mod jwt;
+pub mod telemetry;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use aftersales_domain::app::Services;
+use aftersales_domain::auth::Authenticator;
+use aftersales_domain::ports::{Clock, SystemClock};
+use aftersales_persistence::{SeaRepository, SetupError, backend_name, connect, migrate};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio_stream::wrappers::TcpListenerStream;
+
+use crate::config::Config;
+use crate::jwt::{JwtAuthenticator, JwtSetupError};
+
+/// Why the service could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Database connection or migration.
+    #[error(transparent)]
+    Database(#[from] SetupError),
+    /// Token verification setup.
+    #[error(transparent)]
+    Jwt(#[from] JwtSetupError),
+    /// A listener could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// gRPC reflection setup.
+    #[error("grpc setup: {0}")]
+    Grpc(String),
+    /// Demo data could not be created.
+    #[error("demo data: {0}")]
+    Demo(String),
+    /// A server task failed.
+    #[error("server: {0}")]
+    Serve(String),
+}
+
+/// A running service: its bound addresses and a handle to stop it.
+pub struct RunningServer {
+    /// Where REST listens.
+    pub http_addr: SocketAddr,
+    /// Where gRPC listens.
+    pub grpc_addr: SocketAddr,
+    /// The application services (tests use them for fixtures).
+    pub services: Services,
+    stop: watch::Sender<bool>,
+    http: JoinHandle<std::io::Result<()>>,
+    grpc: JoinHandle<Result<(), tonic::transport::Error>>,
+}
+
+impl RunningServer {
+    /// Stops accepting, lets requests in flight finish, and waits for both servers.
+    pub async fn shutdown(self) -> Result<(), StartError> {
+        let _ = self.stop.send(true);
+        self.wait().await
+    }
+
+    /// Waits until both servers have stopped.
+    pub async fn wait(self) -> Result<(), StartError> {
+        let http = self.http.await.map_err(|e| StartError::Serve(e.to_string()))?;
+        http.map_err(|e| StartError::Serve(e.to_string()))?;
+        let grpc = self.grpc.await.map_err(|e| StartError::Serve(e.to_string()))?;
+        grpc.map_err(|e| StartError::Serve(e.to_string()))
+    }
+
+    /// Returns a sender that stops the servers when `true` is sent.
+    pub fn stopper(&self) -> watch::Sender<bool> {
+        self.stop.clone()
+    }
+}
+
+async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
+    TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })
+}
+
+/// Connects, migrates, and starts both listeners; returns once they accept connections.
+pub async fn start(config: &Config) -> Result<RunningServer, StartError> {
+    start_with_clock(config, Arc::new(SystemClock)).await
+}
+
+/// Like [`start`], with a chosen clock (tests set "now").
+pub async fn start_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<RunningServer, StartError> {
+    let db = connect(&config.database_url, config.database_max_connections).await?;
+    migrate(&db).await?;
+    tracing::info!(backend = backend_name(&db), "database ready");
+    let services = Services::new(Arc::new(SeaRepository::new(db)), clock);
+    let auth: Arc<dyn Authenticator> = Arc::new(JwtAuthenticator::from_config(config)?);
+    if config.demo {
+        demo::seed_if_empty(&services).await.map_err(|e| StartError::Demo(e.to_string()))?;
+    }
+
+    let http_listener = bind(config.http_addr).await?;
+    let grpc_listener = bind(config.grpc_addr).await?;
+    let http_addr = http_listener.local_addr().map_err(|source| StartError::Bind { addr: config.http_addr, source })?;
+    let grpc_addr = grpc_listener.local_addr().map_err(|source| StartError::Bind { addr: config.grpc_addr, source })?;
+    let (stop, stopped) = watch::channel(false);
+
+    let app = aftersales_rest::app(aftersales_rest::AppState { services: services.clone(), auth: auth.clone() });
+    let mut http_stop = stopped.clone();
+    let http = tokio::spawn(async move {
+        axum::serve(http_listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move {
+                let _ = http_stop.wait_for(|s| *s).await;
+            })
+            .await
+    });
+
+    let routes = aftersales_grpc::routes(services.clone(), auth).await.map_err(|e| StartError::Grpc(e.to_string()))?;
+    let mut grpc_stop = stopped;
+    let grpc = tokio::spawn(async move {
+        tonic::transport::Server::builder()
+            .layer(tower_http::trace::TraceLayer::new_for_grpc().make_span_with(|req: &axum::http::Request<_>| {
+                tracing::info_span!("grpc", method = %req.uri().path())
+            }))
+            .add_routes(routes)
+            .serve_with_incoming_shutdown(TcpListenerStream::new(grpc_listener), async move {
+                let _ = grpc_stop.wait_for(|s| *s).await;
+            })
+            .await
+    });
+
+    tracing::info!(%http_addr, %grpc_addr, "aftersales listening");
+    Ok(RunningServer { http_addr, grpc_addr, services, stop, http, grpc })
+}

@@ -1,1 +1,179 @@
-fn main() {}
+//! The `aftersales` command: serve, migrate, mint a token, print the OpenAPI document.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use aftersales_server::config::Config;
+use aftersales_server::jwt::{TokenRequest, mint};
+use aftersales_server::{demo, start, telemetry};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "aftersales", version, about = "After-sales backend for 4S dealerships (REST + gRPC)")]
+struct Cli {
+    /// A TOML configuration file (also AFTERSALES_CONFIG).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the REST and gRPC servers (the default).
+    Serve,
+    /// Applies pending database migrations and exits.
+    Migrate,
+    /// Mints a token with the configured HS256 secret, for development and scripts.
+    Token {
+        /// Staff id (`sub`).
+        #[arg(long)]
+        sub: String,
+        /// Display name.
+        #[arg(long, default_value = "")]
+        name: String,
+        /// A role; repeat for several (advisor, technician, inspector, followup_agent, supervisor,
+        /// hq_analyst, integration, admin).
+        #[arg(long = "role", required = true)]
+        roles: Vec<String>,
+        /// A store code, or `*` for admin and hq_analyst; repeat for several.
+        #[arg(long = "store")]
+        stores: Vec<String>,
+        /// Lifetime, e.g. 8h, 30m, 2d.
+        #[arg(long, default_value = "8h", value_parser = humantime::parse_duration)]
+        ttl: std::time::Duration,
+    },
+    /// Prints the OpenAPI document.
+    Openapi,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(Command::Openapi) = cli.command {
+        return match aftersales_rest::openapi().to_pretty_json() {
+            Ok(doc) => {
+                println!("{doc}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(e),
+        };
+    }
+    let config = match Config::load(cli.config) {
+        Ok(config) => config,
+        Err(e) => return fail(e),
+    };
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config).await,
+        Command::Migrate => migrate(config).await,
+        Command::Token { sub, name, roles, stores, ttl } => {
+            match mint(&config, &TokenRequest { sub, name, roles, stores, ttl }) {
+                Ok(token) => {
+                    println!("{token}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
+        Command::Openapi => ExitCode::SUCCESS,
+    }
+}
+
+fn fail(e: impl std::fmt::Display) -> ExitCode {
+    eprintln!("aftersales: {e}");
+    ExitCode::FAILURE
+}
+
+async fn migrate(config: Config) -> ExitCode {
+    telemetry::init(&config);
+    let result = async {
+        let db = aftersales_persistence::connect(&config.database_url, 1).await?;
+        aftersales_persistence::migrate(&db).await
+    };
+    match result.await {
+        Ok(()) => {
+            println!("migrations applied");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}
+
+async fn serve(config: Config) -> ExitCode {
+    telemetry::init(&config);
+    let server = match start(&config).await {
+        Ok(server) => server,
+        Err(e) => return fail(e),
+    };
+    if config.demo {
+        print_first_steps(&config, server.http_addr, server.grpc_addr);
+    }
+    let stop = server.stopper();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down; finishing requests in flight");
+        let _ = stop.send(true);
+    });
+    match server.wait().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(e),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+fn print_first_steps(config: &Config, http: std::net::SocketAddr, grpc: std::net::SocketAddr) {
+    let request = TokenRequest {
+        sub: "sup-001".into(),
+        name: "王主管".into(),
+        roles: vec!["supervisor".into()],
+        stores: vec![demo::DEMO_STORE.into()],
+        ttl: std::time::Duration::from_secs(8 * 3600),
+    };
+    let Ok(token) = mint(config, &request) else {
+        return;
+    };
+    let store = demo::DEMO_STORE;
+    println!(
+        r#"
+Aftersales is running.
+  REST  http://{http}   (docs: http://{http}/docs, OpenAPI: http://{http}/openapi.json)
+  gRPC  {grpc}          (reflection on: grpcurl -plaintext {grpc} list)
+
+A supervisor token for demo store {store}, valid 8 hours:
+  export TOKEN={token}
+
+Open a customer file and list it:
+  curl -s -X POST http://{http}/v1/stores/{store}/customers \
+    -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+    -H "Idempotency-Key: $(date +%s)" \
+    -d '{{"name":"张伟","phone":"13812345678"}}'
+  curl -s http://{http}/v1/stores/{store}/customers -H "Authorization: Bearer $TOKEN"
+
+The same over gRPC:
+  grpcurl -plaintext -H "authorization: Bearer $TOKEN" -d '{{"store":"{store}"}}' \
+    {grpc} aftersales.v1.CustomerService/ListCustomers
+
+More tokens: cargo run -q -- token --sub adv-001 --name 李顾问 --role advisor --store {store}
+"#
+    );
+}

@@ -1,0 +1,132 @@
+//! Configuration: compiled-in defaults, then an optional TOML file, then `AFTERSALES_*` variables.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+/// Token signature algorithms the service can be pinned to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum JwtAlgorithm {
+    /// HMAC-SHA256 with a shared secret (one deployment minting its own tokens).
+    HS256,
+    /// RSA-SHA256 with public keys from an identity provider's JWKS.
+    RS256,
+    /// ECDSA P-256 with public keys from an identity provider's JWKS.
+    ES256,
+}
+
+/// Every setting; see the README's configuration table.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Config {
+    /// REST listener.
+    pub http_addr: SocketAddr,
+    /// gRPC listener (h2c).
+    pub grpc_addr: SocketAddr,
+    /// `sqlite://path` or `postgres://user@host/db`.
+    pub database_url: String,
+    /// Connection pool size.
+    pub database_max_connections: u32,
+    /// Algorithm every token must use.
+    pub jwt_algorithm: JwtAlgorithm,
+    /// HS256 secret (at least 32 characters).
+    #[serde(skip_serializing)]
+    pub jwt_secret: Option<SecretString>,
+    /// RS256/ES256: a JWKS file whose keys are selected by the token's `kid`.
+    pub jwt_jwks_file: Option<PathBuf>,
+    /// Required `iss`.
+    pub jwt_issuer: String,
+    /// Required `aud`.
+    pub jwt_audience: String,
+    /// Clock leeway for `exp`/`iat`, in seconds.
+    pub jwt_leeway_seconds: u64,
+    /// Log filter, e.g. `info` or `aftersales=debug,info`.
+    pub log: String,
+    /// `plain` or `json`.
+    pub log_format: String,
+    /// Create a demo store with staff when the database is empty, and print a token.
+    pub demo: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            http_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            grpc_addr: SocketAddr::from(([127, 0, 0, 1], 50051)),
+            database_url: "sqlite://aftersales.db".into(),
+            database_max_connections: 10,
+            jwt_algorithm: JwtAlgorithm::HS256,
+            jwt_secret: None,
+            jwt_jwks_file: None,
+            jwt_issuer: "aftersales".into(),
+            jwt_audience: "aftersales".into(),
+            jwt_leeway_seconds: 30,
+            log: "info".into(),
+            log_format: "plain".into(),
+            demo: false,
+        }
+    }
+}
+
+/// Configuration that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A value has the wrong form.
+    #[error("configuration: {0}")]
+    Load(#[from] Box<figment::Error>),
+    /// The values do not make a working service.
+    #[error("configuration: {0}")]
+    Invalid(String),
+}
+
+impl Config {
+    /// Loads defaults, then `file` (or `AFTERSALES_CONFIG`) if given, then the environment.
+    pub fn load(file: Option<PathBuf>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        let file = file.or_else(|| std::env::var_os("AFTERSALES_CONFIG").map(PathBuf::from));
+        if let Some(path) = file {
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        let config: Config = figment
+            .merge(Env::prefixed("AFTERSALES_").ignore(&["config"]))
+            .extract()
+            .map_err(|e| ConfigError::Load(Box::new(e)))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks that the settings fit together.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        use secrecy::ExposeSecret;
+        match self.jwt_algorithm {
+            JwtAlgorithm::HS256 => match &self.jwt_secret {
+                Some(secret) if secret.expose_secret().len() >= 32 => {}
+                Some(_) => return Err(ConfigError::Invalid("AFTERSALES_JWT_SECRET must be at least 32 characters".into())),
+                None => {
+                    return Err(ConfigError::Invalid(
+                        "AFTERSALES_JWT_SECRET is required with HS256 (or set AFTERSALES_JWT_ALGORITHM and AFTERSALES_JWT_JWKS_FILE)"
+                            .into(),
+                    ));
+                }
+            },
+            JwtAlgorithm::RS256 | JwtAlgorithm::ES256 => {
+                if self.jwt_jwks_file.is_none() {
+                    return Err(ConfigError::Invalid(format!(
+                        "AFTERSALES_JWT_JWKS_FILE is required with {:?}",
+                        self.jwt_algorithm
+                    )));
+                }
+            }
+        }
+        if !matches!(self.log_format.as_str(), "plain" | "json") {
+            return Err(ConfigError::Invalid("AFTERSALES_LOG_FORMAT must be plain or json".into()));
+        }
+        if self.database_max_connections == 0 {
+            return Err(ConfigError::Invalid("AFTERSALES_DATABASE_MAX_CONNECTIONS must be at least 1".into()));
+        }
+        Ok(())
+    }
+}

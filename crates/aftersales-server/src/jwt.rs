@@ -1,0 +1,236 @@
+//! JWT verification with a pinned algorithm, and minting for development and scripts.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aftersales_domain::auth::{Authenticator, Principal};
+use aftersales_domain::{DomainError, Result};
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode};
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Config, JwtAlgorithm};
+
+/// The claims this service reads.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    /// Staff id.
+    pub sub: String,
+    /// Display name.
+    #[serde(default)]
+    pub name: String,
+    /// Roles.
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// Store codes, or `*`.
+    #[serde(default)]
+    pub stores: Vec<String>,
+    /// Issuer.
+    pub iss: String,
+    /// Audience.
+    pub aud: String,
+    /// Expiry (seconds since the epoch).
+    pub exp: u64,
+    /// Issued at.
+    pub iat: u64,
+}
+
+/// Errors setting up token verification.
+#[derive(Debug, thiserror::Error)]
+pub enum JwtSetupError {
+    /// The JWKS file could not be read or parsed.
+    #[error("cannot load JWKS from {path}: {reason}")]
+    Jwks {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+    /// A key could not be used.
+    #[error("unusable key: {0}")]
+    Key(String),
+}
+
+enum Keys {
+    Shared(DecodingKey),
+    ByKid(HashMap<String, DecodingKey>),
+}
+
+/// Verifies bearer tokens against the configured algorithm, keys, issuer and audience.
+pub struct JwtAuthenticator {
+    keys: Keys,
+    validation: Validation,
+}
+
+fn algorithm(a: JwtAlgorithm) -> Algorithm {
+    match a {
+        JwtAlgorithm::HS256 => Algorithm::HS256,
+        JwtAlgorithm::RS256 => Algorithm::RS256,
+        JwtAlgorithm::ES256 => Algorithm::ES256,
+    }
+}
+
+impl JwtAuthenticator {
+    /// Builds the verifier from configuration (already validated).
+    pub fn from_config(config: &Config) -> Result<Self, JwtSetupError> {
+        let alg = algorithm(config.jwt_algorithm);
+        let keys = match (config.jwt_algorithm, &config.jwt_secret, &config.jwt_jwks_file) {
+            (JwtAlgorithm::HS256, Some(secret), _) => Keys::Shared(DecodingKey::from_secret(secret.expose_secret().as_bytes())),
+            (JwtAlgorithm::RS256 | JwtAlgorithm::ES256, _, Some(path)) => {
+                let fail = |reason: String| JwtSetupError::Jwks { path: path.display().to_string(), reason };
+                let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+                let set: JwkSet = serde_json::from_str(&text).map_err(|e| fail(e.to_string()))?;
+                let mut by_kid = HashMap::new();
+                for jwk in &set.keys {
+                    let kid = jwk.common.key_id.clone().ok_or_else(|| fail("every key needs a kid".into()))?;
+                    let key = DecodingKey::from_jwk(jwk).map_err(|e| JwtSetupError::Key(e.to_string()))?;
+                    by_kid.insert(kid, key);
+                }
+                Keys::ByKid(by_kid)
+            }
+            _ => return Err(JwtSetupError::Key("no key configured for the algorithm".into())),
+        };
+        let mut validation = Validation::new(alg);
+        validation.set_issuer(&[config.jwt_issuer.as_str()]);
+        validation.set_audience(&[config.jwt_audience.as_str()]);
+        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+        validation.leeway = config.jwt_leeway_seconds;
+        Ok(Self { keys, validation })
+    }
+}
+
+fn refuse(reason: impl Into<String>) -> DomainError {
+    DomainError::Unauthenticated(reason.into())
+}
+
+impl Authenticator for JwtAuthenticator {
+    fn authenticate(&self, token: &str) -> Result<Principal> {
+        let header = decode_header(token).map_err(|_| refuse("token is not a JWT"))?;
+        // Only the pinned algorithm is accepted; `none` and algorithm switching never verify.
+        if !self.validation.algorithms.contains(&header.alg) {
+            return Err(refuse("token algorithm is not accepted"));
+        }
+        let key = match &self.keys {
+            Keys::Shared(key) => key,
+            Keys::ByKid(keys) => header
+                .kid
+                .as_deref()
+                .and_then(|kid| keys.get(kid))
+                .ok_or_else(|| refuse("token key id is unknown"))?,
+        };
+        let data = decode::<Claims>(token, key, &self.validation).map_err(|e| {
+            use jsonwebtoken::errors::ErrorKind;
+            match e.kind() {
+                ErrorKind::ExpiredSignature => refuse("token has expired"),
+                ErrorKind::InvalidIssuer => refuse("token issuer is not accepted"),
+                ErrorKind::InvalidAudience => refuse("token audience is not accepted"),
+                ErrorKind::InvalidSignature => refuse("token signature does not verify"),
+                _ => refuse("token is not valid"),
+            }
+        })?;
+        let c = data.claims;
+        Principal::from_claims(&c.sub, &c.name, &c.roles, &c.stores)
+    }
+}
+
+/// What a minted token says.
+#[derive(Debug, Clone)]
+pub struct TokenRequest {
+    /// Staff id.
+    pub sub: String,
+    /// Display name.
+    pub name: String,
+    /// Roles.
+    pub roles: Vec<String>,
+    /// Store codes or `*`.
+    pub stores: Vec<String>,
+    /// Lifetime.
+    pub ttl: Duration,
+}
+
+/// Errors minting a token.
+#[derive(Debug, thiserror::Error)]
+pub enum MintError {
+    /// Minting needs the HS256 secret.
+    #[error("minting needs AFTERSALES_JWT_SECRET (HS256); tokens for RS256/ES256 come from your identity provider")]
+    NoSecret,
+    /// A role or store in the request is not valid.
+    #[error("{0}")]
+    Claims(String),
+    /// Signing failed.
+    #[error("signing failed: {0}")]
+    Sign(#[from] jsonwebtoken::errors::Error),
+}
+
+/// Mints an HS256 token with the configured secret, issuer and audience.
+pub fn mint(config: &Config, req: &TokenRequest) -> Result<String, MintError> {
+    let secret = match (config.jwt_algorithm, &config.jwt_secret) {
+        (JwtAlgorithm::HS256, Some(secret)) => secret,
+        _ => return Err(MintError::NoSecret),
+    };
+    Principal::from_claims(&req.sub, &req.name, &req.roles, &req.stores).map_err(|e| MintError::Claims(e.to_string()))?;
+    let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0);
+    let claims = Claims {
+        sub: req.sub.clone(),
+        name: req.name.clone(),
+        roles: req.roles.clone(),
+        stores: req.stores.clone(),
+        iss: config.jwt_issuer.clone(),
+        aud: config.jwt_audience.clone(),
+        exp: now + req.ttl.as_secs(),
+        iat: now,
+    };
+    Ok(encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret.expose_secret().as_bytes()))?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> Config {
+        Config { jwt_secret: Some("a-test-secret-that-is-long-enough-123".into()), ..Config::default() }
+    }
+
+    fn request(ttl: u64) -> TokenRequest {
+        TokenRequest {
+            sub: "adv-1".into(),
+            name: "Li".into(),
+            roles: vec!["advisor".into()],
+            stores: vec!["SH001".into()],
+            ttl: Duration::from_secs(ttl),
+        }
+    }
+
+    #[test]
+    fn a_minted_token_verifies_to_its_principal() {
+        let cfg = config();
+        let token = mint(&cfg, &request(600)).unwrap();
+        let who = JwtAuthenticator::from_config(&cfg).unwrap().authenticate(&token).unwrap();
+        assert_eq!(who.sub, "adv-1");
+        assert!(who.reaches(&aftersales_domain::value::StoreCode::parse("SH001").unwrap()));
+    }
+
+    #[test]
+    fn tokens_signed_with_another_secret_or_for_another_audience_are_refused() {
+        let token = mint(&config(), &request(600)).unwrap();
+        let other = Config { jwt_secret: Some("another-secret-that-is-long-enough-456".into()), ..Config::default() };
+        assert!(JwtAuthenticator::from_config(&other).unwrap().authenticate(&token).is_err());
+        let other_aud = Config { jwt_audience: "someone-else".into(), ..config() };
+        assert!(JwtAuthenticator::from_config(&other_aud).unwrap().authenticate(&token).is_err());
+    }
+
+    #[test]
+    fn an_unsigned_token_is_refused() {
+        // {"alg":"none"} with valid-looking claims.
+        let token = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJ4IiwiaXNzIjoiYWZ0ZXJzYWxlcyIsImF1ZCI6ImFmdGVyc2FsZXMiLCJleHAiOjk5OTk5OTk5OTksImlhdCI6MH0.";
+        assert!(JwtAuthenticator::from_config(&config()).unwrap().authenticate(token).is_err());
+    }
+
+    #[test]
+    fn minting_refuses_unknown_roles() {
+        let mut req = request(600);
+        req.roles = vec!["boss".into()];
+        assert!(matches!(mint(&config(), &req), Err(MintError::Claims(_))));
+    }
+}
