@@ -332,6 +332,12 @@ impl Etag {
     }
 }
 
+/// Whether text holds control characters (NUL and the like) that no field may contain; tabs and
+/// line breaks are allowed.
+pub fn has_control_chars(text: &str) -> bool {
+    text.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+}
+
 /// Trims a free-text field and turns an empty one into `None`.
 pub fn non_empty(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())

@@ -290,8 +290,7 @@ impl Repository for SeaRepository {
             Query::select()
                 .column(vehicle::Column::CustomerId)
                 .from(vehicle::Entity)
-                .and_where(vehicle::Column::Store.eq(store.as_str()))
-                .cond_where(cond)
+                .cond_where(Condition::all().add(vehicle::Column::Store.eq(store.as_str())).add(cond))
                 .to_owned()
         };
         let mut cond = Condition::all()
@@ -299,7 +298,8 @@ impl Repository for SeaRepository {
             .add(customer::Column::MergedInto.is_null());
         if let Some(q) = &filter.q {
             let upper = q.to_uppercase();
-            let digits: String = q.chars().filter(char::is_ascii_digit).collect();
+            // A phone is searched only when the query is a phone fragment, not digits inside a VIN.
+            let digits: String = q.chars().filter(|c| !matches!(c, ' ' | '-' | '+')).collect();
             let mut any = Condition::any()
                 .add(Expr::expr(Func::lower(Expr::col(customer::Column::Name))).like(contains(&q.to_lowercase())))
                 .add(customer::Column::Id.in_subquery(vehicles_where(
@@ -307,7 +307,7 @@ impl Repository for SeaRepository {
                         .add(Expr::col(vehicle::Column::Vin).like(contains(&upper)))
                         .add(Expr::col(vehicle::Column::Plate).like(contains(&upper))),
                 )));
-            if digits.len() >= 3 {
+            if digits.len() >= 3 && digits.chars().all(|c| c.is_ascii_digit()) {
                 any = any.add(Expr::col(customer::Column::Phone).like(contains(&digits)));
             }
             cond = cond.add(any);

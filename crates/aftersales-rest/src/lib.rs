@@ -48,7 +48,6 @@ pub struct AppState {
                        Every store-owned record lives under `/v1/stores/{store}`; a token never sees another store's data.",
         version = "1.0.0"
     ),
-    modifiers(&ApiConventions),
     components(schemas(Problem, FieldErrorBody)),
     tags(
         (name = "stores", description = "Stores and their settings"),
@@ -120,12 +119,15 @@ impl Modify for ApiConventions {
 
 /// Builds the routes and the OpenAPI document that describes them.
 pub fn routes() -> (Router<AppState>, OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(routes::ops::router())
         .merge(routes::stores::router())
         .merge(routes::customers::router())
         .merge(routes::audit::router())
-        .split_for_parts()
+        .split_for_parts();
+    // Applied after the merge: the derive's own modifiers run before any route is known.
+    ApiConventions.modify(&mut api);
+    (router, api)
 }
 
 /// Returns the OpenAPI document (for `aftersales openapi` and tests).

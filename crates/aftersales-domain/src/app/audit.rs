@@ -5,7 +5,9 @@ use std::sync::Arc;
 use super::Core;
 use crate::Result;
 use crate::auth::{Action, Principal};
+use crate::error::Validator;
 use crate::model::audit::{AuditEvent, AuditFilter};
+use crate::model::store::check_optional_text;
 use crate::paging::{Page, PageRequest};
 use crate::value::StoreCode;
 
@@ -29,6 +31,11 @@ impl AuditService {
         page: &PageRequest,
     ) -> Result<Page<AuditEvent>> {
         who.authorize(Action::ReadAudit, store, "store")?;
+        let mut v = Validator::new();
+        check_optional_text(&mut v, "resource_type", filter.resource_type.as_deref(), 32);
+        check_optional_text(&mut v, "resource_id", filter.resource_id.as_deref(), 64);
+        check_optional_text(&mut v, "actor", filter.actor.as_deref(), 64);
+        v.finish()?;
         self.core.store(who, store).await?;
         self.core.repo.list_audit(store, filter, page).await
     }

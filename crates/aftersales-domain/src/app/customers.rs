@@ -10,7 +10,7 @@ use crate::model::customer::{
     DEFAULT_CYCLE_KM, DEFAULT_CYCLE_MONTHS, MergeCustomers, OdometerReading, OdometerSource, RecordOdometer,
     UpdateCustomer, UpdateVehicle, Vehicle, check_odometer, merged_consent,
 };
-use crate::model::store::check_text;
+use crate::model::store::{check_optional_text, check_text};
 use crate::paging::{Page, PageRequest};
 use crate::ports::{ChangeSet, Op};
 use crate::value::{CustomerId, Etag, Phone, Plate, RecordId, StoreCode, VehicleId, Vin, non_empty};
@@ -145,9 +145,7 @@ impl CustomerService {
             plate: non_empty(query.plate.clone()).and_then(|p| v.check("plate", Plate::parse(&p))),
             vin: non_empty(query.vin.clone()).and_then(|p| v.check("vin", Vin::parse(&p))),
         };
-        if filter.q.as_ref().is_some_and(|q| q.chars().count() > 100) {
-            v.push("q", "must be at most 100 characters");
-        }
+        check_optional_text(&mut v, "q", filter.q.as_deref(), 100);
         v.finish()?;
         self.core.store(who, store).await?;
         let page = self.core.repo.list_customers(store, &filter, page).await?;
@@ -288,6 +286,7 @@ impl CustomerService {
         let make = check_text(&mut v, "make", &cmd.make, 50);
         let model = check_text(&mut v, "model", &cmd.model, 50);
         check_cycle(&mut v, cmd.maintenance_cycle_km, cmd.maintenance_cycle_months);
+        check_optional_text(&mut v, "color", cmd.color.as_deref(), 50);
         v.finish()?;
         let Some(vin) = vin else {
             return Err(DomainError::Internal("validated vin missing".into()));
@@ -400,6 +399,7 @@ impl CustomerService {
             next.model = check_text(&mut v, "model", model, 50);
         }
         check_cycle(&mut v, cmd.maintenance_cycle_km, cmd.maintenance_cycle_months);
+        check_optional_text(&mut v, "color", cmd.color.as_deref(), 50);
         v.finish()?;
         apply_text(&mut next.color, &cmd.color);
         next.vehicle_type = cmd.vehicle_type.or(next.vehicle_type);
@@ -439,9 +439,9 @@ impl CustomerService {
         key: Option<IdempotencyKey>,
     ) -> Result<Vehicle> {
         who.authorize(Action::RecordOdometer, store, "vehicle")?;
-        if cmd.note.as_ref().is_some_and(|n| n.chars().count() > 500) {
-            return Err(DomainError::invalid("note", "must be at most 500 characters"));
-        }
+        let mut v = Validator::new();
+        check_optional_text(&mut v, "note", cmd.note.as_deref(), 500);
+        v.finish()?;
         let core = &self.core;
         core.write_once(who, store, "vehicle.record_odometer", key, &cmd, || async {
             let current = self.load_vehicle(store, customer_id, id).await?;
@@ -499,9 +499,7 @@ fn check_optional_lengths(
         ("preferred_contact_time", preferred_contact_time, 100),
         ("wanted_services", wanted_services, 500),
     ] {
-        if value.as_ref().is_some_and(|s| s.chars().count() > max) {
-            v.push(field, format!("must be at most {max} characters"));
-        }
+        check_optional_text(v, field, value.as_deref(), max);
     }
 }
 

@@ -10,7 +10,7 @@ mod stores;
 use std::future::Future;
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
@@ -85,8 +85,10 @@ impl IdempotencyKey {
 }
 
 impl Core {
+    /// Returns "now" at microsecond precision, the finest PostgreSQL keeps, so that an answer
+    /// given at write time equals the record read back later.
     pub(crate) fn now(&self) -> DateTime<Utc> {
-        self.clock.now()
+        self.clock.now().trunc_subsecs(6)
     }
 
     /// Returns the store, or NotFound when it does not exist or the caller cannot reach it.

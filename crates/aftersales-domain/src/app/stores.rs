@@ -7,7 +7,7 @@ use crate::auth::{Action, Principal};
 use crate::error::Validator;
 use crate::model::store::{
     CreateStaff, CreateStore, DEFAULT_TIMEZONE, SlaSettings, StaffMember, Store, UpdateStaff, UpdateStore,
-    check_staff_id, check_staff_roles, check_text, default_call_hours, parse_call_hours, parse_timezone,
+    check_staff_id, check_staff_roles, check_text, is_staff_id, default_call_hours, parse_call_hours, parse_timezone,
 };
 use crate::paging::{Page, PageRequest};
 use crate::ports::{ChangeSet, Op};
@@ -23,6 +23,15 @@ pub struct StoreService {
 impl StoreService {
     pub(crate) fn new(core: Arc<Core>) -> Self {
         Self { core }
+    }
+
+    /// Reads a staff member; an id no staff member can have is simply not found.
+    async fn load_staff(&self, store: &StoreCode, id: &str) -> Result<StaffMember> {
+        const NOT_FOUND: DomainError = DomainError::NotFound { resource: "staff" };
+        if !is_staff_id(id) {
+            return Err(NOT_FOUND);
+        }
+        self.core.repo.get_staff(store, id).await?.ok_or(NOT_FOUND)
     }
 
     /// Creates a store with its settings (admin).
@@ -153,7 +162,7 @@ impl StoreService {
     /// Reads a staff member.
     pub async fn get_staff(&self, who: &Principal, store: &StoreCode, id: &str) -> Result<StaffMember> {
         who.authorize(Action::ReadStaff, store, "staff")?;
-        self.core.repo.get_staff(store, id).await?.ok_or(DomainError::NotFound { resource: "staff" })
+        self.load_staff(store, id).await
     }
 
     /// Lists a store's staff.
@@ -173,7 +182,7 @@ impl StoreService {
         if_match: Option<Etag>,
     ) -> Result<StaffMember> {
         who.authorize(Action::ManageStaff, store, "staff")?;
-        let current = self.core.repo.get_staff(store, id).await?.ok_or(DomainError::NotFound { resource: "staff" })?;
+        let current = self.load_staff(store, id).await?;
         check_etag("staff", current.version, if_match.as_ref())?;
         let mut v = Validator::new();
         let mut next = current.clone();

@@ -306,9 +306,14 @@ pub fn check_staff_roles(v: &mut Validator, roles: &[Role]) -> Vec<Role> {
 /// Checks a staff id: 1–64 visible characters.
 pub fn check_staff_id(v: &mut Validator, id: &str) {
     let id = id.trim();
-    if id.is_empty() || id.len() > 64 || id.chars().any(|c| c.is_whitespace() || c == '/') {
+    if !is_staff_id(id) {
         v.push("id", "must be 1 to 64 characters without spaces or '/'");
     }
+}
+
+/// Whether `id` can be a staff id: 1–64 characters, no spaces, '/' or control characters.
+pub fn is_staff_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && !id.chars().any(|c| c.is_whitespace() || c.is_control() || c == '/')
 }
 
 /// Checks a required name-like field: non-empty after trimming, at most `max` characters.
@@ -316,10 +321,20 @@ pub fn check_text(v: &mut Validator, field: &str, value: &str, max: usize) -> St
     let trimmed = value.trim();
     if trimmed.is_empty() {
         v.push(field, "must not be empty");
-    } else if trimmed.chars().count() > max {
-        v.push(field, format!("must be at most {max} characters"));
+    } else {
+        check_optional_text(v, field, Some(trimmed), max);
     }
     trimmed.to_string()
+}
+
+/// Checks an optional free-text field: at most `max` characters, no control characters.
+pub fn check_optional_text(v: &mut Validator, field: &str, value: Option<&str>, max: usize) {
+    let Some(text) = value else { return };
+    if text.chars().count() > max {
+        v.push(field, format!("must be at most {max} characters"));
+    } else if crate::value::has_control_chars(text) {
+        v.push(field, "must not contain control characters");
+    }
 }
 
 #[cfg(test)]
@@ -369,6 +384,17 @@ mod tests {
         let mut v = Validator::new();
         check_staff_roles(&mut v, &[Role::Advisor, Role::Admin]);
         assert_eq!(v.finish().unwrap_err().field_errors()[0].field, "roles[1]");
+    }
+
+    #[test]
+    fn text_with_control_characters_is_refused_but_line_breaks_are_kept() {
+        let mut v = Validator::new();
+        check_optional_text(&mut v, "address", Some("上海市\n浦东新区"), 200);
+        assert!(v.finish().is_ok());
+        let mut v = Validator::new();
+        check_text(&mut v, "name", "张\u{0}伟", 100);
+        assert_eq!(v.finish().unwrap_err().field_errors()[0].field, "name");
+        assert!(!is_staff_id("adv\u{0}1"));
     }
 
     #[test]

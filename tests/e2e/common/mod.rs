@@ -1,0 +1,269 @@
+//! `TestApp`: the real server on random ports against a fresh database, with clients.
+
+use std::path::PathBuf;
+use std::sync::Once;
+use std::time::Duration;
+
+use aftersales_grpc::{CustomerServiceClient, StoreServiceClient};
+use aftersales_server::config::Config;
+use aftersales_server::jwt::{TokenRequest, mint};
+use aftersales_server::{RunningServer, start};
+use reqwest::{Method, StatusCode};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use tonic::transport::Channel;
+
+/// The HS256 secret every test token is signed with.
+pub const SECRET: &str = "test-secret-for-the-e2e-suite-0123456789";
+
+static CRYPTO: Once = Once::new();
+
+enum Db {
+    Sqlite(PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+/// A running server with clients, and the database it owns.
+pub struct TestApp {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub grpc_channel: Channel,
+    pub config: Config,
+    server: Option<RunningServer>,
+    db: Db,
+}
+
+/// A JSON answer: status, headers, body.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Answer {
+    /// The problem+json `code`, for error answers.
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or_default()
+    }
+
+    /// The fields named in a 400 answer.
+    pub fn fields(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|errors| errors.iter().filter_map(|e| e["field"].as_str().map(String::from)).collect())
+            .unwrap_or_default()
+    }
+}
+
+fn postgres_url_with_db(admin_url: &str, name: &str) -> String {
+    // Replace the path (database name) of the URL, keeping any query string.
+    let (base, query) = admin_url.split_once('?').map_or((admin_url, None), |(b, q)| (b, Some(q)));
+    let without_db = match base.rfind('/') {
+        Some(i) if i > "postgres://".len() => &base[..i],
+        _ => base,
+    };
+    match query {
+        Some(q) => format!("{without_db}/{name}?{q}"),
+        None => format!("{without_db}/{name}"),
+    }
+}
+
+impl TestApp {
+    /// Starts a server on a fresh database: PostgreSQL if `AFTERSALES_TEST_DATABASE_URL` is set,
+    /// else a SQLite temp file.
+    pub async fn spawn() -> TestApp {
+        CRYPTO.call_once(|| {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        });
+        let unique = uuid::Uuid::now_v7().simple().to_string();
+        let (db, database_url) = match std::env::var("AFTERSALES_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+            Some(admin_url) => {
+                let name = format!("aftersales_test_{unique}");
+                let admin = Database::connect(admin_url.as_str()).await.expect("connect to the test PostgreSQL");
+                admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+                admin.close().await.ok();
+                let url = postgres_url_with_db(&admin_url, &name);
+                (Db::Postgres { admin_url, name }, url)
+            }
+            None => {
+                let path = std::env::temp_dir().join(format!("aftersales-test-{unique}.db"));
+                let url = format!("sqlite://{}", path.display());
+                (Db::Sqlite(path), url)
+            }
+        };
+        let config = Config {
+            http_addr: "127.0.0.1:0".parse().unwrap(),
+            grpc_addr: "127.0.0.1:0".parse().unwrap(),
+            database_url,
+            database_max_connections: 5,
+            jwt_secret: Some(SECRET.into()),
+            log: "warn".into(),
+            ..Config::default()
+        };
+        let server = start(&config).await.expect("server starts");
+        let base = format!("http://{}", server.http_addr);
+        let grpc_channel = Channel::from_shared(format!("http://{}", server.grpc_addr))
+            .unwrap()
+            .connect_timeout(Duration::from_secs(5))
+            .connect()
+            .await
+            .expect("grpc connects");
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+        TestApp { http, base, grpc_channel, config, server: Some(server), db }
+    }
+
+    /// Mints a token.
+    pub fn token(&self, sub: &str, roles: &[&str], stores: &[&str]) -> String {
+        mint(
+            &self.config,
+            &TokenRequest {
+                sub: sub.into(),
+                name: sub.into(),
+                roles: roles.iter().map(|s| s.to_string()).collect(),
+                stores: stores.iter().map(|s| s.to_string()).collect(),
+                ttl: Duration::from_secs(3600),
+            },
+        )
+        .expect("mint token")
+    }
+
+    /// An admin token reaching every store.
+    pub fn admin(&self) -> String {
+        self.token("admin-1", &["admin"], &["*"])
+    }
+
+    /// A supervisor token for one store.
+    pub fn supervisor(&self, store: &str) -> String {
+        self.token("sup-1", &["supervisor"], &[store])
+    }
+
+    /// An advisor token for one store.
+    pub fn advisor(&self, store: &str) -> String {
+        self.token("adv-1", &["advisor"], &[store])
+    }
+
+    /// Sends a request with optional JSON body and extra headers.
+    pub async fn send(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>, headers: &[(&str, &str)]) -> Answer {
+        let mut req = self.http.request(method, format!("{}{}", self.base, path));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let res = req.send().await.expect("request sent");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let text = res.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Answer { status, headers, body }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Answer {
+        self.send(Method::GET, path, Some(token), None, &[]).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Answer {
+        self.send(Method::POST, path, Some(token), Some(body), &[]).await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Answer {
+        self.send(Method::PATCH, path, Some(token), Some(body), &[]).await
+    }
+
+    /// gRPC client for `StoreService`.
+    pub fn stores_grpc(&self) -> StoreServiceClient<Channel> {
+        StoreServiceClient::new(self.grpc_channel.clone())
+    }
+
+    /// gRPC client for `CustomerService`.
+    pub fn customers_grpc(&self) -> CustomerServiceClient<Channel> {
+        CustomerServiceClient::new(self.grpc_channel.clone())
+    }
+
+    /// Creates a store (as admin) and returns its code.
+    pub async fn seed_store(&self, code: &str) -> String {
+        let res = self.post("/v1/stores", &self.admin(), json!({"code": code, "name": format!("{code} 4S店")})).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{:?}", res.body);
+        code.to_string()
+    }
+
+    /// Opens a customer file in `store` and returns its JSON.
+    pub async fn seed_customer(&self, store: &str, name: &str, phone: &str) -> Value {
+        let res = self
+            .post(&format!("/v1/stores/{store}/customers"), &self.advisor(store), json!({"name": name, "phone": phone}))
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED, "{:?}", res.body);
+        res.body
+    }
+
+    /// Adds a vehicle and returns its JSON.
+    pub async fn seed_vehicle(&self, store: &str, customer: &str, vin: &str, plate: &str) -> Value {
+        let res = self
+            .post(
+                &format!("/v1/stores/{store}/customers/{customer}/vehicles"),
+                &self.advisor(store),
+                json!({"vin": vin, "plate": plate, "make": "大众", "model": "朗逸", "mileage_km": 12000}),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED, "{:?}", res.body);
+        res.body
+    }
+}
+
+/// Adds a bearer token to a gRPC request.
+pub fn authed<T>(token: &str, message: T) -> tonic::Request<T> {
+    let mut req = tonic::Request::new(message);
+    req.metadata_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+    req
+}
+
+/// Returns the `ErrorInfo.reason` and field violations of a status.
+pub fn status_details(status: &tonic::Status) -> (String, Vec<String>) {
+    use tonic_types::StatusExt;
+    let details = status.get_error_details();
+    let reason = details.error_info().map(|i| i.reason.clone()).unwrap_or_default();
+    let fields = details
+        .bad_request()
+        .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
+        .unwrap_or_default();
+    (reason, fields)
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            let _ = server.stopper().send(true);
+        }
+        match &self.db {
+            Db::Sqlite(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Db::Postgres { admin_url, name } => {
+                let (admin_url, name) = (admin_url.clone(), name.clone());
+                // Drop runs inside the test's runtime; a separate thread with its own runtime can block.
+                let _ = std::thread::spawn(move || {
+                    let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                        return;
+                    };
+                    rt.block_on(async {
+                        if let Ok(admin) = Database::connect(admin_url.as_str()).await {
+                            let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                            let _ = admin.close().await;
+                        }
+                    });
+                })
+                .join();
+            }
+        }
+    }
+}
+
+/// Valid VINs (check digits computed) for fixtures.
+pub const VINS: [&str; 4] = ["LSVAU218XN2183294", "LFV2A21K7G3000001", "LSGPC52U5AF000002", "WVWZZZ1J70W000003"];
