@@ -10,7 +10,9 @@ use crate::common::{TestApp, VINS};
 #[tokio::test]
 async fn the_openapi_document_lists_every_route_with_auth_and_error_answers() {
     let app = TestApp::spawn().await;
-    let doc = app.send(Method::GET, "/openapi.json", None, None, &[]).await;
+    let doc = app
+        .send(Method::GET, "/openapi.json", None, None, &[])
+        .await;
     assert_eq!(doc.status, StatusCode::OK);
     assert!(doc.body["openapi"].as_str().unwrap().starts_with("3.1"));
     let paths = doc.body["paths"].as_object().unwrap();
@@ -30,52 +32,105 @@ async fn the_openapi_document_lists_every_route_with_auth_and_error_answers() {
         "/healthz",
         "/readyz",
     ] {
-        assert!(paths.contains_key(path), "{path} missing from the OpenAPI document");
+        assert!(
+            paths.contains_key(path),
+            "{path} missing from the OpenAPI document"
+        );
     }
-    assert_eq!(doc.body["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    assert_eq!(
+        doc.body["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
     let create = &paths["/v1/stores/{store}/customers"]["post"];
     assert_eq!(create["security"], json!([{"bearer": []}]));
     for status in ["201", "400", "401", "403", "404", "409", "422"] {
-        assert!(create["responses"].get(status).is_some(), "create customer documents {status}");
+        assert!(
+            create["responses"].get(status).is_some(),
+            "create customer documents {status}"
+        );
     }
     assert!(doc.body["components"]["schemas"]["CreateCustomer"]["properties"]["phone"].is_object());
 
-    let docs = app.http.get(format!("{}/docs/", app.base)).send().await.unwrap();
+    let docs = app
+        .http
+        .get(format!("{}/docs/", app.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(docs.status(), StatusCode::OK);
     let html = docs.text().await.unwrap();
-    assert!(html.contains("swagger-ui"), "docs page is the vendored Swagger UI");
-    let bundle = app.http.get(format!("{}/docs/swagger-ui-bundle.js", app.base)).send().await.unwrap();
-    assert_eq!(bundle.status(), StatusCode::OK, "docs assets are served offline");
+    assert!(
+        html.contains("swagger-ui"),
+        "docs page is the vendored Swagger UI"
+    );
+    let bundle = app
+        .http
+        .get(format!("{}/docs/swagger-ui-bundle.js", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        bundle.status(),
+        StatusCode::OK,
+        "docs assets are served offline"
+    );
 }
 
 #[tokio::test]
 async fn probes_answer_and_grpc_serves_health_and_reflection() {
     let app = TestApp::spawn().await;
-    assert_eq!(app.send(Method::GET, "/healthz", None, None, &[]).await.status, StatusCode::OK);
-    assert_eq!(app.send(Method::GET, "/readyz", None, None, &[]).await.body["status"], "ok");
+    assert_eq!(
+        app.send(Method::GET, "/healthz", None, None, &[])
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.send(Method::GET, "/readyz", None, None, &[]).await.body["status"],
+        "ok"
+    );
 
     let mut health = tonic_health::pb::health_client::HealthClient::new(app.grpc_channel.clone());
     let answer = health
-        .check(tonic_health::pb::HealthCheckRequest { service: "aftersales.v1.CustomerService".into() })
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: "aftersales.v1.CustomerService".into(),
+        })
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(answer.status, tonic_health::pb::health_check_response::ServingStatus::Serving as i32);
+    assert_eq!(
+        answer.status,
+        tonic_health::pb::health_check_response::ServingStatus::Serving as i32
+    );
 
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
     use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
     use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
     use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
-    use tonic_reflection::pb::v1::ServerReflectionRequest;
     let mut reflection = ServerReflectionClient::new(app.grpc_channel.clone());
-    let request = ServerReflectionRequest { host: String::new(), message_request: Some(MessageRequest::ListServices(String::new())) };
-    let mut stream = reflection.server_reflection_info(tokio_stream::iter(vec![request])).await.unwrap().into_inner();
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut stream = reflection
+        .server_reflection_info(tokio_stream::iter(vec![request]))
+        .await
+        .unwrap()
+        .into_inner();
     let reply = stream.next().await.unwrap().unwrap();
     let Some(MessageResponse::ListServicesResponse(list)) = reply.message_response else {
         panic!("expected a service list");
     };
     let names: Vec<_> = list.service.iter().map(|s| s.name.as_str()).collect();
-    for expected in ["aftersales.v1.StoreService", "aftersales.v1.CustomerService", "grpc.health.v1.Health"] {
-        assert!(names.contains(&expected), "{expected} not listed: {names:?}");
+    for expected in [
+        "aftersales.v1.StoreService",
+        "aftersales.v1.CustomerService",
+        "grpc.health.v1.Health",
+    ] {
+        assert!(
+            names.contains(&expected),
+            "{expected} not listed: {names:?}"
+        );
     }
 }
 
@@ -86,25 +141,66 @@ async fn malformed_oversized_and_mistyped_bodies_get_clear_client_errors() {
     let token = app.advisor(&store);
     let url = format!("{}/v1/stores/{store}/customers", app.base);
     let raw = |body: String, content_type: &'static str| {
-        app.http.post(&url).bearer_auth(&token).header("content-type", content_type).body(body).send()
+        app.http
+            .post(&url)
+            .bearer_auth(&token)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
     };
     let broken = raw("{\"name\":".into(), "application/json").await.unwrap();
     assert_eq!(broken.status(), StatusCode::BAD_REQUEST);
-    let form = raw("name=x".into(), "application/x-www-form-urlencoded").await.unwrap();
+    let form = raw("name=x".into(), "application/x-www-form-urlencoded")
+        .await
+        .unwrap();
     assert_eq!(form.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
-    let huge = raw(format!("{{\"name\":\"{}\",\"phone\":\"13812345678\"}}", "张".repeat(600_000)), "application/json").await.unwrap();
+    let huge = raw(
+        format!(
+            "{{\"name\":\"{}\",\"phone\":\"13812345678\"}}",
+            "张".repeat(600_000)
+        ),
+        "application/json",
+    )
+    .await
+    .unwrap();
     assert_eq!(huge.status(), StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(huge.headers()["content-type"], "application/problem+json");
 
-    let typed = app.post(&format!("/v1/stores/{store}/customers"), &token, json!({"name": 5, "phone": "13812345678"})).await;
+    let typed = app
+        .post(
+            &format!("/v1/stores/{store}/customers"),
+            &token,
+            json!({"name": 5, "phone": "13812345678"}),
+        )
+        .await;
     assert_eq!(typed.fields(), vec!["name"]);
-    let extra = app.post(&format!("/v1/stores/{store}/customers"), &token, json!({"name": "x", "phone": "13812345678", "nmae": 1})).await;
-    assert_eq!(extra.status, StatusCode::BAD_REQUEST, "unknown fields are refused, so typos do not vanish");
-    let bad_id = app.get(&format!("/v1/stores/{store}/customers/not-a-uuid"), &token).await;
+    let extra = app
+        .post(
+            &format!("/v1/stores/{store}/customers"),
+            &token,
+            json!({"name": "x", "phone": "13812345678", "nmae": 1}),
+        )
+        .await;
+    assert_eq!(
+        extra.status,
+        StatusCode::BAD_REQUEST,
+        "unknown fields are refused, so typos do not vanish"
+    );
+    let bad_id = app
+        .get(&format!("/v1/stores/{store}/customers/not-a-uuid"), &token)
+        .await;
     assert_eq!(bad_id.fields(), vec!["customer_id"]);
     let nowhere = app.get("/v2/nothing", &token).await;
     assert_eq!(nowhere.status, StatusCode::NOT_FOUND);
-    let wrong_method = app.send(Method::DELETE, &format!("/v1/stores/{store}/customers"), Some(&token), None, &[]).await;
+    let wrong_method = app
+        .send(
+            Method::DELETE,
+            &format!("/v1/stores/{store}/customers"),
+            Some(&token),
+            None,
+            &[],
+        )
+        .await;
     assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
 }
 
@@ -140,17 +236,52 @@ async fn no_hostile_field_value_on_any_write_route_makes_the_server_fail() {
     let base_vehicle = json!({"vin": VINS[1], "plate": "沪B12345", "make": "m", "model": "n", "vehicle_type": "suv",
         "registration_date": "2024-01-01", "mileage_km": 1, "maintenance_cycle_km": 5000, "maintenance_cycle_months": 6});
     let writes = vec![
-        (Method::POST, format!("/v1/stores/{store}/customers"), base_customer.clone()),
-        (Method::PATCH, format!("/v1/stores/{store}/customers/{cid}"), base_customer),
-        (Method::POST, format!("/v1/stores/{store}/customers/{cid}/vehicles"), base_vehicle.clone()),
-        (Method::PATCH, format!("/v1/stores/{store}/customers/{cid}/vehicles/{vid}"), base_vehicle),
-        (Method::POST, format!("/v1/stores/{store}/customers/{cid}/vehicles/{vid}/record-odometer"),
-            json!({"mileage_km": 99999, "correction": false, "note": "x", "source": "customer"})),
-        (Method::POST, format!("/v1/stores/{store}/customers/{cid}/merge"), json!({"source_id": cid})),
-        (Method::POST, "/v1/stores".to_string(), json!({"code": "GZ001", "name": "x", "timezone": "Asia/Shanghai",
-            "call_hours": [{"start": "09:00", "end": "10:00"}], "sla": {"file_open_days": 2}})),
-        (Method::PATCH, format!("/v1/stores/{store}"), json!({"name": "x", "timezone": "UTC", "sla": {"event_letter_days": 2}})),
-        (Method::POST, format!("/v1/stores/{store}/staff"), json!({"id": "s-1", "name": "x", "roles": ["advisor"], "active": true})),
+        (
+            Method::POST,
+            format!("/v1/stores/{store}/customers"),
+            base_customer.clone(),
+        ),
+        (
+            Method::PATCH,
+            format!("/v1/stores/{store}/customers/{cid}"),
+            base_customer,
+        ),
+        (
+            Method::POST,
+            format!("/v1/stores/{store}/customers/{cid}/vehicles"),
+            base_vehicle.clone(),
+        ),
+        (
+            Method::PATCH,
+            format!("/v1/stores/{store}/customers/{cid}/vehicles/{vid}"),
+            base_vehicle,
+        ),
+        (
+            Method::POST,
+            format!("/v1/stores/{store}/customers/{cid}/vehicles/{vid}/record-odometer"),
+            json!({"mileage_km": 99999, "correction": false, "note": "x", "source": "customer"}),
+        ),
+        (
+            Method::POST,
+            format!("/v1/stores/{store}/customers/{cid}/merge"),
+            json!({"source_id": cid}),
+        ),
+        (
+            Method::POST,
+            "/v1/stores".to_string(),
+            json!({"code": "GZ001", "name": "x", "timezone": "Asia/Shanghai",
+            "call_hours": [{"start": "09:00", "end": "10:00"}], "sla": {"file_open_days": 2}}),
+        ),
+        (
+            Method::PATCH,
+            format!("/v1/stores/{store}"),
+            json!({"name": "x", "timezone": "UTC", "sla": {"event_letter_days": 2}}),
+        ),
+        (
+            Method::POST,
+            format!("/v1/stores/{store}/staff"),
+            json!({"id": "s-1", "name": "x", "roles": ["advisor"], "active": true}),
+        ),
     ];
     let mut tried = 0;
     for (method, path, base) in writes {
@@ -159,7 +290,9 @@ async fn no_hostile_field_value_on_any_write_route_makes_the_server_fail() {
             for value in hostile_values() {
                 let mut body = base.clone();
                 body[&field] = value.clone();
-                let answer = app.send(method.clone(), &path, Some(&token), Some(body), &[]).await;
+                let answer = app
+                    .send(method.clone(), &path, Some(&token), Some(body), &[])
+                    .await;
                 tried += 1;
                 assert!(
                     answer.status.is_success() || answer.status.is_client_error(),
@@ -168,13 +301,21 @@ async fn no_hostile_field_value_on_any_write_route_makes_the_server_fail() {
                     answer.body
                 );
                 if answer.status.is_client_error() {
-                    assert!(!answer.code().is_empty(), "{method} {path} {field}: error without a code");
+                    assert!(
+                        !answer.code().is_empty(),
+                        "{method} {path} {field}: error without a code"
+                    );
                 }
             }
         }
     }
     assert!(tried > 300);
-    assert_eq!(app.send(Method::GET, "/readyz", None, None, &[]).await.status, StatusCode::OK);
+    assert_eq!(
+        app.send(Method::GET, "/readyz", None, None, &[])
+            .await
+            .status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -184,7 +325,16 @@ async fn no_hostile_query_or_path_value_makes_the_server_fail() {
     let token = app.token("sup", &["supervisor", "advisor"], &[&store]);
     let c = app.seed_customer(&store, "张伟", "13812345678").await;
     let cid = c["id"].as_str().unwrap();
-    let hostile = ["%00", "%25", "%27%3B--", "%E2%80%AE", "_", "%C3%28", "x%20y", &"9".repeat(300)];
+    let hostile = [
+        "%00",
+        "%25",
+        "%27%3B--",
+        "%E2%80%AE",
+        "_",
+        "%C3%28",
+        "x%20y",
+        &"9".repeat(300),
+    ];
     for value in hostile {
         for path in [
             format!("/v1/stores/{store}/customers?q={value}"),
@@ -192,7 +342,9 @@ async fn no_hostile_query_or_path_value_makes_the_server_fail() {
             format!("/v1/stores/{store}/customers?vin={value}"),
             format!("/v1/stores/{store}/customers?page_token={value}"),
             format!("/v1/stores/{store}/customers?page_size={value}"),
-            format!("/v1/stores/{store}/audit-events?actor={value}&resource_type={value}&resource_id={value}"),
+            format!(
+                "/v1/stores/{store}/audit-events?actor={value}&resource_type={value}&resource_id={value}"
+            ),
             format!("/v1/stores/{store}/staff/{value}"),
             format!("/v1/stores/{value}/customers"),
             format!("/v1/stores/{store}/customers/{value}"),

@@ -1,6 +1,9 @@
 //! End-to-end tests: the real server on random ports, spoken to over HTTP and gRPC, on SQLite and
 //! (with `AFTERSALES_TEST_DATABASE_URL`) on PostgreSQL. Each test names the rule it checks.
 
+// Helpers outside #[test] functions are test code too: a failed setup should stop the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 mod auth;

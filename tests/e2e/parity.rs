@@ -10,7 +10,8 @@ fn rfc3339(ts: &Option<prost_types::Timestamp>) -> Value {
     match ts {
         None => Value::Null,
         Some(t) => {
-            let at = chrono::DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap()).unwrap();
+            let at = chrono::DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap())
+                .unwrap();
             json!(at)
         }
     }
@@ -20,12 +21,22 @@ fn opt(s: &Option<String>) -> Value {
     s.as_ref().map_or(Value::Null, |v| json!(v))
 }
 
+/// Renders a proto enum name as its JSON string (`CONTACT_CHANNEL_SMS` -> `sms`), or null if unspecified.
+fn enum_json(name: &str, prefix: &str) -> Value {
+    match name.strip_prefix(prefix) {
+        Some("UNSPECIFIED") | None => Value::Null,
+        Some(rest) => json!(rest.to_lowercase()),
+    }
+}
+
 /// Renders a gRPC customer in the REST JSON shape.
 fn customer_json(c: &pb::Customer) -> Value {
-    let channel = match pb::ContactChannel::try_from(c.preferred_channel).unwrap() {
-        pb::ContactChannel::Unspecified => Value::Null,
-        other => json!(other.as_str_name().trim_start_matches("CONTACT_CHANNEL_").to_lowercase()),
-    };
+    let channel = enum_json(
+        pb::ContactChannel::try_from(c.preferred_channel)
+            .unwrap()
+            .as_str_name(),
+        "CONTACT_CHANNEL_",
+    );
     json!({
         "id": c.id, "store": c.store, "name": c.name, "phone": c.phone, "phone_masked": c.phone_masked,
         "address": opt(&c.address), "company": opt(&c.company), "preferred_channel": channel,
@@ -38,10 +49,12 @@ fn customer_json(c: &pb::Customer) -> Value {
 
 /// Renders a gRPC vehicle in the REST JSON shape.
 fn vehicle_json(v: &pb::Vehicle) -> Value {
-    let kind = match pb::VehicleType::try_from(v.vehicle_type).unwrap() {
-        pb::VehicleType::Unspecified => Value::Null,
-        other => json!(other.as_str_name().trim_start_matches("VEHICLE_TYPE_").to_lowercase()),
-    };
+    let kind = enum_json(
+        pb::VehicleType::try_from(v.vehicle_type)
+            .unwrap()
+            .as_str_name(),
+        "VEHICLE_TYPE_",
+    );
     json!({
         "id": v.id, "store": v.store, "customer_id": v.customer_id, "vin": v.vin, "plate": opt(&v.plate),
         "make": v.make, "model": v.model, "vehicle_type": kind, "color": opt(&v.color),
@@ -61,7 +74,9 @@ fn normalise(mut v: Value) -> Value {
             if key.ends_with("_at")
                 && let Some(s) = value.as_str()
             {
-                let at = chrono::DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&chrono::Utc);
+                let at = chrono::DateTime::parse_from_rfc3339(s)
+                    .unwrap()
+                    .with_timezone(&chrono::Utc);
                 *value = json!(at.timestamp_micros());
             }
         }
@@ -87,7 +102,13 @@ async fn a_customer_created_over_rest_reads_back_identically_over_grpc() {
     let id = rest["id"].as_str().unwrap().to_string();
     let grpc = app
         .customers_grpc()
-        .get_customer(authed(&token, pb::GetCustomerRequest { store: store.clone(), customer_id: id.clone() }))
+        .get_customer(authed(
+            &token,
+            pb::GetCustomerRequest {
+                store: store.clone(),
+                customer_id: id.clone(),
+            },
+        ))
         .await
         .unwrap()
         .into_inner();
@@ -96,11 +117,14 @@ async fn a_customer_created_over_rest_reads_back_identically_over_grpc() {
     let vehicle = app.seed_vehicle(&store, &id, VINS[0], "沪A12345").await;
     let grpc_vehicle = app
         .customers_grpc()
-        .get_vehicle(authed(&token, pb::GetVehicleRequest {
-            store,
-            customer_id: id,
-            vehicle_id: vehicle["id"].as_str().unwrap().into(),
-        }))
+        .get_vehicle(authed(
+            &token,
+            pb::GetVehicleRequest {
+                store,
+                customer_id: id,
+                vehicle_id: vehicle["id"].as_str().unwrap().into(),
+            },
+        ))
         .await
         .unwrap()
         .into_inner();
@@ -115,52 +139,77 @@ async fn a_customer_created_over_grpc_reads_back_identically_over_rest() {
     let token = app.advisor(&store);
     let mut client = app.customers_grpc();
     let created = client
-        .create_customer(authed(&token, pb::CreateCustomerRequest {
-            store: store.clone(),
-            name: "李娜".into(),
-            phone: "021-6888 1234".into(),
-            company: Some("浦东物流".into()),
-            preferred_channel: pb::ContactChannel::Wechat.into(),
-            request_id: "grpc-create-1".into(),
-            ..Default::default()
-        }))
+        .create_customer(authed(
+            &token,
+            pb::CreateCustomerRequest {
+                store: store.clone(),
+                name: "李娜".into(),
+                phone: "021-6888 1234".into(),
+                company: Some("浦东物流".into()),
+                preferred_channel: pb::ContactChannel::Wechat.into(),
+                request_id: "grpc-create-1".into(),
+                ..Default::default()
+            },
+        ))
         .await
         .unwrap()
         .into_inner();
-    let rest = app.get(&format!("/v1/stores/{store}/customers/{}", created.id), &token).await;
+    let rest = app
+        .get(
+            &format!("/v1/stores/{store}/customers/{}", created.id),
+            &token,
+        )
+        .await;
     assert_eq!(rest.status, StatusCode::OK);
     assert_eq!(normalise(rest.body), normalise(customer_json(&created)));
 
     let vehicle = client
-        .add_vehicle(authed(&token, pb::AddVehicleRequest {
-            store: store.clone(),
-            customer_id: created.id.clone(),
-            vin: VINS[1].into(),
-            plate: Some("沪AD12345".into()),
-            make: "比亚迪".into(),
-            model: "汉".into(),
-            vehicle_type: pb::VehicleType::Sedan.into(),
-            registration_date: Some("2024-03-15".into()),
-            ..Default::default()
-        }))
+        .add_vehicle(authed(
+            &token,
+            pb::AddVehicleRequest {
+                store: store.clone(),
+                customer_id: created.id.clone(),
+                vin: VINS[1].into(),
+                plate: Some("沪AD12345".into()),
+                make: "比亚迪".into(),
+                model: "汉".into(),
+                vehicle_type: pb::VehicleType::Sedan.into(),
+                registration_date: Some("2024-03-15".into()),
+                ..Default::default()
+            },
+        ))
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(vehicle.next_maintenance_due_date.as_deref(), Some("2024-09-15"));
-    let rest_vehicles = app.get(&format!("/v1/stores/{store}/customers/{}/vehicles", created.id), &token).await;
-    assert_eq!(normalise(rest_vehicles.body["vehicles"][0].clone()), normalise(vehicle_json(&vehicle)));
+    assert_eq!(
+        vehicle.next_maintenance_due_date.as_deref(),
+        Some("2024-09-15")
+    );
+    let rest_vehicles = app
+        .get(
+            &format!("/v1/stores/{store}/customers/{}/vehicles", created.id),
+            &token,
+        )
+        .await;
+    assert_eq!(
+        normalise(rest_vehicles.body["vehicles"][0].clone()),
+        normalise(vehicle_json(&vehicle))
+    );
 
     // A retry with the same request_id answers the same customer.
     let again = client
-        .create_customer(authed(&token, pb::CreateCustomerRequest {
-            store: store.clone(),
-            name: "李娜".into(),
-            phone: "021-6888 1234".into(),
-            company: Some("浦东物流".into()),
-            preferred_channel: pb::ContactChannel::Wechat.into(),
-            request_id: "grpc-create-1".into(),
-            ..Default::default()
-        }))
+        .create_customer(authed(
+            &token,
+            pb::CreateCustomerRequest {
+                store: store.clone(),
+                name: "李娜".into(),
+                phone: "021-6888 1234".into(),
+                company: Some("浦东物流".into()),
+                preferred_channel: pb::ContactChannel::Wechat.into(),
+                request_id: "grpc-create-1".into(),
+                ..Default::default()
+            },
+        ))
         .await
         .unwrap()
         .into_inner();
@@ -175,35 +224,54 @@ async fn both_fronts_refuse_the_same_inputs_with_the_same_error_kind() {
     let token = app.advisor(&store);
     let mut client = app.customers_grpc();
 
-    let rest = app.post(&format!("/v1/stores/{store}/customers"), &token, json!({"name": "", "phone": "12"})).await;
+    let rest = app
+        .post(
+            &format!("/v1/stores/{store}/customers"),
+            &token,
+            json!({"name": "", "phone": "12"}),
+        )
+        .await;
     let grpc = client
-        .create_customer(authed(&token, pb::CreateCustomerRequest {
-            store: store.clone(),
-            name: String::new(),
-            phone: "12".into(),
-            ..Default::default()
-        }))
+        .create_customer(authed(
+            &token,
+            pb::CreateCustomerRequest {
+                store: store.clone(),
+                name: String::new(),
+                phone: "12".into(),
+                ..Default::default()
+            },
+        ))
         .await
         .unwrap_err();
     assert_eq!(rest.status, StatusCode::BAD_REQUEST);
     assert_eq!(grpc.code(), tonic::Code::InvalidArgument);
-    assert_eq!(status_details(&grpc), (rest.code().to_string(), rest.fields()));
+    assert_eq!(
+        status_details(&grpc),
+        (rest.code().to_string(), rest.fields())
+    );
 
     let c = app.seed_customer(&store, "张伟", "13812345678").await;
     let cid = c["id"].as_str().unwrap().to_string();
     let v = app.seed_vehicle(&store, &cid, VINS[0], "沪A12345").await;
     let vid = v["id"].as_str().unwrap().to_string();
     let rest = app
-        .post(&format!("/v1/stores/{store}/customers/{cid}/vehicles/{vid}/record-odometer"), &token, json!({"mileage_km": 10}))
+        .post(
+            &format!("/v1/stores/{store}/customers/{cid}/vehicles/{vid}/record-odometer"),
+            &token,
+            json!({"mileage_km": 10}),
+        )
         .await;
     let grpc = client
-        .record_odometer(authed(&token, pb::RecordOdometerRequest {
-            store: store.clone(),
-            customer_id: cid.clone(),
-            vehicle_id: vid.clone(),
-            mileage_km: 10,
-            ..Default::default()
-        }))
+        .record_odometer(authed(
+            &token,
+            pb::RecordOdometerRequest {
+                store: store.clone(),
+                customer_id: cid.clone(),
+                vehicle_id: vid.clone(),
+                mileage_km: 10,
+                ..Default::default()
+            },
+        ))
         .await
         .unwrap_err();
     assert_eq!(rest.status, StatusCode::CONFLICT);
@@ -211,51 +279,92 @@ async fn both_fronts_refuse_the_same_inputs_with_the_same_error_kind() {
     assert_eq!(status_details(&grpc).0, rest.code());
 
     // A stale etag: 412 on REST, ABORTED on gRPC.
-    app.patch(&format!("/v1/stores/{store}/customers/{cid}"), &token, json!({"address": "上海"})).await;
+    app.patch(
+        &format!("/v1/stores/{store}/customers/{cid}"),
+        &token,
+        json!({"address": "上海"}),
+    )
+    .await;
     let grpc = client
-        .update_customer(authed(&token, pb::UpdateCustomerRequest {
-            store: store.clone(),
-            customer: Some(pb::Customer { id: cid.clone(), address: Some("北京".into()), ..Default::default() }),
-            update_mask: Some(prost_types::FieldMask { paths: vec!["address".into()] }),
-            etag: "v1".into(),
-            ..Default::default()
-        }))
+        .update_customer(authed(
+            &token,
+            pb::UpdateCustomerRequest {
+                store: store.clone(),
+                customer: Some(pb::Customer {
+                    id: cid.clone(),
+                    address: Some("北京".into()),
+                    ..Default::default()
+                }),
+                update_mask: Some(prost_types::FieldMask {
+                    paths: vec!["address".into()],
+                }),
+                etag: "v1".into(),
+                ..Default::default()
+            },
+        ))
         .await
         .unwrap_err();
     assert_eq!(grpc.code(), tonic::Code::Aborted);
     assert_eq!(status_details(&grpc).0, "etag_mismatch");
     let fresh = client
-        .update_customer(authed(&token, pb::UpdateCustomerRequest {
-            store: store.clone(),
-            customer: Some(pb::Customer { id: cid.clone(), address: Some("北京".into()), ..Default::default() }),
-            update_mask: Some(prost_types::FieldMask { paths: vec!["address".into()] }),
-            etag: "v2".into(),
-            ..Default::default()
-        }))
+        .update_customer(authed(
+            &token,
+            pb::UpdateCustomerRequest {
+                store: store.clone(),
+                customer: Some(pb::Customer {
+                    id: cid.clone(),
+                    address: Some("北京".into()),
+                    ..Default::default()
+                }),
+                update_mask: Some(prost_types::FieldMask {
+                    paths: vec!["address".into()],
+                }),
+                etag: "v2".into(),
+                ..Default::default()
+            },
+        ))
         .await
         .unwrap()
         .into_inner();
-    assert_eq!((fresh.address.as_deref(), fresh.name.as_str(), fresh.etag.as_str()), (Some("北京"), "张伟", "v3"));
+    assert_eq!(
+        (
+            fresh.address.as_deref(),
+            fresh.name.as_str(),
+            fresh.etag.as_str()
+        ),
+        (Some("北京"), "张伟", "v3")
+    );
 
     // An unknown enum number and a bad mask path name their fields.
     let grpc = client
-        .create_customer(authed(&token, pb::CreateCustomerRequest {
-            store: store.clone(),
-            name: "x".into(),
-            phone: "13812345678".into(),
-            preferred_channel: 99,
-            ..Default::default()
-        }))
+        .create_customer(authed(
+            &token,
+            pb::CreateCustomerRequest {
+                store: store.clone(),
+                name: "x".into(),
+                phone: "13812345678".into(),
+                preferred_channel: 99,
+                ..Default::default()
+            },
+        ))
         .await
         .unwrap_err();
     assert_eq!(status_details(&grpc).1, vec!["preferred_channel"]);
     let grpc = client
-        .update_customer(authed(&token, pb::UpdateCustomerRequest {
-            store,
-            customer: Some(pb::Customer { id: cid, ..Default::default() }),
-            update_mask: Some(prost_types::FieldMask { paths: vec!["id".into()] }),
-            ..Default::default()
-        }))
+        .update_customer(authed(
+            &token,
+            pb::UpdateCustomerRequest {
+                store,
+                customer: Some(pb::Customer {
+                    id: cid,
+                    ..Default::default()
+                }),
+                update_mask: Some(prost_types::FieldMask {
+                    paths: vec!["id".into()],
+                }),
+                ..Default::default()
+            },
+        ))
         .await
         .unwrap_err();
     assert_eq!(status_details(&grpc).1, vec!["update_mask"]);

@@ -63,7 +63,11 @@ impl Role {
     pub fn is_store_role(self) -> bool {
         matches!(
             self,
-            Role::Advisor | Role::Technician | Role::Inspector | Role::FollowupAgent | Role::Supervisor
+            Role::Advisor
+                | Role::Technician
+                | Role::Inspector
+                | Role::FollowupAgent
+                | Role::Supervisor
         )
     }
 
@@ -143,11 +147,33 @@ impl Action {
         match self {
             Action::CreateStore | Action::UpdateStore => &[Admin],
             Action::ReadStore => &[
-                Advisor, Technician, Inspector, FollowupAgent, Supervisor, HqAnalyst, Integration, Admin,
+                Advisor,
+                Technician,
+                Inspector,
+                FollowupAgent,
+                Supervisor,
+                HqAnalyst,
+                Integration,
+                Admin,
             ],
-            Action::ReadStaff => &[Advisor, Technician, Inspector, FollowupAgent, Supervisor, Integration, Admin],
+            Action::ReadStaff => &[
+                Advisor,
+                Technician,
+                Inspector,
+                FollowupAgent,
+                Supervisor,
+                Integration,
+                Admin,
+            ],
             Action::ManageStaff => &[Supervisor, Admin],
-            Action::ReadCustomer => &[Advisor, Technician, Inspector, FollowupAgent, Supervisor, Integration],
+            Action::ReadCustomer => &[
+                Advisor,
+                Technician,
+                Inspector,
+                FollowupAgent,
+                Supervisor,
+                Integration,
+            ],
             Action::WriteCustomer => &[Advisor, Supervisor, Integration],
             Action::RecordOdometer => &[Advisor, Technician, Supervisor, Integration],
             Action::MergeCustomers => &[Advisor, Supervisor],
@@ -228,11 +254,19 @@ impl Principal {
 
     /// Whether any of the caller's roles allows `action`.
     pub fn can(&self, action: Action) -> bool {
-        action.allowed_roles().iter().any(|r| self.roles.contains(r))
+        action
+            .allowed_roles()
+            .iter()
+            .any(|r| self.roles.contains(r))
     }
 
     /// Checks `action` in `store`: an unreachable store answers as if nothing were there.
-    pub fn authorize(&self, action: Action, store: &StoreCode, resource: &'static str) -> Result<()> {
+    pub fn authorize(
+        &self,
+        action: Action,
+        store: &StoreCode,
+        resource: &'static str,
+    ) -> Result<()> {
         if !self.reaches(store) {
             return Err(DomainError::NotFound { resource });
         }
@@ -272,7 +306,9 @@ mod tests {
         let other = StoreCode::parse("BJ001").unwrap();
         assert_eq!(
             p.authorize(Action::MergeCustomers, &other, "customer"),
-            Err(DomainError::NotFound { resource: "customer" })
+            Err(DomainError::NotFound {
+                resource: "customer"
+            })
         );
     }
 
@@ -303,8 +339,17 @@ mod tests {
     fn every_action_has_at_least_one_role() {
         use Action::*;
         for a in [
-            CreateStore, UpdateStore, ReadStore, ReadStaff, ManageStaff, ReadCustomer, WriteCustomer,
-            RecordOdometer, MergeCustomers, SeeFullPhone, ReadAudit,
+            CreateStore,
+            UpdateStore,
+            ReadStore,
+            ReadStaff,
+            ManageStaff,
+            ReadCustomer,
+            WriteCustomer,
+            RecordOdometer,
+            MergeCustomers,
+            SeeFullPhone,
+            ReadAudit,
         ] {
             assert!(!a.allowed_roles().is_empty(), "{}", a.as_str());
         }

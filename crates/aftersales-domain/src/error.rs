@@ -111,18 +111,21 @@ impl DomainError {
 
     /// Returns the field errors, if this is an input error.
     pub fn field_errors(&self) -> &[FieldError] {
-        match self {
-            Self::Invalid(errors) => errors,
-            _ => &[],
+        if let Self::Invalid(errors) = self {
+            errors
+        } else {
+            &[]
         }
     }
 
     /// Returns a message safe to show a client (internal details withheld).
     pub fn public_message(&self) -> String {
-        match self {
-            Self::Internal(_) => "internal error".into(),
-            Self::Unavailable(_) => "service unavailable, try again later".into(),
-            other => other.to_string(),
+        if let Self::Internal(_) = self {
+            "internal error".into()
+        } else if let Self::Unavailable(_) = self {
+            "service unavailable, try again later".into()
+        } else {
+            self.to_string()
         }
     }
 }

@@ -113,7 +113,11 @@ pub struct ChangeSet {
 impl ChangeSet {
     /// Starts a change set with one op and its audit entry.
     pub fn of(op: Op, audit: AuditEvent) -> Self {
-        Self { ops: vec![op], audit: vec![audit], idempotency: None }
+        Self {
+            ops: vec![op],
+            audit: vec![audit],
+            idempotency: None,
+        }
     }
 }
 
@@ -127,8 +131,12 @@ pub trait Repository: Send + Sync {
     async fn apply(&self, changes: ChangeSet) -> Result<()>;
 
     /// Finds a stored idempotent answer.
-    async fn find_idempotency(&self, store: &StoreCode, principal: &str, key: &str)
-    -> Result<Option<IdempotencyRecord>>;
+    async fn find_idempotency(
+        &self,
+        store: &StoreCode,
+        principal: &str,
+        key: &str,
+    ) -> Result<Option<IdempotencyRecord>>;
 
     /// Reads a store.
     async fn get_store(&self, code: &StoreCode) -> Result<Option<Store>>;
@@ -143,20 +151,36 @@ pub trait Repository: Send + Sync {
     /// Reads a customer file.
     async fn get_customer(&self, store: &StoreCode, id: CustomerId) -> Result<Option<Customer>>;
     /// Lists live (not merged) customer files, newest last.
-    async fn list_customers(&self, store: &StoreCode, filter: &CustomerFilter, page: &PageRequest)
-    -> Result<Page<Customer>>;
+    async fn list_customers(
+        &self,
+        store: &StoreCode,
+        filter: &CustomerFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Customer>>;
     /// Lists a customer's consent history, oldest first.
-    async fn list_consent_events(&self, store: &StoreCode, customer: CustomerId) -> Result<Vec<ConsentEvent>>;
+    async fn list_consent_events(
+        &self,
+        store: &StoreCode,
+        customer: CustomerId,
+    ) -> Result<Vec<ConsentEvent>>;
 
     /// Reads a vehicle.
     async fn get_vehicle(&self, store: &StoreCode, id: VehicleId) -> Result<Option<Vehicle>>;
     /// Finds a vehicle by VIN.
     async fn find_vehicle_by_vin(&self, store: &StoreCode, vin: &Vin) -> Result<Option<Vehicle>>;
     /// Lists a customer's vehicles.
-    async fn list_vehicles(&self, store: &StoreCode, customer: CustomerId, page: &PageRequest)
-    -> Result<Page<Vehicle>>;
+    async fn list_vehicles(
+        &self,
+        store: &StoreCode,
+        customer: CustomerId,
+        page: &PageRequest,
+    ) -> Result<Page<Vehicle>>;
 
     /// Lists audit events, oldest first.
-    async fn list_audit(&self, store: &StoreCode, filter: &AuditFilter, page: &PageRequest)
-    -> Result<Page<AuditEvent>>;
+    async fn list_audit(
+        &self,
+        store: &StoreCode,
+        filter: &AuditFilter,
+        page: &PageRequest,
+    ) -> Result<Page<AuditEvent>>;
 }

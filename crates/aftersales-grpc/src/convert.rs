@@ -18,7 +18,10 @@ use crate::status::{invalid, to_status};
 
 /// Converts an instant to a protobuf timestamp.
 pub fn ts(at: DateTime<Utc>) -> Option<Timestamp> {
-    Some(Timestamp { seconds: at.timestamp(), nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0) })
+    Some(Timestamp {
+        seconds: at.timestamp(),
+        nanos: i32::try_from(at.timestamp_subsec_nanos()).unwrap_or(0),
+    })
 }
 
 /// Parses the `store` field.
@@ -43,25 +46,37 @@ pub fn page(size: i32, token: &str) -> Result<PageRequest, Status> {
 
 /// Parses `request_id` as an idempotency key.
 pub fn request_id(raw: &str) -> Result<Option<IdempotencyKey>, Status> {
-    IdempotencyKey::parse_optional(Some(raw)).map_err(|_| invalid("request_id", "must be 1 to 255 visible ASCII characters"))
+    IdempotencyKey::parse_optional(Some(raw))
+        .map_err(|_| invalid("request_id", "must be 1 to 255 visible ASCII characters"))
 }
 
 /// Parses an optional `etag` field.
 pub fn etag(raw: &str) -> Result<Option<Etag>, Status> {
-    if raw.is_empty() { Ok(None) } else { Etag::parse(raw).map(Some).map_err(to_status) }
+    if raw.is_empty() {
+        Ok(None)
+    } else {
+        Etag::parse(raw).map(Some).map_err(to_status)
+    }
 }
 
 /// Parses an optional `YYYY-MM-DD` field.
 pub fn date(field: &str, raw: Option<&str>) -> Result<Option<NaiveDate>, Status> {
     match raw.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(s) => s.parse().map(Some).map_err(|_| invalid(field, "must be a date as YYYY-MM-DD")),
+        Some(s) => s
+            .parse()
+            .map(Some)
+            .map_err(|_| invalid(field, "must be a date as YYYY-MM-DD")),
     }
 }
 
 /// Returns `Some(value)` for a non-empty string.
 pub fn non_empty(raw: &str) -> Option<String> {
-    if raw.is_empty() { None } else { Some(raw.to_string()) }
+    if raw.is_empty() {
+        None
+    } else {
+        Some(raw.to_string())
+    }
 }
 
 /// An update mask: names the fields to change; an empty mask means every populated field (AIP-134).
@@ -74,7 +89,10 @@ impl Mask {
         for path in &paths {
             let root = path.split('.').next().unwrap_or_default();
             if !allowed.contains(&path.as_str()) && !allowed.contains(&root) {
-                return Err(invalid("update_mask", format!("'{path}' is not a field that can be updated")));
+                return Err(invalid(
+                    "update_mask",
+                    format!("'{path}' is not a field that can be updated"),
+                ));
             }
         }
         Ok(Self(paths))
@@ -82,7 +100,11 @@ impl Mask {
 
     /// Whether `path` is to be changed; `populated` says whether the message carries a value.
     pub fn has(&self, path: &str, populated: bool) -> bool {
-        if self.0.is_empty() { populated } else { self.0.iter().any(|p| p == path) }
+        if self.0.is_empty() {
+            populated
+        } else {
+            self.0.iter().any(|p| p == path)
+        }
     }
 
     /// Whether the mask names `path` itself or one of its sub-fields.
@@ -90,7 +112,11 @@ impl Mask {
         if self.0.is_empty() {
             populated
         } else {
-            self.0.iter().any(|p| p == path || p.strip_prefix(path).is_some_and(|rest| rest.starts_with('.')))
+            self.0.iter().any(|p| {
+                p == path
+                    || p.strip_prefix(path)
+                        .is_some_and(|rest| rest.starts_with('.'))
+            })
         }
     }
 
@@ -99,7 +125,9 @@ impl Mask {
         if self.0.is_empty() {
             populated
         } else {
-            self.0.iter().any(|p| p == path || *p == format!("{path}.{sub}"))
+            self.0
+                .iter()
+                .any(|p| p == path || *p == format!("{path}.{sub}"))
         }
     }
 }
@@ -132,11 +160,47 @@ pub trait EnumField: Sized {
     fn from_proto(raw: i32) -> Result<Option<Self>, Status>;
 }
 
-enum_map!(Role, Role, "roles", [Advisor, Technician, Inspector, FollowupAgent, Supervisor, HqAnalyst, Integration, Admin]);
-enum_map!(ContactChannel, ContactChannel, "preferred_channel", [Phone, Sms, Wechat, Email, Letter]);
-enum_map!(ConsentMethod, ConsentMethod, "consent_method", [InPerson, Phone, Written, Online, Sms]);
-enum_map!(VehicleType, VehicleType, "vehicle_type", [Sedan, Hatchback, Wagon, Suv, Mpv, Pickup, Van, Truck, Bus, Other]);
-enum_map!(OdometerSource, OdometerSource, "source", [Store, Customer, Telematics]);
+enum_map!(
+    Role,
+    Role,
+    "roles",
+    [
+        Advisor,
+        Technician,
+        Inspector,
+        FollowupAgent,
+        Supervisor,
+        HqAnalyst,
+        Integration,
+        Admin
+    ]
+);
+enum_map!(
+    ContactChannel,
+    ContactChannel,
+    "preferred_channel",
+    [Phone, Sms, Wechat, Email, Letter]
+);
+enum_map!(
+    ConsentMethod,
+    ConsentMethod,
+    "consent_method",
+    [InPerson, Phone, Written, Online, Sms]
+);
+enum_map!(
+    VehicleType,
+    VehicleType,
+    "vehicle_type",
+    [
+        Sedan, Hatchback, Wagon, Suv, Mpv, Pickup, Van, Truck, Bus, Other
+    ]
+);
+enum_map!(
+    OdometerSource,
+    OdometerSource,
+    "source",
+    [Store, Customer, Telematics]
+);
 
 /// Converts an optional domain enum to its protobuf number (0 for none).
 pub fn enum_num<T: Into<P>, P: Into<i32>>(value: Option<T>) -> i32 {
@@ -145,7 +209,13 @@ pub fn enum_num<T: Into<P>, P: Into<i32>>(value: Option<T>) -> i32 {
 
 /// Converts call windows to their input form.
 pub fn call_windows(windows: &[pb::CallWindow]) -> Vec<CallWindowInput> {
-    windows.iter().map(|w| CallWindowInput { start: w.start.clone(), end: w.end.clone() }).collect()
+    windows
+        .iter()
+        .map(|w| CallWindowInput {
+            start: w.start.clone(),
+            end: w.end.clone(),
+        })
+        .collect()
 }
 
 /// Converts SLA settings where zero means "keep".
@@ -190,7 +260,10 @@ impl From<Store> for pb::Store {
             call_hours: s
                 .call_hours
                 .iter()
-                .map(|w| pb::CallWindow { start: w.start.format("%H:%M").to_string(), end: w.end.format("%H:%M").to_string() })
+                .map(|w| pb::CallWindow {
+                    start: w.start.format("%H:%M").to_string(),
+                    end: w.end.format("%H:%M").to_string(),
+                })
                 .collect(),
             sla: Some(sla(&s.sla)),
             etag: Etag::render(s.version),
@@ -206,7 +279,11 @@ impl From<StaffMember> for pb::StaffMember {
             store: s.store.to_string(),
             id: s.id,
             name: s.name,
-            roles: s.roles.into_iter().map(|r| pb::Role::from(r).into()).collect(),
+            roles: s
+                .roles
+                .into_iter()
+                .map(|r| pb::Role::from(r).into())
+                .collect(),
             active: s.active,
             etag: Etag::render(s.version),
             created_at: ts(s.created_at),

@@ -18,27 +18,39 @@ pub mod pb {
     tonic::include_proto!("aftersales.v1");
 
     /// The encoded descriptor set, served by reflection.
-    pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("aftersales_descriptor");
+    pub const FILE_DESCRIPTOR_SET: &[u8] =
+        tonic::include_file_descriptor_set!("aftersales_descriptor");
 }
 
 pub use pb::customer_service_client::CustomerServiceClient;
 pub use pb::store_service_client::StoreServiceClient;
 
 /// Builds every gRPC service (ours, health, reflection) on one set of application services.
-pub async fn routes(services: Services, auth: Arc<dyn Authenticator>) -> Result<Routes, tonic_reflection::server::Error> {
+pub async fn routes(
+    services: Services,
+    auth: Arc<dyn Authenticator>,
+) -> Result<Routes, tonic_reflection::server::Error> {
     let adapter = service::Adapter { services, auth };
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_service_status("", ServingStatus::Serving).await;
-    health.set_serving::<pb::store_service_server::StoreServiceServer<service::Adapter>>().await;
-    health.set_serving::<pb::customer_service_server::CustomerServiceServer<service::Adapter>>().await;
+    health
+        .set_serving::<pb::store_service_server::StoreServiceServer<service::Adapter>>()
+        .await;
+    health
+        .set_serving::<pb::customer_service_server::CustomerServiceServer<service::Adapter>>()
+        .await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1()?;
     let mut routes = Routes::builder();
     routes
-        .add_service(pb::store_service_server::StoreServiceServer::new(adapter.clone()))
-        .add_service(pb::customer_service_server::CustomerServiceServer::new(adapter))
+        .add_service(pb::store_service_server::StoreServiceServer::new(
+            adapter.clone(),
+        ))
+        .add_service(pb::customer_service_server::CustomerServiceServer::new(
+            adapter,
+        ))
         .add_service(health_service)
         .add_service(reflection);
     Ok(routes.routes())

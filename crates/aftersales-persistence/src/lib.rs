@@ -21,8 +21,8 @@ use async_trait::async_trait;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectOptions, Database, DatabaseConnection,
-    DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, SqlErr,
-    TransactionTrait,
+    DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
+    SqlErr, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -55,7 +55,9 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
                 .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .busy_timeout(Duration::from_secs(10))
         });
-    Database::connect(options).await.map_err(SetupError::Connect)
+    Database::connect(options)
+        .await
+        .map_err(SetupError::Connect)
 }
 
 /// Applies every pending migration.
@@ -87,10 +89,10 @@ fn db_err(resource: &'static str, err: DbErr) -> DomainError {
             code: "reference.missing",
             message: format!("{resource} refers to a record that does not exist"),
         },
-        _ => match err {
-            DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => DomainError::Unavailable(err.to_string()),
-            other => DomainError::Internal(other.to_string()),
-        },
+        _ if matches!(err, DbErr::Conn(_) | DbErr::ConnectionAcquire(_)) => {
+            DomainError::Unavailable(err.to_string())
+        }
+        _ => DomainError::Internal(err.to_string()),
     }
 }
 
@@ -102,7 +104,8 @@ fn after_uuid(page: &PageRequest) -> Result<Option<Uuid>> {
     page.after
         .as_deref()
         .map(|raw| {
-            Uuid::parse_str(raw).map_err(|_| DomainError::invalid("page_token", "is not a token for this list"))
+            Uuid::parse_str(raw)
+                .map_err(|_| DomainError::invalid("page_token", "is not a token for this list"))
         })
         .transpose()
 }
@@ -113,7 +116,10 @@ fn limit(page: &PageRequest) -> u64 {
 
 /// Builds a LIKE pattern matching `needle` anywhere, with wildcards in it escaped.
 fn contains(needle: &str) -> LikeExpr {
-    let escaped = needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let escaped = needle
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
     LikeExpr::new(format!("%{escaped}%")).escape('\\')
 }
 
@@ -138,7 +144,10 @@ where
         Ok(())
     } else {
         // Someone wrote between our read and this update (GEN-2).
-        Err(DomainError::StaleEtag { resource, current: Etag::render(expected_version + 1) })
+        Err(DomainError::StaleEtag {
+            resource,
+            current: Etag::render(expected_version + 1),
+        })
     }
 }
 
@@ -146,46 +155,123 @@ async fn insert<A>(txn: &DatabaseTransaction, resource: &'static str, active: A)
 where
     A: ActiveModelTrait + Send,
 {
-    A::Entity::insert(active).exec_without_returning(txn).await.map_err(|e| db_err(resource, e))?;
+    A::Entity::insert(active)
+        .exec_without_returning(txn)
+        .await
+        .map_err(|e| db_err(resource, e))?;
     Ok(())
 }
 
 async fn apply_op(txn: &DatabaseTransaction, op: Op) -> Result<()> {
     match op {
-        Op::InsertStore(s) => insert(txn, "store", store_row(&s)?.into_active_model().reset_all()).await,
-        Op::UpdateStore { store: s, expected_version } => {
+        Op::InsertStore(s) => {
+            insert(txn, "store", store_row(&s)?.into_active_model().reset_all()).await
+        }
+        Op::UpdateStore {
+            store: s,
+            expected_version,
+        } => {
             let filter = Condition::all().add(store::Column::Code.eq(s.code.as_str()));
             let row = store_row(&s)?.into_active_model().reset_all();
-            update_checked(txn, "store", row, filter, expected_version, store::Column::Version).await
+            update_checked(
+                txn,
+                "store",
+                row,
+                filter,
+                expected_version,
+                store::Column::Version,
+            )
+            .await
         }
-        Op::InsertStaff(s) => insert(txn, "staff", staff_row(&s)?.into_active_model().reset_all()).await,
-        Op::UpdateStaff { staff: s, expected_version } => {
+        Op::InsertStaff(s) => {
+            insert(txn, "staff", staff_row(&s)?.into_active_model().reset_all()).await
+        }
+        Op::UpdateStaff {
+            staff: s,
+            expected_version,
+        } => {
             let filter = Condition::all()
                 .add(staff::Column::Store.eq(s.store.as_str()))
                 .add(staff::Column::Id.eq(s.id.as_str()));
             let row = staff_row(&s)?.into_active_model().reset_all();
-            update_checked(txn, "staff", row, filter, expected_version, staff::Column::Version).await
+            update_checked(
+                txn,
+                "staff",
+                row,
+                filter,
+                expected_version,
+                staff::Column::Version,
+            )
+            .await
         }
-        Op::InsertCustomer(c) => insert(txn, "customer", customer_row(&c).into_active_model().reset_all()).await,
-        Op::UpdateCustomer { customer: c, expected_version } => {
+        Op::InsertCustomer(c) => {
+            insert(
+                txn,
+                "customer",
+                customer_row(&c).into_active_model().reset_all(),
+            )
+            .await
+        }
+        Op::UpdateCustomer {
+            customer: c,
+            expected_version,
+        } => {
             let filter = Condition::all()
                 .add(customer::Column::Store.eq(c.store.as_str()))
                 .add(customer::Column::Id.eq(c.id.0));
             let row = customer_row(&c).into_active_model().reset_all();
-            update_checked(txn, "customer", row, filter, expected_version, customer::Column::Version).await
+            update_checked(
+                txn,
+                "customer",
+                row,
+                filter,
+                expected_version,
+                customer::Column::Version,
+            )
+            .await
         }
-        Op::InsertVehicle(v) => insert(txn, "vehicle", vehicle_row(&v).into_active_model().reset_all()).await,
-        Op::UpdateVehicle { vehicle: v, expected_version } => {
+        Op::InsertVehicle(v) => {
+            insert(
+                txn,
+                "vehicle",
+                vehicle_row(&v).into_active_model().reset_all(),
+            )
+            .await
+        }
+        Op::UpdateVehicle {
+            vehicle: v,
+            expected_version,
+        } => {
             let filter = Condition::all()
                 .add(vehicle::Column::Store.eq(v.store.as_str()))
                 .add(vehicle::Column::Id.eq(v.id.0));
             let row = vehicle_row(&v).into_active_model().reset_all();
-            update_checked(txn, "vehicle", row, filter, expected_version, vehicle::Column::Version).await
+            update_checked(
+                txn,
+                "vehicle",
+                row,
+                filter,
+                expected_version,
+                vehicle::Column::Version,
+            )
+            .await
         }
         Op::InsertOdometer(r) => {
-            insert(txn, "odometer_reading", odometer_row(&r).into_active_model().reset_all()).await
+            insert(
+                txn,
+                "odometer_reading",
+                odometer_row(&r).into_active_model().reset_all(),
+            )
+            .await
         }
-        Op::InsertConsent(c) => insert(txn, "consent_event", consent_row(&c).into_active_model().reset_all()).await,
+        Op::InsertConsent(c) => {
+            insert(
+                txn,
+                "consent_event",
+                consent_row(&c).into_active_model().reset_all(),
+            )
+            .await
+        }
         Op::MoveCustomerRecords { store, from, to } => {
             vehicle::Entity::update_many()
                 .col_expr(vehicle::Column::CustomerId, Expr::value(to.0))
@@ -209,7 +295,10 @@ async fn apply_op(txn: &DatabaseTransaction, op: Op) -> Result<()> {
 #[async_trait]
 impl Repository for SeaRepository {
     async fn ping(&self) -> Result<()> {
-        self.db.ping().await.map_err(|e| DomainError::Unavailable(e.to_string()))
+        self.db
+            .ping()
+            .await
+            .map_err(|e| DomainError::Unavailable(e.to_string()))
     }
 
     async fn apply(&self, changes: ChangeSet) -> Result<()> {
@@ -218,15 +307,30 @@ impl Repository for SeaRepository {
             apply_op(&txn, op).await?;
         }
         for event in &changes.audit {
-            insert(&txn, "audit_event", audit_row(event)?.into_active_model().reset_all()).await?;
+            insert(
+                &txn,
+                "audit_event",
+                audit_row(event)?.into_active_model().reset_all(),
+            )
+            .await?;
         }
         if let Some(record) = &changes.idempotency {
-            insert(&txn, "idempotency_key", idempotency_row(record)?.into_active_model().reset_all()).await?;
+            insert(
+                &txn,
+                "idempotency_key",
+                idempotency_row(record)?.into_active_model().reset_all(),
+            )
+            .await?;
         }
         txn.commit().await.map_err(read_err)
     }
 
-    async fn find_idempotency(&self, store: &StoreCode, principal: &str, key: &str) -> Result<Option<IdempotencyRecord>> {
+    async fn find_idempotency(
+        &self,
+        store: &StoreCode,
+        principal: &str,
+        key: &str,
+    ) -> Result<Option<IdempotencyRecord>> {
         idempotency::Entity::find_by_id((store.to_string(), principal.to_string(), key.to_string()))
             .one(&self.db)
             .await
@@ -236,11 +340,18 @@ impl Repository for SeaRepository {
     }
 
     async fn get_store(&self, code: &StoreCode) -> Result<Option<Store>> {
-        store::Entity::find_by_id(code.to_string()).one(&self.db).await.map_err(read_err)?.map(store_from).transpose()
+        store::Entity::find_by_id(code.to_string())
+            .one(&self.db)
+            .await
+            .map_err(read_err)?
+            .map(store_from)
+            .transpose()
     }
 
     async fn list_stores(&self, access: &StoreAccess, page: &PageRequest) -> Result<Page<Store>> {
-        let mut query = store::Entity::find().order_by_asc(store::Column::Code).limit(limit(page));
+        let mut query = store::Entity::find()
+            .order_by_asc(store::Column::Code)
+            .limit(limit(page));
         if let StoreAccess::Only(codes) = access {
             query = query.filter(store::Column::Code.is_in(codes.iter().map(|c| c.to_string())));
         }
@@ -248,8 +359,13 @@ impl Repository for SeaRepository {
             query = query.filter(store::Column::Code.gt(after.as_str()));
         }
         let rows = query.all(&self.db).await.map_err(read_err)?;
-        let items = rows.into_iter().map(store_from).collect::<Result<Vec<_>>>()?;
-        Ok(Page::from_overfetch(items, page.size, |s| s.code.to_string()))
+        let items = rows
+            .into_iter()
+            .map(store_from)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_overfetch(items, page.size, |s| {
+            s.code.to_string()
+        }))
     }
 
     async fn get_staff(&self, store: &StoreCode, id: &str) -> Result<Option<StaffMember>> {
@@ -270,7 +386,10 @@ impl Repository for SeaRepository {
             query = query.filter(staff::Column::Id.gt(after.as_str()));
         }
         let rows = query.all(&self.db).await.map_err(read_err)?;
-        let items = rows.into_iter().map(staff_from).collect::<Result<Vec<_>>>()?;
+        let items = rows
+            .into_iter()
+            .map(staff_from)
+            .collect::<Result<Vec<_>>>()?;
         Ok(Page::from_overfetch(items, page.size, |s| s.id.clone()))
     }
 
@@ -285,12 +404,21 @@ impl Repository for SeaRepository {
             .transpose()
     }
 
-    async fn list_customers(&self, store: &StoreCode, filter: &CustomerFilter, page: &PageRequest) -> Result<Page<Customer>> {
+    async fn list_customers(
+        &self,
+        store: &StoreCode,
+        filter: &CustomerFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Customer>> {
         let vehicles_where = |cond: Condition| {
             Query::select()
                 .column(vehicle::Column::CustomerId)
                 .from(vehicle::Entity)
-                .cond_where(Condition::all().add(vehicle::Column::Store.eq(store.as_str())).add(cond))
+                .cond_where(
+                    Condition::all()
+                        .add(vehicle::Column::Store.eq(store.as_str()))
+                        .add(cond),
+                )
                 .to_owned()
         };
         let mut cond = Condition::all()
@@ -299,14 +427,22 @@ impl Repository for SeaRepository {
         if let Some(q) = &filter.q {
             let upper = q.to_uppercase();
             // A phone is searched only when the query is a phone fragment, not digits inside a VIN.
-            let digits: String = q.chars().filter(|c| !matches!(c, ' ' | '-' | '+')).collect();
+            let digits: String = q
+                .chars()
+                .filter(|c| !matches!(c, ' ' | '-' | '+'))
+                .collect();
             let mut any = Condition::any()
-                .add(Expr::expr(Func::lower(Expr::col(customer::Column::Name))).like(contains(&q.to_lowercase())))
-                .add(customer::Column::Id.in_subquery(vehicles_where(
-                    Condition::any()
-                        .add(Expr::col(vehicle::Column::Vin).like(contains(&upper)))
-                        .add(Expr::col(vehicle::Column::Plate).like(contains(&upper))),
-                )));
+                .add(
+                    Expr::expr(Func::lower(Expr::col(customer::Column::Name)))
+                        .like(contains(&q.to_lowercase())),
+                )
+                .add(
+                    customer::Column::Id.in_subquery(vehicles_where(
+                        Condition::any()
+                            .add(Expr::col(vehicle::Column::Vin).like(contains(&upper)))
+                            .add(Expr::col(vehicle::Column::Plate).like(contains(&upper))),
+                    )),
+                );
             if digits.len() >= 3 && digits.chars().all(|c| c.is_ascii_digit()) {
                 any = any.add(Expr::col(customer::Column::Phone).like(contains(&digits)));
             }
@@ -332,11 +468,18 @@ impl Repository for SeaRepository {
             .all(&self.db)
             .await
             .map_err(read_err)?;
-        let items = rows.into_iter().map(customer_from).collect::<Result<Vec<_>>>()?;
+        let items = rows
+            .into_iter()
+            .map(customer_from)
+            .collect::<Result<Vec<_>>>()?;
         Ok(Page::from_overfetch(items, page.size, |c| c.id.to_string()))
     }
 
-    async fn list_consent_events(&self, store: &StoreCode, customer: CustomerId) -> Result<Vec<ConsentEvent>> {
+    async fn list_consent_events(
+        &self,
+        store: &StoreCode,
+        customer: CustomerId,
+    ) -> Result<Vec<ConsentEvent>> {
         consent::Entity::find()
             .filter(consent::Column::Store.eq(store.as_str()))
             .filter(consent::Column::CustomerId.eq(customer.0))
@@ -371,7 +514,12 @@ impl Repository for SeaRepository {
             .transpose()
     }
 
-    async fn list_vehicles(&self, store: &StoreCode, customer: CustomerId, page: &PageRequest) -> Result<Page<Vehicle>> {
+    async fn list_vehicles(
+        &self,
+        store: &StoreCode,
+        customer: CustomerId,
+        page: &PageRequest,
+    ) -> Result<Page<Vehicle>> {
         let mut query = vehicle::Entity::find()
             .filter(vehicle::Column::Store.eq(store.as_str()))
             .filter(vehicle::Column::CustomerId.eq(customer.0))
@@ -381,11 +529,19 @@ impl Repository for SeaRepository {
             query = query.filter(vehicle::Column::Id.gt(after));
         }
         let rows = query.all(&self.db).await.map_err(read_err)?;
-        let items = rows.into_iter().map(vehicle_from).collect::<Result<Vec<_>>>()?;
+        let items = rows
+            .into_iter()
+            .map(vehicle_from)
+            .collect::<Result<Vec<_>>>()?;
         Ok(Page::from_overfetch(items, page.size, |v| v.id.to_string()))
     }
 
-    async fn list_audit(&self, store: &StoreCode, filter: &AuditFilter, page: &PageRequest) -> Result<Page<AuditEvent>> {
+    async fn list_audit(
+        &self,
+        store: &StoreCode,
+        filter: &AuditFilter,
+        page: &PageRequest,
+    ) -> Result<Page<AuditEvent>> {
         let mut query = audit::Entity::find()
             .filter(audit::Column::Store.eq(store.as_str()))
             .order_by_asc(audit::Column::Id)
@@ -403,7 +559,10 @@ impl Repository for SeaRepository {
             query = query.filter(audit::Column::Id.gt(after));
         }
         let rows = query.all(&self.db).await.map_err(read_err)?;
-        let items = rows.into_iter().map(audit_from).collect::<Result<Vec<_>>>()?;
+        let items = rows
+            .into_iter()
+            .map(audit_from)
+            .collect::<Result<Vec<_>>>()?;
         Ok(Page::from_overfetch(items, page.size, |a| a.id.to_string()))
     }
 }

@@ -255,7 +255,13 @@ pub struct ConsentEventDto {
 
 impl From<ConsentEvent> for ConsentEventDto {
     fn from(e: ConsentEvent) -> Self {
-        Self { id: e.id.0, granted: e.granted, method: e.method, recorded_by: e.recorded_by, recorded_at: e.recorded_at }
+        Self {
+            id: e.id.0,
+            granted: e.granted,
+            method: e.method,
+            recorded_by: e.recorded_by,
+            recorded_at: e.recorded_at,
+        }
     }
 }
 

@@ -39,7 +39,7 @@ pub struct FieldErrorBody {
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
-    problem: Problem,
+    problem: Box<Problem>,
 }
 
 impl ApiError {
@@ -57,14 +57,14 @@ impl ApiError {
         let title = status.canonical_reason().unwrap_or("Error").to_string();
         Self {
             status,
-            problem: Problem {
+            problem: Box::new(Problem {
                 kind: format!("urn:aftersales:problem:{code}"),
                 title,
                 status: status.as_u16(),
                 detail,
                 code,
                 errors,
-            },
+            }),
         }
     }
 }
@@ -76,7 +76,9 @@ pub fn status_of(err: &DomainError) -> StatusCode {
         DomainError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
         DomainError::PermissionDenied { .. } => StatusCode::FORBIDDEN,
         DomainError::NotFound { .. } => StatusCode::NOT_FOUND,
-        DomainError::AlreadyExists { .. } | DomainError::FailedPrecondition { .. } => StatusCode::CONFLICT,
+        DomainError::AlreadyExists { .. } | DomainError::FailedPrecondition { .. } => {
+            StatusCode::CONFLICT
+        }
         DomainError::StaleEtag { .. } => StatusCode::PRECONDITION_FAILED,
         DomainError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
         DomainError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -90,15 +92,23 @@ impl From<DomainError> for ApiError {
         if status.is_server_error() {
             tracing::error!(error = %err, code = %err.code(), "request failed");
         }
-        Self::build(status, err.code(), err.public_message(), err.field_errors().to_vec())
+        Self::build(
+            status,
+            err.code(),
+            err.public_message(),
+            err.field_errors().to_vec(),
+        )
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = (self.status, axum::Json(self.problem)).into_response();
+        let mut response = (self.status, axum::Json(*self.problem)).into_response();
         let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         if self.status == StatusCode::UNAUTHORIZED {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }

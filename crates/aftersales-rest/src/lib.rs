@@ -68,7 +68,10 @@ const ERROR_ANSWERS: &[(&str, &str)] = &[
     ("401", "No token, or a token that does not verify"),
     ("403", "The token's roles do not allow this"),
     ("404", "Not found, or in a store the token does not reach"),
-    ("409", "Already exists, or the record's state forbids this step"),
+    (
+        "409",
+        "Already exists, or the record's state forbids this step",
+    ),
     ("412", "The `If-Match` etag is stale"),
     ("413", "Request body too large"),
     ("415", "Request body is not JSON"),
@@ -82,13 +85,21 @@ impl Modify for ApiConventions {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
         );
         let problem = |description: &str| {
             let schema = RefOr::Ref(utoipa::openapi::Ref::from_schema_name(Problem::name()));
             ResponseBuilder::new()
                 .description(description)
-                .content("application/problem+json", ContentBuilder::new().schema(Some(schema)).build())
+                .content(
+                    "application/problem+json",
+                    ContentBuilder::new().schema(Some(schema)).build(),
+                )
                 .build()
         };
         for item in openapi.paths.paths.values_mut() {
@@ -102,9 +113,15 @@ impl Modify for ApiConventions {
             .into_iter()
             .flatten()
             {
-                let public = op.security.as_ref().is_some_and(|s| s.iter().all(|r| r == &SecurityRequirement::default()));
+                let public = op
+                    .security
+                    .as_ref()
+                    .is_some_and(|s| s.iter().all(|r| r == &SecurityRequirement::default()));
                 if !public {
-                    op.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
+                    op.security = Some(vec![SecurityRequirement::new(
+                        "bearer",
+                        Vec::<String>::new(),
+                    )]);
                 }
                 for (status, description) in ERROR_ANSWERS {
                     op.responses
@@ -169,5 +186,10 @@ async fn not_found() -> Response {
 }
 
 async fn method_not_allowed() -> Response {
-    ApiError::http(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed on this route").into_response()
+    ApiError::http(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "method not allowed on this route",
+    )
+    .into_response()
 }

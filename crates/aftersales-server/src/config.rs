@@ -104,7 +104,11 @@ impl Config {
         match self.jwt_algorithm {
             JwtAlgorithm::HS256 => match &self.jwt_secret {
                 Some(secret) if secret.expose_secret().len() >= 32 => {}
-                Some(_) => return Err(ConfigError::Invalid("AFTERSALES_JWT_SECRET must be at least 32 characters".into())),
+                Some(_) => {
+                    return Err(ConfigError::Invalid(
+                        "AFTERSALES_JWT_SECRET must be at least 32 characters".into(),
+                    ));
+                }
                 None => {
                     return Err(ConfigError::Invalid(
                         "AFTERSALES_JWT_SECRET is required with HS256 (or set AFTERSALES_JWT_ALGORITHM and AFTERSALES_JWT_JWKS_FILE)"
@@ -122,10 +126,14 @@ impl Config {
             }
         }
         if !matches!(self.log_format.as_str(), "plain" | "json") {
-            return Err(ConfigError::Invalid("AFTERSALES_LOG_FORMAT must be plain or json".into()));
+            return Err(ConfigError::Invalid(
+                "AFTERSALES_LOG_FORMAT must be plain or json".into(),
+            ));
         }
         if self.database_max_connections == 0 {
-            return Err(ConfigError::Invalid("AFTERSALES_DATABASE_MAX_CONNECTIONS must be at least 1".into()));
+            return Err(ConfigError::Invalid(
+                "AFTERSALES_DATABASE_MAX_CONNECTIONS must be at least 1".into(),
+            ));
         }
         Ok(())
     }

@@ -51,14 +51,21 @@ impl Answer {
     pub fn fields(&self) -> Vec<String> {
         self.body["errors"]
             .as_array()
-            .map(|errors| errors.iter().filter_map(|e| e["field"].as_str().map(String::from)).collect())
+            .map(|errors| {
+                errors
+                    .iter()
+                    .filter_map(|e| e["field"].as_str().map(String::from))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }
 
 fn postgres_url_with_db(admin_url: &str, name: &str) -> String {
     // Replace the path (database name) of the URL, keeping any query string.
-    let (base, query) = admin_url.split_once('?').map_or((admin_url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = admin_url
+        .split_once('?')
+        .map_or((admin_url, None), |(b, q)| (b, Some(q)));
     let without_db = match base.rfind('/') {
         Some(i) if i > "postgres://".len() => &base[..i],
         _ => base,
@@ -77,11 +84,19 @@ impl TestApp {
             let _ = rustls::crypto::ring::default_provider().install_default();
         });
         let unique = uuid::Uuid::now_v7().simple().to_string();
-        let (db, database_url) = match std::env::var("AFTERSALES_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+        let (db, database_url) = match std::env::var("AFTERSALES_TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        {
             Some(admin_url) => {
                 let name = format!("aftersales_test_{unique}");
-                let admin = Database::connect(admin_url.as_str()).await.expect("connect to the test PostgreSQL");
-                admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+                let admin = Database::connect(admin_url.as_str())
+                    .await
+                    .expect("connect to the test PostgreSQL");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .expect("create test database");
                 admin.close().await.ok();
                 let url = postgres_url_with_db(&admin_url, &name);
                 (Db::Postgres { admin_url, name }, url)
@@ -109,8 +124,18 @@ impl TestApp {
             .connect()
             .await
             .expect("grpc connects");
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
-        TestApp { http, base, grpc_channel, config, server: Some(server), db }
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap();
+        TestApp {
+            http,
+            base,
+            grpc_channel,
+            config,
+            server: Some(server),
+            db,
+        }
     }
 
     /// Mints a token.
@@ -144,7 +169,14 @@ impl TestApp {
     }
 
     /// Sends a request with optional JSON body and extra headers.
-    pub async fn send(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>, headers: &[(&str, &str)]) -> Answer {
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Answer {
         let mut req = self.http.request(method, format!("{}{}", self.base, path));
         if let Some(token) = token {
             req = req.bearer_auth(token);
@@ -160,7 +192,11 @@ impl TestApp {
         let headers = res.headers().clone();
         let text = res.text().await.unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Answer { status, headers, body }
+        Answer {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Answer {
@@ -168,11 +204,13 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, token: &str, body: Value) -> Answer {
-        self.send(Method::POST, path, Some(token), Some(body), &[]).await
+        self.send(Method::POST, path, Some(token), Some(body), &[])
+            .await
     }
 
     pub async fn patch(&self, path: &str, token: &str, body: Value) -> Answer {
-        self.send(Method::PATCH, path, Some(token), Some(body), &[]).await
+        self.send(Method::PATCH, path, Some(token), Some(body), &[])
+            .await
     }
 
     /// gRPC client for `StoreService`.
@@ -187,7 +225,13 @@ impl TestApp {
 
     /// Creates a store (as admin) and returns its code.
     pub async fn seed_store(&self, code: &str) -> String {
-        let res = self.post("/v1/stores", &self.admin(), json!({"code": code, "name": format!("{code} 4S店")})).await;
+        let res = self
+            .post(
+                "/v1/stores",
+                &self.admin(),
+                json!({"code": code, "name": format!("{code} 4S店")}),
+            )
+            .await;
         assert_eq!(res.status, StatusCode::CREATED, "{:?}", res.body);
         code.to_string()
     }
@@ -195,7 +239,11 @@ impl TestApp {
     /// Opens a customer file in `store` and returns its JSON.
     pub async fn seed_customer(&self, store: &str, name: &str, phone: &str) -> Value {
         let res = self
-            .post(&format!("/v1/stores/{store}/customers"), &self.advisor(store), json!({"name": name, "phone": phone}))
+            .post(
+                &format!("/v1/stores/{store}/customers"),
+                &self.advisor(store),
+                json!({"name": name, "phone": phone}),
+            )
             .await;
         assert_eq!(res.status, StatusCode::CREATED, "{:?}", res.body);
         res.body
@@ -218,7 +266,8 @@ impl TestApp {
 /// Adds a bearer token to a gRPC request.
 pub fn authed<T>(token: &str, message: T) -> tonic::Request<T> {
     let mut req = tonic::Request::new(message);
-    req.metadata_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+    req.metadata_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
     req
 }
 
@@ -226,7 +275,10 @@ pub fn authed<T>(token: &str, message: T) -> tonic::Request<T> {
 pub fn status_details(status: &tonic::Status) -> (String, Vec<String>) {
     use tonic_types::StatusExt;
     let details = status.get_error_details();
-    let reason = details.error_info().map(|i| i.reason.clone()).unwrap_or_default();
+    let reason = details
+        .error_info()
+        .map(|i| i.reason.clone())
+        .unwrap_or_default();
     let fields = details
         .bad_request()
         .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
@@ -249,12 +301,19 @@ impl Drop for TestApp {
                 let (admin_url, name) = (admin_url.clone(), name.clone());
                 // Drop runs inside the test's runtime; a separate thread with its own runtime can block.
                 let _ = std::thread::spawn(move || {
-                    let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                    else {
                         return;
                     };
                     rt.block_on(async {
                         if let Ok(admin) = Database::connect(admin_url.as_str()).await {
-                            let _ = admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                            let _ = admin
+                                .execute_unprepared(&format!(
+                                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                                ))
+                                .await;
                             let _ = admin.close().await;
                         }
                     });
@@ -266,4 +325,9 @@ impl Drop for TestApp {
 }
 
 /// Valid VINs (check digits computed) for fixtures.
-pub const VINS: [&str; 4] = ["LSVAU218XN2183294", "LFV2A21K7G3000001", "LSGPC52U5AF000002", "WVWZZZ1J70W000003"];
+pub const VINS: [&str; 4] = [
+    "LSVAU218XN2183294",
+    "LFV2A21K7G3000001",
+    "LSGPC52U5AF000002",
+    "WVWZZZ1J70W000003",
+];

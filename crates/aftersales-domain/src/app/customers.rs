@@ -6,18 +6,25 @@ use super::{Core, IdempotencyKey, check_etag, set_fields};
 use crate::auth::{Action, Principal};
 use crate::error::Validator;
 use crate::model::customer::{
-    AddVehicle, ConsentEvent, ConsentMethod, CreateCustomer, Customer, CustomerFilter, CustomerView,
-    DEFAULT_CYCLE_KM, DEFAULT_CYCLE_MONTHS, MergeCustomers, OdometerReading, OdometerSource, RecordOdometer,
-    UpdateCustomer, UpdateVehicle, Vehicle, check_odometer, merged_consent,
+    AddVehicle, ConsentEvent, ConsentMethod, CreateCustomer, Customer, CustomerFilter,
+    CustomerView, DEFAULT_CYCLE_KM, DEFAULT_CYCLE_MONTHS, MergeCustomers, OdometerReading,
+    OdometerSource, RecordOdometer, UpdateCustomer, UpdateVehicle, Vehicle, check_odometer,
+    merged_consent,
 };
 use crate::model::store::{check_optional_text, check_text};
 use crate::paging::{Page, PageRequest};
 use crate::ports::{ChangeSet, Op};
-use crate::value::{CustomerId, Etag, Phone, Plate, RecordId, StoreCode, VehicleId, Vin, non_empty};
+use crate::value::{
+    CustomerId, Etag, Phone, Plate, RecordId, StoreCode, VehicleId, Vin, non_empty,
+};
 use crate::{DomainError, Result};
 
-const NOT_FOUND: DomainError = DomainError::NotFound { resource: "customer" };
-const VEHICLE_NOT_FOUND: DomainError = DomainError::NotFound { resource: "vehicle" };
+const NOT_FOUND: DomainError = DomainError::NotFound {
+    resource: "customer",
+};
+const VEHICLE_NOT_FOUND: DomainError = DomainError::NotFound {
+    resource: "vehicle",
+};
 
 /// Raw list filters as clients send them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -46,10 +53,19 @@ impl CustomerService {
     }
 
     async fn load(&self, store: &StoreCode, id: CustomerId) -> Result<Customer> {
-        self.core.repo.get_customer(store, id).await?.ok_or(NOT_FOUND)
+        self.core
+            .repo
+            .get_customer(store, id)
+            .await?
+            .ok_or(NOT_FOUND)
     }
 
-    async fn load_vehicle(&self, store: &StoreCode, customer: CustomerId, id: VehicleId) -> Result<Vehicle> {
+    async fn load_vehicle(
+        &self,
+        store: &StoreCode,
+        customer: CustomerId,
+        id: VehicleId,
+    ) -> Result<Vehicle> {
         self.core
             .repo
             .get_vehicle(store, id)
@@ -73,9 +89,18 @@ impl CustomerService {
         let phone = v.check("phone", Phone::parse(&cmd.phone));
         let consent = cmd.marketing_consent.unwrap_or(false);
         if consent && cmd.consent_method.is_none() {
-            v.push("consent_method", "is required when marketing_consent is true");
+            v.push(
+                "consent_method",
+                "is required when marketing_consent is true",
+            );
         }
-        check_optional_lengths(&mut v, &cmd.address, &cmd.company, &cmd.preferred_contact_time, &cmd.wanted_services);
+        check_optional_lengths(
+            &mut v,
+            &cmd.address,
+            &cmd.company,
+            &cmd.preferred_contact_time,
+            &cmd.wanted_services,
+        );
         v.finish()?;
         let Some(phone) = phone else {
             return Err(DomainError::Internal("validated phone missing".into()));
@@ -101,10 +126,19 @@ impl CustomerService {
                     created_at: now,
                     updated_at: now,
                 };
-                let audit = core.audit(who, store, "customer.create", "customer", customer.id, vec![]);
+                let audit = core.audit(
+                    who,
+                    store,
+                    "customer.create",
+                    "customer",
+                    customer.id,
+                    vec![],
+                );
                 let mut changes = ChangeSet::of(Op::InsertCustomer(customer.clone()), audit);
                 if let (true, Some(method)) = (consent, cmd.consent_method) {
-                    changes.ops.push(Op::InsertConsent(self.consent_event(who, &customer, true, method)));
+                    changes.ops.push(Op::InsertConsent(
+                        self.consent_event(who, &customer, true, method),
+                    ));
                 }
                 Ok((customer, changes))
             })
@@ -112,7 +146,13 @@ impl CustomerService {
         Ok(Self::view(who, customer))
     }
 
-    fn consent_event(&self, who: &Principal, customer: &Customer, granted: bool, method: ConsentMethod) -> ConsentEvent {
+    fn consent_event(
+        &self,
+        who: &Principal,
+        customer: &Customer,
+        granted: bool,
+        method: ConsentMethod,
+    ) -> ConsentEvent {
         ConsentEvent {
             id: RecordId::generate(),
             store: customer.store.clone(),
@@ -125,7 +165,12 @@ impl CustomerService {
     }
 
     /// Reads a customer file; a merged file still answers, pointing to its successor.
-    pub async fn get(&self, who: &Principal, store: &StoreCode, id: CustomerId) -> Result<CustomerView> {
+    pub async fn get(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        id: CustomerId,
+    ) -> Result<CustomerView> {
         who.authorize(Action::ReadCustomer, store, "customer")?;
         Ok(Self::view(who, self.load(store, id).await?))
     }
@@ -170,18 +215,34 @@ impl CustomerService {
         if let Some(name) = &cmd.name {
             next.name = check_text(&mut v, "name", name, 100);
         }
-        if let Some(phone) = cmd.phone.as_deref().and_then(|p| v.check("phone", Phone::parse(p))) {
+        if let Some(phone) = cmd
+            .phone
+            .as_deref()
+            .and_then(|p| v.check("phone", Phone::parse(p)))
+        {
             next.phone = phone;
         }
-        check_optional_lengths(&mut v, &cmd.address, &cmd.company, &cmd.preferred_contact_time, &cmd.wanted_services);
+        check_optional_lengths(
+            &mut v,
+            &cmd.address,
+            &cmd.company,
+            &cmd.preferred_contact_time,
+            &cmd.wanted_services,
+        );
         if cmd.marketing_consent.is_some() && cmd.consent_method.is_none() {
-            v.push("consent_method", "is required when marketing_consent changes");
+            v.push(
+                "consent_method",
+                "is required when marketing_consent changes",
+            );
         }
         v.finish()?;
         let now = self.core.now();
         apply_text(&mut next.address, &cmd.address);
         apply_text(&mut next.company, &cmd.company);
-        apply_text(&mut next.preferred_contact_time, &cmd.preferred_contact_time);
+        apply_text(
+            &mut next.preferred_contact_time,
+            &cmd.preferred_contact_time,
+        );
         apply_text(&mut next.wanted_services, &cmd.wanted_services);
         if cmd.preferred_channel.is_some() {
             next.preferred_channel = cmd.preferred_channel;
@@ -192,28 +253,56 @@ impl CustomerService {
         {
             next.marketing_consent = granted;
             next.marketing_consent_changed_at = Some(now);
-            ops.push(Op::InsertConsent(self.consent_event(who, &current, granted, method)));
+            ops.push(Op::InsertConsent(
+                self.consent_event(who, &current, granted, method),
+            ));
         }
         next.version = current.version + 1;
         next.updated_at = now;
-        ops.insert(0, Op::UpdateCustomer { customer: next.clone(), expected_version: current.version });
+        ops.insert(
+            0,
+            Op::UpdateCustomer {
+                customer: next.clone(),
+                expected_version: current.version,
+            },
+        );
         let fields = set_fields(&[
             ("name", cmd.name.is_some()),
             ("phone", cmd.phone.is_some()),
             ("address", cmd.address.is_some()),
             ("company", cmd.company.is_some()),
             ("preferred_channel", cmd.preferred_channel.is_some()),
-            ("preferred_contact_time", cmd.preferred_contact_time.is_some()),
+            (
+                "preferred_contact_time",
+                cmd.preferred_contact_time.is_some(),
+            ),
             ("wanted_services", cmd.wanted_services.is_some()),
-            ("marketing_consent", next.marketing_consent != current.marketing_consent),
+            (
+                "marketing_consent",
+                next.marketing_consent != current.marketing_consent,
+            ),
         ]);
-        let audit = self.core.audit(who, store, "customer.update", "customer", id, fields);
-        self.core.repo.apply(ChangeSet { ops, audit: vec![audit], idempotency: None }).await?;
+        let audit = self
+            .core
+            .audit(who, store, "customer.update", "customer", id, fields);
+        self.core
+            .repo
+            .apply(ChangeSet {
+                ops,
+                audit: vec![audit],
+                idempotency: None,
+            })
+            .await?;
         Ok(Self::view(who, next))
     }
 
     /// Returns a customer's consent history, oldest first (CF-5).
-    pub async fn consent_history(&self, who: &Principal, store: &StoreCode, id: CustomerId) -> Result<Vec<ConsentEvent>> {
+    pub async fn consent_history(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        id: CustomerId,
+    ) -> Result<Vec<ConsentEvent>> {
         who.authorize(Action::ReadCustomer, store, "customer")?;
         self.load(store, id).await?;
         self.core.repo.list_consent_events(store, id).await
@@ -229,7 +318,10 @@ impl CustomerService {
     ) -> Result<CustomerView> {
         who.authorize(Action::MergeCustomers, store, "customer")?;
         if cmd.source_id == cmd.target_id {
-            return Err(DomainError::invalid("source_id", "must differ from target_id"));
+            return Err(DomainError::invalid(
+                "source_id",
+                "must differ from target_id",
+            ));
         }
         let core = &self.core;
         let merged = core
@@ -247,8 +339,15 @@ impl CustomerService {
                 kept.version += 1;
                 kept.updated_at = now;
                 let mut ops = vec![
-                    Op::UpdateCustomer { customer: gone, expected_version: source.version },
-                    Op::MoveCustomerRecords { store: store.clone(), from: source.id, to: target.id },
+                    Op::UpdateCustomer {
+                        customer: gone,
+                        expected_version: source.version,
+                    },
+                    Op::MoveCustomerRecords {
+                        store: store.clone(),
+                        from: source.id,
+                        to: target.id,
+                    },
                 ];
                 let consent = merged_consent(&target, &source);
                 let mut fields = vec!["vehicles".to_string(), "consent_history".to_string()];
@@ -256,15 +355,40 @@ impl CustomerService {
                     // The opt-out on the merged-away file is honoured at once (CF-5).
                     kept.marketing_consent = consent;
                     kept.marketing_consent_changed_at = Some(now);
-                    ops.push(Op::InsertConsent(self.consent_event(who, &target, consent, ConsentMethod::Written)));
+                    ops.push(Op::InsertConsent(self.consent_event(
+                        who,
+                        &target,
+                        consent,
+                        ConsentMethod::Written,
+                    )));
                     fields.push("marketing_consent".into());
                 }
-                ops.insert(1, Op::UpdateCustomer { customer: kept.clone(), expected_version: target.version });
+                ops.insert(
+                    1,
+                    Op::UpdateCustomer {
+                        customer: kept.clone(),
+                        expected_version: target.version,
+                    },
+                );
                 let audit = vec![
-                    core.audit(who, store, "customer.merge", "customer", source.id, vec!["merged_into".into()]),
+                    core.audit(
+                        who,
+                        store,
+                        "customer.merge",
+                        "customer",
+                        source.id,
+                        vec!["merged_into".into()],
+                    ),
                     core.audit(who, store, "customer.merge", "customer", target.id, fields),
                 ];
-                Ok((kept, ChangeSet { ops, audit, idempotency: None }))
+                Ok((
+                    kept,
+                    ChangeSet {
+                        ops,
+                        audit,
+                        idempotency: None,
+                    },
+                ))
             })
             .await?;
         Ok(Self::view(who, merged))
@@ -285,7 +409,11 @@ impl CustomerService {
         let plate = non_empty(cmd.plate.clone()).and_then(|p| v.check("plate", Plate::parse(&p)));
         let make = check_text(&mut v, "make", &cmd.make, 50);
         let model = check_text(&mut v, "model", &cmd.model, 50);
-        check_cycle(&mut v, cmd.maintenance_cycle_km, cmd.maintenance_cycle_months);
+        check_cycle(
+            &mut v,
+            cmd.maintenance_cycle_km,
+            cmd.maintenance_cycle_months,
+        );
         check_optional_text(&mut v, "color", cmd.color.as_deref(), 50);
         v.finish()?;
         let Some(vin) = vin else {
@@ -315,7 +443,9 @@ impl CustomerService {
                 registration_date: cmd.registration_date,
                 mileage_km: cmd.mileage_km.unwrap_or(0),
                 maintenance_cycle_km: cmd.maintenance_cycle_km.unwrap_or(DEFAULT_CYCLE_KM),
-                maintenance_cycle_months: cmd.maintenance_cycle_months.unwrap_or(DEFAULT_CYCLE_MONTHS),
+                maintenance_cycle_months: cmd
+                    .maintenance_cycle_months
+                    .unwrap_or(DEFAULT_CYCLE_MONTHS),
                 last_service_date: cmd.last_service_date,
                 last_service_km: cmd.last_service_km,
                 owner_since: now.date_naive(),
@@ -398,14 +528,22 @@ impl CustomerService {
         if let Some(model) = &cmd.model {
             next.model = check_text(&mut v, "model", model, 50);
         }
-        check_cycle(&mut v, cmd.maintenance_cycle_km, cmd.maintenance_cycle_months);
+        check_cycle(
+            &mut v,
+            cmd.maintenance_cycle_km,
+            cmd.maintenance_cycle_months,
+        );
         check_optional_text(&mut v, "color", cmd.color.as_deref(), 50);
         v.finish()?;
         apply_text(&mut next.color, &cmd.color);
         next.vehicle_type = cmd.vehicle_type.or(next.vehicle_type);
         next.registration_date = cmd.registration_date.or(next.registration_date);
-        next.maintenance_cycle_km = cmd.maintenance_cycle_km.unwrap_or(next.maintenance_cycle_km);
-        next.maintenance_cycle_months = cmd.maintenance_cycle_months.unwrap_or(next.maintenance_cycle_months);
+        next.maintenance_cycle_km = cmd
+            .maintenance_cycle_km
+            .unwrap_or(next.maintenance_cycle_km);
+        next.maintenance_cycle_months = cmd
+            .maintenance_cycle_months
+            .unwrap_or(next.maintenance_cycle_months);
         next.last_service_date = cmd.last_service_date.or(next.last_service_date);
         next.last_service_km = cmd.last_service_km.or(next.last_service_km);
         next.version = current.version + 1;
@@ -418,12 +556,20 @@ impl CustomerService {
             ("color", cmd.color.is_some()),
             ("registration_date", cmd.registration_date.is_some()),
             ("maintenance_cycle_km", cmd.maintenance_cycle_km.is_some()),
-            ("maintenance_cycle_months", cmd.maintenance_cycle_months.is_some()),
+            (
+                "maintenance_cycle_months",
+                cmd.maintenance_cycle_months.is_some(),
+            ),
             ("last_service_date", cmd.last_service_date.is_some()),
             ("last_service_km", cmd.last_service_km.is_some()),
         ]);
-        let audit = self.core.audit(who, store, "vehicle.update", "vehicle", id, fields);
-        let op = Op::UpdateVehicle { vehicle: next.clone(), expected_version: current.version };
+        let audit = self
+            .core
+            .audit(who, store, "vehicle.update", "vehicle", id, fields);
+        let op = Op::UpdateVehicle {
+            vehicle: next.clone(),
+            expected_version: current.version,
+        };
         self.core.repo.apply(ChangeSet::of(op, audit)).await?;
         Ok(next)
     }
@@ -462,10 +608,20 @@ impl CustomerService {
                 recorded_by: who.sub.clone(),
                 recorded_at: now,
             };
-            let audit = core.audit(who, store, "vehicle.record_odometer", "vehicle", id, vec!["mileage_km".into()]);
+            let audit = core.audit(
+                who,
+                store,
+                "vehicle.record_odometer",
+                "vehicle",
+                id,
+                vec!["mileage_km".into()],
+            );
             let changes = ChangeSet {
                 ops: vec![
-                    Op::UpdateVehicle { vehicle: next.clone(), expected_version: current.version },
+                    Op::UpdateVehicle {
+                        vehicle: next.clone(),
+                        expected_version: current.version,
+                    },
                     Op::InsertOdometer(reading),
                 ],
                 audit: vec![audit],
@@ -482,7 +638,10 @@ fn check_cycle(v: &mut Validator, km: Option<u32>, months: Option<u32>) {
         v.push("maintenance_cycle_km", "must be between 500 and 100000 km");
     }
     if months.is_some_and(|m| !(1..=60).contains(&m)) {
-        v.push("maintenance_cycle_months", "must be between 1 and 60 months");
+        v.push(
+            "maintenance_cycle_months",
+            "must be between 1 and 60 months",
+        );
     }
 }
 

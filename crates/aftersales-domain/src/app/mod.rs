@@ -16,8 +16,8 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 pub use audit::AuditService;
-pub use customers::CustomerService;
 pub use customers::CustomerQuery;
+pub use customers::CustomerService;
 pub use stores::StoreService;
 
 use crate::auth::Principal;
@@ -74,7 +74,10 @@ impl IdempotencyKey {
         if ok {
             Ok(Self(raw.to_string()))
         } else {
-            Err(DomainError::invalid("idempotency_key", "must be 1 to 255 visible ASCII characters"))
+            Err(DomainError::invalid(
+                "idempotency_key",
+                "must be 1 to 255 visible ASCII characters",
+            ))
         }
     }
 
@@ -96,7 +99,10 @@ impl Core {
         if !who.reaches(code) {
             return Err(DomainError::NotFound { resource: "store" });
         }
-        self.repo.get_store(code).await?.ok_or(DomainError::NotFound { resource: "store" })
+        self.repo
+            .get_store(code)
+            .await?
+            .ok_or(DomainError::NotFound { resource: "store" })
     }
 
     pub(crate) fn audit(
@@ -151,7 +157,8 @@ impl Core {
             return replay(done, &fingerprint);
         }
         let (value, mut changes) = decide().await?;
-        let response = serde_json::to_value(&value).map_err(|e| DomainError::Internal(e.to_string()))?;
+        let response =
+            serde_json::to_value(&value).map_err(|e| DomainError::Internal(e.to_string()))?;
         changes.idempotency = Some(IdempotencyRecord {
             store: store.clone(),
             principal: who.sub.clone(),
@@ -162,12 +169,13 @@ impl Core {
         });
         match self.repo.apply(changes).await {
             Ok(()) => Ok(value),
-            Err(DomainError::AlreadyExists { resource: "idempotency_key", .. }) => {
-                match self.repo.find_idempotency(store, &who.sub, &key).await? {
-                    Some(done) => replay(done, &fingerprint),
-                    None => Err(DomainError::Internal("idempotency record vanished".into())),
-                }
-            }
+            Err(DomainError::AlreadyExists {
+                resource: "idempotency_key",
+                ..
+            }) => match self.repo.find_idempotency(store, &who.sub, &key).await? {
+                Some(done) => replay(done, &fingerprint),
+                None => Err(DomainError::Internal("idempotency record vanished".into())),
+            },
             Err(other) => Err(other),
         }
     }
@@ -186,20 +194,30 @@ fn replay<T: DeserializeOwned>(done: IdempotencyRecord, fingerprint: &str) -> Re
     if done.fingerprint != fingerprint {
         return Err(DomainError::IdempotencyKeyReused);
     }
-    serde_json::from_value(done.response).map_err(|e| DomainError::Internal(format!("stored answer: {e}")))
+    serde_json::from_value(done.response)
+        .map_err(|e| DomainError::Internal(format!("stored answer: {e}")))
 }
 
 /// Checks a client's `If-Match` against the version just read (GEN-2).
-pub(crate) fn check_etag(resource: &'static str, current: i64, if_match: Option<&Etag>) -> Result<()> {
+pub(crate) fn check_etag(
+    resource: &'static str,
+    current: i64,
+    if_match: Option<&Etag>,
+) -> Result<()> {
     match if_match {
-        Some(Etag(expected)) if *expected != current => {
-            Err(DomainError::StaleEtag { resource, current: Etag::render(current) })
-        }
+        Some(Etag(expected)) if *expected != current => Err(DomainError::StaleEtag {
+            resource,
+            current: Etag::render(current),
+        }),
         _ => Ok(()),
     }
 }
 
 /// Lists the names of fields a patch sets, for the audit trail.
 pub(crate) fn set_fields(fields: &[(&str, bool)]) -> Vec<String> {
-    fields.iter().filter(|(_, set)| *set).map(|(name, _)| (*name).to_string()).collect()
+    fields
+        .iter()
+        .filter(|(_, set)| *set)
+        .map(|(name, _)| (*name).to_string())
+        .collect()
 }

@@ -6,8 +6,9 @@ use super::{Core, IdempotencyKey, check_etag, set_fields};
 use crate::auth::{Action, Principal};
 use crate::error::Validator;
 use crate::model::store::{
-    CreateStaff, CreateStore, DEFAULT_TIMEZONE, SlaSettings, StaffMember, Store, UpdateStaff, UpdateStore,
-    check_staff_id, check_staff_roles, check_text, is_staff_id, default_call_hours, parse_call_hours, parse_timezone,
+    CreateStaff, CreateStore, DEFAULT_TIMEZONE, SlaSettings, StaffMember, Store, UpdateStaff,
+    UpdateStore, check_staff_id, check_staff_roles, check_text, default_call_hours, is_staff_id,
+    parse_call_hours, parse_timezone,
 };
 use crate::paging::{Page, PageRequest};
 use crate::ports::{ChangeSet, Op};
@@ -35,7 +36,12 @@ impl StoreService {
     }
 
     /// Creates a store with its settings (admin).
-    pub async fn create(&self, who: &Principal, cmd: CreateStore, key: Option<IdempotencyKey>) -> Result<Store> {
+    pub async fn create(
+        &self,
+        who: &Principal,
+        cmd: CreateStore,
+        key: Option<IdempotencyKey>,
+    ) -> Result<Store> {
         who.authorize_role(Action::CreateStore)?;
         let mut v = Validator::new();
         let code = v.check("code", StoreCode::parse(&cmd.code));
@@ -49,7 +55,9 @@ impl StoreService {
         let sla = SlaSettings::default().patched(&cmd.sla.clone().unwrap_or_default(), &mut v);
         v.finish()?;
         let (Some(code), Some(call_hours)) = (code, call_hours) else {
-            return Err(DomainError::Internal("validated store fields missing".into()));
+            return Err(DomainError::Internal(
+                "validated store fields missing".into(),
+            ));
         };
         let core = &self.core;
         core.write_once(who, &code, "store.create", key, &cmd, || async {
@@ -119,8 +127,13 @@ impl StoreService {
             ("call_hours", cmd.call_hours.is_some()),
             ("sla", cmd.sla.is_some()),
         ]);
-        let audit = self.core.audit(who, code, "store.update", "store", code, fields);
-        let op = Op::UpdateStore { store: next.clone(), expected_version: current.version };
+        let audit = self
+            .core
+            .audit(who, code, "store.update", "store", code, fields);
+        let op = Op::UpdateStore {
+            store: next.clone(),
+            expected_version: current.version,
+        };
         self.core.repo.apply(ChangeSet::of(op, audit)).await?;
         Ok(next)
     }
@@ -160,13 +173,23 @@ impl StoreService {
     }
 
     /// Reads a staff member.
-    pub async fn get_staff(&self, who: &Principal, store: &StoreCode, id: &str) -> Result<StaffMember> {
+    pub async fn get_staff(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        id: &str,
+    ) -> Result<StaffMember> {
         who.authorize(Action::ReadStaff, store, "staff")?;
         self.load_staff(store, id).await
     }
 
     /// Lists a store's staff.
-    pub async fn list_staff(&self, who: &Principal, store: &StoreCode, page: &PageRequest) -> Result<Page<StaffMember>> {
+    pub async fn list_staff(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        page: &PageRequest,
+    ) -> Result<Page<StaffMember>> {
         who.authorize(Action::ReadStaff, store, "store")?;
         self.core.store(who, store).await?;
         self.core.repo.list_staff(store, page).await
@@ -203,8 +226,13 @@ impl StoreService {
             ("roles", cmd.roles.is_some()),
             ("active", cmd.active.is_some()),
         ]);
-        let audit = self.core.audit(who, store, "staff.update", "staff", id, fields);
-        let op = Op::UpdateStaff { staff: next.clone(), expected_version: current.version };
+        let audit = self
+            .core
+            .audit(who, store, "staff.update", "staff", id, fields);
+        let op = Op::UpdateStaff {
+            staff: next.clone(),
+            expected_version: current.version,
+        };
         self.core.repo.apply(ChangeSet::of(op, audit)).await?;
         Ok(next)
     }

@@ -121,7 +121,10 @@ impl Customer {
         if !full {
             self.phone = self.phone.to_masked();
         }
-        CustomerView { customer: self, phone_masked: !full }
+        CustomerView {
+            customer: self,
+            phone_masked: !full,
+        }
     }
 
     /// Refuses changes to a file that was merged away.
@@ -284,7 +287,12 @@ impl Vehicle {
 }
 
 /// Returns the due date `months` after `since` and the due mileage `cycle_km` after `since_km`.
-pub fn next_maintenance(since: Option<NaiveDate>, since_km: u32, cycle_km: u32, months: u32) -> MaintenanceDue {
+pub fn next_maintenance(
+    since: Option<NaiveDate>,
+    since_km: u32,
+    cycle_km: u32,
+    months: u32,
+) -> MaintenanceDue {
     MaintenanceDue {
         date: since.and_then(|d| d.checked_add_months(Months::new(months))),
         km: since_km.saturating_add(cycle_km),
@@ -391,7 +399,10 @@ pub struct RecordOdometer {
 pub fn check_odometer(current_km: u32, reading: &RecordOdometer) -> Result<()> {
     let correction = reading.correction.unwrap_or(false);
     if correction && reading.note.as_deref().is_none_or(|n| n.trim().is_empty()) {
-        return Err(DomainError::invalid("note", "a correction needs a note saying why"));
+        return Err(DomainError::invalid(
+            "note",
+            "a correction needs a note saying why",
+        ));
     }
     if reading.mileage_km < current_km && !correction {
         return Err(DomainError::FailedPrecondition {
@@ -445,7 +456,13 @@ mod tests {
     #[test]
     fn next_maintenance_counts_the_cycle_from_the_last_service() {
         let due = next_maintenance(Some(date("2026-01-31")), 12_000, 5_000, 6);
-        assert_eq!(due, MaintenanceDue { date: Some(date("2026-07-31")), km: 17_000 });
+        assert_eq!(
+            due,
+            MaintenanceDue {
+                date: Some(date("2026-07-31")),
+                km: 17_000
+            }
+        );
     }
 
     // CF-1: month ends clamp rather than spill into the next month.
@@ -458,11 +475,22 @@ mod tests {
     #[test]
     fn next_maintenance_without_any_date_has_only_a_mileage() {
         let due = next_maintenance(None, 0, 5_000, 6);
-        assert_eq!(due, MaintenanceDue { date: None, km: 5_000 });
+        assert_eq!(
+            due,
+            MaintenanceDue {
+                date: None,
+                km: 5_000
+            }
+        );
     }
 
     fn reading(km: u32, correction: bool, note: Option<&str>) -> RecordOdometer {
-        RecordOdometer { mileage_km: km, source: None, correction: Some(correction), note: note.map(Into::into) }
+        RecordOdometer {
+            mileage_km: km,
+            source: None,
+            correction: Some(correction),
+            note: note.map(Into::into),
+        }
     }
 
     // CF-6

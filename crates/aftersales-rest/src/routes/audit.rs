@@ -44,11 +44,21 @@ async fn list_audit_events(
     ApiPath(store): ApiPath<String>,
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> ApiResult<axum::Json<AuditEventList>> {
-    let page = PageParams { page_size: q.page_size, page_token: q.page_token }.request()?;
+    let page = PageParams {
+        page_size: q.page_size,
+        page_token: q.page_token,
+    }
+    .request()?;
     let filter = AuditFilter {
         resource_type: non_empty(q.resource_type),
         resource_id: non_empty(q.resource_id),
         actor: non_empty(q.actor),
     };
-    Ok(axum::Json(s.services.audit.list(&who, &store_code(&store)?, &filter, &page).await?.into()))
+    Ok(axum::Json(
+        s.services
+            .audit
+            .list(&who, &store_code(&store)?, &filter, &page)
+            .await?
+            .into(),
+    ))
 }

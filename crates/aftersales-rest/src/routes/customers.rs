@@ -16,10 +16,13 @@ use uuid::Uuid;
 
 use super::with_etag;
 use crate::AppState;
-use crate::dto::{ConsentEventDto, ConsentEventList, CustomerDto, CustomerList, VehicleDto, VehicleList};
+use crate::dto::{
+    ConsentEventDto, ConsentEventList, CustomerDto, CustomerList, VehicleDto, VehicleList,
+};
 use crate::error::ApiResult;
 use crate::extract::{
-    ApiJson, ApiPath, ApiQuery, Caller, IdemKey, IfMatch, PageParams, customer_id, store_code, vehicle_id,
+    ApiJson, ApiPath, ApiQuery, Caller, IdemKey, IfMatch, PageParams, customer_id, store_code,
+    vehicle_id,
 };
 
 /// Routes for customer files and vehicles.
@@ -71,7 +74,12 @@ async fn create_customer(
     IdemKey(key): IdemKey,
     ApiJson(cmd): ApiJson<CreateCustomer>,
 ) -> ApiResult<Response> {
-    let c = CustomerDto::from(s.services.customers.create(&who, &store_code(&store)?, cmd, key).await?);
+    let c = CustomerDto::from(
+        s.services
+            .customers
+            .create(&who, &store_code(&store)?, cmd, key)
+            .await?,
+    );
     Ok(with_etag(StatusCode::CREATED, &c.etag.clone(), c))
 }
 
@@ -85,9 +93,23 @@ async fn list_customers(
     ApiPath(store): ApiPath<String>,
     ApiQuery(q): ApiQuery<CustomerListQuery>,
 ) -> ApiResult<axum::Json<CustomerList>> {
-    let page = PageParams { page_size: q.page_size, page_token: q.page_token }.request()?;
-    let query = CustomerQuery { q: q.q, plate: q.plate, vin: q.vin };
-    Ok(axum::Json(s.services.customers.list(&who, &store_code(&store)?, &query, &page).await?.into()))
+    let page = PageParams {
+        page_size: q.page_size,
+        page_token: q.page_token,
+    }
+    .request()?;
+    let query = CustomerQuery {
+        q: q.q,
+        plate: q.plate,
+        vin: q.vin,
+    };
+    Ok(axum::Json(
+        s.services
+            .customers
+            .list(&who, &store_code(&store)?, &query, &page)
+            .await?
+            .into(),
+    ))
 }
 
 /// Reads a customer file.
@@ -99,7 +121,12 @@ async fn get_customer(
     Caller(who): Caller,
     ApiPath((store, id)): ApiPath<(String, String)>,
 ) -> ApiResult<Response> {
-    let c = CustomerDto::from(s.services.customers.get(&who, &store_code(&store)?, customer_id(&id)?).await?);
+    let c = CustomerDto::from(
+        s.services
+            .customers
+            .get(&who, &store_code(&store)?, customer_id(&id)?)
+            .await?,
+    );
     Ok(with_etag(StatusCode::OK, &c.etag.clone(), c))
 }
 
@@ -117,7 +144,12 @@ async fn update_customer(
     ApiJson(cmd): ApiJson<UpdateCustomer>,
 ) -> ApiResult<Response> {
     let store = store_code(&store)?;
-    let c = CustomerDto::from(s.services.customers.update(&who, &store, customer_id(&id)?, cmd, etag).await?);
+    let c = CustomerDto::from(
+        s.services
+            .customers
+            .update(&who, &store, customer_id(&id)?, cmd, etag)
+            .await?,
+    );
     Ok(with_etag(StatusCode::OK, &c.etag.clone(), c))
 }
 
@@ -134,8 +166,16 @@ async fn merge_customers(
     IdemKey(key): IdemKey,
     ApiJson(body): ApiJson<MergeRequest>,
 ) -> ApiResult<Response> {
-    let cmd = MergeCustomers { source_id: CustomerId(body.source_id), target_id: customer_id(&id)? };
-    let c = CustomerDto::from(s.services.customers.merge(&who, &store_code(&store)?, cmd, key).await?);
+    let cmd = MergeCustomers {
+        source_id: CustomerId(body.source_id),
+        target_id: customer_id(&id)?,
+    };
+    let c = CustomerDto::from(
+        s.services
+            .customers
+            .merge(&who, &store_code(&store)?, cmd, key)
+            .await?,
+    );
     Ok(with_etag(StatusCode::OK, &c.etag.clone(), c))
 }
 
@@ -148,8 +188,14 @@ async fn list_consent_events(
     Caller(who): Caller,
     ApiPath((store, id)): ApiPath<(String, String)>,
 ) -> ApiResult<axum::Json<ConsentEventList>> {
-    let events = s.services.customers.consent_history(&who, &store_code(&store)?, customer_id(&id)?).await?;
-    Ok(axum::Json(ConsentEventList { consent_events: events.into_iter().map(ConsentEventDto::from).collect() }))
+    let events = s
+        .services
+        .customers
+        .consent_history(&who, &store_code(&store)?, customer_id(&id)?)
+        .await?;
+    Ok(axum::Json(ConsentEventList {
+        consent_events: events.into_iter().map(ConsentEventDto::from).collect(),
+    }))
 }
 
 /// Adds a vehicle to a customer file (CF-4, CF-6).
@@ -166,7 +212,12 @@ async fn add_vehicle(
     ApiJson(cmd): ApiJson<AddVehicle>,
 ) -> ApiResult<Response> {
     let store = store_code(&store)?;
-    let v = VehicleDto::from(s.services.customers.add_vehicle(&who, &store, customer_id(&id)?, cmd, key).await?);
+    let v = VehicleDto::from(
+        s.services
+            .customers
+            .add_vehicle(&who, &store, customer_id(&id)?, cmd, key)
+            .await?,
+    );
     Ok(with_etag(StatusCode::CREATED, &v.etag.clone(), v))
 }
 
@@ -181,7 +232,11 @@ async fn list_vehicles(
     ApiQuery(page): ApiQuery<PageParams>,
 ) -> ApiResult<axum::Json<VehicleList>> {
     let store = store_code(&store)?;
-    let page = s.services.customers.list_vehicles(&who, &store, customer_id(&id)?, &page.request()?).await?;
+    let page = s
+        .services
+        .customers
+        .list_vehicles(&who, &store, customer_id(&id)?, &page.request()?)
+        .await?;
     Ok(axum::Json(page.into()))
 }
 
@@ -196,7 +251,12 @@ async fn get_vehicle(
     ApiPath((store, cid, vid)): ApiPath<(String, String, String)>,
 ) -> ApiResult<Response> {
     let store = store_code(&store)?;
-    let v = VehicleDto::from(s.services.customers.get_vehicle(&who, &store, customer_id(&cid)?, vehicle_id(&vid)?).await?);
+    let v = VehicleDto::from(
+        s.services
+            .customers
+            .get_vehicle(&who, &store, customer_id(&cid)?, vehicle_id(&vid)?)
+            .await?,
+    );
     Ok(with_etag(StatusCode::OK, &v.etag.clone(), v))
 }
 
@@ -216,7 +276,12 @@ async fn update_vehicle(
 ) -> ApiResult<Response> {
     let store = store_code(&store)?;
     let (cid, vid) = (customer_id(&cid)?, vehicle_id(&vid)?);
-    let v = VehicleDto::from(s.services.customers.update_vehicle(&who, &store, cid, vid, cmd, etag).await?);
+    let v = VehicleDto::from(
+        s.services
+            .customers
+            .update_vehicle(&who, &store, cid, vid, cmd, etag)
+            .await?,
+    );
     Ok(with_etag(StatusCode::OK, &v.etag.clone(), v))
 }
 
@@ -236,6 +301,11 @@ async fn record_odometer(
 ) -> ApiResult<Response> {
     let store = store_code(&store)?;
     let (cid, vid) = (customer_id(&cid)?, vehicle_id(&vid)?);
-    let v = VehicleDto::from(s.services.customers.record_odometer(&who, &store, cid, vid, cmd, key).await?);
+    let v = VehicleDto::from(
+        s.services
+            .customers
+            .record_odometer(&who, &store, cid, vid, cmd, key)
+            .await?,
+    );
     Ok(with_etag(StatusCode::OK, &v.etag.clone(), v))
 }

@@ -11,7 +11,9 @@ use super::with_etag;
 use crate::AppState;
 use crate::dto::{StaffDto, StaffList, StoreDto, StoreList};
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, IdemKey, IfMatch, PageParams, store_code};
+use crate::extract::{
+    ApiJson, ApiPath, ApiQuery, Caller, IdemKey, IfMatch, PageParams, store_code,
+};
 
 /// Routes for stores and staff.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -45,14 +47,20 @@ async fn list_stores(
     Caller(who): Caller,
     ApiQuery(page): ApiQuery<PageParams>,
 ) -> ApiResult<axum::Json<StoreList>> {
-    Ok(axum::Json(s.services.stores.list(&who, &page.request()?).await?.into()))
+    Ok(axum::Json(
+        s.services.stores.list(&who, &page.request()?).await?.into(),
+    ))
 }
 
 /// Reads a store.
 #[utoipa::path(get, path = "/v1/stores/{store}", tag = "stores",
     params(("store" = String, Path, description = "Store code")),
     responses((status = 200, description = "The store", body = StoreDto)))]
-async fn get_store(State(s): State<AppState>, Caller(who): Caller, ApiPath(store): ApiPath<String>) -> ApiResult<Response> {
+async fn get_store(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    ApiPath(store): ApiPath<String>,
+) -> ApiResult<Response> {
     let store = StoreDto::from(s.services.stores.get(&who, &store_code(&store)?).await?);
     Ok(with_etag(StatusCode::OK, &store.etag.clone(), store))
 }
@@ -70,7 +78,12 @@ async fn update_store(
     IfMatch(etag): IfMatch,
     ApiJson(cmd): ApiJson<UpdateStore>,
 ) -> ApiResult<Response> {
-    let store = StoreDto::from(s.services.stores.update(&who, &store_code(&store)?, cmd, etag).await?);
+    let store = StoreDto::from(
+        s.services
+            .stores
+            .update(&who, &store_code(&store)?, cmd, etag)
+            .await?,
+    );
     Ok(with_etag(StatusCode::OK, &store.etag.clone(), store))
 }
 
@@ -87,7 +100,12 @@ async fn create_staff(
     IdemKey(key): IdemKey,
     ApiJson(cmd): ApiJson<CreateStaff>,
 ) -> ApiResult<Response> {
-    let staff = StaffDto::from(s.services.stores.create_staff(&who, &store_code(&store)?, cmd, key).await?);
+    let staff = StaffDto::from(
+        s.services
+            .stores
+            .create_staff(&who, &store_code(&store)?, cmd, key)
+            .await?,
+    );
     Ok(with_etag(StatusCode::CREATED, &staff.etag.clone(), staff))
 }
 
@@ -101,7 +119,13 @@ async fn list_staff(
     ApiPath(store): ApiPath<String>,
     ApiQuery(page): ApiQuery<PageParams>,
 ) -> ApiResult<axum::Json<StaffList>> {
-    Ok(axum::Json(s.services.stores.list_staff(&who, &store_code(&store)?, &page.request()?).await?.into()))
+    Ok(axum::Json(
+        s.services
+            .stores
+            .list_staff(&who, &store_code(&store)?, &page.request()?)
+            .await?
+            .into(),
+    ))
 }
 
 /// Reads a staff member.
@@ -113,7 +137,12 @@ async fn get_staff(
     Caller(who): Caller,
     ApiPath((store, id)): ApiPath<(String, String)>,
 ) -> ApiResult<Response> {
-    let staff = StaffDto::from(s.services.stores.get_staff(&who, &store_code(&store)?, &id).await?);
+    let staff = StaffDto::from(
+        s.services
+            .stores
+            .get_staff(&who, &store_code(&store)?, &id)
+            .await?,
+    );
     Ok(with_etag(StatusCode::OK, &staff.etag.clone(), staff))
 }
 
@@ -130,6 +159,11 @@ async fn update_staff(
     IfMatch(etag): IfMatch,
     ApiJson(cmd): ApiJson<UpdateStaff>,
 ) -> ApiResult<Response> {
-    let staff = StaffDto::from(s.services.stores.update_staff(&who, &store_code(&store)?, &id, cmd, etag).await?);
+    let staff = StaffDto::from(
+        s.services
+            .stores
+            .update_staff(&who, &store_code(&store)?, &id, cmd, etag)
+            .await?,
+    );
     Ok(with_etag(StatusCode::OK, &staff.etag.clone(), staff))
 }

@@ -1,0 +1,37 @@
+# The same commands CI runs. `make run` serves on SQLite with a demo store; `make test` runs
+# every test (set AFTERSALES_TEST_DATABASE_URL to run them on PostgreSQL too).
+
+CARGO ?= cargo
+# A development-only secret so `make run` needs no setup. Never use it in production.
+DEV_JWT_SECRET ?= dev-only-secret-change-me-0123456789abcdef
+
+.PHONY: run test test-postgres lint fmt ci openapi clean-test-dbs
+
+run:
+	AFTERSALES_JWT_SECRET="$${AFTERSALES_JWT_SECRET:-$(DEV_JWT_SECRET)}" \
+	AFTERSALES_DEMO="$${AFTERSALES_DEMO:-true}" \
+	$(CARGO) run --bin aftersales -- serve
+
+test:
+	$(CARGO) test --workspace --all-targets
+
+test-postgres:
+	AFTERSALES_TEST_DATABASE_URL="$${AFTERSALES_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}" \
+	$(CARGO) test --workspace --all-targets
+
+lint:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	@# The domain knows nothing of HTTP, gRPC or SQL.
+	@for dep in axum tonic sea-orm sqlx; do \
+		if $(CARGO) tree -p aftersales-domain -e normal,build -i $$dep >/dev/null 2>&1; then \
+			echo "aftersales-domain must not depend on $$dep"; exit 1; fi; \
+	done
+
+fmt:
+	$(CARGO) fmt --all
+
+ci: lint test
+
+openapi:
+	@$(CARGO) run -q --bin aftersales -- openapi
