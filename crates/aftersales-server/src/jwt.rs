@@ -290,6 +290,89 @@ mod tests {
         );
     }
 
+    fn jwks_config(alg: JwtAlgorithm) -> Config {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
+        Config {
+            jwt_algorithm: alg,
+            jwt_jwks_file: Some(dir.join("jwks.json")),
+            ..Config::default()
+        }
+    }
+
+    fn signed(alg: Algorithm, kid: &str, der: &str) -> String {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
+        let der = std::fs::read(dir.join(der)).unwrap();
+        let key = if alg == Algorithm::RS256 {
+            EncodingKey::from_rsa_der(&der)
+        } else {
+            EncodingKey::from_ec_der(&der)
+        };
+        let mut header = Header::new(alg);
+        header.kid = Some(kid.into());
+        let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap();
+        let claims = Claims {
+            sub: "dms-1".into(),
+            name: "DMS".into(),
+            roles: vec!["integration".into()],
+            stores: vec!["SH001".into()],
+            iss: "aftersales".into(),
+            aud: "aftersales".into(),
+            exp: now + 600,
+            iat: now,
+        };
+        encode(&header, &claims, &key).unwrap()
+    }
+
+    #[test]
+    fn rs256_and_es256_tokens_verify_with_the_jwks_key_named_by_kid() {
+        let rsa = JwtAuthenticator::from_config(&jwks_config(JwtAlgorithm::RS256)).unwrap();
+        let who = rsa
+            .authenticate(&signed(Algorithm::RS256, "rsa-1", "rs256-private.der"))
+            .unwrap();
+        assert_eq!(who.sub, "dms-1");
+        let ec = JwtAuthenticator::from_config(&jwks_config(JwtAlgorithm::ES256)).unwrap();
+        assert!(
+            ec.authenticate(&signed(Algorithm::ES256, "ec-1", "es256-private.der"))
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn an_unknown_kid_or_another_algorithm_is_refused() {
+        let rsa = JwtAuthenticator::from_config(&jwks_config(JwtAlgorithm::RS256)).unwrap();
+        let unknown = rsa.authenticate(&signed(Algorithm::RS256, "rsa-2", "rs256-private.der"));
+        assert_eq!(unknown, Err(refuse("token key id is unknown")));
+        // Pinned to RS256: an ES256 token, even with a known key, does not verify.
+        let switched = rsa.authenticate(&signed(Algorithm::ES256, "ec-1", "es256-private.der"));
+        assert_eq!(switched, Err(refuse("token algorithm is not accepted")));
+        // An HS256 token "signed" with the public key text (the classic confusion attack).
+        let hs = mint(&config(), &request(600)).unwrap();
+        assert!(rsa.authenticate(&hs).is_err());
+    }
+
+    #[test]
+    fn a_token_expired_beyond_the_leeway_is_refused() {
+        let cfg = config();
+        let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap();
+        let claims = Claims {
+            sub: "adv-1".into(),
+            name: String::new(),
+            roles: vec!["advisor".into()],
+            stores: vec!["SH001".into()],
+            iss: cfg.jwt_issuer.clone(),
+            aud: cfg.jwt_audience.clone(),
+            exp: now - cfg.jwt_leeway_seconds - 5,
+            iat: now - 3600,
+        };
+        let secret = EncodingKey::from_secret("a-test-secret-that-is-long-enough-123".as_bytes());
+        let token = encode(&Header::new(Algorithm::HS256), &claims, &secret).unwrap();
+        let verifier = JwtAuthenticator::from_config(&cfg).unwrap();
+        assert_eq!(
+            verifier.authenticate(&token),
+            Err(refuse("token has expired"))
+        );
+    }
+
     #[test]
     fn minting_refuses_unknown_roles() {
         let mut req = request(600);
