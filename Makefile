@@ -5,7 +5,7 @@ CARGO ?= cargo
 # A development-only secret so `make run` needs no setup. Never use it in production.
 DEV_JWT_SECRET ?= dev-only-secret-change-me-0123456789abcdef
 
-.PHONY: run test test-postgres lint fmt ci openapi clean-test-dbs
+.PHONY: run test test-postgres lint fmt ci openapi fuzz-api
 
 run:
 	AFTERSALES_JWT_SECRET="$${AFTERSALES_JWT_SECRET:-$(DEV_JWT_SECRET)}" \
@@ -35,3 +35,7 @@ ci: lint test
 
 openapi:
 	@$(CARGO) run -q --bin aftersales -- openapi
+
+# Contract fuzzing with schemathesis against the running server (pip install schemathesis).
+fuzz-api:
+	bash tests/fuzz-api.sh

@@ -185,6 +185,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
         let raw = value
             .to_str()
             .map_err(|_| ApiError::invalid("If-Match", "must be an etag"))?;
+        // `*` matches any version.
         if raw.trim() == "*" {
             return Ok(IfMatch(None));
         }
@@ -199,8 +200,10 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// How many items at most (1–500, default 50).
+    #[param(minimum = 0, maximum = 500)]
     pub page_size: Option<i64>,
     /// The `next_page_token` of the previous page.
+    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
     pub page_token: Option<String>,
 }
 

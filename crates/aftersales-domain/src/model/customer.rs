@@ -154,18 +154,24 @@ pub struct CustomerView {
 #[serde(deny_unknown_fields)]
 pub struct CreateCustomer {
     /// Full name.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
     pub name: String,
     /// Main phone number.
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[0-9+()\s-]{7,20}$"))]
     pub phone: String,
     /// Postal address.
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub address: Option<String>,
     /// Company, for fleet customers.
+    #[cfg_attr(feature = "openapi", schema(max_length = 100))]
     pub company: Option<String>,
     /// Preferred contact channel.
     pub preferred_channel: Option<ContactChannel>,
     /// Preferred contact time.
+    #[cfg_attr(feature = "openapi", schema(max_length = 100))]
     pub preferred_contact_time: Option<String>,
     /// Services the customer wants.
+    #[cfg_attr(feature = "openapi", schema(max_length = 500))]
     pub wanted_services: Option<String>,
     /// Consent to marketing contact; default false.
     pub marketing_consent: Option<bool>,
@@ -179,18 +185,24 @@ pub struct CreateCustomer {
 #[serde(deny_unknown_fields)]
 pub struct UpdateCustomer {
     /// New name.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
     pub name: Option<String>,
     /// New phone.
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[0-9+()\s-]{7,20}$"))]
     pub phone: Option<String>,
     /// New address ("" clears it).
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub address: Option<String>,
     /// New company ("" clears it).
+    #[cfg_attr(feature = "openapi", schema(max_length = 100))]
     pub company: Option<String>,
     /// New preferred channel.
     pub preferred_channel: Option<ContactChannel>,
     /// New preferred time ("" clears it).
+    #[cfg_attr(feature = "openapi", schema(max_length = 100))]
     pub preferred_contact_time: Option<String>,
     /// New wanted services ("" clears it).
+    #[cfg_attr(feature = "openapi", schema(max_length = 500))]
     pub wanted_services: Option<String>,
     /// Give or withdraw marketing consent (CF-5); recorded in the consent history.
     pub marketing_consent: Option<bool>,
@@ -305,24 +317,34 @@ pub fn next_maintenance(
 #[serde(deny_unknown_fields)]
 pub struct AddVehicle {
     /// VIN.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^[A-HJ-NPR-Za-hj-npr-z0-9]{17}$")
+    )]
     pub vin: String,
     /// Plate.
+    #[cfg_attr(feature = "openapi", schema(max_length = 16))]
     pub plate: Option<String>,
     /// Make.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 50))]
     pub make: String,
     /// Model.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 50))]
     pub model: String,
     /// Kind.
     pub vehicle_type: Option<VehicleType>,
     /// Colour.
+    #[cfg_attr(feature = "openapi", schema(max_length = 50))]
     pub color: Option<String>,
     /// First registration, `YYYY-MM-DD`.
     pub registration_date: Option<NaiveDate>,
     /// Odometer now.
     pub mileage_km: Option<u32>,
     /// Maintenance interval in km.
+    #[cfg_attr(feature = "openapi", schema(minimum = 500, maximum = 100000))]
     pub maintenance_cycle_km: Option<u32>,
     /// Maintenance interval in months.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 60))]
     pub maintenance_cycle_months: Option<u32>,
     /// Last maintenance date, for cars serviced before this system.
     pub last_service_date: Option<NaiveDate>,
@@ -336,20 +358,26 @@ pub struct AddVehicle {
 #[serde(deny_unknown_fields)]
 pub struct UpdateVehicle {
     /// New plate ("" clears it).
+    #[cfg_attr(feature = "openapi", schema(max_length = 16))]
     pub plate: Option<String>,
     /// New make.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 50))]
     pub make: Option<String>,
     /// New model.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 50))]
     pub model: Option<String>,
     /// New kind.
     pub vehicle_type: Option<VehicleType>,
     /// New colour ("" clears it).
+    #[cfg_attr(feature = "openapi", schema(max_length = 50))]
     pub color: Option<String>,
     /// New registration date.
     pub registration_date: Option<NaiveDate>,
     /// New interval in km.
+    #[cfg_attr(feature = "openapi", schema(minimum = 500, maximum = 100000))]
     pub maintenance_cycle_km: Option<u32>,
     /// New interval in months.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 60))]
     pub maintenance_cycle_months: Option<u32>,
     /// New last service date.
     pub last_service_date: Option<NaiveDate>,
@@ -392,6 +420,7 @@ pub struct RecordOdometer {
     /// Set to record a lower reading that corrects a mistake.
     pub correction: Option<bool>,
     /// Why; required for a correction.
+    #[cfg_attr(feature = "openapi", schema(max_length = 500))]
     pub note: Option<String>,
 }
 

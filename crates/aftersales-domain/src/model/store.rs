@@ -26,8 +26,16 @@ pub struct CallWindow {
 #[serde(deny_unknown_fields)]
 pub struct CallWindowInput {
     /// Start, `HH:MM`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    )]
     pub start: String,
     /// End, `HH:MM`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    )]
     pub end: String,
 }
 
@@ -138,22 +146,31 @@ impl Default for SlaSettings {
 #[serde(deny_unknown_fields)]
 pub struct SlaPatch {
     /// See [`SlaSettings::file_open_days`].
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 366))]
     pub file_open_days: Option<u32>,
     /// See [`SlaSettings::first_follow_up_from_day`].
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 366))]
     pub first_follow_up_from_day: Option<u32>,
     /// See [`SlaSettings::first_follow_up_to_day`].
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 366))]
     pub first_follow_up_to_day: Option<u32>,
     /// See [`SlaSettings::second_follow_up_from_day`].
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 366))]
     pub second_follow_up_from_day: Option<u32>,
     /// See [`SlaSettings::second_follow_up_to_day`].
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 366))]
     pub second_follow_up_to_day: Option<u32>,
     /// See [`SlaSettings::unreachable_after_days`].
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 366))]
     pub unreachable_after_days: Option<u32>,
     /// See [`SlaSettings::complaint_escalation_days`].
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 366))]
     pub complaint_escalation_days: Option<u32>,
     /// See [`SlaSettings::event_call_lead_days`].
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 366))]
     pub event_call_lead_days: Option<u32>,
     /// See [`SlaSettings::event_letter_days`].
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 366))]
     pub event_letter_days: Option<u32>,
 }
 
@@ -243,12 +260,18 @@ pub struct Store {
 #[serde(deny_unknown_fields)]
 pub struct CreateStore {
     /// Code, e.g. `SH001`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$")
+    )]
     pub code: String,
     /// Display name.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
     pub name: String,
     /// IANA time zone, default Asia/Shanghai.
     pub timezone: Option<String>,
     /// Call windows, default 09:00–12:00 and 14:00–20:00.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub call_hours: Option<Vec<CallWindowInput>>,
     /// Day limits that differ from the defaults.
     pub sla: Option<SlaPatch>,
@@ -260,10 +283,12 @@ pub struct CreateStore {
 #[serde(deny_unknown_fields)]
 pub struct UpdateStore {
     /// New name.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
     pub name: Option<String>,
     /// New time zone.
     pub timezone: Option<String>,
     /// New call windows (replace the old ones).
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub call_hours: Option<Vec<CallWindowInput>>,
     /// Changed day limits.
     pub sla: Option<SlaPatch>,
@@ -296,10 +321,13 @@ pub struct StaffMember {
 #[serde(deny_unknown_fields)]
 pub struct CreateStaff {
     /// Staff id (the `sub` of their tokens).
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[^\s/]{1,64}$"))]
     pub id: String,
     /// Name.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
     pub name: String,
     /// Store roles.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub roles: Vec<Role>,
     /// Default true.
     pub active: Option<bool>,
@@ -311,8 +339,10 @@ pub struct CreateStaff {
 #[serde(deny_unknown_fields)]
 pub struct UpdateStaff {
     /// New name.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
     pub name: Option<String>,
     /// New roles.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub roles: Option<Vec<Role>>,
     /// Active or not.
     pub active: Option<bool>,

@@ -23,20 +23,34 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 struct AuditQuery {
     /// Only this kind of record (`customer`, `vehicle`, `store`, `staff`).
+    #[param(
+        max_length = 32,
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]*$"
+    )]
     resource_type: Option<String>,
     /// Only this record.
+    #[param(
+        max_length = 64,
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]*$"
+    )]
     resource_id: Option<String>,
     /// Only this actor (staff id).
+    #[param(
+        max_length = 64,
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]*$"
+    )]
     actor: Option<String>,
-    /// Page size (1–500).
+    /// Page size (1–500, default 50).
+    #[param(minimum = 0, maximum = 500)]
     page_size: Option<i64>,
     /// Token of the next page.
+    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
     page_token: Option<String>,
 }
 
 /// Lists a store's audit events, oldest first (supervisor).
 #[utoipa::path(get, path = "/v1/stores/{store}/audit-events", tag = "audit",
-    params(("store" = String, Path, description = "Store code"), AuditQuery),
+    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"), AuditQuery),
     responses((status = 200, description = "A page of audit events", body = AuditEventList)))]
 async fn list_audit_events(
     State(s): State<AppState>,

@@ -42,14 +42,25 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 struct CustomerListQuery {
     /// Free text over name, phone, plate and VIN.
+    #[param(
+        max_length = 100,
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]*$"
+    )]
     q: Option<String>,
     /// Exact plate, e.g. `沪A12345`.
+    #[param(
+        max_length = 16,
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]*$"
+    )]
     plate: Option<String>,
     /// Exact VIN.
+    #[param(pattern = r"^([A-HJ-NPR-Za-hj-npr-z0-9]{17})?$")]
     vin: Option<String>,
-    /// Page size (1–500).
+    /// Page size (1–500, default 50).
+    #[param(minimum = 0, maximum = 500)]
     page_size: Option<i64>,
     /// Token of the next page.
+    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
     page_token: Option<String>,
 }
 
@@ -63,8 +74,8 @@ struct MergeRequest {
 
 /// Opens a customer file (CF-1).
 #[utoipa::path(post, path = "/v1/stores/{store}/customers", tag = "customers",
-    params(("store" = String, Path, description = "Store code"),
-           ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried create safe")),
+    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried create safe", pattern = r"^[!-~]{1,255}$")),
     request_body = CreateCustomer,
     responses((status = 201, description = "Created", body = CustomerDto)))]
 async fn create_customer(
@@ -85,7 +96,7 @@ async fn create_customer(
 
 /// Lists customer files, newest last; merged files are left out.
 #[utoipa::path(get, path = "/v1/stores/{store}/customers", tag = "customers",
-    params(("store" = String, Path, description = "Store code"), CustomerListQuery),
+    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"), CustomerListQuery),
     responses((status = 200, description = "A page of customer files", body = CustomerList)))]
 async fn list_customers(
     State(s): State<AppState>,
@@ -114,7 +125,7 @@ async fn list_customers(
 
 /// Reads a customer file.
 #[utoipa::path(get, path = "/v1/stores/{store}/customers/{customer_id}", tag = "customers",
-    params(("store" = String, Path, description = "Store code"), ("customer_id" = Uuid, Path, description = "Customer id")),
+    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"), ("customer_id" = Uuid, Path, description = "Customer id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
     responses((status = 200, description = "The customer file", body = CustomerDto)))]
 async fn get_customer(
     State(s): State<AppState>,
@@ -132,8 +143,8 @@ async fn get_customer(
 
 /// Changes a customer file; `marketing_consent` changes need `consent_method` (CF-5).
 #[utoipa::path(patch, path = "/v1/stores/{store}/customers/{customer_id}", tag = "customers",
-    params(("store" = String, Path, description = "Store code"), ("customer_id" = Uuid, Path, description = "Customer id"),
-           ("If-Match" = Option<String>, Header, description = "Refuse the change if the file changed since this etag")),
+    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"), ("customer_id" = Uuid, Path, description = "Customer id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+           ("If-Match" = Option<String>, Header, description = "Refuse the change if the file changed since this etag", pattern = r#"^(\*|(W/)?"?v[0-9]{1,18}"?)$"#)),
     request_body = UpdateCustomer,
     responses((status = 200, description = "The changed file", body = CustomerDto)))]
 async fn update_customer(
@@ -155,8 +166,8 @@ async fn update_customer(
 
 /// Merges a duplicate file into this one, with its whole history (CF-6).
 #[utoipa::path(post, path = "/v1/stores/{store}/customers/{customer_id}/merge", tag = "customers",
-    params(("store" = String, Path, description = "Store code"), ("customer_id" = Uuid, Path, description = "The file that stays"),
-           ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried merge safe")),
+    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"), ("customer_id" = Uuid, Path, description = "The file that stays", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried merge safe", pattern = r"^[!-~]{1,255}$")),
     request_body = MergeRequest,
     responses((status = 200, description = "The surviving file", body = CustomerDto)))]
 async fn merge_customers(
@@ -181,7 +192,7 @@ async fn merge_customers(
 
 /// Lists a customer's marketing-consent history, oldest first (CF-5).
 #[utoipa::path(get, path = "/v1/stores/{store}/customers/{customer_id}/consent-events", tag = "customers",
-    params(("store" = String, Path, description = "Store code"), ("customer_id" = Uuid, Path, description = "Customer id")),
+    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"), ("customer_id" = Uuid, Path, description = "Customer id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
     responses((status = 200, description = "The consent history", body = ConsentEventList)))]
 async fn list_consent_events(
     State(s): State<AppState>,
@@ -200,8 +211,8 @@ async fn list_consent_events(
 
 /// Adds a vehicle to a customer file (CF-4, CF-6).
 #[utoipa::path(post, path = "/v1/stores/{store}/customers/{customer_id}/vehicles", tag = "vehicles",
-    params(("store" = String, Path, description = "Store code"), ("customer_id" = Uuid, Path, description = "Customer id"),
-           ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried create safe")),
+    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"), ("customer_id" = Uuid, Path, description = "Customer id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried create safe", pattern = r"^[!-~]{1,255}$")),
     request_body = AddVehicle,
     responses((status = 201, description = "Created", body = VehicleDto)))]
 async fn add_vehicle(
@@ -223,7 +234,7 @@ async fn add_vehicle(
 
 /// Lists a customer's vehicles.
 #[utoipa::path(get, path = "/v1/stores/{store}/customers/{customer_id}/vehicles", tag = "vehicles",
-    params(("store" = String, Path, description = "Store code"), ("customer_id" = Uuid, Path, description = "Customer id"), PageParams),
+    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"), ("customer_id" = Uuid, Path, description = "Customer id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"), PageParams),
     responses((status = 200, description = "A page of vehicles", body = VehicleList)))]
 async fn list_vehicles(
     State(s): State<AppState>,
@@ -242,8 +253,8 @@ async fn list_vehicles(
 
 /// Reads a vehicle, with its next maintenance due (CF-1).
 #[utoipa::path(get, path = "/v1/stores/{store}/customers/{customer_id}/vehicles/{vehicle_id}", tag = "vehicles",
-    params(("store" = String, Path, description = "Store code"), ("customer_id" = Uuid, Path, description = "Customer id"),
-           ("vehicle_id" = Uuid, Path, description = "Vehicle id")),
+    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"), ("customer_id" = Uuid, Path, description = "Customer id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+           ("vehicle_id" = Uuid, Path, description = "Vehicle id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
     responses((status = 200, description = "The vehicle", body = VehicleDto)))]
 async fn get_vehicle(
     State(s): State<AppState>,
@@ -262,9 +273,9 @@ async fn get_vehicle(
 
 /// Changes a vehicle's description or maintenance plan; the VIN never changes.
 #[utoipa::path(patch, path = "/v1/stores/{store}/customers/{customer_id}/vehicles/{vehicle_id}", tag = "vehicles",
-    params(("store" = String, Path, description = "Store code"), ("customer_id" = Uuid, Path, description = "Customer id"),
-           ("vehicle_id" = Uuid, Path, description = "Vehicle id"),
-           ("If-Match" = Option<String>, Header, description = "Refuse the change if the vehicle changed since this etag")),
+    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"), ("customer_id" = Uuid, Path, description = "Customer id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+           ("vehicle_id" = Uuid, Path, description = "Vehicle id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+           ("If-Match" = Option<String>, Header, description = "Refuse the change if the vehicle changed since this etag", pattern = r#"^(\*|(W/)?"?v[0-9]{1,18}"?)$"#)),
     request_body = UpdateVehicle,
     responses((status = 200, description = "The changed vehicle", body = VehicleDto)))]
 async fn update_vehicle(
@@ -287,9 +298,9 @@ async fn update_vehicle(
 
 /// Records an odometer reading; lower readings need `correction` and a `note` (CF-6).
 #[utoipa::path(post, path = "/v1/stores/{store}/customers/{customer_id}/vehicles/{vehicle_id}/record-odometer", tag = "vehicles",
-    params(("store" = String, Path, description = "Store code"), ("customer_id" = Uuid, Path, description = "Customer id"),
-           ("vehicle_id" = Uuid, Path, description = "Vehicle id"),
-           ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried reading safe")),
+    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"), ("customer_id" = Uuid, Path, description = "Customer id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+           ("vehicle_id" = Uuid, Path, description = "Vehicle id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried reading safe", pattern = r"^[!-~]{1,255}$")),
     request_body = RecordOdometer,
     responses((status = 200, description = "The vehicle with its new mileage", body = VehicleDto)))]
 async fn record_odometer(

@@ -26,7 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Creates a store (admin).
 #[utoipa::path(post, path = "/v1/stores", tag = "stores",
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried create safe")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried create safe", pattern = r"^[!-~]{1,255}$")),
     request_body = CreateStore,
     responses((status = 201, description = "Created", body = StoreDto)))]
 async fn create_store(
@@ -54,7 +54,7 @@ async fn list_stores(
 
 /// Reads a store.
 #[utoipa::path(get, path = "/v1/stores/{store}", tag = "stores",
-    params(("store" = String, Path, description = "Store code")),
+    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$")),
     responses((status = 200, description = "The store", body = StoreDto)))]
 async fn get_store(
     State(s): State<AppState>,
@@ -67,8 +67,8 @@ async fn get_store(
 
 /// Changes a store's settings (admin).
 #[utoipa::path(patch, path = "/v1/stores/{store}", tag = "stores",
-    params(("store" = String, Path, description = "Store code"),
-           ("If-Match" = Option<String>, Header, description = "Refuse the change if the store changed since this etag")),
+    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
+           ("If-Match" = Option<String>, Header, description = "Refuse the change if the store changed since this etag", pattern = r#"^(\*|(W/)?"?v[0-9]{1,18}"?)$"#)),
     request_body = UpdateStore,
     responses((status = 200, description = "The changed store", body = StoreDto)))]
 async fn update_store(
@@ -89,8 +89,8 @@ async fn update_store(
 
 /// Adds a person to the staff list (supervisor, admin).
 #[utoipa::path(post, path = "/v1/stores/{store}/staff", tag = "staff",
-    params(("store" = String, Path, description = "Store code"),
-           ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried create safe")),
+    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried create safe", pattern = r"^[!-~]{1,255}$")),
     request_body = CreateStaff,
     responses((status = 201, description = "Created", body = StaffDto)))]
 async fn create_staff(
@@ -111,7 +111,7 @@ async fn create_staff(
 
 /// Lists a store's staff.
 #[utoipa::path(get, path = "/v1/stores/{store}/staff", tag = "staff",
-    params(("store" = String, Path, description = "Store code"), PageParams),
+    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"), PageParams),
     responses((status = 200, description = "A page of staff", body = StaffList)))]
 async fn list_staff(
     State(s): State<AppState>,
@@ -130,7 +130,7 @@ async fn list_staff(
 
 /// Reads a staff member.
 #[utoipa::path(get, path = "/v1/stores/{store}/staff/{staff_id}", tag = "staff",
-    params(("store" = String, Path, description = "Store code"), ("staff_id" = String, Path, description = "Staff id")),
+    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"), ("staff_id" = String, Path, description = "Staff id", pattern = r"^[^\s/]{1,64}$")),
     responses((status = 200, description = "The staff member", body = StaffDto)))]
 async fn get_staff(
     State(s): State<AppState>,
@@ -148,8 +148,8 @@ async fn get_staff(
 
 /// Changes a staff member (supervisor, admin).
 #[utoipa::path(patch, path = "/v1/stores/{store}/staff/{staff_id}", tag = "staff",
-    params(("store" = String, Path, description = "Store code"), ("staff_id" = String, Path, description = "Staff id"),
-           ("If-Match" = Option<String>, Header, description = "Refuse the change if it changed since this etag")),
+    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"), ("staff_id" = String, Path, description = "Staff id", pattern = r"^[^\s/]{1,64}$"),
+           ("If-Match" = Option<String>, Header, description = "Refuse the change if it changed since this etag", pattern = r#"^(\*|(W/)?"?v[0-9]{1,18}"?)$"#)),
     request_body = UpdateStaff,
     responses((status = 200, description = "The changed staff member", body = StaffDto)))]
 async fn update_staff(
