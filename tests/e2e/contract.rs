@@ -132,6 +132,65 @@ async fn probes_answer_and_grpc_serves_health_and_reflection() {
             "{expected} not listed: {names:?}"
         );
     }
+    // What grpcurl does next: fetch the service's descriptor, so it can call with no proto file.
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::FileContainingSymbol(
+            "aftersales.v1.CustomerService".into(),
+        )),
+    };
+    let mut stream = reflection
+        .server_reflection_info(tokio_stream::iter(vec![request]))
+        .await
+        .unwrap()
+        .into_inner();
+    let reply = stream.next().await.unwrap().unwrap();
+    let Some(MessageResponse::FileDescriptorResponse(files)) = reply.message_response else {
+        panic!("expected file descriptors");
+    };
+    let methods: Vec<String> = files
+        .file_descriptor_proto
+        .iter()
+        .map(|bytes| {
+            <prost_types::FileDescriptorProto as prost::Message>::decode(bytes.as_slice()).unwrap()
+        })
+        .flat_map(|file| file.service)
+        .filter(|service| service.name() == "CustomerService")
+        .flat_map(|service| service.method.into_iter().map(|m| m.name().to_string()))
+        .collect();
+    for rpc in [
+        "CreateCustomer",
+        "GetCustomer",
+        "ListCustomers",
+        "UpdateCustomer",
+        "MergeCustomers",
+        "AddVehicle",
+        "UpdateVehicle",
+        "ListVehicles",
+        "RecordOdometer",
+    ] {
+        assert!(
+            methods.iter().any(|m| m == rpc),
+            "{rpc} missing from the reflected descriptor: {methods:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn shutting_down_stops_both_listeners_cleanly() {
+    let mut app = TestApp::spawn().await;
+    let http_addr = app.base.trim_start_matches("http://").to_string();
+    assert_eq!(
+        app.send(Method::GET, "/healthz", None, None, &[])
+            .await
+            .status,
+        StatusCode::OK
+    );
+    app.shutdown().await;
+    assert!(
+        tokio::net::TcpStream::connect(&http_addr).await.is_err(),
+        "REST still accepts after shutdown"
+    );
 }
 
 #[tokio::test]

@@ -166,6 +166,44 @@ async fn a_stale_if_match_is_refused_and_changes_nothing() {
     assert_eq!(app.get(&path, &token).await.body["address"], "上海");
 }
 
+// GEN-2
+#[tokio::test]
+async fn of_two_concurrent_edits_from_the_same_version_exactly_one_wins() {
+    let app = TestApp::spawn().await;
+    let store = app.seed_store("SH001").await;
+    let token = app.advisor(&store);
+    let c = app.seed_customer(&store, "张伟", "13812345678").await;
+    let path = format!("/v1/stores/{store}/customers/{}", c["id"].as_str().unwrap());
+    let edits = ["上海", "北京", "广州", "深圳"].map(|city| {
+        app.send(
+            Method::PATCH,
+            &path,
+            Some(&token),
+            Some(json!({"address": city})),
+            &[("If-Match", "\"v1\"")],
+        )
+    });
+    let answers = futures_util::future::join_all(edits).await;
+    let won: Vec<_> = answers
+        .iter()
+        .filter(|a| a.status == StatusCode::OK)
+        .collect();
+    assert_eq!(
+        won.len(),
+        1,
+        "{:?}",
+        answers.iter().map(|a| a.status).collect::<Vec<_>>()
+    );
+    assert!(
+        answers
+            .iter()
+            .all(|a| a.status == StatusCode::OK || a.status == StatusCode::PRECONDITION_FAILED)
+    );
+    let now = app.get(&path, &token).await;
+    assert_eq!(now.body["address"], won[0].body["address"]);
+    assert_eq!(now.body["etag"], "v2");
+}
+
 // CF-5
 #[tokio::test]
 async fn phones_are_masked_for_technicians_and_whole_for_advisors() {

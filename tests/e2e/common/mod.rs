@@ -138,6 +138,13 @@ impl TestApp {
         }
     }
 
+    /// Stops the server gracefully and waits for both listeners to close.
+    pub async fn shutdown(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await.expect("clean shutdown");
+        }
+    }
+
     /// Mints a token.
     pub fn token(&self, sub: &str, roles: &[&str], stores: &[&str]) -> String {
         mint(
