@@ -494,6 +494,31 @@ async fn every_write_is_in_the_audit_trail_with_its_changed_fields() {
     assert_eq!(events[1]["action"], "customer.update");
     assert_eq!(events[1]["actor"], "adv-1");
     assert_eq!(events[1]["changed_fields"], json!(["address", "company"]));
+
+    // Consent sent but unchanged is not a change; a real one is (CF-5).
+    let path = format!("/v1/stores/{store}/customers/{id}");
+    let adv = app.advisor(&store);
+    app.patch(
+        &path,
+        &adv,
+        json!({"marketing_consent": false, "consent_method": "sms", "name": "张伟"}),
+    )
+    .await;
+    app.patch(
+        &path,
+        &adv,
+        json!({"marketing_consent": true, "consent_method": "written"}),
+    )
+    .await;
+    let trail = app
+        .get(
+            &format!("/v1/stores/{store}/audit-events?resource_id={id}"),
+            &sup,
+        )
+        .await;
+    let events = trail.body["audit_events"].as_array().unwrap();
+    assert_eq!(events[2]["changed_fields"], json!(["name"]));
+    assert_eq!(events[3]["changed_fields"], json!(["marketing_consent"]));
     let denied = app
         .get(
             &format!("/v1/stores/{store}/audit-events"),

@@ -266,22 +266,11 @@ impl CustomerService {
                 expected_version: current.version,
             },
         );
-        let fields = set_fields(&[
-            ("name", cmd.name.is_some()),
-            ("phone", cmd.phone.is_some()),
-            ("address", cmd.address.is_some()),
-            ("company", cmd.company.is_some()),
-            ("preferred_channel", cmd.preferred_channel.is_some()),
-            (
-                "preferred_contact_time",
-                cmd.preferred_contact_time.is_some(),
-            ),
-            ("wanted_services", cmd.wanted_services.is_some()),
-            (
-                "marketing_consent",
-                next.marketing_consent != current.marketing_consent,
-            ),
-        ]);
+        let consent_changed = next.marketing_consent != current.marketing_consent;
+        let fields = set_fields(&cmd)
+            .into_iter()
+            .filter(|f| f != "consent_method" && (f != "marketing_consent" || consent_changed))
+            .collect();
         let audit = self
             .core
             .audit(who, store, "customer.update", "customer", id, fields);
@@ -548,21 +537,7 @@ impl CustomerService {
         next.last_service_km = cmd.last_service_km.or(next.last_service_km);
         next.version = current.version + 1;
         next.updated_at = self.core.now();
-        let fields = set_fields(&[
-            ("plate", cmd.plate.is_some()),
-            ("make", cmd.make.is_some()),
-            ("model", cmd.model.is_some()),
-            ("vehicle_type", cmd.vehicle_type.is_some()),
-            ("color", cmd.color.is_some()),
-            ("registration_date", cmd.registration_date.is_some()),
-            ("maintenance_cycle_km", cmd.maintenance_cycle_km.is_some()),
-            (
-                "maintenance_cycle_months",
-                cmd.maintenance_cycle_months.is_some(),
-            ),
-            ("last_service_date", cmd.last_service_date.is_some()),
-            ("last_service_km", cmd.last_service_km.is_some()),
-        ]);
+        let fields = set_fields(&cmd);
         let audit = self
             .core
             .audit(who, store, "vehicle.update", "vehicle", id, fields);

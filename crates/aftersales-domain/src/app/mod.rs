@@ -213,11 +213,16 @@ pub(crate) fn check_etag(
     }
 }
 
-/// Lists the names of fields a patch sets, for the audit trail.
-pub(crate) fn set_fields(fields: &[(&str, bool)]) -> Vec<String> {
-    fields
-        .iter()
-        .filter(|(_, set)| *set)
-        .map(|(name, _)| (*name).to_string())
-        .collect()
+/// Lists the fields a patch command sets (those not null), for the audit trail (GEN-1).
+///
+/// Derived from the command itself, so a field added to a command is audited without a second list.
+pub(crate) fn set_fields<C: Serialize>(patch: &C) -> Vec<String> {
+    match serde_json::to_value(patch) {
+        Ok(serde_json::Value::Object(fields)) => fields
+            .into_iter()
+            .filter(|(_, value)| !value.is_null())
+            .map(|(name, _)| name)
+            .collect(),
+        _ => Vec::new(),
+    }
 }

@@ -121,12 +121,7 @@ impl StoreService {
         v.finish()?;
         next.version = current.version + 1;
         next.updated_at = self.core.now();
-        let fields = set_fields(&[
-            ("name", cmd.name.is_some()),
-            ("timezone", cmd.timezone.is_some()),
-            ("call_hours", cmd.call_hours.is_some()),
-            ("sla", cmd.sla.is_some()),
-        ]);
+        let fields = set_fields(&cmd);
         let audit = self
             .core
             .audit(who, code, "store.update", "store", code, fields);
@@ -221,11 +216,7 @@ impl StoreService {
         v.finish()?;
         next.version = current.version + 1;
         next.updated_at = self.core.now();
-        let fields = set_fields(&[
-            ("name", cmd.name.is_some()),
-            ("roles", cmd.roles.is_some()),
-            ("active", cmd.active.is_some()),
-        ]);
+        let fields = set_fields(&cmd);
         let audit = self
             .core
             .audit(who, store, "staff.update", "staff", id, fields);
