@@ -204,6 +204,47 @@ async fn of_two_concurrent_edits_from_the_same_version_exactly_one_wins() {
     assert_eq!(now.body["etag"], "v2");
 }
 
+// GEN-2
+#[tokio::test]
+async fn concurrent_edits_of_different_fields_without_if_match_all_land() {
+    let app = TestApp::spawn().await;
+    let store = app.seed_store("SH001").await;
+    let token = app.advisor(&store);
+    let c = app.seed_customer(&store, "张伟", "13812345678").await;
+    let path = format!("/v1/stores/{store}/customers/{}", c["id"].as_str().unwrap());
+    let patches = [
+        json!({"address": "上海市浦东新区"}),
+        json!({"company": "浦东物流"}),
+        json!({"preferred_contact_time": "工作日晚上"}),
+        json!({"wanted_services": "保养提醒"}),
+    ];
+    let answers =
+        futures_util::future::join_all(patches.iter().map(|p| app.patch(&path, &token, p.clone())))
+            .await;
+    assert!(
+        answers.iter().all(|a| a.status == StatusCode::OK),
+        "{:?}",
+        answers.iter().map(|a| &a.body).collect::<Vec<_>>()
+    );
+    let now = app.get(&path, &token).await.body;
+    assert_eq!(
+        (
+            &now["address"],
+            &now["company"],
+            &now["preferred_contact_time"],
+            &now["wanted_services"]
+        ),
+        (
+            &json!("上海市浦东新区"),
+            &json!("浦东物流"),
+            &json!("工作日晚上"),
+            &json!("保养提醒")
+        ),
+        "no edit was lost"
+    );
+    assert_eq!(now["etag"], "v5");
+}
+
 // CF-5
 #[tokio::test]
 async fn phones_are_masked_for_technicians_and_whole_for_advisors() {

@@ -207,79 +207,87 @@ impl CustomerService {
         if_match: Option<Etag>,
     ) -> Result<CustomerView> {
         who.authorize(Action::WriteCustomer, store, "customer")?;
-        let current = self.load(store, id).await?;
-        check_etag("customer", current.version, if_match.as_ref())?;
-        current.ensure_live()?;
-        let mut v = Validator::new();
-        let mut next = current.clone();
-        if let Some(name) = &cmd.name {
-            next.name = check_text(&mut v, "name", name, 100);
-        }
-        if let Some(phone) = cmd
-            .phone
-            .as_deref()
-            .and_then(|p| v.check("phone", Phone::parse(p)))
-        {
-            next.phone = phone;
-        }
-        check_optional_lengths(
-            &mut v,
-            &cmd.address,
-            &cmd.company,
-            &cmd.preferred_contact_time,
-            &cmd.wanted_services,
-        );
-        if cmd.marketing_consent.is_some() && cmd.consent_method.is_none() {
-            v.push(
-                "consent_method",
-                "is required when marketing_consent changes",
-            );
-        }
-        v.finish()?;
-        let now = self.core.now();
-        apply_text(&mut next.address, &cmd.address);
-        apply_text(&mut next.company, &cmd.company);
-        apply_text(
-            &mut next.preferred_contact_time,
-            &cmd.preferred_contact_time,
-        );
-        apply_text(&mut next.wanted_services, &cmd.wanted_services);
-        if cmd.preferred_channel.is_some() {
-            next.preferred_channel = cmd.preferred_channel;
-        }
-        let mut ops = Vec::new();
-        if let (Some(granted), Some(method)) = (cmd.marketing_consent, cmd.consent_method)
-            && granted != current.marketing_consent
-        {
-            next.marketing_consent = granted;
-            next.marketing_consent_changed_at = Some(now);
-            ops.push(Op::InsertConsent(
-                self.consent_event(who, &current, granted, method),
-            ));
-        }
-        next.version = current.version + 1;
-        next.updated_at = now;
-        ops.insert(
-            0,
-            Op::UpdateCustomer {
-                customer: next.clone(),
-                expected_version: current.version,
-            },
-        );
-        let consent_changed = next.marketing_consent != current.marketing_consent;
-        let fields = set_fields(&cmd)
-            .into_iter()
-            .filter(|f| f != "consent_method" && (f != "marketing_consent" || consent_changed))
-            .collect();
-        let audit = self
+        let (cmd, if_match) = (&cmd, if_match.as_ref());
+        let next = self
             .core
-            .audit(who, store, "customer.update", "customer", id, fields);
-        self.core
-            .repo
-            .apply(ChangeSet {
-                ops,
-                audit: vec![audit],
-                idempotency: None,
+            .write_latest(if_match.is_some(), move || async move {
+                let current = self.load(store, id).await?;
+                check_etag("customer", current.version, if_match)?;
+                current.ensure_live()?;
+                let mut v = Validator::new();
+                let mut next = current.clone();
+                if let Some(name) = &cmd.name {
+                    next.name = check_text(&mut v, "name", name, 100);
+                }
+                if let Some(phone) = cmd
+                    .phone
+                    .as_deref()
+                    .and_then(|p| v.check("phone", Phone::parse(p)))
+                {
+                    next.phone = phone;
+                }
+                check_optional_lengths(
+                    &mut v,
+                    &cmd.address,
+                    &cmd.company,
+                    &cmd.preferred_contact_time,
+                    &cmd.wanted_services,
+                );
+                if cmd.marketing_consent.is_some() && cmd.consent_method.is_none() {
+                    v.push(
+                        "consent_method",
+                        "is required when marketing_consent changes",
+                    );
+                }
+                v.finish()?;
+                let now = self.core.now();
+                apply_text(&mut next.address, &cmd.address);
+                apply_text(&mut next.company, &cmd.company);
+                apply_text(
+                    &mut next.preferred_contact_time,
+                    &cmd.preferred_contact_time,
+                );
+                apply_text(&mut next.wanted_services, &cmd.wanted_services);
+                if cmd.preferred_channel.is_some() {
+                    next.preferred_channel = cmd.preferred_channel;
+                }
+                let mut ops = Vec::new();
+                if let (Some(granted), Some(method)) = (cmd.marketing_consent, cmd.consent_method)
+                    && granted != current.marketing_consent
+                {
+                    next.marketing_consent = granted;
+                    next.marketing_consent_changed_at = Some(now);
+                    ops.push(Op::InsertConsent(
+                        self.consent_event(who, &current, granted, method),
+                    ));
+                }
+                next.version = current.version + 1;
+                next.updated_at = now;
+                ops.insert(
+                    0,
+                    Op::UpdateCustomer {
+                        customer: next.clone(),
+                        expected_version: current.version,
+                    },
+                );
+                let consent_changed = next.marketing_consent != current.marketing_consent;
+                let fields = set_fields(&cmd)
+                    .into_iter()
+                    .filter(|f| {
+                        f != "consent_method" && (f != "marketing_consent" || consent_changed)
+                    })
+                    .collect();
+                let audit = self
+                    .core
+                    .audit(who, store, "customer.update", "customer", id, fields);
+                Ok((
+                    next,
+                    ChangeSet {
+                        ops,
+                        audit: vec![audit],
+                        idempotency: None,
+                    },
+                ))
             })
             .await?;
         Ok(Self::view(who, next))
@@ -498,54 +506,60 @@ impl CustomerService {
         if_match: Option<Etag>,
     ) -> Result<Vehicle> {
         who.authorize(Action::WriteCustomer, store, "vehicle")?;
-        let current = self.load_vehicle(store, customer_id, id).await?;
-        check_etag("vehicle", current.version, if_match.as_ref())?;
-        let mut v = Validator::new();
-        let mut next = current.clone();
-        match cmd.plate.as_deref().map(str::trim) {
-            Some("") => next.plate = None,
-            Some(raw) => {
-                if let Some(plate) = v.check("plate", Plate::parse(raw)) {
-                    next.plate = Some(plate);
-                }
-            }
-            None => {}
-        }
-        if let Some(make) = &cmd.make {
-            next.make = check_text(&mut v, "make", make, 50);
-        }
-        if let Some(model) = &cmd.model {
-            next.model = check_text(&mut v, "model", model, 50);
-        }
-        check_cycle(
-            &mut v,
-            cmd.maintenance_cycle_km,
-            cmd.maintenance_cycle_months,
-        );
-        check_optional_text(&mut v, "color", cmd.color.as_deref(), 50);
-        v.finish()?;
-        apply_text(&mut next.color, &cmd.color);
-        next.vehicle_type = cmd.vehicle_type.or(next.vehicle_type);
-        next.registration_date = cmd.registration_date.or(next.registration_date);
-        next.maintenance_cycle_km = cmd
-            .maintenance_cycle_km
-            .unwrap_or(next.maintenance_cycle_km);
-        next.maintenance_cycle_months = cmd
-            .maintenance_cycle_months
-            .unwrap_or(next.maintenance_cycle_months);
-        next.last_service_date = cmd.last_service_date.or(next.last_service_date);
-        next.last_service_km = cmd.last_service_km.or(next.last_service_km);
-        next.version = current.version + 1;
-        next.updated_at = self.core.now();
-        let fields = set_fields(&cmd);
-        let audit = self
+        let (cmd, if_match) = (&cmd, if_match.as_ref());
+        let next = self
             .core
-            .audit(who, store, "vehicle.update", "vehicle", id, fields);
-        let op = Op::UpdateVehicle {
-            vehicle: next.clone(),
-            expected_version: current.version,
-        };
-        self.core.repo.apply(ChangeSet::of(op, audit)).await?;
+            .write_latest(if_match.is_some(), move || async move {
+                let current = self.load_vehicle(store, customer_id, id).await?;
+                check_etag("vehicle", current.version, if_match)?;
+                let mut v = Validator::new();
+                let mut next = current.clone();
+                match cmd.plate.as_deref().map(str::trim) {
+                    Some("") => next.plate = None,
+                    Some(raw) => {
+                        if let Some(plate) = v.check("plate", Plate::parse(raw)) {
+                            next.plate = Some(plate);
+                        }
+                    }
+                    None => {}
+                }
+                if let Some(make) = &cmd.make {
+                    next.make = check_text(&mut v, "make", make, 50);
+                }
+                if let Some(model) = &cmd.model {
+                    next.model = check_text(&mut v, "model", model, 50);
+                }
+                check_cycle(
+                    &mut v,
+                    cmd.maintenance_cycle_km,
+                    cmd.maintenance_cycle_months,
+                );
+                check_optional_text(&mut v, "color", cmd.color.as_deref(), 50);
+                v.finish()?;
+                apply_text(&mut next.color, &cmd.color);
+                next.vehicle_type = cmd.vehicle_type.or(next.vehicle_type);
+                next.registration_date = cmd.registration_date.or(next.registration_date);
+                next.maintenance_cycle_km = cmd
+                    .maintenance_cycle_km
+                    .unwrap_or(next.maintenance_cycle_km);
+                next.maintenance_cycle_months = cmd
+                    .maintenance_cycle_months
+                    .unwrap_or(next.maintenance_cycle_months);
+                next.last_service_date = cmd.last_service_date.or(next.last_service_date);
+                next.last_service_km = cmd.last_service_km.or(next.last_service_km);
+                next.version = current.version + 1;
+                next.updated_at = self.core.now();
+                let fields = set_fields(&cmd);
+                let audit = self
+                    .core
+                    .audit(who, store, "vehicle.update", "vehicle", id, fields);
+                let op = Op::UpdateVehicle {
+                    vehicle: next.clone(),
+                    expected_version: current.version,
+                };
+                Ok((next, ChangeSet::of(op, audit)))
+            })
+            .await?;
         Ok(next)
     }
 

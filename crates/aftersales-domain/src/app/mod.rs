@@ -126,6 +126,26 @@ impl Core {
         }
     }
 
+    /// Applies a read-decide-write step. When the client pinned no etag, a clash with a concurrent
+    /// write re-runs the step on the newer version rather than failing: a partial update re-applied
+    /// there loses nothing. A pinned etag keeps the clash (412 / ABORTED) (GEN-2).
+    pub(crate) async fn write_latest<T, F, Fut>(&self, pinned: bool, mut step: F) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<(T, ChangeSet)>>,
+    {
+        const ATTEMPTS: u32 = 5;
+        let mut attempt = 1;
+        loop {
+            let (value, changes) = step().await?;
+            match self.repo.apply(changes).await {
+                Ok(()) => return Ok(value),
+                Err(DomainError::StaleEtag { .. }) if !pinned && attempt < ATTEMPTS => attempt += 1,
+                Err(other) => return Err(other),
+            }
+        }
+    }
+
     /// Runs a write at most once per idempotency key (GEN-2).
     ///
     /// A first request runs `decide` and stores its answer in the same transaction as its

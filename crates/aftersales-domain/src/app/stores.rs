@@ -99,37 +99,43 @@ impl StoreService {
         if_match: Option<Etag>,
     ) -> Result<Store> {
         who.authorize(Action::UpdateStore, code, "store")?;
-        let current = self.core.store(who, code).await?;
-        check_etag("store", current.version, if_match.as_ref())?;
-        let mut v = Validator::new();
-        let mut next = current.clone();
-        if let Some(name) = &cmd.name {
-            next.name = check_text(&mut v, "name", name, 100);
-        }
-        if let Some(tz) = &cmd.timezone {
-            v.check("timezone", parse_timezone(tz));
-            next.timezone = tz.trim().to_string();
-        }
-        if let Some(input) = &cmd.call_hours
-            && let Some(windows) = parse_call_hours(&mut v, "call_hours", input)
-        {
-            next.call_hours = windows;
-        }
-        if let Some(patch) = &cmd.sla {
-            next.sla = current.sla.patched(patch, &mut v);
-        }
-        v.finish()?;
-        next.version = current.version + 1;
-        next.updated_at = self.core.now();
-        let fields = set_fields(&cmd);
-        let audit = self
+        let (cmd, if_match) = (&cmd, if_match.as_ref());
+        let next = self
             .core
-            .audit(who, code, "store.update", "store", code, fields);
-        let op = Op::UpdateStore {
-            store: next.clone(),
-            expected_version: current.version,
-        };
-        self.core.repo.apply(ChangeSet::of(op, audit)).await?;
+            .write_latest(if_match.is_some(), move || async move {
+                let current = self.core.store(who, code).await?;
+                check_etag("store", current.version, if_match)?;
+                let mut v = Validator::new();
+                let mut next = current.clone();
+                if let Some(name) = &cmd.name {
+                    next.name = check_text(&mut v, "name", name, 100);
+                }
+                if let Some(tz) = &cmd.timezone {
+                    v.check("timezone", parse_timezone(tz));
+                    next.timezone = tz.trim().to_string();
+                }
+                if let Some(input) = &cmd.call_hours
+                    && let Some(windows) = parse_call_hours(&mut v, "call_hours", input)
+                {
+                    next.call_hours = windows;
+                }
+                if let Some(patch) = &cmd.sla {
+                    next.sla = current.sla.patched(patch, &mut v);
+                }
+                v.finish()?;
+                next.version = current.version + 1;
+                next.updated_at = self.core.now();
+                let fields = set_fields(&cmd);
+                let audit = self
+                    .core
+                    .audit(who, code, "store.update", "store", code, fields);
+                let op = Op::UpdateStore {
+                    store: next.clone(),
+                    expected_version: current.version,
+                };
+                Ok((next, ChangeSet::of(op, audit)))
+            })
+            .await?;
         Ok(next)
     }
 
@@ -200,31 +206,37 @@ impl StoreService {
         if_match: Option<Etag>,
     ) -> Result<StaffMember> {
         who.authorize(Action::ManageStaff, store, "staff")?;
-        let current = self.load_staff(store, id).await?;
-        check_etag("staff", current.version, if_match.as_ref())?;
-        let mut v = Validator::new();
-        let mut next = current.clone();
-        if let Some(name) = &cmd.name {
-            next.name = check_text(&mut v, "name", name, 100);
-        }
-        if let Some(roles) = &cmd.roles {
-            next.roles = check_staff_roles(&mut v, roles);
-        }
-        if let Some(active) = cmd.active {
-            next.active = active;
-        }
-        v.finish()?;
-        next.version = current.version + 1;
-        next.updated_at = self.core.now();
-        let fields = set_fields(&cmd);
-        let audit = self
+        let (cmd, if_match) = (&cmd, if_match.as_ref());
+        let next = self
             .core
-            .audit(who, store, "staff.update", "staff", id, fields);
-        let op = Op::UpdateStaff {
-            staff: next.clone(),
-            expected_version: current.version,
-        };
-        self.core.repo.apply(ChangeSet::of(op, audit)).await?;
+            .write_latest(if_match.is_some(), move || async move {
+                let current = self.load_staff(store, id).await?;
+                check_etag("staff", current.version, if_match)?;
+                let mut v = Validator::new();
+                let mut next = current.clone();
+                if let Some(name) = &cmd.name {
+                    next.name = check_text(&mut v, "name", name, 100);
+                }
+                if let Some(roles) = &cmd.roles {
+                    next.roles = check_staff_roles(&mut v, roles);
+                }
+                if let Some(active) = cmd.active {
+                    next.active = active;
+                }
+                v.finish()?;
+                next.version = current.version + 1;
+                next.updated_at = self.core.now();
+                let fields = set_fields(&cmd);
+                let audit = self
+                    .core
+                    .audit(who, store, "staff.update", "staff", id, fields);
+                let op = Op::UpdateStaff {
+                    staff: next.clone(),
+                    expected_version: current.version,
+                };
+                Ok((next, ChangeSet::of(op, audit)))
+            })
+            .await?;
         Ok(next)
     }
 }
