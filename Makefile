@@ -5,12 +5,18 @@ CARGO ?= cargo
 # A development-only secret so `make run` needs no setup. Never use it in production.
 DEV_JWT_SECRET ?= dev-only-secret-change-me-0123456789abcdef
 
-.PHONY: run test test-postgres lint fmt ci openapi fuzz-api
+.PHONY: run token test test-postgres lint fmt ci openapi fuzz-api
 
 run:
 	AFTERSALES_JWT_SECRET="$${AFTERSALES_JWT_SECRET:-$(DEV_JWT_SECRET)}" \
 	AFTERSALES_DEMO="$${AFTERSALES_DEMO:-true}" \
 	$(CARGO) run --bin aftersales -- serve
+
+# Mints a token with the same secret as `make run`, e.g.
+#   make token ARGS="--sub adv-001 --name 李顾问 --role advisor --store SH001"
+token:
+	@AFTERSALES_JWT_SECRET="$${AFTERSALES_JWT_SECRET:-$(DEV_JWT_SECRET)}" \
+	$(CARGO) run -q --bin aftersales -- token $(ARGS)
 
 test:
 	$(CARGO) test --workspace --all-targets

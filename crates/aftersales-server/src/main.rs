@@ -192,7 +192,8 @@ The same over gRPC:
   grpcurl -plaintext -H "authorization: Bearer $TOKEN" -d '{{"store":"{store}"}}' \
     {grpc} aftersales.v1.CustomerService/ListCustomers
 
-More tokens: cargo run -q -- token --sub adv-001 --name 李顾问 --role advisor --store {store}
+More tokens (same development secret):
+  make token ARGS="--sub adv-001 --name 李顾问 --role advisor --store {store}"
 "#
     );
 }
