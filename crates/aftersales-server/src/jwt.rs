@@ -200,9 +200,13 @@ pub fn mint(config: &Config, req: &TokenRequest) -> Result<String, MintError> {
         (JwtAlgorithm::HS256, Some(secret)) => secret,
         _ => return Err(MintError::NoSecret),
     };
-    Principal::from_claims(&req.sub, &req.name, &req.roles, &req.stores).map_err(|e| match e {
-        DomainError::Unauthenticated(reason) => MintError::Claims(reason),
-        other => MintError::Claims(other.to_string()),
+    Principal::from_claims(&req.sub, &req.name, &req.roles, &req.stores).map_err(|e| {
+        let reason = if let DomainError::Unauthenticated(reason) = e {
+            reason
+        } else {
+            e.to_string()
+        };
+        MintError::Claims(reason)
     })?;
     let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0);
     let claims = Claims {
