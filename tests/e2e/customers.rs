@@ -353,6 +353,37 @@ async fn odometer_readings_only_go_up_and_the_next_maintenance_follows_the_cycle
     assert_eq!(negative.fields(), vec!["mileage_km"]);
 }
 
+// CF-6, GEN-2
+#[tokio::test]
+async fn concurrent_odometer_readings_keep_the_highest_and_never_clash() {
+    let app = TestApp::spawn().await;
+    let store = app.seed_store("SH001").await;
+    let token = app.advisor(&store);
+    let c = app.seed_customer(&store, "张伟", "13812345678").await;
+    let cid = c["id"].as_str().unwrap();
+    let v = app.seed_vehicle(&store, cid, VINS[0], "沪A12345").await;
+    let odo = format!(
+        "/v1/stores/{store}/customers/{cid}/vehicles/{}/record-odometer",
+        v["id"].as_str().unwrap()
+    );
+    let readings = [21_000, 23_000, 22_000, 24_000];
+    let answers = futures_util::future::join_all(
+        readings
+            .iter()
+            .map(|km| app.post(&odo, &token, json!({"mileage_km": km}))),
+    )
+    .await;
+    for a in &answers {
+        assert!(
+            a.status == StatusCode::OK || a.code() == "odometer.reading_lower",
+            "a reading either lands or is lower than one that landed first: {:?}",
+            a.body
+        );
+    }
+    let vehicle = app.get(&odo.replace("/record-odometer", ""), &token).await;
+    assert_eq!(vehicle.body["mileage_km"], 24_000);
+}
+
 // CF-6
 #[tokio::test]
 async fn a_vin_is_on_one_file_per_store_but_may_be_in_another_store() {

@@ -141,6 +141,11 @@ impl Core {
             match self.repo.apply(changes).await {
                 Ok(()) => return Ok(value),
                 Err(DomainError::StaleEtag { .. }) if !pinned && attempt < ATTEMPTS => attempt += 1,
+                Err(DomainError::StaleEtag { resource, .. }) if !pinned => {
+                    return Err(DomainError::Unavailable(format!(
+                        "{resource} is being changed by others right now; retry"
+                    )));
+                }
                 Err(other) => return Err(other),
             }
         }
@@ -151,7 +156,8 @@ impl Core {
     /// A first request runs `decide` and stores its answer in the same transaction as its
     /// changes. A replay with the same command returns the stored answer and writes nothing; a
     /// different command under the same key is refused. A concurrent twin that loses the race on
-    /// the key's unique index reads the winner's answer.
+    /// the key's unique index reads the winner's answer. `decide` may run again when a concurrent
+    /// write changed what it read (see [`Core::write_latest`]).
     pub(crate) async fn write_once<C, T, F, Fut>(
         &self,
         who: &Principal,
@@ -159,36 +165,42 @@ impl Core {
         operation: &str,
         key: Option<IdempotencyKey>,
         command: &C,
-        decide: F,
+        mut decide: F,
     ) -> Result<T>
     where
         C: Serialize,
         T: Serialize + DeserializeOwned,
-        F: FnOnce() -> Fut,
+        F: FnMut() -> Fut,
         Fut: Future<Output = Result<(T, ChangeSet)>>,
     {
         let Some(IdempotencyKey(key)) = key else {
-            let (value, changes) = decide().await?;
-            self.repo.apply(changes).await?;
-            return Ok(value);
+            return self.write_latest(false, decide).await;
         };
         let fingerprint = fingerprint(operation, command)?;
         if let Some(done) = self.repo.find_idempotency(store, &who.sub, &key).await? {
             return replay(done, &fingerprint);
         }
-        let (value, mut changes) = decide().await?;
-        let response =
-            serde_json::to_value(&value).map_err(|e| DomainError::Internal(e.to_string()))?;
-        changes.idempotency = Some(IdempotencyRecord {
-            store: store.clone(),
-            principal: who.sub.clone(),
-            key: key.clone(),
-            fingerprint: fingerprint.clone(),
-            response,
-            created_at: self.now(),
-        });
-        match self.repo.apply(changes).await {
-            Ok(()) => Ok(value),
+        let stamped = self
+            .write_latest(false, || {
+                let decided = decide();
+                let record = IdempotencyRecord {
+                    store: store.clone(),
+                    principal: who.sub.clone(),
+                    key: key.clone(),
+                    fingerprint: fingerprint.clone(),
+                    response: serde_json::Value::Null,
+                    created_at: self.now(),
+                };
+                async move {
+                    let (value, mut changes) = decided.await?;
+                    let response = serde_json::to_value(&value)
+                        .map_err(|e| DomainError::Internal(e.to_string()))?;
+                    changes.idempotency = Some(IdempotencyRecord { response, ..record });
+                    Ok((value, changes))
+                }
+            })
+            .await;
+        match stamped {
             Err(DomainError::AlreadyExists {
                 resource: "idempotency_key",
                 ..
@@ -196,7 +208,7 @@ impl Core {
                 Some(done) => replay(done, &fingerprint),
                 None => Err(DomainError::Internal("idempotency record vanished".into())),
             },
-            Err(other) => Err(other),
+            other => other,
         }
     }
 }

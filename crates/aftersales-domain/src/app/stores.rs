@@ -64,9 +64,9 @@ impl StoreService {
             let now = core.now();
             let store = Store {
                 code: code.clone(),
-                name,
+                name: name.clone(),
                 timezone: timezone.trim().to_string(),
-                call_hours,
+                call_hours: call_hours.clone(),
                 sla,
                 version: 1,
                 created_at: now,
@@ -160,8 +160,8 @@ impl StoreService {
             let staff = StaffMember {
                 store: store.clone(),
                 id: cmd.id.trim().to_string(),
-                name,
-                roles,
+                name: name.clone(),
+                roles: roles.clone(),
                 active: cmd.active.unwrap_or(true),
                 version: 1,
                 created_at: now,
