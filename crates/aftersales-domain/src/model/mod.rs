@@ -2,4 +2,6 @@
 
 pub mod audit;
 pub mod customer;
+pub mod inspection;
 pub mod store;
+pub mod work_order;
