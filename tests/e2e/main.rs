@@ -12,3 +12,4 @@ mod customers;
 mod isolation;
 mod parity;
 mod stores;
+mod work_orders;

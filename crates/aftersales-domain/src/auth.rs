@@ -121,9 +121,45 @@ pub enum Action {
     SeeFullPhone,
     /// Read the audit trail.
     ReadAudit,
+    /// Open a work order.
+    CreateWorkOrder,
+    /// Read work orders and inspections.
+    ReadWorkOrder,
+    /// Front-desk steps: quote, customer decisions, cancel, notify, deliver.
+    FrontDeskStep,
+    /// Workshop steps: start, propose lines, complete lines and work.
+    WorkshopStep,
+    /// Submit the entry inspection (IN-1).
+    EntryInspection,
+    /// Submit exit and rework inspections (IN-2).
+    ExitInspection,
+    /// Delete an inspection past its retention period (IN-3).
+    DeleteInspection,
 }
 
 impl Action {
+    /// Every action, in table order.
+    pub const ALL: [Action; 18] = [
+        Action::CreateStore,
+        Action::UpdateStore,
+        Action::ReadStore,
+        Action::ReadStaff,
+        Action::ManageStaff,
+        Action::ReadCustomer,
+        Action::WriteCustomer,
+        Action::RecordOdometer,
+        Action::MergeCustomers,
+        Action::SeeFullPhone,
+        Action::ReadAudit,
+        Action::CreateWorkOrder,
+        Action::ReadWorkOrder,
+        Action::FrontDeskStep,
+        Action::WorkshopStep,
+        Action::EntryInspection,
+        Action::ExitInspection,
+        Action::DeleteInspection,
+    ];
+
     /// Returns the action's name, for errors and logs.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -138,6 +174,13 @@ impl Action {
             Action::MergeCustomers => "customer.merge",
             Action::SeeFullPhone => "customer.see_full_phone",
             Action::ReadAudit => "audit.read",
+            Action::CreateWorkOrder => "work_order.create",
+            Action::ReadWorkOrder => "work_order.read",
+            Action::FrontDeskStep => "work_order.front_desk_step",
+            Action::WorkshopStep => "work_order.workshop_step",
+            Action::EntryInspection => "inspection.entry",
+            Action::ExitInspection => "inspection.exit",
+            Action::DeleteInspection => "inspection.delete",
         }
     }
 
@@ -179,7 +222,20 @@ impl Action {
             Action::MergeCustomers => &[Advisor, Supervisor],
             // Technicians and inspectors work on the car, not with the customer (CF-5).
             Action::SeeFullPhone => &[Advisor, FollowupAgent, Supervisor, Integration],
-            Action::ReadAudit => &[Supervisor],
+            Action::ReadAudit | Action::DeleteInspection => &[Supervisor],
+            Action::CreateWorkOrder | Action::FrontDeskStep => &[Advisor, Supervisor, Integration],
+            Action::ReadWorkOrder => &[
+                Advisor,
+                Technician,
+                Inspector,
+                FollowupAgent,
+                Supervisor,
+                Integration,
+            ],
+            Action::WorkshopStep => &[Technician, Supervisor],
+            Action::EntryInspection => &[Advisor, Inspector, Supervisor],
+            // IN-2: the exit inspection is the quality inspector's alone.
+            Action::ExitInspection => &[Inspector],
         }
     }
 }
@@ -337,20 +393,7 @@ mod tests {
 
     #[test]
     fn every_action_has_at_least_one_role() {
-        use Action::*;
-        for a in [
-            CreateStore,
-            UpdateStore,
-            ReadStore,
-            ReadStaff,
-            ManageStaff,
-            ReadCustomer,
-            WriteCustomer,
-            RecordOdometer,
-            MergeCustomers,
-            SeeFullPhone,
-            ReadAudit,
-        ] {
+        for a in Action::ALL {
             assert!(!a.allowed_roles().is_empty(), "{}", a.as_str());
         }
     }

@@ -8,7 +8,9 @@ use crate::Result;
 use crate::auth::StoreAccess;
 use crate::model::audit::{AuditEvent, AuditFilter};
 use crate::model::customer::{ConsentEvent, Customer, CustomerFilter, OdometerReading, Vehicle};
+use crate::model::inspection::{Inspection, InspectionId};
 use crate::model::store::{StaffMember, Store};
+use crate::model::work_order::{WorkOrder, WorkOrderFilter, WorkOrderId};
 use crate::paging::{Page, PageRequest};
 use crate::value::{CustomerId, StoreCode, VehicleId, Vin};
 
@@ -88,6 +90,34 @@ pub enum Op {
     InsertOdometer(OdometerReading),
     /// Append a consent change.
     InsertConsent(ConsentEvent),
+    /// Insert a work order.
+    InsertWorkOrder(Box<WorkOrder>),
+    /// Update a work order if still at `expected_version`.
+    UpdateWorkOrder {
+        /// The new state.
+        order: Box<WorkOrder>,
+        /// The version it was read at.
+        expected_version: i64,
+    },
+    /// Append a submitted inspection (IN-3: never updated).
+    InsertInspection(Box<Inspection>),
+    /// Delete an inspection past its retention period (IN-3).
+    DeleteInspection {
+        /// Store.
+        store: StoreCode,
+        /// Inspection.
+        id: InspectionId,
+    },
+    /// Move a per-store sequence from `from` to `from + 1`, failing if someone moved it first, so
+    /// numbers stay unique and gap-free (WO-1).
+    AdvanceCounter {
+        /// Store.
+        store: StoreCode,
+        /// Sequence name, e.g. `work_order:2026`.
+        name: String,
+        /// The value read.
+        from: i64,
+    },
     /// Move every vehicle and consent record of one file to another (CF-6 merge).
     MoveCustomerRecords {
         /// Store.
@@ -175,6 +205,32 @@ pub trait Repository: Send + Sync {
         customer: CustomerId,
         page: &PageRequest,
     ) -> Result<Page<Vehicle>>;
+
+    /// Reads a per-store sequence's last value (0 when unused).
+    async fn get_counter(&self, store: &StoreCode, name: &str) -> Result<i64>;
+
+    /// Reads a work order.
+    async fn get_work_order(&self, store: &StoreCode, id: WorkOrderId)
+    -> Result<Option<WorkOrder>>;
+    /// Lists work orders, oldest first.
+    async fn list_work_orders(
+        &self,
+        store: &StoreCode,
+        filter: &WorkOrderFilter,
+        page: &PageRequest,
+    ) -> Result<Page<WorkOrder>>;
+    /// Lists a work order's inspections, oldest first.
+    async fn list_inspections(
+        &self,
+        store: &StoreCode,
+        order: WorkOrderId,
+    ) -> Result<Vec<Inspection>>;
+    /// Reads an inspection.
+    async fn get_inspection(
+        &self,
+        store: &StoreCode,
+        id: InspectionId,
+    ) -> Result<Option<Inspection>>;
 
     /// Lists audit events, oldest first.
     async fn list_audit(

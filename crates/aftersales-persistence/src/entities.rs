@@ -178,3 +178,62 @@ pub mod idempotency {
     }
     no_relations!();
 }
+
+pub mod counter {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "counters")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub store: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub name: String,
+        pub value: i64,
+    }
+    no_relations!();
+}
+
+pub mod work_order {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "work_orders")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub store: String,
+        pub number: String,
+        pub customer_id: Uuid,
+        pub vehicle_id: Uuid,
+        pub plate: Option<String>,
+        pub vin: String,
+        pub advisor: String,
+        pub status: String,
+        pub promised_at: DateTimeUtc,
+        pub pending_lines: i32,
+        pub document: String,
+        pub version: i64,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+    no_relations!();
+}
+
+pub mod inspection {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "inspections")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub store: String,
+        pub work_order_id: Uuid,
+        pub kind: String,
+        pub inspector: String,
+        pub submitted_at: DateTimeUtc,
+        pub document: String,
+    }
+    no_relations!();
+}

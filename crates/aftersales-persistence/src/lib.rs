@@ -11,7 +11,11 @@ use std::time::Duration;
 use aftersales_domain::auth::StoreAccess;
 use aftersales_domain::model::audit::{AuditEvent, AuditFilter};
 use aftersales_domain::model::customer::{ConsentEvent, Customer, CustomerFilter, Vehicle};
+use aftersales_domain::model::inspection::{Inspection, InspectionId};
 use aftersales_domain::model::store::{StaffMember, Store};
+use aftersales_domain::model::work_order::{
+    WorkOrder, WorkOrderFilter, WorkOrderId, WorkOrderStatus,
+};
 use aftersales_domain::paging::{Page, PageRequest};
 use aftersales_domain::ports::{ChangeSet, IdempotencyRecord, Op, Repository};
 use aftersales_domain::value::{CustomerId, Etag, StoreCode, VehicleId, Vin};
@@ -26,7 +30,9 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::entities::{audit, consent, customer, idempotency, staff, store, vehicle};
+use crate::entities::{
+    audit, consent, counter, customer, idempotency, inspection, staff, store, vehicle, work_order,
+};
 use crate::mapping::*;
 
 /// Errors opening or migrating the database.
@@ -272,6 +278,50 @@ async fn apply_op(txn: &DatabaseTransaction, op: Op) -> Result<()> {
             )
             .await
         }
+        Op::InsertWorkOrder(o) => {
+            insert(
+                txn,
+                "work_order",
+                work_order_row(&o)?.into_active_model().reset_all(),
+            )
+            .await
+        }
+        Op::UpdateWorkOrder {
+            order,
+            expected_version,
+        } => {
+            let filter = Condition::all()
+                .add(work_order::Column::Store.eq(order.store.as_str()))
+                .add(work_order::Column::Id.eq(order.id.0));
+            let row = work_order_row(&order)?.into_active_model().reset_all();
+            update_checked(
+                txn,
+                "work_order",
+                row,
+                filter,
+                expected_version,
+                work_order::Column::Version,
+            )
+            .await
+        }
+        Op::InsertInspection(i) => {
+            insert(
+                txn,
+                "inspection",
+                inspection_row(&i)?.into_active_model().reset_all(),
+            )
+            .await
+        }
+        Op::DeleteInspection { store, id } => {
+            inspection::Entity::delete_many()
+                .filter(inspection::Column::Store.eq(store.as_str()))
+                .filter(inspection::Column::Id.eq(id.0))
+                .exec(txn)
+                .await
+                .map_err(|e| db_err("inspection", e))?;
+            Ok(())
+        }
+        Op::AdvanceCounter { store, name, from } => advance_counter(txn, &store, &name, from).await,
         Op::MoveCustomerRecords { store, from, to } => {
             vehicle::Entity::update_many()
                 .col_expr(vehicle::Column::CustomerId, Expr::value(to.0))
@@ -289,6 +339,44 @@ async fn apply_op(txn: &DatabaseTransaction, op: Op) -> Result<()> {
                 .map_err(|e| db_err("consent_event", e))?;
             Ok(())
         }
+    }
+}
+
+/// Moves a sequence from `from` to `from + 1`; a concurrent move first makes this a clash that the
+/// caller retries, so numbers are unique and, rolled back with their transaction, gap-free.
+async fn advance_counter(
+    txn: &DatabaseTransaction,
+    store: &StoreCode,
+    name: &str,
+    from: i64,
+) -> Result<()> {
+    let clash = || DomainError::StaleEtag {
+        resource: "sequence",
+        current: String::new(),
+    };
+    if from == 0 {
+        let row = counter::Model {
+            store: store.to_string(),
+            name: name.to_string(),
+            value: 1,
+        };
+        return match insert(txn, "sequence", row.into_active_model().reset_all()).await {
+            Err(DomainError::AlreadyExists { .. }) => Err(clash()),
+            other => other,
+        };
+    }
+    let result = counter::Entity::update_many()
+        .col_expr(counter::Column::Value, Expr::value(from + 1))
+        .filter(counter::Column::Store.eq(store.as_str()))
+        .filter(counter::Column::Name.eq(name))
+        .filter(counter::Column::Value.eq(from))
+        .exec(txn)
+        .await
+        .map_err(|e| db_err("sequence", e))?;
+    if result.rows_affected == 1 {
+        Ok(())
+    } else {
+        Err(clash())
     }
 }
 
@@ -534,6 +622,116 @@ impl Repository for SeaRepository {
             .map(vehicle_from)
             .collect::<Result<Vec<_>>>()?;
         Ok(Page::from_overfetch(items, page.size, |v| v.id.to_string()))
+    }
+
+    async fn get_counter(&self, store: &StoreCode, name: &str) -> Result<i64> {
+        Ok(
+            counter::Entity::find_by_id((store.to_string(), name.to_string()))
+                .one(&self.db)
+                .await
+                .map_err(read_err)?
+                .map_or(0, |c| c.value),
+        )
+    }
+
+    async fn get_work_order(
+        &self,
+        store: &StoreCode,
+        id: WorkOrderId,
+    ) -> Result<Option<WorkOrder>> {
+        work_order::Entity::find()
+            .filter(work_order::Column::Store.eq(store.as_str()))
+            .filter(work_order::Column::Id.eq(id.0))
+            .one(&self.db)
+            .await
+            .map_err(read_err)?
+            .map(work_order_from)
+            .transpose()
+    }
+
+    async fn list_work_orders(
+        &self,
+        store: &StoreCode,
+        filter: &WorkOrderFilter,
+        page: &PageRequest,
+    ) -> Result<Page<WorkOrder>> {
+        let mut cond = Condition::all().add(work_order::Column::Store.eq(store.as_str()));
+        if let Some(status) = filter.status {
+            cond = cond.add(work_order::Column::Status.eq(status.as_str()));
+        }
+        if let Some(advisor) = &filter.advisor {
+            cond = cond.add(work_order::Column::Advisor.eq(advisor.as_str()));
+        }
+        if let Some(plate) = &filter.plate {
+            cond = cond.add(work_order::Column::Plate.eq(plate.as_str()));
+        }
+        if let Some(vin) = &filter.vin {
+            cond = cond.add(work_order::Column::Vin.eq(vin.as_str()));
+        }
+        if let Some(from) = filter.created_from {
+            cond = cond.add(work_order::Column::CreatedAt.gte(from));
+        }
+        if let Some(to) = filter.created_to {
+            cond = cond.add(work_order::Column::CreatedAt.lt(to));
+        }
+        if let Some(at) = filter.overdue_at {
+            cond = cond.add(work_order::Column::PromisedAt.lt(at)).add(
+                work_order::Column::Status.is_not_in([
+                    WorkOrderStatus::Delivered.as_str(),
+                    WorkOrderStatus::Cancelled.as_str(),
+                ]),
+            );
+        }
+        if filter.awaiting_decision {
+            cond = cond.add(work_order::Column::PendingLines.gt(0));
+        }
+        if let Some(after) = after_uuid(page)? {
+            cond = cond.add(work_order::Column::Id.gt(after));
+        }
+        let rows = work_order::Entity::find()
+            .filter(cond)
+            .order_by_asc(work_order::Column::Id)
+            .limit(limit(page))
+            .all(&self.db)
+            .await
+            .map_err(read_err)?;
+        let items = rows
+            .into_iter()
+            .map(work_order_from)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_overfetch(items, page.size, |o| o.id.to_string()))
+    }
+
+    async fn list_inspections(
+        &self,
+        store: &StoreCode,
+        order: WorkOrderId,
+    ) -> Result<Vec<Inspection>> {
+        inspection::Entity::find()
+            .filter(inspection::Column::Store.eq(store.as_str()))
+            .filter(inspection::Column::WorkOrderId.eq(order.0))
+            .order_by_asc(inspection::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(read_err)?
+            .into_iter()
+            .map(inspection_from)
+            .collect()
+    }
+
+    async fn get_inspection(
+        &self,
+        store: &StoreCode,
+        id: InspectionId,
+    ) -> Result<Option<Inspection>> {
+        inspection::Entity::find()
+            .filter(inspection::Column::Store.eq(store.as_str()))
+            .filter(inspection::Column::Id.eq(id.0))
+            .one(&self.db)
+            .await
+            .map_err(read_err)?
+            .map(inspection_from)
+            .transpose()
     }
 
     async fn list_audit(

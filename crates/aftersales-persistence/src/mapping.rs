@@ -9,7 +9,12 @@ use aftersales_domain::{DomainError, Result};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::entities::{audit, consent, customer, idempotency, odometer, staff, store, vehicle};
+use aftersales_domain::model::inspection::Inspection;
+use aftersales_domain::model::work_order::{LineStatus, WorkOrder};
+
+use crate::entities::{
+    audit, consent, customer, idempotency, inspection, odometer, staff, store, vehicle, work_order,
+};
 
 fn corrupt(what: &str, detail: impl std::fmt::Display) -> DomainError {
     DomainError::Internal(format!("stored {what} does not decode: {detail}"))
@@ -277,4 +282,49 @@ pub(crate) fn idempotency_from(m: idempotency::Model) -> Result<IdempotencyRecor
         response: from_json("idempotent response", &m.response)?,
         created_at: m.created_at,
     })
+}
+
+pub(crate) fn work_order_row(o: &WorkOrder) -> Result<work_order::Model> {
+    let pending = o
+        .lines
+        .iter()
+        .filter(|l| l.status == LineStatus::Proposed)
+        .count();
+    Ok(work_order::Model {
+        id: o.id.0,
+        store: o.store.to_string(),
+        number: o.number.clone(),
+        customer_id: o.customer_id.0,
+        vehicle_id: o.vehicle_id.0,
+        plate: o.plate.clone(),
+        vin: o.vin.clone(),
+        advisor: o.advisor.clone(),
+        status: o.status.as_str().to_string(),
+        promised_at: o.promised_at,
+        pending_lines: i32::try_from(pending).unwrap_or(i32::MAX),
+        document: to_json(o)?,
+        version: o.version,
+        created_at: o.created_at,
+        updated_at: o.updated_at,
+    })
+}
+
+pub(crate) fn work_order_from(m: work_order::Model) -> Result<WorkOrder> {
+    from_json("work order", &m.document)
+}
+
+pub(crate) fn inspection_row(i: &Inspection) -> Result<inspection::Model> {
+    Ok(inspection::Model {
+        id: i.id.0,
+        store: i.store.to_string(),
+        work_order_id: i.work_order_id.0,
+        kind: enum_str(&i.kind),
+        inspector: i.inspector.clone(),
+        submitted_at: i.submitted_at,
+        document: to_json(i)?,
+    })
+}
+
+pub(crate) fn inspection_from(m: inspection::Model) -> Result<Inspection> {
+    from_json("inspection", &m.document)
 }

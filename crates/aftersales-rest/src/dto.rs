@@ -5,7 +5,14 @@ use aftersales_domain::model::audit::AuditEvent;
 use aftersales_domain::model::customer::{
     ConsentEvent, ConsentMethod, ContactChannel, CustomerView, Vehicle, VehicleType,
 };
+use aftersales_domain::model::inspection::{
+    Inspection, InspectionKind, InspectionMethod, LineResult, RoadTest, VehicleCondition,
+};
 use aftersales_domain::model::store::{SlaSettings, StaffMember, Store};
+use aftersales_domain::model::work_order::{
+    ApprovalMethod, FuelLevel, LineDecision, LineKind, LineOrigin, LineStatus, OldPartDisposition,
+    RepairCategory, Totals, WorkOrder, WorkOrderLine, WorkOrderStatus,
+};
 use aftersales_domain::paging::Page;
 use aftersales_domain::value::Etag;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -349,4 +356,299 @@ list_dto!(
 pub struct ConsentEventList {
     /// The changes.
     pub consent_events: Vec<ConsentEventDto>,
+}
+
+/// One line of a work order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkOrderLineDto {
+    /// Id.
+    pub id: Uuid,
+    /// Labour or part.
+    pub kind: LineKind,
+    /// Operation or part code.
+    pub code: String,
+    /// Description or part name.
+    pub description: String,
+    /// Labour hours (labour lines).
+    pub hours: Option<f64>,
+    /// Labour rate per hour, fen.
+    pub rate_fen: Option<i64>,
+    /// Part quantity (part lines).
+    pub quantity: Option<f64>,
+    /// Part unit price, fen.
+    pub unit_price_fen: Option<i64>,
+    /// Old-part disposition (WO-6).
+    pub old_part: Option<OldPartDisposition>,
+    /// Amount, fen (WO-8).
+    pub amount_fen: i64,
+    /// Initial or additional (WO-5).
+    pub origin: LineOrigin,
+    /// Proposed, approved, declined or done.
+    pub status: LineStatus,
+    /// Technician.
+    pub technician: Option<String>,
+    /// The finding it comes from.
+    pub finding: Option<String>,
+    /// The estimate version that first showed it (WO-11).
+    pub estimate_version: u32,
+    /// The customer's reason for declining.
+    pub decline_reason: Option<String>,
+}
+
+impl From<WorkOrderLine> for WorkOrderLineDto {
+    fn from(l: WorkOrderLine) -> Self {
+        let labour = l.kind == LineKind::Labour;
+        Self {
+            id: l.id.0,
+            kind: l.kind,
+            code: l.code,
+            description: l.description,
+            hours: labour.then(|| f64::from(l.hours_hundredths) / 100.0),
+            rate_fen: labour.then_some(l.rate_fen),
+            quantity: (!labour).then(|| f64::from(l.quantity_milli) / 1000.0),
+            unit_price_fen: (!labour).then_some(l.unit_price_fen),
+            old_part: l.old_part,
+            amount_fen: l.amount_fen,
+            origin: l.origin,
+            status: l.status,
+            technician: l.technician,
+            finding: l.finding,
+            estimate_version: l.estimate_version,
+            decline_reason: l.decline_reason,
+        }
+    }
+}
+
+/// A recorded customer decision (WO-11).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApprovalDto {
+    /// The estimate version the customer saw.
+    pub estimate_version: u32,
+    /// How.
+    pub method: ApprovalMethod,
+    /// Each line decided.
+    pub decisions: Vec<LineDecision>,
+    /// Who recorded it.
+    pub recorded_by: String,
+    /// When.
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// A move of the state machine (WO-3).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatusEventDto {
+    /// The step.
+    pub action: String,
+    /// From.
+    pub from: WorkOrderStatus,
+    /// To.
+    pub to: WorkOrderStatus,
+    /// Who.
+    pub actor: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Reason or note.
+    pub note: Option<String>,
+}
+
+/// A work order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkOrderDto {
+    /// Id.
+    pub id: Uuid,
+    /// Store code.
+    pub store: String,
+    /// Number, unique per store (WO-1).
+    pub number: String,
+    /// Customer.
+    pub customer_id: Uuid,
+    /// Vehicle.
+    pub vehicle_id: Uuid,
+    /// Plate at intake.
+    pub plate: Option<String>,
+    /// VIN.
+    pub vin: String,
+    /// Service advisor.
+    pub advisor: String,
+    /// State (WO-3).
+    pub status: WorkOrderStatus,
+    /// The customer's account of the fault.
+    pub fault_description: String,
+    /// Odometer at intake.
+    pub intake_mileage_km: u32,
+    /// Fuel at intake.
+    pub fuel_level: Option<FuelLevel>,
+    /// Repair category (WO-2).
+    pub repair_category: RepairCategory,
+    /// Promised back.
+    pub promised_at: DateTime<Utc>,
+    /// Lines.
+    pub lines: Vec<WorkOrderLineDto>,
+    /// Totals, fen (WO-8).
+    pub totals: Totals,
+    /// Current estimate version (WO-11).
+    pub estimate_version: u32,
+    /// Customer decisions, oldest first.
+    pub approvals: Vec<ApprovalDto>,
+    /// Entry inspection submitted (IN-1).
+    pub entry_inspected: bool,
+    /// Failed exit inspections (IN-2).
+    pub rework_count: u32,
+    /// Latest exit inspection passed.
+    pub exit_passed: bool,
+    /// Completion certificate number (IN-2).
+    pub certificate_number: Option<String>,
+    /// Technician's self-check.
+    pub self_check_notes: Option<String>,
+    /// Why it was cancelled.
+    pub cancel_reason: Option<String>,
+    /// The order this is a comeback of (WO-9).
+    pub comeback_of: Option<Uuid>,
+    /// When it was handed back.
+    pub delivered_at: Option<DateTime<Utc>>,
+    /// Warranty end date, store-local (WO-9).
+    pub warranty_until_date: Option<NaiveDate>,
+    /// Warranty end odometer (WO-9).
+    pub warranty_until_km: Option<u32>,
+    /// Walk-around notes (IN-4).
+    pub walkaround_notes: Option<String>,
+    /// Every move so far.
+    pub status_events: Vec<StatusEventDto>,
+    /// Version tag.
+    pub etag: String,
+    /// Received.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<WorkOrder> for WorkOrderDto {
+    fn from(o: WorkOrder) -> Self {
+        let totals = o.totals();
+        Self {
+            id: o.id.0,
+            store: o.store.to_string(),
+            number: o.number,
+            customer_id: o.customer_id.0,
+            vehicle_id: o.vehicle_id.0,
+            plate: o.plate,
+            vin: o.vin,
+            advisor: o.advisor,
+            status: o.status,
+            fault_description: o.fault_description,
+            intake_mileage_km: o.intake_mileage_km,
+            fuel_level: o.fuel_level,
+            repair_category: o.repair_category,
+            promised_at: o.promised_at,
+            lines: o.lines.into_iter().map(Into::into).collect(),
+            totals,
+            estimate_version: o.estimate_version,
+            approvals: o
+                .approvals
+                .into_iter()
+                .map(|a| ApprovalDto {
+                    estimate_version: a.estimate_version,
+                    method: a.method,
+                    decisions: a.decisions,
+                    recorded_by: a.recorded_by,
+                    recorded_at: a.recorded_at,
+                })
+                .collect(),
+            entry_inspected: o.entry_inspected,
+            rework_count: o.rework_count,
+            exit_passed: o.exit_passed,
+            certificate_number: o.certificate_number,
+            self_check_notes: o.self_check_notes,
+            cancel_reason: o.cancel_reason,
+            comeback_of: o.comeback_of.map(|id| id.0),
+            delivered_at: o.delivered_at,
+            warranty_until_date: o.warranty.map(|w| w.until_date),
+            warranty_until_km: o.warranty.map(|w| w.until_km),
+            walkaround_notes: o.walkaround_notes,
+            status_events: o
+                .events
+                .into_iter()
+                .map(|e| StatusEventDto {
+                    action: e.action,
+                    from: e.from,
+                    to: e.to,
+                    actor: e.actor,
+                    at: e.at,
+                    note: e.note,
+                })
+                .collect(),
+            etag: Etag::render(o.version),
+            created_at: o.created_at,
+            updated_at: o.updated_at,
+        }
+    }
+}
+
+/// A submitted inspection (IN-1..IN-3).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InspectionDto {
+    /// Id.
+    pub id: Uuid,
+    /// Work order.
+    pub work_order_id: Uuid,
+    /// Entry, exit or rework.
+    pub kind: InspectionKind,
+    /// Who inspected.
+    pub inspector: String,
+    /// When.
+    pub submitted_at: DateTime<Utc>,
+    /// Entry: methods used.
+    pub methods: Vec<InspectionMethod>,
+    /// Entry: findings.
+    pub findings: Option<String>,
+    /// Entry: the car's condition.
+    pub condition: Option<VehicleCondition>,
+    /// Entry: confirmed category.
+    pub confirmed_category: Option<RepairCategory>,
+    /// Exit: one result per worked line.
+    pub results: Vec<LineResult>,
+    /// Exit: road test.
+    pub road_test: Option<RoadTest>,
+    /// Exit: passed.
+    pub passed: Option<bool>,
+    /// Exit: completion certificate number.
+    pub certificate_number: Option<String>,
+    /// Exit: warranty km on the certificate (WO-9).
+    pub warranty_km: Option<u32>,
+    /// Exit: warranty days on the certificate (WO-9).
+    pub warranty_days: Option<u32>,
+}
+
+impl From<Inspection> for InspectionDto {
+    fn from(i: Inspection) -> Self {
+        Self {
+            id: i.id.0,
+            work_order_id: i.work_order_id.0,
+            kind: i.kind,
+            inspector: i.inspector,
+            submitted_at: i.submitted_at,
+            methods: i.methods,
+            findings: i.findings,
+            condition: i.condition,
+            confirmed_category: i.confirmed_category,
+            results: i.results,
+            road_test: i.road_test,
+            passed: i.passed,
+            certificate_number: i.certificate_number,
+            warranty_km: i.warranty.map(|w| w.km),
+            warranty_days: i.warranty.map(|w| w.days),
+        }
+    }
+}
+
+list_dto!(
+    /// A page of work orders.
+    WorkOrderList, work_orders, WorkOrderDto
+);
+
+/// A work order's inspections, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InspectionList {
+    /// The inspections.
+    pub inspections: Vec<InspectionDto>,
 }

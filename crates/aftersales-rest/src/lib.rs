@@ -55,6 +55,8 @@ pub struct AppState {
         (name = "customers", description = "Customer files (CF-1..CF-6)"),
         (name = "vehicles", description = "Vehicles on customer files"),
         (name = "audit", description = "The audit trail (GEN-1)"),
+        (name = "work orders", description = "The reception-to-delivery workflow (WO-1..WO-11)"),
+        (name = "inspections", description = "Entry, exit and rework inspections (IN-1..IN-3)"),
         (name = "operations", description = "Probes"),
     )
 )]
@@ -141,6 +143,7 @@ pub fn routes() -> (Router<AppState>, OpenApi) {
         .merge(routes::stores::router())
         .merge(routes::customers::router())
         .merge(routes::audit::router())
+        .merge(routes::work_orders::router())
         .split_for_parts();
     // Applied after the merge: the derive's own modifiers run before any route is known.
     ApiConventions.modify(&mut api);

@@ -417,56 +417,64 @@ impl CustomerService {
             return Err(DomainError::Internal("validated vin missing".into()));
         };
         let core = &self.core;
-        core.write_once(who, store, "vehicle.create", key, &cmd, || async {
-            let customer = self.load(store, customer_id).await?;
-            customer.ensure_live()?;
-            if core.repo.find_vehicle_by_vin(store, &vin).await?.is_some() {
-                return Err(DomainError::AlreadyExists {
-                    resource: "vehicle",
-                    detail: format!("vin {vin} is already on a customer file of this store"),
-                });
-            }
-            let now = core.now();
-            let vehicle = Vehicle {
-                id: VehicleId::generate(),
-                store: store.clone(),
-                customer_id,
-                vin: vin.clone(),
-                plate: plate.clone(),
-                make: make.clone(),
-                model: model.clone(),
-                vehicle_type: cmd.vehicle_type,
-                color: non_empty(cmd.color.clone()),
-                registration_date: cmd.registration_date,
-                mileage_km: cmd.mileage_km.unwrap_or(0),
-                maintenance_cycle_km: cmd.maintenance_cycle_km.unwrap_or(DEFAULT_CYCLE_KM),
-                maintenance_cycle_months: cmd
-                    .maintenance_cycle_months
-                    .unwrap_or(DEFAULT_CYCLE_MONTHS),
-                last_service_date: cmd.last_service_date,
-                last_service_km: cmd.last_service_km,
-                owner_since: now.date_naive(),
-                version: 1,
-                created_at: now,
-                updated_at: now,
-            };
-            let audit = core.audit(who, store, "vehicle.create", "vehicle", vehicle.id, vec![]);
-            let mut changes = ChangeSet::of(Op::InsertVehicle(vehicle.clone()), audit);
-            if vehicle.mileage_km > 0 {
-                changes.ops.push(Op::InsertOdometer(OdometerReading {
-                    id: RecordId::generate(),
+        // The target is part of what the key stands for: the same body for another file is another request.
+        core.write_once(
+            who,
+            store,
+            "vehicle.create",
+            key,
+            &(customer_id, &cmd),
+            || async {
+                let customer = self.load(store, customer_id).await?;
+                customer.ensure_live()?;
+                if core.repo.find_vehicle_by_vin(store, &vin).await?.is_some() {
+                    return Err(DomainError::AlreadyExists {
+                        resource: "vehicle",
+                        detail: format!("vin {vin} is already on a customer file of this store"),
+                    });
+                }
+                let now = core.now();
+                let vehicle = Vehicle {
+                    id: VehicleId::generate(),
                     store: store.clone(),
-                    vehicle_id: vehicle.id,
-                    mileage_km: vehicle.mileage_km,
-                    source: OdometerSource::Store,
-                    correction: false,
-                    note: None,
-                    recorded_by: who.sub.clone(),
-                    recorded_at: now,
-                }));
-            }
-            Ok((vehicle, changes))
-        })
+                    customer_id,
+                    vin: vin.clone(),
+                    plate: plate.clone(),
+                    make: make.clone(),
+                    model: model.clone(),
+                    vehicle_type: cmd.vehicle_type,
+                    color: non_empty(cmd.color.clone()),
+                    registration_date: cmd.registration_date,
+                    mileage_km: cmd.mileage_km.unwrap_or(0),
+                    maintenance_cycle_km: cmd.maintenance_cycle_km.unwrap_or(DEFAULT_CYCLE_KM),
+                    maintenance_cycle_months: cmd
+                        .maintenance_cycle_months
+                        .unwrap_or(DEFAULT_CYCLE_MONTHS),
+                    last_service_date: cmd.last_service_date,
+                    last_service_km: cmd.last_service_km,
+                    owner_since: now.date_naive(),
+                    version: 1,
+                    created_at: now,
+                    updated_at: now,
+                };
+                let audit = core.audit(who, store, "vehicle.create", "vehicle", vehicle.id, vec![]);
+                let mut changes = ChangeSet::of(Op::InsertVehicle(vehicle.clone()), audit);
+                if vehicle.mileage_km > 0 {
+                    changes.ops.push(Op::InsertOdometer(OdometerReading {
+                        id: RecordId::generate(),
+                        store: store.clone(),
+                        vehicle_id: vehicle.id,
+                        mileage_km: vehicle.mileage_km,
+                        source: OdometerSource::Store,
+                        correction: false,
+                        note: None,
+                        recorded_by: who.sub.clone(),
+                        recorded_at: now,
+                    }));
+                }
+                Ok((vehicle, changes))
+            },
+        )
         .await
     }
 
@@ -578,46 +586,53 @@ impl CustomerService {
         check_optional_text(&mut v, "note", cmd.note.as_deref(), 500);
         v.finish()?;
         let core = &self.core;
-        core.write_once(who, store, "vehicle.record_odometer", key, &cmd, || async {
-            let current = self.load_vehicle(store, customer_id, id).await?;
-            check_odometer(current.mileage_km, &cmd)?;
-            let now = core.now();
-            let mut next = current.clone();
-            next.mileage_km = cmd.mileage_km;
-            next.version = current.version + 1;
-            next.updated_at = now;
-            let reading = OdometerReading {
-                id: RecordId::generate(),
-                store: store.clone(),
-                vehicle_id: id,
-                mileage_km: cmd.mileage_km,
-                source: cmd.source.unwrap_or(OdometerSource::Store),
-                correction: cmd.correction.unwrap_or(false),
-                note: non_empty(cmd.note.clone()),
-                recorded_by: who.sub.clone(),
-                recorded_at: now,
-            };
-            let audit = core.audit(
-                who,
-                store,
-                "vehicle.record_odometer",
-                "vehicle",
-                id,
-                vec!["mileage_km".into()],
-            );
-            let changes = ChangeSet {
-                ops: vec![
-                    Op::UpdateVehicle {
-                        vehicle: next.clone(),
-                        expected_version: current.version,
-                    },
-                    Op::InsertOdometer(reading),
-                ],
-                audit: vec![audit],
-                idempotency: None,
-            };
-            Ok((next, changes))
-        })
+        core.write_once(
+            who,
+            store,
+            "vehicle.record_odometer",
+            key,
+            &(customer_id, id, &cmd),
+            || async {
+                let current = self.load_vehicle(store, customer_id, id).await?;
+                check_odometer(current.mileage_km, &cmd)?;
+                let now = core.now();
+                let mut next = current.clone();
+                next.mileage_km = cmd.mileage_km;
+                next.version = current.version + 1;
+                next.updated_at = now;
+                let reading = OdometerReading {
+                    id: RecordId::generate(),
+                    store: store.clone(),
+                    vehicle_id: id,
+                    mileage_km: cmd.mileage_km,
+                    source: cmd.source.unwrap_or(OdometerSource::Store),
+                    correction: cmd.correction.unwrap_or(false),
+                    note: non_empty(cmd.note.clone()),
+                    recorded_by: who.sub.clone(),
+                    recorded_at: now,
+                };
+                let audit = core.audit(
+                    who,
+                    store,
+                    "vehicle.record_odometer",
+                    "vehicle",
+                    id,
+                    vec!["mileage_km".into()],
+                );
+                let changes = ChangeSet {
+                    ops: vec![
+                        Op::UpdateVehicle {
+                            vehicle: next.clone(),
+                            expected_version: current.version,
+                        },
+                        Op::InsertOdometer(reading),
+                    ],
+                    audit: vec![audit],
+                    idempotency: None,
+                };
+                Ok((next, changes))
+            },
+        )
         .await
     }
 }

@@ -6,6 +6,7 @@
 mod audit;
 mod customers;
 mod stores;
+mod work_orders;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -19,6 +20,10 @@ pub use audit::AuditService;
 pub use customers::CustomerQuery;
 pub use customers::CustomerService;
 pub use stores::StoreService;
+pub use work_orders::{
+    CancelWorkOrder, CompleteLine, CompleteWork, CreateWorkOrder, DeliverWorkOrder, NoInput,
+    ProposeLines, RecordDecisions, StartWork, WorkOrderQuery, WorkOrderService,
+};
 
 use crate::auth::Principal;
 use crate::model::audit::AuditEvent;
@@ -36,6 +41,8 @@ pub struct Services {
     pub customers: CustomerService,
     /// The audit trail.
     pub audit: AuditService,
+    /// Work orders and inspections.
+    pub work_orders: WorkOrderService,
     core: Arc<Core>,
 }
 
@@ -47,6 +54,7 @@ impl Services {
             stores: StoreService::new(core.clone()),
             customers: CustomerService::new(core.clone()),
             audit: AuditService::new(core.clone()),
+            work_orders: WorkOrderService::new(core.clone()),
             core,
         }
     }
@@ -134,7 +142,8 @@ impl Core {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<(T, ChangeSet)>>,
     {
-        const ATTEMPTS: u32 = 5;
+        // Every round of a clash has a winner, so N simultaneous writers need at most N rounds.
+        const ATTEMPTS: u32 = 20;
         let mut attempt = 1;
         loop {
             let (value, changes) = step().await?;

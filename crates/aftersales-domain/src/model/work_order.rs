@@ -616,6 +616,12 @@ pub struct WorkOrder {
     pub cancel_reason: Option<String>,
     /// The earlier order this is a comeback of (WO-9).
     pub comeback_of: Option<WorkOrderId>,
+    /// When the car was handed back.
+    pub delivered_at: Option<DateTime<Utc>>,
+    /// Where the warranty ends, fixed at delivery (WO-9).
+    pub warranty: Option<WarrantyEnd>,
+    /// Walk-around notes, questions and usage advice at pickup (IN-4).
+    pub walkaround_notes: Option<String>,
     /// Moves so far (WO-3).
     pub events: Vec<StatusEvent>,
     /// Optimistic-concurrency version.
@@ -624,6 +630,27 @@ pub struct WorkOrder {
     pub created_at: DateTime<Utc>,
     /// Last changed.
     pub updated_at: DateTime<Utc>,
+}
+
+/// Filters for listing work orders.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WorkOrderFilter {
+    /// Only in these states.
+    pub status: Option<WorkOrderStatus>,
+    /// Only this advisor's.
+    pub advisor: Option<String>,
+    /// Only this plate.
+    pub plate: Option<String>,
+    /// Only this VIN.
+    pub vin: Option<String>,
+    /// Received at or after.
+    pub created_from: Option<DateTime<Utc>>,
+    /// Received before.
+    pub created_to: Option<DateTime<Utc>>,
+    /// Only orders past their promised time and not yet handed back, as of this instant.
+    pub overdue_at: Option<DateTime<Utc>>,
+    /// Only orders with lines waiting for the customer's decision.
+    pub awaiting_decision: bool,
 }
 
 fn refuse(step: &str, status: WorkOrderStatus, why: &str) -> DomainError {
@@ -1033,7 +1060,14 @@ impl WorkOrder {
     }
 
     /// Hands the car back; refused without a passed exit inspection and certificate (WO-10).
-    pub fn deliver(&mut self, actor: &str, at: DateTime<Utc>) -> Result<()> {
+    /// The warranty starts on the store-local `delivered_on` day (WO-9).
+    pub fn deliver(
+        &mut self,
+        walkaround_notes: &str,
+        delivered_on: NaiveDate,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
         self.require(
             "deliver",
             &[WorkOrderStatus::ReadyForPickup],
@@ -1046,8 +1080,47 @@ impl WorkOrder {
                 "no passed exit inspection and certificate (WO-10)",
             ));
         }
+        let notes = walkaround_notes.trim();
+        if notes.is_empty() {
+            return Err(DomainError::invalid(
+                "walkaround_notes",
+                "the walk-around with the customer is recorded (IN-4)",
+            ));
+        }
+        self.walkaround_notes = Some(notes.to_string());
+        self.delivered_at = Some(at);
+        self.warranty = Some(WarrantyEnd::from_delivery(
+            self.repair_category,
+            delivered_on,
+            self.intake_mileage_km,
+        ));
         self.record("deliver", WorkOrderStatus::Delivered, actor, at, None);
         Ok(())
+    }
+
+    /// Checks that a new order for the same car may be a comeback of this one (WO-9).
+    pub fn accepts_comeback(&self, vehicle: VehicleId, day: NaiveDate, km: u32) -> Result<()> {
+        if self.vehicle_id != vehicle {
+            return Err(DomainError::invalid(
+                "comeback_of",
+                "is an order for another vehicle",
+            ));
+        }
+        let outside = |why: String| DomainError::FailedPrecondition {
+            code: "work_order.comeback_outside_warranty",
+            message: why,
+        };
+        match (self.status, self.warranty) {
+            (WorkOrderStatus::Delivered, Some(w)) if w.covers(day, km) => Ok(()),
+            (WorkOrderStatus::Delivered, Some(w)) => Err(outside(format!(
+                "order {} was under warranty until {} or {} km, whichever came first (WO-9)",
+                self.number, w.until_date, w.until_km
+            ))),
+            _ => Err(outside(format!(
+                "order {} was never delivered, so it has no warranty (WO-9)",
+                self.number
+            ))),
+        }
     }
 }
 
@@ -1201,6 +1274,9 @@ mod tests {
             self_check_notes: None,
             cancel_reason: None,
             comeback_of: None,
+            delivered_at: None,
+            warranty: None,
+            walkaround_notes: None,
             events: vec![],
             version: 1,
             created_at: at(),
@@ -1252,7 +1328,10 @@ mod tests {
                 "notify_customer",
                 Box::new(|w| w.notify_customer("a", at())),
             ),
-            ("deliver", Box::new(|w| w.deliver("a", at()))),
+            (
+                "deliver",
+                Box::new(|w| w.deliver("陪同环车检查", at().date_naive(), "a", at())),
+            ),
         ];
         steps
             .into_iter()
@@ -1316,7 +1395,13 @@ mod tests {
         assert_eq!(allowed_steps(&o), vec!["notify_customer"]);
         o.notify_customer("a", at()).unwrap();
         assert_eq!(allowed_steps(&o), vec!["deliver"]);
-        o.deliver("a", at()).unwrap();
+        o.deliver("陪同环车检查", at().date_naive(), "a", at())
+            .unwrap();
+        assert_eq!(
+            o.warranty.unwrap().until_km,
+            22_000,
+            "minor repair: 2,000 km (WO-9)"
+        );
         assert_eq!(allowed_steps(&o), Vec::<&str>::new());
         let path: Vec<_> = o.events.iter().map(|e| e.to.as_str()).collect();
         assert_eq!(path.first(), Some(&"awaiting_approval"));

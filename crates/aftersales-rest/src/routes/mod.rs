@@ -4,6 +4,7 @@ pub mod audit;
 pub mod customers;
 pub mod ops;
 pub mod stores;
+pub mod work_orders;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

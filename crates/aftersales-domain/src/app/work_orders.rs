@@ -1,0 +1,914 @@
+//! Work orders and inspections: the reception-to-delivery workflow (WO-1..WO-11, IN-1..IN-3).
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use super::{Core, IdempotencyKey, check_etag};
+use crate::auth::{Action, Principal};
+use crate::error::Validator;
+use crate::model::customer::{OdometerReading, OdometerSource};
+use crate::model::inspection::{
+    Inspection, InspectionId, InspectionKind, SubmitEntryInspection, SubmitExitInspection,
+    check_entry, check_exit,
+};
+use crate::model::store::{Store, check_text};
+use crate::model::work_order::{
+    Approval, ApprovalMethod, FuelLevel, LineDecision, LineId, LineInput, LineOrigin,
+    RepairCategory, WorkOrder, WorkOrderFilter, WorkOrderId, WorkOrderStatus, build_line,
+};
+use crate::paging::{Page, PageRequest};
+use crate::ports::{ChangeSet, Op};
+use crate::value::{CustomerId, Etag, RecordId, StoreCode, VehicleId, non_empty};
+use crate::{DomainError, Result};
+
+const NOT_FOUND: DomainError = DomainError::NotFound {
+    resource: "work_order",
+};
+
+/// Opens a work order (WO-1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateWorkOrder {
+    /// The customer's file.
+    pub customer_id: CustomerId,
+    /// The car (on that file).
+    pub vehicle_id: VehicleId,
+    /// The customer's own account of the fault.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 2000))]
+    pub fault_description: String,
+    /// Odometer at intake; recorded as a reading (CF-6).
+    pub intake_mileage_km: u32,
+    /// Fuel at intake.
+    pub fuel_level: Option<FuelLevel>,
+    /// Repair category (WO-2).
+    pub repair_category: RepairCategory,
+    /// When the car is promised back.
+    pub promised_at: DateTime<Utc>,
+    /// The lines to quote.
+    #[serde(default)]
+    pub lines: Vec<LineInput>,
+    /// An earlier order of this car this one comes back for, inside its warranty (WO-9).
+    pub comeback_of: Option<WorkOrderId>,
+}
+
+/// The customer's decisions on an estimate version (WO-11).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RecordDecisions {
+    /// The estimate version the customer saw.
+    pub estimate_version: u32,
+    /// How they decided.
+    pub method: ApprovalMethod,
+    /// One decision per line.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
+    pub decisions: Vec<LineDecision>,
+}
+
+/// Cancels an order before work starts (WO-3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CancelWorkOrder {
+    /// Why.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 500))]
+    pub reason: String,
+}
+
+/// Starts work once the technician checked the plate (WO-4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct StartWork {
+    /// The plate the technician read on the car (the VIN for a car without plates).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 17))]
+    pub plate: String,
+}
+
+/// Adds lines from a finding during work (WO-5).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ProposeLines {
+    /// What the technician found.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 2000))]
+    pub finding: String,
+    /// The lines that would fix it.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
+    pub lines: Vec<LineInput>,
+}
+
+/// Marks an approved line as worked (WO-5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CompleteLine {
+    /// The line.
+    pub line_id: LineId,
+}
+
+/// Closes the work with the technician's self-check (WO-3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CompleteWork {
+    /// What the technician checked.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 2000))]
+    pub self_check_notes: String,
+}
+
+/// Hands the car back (WO-10, IN-4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct DeliverWorkOrder {
+    /// The walk-around with the customer: questions answered, usage advice given (IN-4).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 2000))]
+    pub walkaround_notes: String,
+}
+
+/// A step with no input (submit-quote, notify-customer).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NoInput {}
+
+/// Raw list filters as clients send them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WorkOrderQuery {
+    /// State.
+    pub status: Option<WorkOrderStatus>,
+    /// Advisor (staff id).
+    pub advisor: Option<String>,
+    /// Plate.
+    pub plate: Option<String>,
+    /// VIN.
+    pub vin: Option<String>,
+    /// Received on or after this store-local day.
+    pub created_from: Option<NaiveDate>,
+    /// Received on or before this store-local day.
+    pub created_to: Option<NaiveDate>,
+    /// Only orders past their promised time.
+    pub overdue: bool,
+    /// Only orders with lines waiting for the customer.
+    pub awaiting_decision: bool,
+}
+
+/// Use cases on work orders and their inspections.
+#[derive(Clone)]
+pub struct WorkOrderService {
+    core: Arc<Core>,
+}
+
+fn timezone(store: &Store) -> Tz {
+    store.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai)
+}
+
+/// Returns the first instant of a store-local day.
+fn local_midnight(tz: Tz, day: NaiveDate) -> Option<DateTime<Utc>> {
+    day.and_hms_opt(0, 0, 0)?
+        .and_local_timezone(tz)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+impl WorkOrderService {
+    pub(crate) fn new(core: Arc<Core>) -> Self {
+        Self { core }
+    }
+
+    async fn load(&self, store: &StoreCode, id: WorkOrderId) -> Result<WorkOrder> {
+        self.core
+            .repo
+            .get_work_order(store, id)
+            .await?
+            .ok_or(NOT_FOUND)
+    }
+
+    /// Allocates the next number of a per-store, per-year sequence (WO-1, IN-2).
+    async fn next_number(&self, store: &Store, kind: &str, year: i32) -> Result<(i64, Op)> {
+        let name = format!("{kind}:{year}");
+        let last = self.core.repo.get_counter(&store.code, &name).await?;
+        Ok((
+            last + 1,
+            Op::AdvanceCounter {
+                store: store.code.clone(),
+                name,
+                from: last,
+            },
+        ))
+    }
+
+    /// Opens a work order with a gap-free per-store number; the intake mileage is recorded (WO-1, CF-6).
+    pub async fn create(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        cmd: CreateWorkOrder,
+        key: Option<IdempotencyKey>,
+    ) -> Result<WorkOrder> {
+        who.authorize(Action::CreateWorkOrder, store, "store")?;
+        let mut v = Validator::new();
+        let fault = check_text(&mut v, "fault_description", &cmd.fault_description, 2000);
+        let lines: Vec<_> = cmd
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                build_line(
+                    &mut v,
+                    &format!("lines[{i}]"),
+                    l,
+                    LineOrigin::Initial,
+                    0,
+                    None,
+                )
+            })
+            .collect();
+        if cmd.promised_at < self.core.now() - chrono::Duration::hours(1) {
+            v.push("promised_at", "must not be in the past");
+        }
+        v.finish()?;
+        let core = &self.core;
+        core.write_once(who, store, "work_order.create", key, &cmd, || async {
+            let shop = core.store(who, store).await?;
+            let customer = core.repo.get_customer(store, cmd.customer_id).await?;
+            let customer = customer.ok_or(DomainError::NotFound { resource: "customer" })?;
+            customer.ensure_live()?;
+            let vehicle = core
+                .repo
+                .get_vehicle(store, cmd.vehicle_id)
+                .await?
+                .filter(|v| v.customer_id == customer.id)
+                .ok_or(DomainError::NotFound { resource: "vehicle" })?;
+            if cmd.intake_mileage_km < vehicle.mileage_km {
+                return Err(DomainError::FailedPrecondition {
+                    code: "odometer.reading_lower",
+                    message: format!(
+                        "intake_mileage_km {} is lower than the vehicle's last reading {}; check the odometer (CF-6)",
+                        cmd.intake_mileage_km, vehicle.mileage_km
+                    ),
+                });
+            }
+            let now = core.now();
+            let tz = timezone(&shop);
+            let today = now.with_timezone(&tz).date_naive();
+            if let Some(earlier) = cmd.comeback_of {
+                let original = core.repo.get_work_order(store, earlier).await?;
+                let original = original.ok_or_else(|| DomainError::invalid("comeback_of", "no such work order"))?;
+                original.accepts_comeback(vehicle.id, today, cmd.intake_mileage_km)?;
+            }
+            let (seq, counter) = self.next_number(&shop, "work_order", today.year()).await?;
+            let order = WorkOrder {
+                id: WorkOrderId::generate(),
+                store: store.clone(),
+                number: format!("{store}-{}-{seq:06}", today.year()),
+                customer_id: customer.id,
+                vehicle_id: vehicle.id,
+                plate: vehicle.plate.as_ref().map(|p| p.to_string()),
+                vin: vehicle.vin.to_string(),
+                advisor: who.sub.clone(),
+                status: WorkOrderStatus::Open,
+                fault_description: fault.clone(),
+                intake_mileage_km: cmd.intake_mileage_km,
+                fuel_level: cmd.fuel_level,
+                repair_category: cmd.repair_category,
+                promised_at: cmd.promised_at,
+                lines: lines.clone(),
+                estimate_version: 0,
+                approvals: vec![],
+                entry_inspected: false,
+                rework_count: 0,
+                exit_passed: false,
+                certificate_number: None,
+                self_check_notes: None,
+                cancel_reason: None,
+                comeback_of: cmd.comeback_of,
+                delivered_at: None,
+                warranty: None,
+                walkaround_notes: None,
+                events: vec![],
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            };
+            let mut moved = vehicle.clone();
+            moved.mileage_km = cmd.intake_mileage_km;
+            moved.version += 1;
+            moved.updated_at = now;
+            let reading = OdometerReading {
+                id: RecordId::generate(),
+                store: store.clone(),
+                vehicle_id: vehicle.id,
+                mileage_km: cmd.intake_mileage_km,
+                source: OdometerSource::Store,
+                correction: false,
+                note: Some(format!("intake {}", order.number)),
+                recorded_by: who.sub.clone(),
+                recorded_at: now,
+            };
+            let mut ops = vec![counter, Op::InsertWorkOrder(Box::new(order.clone())), Op::InsertOdometer(reading)];
+            if moved.mileage_km != vehicle.mileage_km {
+                ops.push(Op::UpdateVehicle { vehicle: moved, expected_version: vehicle.version });
+            }
+            let changes = ChangeSet {
+                ops,
+                audit: vec![core.audit(who, store, "work_order.create", "work_order", order.id, vec![])],
+                idempotency: None,
+            };
+            Ok((order, changes))
+        })
+        .await
+    }
+
+    /// Reads a work order.
+    pub async fn get(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        id: WorkOrderId,
+    ) -> Result<WorkOrder> {
+        who.authorize(Action::ReadWorkOrder, store, "work_order")?;
+        self.load(store, id).await
+    }
+
+    /// Lists work orders, oldest first, filtered.
+    pub async fn list(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        query: &WorkOrderQuery,
+        page: &PageRequest,
+    ) -> Result<Page<WorkOrder>> {
+        who.authorize(Action::ReadWorkOrder, store, "store")?;
+        let shop = self.core.store(who, store).await?;
+        let tz = timezone(&shop);
+        let mut v = Validator::new();
+        for (field, value) in [
+            ("advisor", &query.advisor),
+            ("plate", &query.plate),
+            ("vin", &query.vin),
+        ] {
+            crate::model::store::check_optional_text(&mut v, field, value.as_deref(), 64);
+        }
+        v.finish()?;
+        let filter = WorkOrderFilter {
+            status: query.status,
+            advisor: non_empty(query.advisor.clone()),
+            plate: non_empty(query.plate.clone()).map(|p| p.replace(['·', ' '], "").to_uppercase()),
+            vin: non_empty(query.vin.clone()).map(|v| v.to_uppercase()),
+            created_from: query.created_from.and_then(|d| local_midnight(tz, d)),
+            created_to: query
+                .created_to
+                .and_then(|d| d.succ_opt())
+                .and_then(|d| local_midnight(tz, d)),
+            overdue_at: query.overdue.then(|| self.core.now()),
+            awaiting_decision: query.awaiting_decision,
+        };
+        self.core.repo.list_work_orders(store, &filter, page).await
+    }
+
+    /// Runs one state-machine step: load, check the etag, let the order decide, save (WO-3).
+    #[allow(clippy::too_many_arguments)]
+    async fn step<C: Serialize>(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        id: WorkOrderId,
+        action: Action,
+        name: &'static str,
+        cmd: &C,
+        if_match: Option<Etag>,
+        key: Option<IdempotencyKey>,
+        apply: impl Fn(&mut WorkOrder, &Store, DateTime<Utc>) -> Result<()>,
+    ) -> Result<WorkOrder> {
+        who.authorize(action, store, "work_order")?;
+        let core = &self.core;
+        let (apply, if_match) = (&apply, if_match.as_ref());
+        core.write_once(
+            who,
+            store,
+            &format!("work_order.{name}"),
+            key,
+            &(id, cmd),
+            || async move {
+                let shop = core.store(who, store).await?;
+                let current = self.load(store, id).await?;
+                check_etag("work_order", current.version, if_match)?;
+                let now = core.now();
+                let mut next = current.clone();
+                apply(&mut next, &shop, now)?;
+                next.version = current.version + 1;
+                next.updated_at = now;
+                let audit = core.audit(
+                    who,
+                    store,
+                    &format!("work_order.{name}"),
+                    "work_order",
+                    id,
+                    vec!["status".into()],
+                );
+                let op = Op::UpdateWorkOrder {
+                    order: Box::new(next.clone()),
+                    expected_version: current.version,
+                };
+                Ok((next, ChangeSet::of(op, audit)))
+            },
+        )
+        .await
+    }
+
+    /// Gives the customer the quote (WO-3).
+    pub async fn submit_quote(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        id: WorkOrderId,
+        if_match: Option<Etag>,
+        key: Option<IdempotencyKey>,
+    ) -> Result<WorkOrder> {
+        self.step(
+            who,
+            store,
+            id,
+            Action::FrontDeskStep,
+            "submit_quote",
+            &NoInput {},
+            if_match,
+            key,
+            |o, _, now| o.submit_quote(&who.sub, now),
+        )
+        .await
+    }
+
+    /// Records the customer's signature on the quote, per line (WO-11); needs the entry inspection.
+    pub async fn approve(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        id: WorkOrderId,
+        cmd: RecordDecisions,
+        if_match: Option<Etag>,
+        key: Option<IdempotencyKey>,
+    ) -> Result<WorkOrder> {
+        self.step(
+            who,
+            store,
+            id,
+            Action::FrontDeskStep,
+            "approve",
+            &cmd,
+            if_match,
+            key,
+            |o, _, now| o.approve(approval(who, &cmd, now)),
+        )
+        .await
+    }
+
+    /// Records the customer's decision on lines proposed during work (WO-5, WO-11).
+    pub async fn record_approval(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        id: WorkOrderId,
+        cmd: RecordDecisions,
+        if_match: Option<Etag>,
+        key: Option<IdempotencyKey>,
+    ) -> Result<WorkOrder> {
+        self.step(
+            who,
+            store,
+            id,
+            Action::FrontDeskStep,
+            "record_approval",
+            &cmd,
+            if_match,
+            key,
+            |o, _, now| o.record_approval(approval(who, &cmd, now)),
+        )
+        .await
+    }
+
+    /// Cancels an order before work starts (WO-3).
+    pub async fn cancel(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        id: WorkOrderId,
+        cmd: CancelWorkOrder,
+        if_match: Option<Etag>,
+        key: Option<IdempotencyKey>,
+    ) -> Result<WorkOrder> {
+        let mut v = Validator::new();
+        crate::model::store::check_optional_text(&mut v, "reason", Some(&cmd.reason), 500);
+        v.finish()?;
+        self.step(
+            who,
+            store,
+            id,
+            Action::FrontDeskStep,
+            "cancel",
+            &cmd,
+            if_match,
+            key,
+            |o, _, now| o.cancel(&cmd.reason, &who.sub, now),
+        )
+        .await
+    }
+
+    /// Starts work after the plate check (WO-4).
+    pub async fn start(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        id: WorkOrderId,
+        cmd: StartWork,
+        if_match: Option<Etag>,
+        key: Option<IdempotencyKey>,
+    ) -> Result<WorkOrder> {
+        self.step(
+            who,
+            store,
+            id,
+            Action::WorkshopStep,
+            "start",
+            &cmd,
+            if_match,
+            key,
+            |o, _, now| o.start(&cmd.plate, &who.sub, now),
+        )
+        .await
+    }
+
+    /// Adds lines from a finding; they wait for the customer's approval (WO-5).
+    pub async fn propose_lines(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        id: WorkOrderId,
+        cmd: ProposeLines,
+        if_match: Option<Etag>,
+        key: Option<IdempotencyKey>,
+    ) -> Result<WorkOrder> {
+        let mut v = Validator::new();
+        let finding = check_text(&mut v, "finding", &cmd.finding, 2000);
+        let lines: Vec<_> = cmd
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                build_line(
+                    &mut v,
+                    &format!("lines[{i}]"),
+                    l,
+                    LineOrigin::Additional,
+                    0,
+                    Some(finding.clone()),
+                )
+            })
+            .collect();
+        v.finish()?;
+        self.step(
+            who,
+            store,
+            id,
+            Action::WorkshopStep,
+            "propose_lines",
+            &cmd,
+            if_match,
+            key,
+            |o, _, now| {
+                // Fresh ids on every attempt: a retried step must not reuse the ones of a lost race.
+                let fresh = lines.iter().cloned().map(|mut l| {
+                    l.id = LineId::generate();
+                    l
+                });
+                o.propose_lines(fresh.collect(), &who.sub, now)
+            },
+        )
+        .await
+    }
+
+    /// Marks an approved line as worked (WO-5).
+    pub async fn complete_line(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        id: WorkOrderId,
+        cmd: CompleteLine,
+        if_match: Option<Etag>,
+        key: Option<IdempotencyKey>,
+    ) -> Result<WorkOrder> {
+        self.step(
+            who,
+            store,
+            id,
+            Action::WorkshopStep,
+            "complete_line",
+            &cmd,
+            if_match,
+            key,
+            |o, _, now| o.complete_line(cmd.line_id, &who.sub, now),
+        )
+        .await
+    }
+
+    /// Closes the work with the technician's self-check (WO-3).
+    pub async fn complete_work(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        id: WorkOrderId,
+        cmd: CompleteWork,
+        if_match: Option<Etag>,
+        key: Option<IdempotencyKey>,
+    ) -> Result<WorkOrder> {
+        let mut v = Validator::new();
+        crate::model::store::check_optional_text(
+            &mut v,
+            "self_check_notes",
+            Some(&cmd.self_check_notes),
+            2000,
+        );
+        v.finish()?;
+        self.step(
+            who,
+            store,
+            id,
+            Action::WorkshopStep,
+            "complete_work",
+            &cmd,
+            if_match,
+            key,
+            |o, _, now| o.complete_work(&cmd.self_check_notes, &who.sub, now),
+        )
+        .await
+    }
+
+    /// Tells the customer the car is ready (WO-3).
+    pub async fn notify_customer(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        id: WorkOrderId,
+        if_match: Option<Etag>,
+        key: Option<IdempotencyKey>,
+    ) -> Result<WorkOrder> {
+        self.step(
+            who,
+            store,
+            id,
+            Action::FrontDeskStep,
+            "notify_customer",
+            &NoInput {},
+            if_match,
+            key,
+            |o, _, now| o.notify_customer(&who.sub, now),
+        )
+        .await
+    }
+
+    /// Hands the car back; the warranty starts on the store-local day (WO-9, WO-10, IN-4).
+    pub async fn deliver(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        id: WorkOrderId,
+        cmd: DeliverWorkOrder,
+        if_match: Option<Etag>,
+        key: Option<IdempotencyKey>,
+    ) -> Result<WorkOrder> {
+        let mut v = Validator::new();
+        crate::model::store::check_optional_text(
+            &mut v,
+            "walkaround_notes",
+            Some(&cmd.walkaround_notes),
+            2000,
+        );
+        v.finish()?;
+        self.step(
+            who,
+            store,
+            id,
+            Action::FrontDeskStep,
+            "deliver",
+            &cmd,
+            if_match,
+            key,
+            |o, shop, now| {
+                let today = now.with_timezone(&timezone(shop)).date_naive();
+                o.deliver(&cmd.walkaround_notes, today, &who.sub, now)
+            },
+        )
+        .await
+    }
+
+    /// Submits the entry inspection, which confirms the category (IN-1).
+    pub async fn submit_entry_inspection(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        id: WorkOrderId,
+        cmd: SubmitEntryInspection,
+        key: Option<IdempotencyKey>,
+    ) -> Result<Inspection> {
+        who.authorize(Action::EntryInspection, store, "work_order")?;
+        let core = &self.core;
+        core.write_once(who, store, "inspection.entry", key, &(id, &cmd), || async {
+            let order = self.load(store, id).await?;
+            check_entry(&order, &cmd)?;
+            let now = core.now();
+            let inspection = Inspection {
+                id: InspectionId::generate(),
+                store: store.clone(),
+                work_order_id: id,
+                kind: InspectionKind::Entry,
+                inspector: who.sub.clone(),
+                submitted_at: now,
+                methods: cmd.methods.clone(),
+                findings: Some(cmd.findings.trim().to_string()),
+                condition: cmd.condition.clone(),
+                confirmed_category: Some(cmd.confirmed_category.unwrap_or(order.repair_category)),
+                results: vec![],
+                road_test: None,
+                passed: None,
+                certificate_number: None,
+                warranty: None,
+            };
+            let mut next = order.clone();
+            next.entry_inspected = true;
+            next.repair_category = cmd.confirmed_category.unwrap_or(order.repair_category);
+            next.version += 1;
+            next.updated_at = now;
+            let changes = ChangeSet {
+                ops: vec![
+                    Op::InsertInspection(Box::new(inspection.clone())),
+                    Op::UpdateWorkOrder {
+                        order: Box::new(next),
+                        expected_version: order.version,
+                    },
+                ],
+                audit: vec![core.audit(
+                    who,
+                    store,
+                    "inspection.entry",
+                    "work_order",
+                    id,
+                    vec!["entry_inspected".into()],
+                )],
+                idempotency: None,
+            };
+            Ok((inspection, changes))
+        })
+        .await
+    }
+
+    /// Submits an exit (or rework) inspection: pass issues the certificate, fail sends the car
+    /// back to rework (IN-2). Inspectors only.
+    pub async fn submit_exit_inspection(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        id: WorkOrderId,
+        cmd: SubmitExitInspection,
+        key: Option<IdempotencyKey>,
+    ) -> Result<Inspection> {
+        who.authorize(Action::ExitInspection, store, "work_order")?;
+        let core = &self.core;
+        core.write_once(who, store, "inspection.exit", key, &(id, &cmd), || async {
+            let shop = core.store(who, store).await?;
+            let order = self.load(store, id).await?;
+            if order.status != WorkOrderStatus::WorkCompleted {
+                return Err(DomainError::FailedPrecondition {
+                    code: "work_order.invalid_transition",
+                    message: format!(
+                        "cannot inspect a work order that is {}: only completed work is inspected",
+                        order.status.as_str()
+                    ),
+                });
+            }
+            let (passed, failed) = check_exit(&order, &cmd)?;
+            let now = core.now();
+            let mut ops = Vec::new();
+            let certificate = if passed {
+                let year = now.with_timezone(&timezone(&shop)).year();
+                let (seq, counter) = self.next_number(&shop, "certificate", year).await?;
+                ops.push(counter);
+                Some(format!("{store}-HG-{year}-{seq:06}"))
+            } else {
+                None
+            };
+            let inspection = Inspection {
+                id: InspectionId::generate(),
+                store: store.clone(),
+                work_order_id: id,
+                kind: if order.rework_count == 0 {
+                    InspectionKind::Exit
+                } else {
+                    InspectionKind::Rework
+                },
+                inspector: who.sub.clone(),
+                submitted_at: now,
+                methods: vec![],
+                findings: None,
+                condition: None,
+                confirmed_category: None,
+                results: cmd.results.clone(),
+                road_test: cmd.road_test.clone(),
+                passed: Some(passed),
+                certificate_number: certificate.clone(),
+                warranty: passed.then(|| order.repair_category.warranty()),
+            };
+            let mut next = order.clone();
+            next.apply_exit_inspection(passed, &failed, certificate, &who.sub, now)?;
+            next.version += 1;
+            next.updated_at = now;
+            ops.push(Op::InsertInspection(Box::new(inspection.clone())));
+            ops.push(Op::UpdateWorkOrder {
+                order: Box::new(next),
+                expected_version: order.version,
+            });
+            let action = if passed {
+                "inspection.exit_passed"
+            } else {
+                "inspection.exit_failed"
+            };
+            let audit =
+                vec![core.audit(who, store, action, "work_order", id, vec!["status".into()])];
+            Ok((
+                inspection,
+                ChangeSet {
+                    ops,
+                    audit,
+                    idempotency: None,
+                },
+            ))
+        })
+        .await
+    }
+
+    /// Lists a work order's inspections, oldest first.
+    pub async fn inspections(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        id: WorkOrderId,
+    ) -> Result<Vec<Inspection>> {
+        who.authorize(Action::ReadWorkOrder, store, "work_order")?;
+        self.load(store, id).await?;
+        self.core.repo.list_inspections(store, id).await
+    }
+
+    /// Deletes an inspection, which the 3-year retention refuses while it runs (IN-3).
+    pub async fn delete_inspection(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        id: WorkOrderId,
+        inspection: InspectionId,
+    ) -> Result<()> {
+        who.authorize(Action::DeleteInspection, store, "inspection")?;
+        let found = self
+            .core
+            .repo
+            .get_inspection(store, inspection)
+            .await?
+            .filter(|i| i.work_order_id == id)
+            .ok_or(DomainError::NotFound {
+                resource: "inspection",
+            })?;
+        found.ensure_deletable(self.core.now())?;
+        let audit = self.core.audit(
+            who,
+            store,
+            "inspection.delete",
+            "inspection",
+            inspection,
+            vec![],
+        );
+        self.core
+            .repo
+            .apply(ChangeSet::of(
+                Op::DeleteInspection {
+                    store: store.clone(),
+                    id: inspection,
+                },
+                audit,
+            ))
+            .await
+    }
+}
+
+fn approval(who: &Principal, cmd: &RecordDecisions, now: DateTime<Utc>) -> Approval {
+    Approval {
+        estimate_version: cmd.estimate_version,
+        method: cmd.method,
+        decisions: cmd.decisions.clone(),
+        recorded_by: who.sub.clone(),
+        recorded_at: now,
+    }
+}

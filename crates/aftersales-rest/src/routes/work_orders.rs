@@ -1,0 +1,358 @@
+//! `/v1/stores/{store}/work-orders` and their inspections (WO-1..WO-11, IN-1..IN-3).
+
+use aftersales_domain::app::{
+    CancelWorkOrder, CompleteLine, CompleteWork, CreateWorkOrder, DeliverWorkOrder, ProposeLines,
+    RecordDecisions, StartWork, WorkOrderQuery,
+};
+use aftersales_domain::model::inspection::{
+    InspectionId, SubmitEntryInspection, SubmitExitInspection,
+};
+use aftersales_domain::model::work_order::{WorkOrderId, WorkOrderStatus};
+use aftersales_domain::value::StoreCode;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::NaiveDate;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::with_etag;
+use crate::AppState;
+use crate::dto::{InspectionDto, InspectionList, WorkOrderDto, WorkOrderList};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{
+    ApiJson, ApiPath, ApiQuery, Caller, IdemKey, IfMatch, PageParams, store_code,
+};
+
+/// Routes for work orders and inspections.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_work_order, list_work_orders))
+        .routes(routes!(get_work_order))
+        .routes(routes!(submit_quote))
+        .routes(routes!(approve))
+        .routes(routes!(cancel))
+        .routes(routes!(start))
+        .routes(routes!(propose_lines))
+        .routes(routes!(record_approval))
+        .routes(routes!(complete_line))
+        .routes(routes!(complete_work))
+        .routes(routes!(notify_customer))
+        .routes(routes!(deliver))
+        .routes(routes!(list_inspections))
+        .routes(routes!(submit_entry_inspection))
+        .routes(routes!(submit_exit_inspection))
+        .routes(routes!(delete_inspection))
+}
+
+fn ids(store: &str, id: &str) -> Result<(StoreCode, WorkOrderId), ApiError> {
+    Ok((store_code(store)?, WorkOrderId::parse("work_order_id", id)?))
+}
+
+fn order(status: StatusCode, order: aftersales_domain::model::work_order::WorkOrder) -> Response {
+    let dto = WorkOrderDto::from(order);
+    with_etag(status, &dto.etag.clone(), dto)
+}
+
+/// Work order list filters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct WorkOrderListQuery {
+    /// Only in this state.
+    status: Option<WorkOrderStatus>,
+    /// Only this advisor's (staff id).
+    #[param(max_length = 64, pattern = r"^[^\s/]*$")]
+    advisor: Option<String>,
+    /// Only this plate.
+    #[param(max_length = 16, pattern = r"^[^\u0000-\u001F\u007F]*$")]
+    plate: Option<String>,
+    /// Only this VIN.
+    #[param(pattern = r"^([A-HJ-NPR-Za-hj-npr-z0-9]{17})?$")]
+    vin: Option<String>,
+    /// Received on or after this store-local day.
+    created_from: Option<NaiveDate>,
+    /// Received on or before this store-local day.
+    created_to: Option<NaiveDate>,
+    /// Only orders past their promised time and not handed back.
+    overdue: Option<bool>,
+    /// Only orders with lines waiting for the customer's decision.
+    awaiting_decision: Option<bool>,
+    /// Page size (1–500, default 50).
+    #[param(minimum = 0, maximum = 500)]
+    page_size: Option<i64>,
+    /// Token of the next page.
+    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
+    page_token: Option<String>,
+}
+
+/// Opens a work order with a per-store number; the intake mileage is recorded (WO-1, CF-6).
+#[utoipa::path(post, path = "/v1/stores/{store}/work-orders", tag = "work orders",
+    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried create safe", pattern = r"^[!-~]{1,255}$")),
+    request_body = CreateWorkOrder,
+    responses((status = 201, description = "Created", body = WorkOrderDto)))]
+async fn create_work_order(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    ApiPath(store): ApiPath<String>,
+    IdemKey(key): IdemKey,
+    ApiJson(cmd): ApiJson<CreateWorkOrder>,
+) -> ApiResult<Response> {
+    Ok(order(
+        StatusCode::CREATED,
+        s.services
+            .work_orders
+            .create(&who, &store_code(&store)?, cmd, key)
+            .await?,
+    ))
+}
+
+/// Lists work orders, oldest first; supervisors find overdue orders and lines waiting for approval here.
+#[utoipa::path(get, path = "/v1/stores/{store}/work-orders", tag = "work orders",
+    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"), WorkOrderListQuery),
+    responses((status = 200, description = "A page of work orders", body = WorkOrderList)))]
+async fn list_work_orders(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    ApiPath(store): ApiPath<String>,
+    ApiQuery(q): ApiQuery<WorkOrderListQuery>,
+) -> ApiResult<axum::Json<WorkOrderList>> {
+    let page = PageParams {
+        page_size: q.page_size,
+        page_token: q.page_token,
+    }
+    .request()?;
+    let query = WorkOrderQuery {
+        status: q.status,
+        advisor: q.advisor,
+        plate: q.plate,
+        vin: q.vin,
+        created_from: q.created_from,
+        created_to: q.created_to,
+        overdue: q.overdue.unwrap_or(false),
+        awaiting_decision: q.awaiting_decision.unwrap_or(false),
+    };
+    Ok(axum::Json(
+        s.services
+            .work_orders
+            .list(&who, &store_code(&store)?, &query, &page)
+            .await?
+            .into(),
+    ))
+}
+
+/// Reads a work order with its lines, totals, approvals and status events.
+#[utoipa::path(get, path = "/v1/stores/{store}/work-orders/{work_order_id}", tag = "work orders",
+    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
+           ("work_order_id" = Uuid, Path, description = "Work order id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
+    responses((status = 200, description = "The work order", body = WorkOrderDto)))]
+async fn get_work_order(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    ApiPath((store, id)): ApiPath<(String, String)>,
+) -> ApiResult<Response> {
+    let (store, id) = ids(&store, &id)?;
+    Ok(order(
+        StatusCode::OK,
+        s.services.work_orders.get(&who, &store, id).await?,
+    ))
+}
+
+/// Declares a state-machine step: `POST .../work-orders/{id}/<path>`; a refused move answers 409.
+macro_rules! step {
+    ($fn:ident, $path:literal, $doc:literal, $method:ident) => {
+        #[doc = $doc]
+        #[utoipa::path(post, path = concat!("/v1/stores/{store}/work-orders/{work_order_id}/", $path), tag = "work orders",
+            params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
+                   ("work_order_id" = Uuid, Path, description = "Work order id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+                   ("If-Match" = Option<String>, Header, description = "Refuse the step if the order changed since this etag", pattern = r#"^(\*|(W/)?"?v[0-9]{1,18}"?)$"#),
+                   ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried step safe", pattern = r"^[!-~]{1,255}$")),
+            responses((status = 200, description = "The work order after the step", body = WorkOrderDto)))]
+        async fn $fn(
+            State(s): State<AppState>,
+            Caller(who): Caller,
+            ApiPath((store, id)): ApiPath<(String, String)>,
+            IfMatch(etag): IfMatch,
+            IdemKey(key): IdemKey,
+        ) -> ApiResult<Response> {
+            let (store, id) = ids(&store, &id)?;
+            Ok(order(StatusCode::OK, s.services.work_orders.$method(&who, &store, id, etag, key).await?))
+        }
+    };
+    ($fn:ident, $path:literal, $doc:literal, $method:ident, $body:ty) => {
+        #[doc = $doc]
+        #[utoipa::path(post, path = concat!("/v1/stores/{store}/work-orders/{work_order_id}/", $path), tag = "work orders",
+            params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
+                   ("work_order_id" = Uuid, Path, description = "Work order id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+                   ("If-Match" = Option<String>, Header, description = "Refuse the step if the order changed since this etag", pattern = r#"^(\*|(W/)?"?v[0-9]{1,18}"?)$"#),
+                   ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried step safe", pattern = r"^[!-~]{1,255}$")),
+            request_body = $body,
+            responses((status = 200, description = "The work order after the step", body = WorkOrderDto)))]
+        async fn $fn(
+            State(s): State<AppState>,
+            Caller(who): Caller,
+            ApiPath((store, id)): ApiPath<(String, String)>,
+            IfMatch(etag): IfMatch,
+            IdemKey(key): IdemKey,
+            ApiJson(cmd): ApiJson<$body>,
+        ) -> ApiResult<Response> {
+            let (store, id) = ids(&store, &id)?;
+            Ok(order(StatusCode::OK, s.services.work_orders.$method(&who, &store, id, cmd, etag, key).await?))
+        }
+    };
+}
+
+step!(
+    submit_quote,
+    "submit-quote",
+    "Gives the customer the quote: open -> awaiting_approval (WO-3).",
+    submit_quote
+);
+step!(
+    approve,
+    "approve",
+    "Records the customer's per-line approval of the estimate version they saw; needs the entry inspection (WO-11, IN-1).",
+    approve,
+    RecordDecisions
+);
+step!(
+    cancel,
+    "cancel",
+    "Cancels the order before work starts, with a reason (WO-3).",
+    cancel,
+    CancelWorkOrder
+);
+step!(
+    start,
+    "start",
+    "Starts work once the technician confirmed the plate (WO-4).",
+    start,
+    StartWork
+);
+step!(
+    propose_lines,
+    "propose-lines",
+    "Adds lines from a finding during work; they stay proposed until the customer decides (WO-5).",
+    propose_lines,
+    ProposeLines
+);
+step!(
+    record_approval,
+    "record-approval",
+    "Records the customer's decision on proposed lines (WO-5, WO-11).",
+    record_approval,
+    RecordDecisions
+);
+step!(
+    complete_line,
+    "complete-line",
+    "Marks an approved line as worked (WO-5).",
+    complete_line,
+    CompleteLine
+);
+step!(
+    complete_work,
+    "complete-work",
+    "Closes the work with the technician's self-check (WO-3).",
+    complete_work,
+    CompleteWork
+);
+step!(
+    notify_customer,
+    "notify-customer",
+    "Tells the customer the car is ready; needs the passed exit inspection (WO-3).",
+    notify_customer
+);
+step!(
+    deliver,
+    "deliver",
+    "Hands the car back after the walk-around; refused without a passed exit inspection and certificate (WO-10, IN-4).",
+    deliver,
+    DeliverWorkOrder
+);
+
+/// Lists a work order's inspections, oldest first.
+#[utoipa::path(get, path = "/v1/stores/{store}/work-orders/{work_order_id}/inspections", tag = "inspections",
+    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
+           ("work_order_id" = Uuid, Path, description = "Work order id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
+    responses((status = 200, description = "The inspections", body = InspectionList)))]
+async fn list_inspections(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    ApiPath((store, id)): ApiPath<(String, String)>,
+) -> ApiResult<axum::Json<InspectionList>> {
+    let (store, id) = ids(&store, &id)?;
+    let list = s.services.work_orders.inspections(&who, &store, id).await?;
+    Ok(axum::Json(InspectionList {
+        inspections: list.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// Submits the entry inspection, before approval (IN-1).
+#[utoipa::path(post, path = "/v1/stores/{store}/work-orders/{work_order_id}/inspections/entry", tag = "inspections",
+    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
+           ("work_order_id" = Uuid, Path, description = "Work order id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried submission safe", pattern = r"^[!-~]{1,255}$")),
+    request_body = SubmitEntryInspection,
+    responses((status = 201, description = "Submitted; append-only from now on (IN-3)", body = InspectionDto)))]
+async fn submit_entry_inspection(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    ApiPath((store, id)): ApiPath<(String, String)>,
+    IdemKey(key): IdemKey,
+    ApiJson(cmd): ApiJson<SubmitEntryInspection>,
+) -> ApiResult<(StatusCode, axum::Json<InspectionDto>)> {
+    let (store, id) = ids(&store, &id)?;
+    let inspection = s
+        .services
+        .work_orders
+        .submit_entry_inspection(&who, &store, id, cmd, key)
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(inspection.into())))
+}
+
+/// Submits an exit (or rework) inspection: all pass issues the certificate, any fail sends the
+/// order back to rework (IN-2). Inspectors only.
+#[utoipa::path(post, path = "/v1/stores/{store}/work-orders/{work_order_id}/inspections/exit", tag = "inspections",
+    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
+           ("work_order_id" = Uuid, Path, description = "Work order id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried submission safe", pattern = r"^[!-~]{1,255}$")),
+    request_body = SubmitExitInspection,
+    responses((status = 201, description = "Submitted; append-only from now on (IN-3)", body = InspectionDto)))]
+async fn submit_exit_inspection(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    ApiPath((store, id)): ApiPath<(String, String)>,
+    IdemKey(key): IdemKey,
+    ApiJson(cmd): ApiJson<SubmitExitInspection>,
+) -> ApiResult<(StatusCode, axum::Json<InspectionDto>)> {
+    let (store, id) = ids(&store, &id)?;
+    let inspection = s
+        .services
+        .work_orders
+        .submit_exit_inspection(&who, &store, id, cmd, key)
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(inspection.into())))
+}
+
+/// Deletes an inspection; refused while the 3-year retention runs (IN-3).
+#[utoipa::path(delete, path = "/v1/stores/{store}/work-orders/{work_order_id}/inspections/{inspection_id}", tag = "inspections",
+    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
+           ("work_order_id" = Uuid, Path, description = "Work order id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+           ("inspection_id" = Uuid, Path, description = "Inspection id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
+    responses((status = 204, description = "Deleted (only past the retention period)")))]
+async fn delete_inspection(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    ApiPath((store, id, inspection)): ApiPath<(String, String, String)>,
+) -> ApiResult<StatusCode> {
+    let (store, id) = ids(&store, &id)?;
+    let inspection = InspectionId::parse("inspection_id", &inspection)?;
+    s.services
+        .work_orders
+        .delete_inspection(&who, &store, id, inspection)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
