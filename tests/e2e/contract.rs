@@ -29,6 +29,12 @@ async fn the_openapi_document_lists_every_route_with_auth_and_error_answers() {
         "/v1/stores/{store}/customers/{customer_id}/vehicles",
         "/v1/stores/{store}/customers/{customer_id}/vehicles/{vehicle_id}",
         "/v1/stores/{store}/customers/{customer_id}/vehicles/{vehicle_id}/record-odometer",
+        "/v1/stores/{store}/work-orders",
+        "/v1/stores/{store}/work-orders/{work_order_id}",
+        "/v1/stores/{store}/work-orders/{work_order_id}/approve",
+        "/v1/stores/{store}/work-orders/{work_order_id}/deliver",
+        "/v1/stores/{store}/work-orders/{work_order_id}/inspections/exit",
+        "/v1/stores/{store}/work-orders/{work_order_id}/inspections/{inspection_id}",
         "/healthz",
         "/readyz",
     ] {
@@ -125,6 +131,8 @@ async fn probes_answer_and_grpc_serves_health_and_reflection() {
     for expected in [
         "aftersales.v1.StoreService",
         "aftersales.v1.CustomerService",
+        "aftersales.v1.WorkOrderService",
+        "aftersales.v1.InspectionService",
         "grpc.health.v1.Health",
     ] {
         assert!(

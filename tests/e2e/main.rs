@@ -13,3 +13,4 @@ mod isolation;
 mod parity;
 mod stores;
 mod work_orders;
+mod work_orders_grpc;

@@ -6,7 +6,12 @@ use aftersales_domain::model::audit::AuditEvent;
 use aftersales_domain::model::customer::{
     ConsentEvent, ConsentMethod, ContactChannel, CustomerView, OdometerSource, Vehicle, VehicleType,
 };
+use aftersales_domain::model::inspection::{Inspection, InspectionKind, InspectionMethod};
 use aftersales_domain::model::store::{CallWindowInput, SlaPatch, SlaSettings, StaffMember, Store};
+use aftersales_domain::model::work_order::{
+    ApprovalMethod, FuelLevel, LineKind, LineOrigin, LineStatus, OldPartDisposition,
+    RepairCategory, WorkOrder, WorkOrderLine, WorkOrderStatus,
+};
 use aftersales_domain::paging::PageRequest;
 use aftersales_domain::value::{CustomerId, Etag, StoreCode, VehicleId};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -201,6 +206,72 @@ enum_map!(
     "source",
     [Store, Customer, Telematics]
 );
+enum_map!(
+    WorkOrderStatus,
+    WorkOrderStatus,
+    "status",
+    [
+        Open,
+        AwaitingApproval,
+        Approved,
+        InProgress,
+        WorkCompleted,
+        ReadyForPickup,
+        Delivered,
+        Cancelled
+    ]
+);
+enum_map!(
+    RepairCategory,
+    RepairCategory,
+    "repair_category",
+    [
+        Overhaul,
+        AssemblyRepair,
+        Level2Maintenance,
+        Level1Maintenance,
+        MinorRepair,
+        SpecialRepair
+    ]
+);
+enum_map!(
+    FuelLevel,
+    FuelLevel,
+    "fuel_level",
+    [Empty, Quarter, Half, ThreeQuarters, Full]
+);
+enum_map!(LineKind, LineKind, "kind", [Labour, Part]);
+enum_map!(LineOrigin, LineOrigin, "origin", [Initial, Additional]);
+enum_map!(
+    LineStatus,
+    LineStatus,
+    "status",
+    [Proposed, Approved, Declined, Done]
+);
+enum_map!(
+    OldPartDisposition,
+    OldPartDisposition,
+    "old_part",
+    [ReturnedToStores, GivenToCustomer, Recycled, NotApplicable]
+);
+enum_map!(
+    ApprovalMethod,
+    ApprovalMethod,
+    "method",
+    [InPerson, Phone, SignedLink]
+);
+enum_map!(
+    InspectionKind,
+    InspectionKind,
+    "kind",
+    [Entry, Exit, Rework]
+);
+enum_map!(
+    InspectionMethod,
+    InspectionMethod,
+    "methods",
+    [Inquiry, Visual, Instrument, RoadTest]
+);
 
 /// Converts an optional domain enum to its protobuf number (0 for none).
 pub fn enum_num<T: Into<P>, P: Into<i32>>(value: Option<T>) -> i32 {
@@ -368,6 +439,146 @@ impl From<AuditEvent> for pb::AuditEvent {
             resource_id: a.resource_id,
             changed_fields: a.changed_fields,
             occurred_at: ts(a.occurred_at),
+        }
+    }
+}
+
+impl From<WorkOrderLine> for pb::WorkOrderLine {
+    fn from(l: WorkOrderLine) -> Self {
+        let labour = l.kind == LineKind::Labour;
+        Self {
+            id: l.id.to_string(),
+            kind: pb::LineKind::from(l.kind).into(),
+            code: l.code,
+            description: l.description,
+            hours: labour.then(|| f64::from(l.hours_hundredths) / 100.0),
+            rate_fen: labour.then_some(l.rate_fen),
+            quantity: (!labour).then(|| f64::from(l.quantity_milli) / 1000.0),
+            unit_price_fen: (!labour).then_some(l.unit_price_fen),
+            old_part: enum_num::<_, pb::OldPartDisposition>(l.old_part),
+            amount_fen: l.amount_fen,
+            origin: pb::LineOrigin::from(l.origin).into(),
+            status: pb::LineStatus::from(l.status).into(),
+            technician: l.technician,
+            finding: l.finding,
+            estimate_version: l.estimate_version,
+            decline_reason: l.decline_reason,
+        }
+    }
+}
+
+impl From<WorkOrder> for pb::WorkOrder {
+    fn from(o: WorkOrder) -> Self {
+        let t = o.totals();
+        Self {
+            id: o.id.to_string(),
+            store: o.store.to_string(),
+            number: o.number,
+            customer_id: o.customer_id.to_string(),
+            vehicle_id: o.vehicle_id.to_string(),
+            plate: o.plate,
+            vin: o.vin,
+            advisor: o.advisor,
+            status: pb::WorkOrderStatus::from(o.status).into(),
+            fault_description: o.fault_description,
+            intake_mileage_km: o.intake_mileage_km,
+            fuel_level: enum_num::<_, pb::FuelLevel>(o.fuel_level),
+            repair_category: pb::RepairCategory::from(o.repair_category).into(),
+            promised_at: ts(o.promised_at),
+            lines: o.lines.into_iter().map(Into::into).collect(),
+            totals: Some(pb::Totals {
+                labour_fen: t.labour_fen,
+                parts_fen: t.parts_fen,
+                total_fen: t.total_fen,
+                pending_fen: t.pending_fen,
+            }),
+            estimate_version: o.estimate_version,
+            approvals: o
+                .approvals
+                .into_iter()
+                .map(|a| pb::Approval {
+                    estimate_version: a.estimate_version,
+                    method: pb::ApprovalMethod::from(a.method).into(),
+                    decisions: a
+                        .decisions
+                        .into_iter()
+                        .map(|d| pb::LineDecision {
+                            line_id: d.line_id.to_string(),
+                            approved: d.approved,
+                            reason: d.reason,
+                        })
+                        .collect(),
+                    recorded_by: a.recorded_by,
+                    recorded_at: ts(a.recorded_at),
+                })
+                .collect(),
+            entry_inspected: o.entry_inspected,
+            rework_count: o.rework_count,
+            exit_passed: o.exit_passed,
+            certificate_number: o.certificate_number,
+            self_check_notes: o.self_check_notes,
+            cancel_reason: o.cancel_reason,
+            comeback_of: o.comeback_of.map(|id| id.to_string()),
+            delivered_at: o.delivered_at.and_then(ts),
+            warranty_until_date: o.warranty.map(|w| w.until_date.to_string()),
+            warranty_until_km: o.warranty.map(|w| w.until_km),
+            walkaround_notes: o.walkaround_notes,
+            status_events: o
+                .events
+                .into_iter()
+                .map(|e| pb::StatusEvent {
+                    action: e.action,
+                    from: pb::WorkOrderStatus::from(e.from).into(),
+                    to: pb::WorkOrderStatus::from(e.to).into(),
+                    actor: e.actor,
+                    at: ts(e.at),
+                    note: e.note,
+                })
+                .collect(),
+            etag: Etag::render(o.version),
+            created_at: ts(o.created_at),
+            updated_at: ts(o.updated_at),
+        }
+    }
+}
+
+impl From<Inspection> for pb::Inspection {
+    fn from(i: Inspection) -> Self {
+        Self {
+            id: i.id.to_string(),
+            work_order_id: i.work_order_id.to_string(),
+            kind: pb::InspectionKind::from(i.kind).into(),
+            inspector: i.inspector,
+            submitted_at: ts(i.submitted_at),
+            methods: i
+                .methods
+                .into_iter()
+                .map(|m| pb::InspectionMethod::from(m).into())
+                .collect(),
+            findings: i.findings,
+            condition: i.condition.map(|c| pb::VehicleCondition {
+                exterior_marks: c.exterior_marks,
+                fuel_level: enum_num::<_, pb::FuelLevel>(c.fuel_level),
+                valuables: c.valuables,
+            }),
+            confirmed_category: enum_num::<_, pb::RepairCategory>(i.confirmed_category),
+            results: i
+                .results
+                .into_iter()
+                .map(|r| pb::LineResult {
+                    line_id: r.line_id.to_string(),
+                    passed: r.passed,
+                    notes: r.notes,
+                })
+                .collect(),
+            road_test: i.road_test.map(|t| pb::RoadTest {
+                passed: t.passed,
+                notes: t.notes,
+            }),
+            passed: i.passed,
+            certificate_number: i.certificate_number,
+            warranty_km: i.warranty.map(|w| w.km),
+            warranty_days: i.warranty.map(|w| w.days),
         }
     }
 }

@@ -23,21 +23,34 @@ pub mod pb {
 }
 
 pub use pb::customer_service_client::CustomerServiceClient;
+pub use pb::inspection_service_client::InspectionServiceClient;
 pub use pb::store_service_client::StoreServiceClient;
+pub use pb::work_order_service_client::WorkOrderServiceClient;
 
 /// Builds every gRPC service (ours, health, reflection) on one set of application services.
 pub async fn routes(
     services: Services,
     auth: Arc<dyn Authenticator>,
 ) -> Result<Routes, tonic_reflection::server::Error> {
+    use pb::customer_service_server::CustomerServiceServer;
+    use pb::inspection_service_server::InspectionServiceServer;
+    use pb::store_service_server::StoreServiceServer;
+    use pb::work_order_service_server::WorkOrderServiceServer;
+
     let adapter = service::Adapter { services, auth };
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_service_status("", ServingStatus::Serving).await;
     health
-        .set_serving::<pb::store_service_server::StoreServiceServer<service::Adapter>>()
+        .set_serving::<StoreServiceServer<service::Adapter>>()
         .await;
     health
-        .set_serving::<pb::customer_service_server::CustomerServiceServer<service::Adapter>>()
+        .set_serving::<CustomerServiceServer<service::Adapter>>()
+        .await;
+    health
+        .set_serving::<WorkOrderServiceServer<service::Adapter>>()
+        .await;
+    health
+        .set_serving::<InspectionServiceServer<service::Adapter>>()
         .await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
@@ -45,12 +58,10 @@ pub async fn routes(
         .build_v1()?;
     let mut routes = Routes::builder();
     routes
-        .add_service(pb::store_service_server::StoreServiceServer::new(
-            adapter.clone(),
-        ))
-        .add_service(pb::customer_service_server::CustomerServiceServer::new(
-            adapter,
-        ))
+        .add_service(StoreServiceServer::new(adapter.clone()))
+        .add_service(CustomerServiceServer::new(adapter.clone()))
+        .add_service(WorkOrderServiceServer::new(adapter.clone()))
+        .add_service(InspectionServiceServer::new(adapter))
         .add_service(health_service)
         .add_service(reflection);
     Ok(routes.routes())

@@ -2,6 +2,7 @@
 
 mod customers;
 mod stores;
+mod work_orders;
 
 use std::sync::Arc;
 

@@ -1,0 +1,413 @@
+//! `WorkOrderService` and `InspectionService`.
+
+use aftersales_domain::app::{
+    CancelWorkOrder, CompleteLine, CompleteWork, CreateWorkOrder, DeliverWorkOrder, IdempotencyKey,
+    ProposeLines, RecordDecisions, StartWork, WorkOrderQuery,
+};
+use aftersales_domain::model::inspection::{
+    InspectionId, InspectionMethod, LineResult, RoadTest, SubmitEntryInspection,
+    SubmitExitInspection, VehicleCondition,
+};
+use aftersales_domain::model::work_order::{
+    ApprovalMethod, FuelLevel, LineDecision, LineId, LineInput, LineKind, OldPartDisposition,
+    RepairCategory, WorkOrderId, WorkOrderStatus,
+};
+use aftersales_domain::value::{CustomerId, Etag, StoreCode, VehicleId};
+use chrono::{DateTime, Utc};
+use tonic::{Request, Response, Status};
+
+use super::{Adapter, Answer, answer};
+use crate::convert::{EnumField, date, etag, non_empty, page, request_id, store_code};
+use crate::pb;
+use crate::status::{invalid, to_status};
+
+/// Parses the fields every step carries.
+fn target(
+    store: &str,
+    id: &str,
+    tag: &str,
+    key: &str,
+) -> Result<(StoreCode, WorkOrderId, Option<Etag>, Option<IdempotencyKey>), Status> {
+    Ok((
+        store_code(store)?,
+        WorkOrderId::parse("work_order_id", id).map_err(to_status)?,
+        etag(tag)?,
+        request_id(key)?,
+    ))
+}
+
+fn instant(field: &str, ts: Option<prost_types::Timestamp>) -> Result<DateTime<Utc>, Status> {
+    let ts = ts.ok_or_else(|| invalid(field, "is required"))?;
+    DateTime::from_timestamp(ts.seconds, u32::try_from(ts.nanos).unwrap_or(0))
+        .ok_or_else(|| invalid(field, "is not a valid instant"))
+}
+
+fn line_inputs(lines: Vec<pb::LineInput>) -> Result<Vec<LineInput>, Status> {
+    lines
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let kind = LineKind::from_proto(l.kind)?
+                .ok_or_else(|| invalid(&format!("lines[{i}].kind"), "must be labour or part"))?;
+            Ok(LineInput {
+                kind,
+                code: l.code,
+                description: l.description,
+                hours: l.hours,
+                rate_fen: l.rate_fen,
+                quantity: l.quantity,
+                unit_price_fen: l.unit_price_fen,
+                old_part: OldPartDisposition::from_proto(l.old_part)?,
+                technician: l.technician,
+            })
+        })
+        .collect()
+}
+
+fn decisions(r: &pb::RecordDecisionsRequest) -> Result<RecordDecisions, Status> {
+    Ok(RecordDecisions {
+        estimate_version: r.estimate_version,
+        method: ApprovalMethod::from_proto(r.method)?
+            .ok_or_else(|| invalid("method", "is required"))?,
+        decisions: r
+            .decisions
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                Ok(LineDecision {
+                    line_id: LineId::parse(&format!("decisions[{i}].line_id"), &d.line_id)
+                        .map_err(to_status)?,
+                    approved: d.approved,
+                    reason: d.reason.clone(),
+                })
+            })
+            .collect::<Result<_, Status>>()?,
+    })
+}
+
+#[tonic::async_trait]
+impl pb::work_order_service_server::WorkOrderService for Adapter {
+    async fn create_work_order(
+        &self,
+        req: Request<pb::CreateWorkOrderRequest>,
+    ) -> Answer<pb::WorkOrder> {
+        let who = self.caller(&req)?;
+        let r = req.into_inner();
+        let store = store_code(&r.store)?;
+        let cmd = CreateWorkOrder {
+            customer_id: CustomerId::parse("customer_id", &r.customer_id).map_err(to_status)?,
+            vehicle_id: VehicleId::parse("vehicle_id", &r.vehicle_id).map_err(to_status)?,
+            fault_description: r.fault_description,
+            intake_mileage_km: r.intake_mileage_km,
+            fuel_level: FuelLevel::from_proto(r.fuel_level)?,
+            repair_category: RepairCategory::from_proto(r.repair_category)?
+                .ok_or_else(|| invalid("repair_category", "is required"))?,
+            promised_at: instant("promised_at", r.promised_at)?,
+            lines: line_inputs(r.lines)?,
+            comeback_of: r
+                .comeback_of
+                .as_deref()
+                .map(|id| WorkOrderId::parse("comeback_of", id))
+                .transpose()
+                .map_err(to_status)?,
+        };
+        answer(
+            self.services
+                .work_orders
+                .create(&who, &store, cmd, request_id(&r.request_id)?)
+                .await,
+        )
+    }
+
+    async fn get_work_order(&self, req: Request<pb::GetWorkOrderRequest>) -> Answer<pb::WorkOrder> {
+        let who = self.caller(&req)?;
+        let r = req.into_inner();
+        let (store, id, _, _) = target(&r.store, &r.work_order_id, "", "")?;
+        answer(self.services.work_orders.get(&who, &store, id).await)
+    }
+
+    async fn list_work_orders(
+        &self,
+        req: Request<pb::ListWorkOrdersRequest>,
+    ) -> Answer<pb::ListWorkOrdersResponse> {
+        let who = self.caller(&req)?;
+        let r = req.into_inner();
+        let store = store_code(&r.store)?;
+        let query = WorkOrderQuery {
+            status: WorkOrderStatus::from_proto(r.status)?,
+            advisor: non_empty(&r.advisor),
+            plate: non_empty(&r.plate),
+            vin: non_empty(&r.vin),
+            created_from: date("created_from", Some(&r.created_from))?,
+            created_to: date("created_to", Some(&r.created_to))?,
+            overdue: r.overdue,
+            awaiting_decision: r.awaiting_decision,
+        };
+        let result = self
+            .services
+            .work_orders
+            .list(&who, &store, &query, &page(r.page_size, &r.page_token)?)
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(pb::ListWorkOrdersResponse {
+            work_orders: result.items.into_iter().map(Into::into).collect(),
+            next_page_token: result.next_page_token.unwrap_or_default(),
+        }))
+    }
+
+    async fn submit_quote(&self, req: Request<pb::SubmitQuoteRequest>) -> Answer<pb::WorkOrder> {
+        let who = self.caller(&req)?;
+        let r = req.into_inner();
+        let (store, id, tag, key) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        answer(
+            self.services
+                .work_orders
+                .submit_quote(&who, &store, id, tag, key)
+                .await,
+        )
+    }
+
+    async fn approve_work_order(
+        &self,
+        req: Request<pb::RecordDecisionsRequest>,
+    ) -> Answer<pb::WorkOrder> {
+        let who = self.caller(&req)?;
+        let r = req.into_inner();
+        let (store, id, tag, key) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        answer(
+            self.services
+                .work_orders
+                .approve(&who, &store, id, decisions(&r)?, tag, key)
+                .await,
+        )
+    }
+
+    async fn cancel_work_order(
+        &self,
+        req: Request<pb::CancelWorkOrderRequest>,
+    ) -> Answer<pb::WorkOrder> {
+        let who = self.caller(&req)?;
+        let r = req.into_inner();
+        let (store, id, tag, key) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        let cmd = CancelWorkOrder { reason: r.reason };
+        answer(
+            self.services
+                .work_orders
+                .cancel(&who, &store, id, cmd, tag, key)
+                .await,
+        )
+    }
+
+    async fn start_work(&self, req: Request<pb::StartWorkRequest>) -> Answer<pb::WorkOrder> {
+        let who = self.caller(&req)?;
+        let r = req.into_inner();
+        let (store, id, tag, key) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        answer(
+            self.services
+                .work_orders
+                .start(&who, &store, id, StartWork { plate: r.plate }, tag, key)
+                .await,
+        )
+    }
+
+    async fn propose_lines(&self, req: Request<pb::ProposeLinesRequest>) -> Answer<pb::WorkOrder> {
+        let who = self.caller(&req)?;
+        let r = req.into_inner();
+        let (store, id, tag, key) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        let cmd = ProposeLines {
+            finding: r.finding,
+            lines: line_inputs(r.lines)?,
+        };
+        answer(
+            self.services
+                .work_orders
+                .propose_lines(&who, &store, id, cmd, tag, key)
+                .await,
+        )
+    }
+
+    async fn record_approval(
+        &self,
+        req: Request<pb::RecordDecisionsRequest>,
+    ) -> Answer<pb::WorkOrder> {
+        let who = self.caller(&req)?;
+        let r = req.into_inner();
+        let (store, id, tag, key) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        answer(
+            self.services
+                .work_orders
+                .record_approval(&who, &store, id, decisions(&r)?, tag, key)
+                .await,
+        )
+    }
+
+    async fn complete_line(&self, req: Request<pb::CompleteLineRequest>) -> Answer<pb::WorkOrder> {
+        let who = self.caller(&req)?;
+        let r = req.into_inner();
+        let (store, id, tag, key) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        let cmd = CompleteLine {
+            line_id: LineId::parse("line_id", &r.line_id).map_err(to_status)?,
+        };
+        answer(
+            self.services
+                .work_orders
+                .complete_line(&who, &store, id, cmd, tag, key)
+                .await,
+        )
+    }
+
+    async fn complete_work(&self, req: Request<pb::CompleteWorkRequest>) -> Answer<pb::WorkOrder> {
+        let who = self.caller(&req)?;
+        let r = req.into_inner();
+        let (store, id, tag, key) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        let cmd = CompleteWork {
+            self_check_notes: r.self_check_notes,
+        };
+        answer(
+            self.services
+                .work_orders
+                .complete_work(&who, &store, id, cmd, tag, key)
+                .await,
+        )
+    }
+
+    async fn notify_customer(
+        &self,
+        req: Request<pb::NotifyCustomerRequest>,
+    ) -> Answer<pb::WorkOrder> {
+        let who = self.caller(&req)?;
+        let r = req.into_inner();
+        let (store, id, tag, key) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        answer(
+            self.services
+                .work_orders
+                .notify_customer(&who, &store, id, tag, key)
+                .await,
+        )
+    }
+
+    async fn deliver_work_order(
+        &self,
+        req: Request<pb::DeliverWorkOrderRequest>,
+    ) -> Answer<pb::WorkOrder> {
+        let who = self.caller(&req)?;
+        let r = req.into_inner();
+        let (store, id, tag, key) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        let cmd = DeliverWorkOrder {
+            walkaround_notes: r.walkaround_notes,
+        };
+        answer(
+            self.services
+                .work_orders
+                .deliver(&who, &store, id, cmd, tag, key)
+                .await,
+        )
+    }
+}
+
+#[tonic::async_trait]
+impl pb::inspection_service_server::InspectionService for Adapter {
+    async fn submit_entry_inspection(
+        &self,
+        req: Request<pb::SubmitEntryInspectionRequest>,
+    ) -> Answer<pb::Inspection> {
+        let who = self.caller(&req)?;
+        let r = req.into_inner();
+        let (store, id, _, key) = target(&r.store, &r.work_order_id, "", &r.request_id)?;
+        let methods = r
+            .methods
+            .iter()
+            .map(|m| {
+                InspectionMethod::from_proto(*m)?
+                    .ok_or_else(|| invalid("methods", "UNSPECIFIED is not a method"))
+            })
+            .collect::<Result<_, Status>>()?;
+        let condition = match r.condition {
+            Some(c) => Some(VehicleCondition {
+                exterior_marks: c.exterior_marks,
+                fuel_level: FuelLevel::from_proto(c.fuel_level)?,
+                valuables: c.valuables,
+            }),
+            None => None,
+        };
+        let cmd = SubmitEntryInspection {
+            methods,
+            findings: r.findings,
+            condition,
+            confirmed_category: RepairCategory::from_proto(r.confirmed_category)?,
+        };
+        answer(
+            self.services
+                .work_orders
+                .submit_entry_inspection(&who, &store, id, cmd, key)
+                .await,
+        )
+    }
+
+    async fn submit_exit_inspection(
+        &self,
+        req: Request<pb::SubmitExitInspectionRequest>,
+    ) -> Answer<pb::Inspection> {
+        let who = self.caller(&req)?;
+        let r = req.into_inner();
+        let (store, id, _, key) = target(&r.store, &r.work_order_id, "", &r.request_id)?;
+        let results = r
+            .results
+            .into_iter()
+            .enumerate()
+            .map(|(i, l)| {
+                Ok(LineResult {
+                    line_id: LineId::parse(&format!("results[{i}].line_id"), &l.line_id)
+                        .map_err(to_status)?,
+                    passed: l.passed,
+                    notes: l.notes,
+                })
+            })
+            .collect::<Result<_, Status>>()?;
+        let cmd = SubmitExitInspection {
+            results,
+            road_test: r.road_test.map(|t| RoadTest {
+                passed: t.passed,
+                notes: t.notes,
+            }),
+        };
+        answer(
+            self.services
+                .work_orders
+                .submit_exit_inspection(&who, &store, id, cmd, key)
+                .await,
+        )
+    }
+
+    async fn list_inspections(
+        &self,
+        req: Request<pb::ListInspectionsRequest>,
+    ) -> Answer<pb::ListInspectionsResponse> {
+        let who = self.caller(&req)?;
+        let r = req.into_inner();
+        let (store, id, _, _) = target(&r.store, &r.work_order_id, "", "")?;
+        let list = self
+            .services
+            .work_orders
+            .inspections(&who, &store, id)
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(pb::ListInspectionsResponse {
+            inspections: list.into_iter().map(Into::into).collect(),
+        }))
+    }
+
+    async fn delete_inspection(&self, req: Request<pb::DeleteInspectionRequest>) -> Answer<()> {
+        let who = self.caller(&req)?;
+        let r = req.into_inner();
+        let (store, id, _, _) = target(&r.store, &r.work_order_id, "", "")?;
+        let inspection =
+            InspectionId::parse("inspection_id", &r.inspection_id).map_err(to_status)?;
+        self.services
+            .work_orders
+            .delete_inspection(&who, &store, id, inspection)
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(()))
+    }
+}
