@@ -18,10 +18,7 @@ fn fk(
     to_cols: &[&'static str],
 ) -> ForeignKeyCreateStatement {
     let mut fk = ForeignKey::create();
-    fk.name(name)
-        .from_tbl(from)
-        .to_tbl(to)
-        .on_delete(ForeignKeyAction::Restrict);
+    fk.name(name).from_tbl(from).to_tbl(to).on_delete(ForeignKeyAction::Restrict);
     for c in cols {
         fk.from_col(*c);
     }
@@ -31,12 +28,7 @@ fn fk(
     fk
 }
 
-fn index(
-    name: &str,
-    table: &'static str,
-    cols: &[&'static str],
-    unique: bool,
-) -> IndexCreateStatement {
+fn index(name: &str, table: &'static str, cols: &[&'static str], unique: bool) -> IndexCreateStatement {
     let mut idx = Index::create();
     idx.name(name).table(table);
     for c in cols {
@@ -78,13 +70,7 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone("created_at"))
                 .col(timestamp_with_time_zone("updated_at"))
                 .primary_key(Index::create().col("store").col("id"))
-                .foreign_key(&mut fk(
-                    "fk_staff_store",
-                    "staff",
-                    &["store"],
-                    "stores",
-                    &["code"],
-                ))
+                .foreign_key(&mut fk("fk_staff_store", "staff", &["store"], "stores", &["code"]))
                 .to_owned(),
         )
         .await?;
@@ -102,37 +88,17 @@ impl MigrationTrait for Migration {
                 .col(string_len_null("preferred_contact_time", 100))
                 .col(string_len_null("wanted_services", 500))
                 .col(boolean("marketing_consent"))
-                .col(timestamp_with_time_zone_null(
-                    "marketing_consent_changed_at",
-                ))
+                .col(timestamp_with_time_zone_null("marketing_consent_changed_at"))
                 .col(uuid_null("merged_into"))
                 .col(big_integer("version"))
                 .col(timestamp_with_time_zone("created_at"))
                 .col(timestamp_with_time_zone("updated_at"))
-                .foreign_key(&mut fk(
-                    "fk_customers_store",
-                    "customers",
-                    &["store"],
-                    "stores",
-                    &["code"],
-                ))
+                .foreign_key(&mut fk("fk_customers_store", "customers", &["store"], "stores", &["code"]))
                 .to_owned(),
         )
         .await?;
-        m.create_index(index(
-            "ux_customers_store_id",
-            "customers",
-            &["store", "id"],
-            true,
-        ))
-        .await?;
-        m.create_index(index(
-            "ix_customers_store_phone",
-            "customers",
-            &["store", "phone"],
-            false,
-        ))
-        .await?;
+        m.create_index(index("ux_customers_store_id", "customers", &["store", "id"], true)).await?;
+        m.create_index(index("ix_customers_store_phone", "customers", &["store", "phone"], false)).await?;
 
         m.create_table(
             Table::create()
@@ -166,34 +132,11 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index(
-            "ux_vehicles_store_id",
-            "vehicles",
-            &["store", "id"],
-            true,
-        ))
-        .await?;
-        m.create_index(index(
-            "ux_vehicles_store_vin",
-            "vehicles",
-            &["store", "vin"],
-            true,
-        ))
-        .await?;
-        m.create_index(index(
-            "ix_vehicles_store_plate",
-            "vehicles",
-            &["store", "plate"],
-            false,
-        ))
-        .await?;
-        m.create_index(index(
-            "ix_vehicles_store_customer",
-            "vehicles",
-            &["store", "customer_id"],
-            false,
-        ))
-        .await?;
+        m.create_index(index("ux_vehicles_store_id", "vehicles", &["store", "id"], true)).await?;
+        m.create_index(index("ux_vehicles_store_vin", "vehicles", &["store", "vin"], true)).await?;
+        m.create_index(index("ix_vehicles_store_plate", "vehicles", &["store", "plate"], false)).await?;
+        m.create_index(index("ix_vehicles_store_customer", "vehicles", &["store", "customer_id"], false))
+            .await?;
 
         m.create_table(
             Table::create()
@@ -217,13 +160,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index(
-            "ix_odometer_vehicle",
-            "odometer_readings",
-            &["store", "vehicle_id"],
-            false,
-        ))
-        .await?;
+        m.create_index(index("ix_odometer_vehicle", "odometer_readings", &["store", "vehicle_id"], false))
+            .await?;
 
         m.create_table(
             Table::create()
@@ -245,13 +183,8 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index(
-            "ix_consent_customer",
-            "consent_events",
-            &["store", "customer_id"],
-            false,
-        ))
-        .await?;
+        m.create_index(index("ix_consent_customer", "consent_events", &["store", "customer_id"], false))
+            .await?;
 
         m.create_table(
             Table::create()
@@ -264,23 +197,11 @@ impl MigrationTrait for Migration {
                 .col(string_len("resource_id", 64))
                 .col(text("changed_fields"))
                 .col(timestamp_with_time_zone("occurred_at"))
-                .foreign_key(&mut fk(
-                    "fk_audit_store",
-                    "audit_events",
-                    &["store"],
-                    "stores",
-                    &["code"],
-                ))
+                .foreign_key(&mut fk("fk_audit_store", "audit_events", &["store"], "stores", &["code"]))
                 .to_owned(),
         )
         .await?;
-        m.create_index(index(
-            "ix_audit_store_id",
-            "audit_events",
-            &["store", "id"],
-            false,
-        ))
-        .await?;
+        m.create_index(index("ix_audit_store_id", "audit_events", &["store", "id"], false)).await?;
 
         m.create_table(
             Table::create()

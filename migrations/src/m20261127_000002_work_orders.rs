@@ -64,21 +64,9 @@ impl MigrationTrait for Migration {
         .await?;
         for (name, cols, unique) in [
             ("ux_work_orders_store_id", &["store", "id"][..], true),
-            (
-                "ux_work_orders_store_number",
-                &["store", "number"][..],
-                true,
-            ),
-            (
-                "ix_work_orders_store_status",
-                &["store", "status"][..],
-                false,
-            ),
-            (
-                "ix_work_orders_store_promised",
-                &["store", "promised_at"][..],
-                false,
-            ),
+            ("ux_work_orders_store_number", &["store", "number"][..], true),
+            ("ix_work_orders_store_status", &["store", "status"][..], false),
+            ("ix_work_orders_store_promised", &["store", "promised_at"][..], false),
             ("ix_work_orders_store_vin", &["store", "vin"][..], false),
         ] {
             let mut idx = Index::create();

@@ -32,10 +32,7 @@ async fn requests_without_a_valid_token_are_unauthenticated_on_both_fronts() {
         },
     )
     .unwrap();
-    assert_eq!(
-        app.get(&path, &forged).await.status,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(app.get(&path, &forged).await.status, StatusCode::UNAUTHORIZED);
 
     let err = app
         .customers_grpc()
@@ -48,13 +45,7 @@ async fn requests_without_a_valid_token_are_unauthenticated_on_both_fronts() {
     assert_eq!(err.code(), tonic::Code::Unauthenticated);
     let err = app
         .customers_grpc()
-        .list_customers(authed(
-            &forged,
-            pb::ListCustomersRequest {
-                store,
-                ..Default::default()
-            },
-        ))
+        .list_customers(authed(&forged, pb::ListCustomersRequest { store, ..Default::default() }))
         .await
         .unwrap_err();
     assert_eq!(err.code(), tonic::Code::Unauthenticated);
@@ -72,41 +63,20 @@ async fn the_role_table_is_enforced_on_both_fronts() {
     let agent = app.token("fu-1", &["followup_agent"], &[&store]);
     let integration = app.token("dms", &["integration"], &[&store]);
 
-    assert_eq!(
-        app.post(&customers, &tech, body.clone()).await.status,
-        StatusCode::FORBIDDEN
-    );
-    assert_eq!(
-        app.post(&customers, &agent, body.clone()).await.status,
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(app.post(&customers, &tech, body.clone()).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.post(&customers, &agent, body.clone()).await.status, StatusCode::FORBIDDEN);
     let by_dms = app.post(&customers, &integration, body.clone()).await;
     assert_eq!(by_dms.status, StatusCode::CREATED);
     let denied = app.get(&customers, &hq).await;
-    assert_eq!(
-        denied.status,
-        StatusCode::FORBIDDEN,
-        "HQ sees no customer records"
-    );
+    assert_eq!(denied.status, StatusCode::FORBIDDEN, "HQ sees no customer records");
     assert_eq!(denied.code(), "permission_denied");
     assert_eq!(app.get(&customers, &tech).await.status, StatusCode::OK);
 
     let cid = by_dms.body["id"].as_str().unwrap();
-    let merge = app
-        .post(
-            &format!("{customers}/{cid}/merge"),
-            &agent,
-            json!({"source_id": cid}),
-        )
-        .await;
+    let merge = app.post(&format!("{customers}/{cid}/merge"), &agent, json!({"source_id": cid})).await;
     assert_eq!(merge.status, StatusCode::FORBIDDEN);
-    let new_store = app
-        .post(
-            "/v1/stores",
-            &app.supervisor(&store),
-            json!({"code": "GZ001", "name": "x"}),
-        )
-        .await;
+    let new_store =
+        app.post("/v1/stores", &app.supervisor(&store), json!({"code": "GZ001", "name": "x"})).await;
     assert_eq!(new_store.status, StatusCode::FORBIDDEN);
     let staff = app
         .post(
@@ -133,13 +103,7 @@ async fn the_role_table_is_enforced_on_both_fronts() {
     assert_eq!(err.code(), tonic::Code::PermissionDenied);
     let err = app
         .customers_grpc()
-        .list_customers(authed(
-            &hq,
-            pb::ListCustomersRequest {
-                store,
-                ..Default::default()
-            },
-        ))
+        .list_customers(authed(&hq, pb::ListCustomersRequest { store, ..Default::default() }))
         .await
         .unwrap_err();
     assert_eq!(err.code(), tonic::Code::PermissionDenied);

@@ -10,9 +10,7 @@ use crate::common::{TestApp, VINS};
 #[tokio::test]
 async fn the_openapi_document_lists_every_route_with_auth_and_error_answers() {
     let app = TestApp::spawn().await;
-    let doc = app
-        .send(Method::GET, "/openapi.json", None, None, &[])
-        .await;
+    let doc = app.send(Method::GET, "/openapi.json", None, None, &[]).await;
     assert_eq!(doc.status, StatusCode::OK);
     assert!(doc.body["openapi"].as_str().unwrap().starts_with("3.1"));
     let paths = doc.body["paths"].as_object().unwrap();
@@ -38,76 +36,37 @@ async fn the_openapi_document_lists_every_route_with_auth_and_error_answers() {
         "/healthz",
         "/readyz",
     ] {
-        assert!(
-            paths.contains_key(path),
-            "{path} missing from the OpenAPI document"
-        );
+        assert!(paths.contains_key(path), "{path} missing from the OpenAPI document");
     }
-    assert_eq!(
-        doc.body["components"]["securitySchemes"]["bearer"]["scheme"],
-        "bearer"
-    );
+    assert_eq!(doc.body["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
     let create = &paths["/v1/stores/{store}/customers"]["post"];
     assert_eq!(create["security"], json!([{"bearer": []}]));
     for status in ["201", "400", "401", "403", "404", "409", "422"] {
-        assert!(
-            create["responses"].get(status).is_some(),
-            "create customer documents {status}"
-        );
+        assert!(create["responses"].get(status).is_some(), "create customer documents {status}");
     }
     assert!(doc.body["components"]["schemas"]["CreateCustomer"]["properties"]["phone"].is_object());
 
-    let docs = app
-        .http
-        .get(format!("{}/docs/", app.base))
-        .send()
-        .await
-        .unwrap();
+    let docs = app.http.get(format!("{}/docs/", app.base)).send().await.unwrap();
     assert_eq!(docs.status(), StatusCode::OK);
     let html = docs.text().await.unwrap();
-    assert!(
-        html.contains("swagger-ui"),
-        "docs page is the vendored Swagger UI"
-    );
-    let bundle = app
-        .http
-        .get(format!("{}/docs/swagger-ui-bundle.js", app.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        bundle.status(),
-        StatusCode::OK,
-        "docs assets are served offline"
-    );
+    assert!(html.contains("swagger-ui"), "docs page is the vendored Swagger UI");
+    let bundle = app.http.get(format!("{}/docs/swagger-ui-bundle.js", app.base)).send().await.unwrap();
+    assert_eq!(bundle.status(), StatusCode::OK, "docs assets are served offline");
 }
 
 #[tokio::test]
 async fn probes_answer_and_grpc_serves_health_and_reflection() {
     let app = TestApp::spawn().await;
-    assert_eq!(
-        app.send(Method::GET, "/healthz", None, None, &[])
-            .await
-            .status,
-        StatusCode::OK
-    );
-    assert_eq!(
-        app.send(Method::GET, "/readyz", None, None, &[]).await.body["status"],
-        "ok"
-    );
+    assert_eq!(app.send(Method::GET, "/healthz", None, None, &[]).await.status, StatusCode::OK);
+    assert_eq!(app.send(Method::GET, "/readyz", None, None, &[]).await.body["status"], "ok");
 
     let mut health = tonic_health::pb::health_client::HealthClient::new(app.grpc_channel.clone());
     let answer = health
-        .check(tonic_health::pb::HealthCheckRequest {
-            service: "aftersales.v1.CustomerService".into(),
-        })
+        .check(tonic_health::pb::HealthCheckRequest { service: "aftersales.v1.CustomerService".into() })
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(
-        answer.status,
-        tonic_health::pb::health_check_response::ServingStatus::Serving as i32
-    );
+    assert_eq!(answer.status, tonic_health::pb::health_check_response::ServingStatus::Serving as i32);
 
     use tonic_reflection::pb::v1::ServerReflectionRequest;
     use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
@@ -118,11 +77,8 @@ async fn probes_answer_and_grpc_serves_health_and_reflection() {
         host: String::new(),
         message_request: Some(MessageRequest::ListServices(String::new())),
     };
-    let mut stream = reflection
-        .server_reflection_info(tokio_stream::iter(vec![request]))
-        .await
-        .unwrap()
-        .into_inner();
+    let mut stream =
+        reflection.server_reflection_info(tokio_stream::iter(vec![request])).await.unwrap().into_inner();
     let reply = stream.next().await.unwrap().unwrap();
     let Some(MessageResponse::ListServicesResponse(list)) = reply.message_response else {
         panic!("expected a service list");
@@ -135,23 +91,15 @@ async fn probes_answer_and_grpc_serves_health_and_reflection() {
         "aftersales.v1.InspectionService",
         "grpc.health.v1.Health",
     ] {
-        assert!(
-            names.contains(&expected),
-            "{expected} not listed: {names:?}"
-        );
+        assert!(names.contains(&expected), "{expected} not listed: {names:?}");
     }
     // What grpcurl does next: fetch the service's descriptor, so it can call with no proto file.
     let request = ServerReflectionRequest {
         host: String::new(),
-        message_request: Some(MessageRequest::FileContainingSymbol(
-            "aftersales.v1.CustomerService".into(),
-        )),
+        message_request: Some(MessageRequest::FileContainingSymbol("aftersales.v1.CustomerService".into())),
     };
-    let mut stream = reflection
-        .server_reflection_info(tokio_stream::iter(vec![request]))
-        .await
-        .unwrap()
-        .into_inner();
+    let mut stream =
+        reflection.server_reflection_info(tokio_stream::iter(vec![request])).await.unwrap().into_inner();
     let reply = stream.next().await.unwrap().unwrap();
     let Some(MessageResponse::FileDescriptorResponse(files)) = reply.message_response else {
         panic!("expected file descriptors");
@@ -159,9 +107,7 @@ async fn probes_answer_and_grpc_serves_health_and_reflection() {
     let methods: Vec<String> = files
         .file_descriptor_proto
         .iter()
-        .map(|bytes| {
-            <prost_types::FileDescriptorProto as prost::Message>::decode(bytes.as_slice()).unwrap()
-        })
+        .map(|bytes| <prost_types::FileDescriptorProto as prost::Message>::decode(bytes.as_slice()).unwrap())
         .flat_map(|file| file.service)
         .filter(|service| service.name() == "CustomerService")
         .flat_map(|service| service.method.into_iter().map(|m| m.name().to_string()))
@@ -177,10 +123,7 @@ async fn probes_answer_and_grpc_serves_health_and_reflection() {
         "ListVehicles",
         "RecordOdometer",
     ] {
-        assert!(
-            methods.iter().any(|m| m == rpc),
-            "{rpc} missing from the reflected descriptor: {methods:?}"
-        );
+        assert!(methods.iter().any(|m| m == rpc), "{rpc} missing from the reflected descriptor: {methods:?}");
     }
 }
 
@@ -188,17 +131,9 @@ async fn probes_answer_and_grpc_serves_health_and_reflection() {
 async fn shutting_down_stops_both_listeners_cleanly() {
     let mut app = TestApp::spawn().await;
     let http_addr = app.base.trim_start_matches("http://").to_string();
-    assert_eq!(
-        app.send(Method::GET, "/healthz", None, None, &[])
-            .await
-            .status,
-        StatusCode::OK
-    );
+    assert_eq!(app.send(Method::GET, "/healthz", None, None, &[]).await.status, StatusCode::OK);
     app.shutdown().await;
-    assert!(
-        tokio::net::TcpStream::connect(&http_addr).await.is_err(),
-        "REST still accepts after shutdown"
-    );
+    assert!(tokio::net::TcpStream::connect(&http_addr).await.is_err(), "REST still accepts after shutdown");
 }
 
 #[tokio::test]
@@ -208,24 +143,14 @@ async fn malformed_oversized_and_mistyped_bodies_get_clear_client_errors() {
     let token = app.advisor(&store);
     let url = format!("{}/v1/stores/{store}/customers", app.base);
     let raw = |body: String, content_type: &'static str| {
-        app.http
-            .post(&url)
-            .bearer_auth(&token)
-            .header("content-type", content_type)
-            .body(body)
-            .send()
+        app.http.post(&url).bearer_auth(&token).header("content-type", content_type).body(body).send()
     };
     let broken = raw("{\"name\":".into(), "application/json").await.unwrap();
     assert_eq!(broken.status(), StatusCode::BAD_REQUEST);
-    let form = raw("name=x".into(), "application/x-www-form-urlencoded")
-        .await
-        .unwrap();
+    let form = raw("name=x".into(), "application/x-www-form-urlencoded").await.unwrap();
     assert_eq!(form.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     let huge = raw(
-        format!(
-            "{{\"name\":\"{}\",\"phone\":\"13812345678\"}}",
-            "张".repeat(600_000)
-        ),
+        format!("{{\"name\":\"{}\",\"phone\":\"13812345678\"}}", "张".repeat(600_000)),
         "application/json",
     )
     .await
@@ -234,11 +159,7 @@ async fn malformed_oversized_and_mistyped_bodies_get_clear_client_errors() {
     assert_eq!(huge.headers()["content-type"], "application/problem+json");
 
     let typed = app
-        .post(
-            &format!("/v1/stores/{store}/customers"),
-            &token,
-            json!({"name": 5, "phone": "13812345678"}),
-        )
+        .post(&format!("/v1/stores/{store}/customers"), &token, json!({"name": 5, "phone": "13812345678"}))
         .await;
     assert_eq!(typed.fields(), vec!["name"]);
     let extra = app
@@ -248,26 +169,13 @@ async fn malformed_oversized_and_mistyped_bodies_get_clear_client_errors() {
             json!({"name": "x", "phone": "13812345678", "nmae": 1}),
         )
         .await;
-    assert_eq!(
-        extra.status,
-        StatusCode::BAD_REQUEST,
-        "unknown fields are refused, so typos do not vanish"
-    );
-    let bad_id = app
-        .get(&format!("/v1/stores/{store}/customers/not-a-uuid"), &token)
-        .await;
+    assert_eq!(extra.status, StatusCode::BAD_REQUEST, "unknown fields are refused, so typos do not vanish");
+    let bad_id = app.get(&format!("/v1/stores/{store}/customers/not-a-uuid"), &token).await;
     assert_eq!(bad_id.fields(), vec!["customer_id"]);
     let nowhere = app.get("/v2/nothing", &token).await;
     assert_eq!(nowhere.status, StatusCode::NOT_FOUND);
-    let wrong_method = app
-        .send(
-            Method::DELETE,
-            &format!("/v1/stores/{store}/customers"),
-            Some(&token),
-            None,
-            &[],
-        )
-        .await;
+    let wrong_method =
+        app.send(Method::DELETE, &format!("/v1/stores/{store}/customers"), Some(&token), None, &[]).await;
     assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
 }
 
@@ -303,36 +211,16 @@ async fn no_hostile_field_value_on_any_write_route_makes_the_server_fail() {
     let base_vehicle = json!({"vin": VINS[1], "plate": "沪B12345", "make": "m", "model": "n", "vehicle_type": "suv",
         "registration_date": "2024-01-01", "mileage_km": 1, "maintenance_cycle_km": 5000, "maintenance_cycle_months": 6});
     let writes = vec![
-        (
-            Method::POST,
-            format!("/v1/stores/{store}/customers"),
-            base_customer.clone(),
-        ),
-        (
-            Method::PATCH,
-            format!("/v1/stores/{store}/customers/{cid}"),
-            base_customer,
-        ),
-        (
-            Method::POST,
-            format!("/v1/stores/{store}/customers/{cid}/vehicles"),
-            base_vehicle.clone(),
-        ),
-        (
-            Method::PATCH,
-            format!("/v1/stores/{store}/customers/{cid}/vehicles/{vid}"),
-            base_vehicle,
-        ),
+        (Method::POST, format!("/v1/stores/{store}/customers"), base_customer.clone()),
+        (Method::PATCH, format!("/v1/stores/{store}/customers/{cid}"), base_customer),
+        (Method::POST, format!("/v1/stores/{store}/customers/{cid}/vehicles"), base_vehicle.clone()),
+        (Method::PATCH, format!("/v1/stores/{store}/customers/{cid}/vehicles/{vid}"), base_vehicle),
         (
             Method::POST,
             format!("/v1/stores/{store}/customers/{cid}/vehicles/{vid}/record-odometer"),
             json!({"mileage_km": 99999, "correction": false, "note": "x", "source": "customer"}),
         ),
-        (
-            Method::POST,
-            format!("/v1/stores/{store}/customers/{cid}/merge"),
-            json!({"source_id": cid}),
-        ),
+        (Method::POST, format!("/v1/stores/{store}/customers/{cid}/merge"), json!({"source_id": cid})),
         (
             Method::POST,
             "/v1/stores".to_string(),
@@ -357,9 +245,7 @@ async fn no_hostile_field_value_on_any_write_route_makes_the_server_fail() {
             for value in hostile_values() {
                 let mut body = base.clone();
                 body[&field] = value.clone();
-                let answer = app
-                    .send(method.clone(), &path, Some(&token), Some(body), &[])
-                    .await;
+                let answer = app.send(method.clone(), &path, Some(&token), Some(body), &[]).await;
                 tried += 1;
                 assert!(
                     answer.status.is_success() || answer.status.is_client_error(),
@@ -368,21 +254,13 @@ async fn no_hostile_field_value_on_any_write_route_makes_the_server_fail() {
                     answer.body
                 );
                 if answer.status.is_client_error() {
-                    assert!(
-                        !answer.code().is_empty(),
-                        "{method} {path} {field}: error without a code"
-                    );
+                    assert!(!answer.code().is_empty(), "{method} {path} {field}: error without a code");
                 }
             }
         }
     }
     assert!(tried > 300);
-    assert_eq!(
-        app.send(Method::GET, "/readyz", None, None, &[])
-            .await
-            .status,
-        StatusCode::OK
-    );
+    assert_eq!(app.send(Method::GET, "/readyz", None, None, &[]).await.status, StatusCode::OK);
 }
 
 #[tokio::test]
@@ -392,16 +270,7 @@ async fn no_hostile_query_or_path_value_makes_the_server_fail() {
     let token = app.token("sup", &["supervisor", "advisor"], &[&store]);
     let c = app.seed_customer(&store, "张伟", "13812345678").await;
     let cid = c["id"].as_str().unwrap();
-    let hostile = [
-        "%00",
-        "%25",
-        "%27%3B--",
-        "%E2%80%AE",
-        "_",
-        "%C3%28",
-        "x%20y",
-        &"9".repeat(300),
-    ];
+    let hostile = ["%00", "%25", "%27%3B--", "%E2%80%AE", "_", "%C3%28", "x%20y", &"9".repeat(300)];
     for value in hostile {
         for path in [
             format!("/v1/stores/{store}/customers?q={value}"),

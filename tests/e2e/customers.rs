@@ -24,9 +24,7 @@ async fn a_created_customer_reads_back_with_an_etag_and_location_of_truth() {
     assert_eq!(created.body["etag"], "v1");
     assert_eq!(created.headers["etag"], "\"v1\"");
     let id = created.body["id"].as_str().unwrap();
-    let read = app
-        .get(&format!("/v1/stores/{store}/customers/{id}"), &token)
-        .await;
+    let read = app.get(&format!("/v1/stores/{store}/customers/{id}"), &token).await;
     assert_eq!(read.status, StatusCode::OK);
     assert_eq!(read.body, created.body);
 }
@@ -38,18 +36,11 @@ async fn a_bad_vin_plate_or_phone_is_refused_naming_each_field() {
     let store = app.seed_store("SH001").await;
     let token = app.advisor(&store);
     let bad_phone = app
-        .post(
-            &format!("/v1/stores/{store}/customers"),
-            &token,
-            json!({"name": "张伟", "phone": "12345"}),
-        )
+        .post(&format!("/v1/stores/{store}/customers"), &token, json!({"name": "张伟", "phone": "12345"}))
         .await;
     assert_eq!(bad_phone.status, StatusCode::BAD_REQUEST);
     assert_eq!(bad_phone.fields(), vec!["phone"]);
-    assert_eq!(
-        bad_phone.headers["content-type"],
-        "application/problem+json"
-    );
+    assert_eq!(bad_phone.headers["content-type"], "application/problem+json");
 
     let customer = app.seed_customer(&store, "张伟", "13812345678").await;
     let id = customer["id"].as_str().unwrap();
@@ -62,12 +53,7 @@ async fn a_bad_vin_plate_or_phone_is_refused_naming_each_field() {
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert_eq!(bad.fields(), vec!["vin", "plate"]);
-    assert!(
-        bad.body["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("check digit")
-    );
+    assert!(bad.body["errors"][0]["message"].as_str().unwrap().contains("check digit"));
 }
 
 // GEN-2
@@ -79,12 +65,8 @@ async fn the_same_idempotency_key_creates_one_customer_and_a_different_body_is_r
     let path = format!("/v1/stores/{store}/customers");
     let body = json!({"name": "张伟", "phone": "13812345678"});
     let key = [("Idempotency-Key", "create-zhang-1")];
-    let first = app
-        .send(Method::POST, &path, Some(&token), Some(body.clone()), &key)
-        .await;
-    let again = app
-        .send(Method::POST, &path, Some(&token), Some(body), &key)
-        .await;
+    let first = app.send(Method::POST, &path, Some(&token), Some(body.clone()), &key).await;
+    let again = app.send(Method::POST, &path, Some(&token), Some(body), &key).await;
     assert_eq!(first.status, StatusCode::CREATED);
     assert_eq!(again.status, StatusCode::CREATED);
     assert_eq!(first.body, again.body);
@@ -92,13 +74,7 @@ async fn the_same_idempotency_key_creates_one_customer_and_a_different_body_is_r
     assert_eq!(list.body["customers"].as_array().unwrap().len(), 1);
 
     let other = app
-        .send(
-            Method::POST,
-            &path,
-            Some(&token),
-            Some(json!({"name": "李娜", "phone": "13912345678"})),
-            &key,
-        )
+        .send(Method::POST, &path, Some(&token), Some(json!({"name": "李娜", "phone": "13912345678"})), &key)
         .await;
     assert_eq!(other.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(other.code(), "idempotency_key.reused");
@@ -113,8 +89,7 @@ async fn concurrent_retries_with_one_key_create_exactly_one_customer() {
     let path = format!("/v1/stores/{store}/customers");
     let body = json!({"name": "张伟", "phone": "13812345678"});
     let key = [("Idempotency-Key", "burst-1")];
-    let tries =
-        (0..6).map(|_| app.send(Method::POST, &path, Some(&token), Some(body.clone()), &key));
+    let tries = (0..6).map(|_| app.send(Method::POST, &path, Some(&token), Some(body.clone()), &key));
     let answers = futures_util::future::join_all(tries).await;
     let ids: std::collections::BTreeSet<_> = answers
         .iter()
@@ -124,13 +99,7 @@ async fn concurrent_retries_with_one_key_create_exactly_one_customer() {
         })
         .collect();
     assert_eq!(ids.len(), 1);
-    assert_eq!(
-        app.get(&path, &token).await.body["customers"]
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(app.get(&path, &token).await.body["customers"].as_array().unwrap().len(), 1);
 }
 
 // GEN-2
@@ -142,24 +111,12 @@ async fn a_stale_if_match_is_refused_and_changes_nothing() {
     let c = app.seed_customer(&store, "张伟", "13812345678").await;
     let path = format!("/v1/stores/{store}/customers/{}", c["id"].as_str().unwrap());
     let first = app
-        .send(
-            Method::PATCH,
-            &path,
-            Some(&token),
-            Some(json!({"address": "上海"})),
-            &[("If-Match", "\"v1\"")],
-        )
+        .send(Method::PATCH, &path, Some(&token), Some(json!({"address": "上海"})), &[("If-Match", "\"v1\"")])
         .await;
     assert_eq!(first.status, StatusCode::OK);
     assert_eq!(first.body["etag"], "v2");
     let stale = app
-        .send(
-            Method::PATCH,
-            &path,
-            Some(&token),
-            Some(json!({"address": "北京"})),
-            &[("If-Match", "\"v1\"")],
-        )
+        .send(Method::PATCH, &path, Some(&token), Some(json!({"address": "北京"})), &[("If-Match", "\"v1\"")])
         .await;
     assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
     assert_eq!(stale.code(), "etag_mismatch");
@@ -184,20 +141,10 @@ async fn of_two_concurrent_edits_from_the_same_version_exactly_one_wins() {
         )
     });
     let answers = futures_util::future::join_all(edits).await;
-    let won: Vec<_> = answers
-        .iter()
-        .filter(|a| a.status == StatusCode::OK)
-        .collect();
-    assert_eq!(
-        won.len(),
-        1,
-        "{:?}",
-        answers.iter().map(|a| a.status).collect::<Vec<_>>()
-    );
+    let won: Vec<_> = answers.iter().filter(|a| a.status == StatusCode::OK).collect();
+    assert_eq!(won.len(), 1, "{:?}", answers.iter().map(|a| a.status).collect::<Vec<_>>());
     assert!(
-        answers
-            .iter()
-            .all(|a| a.status == StatusCode::OK || a.status == StatusCode::PRECONDITION_FAILED)
+        answers.iter().all(|a| a.status == StatusCode::OK || a.status == StatusCode::PRECONDITION_FAILED)
     );
     let now = app.get(&path, &token).await;
     assert_eq!(now.body["address"], won[0].body["address"]);
@@ -219,8 +166,7 @@ async fn concurrent_edits_of_different_fields_without_if_match_all_land() {
         json!({"wanted_services": "保养提醒"}),
     ];
     let answers =
-        futures_util::future::join_all(patches.iter().map(|p| app.patch(&path, &token, p.clone())))
-            .await;
+        futures_util::future::join_all(patches.iter().map(|p| app.patch(&path, &token, p.clone()))).await;
     assert!(
         answers.iter().all(|a| a.status == StatusCode::OK),
         "{:?}",
@@ -228,18 +174,8 @@ async fn concurrent_edits_of_different_fields_without_if_match_all_land() {
     );
     let now = app.get(&path, &token).await.body;
     assert_eq!(
-        (
-            &now["address"],
-            &now["company"],
-            &now["preferred_contact_time"],
-            &now["wanted_services"]
-        ),
-        (
-            &json!("上海市浦东新区"),
-            &json!("浦东物流"),
-            &json!("工作日晚上"),
-            &json!("保养提醒")
-        ),
+        (&now["address"], &now["company"], &now["preferred_contact_time"], &now["wanted_services"]),
+        (&json!("上海市浦东新区"), &json!("浦东物流"), &json!("工作日晚上"), &json!("保养提醒")),
         "no edit was lost"
     );
     assert_eq!(now["etag"], "v5");
@@ -252,16 +188,11 @@ async fn phones_are_masked_for_technicians_and_whole_for_advisors() {
     let store = app.seed_store("SH001").await;
     let c = app.seed_customer(&store, "张伟", "13812345678").await;
     let path = format!("/v1/stores/{store}/customers/{}", c["id"].as_str().unwrap());
-    let tech = app
-        .get(&path, &app.token("tech-1", &["technician"], &[&store]))
-        .await;
+    let tech = app.get(&path, &app.token("tech-1", &["technician"], &[&store])).await;
     assert_eq!(tech.body["phone"], "138****5678");
     assert_eq!(tech.body["phone_masked"], true);
     let list = app
-        .get(
-            &format!("/v1/stores/{store}/customers"),
-            &app.token("tech-1", &["technician"], &[&store]),
-        )
+        .get(&format!("/v1/stores/{store}/customers"), &app.token("tech-1", &["technician"], &[&store]))
         .await;
     assert_eq!(list.body["customers"][0]["phone"], "138****5678");
     let adv = app.get(&path, &app.advisor(&store)).await;
@@ -276,26 +207,14 @@ async fn consent_changes_are_recorded_with_how_and_when_and_need_a_method() {
     let token = app.advisor(&store);
     let c = app.seed_customer(&store, "张伟", "13812345678").await;
     let path = format!("/v1/stores/{store}/customers/{}", c["id"].as_str().unwrap());
-    let no_method = app
-        .patch(&path, &token, json!({"marketing_consent": true}))
-        .await;
+    let no_method = app.patch(&path, &token, json!({"marketing_consent": true})).await;
     assert_eq!(no_method.status, StatusCode::BAD_REQUEST);
     assert_eq!(no_method.fields(), vec!["consent_method"]);
-    let given = app
-        .patch(
-            &path,
-            &token,
-            json!({"marketing_consent": true, "consent_method": "in_person"}),
-        )
-        .await;
+    let given =
+        app.patch(&path, &token, json!({"marketing_consent": true, "consent_method": "in_person"})).await;
     assert_eq!(given.body["marketing_consent"], true);
-    let withdrawn = app
-        .patch(
-            &path,
-            &token,
-            json!({"marketing_consent": false, "consent_method": "sms"}),
-        )
-        .await;
+    let withdrawn =
+        app.patch(&path, &token, json!({"marketing_consent": false, "consent_method": "sms"})).await;
     assert_eq!(withdrawn.body["marketing_consent"], false);
     let history = app.get(&format!("{path}/consent-events"), &token).await;
     let events = history.body["consent_events"].as_array().unwrap();
@@ -304,10 +223,7 @@ async fn consent_changes_are_recorded_with_how_and_when_and_need_a_method() {
         (events[0]["granted"].as_bool(), events[0]["method"].as_str()),
         (Some(true), Some("in_person"))
     );
-    assert_eq!(
-        (events[1]["granted"].as_bool(), events[1]["method"].as_str()),
-        (Some(false), Some("sms"))
-    );
+    assert_eq!((events[1]["granted"].as_bool(), events[1]["method"].as_str()), (Some(false), Some("sms")));
 }
 
 // CF-6, CF-1
@@ -339,13 +255,8 @@ async fn odometer_readings_only_go_up_and_the_next_maintenance_follows_the_cycle
     assert_eq!(lower.code(), "odometer.reading_lower");
     let higher = app.post(&odo, &token, json!({"mileage_km": 21000})).await;
     assert_eq!(higher.body["mileage_km"], 21000);
-    let fixed = app
-        .post(
-            &odo,
-            &token,
-            json!({"mileage_km": 2100, "correction": true, "note": "一位数录错"}),
-        )
-        .await;
+    let fixed =
+        app.post(&odo, &token, json!({"mileage_km": 2100, "correction": true, "note": "一位数录错"})).await;
     assert_eq!(fixed.status, StatusCode::OK, "{:?}", fixed.body);
     assert_eq!(fixed.body["mileage_km"], 2100);
     let negative = app.post(&odo, &token, json!({"mileage_km": -5})).await;
@@ -362,15 +273,11 @@ async fn concurrent_odometer_readings_keep_the_highest_and_never_clash() {
     let c = app.seed_customer(&store, "张伟", "13812345678").await;
     let cid = c["id"].as_str().unwrap();
     let v = app.seed_vehicle(&store, cid, VINS[0], "沪A12345").await;
-    let odo = format!(
-        "/v1/stores/{store}/customers/{cid}/vehicles/{}/record-odometer",
-        v["id"].as_str().unwrap()
-    );
+    let odo =
+        format!("/v1/stores/{store}/customers/{cid}/vehicles/{}/record-odometer", v["id"].as_str().unwrap());
     let readings = [21_000, 23_000, 22_000, 24_000];
     let answers = futures_util::future::join_all(
-        readings
-            .iter()
-            .map(|km| app.post(&odo, &token, json!({"mileage_km": km}))),
+        readings.iter().map(|km| app.post(&odo, &token, json!({"mileage_km": km}))),
     )
     .await;
     for a in &answers {
@@ -392,14 +299,10 @@ async fn a_vin_is_on_one_file_per_store_but_may_be_in_another_store() {
     let bj = app.seed_store("BJ001").await;
     let a = app.seed_customer(&sh, "张伟", "13812345678").await;
     let b = app.seed_customer(&sh, "李娜", "13912345678").await;
-    app.seed_vehicle(&sh, a["id"].as_str().unwrap(), VINS[0], "沪A12345")
-        .await;
+    app.seed_vehicle(&sh, a["id"].as_str().unwrap(), VINS[0], "沪A12345").await;
     let again = app
         .post(
-            &format!(
-                "/v1/stores/{sh}/customers/{}/vehicles",
-                b["id"].as_str().unwrap()
-            ),
+            &format!("/v1/stores/{sh}/customers/{}/vehicles", b["id"].as_str().unwrap()),
             &app.advisor(&sh),
             json!({"vin": VINS[0], "make": "大众", "model": "朗逸"}),
         )
@@ -407,8 +310,7 @@ async fn a_vin_is_on_one_file_per_store_but_may_be_in_another_store() {
     assert_eq!(again.status, StatusCode::CONFLICT);
     assert_eq!(again.code(), "vehicle.already_exists");
     let elsewhere = app.seed_customer(&bj, "张伟", "13812345678").await;
-    app.seed_vehicle(&bj, elsewhere["id"].as_str().unwrap(), VINS[0], "沪A12345")
-        .await;
+    app.seed_vehicle(&bj, elsewhere["id"].as_str().unwrap(), VINS[0], "沪A12345").await;
 }
 
 // CF-6, CF-5
@@ -430,46 +332,21 @@ async fn merging_two_files_moves_the_vehicles_and_keeps_an_opt_out() {
     app.seed_vehicle(&store, dup_id, VINS[1], "沪B12345").await;
 
     let merged = app
-        .post(
-            &format!("/v1/stores/{store}/customers/{keep_id}/merge"),
-            &token,
-            json!({"source_id": dup_id}),
-        )
+        .post(&format!("/v1/stores/{store}/customers/{keep_id}/merge"), &token, json!({"source_id": dup_id}))
         .await;
     assert_eq!(merged.status, StatusCode::OK, "{:?}", merged.body);
-    assert_eq!(
-        merged.body["marketing_consent"], false,
-        "the duplicate never consented"
-    );
-    let vehicles = app
-        .get(
-            &format!("/v1/stores/{store}/customers/{keep_id}/vehicles"),
-            &token,
-        )
-        .await;
+    assert_eq!(merged.body["marketing_consent"], false, "the duplicate never consented");
+    let vehicles = app.get(&format!("/v1/stores/{store}/customers/{keep_id}/vehicles"), &token).await;
     assert_eq!(vehicles.body["vehicles"][0]["vin"], VINS[1]);
-    let gone = app
-        .get(&format!("/v1/stores/{store}/customers/{dup_id}"), &token)
-        .await;
+    let gone = app.get(&format!("/v1/stores/{store}/customers/{dup_id}"), &token).await;
     assert_eq!(gone.body["merged_into"], keep_id);
-    let list = app
-        .get(&format!("/v1/stores/{store}/customers"), &token)
-        .await;
+    let list = app.get(&format!("/v1/stores/{store}/customers"), &token).await;
     assert_eq!(list.body["customers"].as_array().unwrap().len(), 1);
-    let edit = app
-        .patch(
-            &format!("/v1/stores/{store}/customers/{dup_id}"),
-            &token,
-            json!({"name": "x"}),
-        )
-        .await;
+    let edit =
+        app.patch(&format!("/v1/stores/{store}/customers/{dup_id}"), &token, json!({"name": "x"})).await;
     assert_eq!(edit.code(), "customer.merged");
     let self_merge = app
-        .post(
-            &format!("/v1/stores/{store}/customers/{keep_id}/merge"),
-            &token,
-            json!({"source_id": keep_id}),
-        )
+        .post(&format!("/v1/stores/{store}/customers/{keep_id}/merge"), &token, json!({"source_id": keep_id}))
         .await;
     assert_eq!(self_merge.status, StatusCode::BAD_REQUEST);
 }
@@ -483,8 +360,7 @@ async fn customers_are_found_by_name_phone_plate_or_vin_and_paged_stably() {
     let zhang = app.seed_customer(&store, "张伟", "13812345678").await;
     let li = app.seed_customer(&store, "Li Na", "13987654321").await;
     app.seed_customer(&store, "王芳", "13700001111").await;
-    app.seed_vehicle(&store, li["id"].as_str().unwrap(), VINS[2], "粤B D12345")
-        .await;
+    app.seed_vehicle(&store, li["id"].as_str().unwrap(), VINS[2], "粤B D12345").await;
     let find = |q: &str| format!("/v1/stores/{store}/customers?{q}");
     let names = |a: &crate::common::Answer| -> Vec<String> {
         a.body["customers"]
@@ -494,34 +370,13 @@ async fn customers_are_found_by_name_phone_plate_or_vin_and_paged_stably() {
             .map(|c| c["name"].as_str().unwrap().to_string())
             .collect()
     };
-    assert_eq!(
-        names(&app.get(&find("q=%E5%BC%A0"), &token).await),
-        vec!["张伟"]
-    );
-    assert_eq!(
-        names(&app.get(&find("q=li%20na"), &token).await),
-        vec!["Li Na"]
-    );
-    assert_eq!(
-        names(&app.get(&find("q=5432"), &token).await),
-        vec!["Li Na"]
-    );
-    assert_eq!(
-        names(&app.get(&find("q=af000"), &token).await),
-        vec!["Li Na"]
-    );
-    assert_eq!(
-        names(&app.get(&find("plate=%E7%B2%A4BD12345"), &token).await),
-        vec!["Li Na"]
-    );
-    assert_eq!(
-        names(&app.get(&find(&format!("vin={}", VINS[2])), &token).await),
-        vec!["Li Na"]
-    );
-    assert!(
-        names(&app.get(&find("q=%25"), &token).await).is_empty(),
-        "% is literal, not a wildcard"
-    );
+    assert_eq!(names(&app.get(&find("q=%E5%BC%A0"), &token).await), vec!["张伟"]);
+    assert_eq!(names(&app.get(&find("q=li%20na"), &token).await), vec!["Li Na"]);
+    assert_eq!(names(&app.get(&find("q=5432"), &token).await), vec!["Li Na"]);
+    assert_eq!(names(&app.get(&find("q=af000"), &token).await), vec!["Li Na"]);
+    assert_eq!(names(&app.get(&find("plate=%E7%B2%A4BD12345"), &token).await), vec!["Li Na"]);
+    assert_eq!(names(&app.get(&find(&format!("vin={}", VINS[2])), &token).await), vec!["Li Na"]);
+    assert!(names(&app.get(&find("q=%25"), &token).await).is_empty(), "% is literal, not a wildcard");
     let bad = app.get(&find("plate=nope"), &token).await;
     assert_eq!(bad.fields(), vec!["plate"]);
 
@@ -530,9 +385,7 @@ async fn customers_are_found_by_name_phone_plate_or_vin_and_paged_stably() {
     let tok = first.body["next_page_token"].as_str().unwrap().to_string();
     assert!(!tok.is_empty());
     app.seed_customer(&store, "赵六", "13600002222").await;
-    let second = app
-        .get(&find(&format!("page_size=2&page_token={tok}")), &token)
-        .await;
+    let second = app.get(&find(&format!("page_size=2&page_token={tok}")), &token).await;
     assert_eq!(names(&second), vec!["王芳", "赵六"]);
     assert_eq!(names(&first)[0], zhang["name"].as_str().unwrap());
     let bad_token = app.get(&find("page_token=zzz"), &token).await;
@@ -553,12 +406,7 @@ async fn every_write_is_in_the_audit_trail_with_its_changed_fields() {
     )
     .await;
     let sup = app.supervisor(&store);
-    let trail = app
-        .get(
-            &format!("/v1/stores/{store}/audit-events?resource_id={id}"),
-            &sup,
-        )
-        .await;
+    let trail = app.get(&format!("/v1/stores/{store}/audit-events?resource_id={id}"), &sup).await;
     assert_eq!(trail.status, StatusCode::OK);
     let events = trail.body["audit_events"].as_array().unwrap();
     assert_eq!(events.len(), 2);
@@ -570,32 +418,13 @@ async fn every_write_is_in_the_audit_trail_with_its_changed_fields() {
     // Consent sent but unchanged is not a change; a real one is (CF-5).
     let path = format!("/v1/stores/{store}/customers/{id}");
     let adv = app.advisor(&store);
-    app.patch(
-        &path,
-        &adv,
-        json!({"marketing_consent": false, "consent_method": "sms", "name": "张伟"}),
-    )
-    .await;
-    app.patch(
-        &path,
-        &adv,
-        json!({"marketing_consent": true, "consent_method": "written"}),
-    )
-    .await;
-    let trail = app
-        .get(
-            &format!("/v1/stores/{store}/audit-events?resource_id={id}"),
-            &sup,
-        )
+    app.patch(&path, &adv, json!({"marketing_consent": false, "consent_method": "sms", "name": "张伟"}))
         .await;
+    app.patch(&path, &adv, json!({"marketing_consent": true, "consent_method": "written"})).await;
+    let trail = app.get(&format!("/v1/stores/{store}/audit-events?resource_id={id}"), &sup).await;
     let events = trail.body["audit_events"].as_array().unwrap();
     assert_eq!(events[2]["changed_fields"], json!(["name"]));
     assert_eq!(events[3]["changed_fields"], json!(["marketing_consent"]));
-    let denied = app
-        .get(
-            &format!("/v1/stores/{store}/audit-events"),
-            &app.advisor(&store),
-        )
-        .await;
+    let denied = app.get(&format!("/v1/stores/{store}/audit-events"), &app.advisor(&store)).await;
     assert_eq!(denied.status, StatusCode::FORBIDDEN);
 }

@@ -10,8 +10,7 @@ fn rfc3339(ts: &Option<prost_types::Timestamp>) -> Value {
     match ts {
         None => Value::Null,
         Some(t) => {
-            let at = chrono::DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap())
-                .unwrap();
+            let at = chrono::DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap()).unwrap();
             json!(at)
         }
     }
@@ -32,9 +31,7 @@ fn enum_json(name: &str, prefix: &str) -> Value {
 /// Renders a gRPC customer in the REST JSON shape.
 fn customer_json(c: &pb::Customer) -> Value {
     let channel = enum_json(
-        pb::ContactChannel::try_from(c.preferred_channel)
-            .unwrap()
-            .as_str_name(),
+        pb::ContactChannel::try_from(c.preferred_channel).unwrap().as_str_name(),
         "CONTACT_CHANNEL_",
     );
     json!({
@@ -49,12 +46,7 @@ fn customer_json(c: &pb::Customer) -> Value {
 
 /// Renders a gRPC vehicle in the REST JSON shape.
 fn vehicle_json(v: &pb::Vehicle) -> Value {
-    let kind = enum_json(
-        pb::VehicleType::try_from(v.vehicle_type)
-            .unwrap()
-            .as_str_name(),
-        "VEHICLE_TYPE_",
-    );
+    let kind = enum_json(pb::VehicleType::try_from(v.vehicle_type).unwrap().as_str_name(), "VEHICLE_TYPE_");
     json!({
         "id": v.id, "store": v.store, "customer_id": v.customer_id, "vin": v.vin, "plate": opt(&v.plate),
         "make": v.make, "model": v.model, "vehicle_type": kind, "color": opt(&v.color),
@@ -74,9 +66,7 @@ fn normalise(mut v: Value) -> Value {
             if key.ends_with("_at")
                 && let Some(s) = value.as_str()
             {
-                let at = chrono::DateTime::parse_from_rfc3339(s)
-                    .unwrap()
-                    .with_timezone(&chrono::Utc);
+                let at = chrono::DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&chrono::Utc);
                 *value = json!(at.timestamp_micros());
             }
         }
@@ -104,10 +94,7 @@ async fn a_customer_created_over_rest_reads_back_identically_over_grpc() {
         .customers_grpc()
         .get_customer(authed(
             &token,
-            pb::GetCustomerRequest {
-                store: store.clone(),
-                customer_id: id.clone(),
-            },
+            pb::GetCustomerRequest { store: store.clone(), customer_id: id.clone() },
         ))
         .await
         .unwrap()
@@ -154,12 +141,7 @@ async fn a_customer_created_over_grpc_reads_back_identically_over_rest() {
         .await
         .unwrap()
         .into_inner();
-    let rest = app
-        .get(
-            &format!("/v1/stores/{store}/customers/{}", created.id),
-            &token,
-        )
-        .await;
+    let rest = app.get(&format!("/v1/stores/{store}/customers/{}", created.id), &token).await;
     assert_eq!(rest.status, StatusCode::OK);
     assert_eq!(normalise(rest.body), normalise(customer_json(&created)));
 
@@ -181,20 +163,10 @@ async fn a_customer_created_over_grpc_reads_back_identically_over_rest() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(
-        vehicle.next_maintenance_due_date.as_deref(),
-        Some("2024-09-15")
-    );
-    let rest_vehicles = app
-        .get(
-            &format!("/v1/stores/{store}/customers/{}/vehicles", created.id),
-            &token,
-        )
-        .await;
-    assert_eq!(
-        normalise(rest_vehicles.body["vehicles"][0].clone()),
-        normalise(vehicle_json(&vehicle))
-    );
+    assert_eq!(vehicle.next_maintenance_due_date.as_deref(), Some("2024-09-15"));
+    let rest_vehicles =
+        app.get(&format!("/v1/stores/{store}/customers/{}/vehicles", created.id), &token).await;
+    assert_eq!(normalise(rest_vehicles.body["vehicles"][0].clone()), normalise(vehicle_json(&vehicle)));
 
     // A retry with the same request_id answers the same customer.
     let again = client
@@ -224,13 +196,8 @@ async fn both_fronts_refuse_the_same_inputs_with_the_same_error_kind() {
     let token = app.advisor(&store);
     let mut client = app.customers_grpc();
 
-    let rest = app
-        .post(
-            &format!("/v1/stores/{store}/customers"),
-            &token,
-            json!({"name": "", "phone": "12"}),
-        )
-        .await;
+    let rest =
+        app.post(&format!("/v1/stores/{store}/customers"), &token, json!({"name": "", "phone": "12"})).await;
     let grpc = client
         .create_customer(authed(
             &token,
@@ -245,10 +212,7 @@ async fn both_fronts_refuse_the_same_inputs_with_the_same_error_kind() {
         .unwrap_err();
     assert_eq!(rest.status, StatusCode::BAD_REQUEST);
     assert_eq!(grpc.code(), tonic::Code::InvalidArgument);
-    assert_eq!(
-        status_details(&grpc),
-        (rest.code().to_string(), rest.fields())
-    );
+    assert_eq!(status_details(&grpc), (rest.code().to_string(), rest.fields()));
 
     let c = app.seed_customer(&store, "张伟", "13812345678").await;
     let cid = c["id"].as_str().unwrap().to_string();
@@ -279,12 +243,7 @@ async fn both_fronts_refuse_the_same_inputs_with_the_same_error_kind() {
     assert_eq!(status_details(&grpc).0, rest.code());
 
     // A stale etag: 412 on REST, ABORTED on gRPC.
-    app.patch(
-        &format!("/v1/stores/{store}/customers/{cid}"),
-        &token,
-        json!({"address": "上海"}),
-    )
-    .await;
+    app.patch(&format!("/v1/stores/{store}/customers/{cid}"), &token, json!({"address": "上海"})).await;
     let grpc = client
         .update_customer(authed(
             &token,
@@ -295,9 +254,7 @@ async fn both_fronts_refuse_the_same_inputs_with_the_same_error_kind() {
                     address: Some("北京".into()),
                     ..Default::default()
                 }),
-                update_mask: Some(prost_types::FieldMask {
-                    paths: vec!["address".into()],
-                }),
+                update_mask: Some(prost_types::FieldMask { paths: vec!["address".into()] }),
                 etag: "v1".into(),
                 ..Default::default()
             },
@@ -316,9 +273,7 @@ async fn both_fronts_refuse_the_same_inputs_with_the_same_error_kind() {
                     address: Some("北京".into()),
                     ..Default::default()
                 }),
-                update_mask: Some(prost_types::FieldMask {
-                    paths: vec!["address".into()],
-                }),
+                update_mask: Some(prost_types::FieldMask { paths: vec!["address".into()] }),
                 etag: "v2".into(),
                 ..Default::default()
             },
@@ -327,11 +282,7 @@ async fn both_fronts_refuse_the_same_inputs_with_the_same_error_kind() {
         .unwrap()
         .into_inner();
     assert_eq!(
-        (
-            fresh.address.as_deref(),
-            fresh.name.as_str(),
-            fresh.etag.as_str()
-        ),
+        (fresh.address.as_deref(), fresh.name.as_str(), fresh.etag.as_str()),
         (Some("北京"), "张伟", "v3")
     );
 
@@ -355,13 +306,8 @@ async fn both_fronts_refuse_the_same_inputs_with_the_same_error_kind() {
             &token,
             pb::UpdateCustomerRequest {
                 store,
-                customer: Some(pb::Customer {
-                    id: cid,
-                    ..Default::default()
-                }),
-                update_mask: Some(prost_types::FieldMask {
-                    paths: vec!["id".into()],
-                }),
+                customer: Some(pb::Customer { id: cid, ..Default::default() }),
+                update_mask: Some(prost_types::FieldMask { paths: vec!["id".into()] }),
                 ..Default::default()
             },
         ))

@@ -11,13 +11,7 @@ use crate::common::{TestApp, authed};
 async fn an_admin_creates_a_store_with_the_regulation_defaults_and_changes_its_settings() {
     let app = TestApp::spawn().await;
     let admin = app.admin();
-    let created = app
-        .post(
-            "/v1/stores",
-            &admin,
-            json!({"code": "sh002", "name": "上海闵行4S店"}),
-        )
-        .await;
+    let created = app.post("/v1/stores", &admin, json!({"code": "sh002", "name": "上海闵行4S店"})).await;
     assert_eq!(created.status, StatusCode::CREATED);
     assert_eq!(created.body["code"], "SH002");
     assert_eq!(created.body["timezone"], "Asia/Shanghai");
@@ -28,9 +22,7 @@ async fn an_admin_creates_a_store_with_the_regulation_defaults_and_changes_its_s
     assert_eq!(created.body["sla"]["first_follow_up_from_day"], 3);
     assert_eq!(created.body["sla"]["complaint_escalation_days"], 2);
 
-    let dup = app
-        .post("/v1/stores", &admin, json!({"code": "SH002", "name": "x"}))
-        .await;
+    let dup = app.post("/v1/stores", &admin, json!({"code": "SH002", "name": "x"})).await;
     assert_eq!(dup.status, StatusCode::CONFLICT);
     assert_eq!(dup.code(), "store.already_exists");
 
@@ -43,10 +35,7 @@ async fn an_admin_creates_a_store_with_the_regulation_defaults_and_changes_its_s
         )
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
-    assert_eq!(
-        bad.fields(),
-        vec!["code", "name", "timezone", "call_hours[0]"]
-    );
+    assert_eq!(bad.fields(), vec!["code", "name", "timezone", "call_hours[0]"]);
 
     let changed = app
         .send(
@@ -74,22 +63,11 @@ async fn an_admin_creates_a_store_with_the_regulation_defaults_and_changes_its_s
 
     let grpc = app
         .stores_grpc()
-        .get_store(authed(
-            &app.advisor("SH002"),
-            pb::GetStoreRequest {
-                store: "SH002".into(),
-            },
-        ))
+        .get_store(authed(&app.advisor("SH002"), pb::GetStoreRequest { store: "SH002".into() }))
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(
-        (
-            grpc.timezone.as_str(),
-            grpc.sla.unwrap().complaint_escalation_days
-        ),
-        ("Europe/Berlin", 3)
-    );
+    assert_eq!((grpc.timezone.as_str(), grpc.sla.unwrap().complaint_escalation_days), ("Europe/Berlin", 3));
 }
 
 #[tokio::test]
@@ -98,47 +76,19 @@ async fn supervisors_keep_the_staff_list_with_store_roles_only() {
     let store = app.seed_store("SH001").await;
     let sup = app.supervisor(&store);
     let path = format!("/v1/stores/{store}/staff");
-    let added = app
-        .post(
-            &path,
-            &sup,
-            json!({"id": "fu-001", "name": "陈回访", "roles": ["followup_agent"]}),
-        )
-        .await;
+    let added =
+        app.post(&path, &sup, json!({"id": "fu-001", "name": "陈回访", "roles": ["followup_agent"]})).await;
     assert_eq!(added.status, StatusCode::CREATED);
     assert_eq!(added.body["active"], true);
-    let admin_role = app
-        .post(
-            &path,
-            &sup,
-            json!({"id": "x", "name": "x", "roles": ["admin"]}),
-        )
-        .await;
+    let admin_role = app.post(&path, &sup, json!({"id": "x", "name": "x", "roles": ["admin"]})).await;
     assert_eq!(admin_role.fields(), vec!["roles[0]"]);
-    let unknown_role = app
-        .post(
-            &path,
-            &sup,
-            json!({"id": "x", "name": "x", "roles": ["boss"]}),
-        )
-        .await;
+    let unknown_role = app.post(&path, &sup, json!({"id": "x", "name": "x", "roles": ["boss"]})).await;
     assert_eq!(unknown_role.fields(), vec!["roles[0]"]);
-    let dup = app
-        .post(
-            &path,
-            &sup,
-            json!({"id": "fu-001", "name": "x", "roles": ["advisor"]}),
-        )
-        .await;
+    let dup = app.post(&path, &sup, json!({"id": "fu-001", "name": "x", "roles": ["advisor"]})).await;
     assert_eq!(dup.status, StatusCode::CONFLICT);
 
-    let away = app
-        .patch(&format!("{path}/fu-001"), &sup, json!({"active": false}))
-        .await;
-    assert_eq!(
-        (away.body["active"].as_bool(), away.body["etag"].as_str()),
-        (Some(false), Some("v2"))
-    );
+    let away = app.patch(&format!("{path}/fu-001"), &sup, json!({"active": false})).await;
+    assert_eq!((away.body["active"].as_bool(), away.body["etag"].as_str()), (Some(false), Some("v2")));
 
     let mut client = app.stores_grpc();
     let created = client
@@ -164,18 +114,9 @@ async fn supervisors_keep_the_staff_list_with_store_roles_only() {
         .map(|s| s["id"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(ids, vec!["adv-001", "fu-001"]);
-    assert_eq!(
-        listed.body["staff"][0]["roles"],
-        json!(["advisor", "supervisor"])
-    );
+    assert_eq!(listed.body["staff"][0]["roles"], json!(["advisor", "supervisor"]));
     let grpc_list = client
-        .list_staff(authed(
-            &sup,
-            pb::ListStaffRequest {
-                store,
-                ..Default::default()
-            },
-        ))
+        .list_staff(authed(&sup, pb::ListStaffRequest { store, ..Default::default() }))
         .await
         .unwrap()
         .into_inner();

@@ -18,16 +18,9 @@ pub struct Shop {
 
 pub async fn shop(app: &TestApp) -> Shop {
     let store = app.seed_store("SH001").await;
-    let customer = app.seed_customer(&store, "张伟", "13812345678").await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let vehicle = app
-        .seed_vehicle(&store, &customer, VINS[0], "沪A12345")
-        .await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let customer = app.seed_customer(&store, "张伟", "13812345678").await["id"].as_str().unwrap().to_string();
+    let vehicle =
+        app.seed_vehicle(&store, &customer, VINS[0], "沪A12345").await["id"].as_str().unwrap().to_string();
     Shop {
         advisor: app.advisor(&store),
         technician: app.token("tech-1", &["technician"], &[&store]),
@@ -62,21 +55,12 @@ impl Shop {
     }
 
     pub async fn create(&self, app: &TestApp, km: u32) -> Value {
-        let res = app
-            .post(&self.orders(), &self.advisor, new_order(self, km))
-            .await;
+        let res = app.post(&self.orders(), &self.advisor, new_order(self, km)).await;
         assert_eq!(res.status, StatusCode::CREATED, "{:?}", res.body);
         res.body
     }
 
-    pub async fn step(
-        &self,
-        app: &TestApp,
-        order: &Value,
-        step: &str,
-        token: &str,
-        body: Value,
-    ) -> Answer {
+    pub async fn step(&self, app: &TestApp, order: &Value, step: &str, token: &str, body: Value) -> Answer {
         let path = format!("{}/{}/{step}", self.orders(), order["id"].as_str().unwrap());
         app.post(&path, token, body).await
     }
@@ -94,9 +78,7 @@ impl Shop {
             )
             .await;
         assert_eq!(entry.status, StatusCode::CREATED, "{:?}", entry.body);
-        let quoted = self
-            .step(app, &order, "submit-quote", &self.advisor, json!({}))
-            .await;
+        let quoted = self.step(app, &order, "submit-quote", &self.advisor, json!({})).await;
         assert_eq!(quoted.status, StatusCode::OK, "{:?}", quoted.body);
         let decisions: Vec<Value> = quoted.body["lines"]
             .as_array()
@@ -120,49 +102,22 @@ impl Shop {
     /// Works every approved line and completes the work.
     pub async fn worked(&self, app: &TestApp, order: &Value) -> Value {
         let fresh = app
-            .get(
-                &format!("{}/{}", self.orders(), order["id"].as_str().unwrap()),
-                &self.advisor,
-            )
+            .get(&format!("{}/{}", self.orders(), order["id"].as_str().unwrap()), &self.advisor)
             .await
             .body;
         if fresh["status"] == "approved" {
-            let started = self
-                .step(
-                    app,
-                    &fresh,
-                    "start",
-                    &self.technician,
-                    json!({"plate": "沪A12345"}),
-                )
-                .await;
+            let started =
+                self.step(app, &fresh, "start", &self.technician, json!({"plate": "沪A12345"})).await;
             assert_eq!(started.status, StatusCode::OK, "{:?}", started.body);
         }
-        for line in fresh["lines"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|l| l["status"] == "approved")
-        {
+        for line in fresh["lines"].as_array().unwrap().iter().filter(|l| l["status"] == "approved") {
             let done = self
-                .step(
-                    app,
-                    &fresh,
-                    "complete-line",
-                    &self.technician,
-                    json!({"line_id": line["id"]}),
-                )
+                .step(app, &fresh, "complete-line", &self.technician, json!({"line_id": line["id"]}))
                 .await;
             assert_eq!(done.status, StatusCode::OK, "{:?}", done.body);
         }
         let completed = self
-            .step(
-                app,
-                &fresh,
-                "complete-work",
-                &self.technician,
-                json!({"self_check_notes": "试车无异响"}),
-            )
+            .step(app, &fresh, "complete-work", &self.technician, json!({"self_check_notes": "试车无异响"}))
             .await;
         assert_eq!(completed.status, StatusCode::OK, "{:?}", completed.body);
         completed.body
@@ -178,11 +133,7 @@ impl Shop {
             .map(|(i, l)| json!({"line_id": l["id"], "passed": pass || i > 0, "notes": "逐项检验"}))
             .collect();
         app.post(
-            &format!(
-                "{}/{}/inspections/exit",
-                self.orders(),
-                order["id"].as_str().unwrap()
-            ),
+            &format!("{}/{}/inspections/exit", self.orders(), order["id"].as_str().unwrap()),
             &self.inspector,
             json!({"results": results}),
         )
@@ -205,37 +156,20 @@ async fn a_car_goes_from_reception_to_delivery_with_a_rework_on_the_way() {
     );
     let vehicle = app
         .get(
-            &format!(
-                "/v1/stores/{}/customers/{}/vehicles/{}",
-                shop.store, shop.customer, shop.vehicle
-            ),
+            &format!("/v1/stores/{}/customers/{}/vehicles/{}", shop.store, shop.customer, shop.vehicle),
             &shop.advisor,
         )
         .await;
-    assert_eq!(
-        vehicle.body["mileage_km"], 30_000,
-        "CF-6: the intake mileage is recorded"
-    );
+    assert_eq!(vehicle.body["mileage_km"], 30_000, "CF-6: the intake mileage is recorded");
 
-    let quoted = shop
-        .step(&app, &order, "submit-quote", &shop.advisor, json!({}))
-        .await;
+    let quoted = shop.step(&app, &order, "submit-quote", &shop.advisor, json!({})).await;
     assert_eq!(quoted.body["status"], "awaiting_approval");
     let lines = quoted.body["lines"].as_array().unwrap().clone();
     let all = json!({"estimate_version": 1, "method": "in_person",
         "decisions": lines.iter().map(|l| json!({"line_id": l["id"], "approved": true})).collect::<Vec<_>>()});
-    let too_early = shop
-        .step(&app, &order, "approve", &shop.advisor, all.clone())
-        .await;
+    let too_early = shop.step(&app, &order, "approve", &shop.advisor, all.clone()).await;
     assert_eq!(too_early.status, StatusCode::CONFLICT);
-    assert!(
-        too_early.body["detail"]
-            .as_str()
-            .unwrap()
-            .contains("entry inspection"),
-        "{:?}",
-        too_early.body
-    );
+    assert!(too_early.body["detail"].as_str().unwrap().contains("entry inspection"), "{:?}", too_early.body);
 
     let entry = app
         .post(
@@ -249,25 +183,9 @@ async fn a_car_goes_from_reception_to_delivery_with_a_rework_on_the_way() {
     assert_eq!(approved.body["status"], "approved", "{:?}", approved.body);
     assert_eq!(approved.body["totals"]["total_fen"], 56_000);
 
-    let wrong_car = shop
-        .step(
-            &app,
-            &order,
-            "start",
-            &shop.technician,
-            json!({"plate": "沪B99999"}),
-        )
-        .await;
+    let wrong_car = shop.step(&app, &order, "start", &shop.technician, json!({"plate": "沪B99999"})).await;
     assert_eq!(wrong_car.code(), "work_order.plate_mismatch");
-    let started = shop
-        .step(
-            &app,
-            &order,
-            "start",
-            &shop.technician,
-            json!({"plate": "沪A 12345"}),
-        )
-        .await;
+    let started = shop.step(&app, &order, "start", &shop.technician, json!({"plate": "沪A 12345"})).await;
     assert_eq!(started.body["status"], "in_progress");
 
     let proposed = shop
@@ -277,22 +195,9 @@ async fn a_car_goes_from_reception_to_delivery_with_a_rework_on_the_way() {
     assert_eq!(proposed.body["estimate_version"], 2, "{:?}", proposed.body);
     assert_eq!(proposed.body["totals"]["pending_fen"], 9_000);
     let extra = proposed.body["lines"][2]["id"].clone();
-    let not_yet = shop
-        .step(
-            &app,
-            &order,
-            "complete-line",
-            &shop.technician,
-            json!({"line_id": extra}),
-        )
-        .await;
+    let not_yet = shop.step(&app, &order, "complete-line", &shop.technician, json!({"line_id": extra})).await;
     assert_eq!(not_yet.code(), "work_order.line_not_approved");
-    let waiting = app
-        .get(
-            &format!("{}?awaiting_decision=true", shop.orders()),
-            &shop.supervisor,
-        )
-        .await;
+    let waiting = app.get(&format!("{}?awaiting_decision=true", shop.orders()), &shop.supervisor).await;
     assert_eq!(waiting.body["work_orders"].as_array().unwrap().len(), 1);
     let agreed = shop
         .step(
@@ -304,30 +209,18 @@ async fn a_car_goes_from_reception_to_delivery_with_a_rework_on_the_way() {
             "decisions": [{"line_id": extra, "approved": true}]}),
         )
         .await;
-    assert_eq!(
-        agreed.body["totals"]["total_fen"], 65_000,
-        "{:?}",
-        agreed.body
-    );
+    assert_eq!(agreed.body["totals"]["total_fen"], 65_000, "{:?}", agreed.body);
 
     let completed = shop.worked(&app, &agreed.body).await;
     assert_eq!(completed["status"], "work_completed");
     let by_advisor = app
         .post(
-            &format!(
-                "{}/{}/inspections/exit",
-                shop.orders(),
-                order["id"].as_str().unwrap()
-            ),
+            &format!("{}/{}/inspections/exit", shop.orders(), order["id"].as_str().unwrap()),
             &shop.advisor,
             json!({"results": []}),
         )
         .await;
-    assert_eq!(
-        by_advisor.status,
-        StatusCode::FORBIDDEN,
-        "IN-2: inspectors only"
-    );
+    assert_eq!(by_advisor.status, StatusCode::FORBIDDEN, "IN-2: inspectors only");
     let failed = shop.exit_inspection(&app, &completed, false).await;
     assert_eq!(
         (failed.status, &failed.body["passed"]),
@@ -335,33 +228,16 @@ async fn a_car_goes_from_reception_to_delivery_with_a_rework_on_the_way() {
         "{:?}",
         failed.body
     );
-    let back = app
-        .get(
-            &format!("{}/{}", shop.orders(), order["id"].as_str().unwrap()),
-            &shop.advisor,
-        )
-        .await
-        .body;
-    assert_eq!(
-        (back["status"].as_str(), back["rework_count"].as_u64()),
-        (Some("in_progress"), Some(1))
-    );
+    let back =
+        app.get(&format!("{}/{}", shop.orders(), order["id"].as_str().unwrap()), &shop.advisor).await.body;
+    assert_eq!((back["status"].as_str(), back["rework_count"].as_u64()), (Some("in_progress"), Some(1)));
 
     let reworked = shop.worked(&app, &back).await;
     let passed = shop.exit_inspection(&app, &reworked, true).await;
+    assert_eq!(passed.body["kind"], "rework", "IN-2: the next one is a rework inspection");
+    assert_eq!(passed.body["certificate_number"], format!("SH001-HG-{year}-000001"));
     assert_eq!(
-        passed.body["kind"], "rework",
-        "IN-2: the next one is a rework inspection"
-    );
-    assert_eq!(
-        passed.body["certificate_number"],
-        format!("SH001-HG-{year}-000001")
-    );
-    assert_eq!(
-        (
-            passed.body["warranty_km"].as_u64(),
-            passed.body["warranty_days"].as_u64()
-        ),
+        (passed.body["warranty_km"].as_u64(), passed.body["warranty_days"].as_u64()),
         (Some(2_000), Some(10))
     );
 
@@ -371,7 +247,7 @@ async fn a_car_goes_from_reception_to_delivery_with_a_rework_on_the_way() {
             &order,
             "deliver",
             &shop.advisor,
-            json!({"walkaround_notes": "x"}),
+            json!({"walkaround_notes": "x", "amount_paid_fen": 65_000, "payment_method": "cash"}),
         )
         .await;
     assert_eq!(
@@ -379,9 +255,18 @@ async fn a_car_goes_from_reception_to_delivery_with_a_rework_on_the_way() {
         "work_order.invalid_transition",
         "not ready for pickup before the customer is told"
     );
-    let ready = shop
-        .step(&app, &order, "notify-customer", &shop.advisor, json!({}))
+    let ready = shop.step(&app, &order, "notify-customer", &shop.advisor, json!({})).await;
+    let short = shop
+        .step(
+            &app,
+            &order,
+            "deliver",
+            &shop.advisor,
+            json!({"walkaround_notes": "环车检查", "discount_fen": 5_000,
+            "amount_paid_fen": 59_000, "payment_method": "wechat_pay"}),
+        )
         .await;
+    assert_eq!(short.fields(), vec!["amount_paid_fen"], "WO-10: the payment settles the amount due exactly");
     assert_eq!(ready.body["status"], "ready_for_pickup");
     let delivered = shop
         .step(
@@ -389,18 +274,31 @@ async fn a_car_goes_from_reception_to_delivery_with_a_rework_on_the_way() {
             &order,
             "deliver",
             &shop.advisor,
-            json!({"walkaround_notes": "陪同客户环车检查，讲解刹车磨合注意事项"}),
+            json!({"walkaround_notes": "陪同客户环车检查，讲解刹车磨合注意事项",
+                "discount_fen": 5_000, "amount_paid_fen": 60_000, "payment_method": "wechat_pay"}),
         )
         .await;
+    assert_eq!(delivered.body["status"], "delivered", "{:?}", delivered.body);
+    let settlement = &delivered.body["settlement"];
+    assert_eq!(settlement["number"], format!("SH001-JS-{year}-000001"));
+    assert_eq!(settlement["certificate_number"], passed.body["certificate_number"]);
     assert_eq!(
-        delivered.body["status"], "delivered",
-        "{:?}",
-        delivered.body
+        (settlement["labour_fen"].as_i64(), settlement["parts_fen"].as_i64()),
+        (Some(18_000), Some(47_000))
     );
+    assert_eq!(
+        (settlement["total_fen"].as_i64(), settlement["amount_due_fen"].as_i64()),
+        (Some(65_000), Some(60_000))
+    );
+    assert_eq!(settlement["labour"][0]["hours"], 1.5);
+    assert_eq!(settlement["parts"][1]["quantity"], 1.5);
+    assert_eq!(settlement["parts"][0]["old_part"], "given_to_customer");
+    assert_eq!(settlement["customer_phone"], "138****5678");
+    assert_eq!(settlement["repair_category"], "minor_repair");
+    let after = shop.step(&app, &order, "cancel", &shop.advisor, json!({"reason": "x"})).await;
+    assert_eq!(after.status, StatusCode::CONFLICT, "a delivered order, and its settlement, never change");
     assert_eq!(delivered.body["warranty_until_km"], 32_000);
-    let until = (chrono::Utc::now()
-        .with_timezone(&chrono_tz::Asia::Shanghai)
-        .date_naive()
+    let until = (chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive()
         + chrono::Days::new(10))
     .to_string();
     assert_eq!(delivered.body["warranty_until_date"], until);
@@ -414,14 +312,7 @@ async fn a_car_goes_from_reception_to_delivery_with_a_rework_on_the_way() {
     assert_eq!(path.last(), Some(&"delivered"));
     assert!(path.contains(&"in_progress"));
     let inspections = app
-        .get(
-            &format!(
-                "{}/{}/inspections",
-                shop.orders(),
-                order["id"].as_str().unwrap()
-            ),
-            &shop.advisor,
-        )
+        .get(&format!("{}/{}/inspections", shop.orders(), order["id"].as_str().unwrap()), &shop.advisor)
         .await;
     let kinds: Vec<&str> = inspections.body["inspections"]
         .as_array()
@@ -441,27 +332,18 @@ async fn illegal_moves_are_refused_and_leave_the_order_unchanged() {
     let path = format!("{}/{}", shop.orders(), order["id"].as_str().unwrap());
     let before = app.get(&path, &shop.advisor).await.body;
     for (step, token, body) in [
-        (
-            "approve",
-            &shop.advisor,
-            json!({"estimate_version": 0, "method": "phone", "decisions": []}),
-        ),
+        ("approve", &shop.advisor, json!({"estimate_version": 0, "method": "phone", "decisions": []})),
         ("start", &shop.technician, json!({"plate": "沪A12345"})),
-        (
-            "complete-work",
-            &shop.technician,
-            json!({"self_check_notes": "ok"}),
-        ),
+        ("complete-work", &shop.technician, json!({"self_check_notes": "ok"})),
         ("notify-customer", &shop.advisor, json!({})),
-        ("deliver", &shop.advisor, json!({"walkaround_notes": "ok"})),
+        (
+            "deliver",
+            &shop.advisor,
+            json!({"walkaround_notes": "ok", "amount_paid_fen": 0, "payment_method": "waived"}),
+        ),
     ] {
         let refused = shop.step(&app, &order, step, token, body).await;
-        assert_eq!(
-            refused.status,
-            StatusCode::CONFLICT,
-            "{step}: {:?}",
-            refused.body
-        );
+        assert_eq!(refused.status, StatusCode::CONFLICT, "{step}: {:?}", refused.body);
         assert!(
             refused.body["detail"].as_str().unwrap().contains("open"),
             "{step} names the state: {:?}",
@@ -469,19 +351,9 @@ async fn illegal_moves_are_refused_and_leave_the_order_unchanged() {
         );
     }
     assert_eq!(app.get(&path, &shop.advisor).await.body, before);
-    let cancelled = shop
-        .step(
-            &app,
-            &order,
-            "cancel",
-            &shop.advisor,
-            json!({"reason": "客户不修了"}),
-        )
-        .await;
+    let cancelled = shop.step(&app, &order, "cancel", &shop.advisor, json!({"reason": "客户不修了"})).await;
     assert_eq!(cancelled.body["status"], "cancelled");
-    let again = shop
-        .step(&app, &order, "submit-quote", &shop.advisor, json!({}))
-        .await;
+    let again = shop.step(&app, &order, "submit-quote", &shop.advisor, json!({})).await;
     assert!(again.body["detail"].as_str().unwrap().contains("cancelled"));
 }
 
@@ -493,47 +365,26 @@ async fn each_step_is_refused_to_the_roles_that_may_not_take_it() {
     let order = shop.create(&app, 30_000).await;
     let agent = app.token("fu-1", &["followup_agent"], &[&shop.store]);
     assert_eq!(
-        app.post(&shop.orders(), &shop.technician, new_order(&shop, 30_000))
-            .await
-            .status,
+        app.post(&shop.orders(), &shop.technician, new_order(&shop, 30_000)).await.status,
         StatusCode::FORBIDDEN
     );
     assert_eq!(
-        shop.step(&app, &order, "submit-quote", &shop.technician, json!({}))
-            .await
-            .status,
+        shop.step(&app, &order, "submit-quote", &shop.technician, json!({})).await.status,
         StatusCode::FORBIDDEN
     );
     assert_eq!(
-        shop.step(&app, &order, "submit-quote", &agent, json!({}))
-            .await
-            .status,
+        shop.step(&app, &order, "submit-quote", &agent, json!({})).await.status,
         StatusCode::FORBIDDEN
     );
     let approved = shop.approved(&app, 31_000).await;
     assert_eq!(
-        shop.step(
-            &app,
-            &approved,
-            "start",
-            &shop.advisor,
-            json!({"plate": "沪A12345"})
-        )
-        .await
-        .status,
+        shop.step(&app, &approved, "start", &shop.advisor, json!({"plate": "沪A12345"})).await.status,
         StatusCode::FORBIDDEN,
         "the technician starts the work"
     );
-    assert_eq!(
-        app.get(&shop.orders(), &agent).await.status,
-        StatusCode::OK,
-        "follow-up agents read orders"
-    );
+    assert_eq!(app.get(&shop.orders(), &agent).await.status, StatusCode::OK, "follow-up agents read orders");
     let hq = app.token("hq", &["hq_analyst"], &["*"]);
-    assert_eq!(
-        app.get(&shop.orders(), &hq).await.status,
-        StatusCode::FORBIDDEN
-    );
+    assert_eq!(app.get(&shop.orders(), &hq).await.status, StatusCode::FORBIDDEN);
 }
 
 // WO-1: per-store, per-year numbers stay unique and gap-free under concurrent creates.
@@ -556,29 +407,13 @@ async fn concurrent_creates_get_unique_gap_free_numbers() {
     let expected: Vec<String> = (1..=8).map(|n| format!("SH001-{year}-{n:06}")).collect();
     assert_eq!(numbers, expected);
     let other = app.seed_store("BJ001").await;
-    let c = app.seed_customer(&other, "李娜", "13912345678").await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let v = app.seed_vehicle(&other, &c, VINS[1], "京A12345").await["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let c = app.seed_customer(&other, "李娜", "13912345678").await["id"].as_str().unwrap().to_string();
+    let v = app.seed_vehicle(&other, &c, VINS[1], "京A12345").await["id"].as_str().unwrap().to_string();
     let mut body = new_order(&shop, 30_000);
     body["customer_id"] = json!(c);
     body["vehicle_id"] = json!(v);
-    let first = app
-        .post(
-            &format!("/v1/stores/{other}/work-orders"),
-            &app.advisor(&other),
-            body,
-        )
-        .await;
-    assert_eq!(
-        first.body["number"],
-        format!("BJ001-{year}-000001"),
-        "each store counts on its own"
-    );
+    let first = app.post(&format!("/v1/stores/{other}/work-orders"), &app.advisor(&other), body).await;
+    assert_eq!(first.body["number"], format!("BJ001-{year}-000001"), "each store counts on its own");
 }
 
 // WO-11, GEN-2
@@ -594,10 +429,7 @@ async fn of_two_concurrent_approvals_of_one_version_exactly_one_wins() {
         json!({"methods": ["visual"], "findings": "ok"}),
     )
     .await;
-    let quoted = shop
-        .step(&app, &order, "submit-quote", &shop.advisor, json!({}))
-        .await
-        .body;
+    let quoted = shop.step(&app, &order, "submit-quote", &shop.advisor, json!({})).await.body;
     let decisions: Vec<Value> = quoted["lines"]
         .as_array()
         .unwrap()
@@ -610,22 +442,9 @@ async fn of_two_concurrent_approvals_of_one_version_exactly_one_wins() {
     )
     .await;
     let statuses: Vec<StatusCode> = answers.iter().map(|a| a.status).collect();
-    assert_eq!(
-        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
-        1,
-        "{statuses:?}"
-    );
-    assert!(
-        answers
-            .iter()
-            .any(|a| a.code() == "work_order.invalid_transition"),
-        "{:?}",
-        answers[1].body
-    );
-    let now = app
-        .get(&format!("{}/{id}", shop.orders()), &shop.advisor)
-        .await
-        .body;
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::OK).count(), 1, "{statuses:?}");
+    assert!(answers.iter().any(|a| a.code() == "work_order.invalid_transition"), "{:?}", answers[1].body);
+    let now = app.get(&format!("{}/{id}", shop.orders()), &shop.advisor).await.body;
     assert_eq!(now["approvals"].as_array().unwrap().len(), 1);
 }
 
@@ -638,24 +457,8 @@ async fn a_step_retried_with_the_same_idempotency_key_happens_once() {
     let path = format!("{}/{}/start", shop.orders(), order["id"].as_str().unwrap());
     let key = [("Idempotency-Key", "start-1")];
     let body = json!({"plate": "沪A12345"});
-    let first = app
-        .send(
-            Method::POST,
-            &path,
-            Some(&shop.technician),
-            Some(body.clone()),
-            &key,
-        )
-        .await;
-    let again = app
-        .send(
-            Method::POST,
-            &path,
-            Some(&shop.technician),
-            Some(body),
-            &key,
-        )
-        .await;
+    let first = app.send(Method::POST, &path, Some(&shop.technician), Some(body.clone()), &key).await;
+    let again = app.send(Method::POST, &path, Some(&shop.technician), Some(body), &key).await;
     assert_eq!(first.status, StatusCode::OK);
     assert_eq!(first.body, again.body);
     assert_eq!(again.body["status_events"].as_array().unwrap().len(), 3);
@@ -675,18 +478,10 @@ async fn a_submitted_inspection_cannot_be_deleted_inside_the_retention_period() 
             json!({"methods": ["visual"], "findings": "ok"}),
         )
         .await;
-    let path = format!(
-        "{}/{id}/inspections/{}",
-        shop.orders(),
-        entry.body["id"].as_str().unwrap()
-    );
-    let by_advisor = app
-        .send(Method::DELETE, &path, Some(&shop.advisor), None, &[])
-        .await;
+    let path = format!("{}/{id}/inspections/{}", shop.orders(), entry.body["id"].as_str().unwrap());
+    let by_advisor = app.send(Method::DELETE, &path, Some(&shop.advisor), None, &[]).await;
     assert_eq!(by_advisor.status, StatusCode::FORBIDDEN);
-    let by_supervisor = app
-        .send(Method::DELETE, &path, Some(&shop.supervisor), None, &[])
-        .await;
+    let by_supervisor = app.send(Method::DELETE, &path, Some(&shop.supervisor), None, &[]).await;
     assert_eq!(by_supervisor.status, StatusCode::CONFLICT);
     assert_eq!(by_supervisor.code(), "inspection.retained");
     let second = app
@@ -697,12 +492,7 @@ async fn a_submitted_inspection_cannot_be_deleted_inside_the_retention_period() 
         )
         .await;
     assert_eq!(second.code(), "inspection.already_submitted", "append-only");
-    let list = app
-        .get(
-            &format!("{}/{id}/inspections", shop.orders()),
-            &shop.advisor,
-        )
-        .await;
+    let list = app.get(&format!("{}/{id}/inspections", shop.orders()), &shop.advisor).await;
     assert_eq!(list.body["inspections"].as_array().unwrap().len(), 1);
 }
 
@@ -714,15 +504,14 @@ async fn a_comeback_is_accepted_only_inside_the_original_warranty() {
     let approved = shop.approved(&app, 30_000).await;
     let worked = shop.worked(&app, &approved).await;
     shop.exit_inspection(&app, &worked, true).await;
-    shop.step(&app, &approved, "notify-customer", &shop.advisor, json!({}))
-        .await;
+    shop.step(&app, &approved, "notify-customer", &shop.advisor, json!({})).await;
     let delivered = shop
         .step(
             &app,
             &approved,
             "deliver",
             &shop.advisor,
-            json!({"walkaround_notes": "环车检查完毕"}),
+            json!({"walkaround_notes": "环车检查完毕", "amount_paid_fen": 56_000, "payment_method": "cash"}),
         )
         .await
         .body;
@@ -731,12 +520,7 @@ async fn a_comeback_is_accepted_only_inside_the_original_warranty() {
     let mut outside = new_order(&shop, 32_001);
     outside["comeback_of"] = delivered["id"].clone();
     let refused = app.post(&shop.orders(), &shop.advisor, outside).await;
-    assert_eq!(
-        refused.code(),
-        "work_order.comeback_outside_warranty",
-        "{:?}",
-        refused.body
-    );
+    assert_eq!(refused.code(), "work_order.comeback_outside_warranty", "{:?}", refused.body);
     let mut inside = new_order(&shop, 31_500);
     inside["comeback_of"] = delivered["id"].clone();
     let comeback = app.post(&shop.orders(), &shop.advisor, inside).await;
@@ -744,11 +528,7 @@ async fn a_comeback_is_accepted_only_inside_the_original_warranty() {
     assert_eq!(comeback.body["comeback_of"], delivered["id"]);
     let mut lower = new_order(&shop, 100);
     lower["comeback_of"] = delivered["id"].clone();
-    assert_eq!(
-        app.post(&shop.orders(), &shop.advisor, lower).await.code(),
-        "odometer.reading_lower",
-        "CF-6"
-    );
+    assert_eq!(app.post(&shop.orders(), &shop.advisor, lower).await.code(), "odometer.reading_lower", "CF-6");
 }
 
 // WO-1, WO-3: what a supervisor watches.
@@ -761,47 +541,21 @@ async fn supervisors_list_overdue_orders_and_filter_by_state_plate_and_date() {
     let late = app.post(&shop.orders(), &shop.advisor, late).await.body;
     shop.create(&app, 30_000).await;
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    let overdue = app
-        .get(&format!("{}?overdue=true", shop.orders()), &shop.supervisor)
-        .await;
-    let ids: Vec<&Value> = overdue.body["work_orders"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| &o["id"])
-        .collect();
+    let overdue = app.get(&format!("{}?overdue=true", shop.orders()), &shop.supervisor).await;
+    let ids: Vec<&Value> = overdue.body["work_orders"].as_array().unwrap().iter().map(|o| &o["id"]).collect();
     assert_eq!(ids, vec![&late["id"]]);
-    let by_plate = app
-        .get(
-            &format!("{}?plate=%E6%B2%AAA12345&status=open", shop.orders()),
-            &shop.supervisor,
-        )
-        .await;
+    let by_plate =
+        app.get(&format!("{}?plate=%E6%B2%AAA12345&status=open", shop.orders()), &shop.supervisor).await;
     assert_eq!(by_plate.body["work_orders"].as_array().unwrap().len(), 2);
-    let today = chrono::Utc::now()
-        .with_timezone(&chrono_tz::Asia::Shanghai)
-        .date_naive();
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive();
     let tomorrow = today.succ_opt().unwrap();
     let dated = app
-        .get(
-            &format!("{}?created_from={today}&created_to={today}", shop.orders()),
-            &shop.supervisor,
-        )
+        .get(&format!("{}?created_from={today}&created_to={today}", shop.orders()), &shop.supervisor)
         .await;
     assert_eq!(dated.body["work_orders"].as_array().unwrap().len(), 2);
-    let none = app
-        .get(
-            &format!("{}?created_from={tomorrow}", shop.orders()),
-            &shop.supervisor,
-        )
-        .await;
+    let none = app.get(&format!("{}?created_from={tomorrow}", shop.orders()), &shop.supervisor).await;
     assert_eq!(none.body["work_orders"], json!([]));
-    let bad = app
-        .get(
-            &format!("{}?status=flying", shop.orders()),
-            &shop.supervisor,
-        )
-        .await;
+    let bad = app.get(&format!("{}?status=flying", shop.orders()), &shop.supervisor).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 }
 
@@ -813,54 +567,22 @@ async fn another_stores_work_orders_answer_not_found() {
     let order = shop.create(&app, 30_000).await;
     let id = order["id"].as_str().unwrap();
     app.seed_store("BJ001").await;
-    let nosy = app.token(
-        "nosy",
-        &["advisor", "technician", "inspector", "supervisor"],
-        &["BJ001"],
-    );
+    let nosy = app.token("nosy", &["advisor", "technician", "inspector", "supervisor"], &["BJ001"]);
     for (method, path, body) in [
         (Method::GET, format!("{}/{id}", shop.orders()), None),
         (Method::GET, shop.orders(), None),
-        (
-            Method::POST,
-            format!("{}/{id}/submit-quote", shop.orders()),
-            Some(json!({})),
-        ),
-        (
-            Method::POST,
-            format!("{}/{id}/cancel", shop.orders()),
-            Some(json!({"reason": "x"})),
-        ),
-        (
-            Method::GET,
-            format!("{}/{id}/inspections", shop.orders()),
-            None,
-        ),
+        (Method::POST, format!("{}/{id}/submit-quote", shop.orders()), Some(json!({}))),
+        (Method::POST, format!("{}/{id}/cancel", shop.orders()), Some(json!({"reason": "x"}))),
+        (Method::GET, format!("{}/{id}/inspections", shop.orders()), None),
         (
             Method::POST,
             format!("{}/{id}/inspections/entry", shop.orders()),
             Some(json!({"methods": ["visual"], "findings": "x"})),
         ),
-        (
-            Method::GET,
-            format!("/v1/stores/BJ001/work-orders/{id}"),
-            None,
-        ),
+        (Method::GET, format!("/v1/stores/BJ001/work-orders/{id}"), None),
     ] {
-        let answer = app
-            .send(method.clone(), &path, Some(&nosy), body, &[])
-            .await;
-        assert_eq!(
-            answer.status,
-            StatusCode::NOT_FOUND,
-            "{method} {path}: {:?}",
-            answer.body
-        );
+        let answer = app.send(method.clone(), &path, Some(&nosy), body, &[]).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{method} {path}: {:?}", answer.body);
     }
-    assert_eq!(
-        app.get(&format!("{}/{id}", shop.orders()), &shop.advisor)
-            .await
-            .body["status"],
-        "open"
-    );
+    assert_eq!(app.get(&format!("{}/{id}", shop.orders()), &shop.advisor).await.body["status"], "open");
 }

@@ -10,10 +10,7 @@ use crate::work_orders::shop;
 
 fn in_hours(h: i64) -> Option<prost_types::Timestamp> {
     let at = chrono::Utc::now() + chrono::Duration::hours(h);
-    Some(prost_types::Timestamp {
-        seconds: at.timestamp(),
-        nanos: 0,
-    })
+    Some(prost_types::Timestamp { seconds: at.timestamp(), nanos: 0 })
 }
 
 // WO-1, WO-3, WO-4, WO-9, WO-10, WO-11, IN-1, IN-2, IN-3
@@ -71,11 +68,7 @@ async fn a_car_goes_from_reception_to_delivery_over_grpc_and_reads_the_same_over
     let quoted = orders
         .submit_quote(authed(
             &shop.advisor,
-            pb::SubmitQuoteRequest {
-                store: s.clone(),
-                work_order_id: id.clone(),
-                ..Default::default()
-            },
+            pb::SubmitQuoteRequest { store: s.clone(), work_order_id: id.clone(), ..Default::default() },
         ))
         .await
         .unwrap()
@@ -89,27 +82,17 @@ async fn a_car_goes_from_reception_to_delivery_over_grpc_and_reads_the_same_over
         decisions: quoted
             .lines
             .iter()
-            .map(|l| pb::LineDecision {
-                line_id: l.id.clone(),
-                approved: true,
-                reason: None,
-            })
+            .map(|l| pb::LineDecision { line_id: l.id.clone(), approved: true, reason: None })
             .collect(),
         ..Default::default()
     };
-    orders
-        .approve_work_order(authed(&shop.advisor, approve.clone()))
-        .await
-        .unwrap();
+    orders.approve_work_order(authed(&shop.advisor, approve.clone())).await.unwrap();
 
     // The same step again: refused on both fronts with the same code.
     let again = orders
         .approve_work_order(authed(
             &shop.advisor,
-            pb::RecordDecisionsRequest {
-                etag: String::new(),
-                ..approve
-            },
+            pb::RecordDecisionsRequest { etag: String::new(), ..approve },
         ))
         .await
         .unwrap_err();
@@ -166,59 +149,33 @@ async fn a_car_goes_from_reception_to_delivery_over_grpc_and_reads_the_same_over
     let exit = pb::SubmitExitInspectionRequest {
         store: s.clone(),
         work_order_id: id.clone(),
-        results: vec![pb::LineResult {
-            line_id: completed.lines[0].id.clone(),
-            passed: true,
-            notes: None,
-        }],
+        results: vec![pb::LineResult { line_id: completed.lines[0].id.clone(), passed: true, notes: None }],
         road_test: None,
         request_id: String::new(),
     };
-    let by_advisor = inspections
-        .submit_exit_inspection(authed(&shop.advisor, exit.clone()))
-        .await
-        .unwrap_err();
-    assert_eq!(
-        by_advisor.code(),
-        tonic::Code::PermissionDenied,
-        "IN-2: inspectors only"
-    );
-    let no_road_test = inspections
-        .submit_exit_inspection(authed(&shop.inspector, exit.clone()))
-        .await
-        .unwrap_err();
-    assert_eq!(
-        status_details(&no_road_test).1,
-        vec!["road_test"],
-        "level-2 maintenance needs a road test"
-    );
+    let by_advisor =
+        inspections.submit_exit_inspection(authed(&shop.advisor, exit.clone())).await.unwrap_err();
+    assert_eq!(by_advisor.code(), tonic::Code::PermissionDenied, "IN-2: inspectors only");
+    let no_road_test =
+        inspections.submit_exit_inspection(authed(&shop.inspector, exit.clone())).await.unwrap_err();
+    assert_eq!(status_details(&no_road_test).1, vec!["road_test"], "level-2 maintenance needs a road test");
     let passed = inspections
         .submit_exit_inspection(authed(
             &shop.inspector,
             pb::SubmitExitInspectionRequest {
-                road_test: Some(pb::RoadTest {
-                    passed: true,
-                    notes: Some("5 公里路试正常".into()),
-                }),
+                road_test: Some(pb::RoadTest { passed: true, notes: Some("5 公里路试正常".into()) }),
                 ..exit
             },
         ))
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(
-        (passed.warranty_km, passed.warranty_days),
-        (Some(5_000), Some(30))
-    );
+    assert_eq!((passed.warranty_km, passed.warranty_days), (Some(5_000), Some(30)));
 
     orders
         .notify_customer(authed(
             &shop.advisor,
-            pb::NotifyCustomerRequest {
-                store: s.clone(),
-                work_order_id: id.clone(),
-                ..Default::default()
-            },
+            pb::NotifyCustomerRequest { store: s.clone(), work_order_id: id.clone(), ..Default::default() },
         ))
         .await
         .unwrap();
@@ -229,6 +186,8 @@ async fn a_car_goes_from_reception_to_delivery_over_grpc_and_reads_the_same_over
                 store: s.clone(),
                 work_order_id: id.clone(),
                 walkaround_notes: "已陪同客户环车检查".into(),
+                amount_paid_fen: 33_750,
+                payment_method: pb::PaymentMethod::Alipay.into(),
                 ..Default::default()
             },
         ))
@@ -237,39 +196,25 @@ async fn a_car_goes_from_reception_to_delivery_over_grpc_and_reads_the_same_over
         .into_inner();
     assert_eq!(delivered.status, pb::WorkOrderStatus::Delivered as i32);
     assert_eq!(delivered.warranty_until_km, Some(45_000));
+    let settlement = delivered.settlement.clone().unwrap();
+    assert_eq!((settlement.amount_paid_fen, settlement.labour[0].hours), (33_750, 2.25));
 
-    let rest = app
-        .get(&format!("{}/{id}", shop.orders()), &shop.advisor)
-        .await
-        .body;
+    let rest = app.get(&format!("{}/{id}", shop.orders()), &shop.advisor).await.body;
     assert_eq!(rest["number"], delivered.number);
     assert_eq!(rest["status"], "delivered");
     assert_eq!(rest["etag"], delivered.etag);
-    assert_eq!(
-        rest["certificate_number"],
-        json!(delivered.certificate_number)
-    );
-    assert_eq!(
-        rest["warranty_until_date"],
-        json!(delivered.warranty_until_date)
-    );
-    assert_eq!(
-        rest["totals"]["total_fen"],
-        delivered.totals.unwrap().total_fen
-    );
+    assert_eq!(rest["certificate_number"], json!(delivered.certificate_number));
+    assert_eq!(rest["warranty_until_date"], json!(delivered.warranty_until_date));
+    assert_eq!(rest["totals"]["total_fen"], delivered.totals.unwrap().total_fen);
     assert_eq!(rest["lines"][0]["hours"], 2.25);
-    assert_eq!(
-        rest["status_events"].as_array().unwrap().len(),
-        delivered.status_events.len()
-    );
+    assert_eq!(rest["status_events"].as_array().unwrap().len(), delivered.status_events.len());
+    assert_eq!(rest["settlement"]["number"], settlement.number);
+    assert_eq!(rest["settlement"]["payment_method"], "alipay");
 
     let listed = inspections
         .list_inspections(authed(
             &shop.advisor,
-            pb::ListInspectionsRequest {
-                store: s.clone(),
-                work_order_id: id.clone(),
-            },
+            pb::ListInspectionsRequest { store: s.clone(), work_order_id: id.clone() },
         ))
         .await
         .unwrap()

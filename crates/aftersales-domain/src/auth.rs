@@ -63,11 +63,7 @@ impl Role {
     pub fn is_store_role(self) -> bool {
         matches!(
             self,
-            Role::Advisor
-                | Role::Technician
-                | Role::Inspector
-                | Role::FollowupAgent
-                | Role::Supervisor
+            Role::Advisor | Role::Technician | Role::Inspector | Role::FollowupAgent | Role::Supervisor
         )
     }
 
@@ -80,13 +76,10 @@ impl Role {
 impl FromStr for Role {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| {
-                let names: Vec<_> = Role::ALL.iter().map(|r| r.as_str()).collect();
-                format!("unknown role '{s}', expected one of {}", names.join(", "))
-            })
+        Role::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| {
+            let names: Vec<_> = Role::ALL.iter().map(|r| r.as_str()).collect();
+            format!("unknown role '{s}', expected one of {}", names.join(", "))
+        })
     }
 }
 
@@ -189,34 +182,14 @@ impl Action {
         use Role::*;
         match self {
             Action::CreateStore | Action::UpdateStore => &[Admin],
-            Action::ReadStore => &[
-                Advisor,
-                Technician,
-                Inspector,
-                FollowupAgent,
-                Supervisor,
-                HqAnalyst,
-                Integration,
-                Admin,
-            ],
-            Action::ReadStaff => &[
-                Advisor,
-                Technician,
-                Inspector,
-                FollowupAgent,
-                Supervisor,
-                Integration,
-                Admin,
-            ],
+            Action::ReadStore => {
+                &[Advisor, Technician, Inspector, FollowupAgent, Supervisor, HqAnalyst, Integration, Admin]
+            }
+            Action::ReadStaff => {
+                &[Advisor, Technician, Inspector, FollowupAgent, Supervisor, Integration, Admin]
+            }
             Action::ManageStaff => &[Supervisor, Admin],
-            Action::ReadCustomer => &[
-                Advisor,
-                Technician,
-                Inspector,
-                FollowupAgent,
-                Supervisor,
-                Integration,
-            ],
+            Action::ReadCustomer => &[Advisor, Technician, Inspector, FollowupAgent, Supervisor, Integration],
             Action::WriteCustomer => &[Advisor, Supervisor, Integration],
             Action::RecordOdometer => &[Advisor, Technician, Supervisor, Integration],
             Action::MergeCustomers => &[Advisor, Supervisor],
@@ -224,14 +197,9 @@ impl Action {
             Action::SeeFullPhone => &[Advisor, FollowupAgent, Supervisor, Integration],
             Action::ReadAudit | Action::DeleteInspection => &[Supervisor],
             Action::CreateWorkOrder | Action::FrontDeskStep => &[Advisor, Supervisor, Integration],
-            Action::ReadWorkOrder => &[
-                Advisor,
-                Technician,
-                Inspector,
-                FollowupAgent,
-                Supervisor,
-                Integration,
-            ],
+            Action::ReadWorkOrder => {
+                &[Advisor, Technician, Inspector, FollowupAgent, Supervisor, Integration]
+            }
             Action::WorkshopStep => &[Technician, Supervisor],
             Action::EntryInspection => &[Advisor, Inspector, Supervisor],
             // IN-2: the exit inspection is the quality inspector's alone.
@@ -292,12 +260,7 @@ impl Principal {
                     .map_err(|e| DomainError::Unauthenticated(format!("token store: {e}")))?,
             )
         };
-        Ok(Self {
-            sub: sub.to_string(),
-            name: name.to_string(),
-            roles,
-            stores,
-        })
+        Ok(Self { sub: sub.to_string(), name: name.to_string(), roles, stores })
     }
 
     /// Whether the token reaches `store`.
@@ -310,19 +273,11 @@ impl Principal {
 
     /// Whether any of the caller's roles allows `action`.
     pub fn can(&self, action: Action) -> bool {
-        action
-            .allowed_roles()
-            .iter()
-            .any(|r| self.roles.contains(r))
+        action.allowed_roles().iter().any(|r| self.roles.contains(r))
     }
 
     /// Checks `action` in `store`: an unreachable store answers as if nothing were there.
-    pub fn authorize(
-        &self,
-        action: Action,
-        store: &StoreCode,
-        resource: &'static str,
-    ) -> Result<()> {
+    pub fn authorize(&self, action: Action, store: &StoreCode, resource: &'static str) -> Result<()> {
         if !self.reaches(store) {
             return Err(DomainError::NotFound { resource });
         }
@@ -336,12 +291,7 @@ impl Principal {
         }
         Err(DomainError::PermissionDenied {
             action: action.as_str(),
-            allowed: action
-                .allowed_roles()
-                .iter()
-                .map(|r| r.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
+            allowed: action.allowed_roles().iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", "),
         })
     }
 }
@@ -362,9 +312,7 @@ mod tests {
         let other = StoreCode::parse("BJ001").unwrap();
         assert_eq!(
             p.authorize(Action::MergeCustomers, &other, "customer"),
-            Err(DomainError::NotFound {
-                resource: "customer"
-            })
+            Err(DomainError::NotFound { resource: "customer" })
         );
     }
 

@@ -14,10 +14,7 @@ pub struct FieldError {
 impl FieldError {
     /// Creates a field error.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
+        Self { field: field.into(), message: message.into() }
     }
 }
 
@@ -80,11 +77,7 @@ pub enum DomainError {
 }
 
 fn summary(errors: &[FieldError]) -> String {
-    errors
-        .iter()
-        .map(|e| format!("{}: {}", e.field, e.message))
-        .collect::<Vec<_>>()
-        .join("; ")
+    errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; ")
 }
 
 impl DomainError {
@@ -111,11 +104,7 @@ impl DomainError {
 
     /// Returns the field errors, if this is an input error.
     pub fn field_errors(&self) -> &[FieldError] {
-        if let Self::Invalid(errors) = self {
-            errors
-        } else {
-            &[]
-        }
+        if let Self::Invalid(errors) = self { errors } else { &[] }
     }
 
     /// Returns a message safe to show a client (internal details withheld).
@@ -163,10 +152,6 @@ impl Validator {
 
     /// Returns `Ok(())` when nothing was recorded, else every recorded error.
     pub fn finish(self) -> Result<()> {
-        if self.errors.is_empty() {
-            Ok(())
-        } else {
-            Err(DomainError::Invalid(self.errors))
-        }
+        if self.errors.is_empty() { Ok(()) } else { Err(DomainError::Invalid(self.errors)) }
     }
 }

@@ -23,10 +23,7 @@ pub struct PageRequest {
 
 impl Default for PageRequest {
     fn default() -> Self {
-        Self {
-            size: DEFAULT_PAGE_SIZE,
-            after: None,
-        }
+        Self { size: DEFAULT_PAGE_SIZE, after: None }
     }
 }
 
@@ -43,12 +40,13 @@ impl PageRequest {
                 ));
             }
         };
-        let after = match token.map(str::trim).filter(|t| !t.is_empty()) {
-            None => None,
-            Some(t) => Some(decode(t).ok_or_else(|| {
-                DomainError::invalid("page_token", "is not a token this service issued")
-            })?),
-        };
+        let after =
+            match token.map(str::trim).filter(|t| !t.is_empty()) {
+                None => None,
+                Some(t) => Some(decode(t).ok_or_else(|| {
+                    DomainError::invalid("page_token", "is not a token this service issued")
+                })?),
+            };
         Ok(Self { size, after })
     }
 }
@@ -78,23 +76,13 @@ impl<T> Page<T> {
     pub fn from_overfetch(mut rows: Vec<T>, size: u64, key: impl Fn(&T) -> String) -> Self {
         let more = rows.len() as u64 > size;
         rows.truncate(size as usize);
-        let next_page_token = if more {
-            rows.last().map(|last| encode_token(&key(last)))
-        } else {
-            None
-        };
-        Self {
-            items: rows,
-            next_page_token,
-        }
+        let next_page_token = if more { rows.last().map(|last| encode_token(&key(last))) } else { None };
+        Self { items: rows, next_page_token }
     }
 
     /// Converts each item, keeping the token.
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page {
-            items: self.items.into_iter().map(f).collect(),
-            next_page_token: self.next_page_token,
-        }
+        Page { items: self.items.into_iter().map(f).collect(), next_page_token: self.next_page_token }
     }
 }
 
@@ -105,13 +93,7 @@ mod tests {
     #[test]
     fn tokens_round_trip_and_foreign_tokens_are_refused() {
         let token = encode_token("0190c3c4-aaaa");
-        assert_eq!(
-            PageRequest::parse(None, Some(&token))
-                .unwrap()
-                .after
-                .as_deref(),
-            Some("0190c3c4-aaaa")
-        );
+        assert_eq!(PageRequest::parse(None, Some(&token)).unwrap().after.as_deref(), Some("0190c3c4-aaaa"));
         let err = PageRequest::parse(None, Some("garbage!")).unwrap_err();
         assert_eq!(err.field_errors()[0].field, "page_token");
     }

@@ -143,11 +143,7 @@ pub struct ChangeSet {
 impl ChangeSet {
     /// Starts a change set with one op and its audit entry.
     pub fn of(op: Op, audit: AuditEvent) -> Self {
-        Self {
-            ops: vec![op],
-            audit: vec![audit],
-            idempotency: None,
-        }
+        Self { ops: vec![op], audit: vec![audit], idempotency: None }
     }
 }
 
@@ -188,11 +184,8 @@ pub trait Repository: Send + Sync {
         page: &PageRequest,
     ) -> Result<Page<Customer>>;
     /// Lists a customer's consent history, oldest first.
-    async fn list_consent_events(
-        &self,
-        store: &StoreCode,
-        customer: CustomerId,
-    ) -> Result<Vec<ConsentEvent>>;
+    async fn list_consent_events(&self, store: &StoreCode, customer: CustomerId)
+    -> Result<Vec<ConsentEvent>>;
 
     /// Reads a vehicle.
     async fn get_vehicle(&self, store: &StoreCode, id: VehicleId) -> Result<Option<Vehicle>>;
@@ -210,8 +203,7 @@ pub trait Repository: Send + Sync {
     async fn get_counter(&self, store: &StoreCode, name: &str) -> Result<i64>;
 
     /// Reads a work order.
-    async fn get_work_order(&self, store: &StoreCode, id: WorkOrderId)
-    -> Result<Option<WorkOrder>>;
+    async fn get_work_order(&self, store: &StoreCode, id: WorkOrderId) -> Result<Option<WorkOrder>>;
     /// Lists work orders, oldest first.
     async fn list_work_orders(
         &self,
@@ -220,17 +212,9 @@ pub trait Repository: Send + Sync {
         page: &PageRequest,
     ) -> Result<Page<WorkOrder>>;
     /// Lists a work order's inspections, oldest first.
-    async fn list_inspections(
-        &self,
-        store: &StoreCode,
-        order: WorkOrderId,
-    ) -> Result<Vec<Inspection>>;
+    async fn list_inspections(&self, store: &StoreCode, order: WorkOrderId) -> Result<Vec<Inspection>>;
     /// Reads an inspection.
-    async fn get_inspection(
-        &self,
-        store: &StoreCode,
-        id: InspectionId,
-    ) -> Result<Option<Inspection>>;
+    async fn get_inspection(&self, store: &StoreCode, id: InspectionId) -> Result<Option<Inspection>>;
 
     /// Lists audit events, oldest first.
     async fn list_audit(

@@ -58,9 +58,8 @@ impl StoreCode {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let code = raw.trim().to_ascii_uppercase();
         let valid_len = (2..=16).contains(&code.len());
-        let valid_chars = code
-            .chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-' || c == '_');
+        let valid_chars =
+            code.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-' || c == '_');
         if valid_len && valid_chars && code.starts_with(|c: char| c.is_ascii_alphanumeric()) {
             Ok(Self(code))
         } else {
@@ -108,10 +107,7 @@ impl Vin {
         let mut sum = 0u32;
         for (i, c) in vin.chars().enumerate() {
             let value = transliterate(c).ok_or_else(|| {
-                format!(
-                    "character {} ('{c}') is not allowed (letters I, O and Q never appear)",
-                    i + 1
-                )
+                format!("character {} ('{c}') is not allowed (letters I, O and Q never appear)", i + 1)
             })?;
             sum += value * WEIGHTS[i];
         }
@@ -120,9 +116,7 @@ impl Vin {
             n => char::from_digit(n, 10).unwrap_or('X'),
         };
         if vin.as_bytes()[8] as char != expected {
-            return Err(format!(
-                "check digit (9th character) should be '{expected}'"
-            ));
+            return Err(format!("check digit (9th character) should be '{expected}'"));
         }
         Ok(Self(vin))
     }
@@ -218,8 +212,7 @@ impl Plate {
                 let small = matches!(serial[0], 'D' | 'F')
                     && plate_alnum(serial[1])
                     && serial[2..].iter().all(char::is_ascii_digit);
-                let large =
-                    serial[..5].iter().all(char::is_ascii_digit) && matches!(serial[5], 'D' | 'F');
+                let large = serial[..5].iter().all(char::is_ascii_digit) && matches!(serial[5], 'D' | 'F');
                 small || large
             }
             _ => return Err("must be 7 characters, or 8 for a new-energy vehicle".into()),
@@ -264,14 +257,9 @@ pub struct Phone(String);
 impl Phone {
     /// Parses a phone number; spaces, dashes and a +86 prefix are dropped.
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let mut digits: String = raw
-            .chars()
-            .filter(|c| !c.is_whitespace() && *c != '-' && *c != '(' && *c != ')')
-            .collect();
-        if let Some(rest) = digits
-            .strip_prefix("+86")
-            .or_else(|| digits.strip_prefix("0086"))
-        {
+        let mut digits: String =
+            raw.chars().filter(|c| !c.is_whitespace() && *c != '-' && *c != '(' && *c != ')').collect();
+        if let Some(rest) = digits.strip_prefix("+86").or_else(|| digits.strip_prefix("0086")) {
             digits = rest.to_string();
         }
         if !digits.chars().all(|c| c.is_ascii_digit()) {
@@ -336,24 +324,19 @@ impl Etag {
             .strip_prefix('v')
             .and_then(|n| n.parse::<i64>().ok())
             .map(Self)
-            .ok_or_else(|| {
-                crate::DomainError::invalid("etag", "is not an etag this service issued")
-            })
+            .ok_or_else(|| crate::DomainError::invalid("etag", "is not an etag this service issued"))
     }
 }
 
 /// Whether text holds control characters (NUL and the like) that no field may contain; tabs and
 /// line breaks are allowed.
 pub fn has_control_chars(text: &str) -> bool {
-    text.chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+    text.chars().any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
 }
 
 /// Trims a free-text field and turns an empty one into `None`.
 pub fn non_empty(value: Option<String>) -> Option<String> {
-    value
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
+    value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
 }
 
 #[cfg(test)]
@@ -363,10 +346,7 @@ mod tests {
     // CF-4
     #[test]
     fn a_vin_with_its_check_digit_is_accepted() {
-        assert_eq!(
-            Vin::parse("1m8gdm9axkp042788").unwrap().as_str(),
-            "1M8GDM9AXKP042788"
-        );
+        assert_eq!(Vin::parse("1m8gdm9axkp042788").unwrap().as_str(), "1M8GDM9AXKP042788");
         assert!(Vin::parse("LSVAU218XN2183294").is_ok());
     }
 
@@ -381,26 +361,15 @@ mod tests {
     #[test]
     fn a_vin_with_i_o_or_q_or_the_wrong_length_is_refused() {
         assert!(Vin::parse("1M8GDM9AXKP04278").unwrap_err().contains("17"));
-        assert!(
-            Vin::parse("IM8GDM9AXKP042788")
-                .unwrap_err()
-                .contains("not allowed")
-        );
+        assert!(Vin::parse("IM8GDM9AXKP042788").unwrap_err().contains("not allowed"));
         assert!(Vin::parse("1M8GDM9AXKP0427Q8").is_err());
     }
 
     // CF-4
     #[test]
     fn ordinary_and_new_energy_plates_are_accepted() {
-        for ok in [
-            "沪A12345",
-            "京N·8U2F7",
-            "粤B D12345",
-            "沪AD12345",
-            "苏E12345F",
-            "沪A1234学",
-            "京A1234警",
-        ] {
+        for ok in ["沪A12345", "京N·8U2F7", "粤B D12345", "沪AD12345", "苏E12345F", "沪A1234学", "京A1234警"]
+        {
             assert!(Plate::parse(ok).is_ok(), "{ok}");
         }
         assert_eq!(Plate::parse("沪a 12345").unwrap().as_str(), "沪A12345");
@@ -409,16 +378,8 @@ mod tests {
     // CF-4
     #[test]
     fn malformed_plates_are_refused() {
-        for bad in [
-            "",
-            "AA12345",
-            "沪12345",
-            "沪A1234",
-            "沪A123456",
-            "沪AI2345",
-            "沪A12345678",
-            "沪AX12345",
-        ] {
+        for bad in ["", "AA12345", "沪12345", "沪A1234", "沪A123456", "沪AI2345", "沪A12345678", "沪AX12345"]
+        {
             assert!(Plate::parse(bad).is_err(), "{bad}");
         }
     }

@@ -9,9 +9,10 @@ use aftersales_domain::model::customer::{
 use aftersales_domain::model::inspection::{Inspection, InspectionKind, InspectionMethod};
 use aftersales_domain::model::store::{CallWindowInput, SlaPatch, SlaSettings, StaffMember, Store};
 use aftersales_domain::model::work_order::{
-    ApprovalMethod, FuelLevel, LineKind, LineOrigin, LineStatus, OldPartDisposition,
-    RepairCategory, WorkOrder, WorkOrderLine, WorkOrderStatus,
+    ApprovalMethod, FuelLevel, LineKind, LineOrigin, LineStatus, OldPartDisposition, RepairCategory,
+    WorkOrder, WorkOrderLine, WorkOrderStatus,
 };
+use aftersales_domain::model::work_order::{PaymentMethod, Settlement};
 use aftersales_domain::paging::PageRequest;
 use aftersales_domain::value::{CustomerId, Etag, StoreCode, VehicleId};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -57,31 +58,20 @@ pub fn request_id(raw: &str) -> Result<Option<IdempotencyKey>, Status> {
 
 /// Parses an optional `etag` field.
 pub fn etag(raw: &str) -> Result<Option<Etag>, Status> {
-    if raw.is_empty() {
-        Ok(None)
-    } else {
-        Etag::parse(raw).map(Some).map_err(to_status)
-    }
+    if raw.is_empty() { Ok(None) } else { Etag::parse(raw).map(Some).map_err(to_status) }
 }
 
 /// Parses an optional `YYYY-MM-DD` field.
 pub fn date(field: &str, raw: Option<&str>) -> Result<Option<NaiveDate>, Status> {
     match raw.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(s) => s
-            .parse()
-            .map(Some)
-            .map_err(|_| invalid(field, "must be a date as YYYY-MM-DD")),
+        Some(s) => s.parse().map(Some).map_err(|_| invalid(field, "must be a date as YYYY-MM-DD")),
     }
 }
 
 /// Returns `Some(value)` for a non-empty string.
 pub fn non_empty(raw: &str) -> Option<String> {
-    if raw.is_empty() {
-        None
-    } else {
-        Some(raw.to_string())
-    }
+    if raw.is_empty() { None } else { Some(raw.to_string()) }
 }
 
 /// An update mask: names the fields to change; an empty mask means every populated field (AIP-134).
@@ -94,10 +84,7 @@ impl Mask {
         for path in &paths {
             let root = path.split('.').next().unwrap_or_default();
             if !allowed.contains(&path.as_str()) && !allowed.contains(&root) {
-                return Err(invalid(
-                    "update_mask",
-                    format!("'{path}' is not a field that can be updated"),
-                ));
+                return Err(invalid("update_mask", format!("'{path}' is not a field that can be updated")));
             }
         }
         Ok(Self(paths))
@@ -105,11 +92,7 @@ impl Mask {
 
     /// Whether `path` is to be changed; `populated` says whether the message carries a value.
     pub fn has(&self, path: &str, populated: bool) -> bool {
-        if self.0.is_empty() {
-            populated
-        } else {
-            self.0.iter().any(|p| p == path)
-        }
+        if self.0.is_empty() { populated } else { self.0.iter().any(|p| p == path) }
     }
 
     /// Whether the mask names `path` itself or one of its sub-fields.
@@ -117,11 +100,7 @@ impl Mask {
         if self.0.is_empty() {
             populated
         } else {
-            self.0.iter().any(|p| {
-                p == path
-                    || p.strip_prefix(path)
-                        .is_some_and(|rest| rest.starts_with('.'))
-            })
+            self.0.iter().any(|p| p == path || p.strip_prefix(path).is_some_and(|rest| rest.starts_with('.')))
         }
     }
 
@@ -130,9 +109,7 @@ impl Mask {
         if self.0.is_empty() {
             populated
         } else {
-            self.0
-                .iter()
-                .any(|p| p == path || *p == format!("{path}.{sub}"))
+            self.0.iter().any(|p| p == path || *p == format!("{path}.{sub}"))
         }
     }
 }
@@ -169,109 +146,48 @@ enum_map!(
     Role,
     Role,
     "roles",
-    [
-        Advisor,
-        Technician,
-        Inspector,
-        FollowupAgent,
-        Supervisor,
-        HqAnalyst,
-        Integration,
-        Admin
-    ]
+    [Advisor, Technician, Inspector, FollowupAgent, Supervisor, HqAnalyst, Integration, Admin]
 );
-enum_map!(
-    ContactChannel,
-    ContactChannel,
-    "preferred_channel",
-    [Phone, Sms, Wechat, Email, Letter]
-);
-enum_map!(
-    ConsentMethod,
-    ConsentMethod,
-    "consent_method",
-    [InPerson, Phone, Written, Online, Sms]
-);
+enum_map!(ContactChannel, ContactChannel, "preferred_channel", [Phone, Sms, Wechat, Email, Letter]);
+enum_map!(ConsentMethod, ConsentMethod, "consent_method", [InPerson, Phone, Written, Online, Sms]);
 enum_map!(
     VehicleType,
     VehicleType,
     "vehicle_type",
-    [
-        Sedan, Hatchback, Wagon, Suv, Mpv, Pickup, Van, Truck, Bus, Other
-    ]
+    [Sedan, Hatchback, Wagon, Suv, Mpv, Pickup, Van, Truck, Bus, Other]
 );
-enum_map!(
-    OdometerSource,
-    OdometerSource,
-    "source",
-    [Store, Customer, Telematics]
-);
+enum_map!(OdometerSource, OdometerSource, "source", [Store, Customer, Telematics]);
 enum_map!(
     WorkOrderStatus,
     WorkOrderStatus,
     "status",
-    [
-        Open,
-        AwaitingApproval,
-        Approved,
-        InProgress,
-        WorkCompleted,
-        ReadyForPickup,
-        Delivered,
-        Cancelled
-    ]
+    [Open, AwaitingApproval, Approved, InProgress, WorkCompleted, ReadyForPickup, Delivered, Cancelled]
 );
 enum_map!(
     RepairCategory,
     RepairCategory,
     "repair_category",
-    [
-        Overhaul,
-        AssemblyRepair,
-        Level2Maintenance,
-        Level1Maintenance,
-        MinorRepair,
-        SpecialRepair
-    ]
+    [Overhaul, AssemblyRepair, Level2Maintenance, Level1Maintenance, MinorRepair, SpecialRepair]
 );
-enum_map!(
-    FuelLevel,
-    FuelLevel,
-    "fuel_level",
-    [Empty, Quarter, Half, ThreeQuarters, Full]
-);
+enum_map!(FuelLevel, FuelLevel, "fuel_level", [Empty, Quarter, Half, ThreeQuarters, Full]);
 enum_map!(LineKind, LineKind, "kind", [Labour, Part]);
 enum_map!(LineOrigin, LineOrigin, "origin", [Initial, Additional]);
-enum_map!(
-    LineStatus,
-    LineStatus,
-    "status",
-    [Proposed, Approved, Declined, Done]
-);
+enum_map!(LineStatus, LineStatus, "status", [Proposed, Approved, Declined, Done]);
 enum_map!(
     OldPartDisposition,
     OldPartDisposition,
     "old_part",
     [ReturnedToStores, GivenToCustomer, Recycled, NotApplicable]
 );
+enum_map!(ApprovalMethod, ApprovalMethod, "method", [InPerson, Phone, SignedLink]);
 enum_map!(
-    ApprovalMethod,
-    ApprovalMethod,
-    "method",
-    [InPerson, Phone, SignedLink]
+    PaymentMethod,
+    PaymentMethod,
+    "payment_method",
+    [Cash, BankCard, WechatPay, Alipay, BankTransfer, Insurance, Waived]
 );
-enum_map!(
-    InspectionKind,
-    InspectionKind,
-    "kind",
-    [Entry, Exit, Rework]
-);
-enum_map!(
-    InspectionMethod,
-    InspectionMethod,
-    "methods",
-    [Inquiry, Visual, Instrument, RoadTest]
-);
+enum_map!(InspectionKind, InspectionKind, "kind", [Entry, Exit, Rework]);
+enum_map!(InspectionMethod, InspectionMethod, "methods", [Inquiry, Visual, Instrument, RoadTest]);
 
 /// Converts an optional domain enum to its protobuf number (0 for none).
 pub fn enum_num<T: Into<P>, P: Into<i32>>(value: Option<T>) -> i32 {
@@ -280,13 +196,7 @@ pub fn enum_num<T: Into<P>, P: Into<i32>>(value: Option<T>) -> i32 {
 
 /// Converts call windows to their input form.
 pub fn call_windows(windows: &[pb::CallWindow]) -> Vec<CallWindowInput> {
-    windows
-        .iter()
-        .map(|w| CallWindowInput {
-            start: w.start.clone(),
-            end: w.end.clone(),
-        })
-        .collect()
+    windows.iter().map(|w| CallWindowInput { start: w.start.clone(), end: w.end.clone() }).collect()
 }
 
 /// Converts SLA settings where zero means "keep".
@@ -350,11 +260,7 @@ impl From<StaffMember> for pb::StaffMember {
             store: s.store.to_string(),
             id: s.id,
             name: s.name,
-            roles: s
-                .roles
-                .into_iter()
-                .map(|r| pb::Role::from(r).into())
-                .collect(),
+            roles: s.roles.into_iter().map(|r| pb::Role::from(r).into()).collect(),
             active: s.active,
             etag: Etag::render(s.version),
             created_at: ts(s.created_at),
@@ -538,6 +444,60 @@ impl From<WorkOrder> for pb::WorkOrder {
             etag: Etag::render(o.version),
             created_at: ts(o.created_at),
             updated_at: ts(o.updated_at),
+            settlement: o.settlement.map(Into::into),
+        }
+    }
+}
+
+impl From<Settlement> for pb::Settlement {
+    fn from(s: Settlement) -> Self {
+        Self {
+            number: s.number,
+            settled_at: ts(s.settled_at),
+            store_code: s.store_code,
+            store_name: s.store_name,
+            customer_name: s.customer_name,
+            customer_phone: s.customer_phone,
+            customer_company: s.customer_company,
+            plate: s.plate,
+            vin: s.vin,
+            vehicle_model: s.vehicle_model,
+            repair_category: pb::RepairCategory::from(s.repair_category).into(),
+            intake_at: ts(s.intake_at),
+            intake_mileage_km: s.intake_mileage_km,
+            certificate_number: s.certificate_number,
+            labour: s
+                .labour
+                .into_iter()
+                .map(|l| pb::SettledLabour {
+                    code: l.code,
+                    description: l.description,
+                    hours: f64::from(l.hours_hundredths) / 100.0,
+                    rate_fen: l.rate_fen,
+                    amount_fen: l.amount_fen,
+                })
+                .collect(),
+            parts: s
+                .parts
+                .into_iter()
+                .map(|p| pb::SettledPart {
+                    code: p.code,
+                    name: p.name,
+                    quantity: f64::from(p.quantity_milli) / 1000.0,
+                    unit_price_fen: p.unit_price_fen,
+                    amount_fen: p.amount_fen,
+                    old_part: enum_num::<_, pb::OldPartDisposition>(p.old_part),
+                })
+                .collect(),
+            labour_fen: s.labour_fen,
+            parts_fen: s.parts_fen,
+            total_fen: s.total_fen,
+            discount_fen: s.discount_fen,
+            amount_due_fen: s.amount_due_fen,
+            amount_paid_fen: s.amount_paid_fen,
+            payment_method: pb::PaymentMethod::from(s.payment_method).into(),
+            warranty_until_date: s.warranty_until_date.to_string(),
+            warranty_until_km: s.warranty_until_km,
         }
     }
 }
@@ -550,11 +510,7 @@ impl From<Inspection> for pb::Inspection {
             kind: pb::InspectionKind::from(i.kind).into(),
             inspector: i.inspector,
             submitted_at: ts(i.submitted_at),
-            methods: i
-                .methods
-                .into_iter()
-                .map(|m| pb::InspectionMethod::from(m).into())
-                .collect(),
+            methods: i.methods.into_iter().map(|m| pb::InspectionMethod::from(m).into()).collect(),
             findings: i.findings,
             condition: i.condition.map(|c| pb::VehicleCondition {
                 exterior_marks: c.exterior_marks,
@@ -565,16 +521,9 @@ impl From<Inspection> for pb::Inspection {
             results: i
                 .results
                 .into_iter()
-                .map(|r| pb::LineResult {
-                    line_id: r.line_id.to_string(),
-                    passed: r.passed,
-                    notes: r.notes,
-                })
+                .map(|r| pb::LineResult { line_id: r.line_id.to_string(), passed: r.passed, notes: r.notes })
                 .collect(),
-            road_test: i.road_test.map(|t| pb::RoadTest {
-                passed: t.passed,
-                notes: t.notes,
-            }),
+            road_test: i.road_test.map(|t| pb::RoadTest { passed: t.passed, notes: t.notes }),
             passed: i.passed,
             certificate_number: i.certificate_number,
             warranty_km: i.warranty.map(|w| w.km),

@@ -18,8 +18,7 @@ pub mod pb {
     tonic::include_proto!("aftersales.v1");
 
     /// The encoded descriptor set, served by reflection.
-    pub const FILE_DESCRIPTOR_SET: &[u8] =
-        tonic::include_file_descriptor_set!("aftersales_descriptor");
+    pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("aftersales_descriptor");
 }
 
 pub use pb::customer_service_client::CustomerServiceClient;
@@ -40,18 +39,10 @@ pub async fn routes(
     let adapter = service::Adapter { services, auth };
     let (health, health_service) = tonic_health::server::health_reporter();
     health.set_service_status("", ServingStatus::Serving).await;
-    health
-        .set_serving::<StoreServiceServer<service::Adapter>>()
-        .await;
-    health
-        .set_serving::<CustomerServiceServer<service::Adapter>>()
-        .await;
-    health
-        .set_serving::<WorkOrderServiceServer<service::Adapter>>()
-        .await;
-    health
-        .set_serving::<InspectionServiceServer<service::Adapter>>()
-        .await;
+    health.set_serving::<StoreServiceServer<service::Adapter>>().await;
+    health.set_serving::<CustomerServiceServer<service::Adapter>>().await;
+    health.set_serving::<WorkOrderServiceServer<service::Adapter>>().await;
+    health.set_serving::<InspectionServiceServer<service::Adapter>>().await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)

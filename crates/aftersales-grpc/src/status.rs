@@ -35,8 +35,7 @@ pub fn to_status(err: DomainError) -> Status {
         details.add_bad_request_violation(field.field.clone(), field.message.clone());
     }
     if matches!(err, DomainError::IdempotencyKeyReused) {
-        details
-            .add_bad_request_violation("request_id", "was already used with a different request");
+        details.add_bad_request_violation("request_id", "was already used with a different request");
     }
     Status::with_error_details(code, err.public_message(), details)
 }

@@ -13,9 +13,7 @@ use aftersales_domain::model::audit::{AuditEvent, AuditFilter};
 use aftersales_domain::model::customer::{ConsentEvent, Customer, CustomerFilter, Vehicle};
 use aftersales_domain::model::inspection::{Inspection, InspectionId};
 use aftersales_domain::model::store::{StaffMember, Store};
-use aftersales_domain::model::work_order::{
-    WorkOrder, WorkOrderFilter, WorkOrderId, WorkOrderStatus,
-};
+use aftersales_domain::model::work_order::{WorkOrder, WorkOrderFilter, WorkOrderId, WorkOrderStatus};
 use aftersales_domain::paging::{Page, PageRequest};
 use aftersales_domain::ports::{ChangeSet, IdempotencyRecord, Op, Repository};
 use aftersales_domain::value::{CustomerId, Etag, StoreCode, VehicleId, Vin};
@@ -25,8 +23,8 @@ use async_trait::async_trait;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectOptions, Database, DatabaseConnection,
-    DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect,
-    SqlErr, TransactionTrait,
+    DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, SqlErr,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -61,9 +59,7 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
                 .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
                 .busy_timeout(Duration::from_secs(10))
         });
-    Database::connect(options)
-        .await
-        .map_err(SetupError::Connect)
+    Database::connect(options).await.map_err(SetupError::Connect)
 }
 
 /// Applies every pending migration.
@@ -87,10 +83,9 @@ impl SeaRepository {
 /// Maps a database error; `resource` names what a unique clash is about.
 fn db_err(resource: &'static str, err: DbErr) -> DomainError {
     match err.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(_)) => DomainError::AlreadyExists {
-            resource,
-            detail: "a record with the same identity exists".into(),
-        },
+        Some(SqlErr::UniqueConstraintViolation(_)) => {
+            DomainError::AlreadyExists { resource, detail: "a record with the same identity exists".into() }
+        }
         Some(SqlErr::ForeignKeyConstraintViolation(_)) => DomainError::FailedPrecondition {
             code: "reference.missing",
             message: format!("{resource} refers to a record that does not exist"),
@@ -122,10 +117,7 @@ fn limit(page: &PageRequest) -> u64 {
 
 /// Builds a LIKE pattern matching `needle` anywhere, with wildcards in it escaped.
 fn contains(needle: &str) -> LikeExpr {
-    let escaped = needle
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
+    let escaped = needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     LikeExpr::new(format!("%{escaped}%")).escape('\\')
 }
 
@@ -150,10 +142,7 @@ where
         Ok(())
     } else {
         // Someone wrote between our read and this update (GEN-2).
-        Err(DomainError::StaleEtag {
-            resource,
-            current: Etag::render(expected_version + 1),
-        })
+        Err(DomainError::StaleEtag { resource, current: Etag::render(expected_version + 1) })
     }
 }
 
@@ -161,156 +150,63 @@ async fn insert<A>(txn: &DatabaseTransaction, resource: &'static str, active: A)
 where
     A: ActiveModelTrait + Send,
 {
-    A::Entity::insert(active)
-        .exec_without_returning(txn)
-        .await
-        .map_err(|e| db_err(resource, e))?;
+    A::Entity::insert(active).exec_without_returning(txn).await.map_err(|e| db_err(resource, e))?;
     Ok(())
 }
 
 async fn apply_op(txn: &DatabaseTransaction, op: Op) -> Result<()> {
     match op {
-        Op::InsertStore(s) => {
-            insert(txn, "store", store_row(&s)?.into_active_model().reset_all()).await
-        }
-        Op::UpdateStore {
-            store: s,
-            expected_version,
-        } => {
+        Op::InsertStore(s) => insert(txn, "store", store_row(&s)?.into_active_model().reset_all()).await,
+        Op::UpdateStore { store: s, expected_version } => {
             let filter = Condition::all().add(store::Column::Code.eq(s.code.as_str()));
             let row = store_row(&s)?.into_active_model().reset_all();
-            update_checked(
-                txn,
-                "store",
-                row,
-                filter,
-                expected_version,
-                store::Column::Version,
-            )
-            .await
+            update_checked(txn, "store", row, filter, expected_version, store::Column::Version).await
         }
-        Op::InsertStaff(s) => {
-            insert(txn, "staff", staff_row(&s)?.into_active_model().reset_all()).await
-        }
-        Op::UpdateStaff {
-            staff: s,
-            expected_version,
-        } => {
+        Op::InsertStaff(s) => insert(txn, "staff", staff_row(&s)?.into_active_model().reset_all()).await,
+        Op::UpdateStaff { staff: s, expected_version } => {
             let filter = Condition::all()
                 .add(staff::Column::Store.eq(s.store.as_str()))
                 .add(staff::Column::Id.eq(s.id.as_str()));
             let row = staff_row(&s)?.into_active_model().reset_all();
-            update_checked(
-                txn,
-                "staff",
-                row,
-                filter,
-                expected_version,
-                staff::Column::Version,
-            )
-            .await
+            update_checked(txn, "staff", row, filter, expected_version, staff::Column::Version).await
         }
         Op::InsertCustomer(c) => {
-            insert(
-                txn,
-                "customer",
-                customer_row(&c).into_active_model().reset_all(),
-            )
-            .await
+            insert(txn, "customer", customer_row(&c).into_active_model().reset_all()).await
         }
-        Op::UpdateCustomer {
-            customer: c,
-            expected_version,
-        } => {
+        Op::UpdateCustomer { customer: c, expected_version } => {
             let filter = Condition::all()
                 .add(customer::Column::Store.eq(c.store.as_str()))
                 .add(customer::Column::Id.eq(c.id.0));
             let row = customer_row(&c).into_active_model().reset_all();
-            update_checked(
-                txn,
-                "customer",
-                row,
-                filter,
-                expected_version,
-                customer::Column::Version,
-            )
-            .await
+            update_checked(txn, "customer", row, filter, expected_version, customer::Column::Version).await
         }
-        Op::InsertVehicle(v) => {
-            insert(
-                txn,
-                "vehicle",
-                vehicle_row(&v).into_active_model().reset_all(),
-            )
-            .await
-        }
-        Op::UpdateVehicle {
-            vehicle: v,
-            expected_version,
-        } => {
+        Op::InsertVehicle(v) => insert(txn, "vehicle", vehicle_row(&v).into_active_model().reset_all()).await,
+        Op::UpdateVehicle { vehicle: v, expected_version } => {
             let filter = Condition::all()
                 .add(vehicle::Column::Store.eq(v.store.as_str()))
                 .add(vehicle::Column::Id.eq(v.id.0));
             let row = vehicle_row(&v).into_active_model().reset_all();
-            update_checked(
-                txn,
-                "vehicle",
-                row,
-                filter,
-                expected_version,
-                vehicle::Column::Version,
-            )
-            .await
+            update_checked(txn, "vehicle", row, filter, expected_version, vehicle::Column::Version).await
         }
         Op::InsertOdometer(r) => {
-            insert(
-                txn,
-                "odometer_reading",
-                odometer_row(&r).into_active_model().reset_all(),
-            )
-            .await
+            insert(txn, "odometer_reading", odometer_row(&r).into_active_model().reset_all()).await
         }
         Op::InsertConsent(c) => {
-            insert(
-                txn,
-                "consent_event",
-                consent_row(&c).into_active_model().reset_all(),
-            )
-            .await
+            insert(txn, "consent_event", consent_row(&c).into_active_model().reset_all()).await
         }
         Op::InsertWorkOrder(o) => {
-            insert(
-                txn,
-                "work_order",
-                work_order_row(&o)?.into_active_model().reset_all(),
-            )
-            .await
+            insert(txn, "work_order", work_order_row(&o)?.into_active_model().reset_all()).await
         }
-        Op::UpdateWorkOrder {
-            order,
-            expected_version,
-        } => {
+        Op::UpdateWorkOrder { order, expected_version } => {
             let filter = Condition::all()
                 .add(work_order::Column::Store.eq(order.store.as_str()))
                 .add(work_order::Column::Id.eq(order.id.0));
             let row = work_order_row(&order)?.into_active_model().reset_all();
-            update_checked(
-                txn,
-                "work_order",
-                row,
-                filter,
-                expected_version,
-                work_order::Column::Version,
-            )
-            .await
+            update_checked(txn, "work_order", row, filter, expected_version, work_order::Column::Version)
+                .await
         }
         Op::InsertInspection(i) => {
-            insert(
-                txn,
-                "inspection",
-                inspection_row(&i)?.into_active_model().reset_all(),
-            )
-            .await
+            insert(txn, "inspection", inspection_row(&i)?.into_active_model().reset_all()).await
         }
         Op::DeleteInspection { store, id } => {
             inspection::Entity::delete_many()
@@ -344,22 +240,10 @@ async fn apply_op(txn: &DatabaseTransaction, op: Op) -> Result<()> {
 
 /// Moves a sequence from `from` to `from + 1`; a concurrent move first makes this a clash that the
 /// caller retries, so numbers are unique and, rolled back with their transaction, gap-free.
-async fn advance_counter(
-    txn: &DatabaseTransaction,
-    store: &StoreCode,
-    name: &str,
-    from: i64,
-) -> Result<()> {
-    let clash = || DomainError::StaleEtag {
-        resource: "sequence",
-        current: String::new(),
-    };
+async fn advance_counter(txn: &DatabaseTransaction, store: &StoreCode, name: &str, from: i64) -> Result<()> {
+    let clash = || DomainError::StaleEtag { resource: "sequence", current: String::new() };
     if from == 0 {
-        let row = counter::Model {
-            store: store.to_string(),
-            name: name.to_string(),
-            value: 1,
-        };
+        let row = counter::Model { store: store.to_string(), name: name.to_string(), value: 1 };
         return match insert(txn, "sequence", row.into_active_model().reset_all()).await {
             Err(DomainError::AlreadyExists { .. }) => Err(clash()),
             other => other,
@@ -373,20 +257,13 @@ async fn advance_counter(
         .exec(txn)
         .await
         .map_err(|e| db_err("sequence", e))?;
-    if result.rows_affected == 1 {
-        Ok(())
-    } else {
-        Err(clash())
-    }
+    if result.rows_affected == 1 { Ok(()) } else { Err(clash()) }
 }
 
 #[async_trait]
 impl Repository for SeaRepository {
     async fn ping(&self) -> Result<()> {
-        self.db
-            .ping()
-            .await
-            .map_err(|e| DomainError::Unavailable(e.to_string()))
+        self.db.ping().await.map_err(|e| DomainError::Unavailable(e.to_string()))
     }
 
     async fn apply(&self, changes: ChangeSet) -> Result<()> {
@@ -395,20 +272,10 @@ impl Repository for SeaRepository {
             apply_op(&txn, op).await?;
         }
         for event in &changes.audit {
-            insert(
-                &txn,
-                "audit_event",
-                audit_row(event)?.into_active_model().reset_all(),
-            )
-            .await?;
+            insert(&txn, "audit_event", audit_row(event)?.into_active_model().reset_all()).await?;
         }
         if let Some(record) = &changes.idempotency {
-            insert(
-                &txn,
-                "idempotency_key",
-                idempotency_row(record)?.into_active_model().reset_all(),
-            )
-            .await?;
+            insert(&txn, "idempotency_key", idempotency_row(record)?.into_active_model().reset_all()).await?;
         }
         txn.commit().await.map_err(read_err)
     }
@@ -437,9 +304,7 @@ impl Repository for SeaRepository {
     }
 
     async fn list_stores(&self, access: &StoreAccess, page: &PageRequest) -> Result<Page<Store>> {
-        let mut query = store::Entity::find()
-            .order_by_asc(store::Column::Code)
-            .limit(limit(page));
+        let mut query = store::Entity::find().order_by_asc(store::Column::Code).limit(limit(page));
         if let StoreAccess::Only(codes) = access {
             query = query.filter(store::Column::Code.is_in(codes.iter().map(|c| c.to_string())));
         }
@@ -447,13 +312,8 @@ impl Repository for SeaRepository {
             query = query.filter(store::Column::Code.gt(after.as_str()));
         }
         let rows = query.all(&self.db).await.map_err(read_err)?;
-        let items = rows
-            .into_iter()
-            .map(store_from)
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Page::from_overfetch(items, page.size, |s| {
-            s.code.to_string()
-        }))
+        let items = rows.into_iter().map(store_from).collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_overfetch(items, page.size, |s| s.code.to_string()))
     }
 
     async fn get_staff(&self, store: &StoreCode, id: &str) -> Result<Option<StaffMember>> {
@@ -474,10 +334,7 @@ impl Repository for SeaRepository {
             query = query.filter(staff::Column::Id.gt(after.as_str()));
         }
         let rows = query.all(&self.db).await.map_err(read_err)?;
-        let items = rows
-            .into_iter()
-            .map(staff_from)
-            .collect::<Result<Vec<_>>>()?;
+        let items = rows.into_iter().map(staff_from).collect::<Result<Vec<_>>>()?;
         Ok(Page::from_overfetch(items, page.size, |s| s.id.clone()))
     }
 
@@ -502,11 +359,7 @@ impl Repository for SeaRepository {
             Query::select()
                 .column(vehicle::Column::CustomerId)
                 .from(vehicle::Entity)
-                .cond_where(
-                    Condition::all()
-                        .add(vehicle::Column::Store.eq(store.as_str()))
-                        .add(cond),
-                )
+                .cond_where(Condition::all().add(vehicle::Column::Store.eq(store.as_str())).add(cond))
                 .to_owned()
         };
         let mut cond = Condition::all()
@@ -515,10 +368,7 @@ impl Repository for SeaRepository {
         if let Some(q) = &filter.q {
             let upper = q.to_uppercase();
             // A phone is searched only when the query is a phone fragment, not digits inside a VIN.
-            let digits: String = q
-                .chars()
-                .filter(|c| !matches!(c, ' ' | '-' | '+'))
-                .collect();
+            let digits: String = q.chars().filter(|c| !matches!(c, ' ' | '-' | '+')).collect();
             let mut any = Condition::any()
                 .add(
                     Expr::expr(Func::lower(Expr::col(customer::Column::Name)))
@@ -542,9 +392,10 @@ impl Repository for SeaRepository {
             )));
         }
         if let Some(vin) = &filter.vin {
-            cond = cond.add(customer::Column::Id.in_subquery(vehicles_where(
-                Condition::all().add(vehicle::Column::Vin.eq(vin.as_str())),
-            )));
+            cond = cond
+                .add(customer::Column::Id.in_subquery(vehicles_where(
+                    Condition::all().add(vehicle::Column::Vin.eq(vin.as_str())),
+                )));
         }
         if let Some(after) = after_uuid(page)? {
             cond = cond.add(customer::Column::Id.gt(after));
@@ -556,10 +407,7 @@ impl Repository for SeaRepository {
             .all(&self.db)
             .await
             .map_err(read_err)?;
-        let items = rows
-            .into_iter()
-            .map(customer_from)
-            .collect::<Result<Vec<_>>>()?;
+        let items = rows.into_iter().map(customer_from).collect::<Result<Vec<_>>>()?;
         Ok(Page::from_overfetch(items, page.size, |c| c.id.to_string()))
     }
 
@@ -617,28 +465,19 @@ impl Repository for SeaRepository {
             query = query.filter(vehicle::Column::Id.gt(after));
         }
         let rows = query.all(&self.db).await.map_err(read_err)?;
-        let items = rows
-            .into_iter()
-            .map(vehicle_from)
-            .collect::<Result<Vec<_>>>()?;
+        let items = rows.into_iter().map(vehicle_from).collect::<Result<Vec<_>>>()?;
         Ok(Page::from_overfetch(items, page.size, |v| v.id.to_string()))
     }
 
     async fn get_counter(&self, store: &StoreCode, name: &str) -> Result<i64> {
-        Ok(
-            counter::Entity::find_by_id((store.to_string(), name.to_string()))
-                .one(&self.db)
-                .await
-                .map_err(read_err)?
-                .map_or(0, |c| c.value),
-        )
+        Ok(counter::Entity::find_by_id((store.to_string(), name.to_string()))
+            .one(&self.db)
+            .await
+            .map_err(read_err)?
+            .map_or(0, |c| c.value))
     }
 
-    async fn get_work_order(
-        &self,
-        store: &StoreCode,
-        id: WorkOrderId,
-    ) -> Result<Option<WorkOrder>> {
+    async fn get_work_order(&self, store: &StoreCode, id: WorkOrderId) -> Result<Option<WorkOrder>> {
         work_order::Entity::find()
             .filter(work_order::Column::Store.eq(store.as_str()))
             .filter(work_order::Column::Id.eq(id.0))
@@ -676,10 +515,8 @@ impl Repository for SeaRepository {
         }
         if let Some(at) = filter.overdue_at {
             cond = cond.add(work_order::Column::PromisedAt.lt(at)).add(
-                work_order::Column::Status.is_not_in([
-                    WorkOrderStatus::Delivered.as_str(),
-                    WorkOrderStatus::Cancelled.as_str(),
-                ]),
+                work_order::Column::Status
+                    .is_not_in([WorkOrderStatus::Delivered.as_str(), WorkOrderStatus::Cancelled.as_str()]),
             );
         }
         if filter.awaiting_decision {
@@ -695,18 +532,11 @@ impl Repository for SeaRepository {
             .all(&self.db)
             .await
             .map_err(read_err)?;
-        let items = rows
-            .into_iter()
-            .map(work_order_from)
-            .collect::<Result<Vec<_>>>()?;
+        let items = rows.into_iter().map(work_order_from).collect::<Result<Vec<_>>>()?;
         Ok(Page::from_overfetch(items, page.size, |o| o.id.to_string()))
     }
 
-    async fn list_inspections(
-        &self,
-        store: &StoreCode,
-        order: WorkOrderId,
-    ) -> Result<Vec<Inspection>> {
+    async fn list_inspections(&self, store: &StoreCode, order: WorkOrderId) -> Result<Vec<Inspection>> {
         inspection::Entity::find()
             .filter(inspection::Column::Store.eq(store.as_str()))
             .filter(inspection::Column::WorkOrderId.eq(order.0))
@@ -719,11 +549,7 @@ impl Repository for SeaRepository {
             .collect()
     }
 
-    async fn get_inspection(
-        &self,
-        store: &StoreCode,
-        id: InspectionId,
-    ) -> Result<Option<Inspection>> {
+    async fn get_inspection(&self, store: &StoreCode, id: InspectionId) -> Result<Option<Inspection>> {
         inspection::Entity::find()
             .filter(inspection::Column::Store.eq(store.as_str()))
             .filter(inspection::Column::Id.eq(id.0))
@@ -757,10 +583,7 @@ impl Repository for SeaRepository {
             query = query.filter(audit::Column::Id.gt(after));
         }
         let rows = query.all(&self.db).await.map_err(read_err)?;
-        let items = rows
-            .into_iter()
-            .map(audit_from)
-            .collect::<Result<Vec<_>>>()?;
+        let items = rows.into_iter().map(audit_from).collect::<Result<Vec<_>>>()?;
         Ok(Page::from_overfetch(items, page.size, |a| a.id.to_string()))
     }
 }

@@ -129,10 +129,7 @@ pub(crate) fn customer_from(m: customer::Model) -> Result<Customer> {
         phone: Phone::parse(&m.phone).map_err(|e| corrupt("phone", e))?,
         address: m.address,
         company: m.company,
-        preferred_channel: m
-            .preferred_channel
-            .map(|c| parse_enum("channel", &c))
-            .transpose()?,
+        preferred_channel: m.preferred_channel.map(|c| parse_enum("channel", &c)).transpose()?,
         preferred_contact_time: m.preferred_contact_time,
         wanted_services: m.wanted_services,
         marketing_consent: m.marketing_consent,
@@ -174,16 +171,10 @@ pub(crate) fn vehicle_from(m: vehicle::Model) -> Result<Vehicle> {
         store: code(&m.store)?,
         customer_id: CustomerId(m.customer_id),
         vin: Vin::parse(&m.vin).map_err(|e| corrupt("vin", e))?,
-        plate: m
-            .plate
-            .map(|p| Plate::parse(&p).map_err(|e| corrupt("plate", e)))
-            .transpose()?,
+        plate: m.plate.map(|p| Plate::parse(&p).map_err(|e| corrupt("plate", e))).transpose()?,
         make: m.make,
         model: m.model,
-        vehicle_type: m
-            .vehicle_type
-            .map(|t| parse_enum("vehicle type", &t))
-            .transpose()?,
+        vehicle_type: m.vehicle_type.map(|t| parse_enum("vehicle type", &t)).transpose()?,
         color: m.color,
         registration_date: m.registration_date,
         mileage_km: km(m.mileage_km),
@@ -285,11 +276,7 @@ pub(crate) fn idempotency_from(m: idempotency::Model) -> Result<IdempotencyRecor
 }
 
 pub(crate) fn work_order_row(o: &WorkOrder) -> Result<work_order::Model> {
-    let pending = o
-        .lines
-        .iter()
-        .filter(|l| l.status == LineStatus::Proposed)
-        .count();
+    let pending = o.lines.iter().filter(|l| l.status == LineStatus::Proposed).count();
     Ok(work_order::Model {
         id: o.id.0,
         store: o.store.to_string(),

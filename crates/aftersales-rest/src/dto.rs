@@ -13,6 +13,7 @@ use aftersales_domain::model::work_order::{
     ApprovalMethod, FuelLevel, LineDecision, LineKind, LineOrigin, LineStatus, OldPartDisposition,
     RepairCategory, Totals, WorkOrder, WorkOrderLine, WorkOrderStatus,
 };
+use aftersales_domain::model::work_order::{PaymentMethod, Settlement};
 use aftersales_domain::paging::Page;
 use aftersales_domain::value::Etag;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -512,6 +513,8 @@ pub struct WorkOrderDto {
     pub warranty_until_km: Option<u32>,
     /// Walk-around notes (IN-4).
     pub walkaround_notes: Option<String>,
+    /// The settlement, frozen at delivery (WO-10).
+    pub settlement: Option<SettlementDto>,
     /// Every move so far.
     pub status_events: Vec<StatusEventDto>,
     /// Version tag.
@@ -565,6 +568,7 @@ impl From<WorkOrder> for WorkOrderDto {
             warranty_until_date: o.warranty.map(|w| w.until_date),
             warranty_until_km: o.warranty.map(|w| w.until_km),
             walkaround_notes: o.walkaround_notes,
+            settlement: o.settlement.map(Into::into),
             status_events: o
                 .events
                 .into_iter()
@@ -651,4 +655,144 @@ list_dto!(
 pub struct InspectionList {
     /// The inspections.
     pub inspections: Vec<InspectionDto>,
+}
+
+/// A labour line as settled.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SettledLabourDto {
+    /// Operation code.
+    pub code: String,
+    /// What was done.
+    pub description: String,
+    /// Hours.
+    pub hours: f64,
+    /// Rate per hour, fen.
+    pub rate_fen: i64,
+    /// Amount, fen.
+    pub amount_fen: i64,
+}
+
+/// A part as settled.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SettledPartDto {
+    /// Part code.
+    pub code: String,
+    /// Part name.
+    pub name: String,
+    /// Quantity.
+    pub quantity: f64,
+    /// Unit price, fen.
+    pub unit_price_fen: i64,
+    /// Amount, fen.
+    pub amount_fen: i64,
+    /// Old-part disposition (WO-6).
+    pub old_part: Option<OldPartDisposition>,
+}
+
+/// The settlement (结算清单, JT/T 1133), frozen at delivery (WO-10).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SettlementDto {
+    /// Settlement number.
+    pub number: String,
+    /// Settled.
+    pub settled_at: DateTime<Utc>,
+    /// Store code.
+    pub store_code: String,
+    /// Store name.
+    pub store_name: String,
+    /// Customer name.
+    pub customer_name: String,
+    /// Customer phone, masked.
+    pub customer_phone: String,
+    /// Company.
+    pub customer_company: Option<String>,
+    /// Plate.
+    pub plate: Option<String>,
+    /// VIN.
+    pub vin: String,
+    /// Make and model.
+    pub vehicle_model: String,
+    /// Repair category.
+    pub repair_category: RepairCategory,
+    /// When the car came in.
+    pub intake_at: DateTime<Utc>,
+    /// Odometer at intake.
+    pub intake_mileage_km: u32,
+    /// Certificate number.
+    pub certificate_number: String,
+    /// Labour.
+    pub labour: Vec<SettledLabourDto>,
+    /// Parts.
+    pub parts: Vec<SettledPartDto>,
+    /// Labour total, fen.
+    pub labour_fen: i64,
+    /// Parts total, fen.
+    pub parts_fen: i64,
+    /// Total, fen.
+    pub total_fen: i64,
+    /// Discount, fen.
+    pub discount_fen: i64,
+    /// Amount due, fen.
+    pub amount_due_fen: i64,
+    /// Amount paid, fen.
+    pub amount_paid_fen: i64,
+    /// Payment method.
+    pub payment_method: PaymentMethod,
+    /// Warranty end date (WO-9).
+    pub warranty_until_date: NaiveDate,
+    /// Warranty end odometer (WO-9).
+    pub warranty_until_km: u32,
+}
+
+impl From<Settlement> for SettlementDto {
+    fn from(s: Settlement) -> Self {
+        Self {
+            number: s.number,
+            settled_at: s.settled_at,
+            store_code: s.store_code,
+            store_name: s.store_name,
+            customer_name: s.customer_name,
+            customer_phone: s.customer_phone,
+            customer_company: s.customer_company,
+            plate: s.plate,
+            vin: s.vin,
+            vehicle_model: s.vehicle_model,
+            repair_category: s.repair_category,
+            intake_at: s.intake_at,
+            intake_mileage_km: s.intake_mileage_km,
+            certificate_number: s.certificate_number,
+            labour: s
+                .labour
+                .into_iter()
+                .map(|l| SettledLabourDto {
+                    code: l.code,
+                    description: l.description,
+                    hours: f64::from(l.hours_hundredths) / 100.0,
+                    rate_fen: l.rate_fen,
+                    amount_fen: l.amount_fen,
+                })
+                .collect(),
+            parts: s
+                .parts
+                .into_iter()
+                .map(|p| SettledPartDto {
+                    code: p.code,
+                    name: p.name,
+                    quantity: f64::from(p.quantity_milli) / 1000.0,
+                    unit_price_fen: p.unit_price_fen,
+                    amount_fen: p.amount_fen,
+                    old_part: p.old_part,
+                })
+                .collect(),
+            labour_fen: s.labour_fen,
+            parts_fen: s.parts_fen,
+            total_fen: s.total_fen,
+            discount_fen: s.discount_fen,
+            amount_due_fen: s.amount_due_fen,
+            amount_paid_fen: s.amount_paid_fen,
+            payment_method: s.payment_method,
+            warranty_until_date: s.warranty_until_date,
+            warranty_until_km: s.warranty_until_km,
+        }
+    }
 }

@@ -76,9 +76,7 @@ pub fn status_of(err: &DomainError) -> StatusCode {
         DomainError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
         DomainError::PermissionDenied { .. } => StatusCode::FORBIDDEN,
         DomainError::NotFound { .. } => StatusCode::NOT_FOUND,
-        DomainError::AlreadyExists { .. } | DomainError::FailedPrecondition { .. } => {
-            StatusCode::CONFLICT
-        }
+        DomainError::AlreadyExists { .. } | DomainError::FailedPrecondition { .. } => StatusCode::CONFLICT,
         DomainError::StaleEtag { .. } => StatusCode::PRECONDITION_FAILED,
         DomainError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
         DomainError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -92,12 +90,7 @@ impl From<DomainError> for ApiError {
         if status.is_server_error() {
             tracing::error!(error = %err, code = %err.code(), "request failed");
         }
-        Self::build(
-            status,
-            err.code(),
-            err.public_message(),
-            err.field_errors().to_vec(),
-        )
+        Self::build(status, err.code(), err.public_message(), err.field_errors().to_vec())
     }
 }
 
@@ -105,10 +98,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (self.status, axum::Json(*self.problem)).into_response();
         let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         if self.status == StatusCode::UNAUTHORIZED {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }

@@ -29,17 +29,12 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let state = AppState::from_ref(state);
         let header = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
-            ApiError::from(aftersales_domain::DomainError::Unauthenticated(
-                "missing bearer token".into(),
-            ))
+            ApiError::from(aftersales_domain::DomainError::Unauthenticated("missing bearer token".into()))
         })?;
         let token = header
             .to_str()
             .ok()
-            .and_then(|h| {
-                h.strip_prefix("Bearer ")
-                    .or_else(|| h.strip_prefix("bearer "))
-            })
+            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
             .map(str::trim)
             .ok_or_else(|| {
                 ApiError::from(aftersales_domain::DomainError::Unauthenticated(
@@ -84,11 +79,7 @@ where
             Err(err) => {
                 let path = err.path().to_string();
                 let inner = err.into_inner();
-                let field = if path == "." || path.is_empty() {
-                    "body".to_string()
-                } else {
-                    path
-                };
+                let field = if path == "." || path.is_empty() { "body".to_string() } else { path };
                 let message = if inner.is_syntax() || inner.is_eof() {
                     format!("malformed JSON: {inner}")
                 } else {
@@ -110,17 +101,9 @@ fn strip_position(message: &str) -> String {
 
 fn body_error(rejection: BytesRejection) -> ApiError {
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::http(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "request body is too large",
-        )
+        ApiError::http(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "request body is too large")
     } else {
-        ApiError::http(
-            StatusCode::BAD_REQUEST,
-            "invalid_argument",
-            rejection.body_text(),
-        )
+        ApiError::http(StatusCode::BAD_REQUEST, "invalid_argument", rejection.body_text())
     }
 }
 
@@ -135,16 +118,9 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|Query(v)| ApiQuery(v))
-            .map_err(|e| {
-                ApiError::invalid(
-                    "query",
-                    e.body_text()
-                        .replace("Failed to deserialize query string: ", ""),
-                )
-            })
+        Query::<T>::from_request_parts(parts, state).await.map(|Query(v)| ApiQuery(v)).map_err(|e| {
+            ApiError::invalid("query", e.body_text().replace("Failed to deserialize query string: ", ""))
+        })
     }
 }
 
@@ -157,18 +133,13 @@ impl<S: Send + Sync> FromRequestParts<S> for IdemKey {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let raw = match parts.headers.get("idempotency-key") {
             None => return Ok(IdemKey(None)),
-            Some(v) => v
-                .to_str()
-                .map_err(|_| ApiError::invalid("Idempotency-Key", "must be visible ASCII"))?,
+            Some(v) => {
+                v.to_str().map_err(|_| ApiError::invalid("Idempotency-Key", "must be visible ASCII"))?
+            }
         };
         IdempotencyKey::parse(raw)
             .map(|k| IdemKey(Some(k)))
-            .map_err(|_| {
-                ApiError::invalid(
-                    "Idempotency-Key",
-                    "must be 1 to 255 visible ASCII characters",
-                )
-            })
+            .map_err(|_| ApiError::invalid("Idempotency-Key", "must be 1 to 255 visible ASCII characters"))
     }
 }
 
@@ -182,9 +153,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
         let Some(value) = parts.headers.get(header::IF_MATCH) else {
             return Ok(IfMatch(None));
         };
-        let raw = value
-            .to_str()
-            .map_err(|_| ApiError::invalid("If-Match", "must be an etag"))?;
+        let raw = value.to_str().map_err(|_| ApiError::invalid("If-Match", "must be an etag"))?;
         // `*` matches any version.
         if raw.trim() == "*" {
             return Ok(IfMatch(None));
@@ -210,10 +179,7 @@ pub struct PageParams {
 impl PageParams {
     /// Converts into a domain page request.
     pub fn request(&self) -> Result<PageRequest, ApiError> {
-        Ok(PageRequest::parse(
-            self.page_size,
-            self.page_token.as_deref(),
-        )?)
+        Ok(PageRequest::parse(self.page_size, self.page_token.as_deref())?)
     }
 }
 

@@ -70,10 +70,7 @@ const ERROR_ANSWERS: &[(&str, &str)] = &[
     ("401", "No token, or a token that does not verify"),
     ("403", "The token's roles do not allow this"),
     ("404", "Not found, or in a store the token does not reach"),
-    (
-        "409",
-        "Already exists, or the record's state forbids this step",
-    ),
+    ("409", "Already exists, or the record's state forbids this step"),
     ("412", "The `If-Match` etag is stale"),
     ("413", "Request body too large"),
     ("415", "Request body is not JSON"),
@@ -88,42 +85,27 @@ impl Modify for ApiConventions {
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
+                HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build(),
             ),
         );
         let problem = |description: &str| {
             let schema = RefOr::Ref(utoipa::openapi::Ref::from_schema_name(Problem::name()));
             ResponseBuilder::new()
                 .description(description)
-                .content(
-                    "application/problem+json",
-                    ContentBuilder::new().schema(Some(schema)).build(),
-                )
+                .content("application/problem+json", ContentBuilder::new().schema(Some(schema)).build())
                 .build()
         };
         for item in openapi.paths.paths.values_mut() {
-            for op in [
-                &mut item.get,
-                &mut item.post,
-                &mut item.patch,
-                &mut item.put,
-                &mut item.delete,
-            ]
-            .into_iter()
-            .flatten()
+            for op in [&mut item.get, &mut item.post, &mut item.patch, &mut item.put, &mut item.delete]
+                .into_iter()
+                .flatten()
             {
                 let public = op
                     .security
                     .as_ref()
                     .is_some_and(|s| s.iter().all(|r| r == &SecurityRequirement::default()));
                 if !public {
-                    op.security = Some(vec![SecurityRequirement::new(
-                        "bearer",
-                        Vec::<String>::new(),
-                    )]);
+                    op.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
                 }
                 for (status, description) in ERROR_ANSWERS {
                     op.responses
@@ -189,10 +171,6 @@ async fn not_found() -> Response {
 }
 
 async fn method_not_allowed() -> Response {
-    ApiError::http(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        "method not allowed on this route",
-    )
-    .into_response()
+    ApiError::http(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed on this route")
+        .into_response()
 }

@@ -126,9 +126,7 @@ impl Config {
             }
         }
         if !matches!(self.log_format.as_str(), "plain" | "json") {
-            return Err(ConfigError::Invalid(
-                "AFTERSALES_LOG_FORMAT must be plain or json".into(),
-            ));
+            return Err(ConfigError::Invalid("AFTERSALES_LOG_FORMAT must be plain or json".into()));
         }
         if self.database_max_connections == 0 {
             return Err(ConfigError::Invalid(

@@ -35,16 +35,7 @@ fn system() -> Principal {
 /// Creates the demo store and staff if no store exists; returns whether it did.
 pub async fn seed_if_empty(services: &Services) -> Result<bool> {
     let admin = system();
-    let existing = services
-        .stores
-        .list(
-            &admin,
-            &PageRequest {
-                size: 1,
-                after: None,
-            },
-        )
-        .await?;
+    let existing = services.stores.list(&admin, &PageRequest { size: 1, after: None }).await?;
     if !existing.items.is_empty() {
         return Ok(false);
     }
@@ -64,16 +55,8 @@ pub async fn seed_if_empty(services: &Services) -> Result<bool> {
         .await?;
     let code = StoreCode::parse(store.code.as_str()).map_err(DomainError::Internal)?;
     for (id, name, role) in DEMO_STAFF {
-        let cmd = CreateStaff {
-            id: (*id).into(),
-            name: (*name).into(),
-            roles: vec![*role],
-            active: None,
-        };
-        services
-            .stores
-            .create_staff(&admin, &code, cmd, None)
-            .await?;
+        let cmd = CreateStaff { id: (*id).into(), name: (*name).into(), roles: vec![*role], active: None };
+        services.stores.create_staff(&admin, &code, cmd, None).await?;
     }
     tracing::info!(store = DEMO_STORE, "created demo store and staff");
     Ok(true)

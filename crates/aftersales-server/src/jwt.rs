@@ -6,9 +6,7 @@ use std::time::Duration;
 use aftersales_domain::auth::{Authenticator, Principal};
 use aftersales_domain::{DomainError, Result};
 use jsonwebtoken::jwk::JwkSet;
-use jsonwebtoken::{
-    Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode,
-};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode};
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 
@@ -77,38 +75,25 @@ impl JwtAuthenticator {
     /// Builds the verifier from configuration (already validated).
     pub fn from_config(config: &Config) -> Result<Self, JwtSetupError> {
         let alg = algorithm(config.jwt_algorithm);
-        let keys = match (
-            config.jwt_algorithm,
-            &config.jwt_secret,
-            &config.jwt_jwks_file,
-        ) {
+        let keys = match (config.jwt_algorithm, &config.jwt_secret, &config.jwt_jwks_file) {
             (JwtAlgorithm::HS256, Some(secret), _) => {
                 Keys::Shared(DecodingKey::from_secret(secret.expose_secret().as_bytes()))
             }
             (JwtAlgorithm::RS256 | JwtAlgorithm::ES256, _, Some(path)) => {
-                let fail = |reason: String| JwtSetupError::Jwks {
-                    path: path.display().to_string(),
-                    reason,
-                };
+                let fail = |reason: String| JwtSetupError::Jwks { path: path.display().to_string(), reason };
                 let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
                 let set: JwkSet = serde_json::from_str(&text).map_err(|e| fail(e.to_string()))?;
                 let mut by_kid = HashMap::new();
                 for jwk in &set.keys {
-                    let kid = jwk
-                        .common
-                        .key_id
-                        .clone()
-                        .ok_or_else(|| fail("every key needs a kid".into()))?;
-                    let key = DecodingKey::from_jwk(jwk)
-                        .map_err(|e| JwtSetupError::Key(e.to_string()))?;
+                    let kid =
+                        jwk.common.key_id.clone().ok_or_else(|| fail("every key needs a kid".into()))?;
+                    let key = DecodingKey::from_jwk(jwk).map_err(|e| JwtSetupError::Key(e.to_string()))?;
                     by_kid.insert(kid, key);
                 }
                 Keys::ByKid(by_kid)
             }
             _ => {
-                return Err(JwtSetupError::Key(
-                    "no key configured for the algorithm".into(),
-                ));
+                return Err(JwtSetupError::Key("no key configured for the algorithm".into()));
             }
         };
         let mut validation = Validation::new(alg);
@@ -156,8 +141,7 @@ impl Authenticator for JwtAuthenticator {
                 .and_then(|kid| keys.get(kid))
                 .ok_or_else(|| refuse("token key id is unknown"))?,
         };
-        let data =
-            decode::<Claims>(token, key, &self.validation).map_err(|e| refuse(reason(e.kind())))?;
+        let data = decode::<Claims>(token, key, &self.validation).map_err(|e| refuse(reason(e.kind())))?;
         let c = data.claims;
         Principal::from_claims(&c.sub, &c.name, &c.roles, &c.stores)
     }
@@ -201,11 +185,7 @@ pub fn mint(config: &Config, req: &TokenRequest) -> Result<String, MintError> {
         _ => return Err(MintError::NoSecret),
     };
     Principal::from_claims(&req.sub, &req.name, &req.roles, &req.stores).map_err(|e| {
-        let reason = if let DomainError::Unauthenticated(reason) = e {
-            reason
-        } else {
-            e.to_string()
-        };
+        let reason = if let DomainError::Unauthenticated(reason) = e { reason } else { e.to_string() };
         MintError::Claims(reason)
     })?;
     let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0);
@@ -231,10 +211,7 @@ mod tests {
     use super::*;
 
     fn config() -> Config {
-        Config {
-            jwt_secret: Some("a-test-secret-that-is-long-enough-123".into()),
-            ..Config::default()
-        }
+        Config { jwt_secret: Some("a-test-secret-that-is-long-enough-123".into()), ..Config::default() }
     }
 
     fn request(ttl: u64) -> TokenRequest {
@@ -251,10 +228,7 @@ mod tests {
     fn a_minted_token_verifies_to_its_principal() {
         let cfg = config();
         let token = mint(&cfg, &request(600)).unwrap();
-        let who = JwtAuthenticator::from_config(&cfg)
-            .unwrap()
-            .authenticate(&token)
-            .unwrap();
+        let who = JwtAuthenticator::from_config(&cfg).unwrap().authenticate(&token).unwrap();
         assert_eq!(who.sub, "adv-1");
         assert!(who.reaches(&aftersales_domain::value::StoreCode::parse("SH001").unwrap()));
     }
@@ -262,47 +236,23 @@ mod tests {
     #[test]
     fn tokens_signed_with_another_secret_or_for_another_audience_are_refused() {
         let token = mint(&config(), &request(600)).unwrap();
-        let other = Config {
-            jwt_secret: Some("another-secret-that-is-long-enough-456".into()),
-            ..Config::default()
-        };
-        assert!(
-            JwtAuthenticator::from_config(&other)
-                .unwrap()
-                .authenticate(&token)
-                .is_err()
-        );
-        let other_aud = Config {
-            jwt_audience: "someone-else".into(),
-            ..config()
-        };
-        assert!(
-            JwtAuthenticator::from_config(&other_aud)
-                .unwrap()
-                .authenticate(&token)
-                .is_err()
-        );
+        let other =
+            Config { jwt_secret: Some("another-secret-that-is-long-enough-456".into()), ..Config::default() };
+        assert!(JwtAuthenticator::from_config(&other).unwrap().authenticate(&token).is_err());
+        let other_aud = Config { jwt_audience: "someone-else".into(), ..config() };
+        assert!(JwtAuthenticator::from_config(&other_aud).unwrap().authenticate(&token).is_err());
     }
 
     #[test]
     fn an_unsigned_token_is_refused() {
         // {"alg":"none"} with valid-looking claims.
         let token = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJ4IiwiaXNzIjoiYWZ0ZXJzYWxlcyIsImF1ZCI6ImFmdGVyc2FsZXMiLCJleHAiOjk5OTk5OTk5OTksImlhdCI6MH0.";
-        assert!(
-            JwtAuthenticator::from_config(&config())
-                .unwrap()
-                .authenticate(token)
-                .is_err()
-        );
+        assert!(JwtAuthenticator::from_config(&config()).unwrap().authenticate(token).is_err());
     }
 
     fn jwks_config(alg: JwtAlgorithm) -> Config {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata");
-        Config {
-            jwt_algorithm: alg,
-            jwt_jwks_file: Some(dir.join("jwks.json")),
-            ..Config::default()
-        }
+        Config { jwt_algorithm: alg, jwt_jwks_file: Some(dir.join("jwks.json")), ..Config::default() }
     }
 
     fn signed(alg: Algorithm, kid: &str, der: &str) -> String {
@@ -332,15 +282,10 @@ mod tests {
     #[test]
     fn rs256_and_es256_tokens_verify_with_the_jwks_key_named_by_kid() {
         let rsa = JwtAuthenticator::from_config(&jwks_config(JwtAlgorithm::RS256)).unwrap();
-        let who = rsa
-            .authenticate(&signed(Algorithm::RS256, "rsa-1", "rs256-private.der"))
-            .unwrap();
+        let who = rsa.authenticate(&signed(Algorithm::RS256, "rsa-1", "rs256-private.der")).unwrap();
         assert_eq!(who.sub, "dms-1");
         let ec = JwtAuthenticator::from_config(&jwks_config(JwtAlgorithm::ES256)).unwrap();
-        assert!(
-            ec.authenticate(&signed(Algorithm::ES256, "ec-1", "es256-private.der"))
-                .is_ok()
-        );
+        assert!(ec.authenticate(&signed(Algorithm::ES256, "ec-1", "es256-private.der")).is_ok());
     }
 
     #[test]
@@ -373,10 +318,7 @@ mod tests {
         let secret = EncodingKey::from_secret("a-test-secret-that-is-long-enough-123".as_bytes());
         let token = encode(&Header::new(Algorithm::HS256), &claims, &secret).unwrap();
         let verifier = JwtAuthenticator::from_config(&cfg).unwrap();
-        assert_eq!(
-            verifier.authenticate(&token),
-            Err(refuse("token has expired"))
-        );
+        assert_eq!(verifier.authenticate(&token), Err(refuse("token has expired")));
     }
 
     #[test]

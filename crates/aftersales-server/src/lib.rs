@@ -71,15 +71,9 @@ impl RunningServer {
 
     /// Waits until both servers have stopped.
     pub async fn wait(self) -> Result<(), StartError> {
-        let http = self
-            .http
-            .await
-            .map_err(|e| StartError::Serve(e.to_string()))?;
+        let http = self.http.await.map_err(|e| StartError::Serve(e.to_string()))?;
         http.map_err(|e| StartError::Serve(e.to_string()))?;
-        let grpc = self
-            .grpc
-            .await
-            .map_err(|e| StartError::Serve(e.to_string()))?;
+        let grpc = self.grpc.await.map_err(|e| StartError::Serve(e.to_string()))?;
         grpc.map_err(|e| StartError::Serve(e.to_string()))
     }
 
@@ -90,9 +84,7 @@ impl RunningServer {
 }
 
 async fn bind(addr: SocketAddr) -> Result<TcpListener, StartError> {
-    TcpListener::bind(addr)
-        .await
-        .map_err(|source| StartError::Bind { addr, source })
+    TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })
 }
 
 /// Connects, migrates, and starts both listeners; returns once they accept connections.
@@ -101,62 +93,43 @@ pub async fn start(config: &Config) -> Result<RunningServer, StartError> {
 }
 
 /// Like [`start`], with a chosen clock (tests set "now").
-pub async fn start_with_clock(
-    config: &Config,
-    clock: Arc<dyn Clock>,
-) -> Result<RunningServer, StartError> {
+pub async fn start_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<RunningServer, StartError> {
     let db = connect(&config.database_url, config.database_max_connections).await?;
     migrate(&db).await?;
     tracing::info!(backend = backend_name(&db), "database ready");
     let services = Services::new(Arc::new(SeaRepository::new(db)), clock);
     let auth: Arc<dyn Authenticator> = Arc::new(JwtAuthenticator::from_config(config)?);
     if config.demo {
-        demo::seed_if_empty(&services)
-            .await
-            .map_err(|e| StartError::Demo(e.to_string()))?;
+        demo::seed_if_empty(&services).await.map_err(|e| StartError::Demo(e.to_string()))?;
     }
 
     let http_listener = bind(config.http_addr).await?;
     let grpc_listener = bind(config.grpc_addr).await?;
-    let http_addr = http_listener
-        .local_addr()
-        .map_err(|source| StartError::Bind {
-            addr: config.http_addr,
-            source,
-        })?;
-    let grpc_addr = grpc_listener
-        .local_addr()
-        .map_err(|source| StartError::Bind {
-            addr: config.grpc_addr,
-            source,
-        })?;
+    let http_addr =
+        http_listener.local_addr().map_err(|source| StartError::Bind { addr: config.http_addr, source })?;
+    let grpc_addr =
+        grpc_listener.local_addr().map_err(|source| StartError::Bind { addr: config.grpc_addr, source })?;
     let (stop, stopped) = watch::channel(false);
 
-    let app = aftersales_rest::app(aftersales_rest::AppState {
-        services: services.clone(),
-        auth: auth.clone(),
-    });
+    let app =
+        aftersales_rest::app(aftersales_rest::AppState { services: services.clone(), auth: auth.clone() });
     let mut http_stop = stopped.clone();
     let http = tokio::spawn(async move {
-        axum::serve(
-            http_listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            let _ = http_stop.wait_for(|s| *s).await;
-        })
-        .await
+        axum::serve(http_listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move {
+                let _ = http_stop.wait_for(|s| *s).await;
+            })
+            .await
     });
 
-    let routes = aftersales_grpc::routes(services.clone(), auth)
-        .await
-        .map_err(|e| StartError::Grpc(e.to_string()))?;
+    let routes =
+        aftersales_grpc::routes(services.clone(), auth).await.map_err(|e| StartError::Grpc(e.to_string()))?;
     let mut grpc_stop = stopped;
     let grpc = tokio::spawn(async move {
         tonic::transport::Server::builder()
-            .layer(tower_http::trace::TraceLayer::new_for_grpc().make_span_with(|req: &axum::http::Request<_>| {
-                tracing::info_span!("grpc", method = %req.uri().path())
-            }))
+            .layer(tower_http::trace::TraceLayer::new_for_grpc().make_span_with(
+                |req: &axum::http::Request<_>| tracing::info_span!("grpc", method = %req.uri().path()),
+            ))
             .add_routes(routes)
             .serve_with_incoming_shutdown(TcpListenerStream::new(grpc_listener), async move {
                 let _ = grpc_stop.wait_for(|s| *s).await;
@@ -165,12 +138,5 @@ pub async fn start_with_clock(
     });
 
     tracing::info!(%http_addr, %grpc_addr, "aftersales listening");
-    Ok(RunningServer {
-        http_addr,
-        grpc_addr,
-        services,
-        stop,
-        http,
-        grpc,
-    })
+    Ok(RunningServer { http_addr, grpc_addr, services, stop, http, grpc })
 }

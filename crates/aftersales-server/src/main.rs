@@ -9,11 +9,7 @@ use aftersales_server::{demo, start, telemetry};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(
-    name = "aftersales",
-    version,
-    about = "After-sales backend for 4S dealerships (REST + gRPC)"
-)]
+#[command(name = "aftersales", version, about = "After-sales backend for 4S dealerships (REST + gRPC)")]
 struct Cli {
     /// A TOML configuration file (also AFTERSALES_CONFIG).
     #[arg(long, global = true)]
@@ -70,23 +66,8 @@ async fn main() -> ExitCode {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
         Command::Migrate => migrate(config).await,
-        Command::Token {
-            sub,
-            name,
-            roles,
-            stores,
-            ttl,
-        } => {
-            match mint(
-                &config,
-                &TokenRequest {
-                    sub,
-                    name,
-                    roles,
-                    stores,
-                    ttl,
-                },
-            ) {
+        Command::Token { sub, name, roles, stores, ttl } => {
+            match mint(&config, &TokenRequest { sub, name, roles, stores, ttl }) {
                 Ok(token) => {
                     println!("{token}");
                     ExitCode::SUCCESS

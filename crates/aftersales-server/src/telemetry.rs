@@ -10,20 +10,11 @@ pub fn init(config: &Config) {
         .ok()
         .and_then(|f| EnvFilter::try_new(f).ok())
         .or_else(|| {
-            EnvFilter::try_new(format!(
-                "{},sqlx=warn,sea_orm=warn,sqlx::postgres::notice=warn",
-                config.log
-            ))
-            .ok()
+            EnvFilter::try_new(format!("{},sqlx=warn,sea_orm=warn,sqlx::postgres::notice=warn", config.log))
+                .ok()
         })
         .unwrap_or_else(|| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
     // A second init (tests) is harmless: keep the first subscriber.
-    let _ = if config.log_format == "json" {
-        builder.json().try_init()
-    } else {
-        builder.try_init()
-    };
+    let _ = if config.log_format == "json" { builder.json().try_init() } else { builder.try_init() };
 }

@@ -51,21 +51,14 @@ impl Answer {
     pub fn fields(&self) -> Vec<String> {
         self.body["errors"]
             .as_array()
-            .map(|errors| {
-                errors
-                    .iter()
-                    .filter_map(|e| e["field"].as_str().map(String::from))
-                    .collect()
-            })
+            .map(|errors| errors.iter().filter_map(|e| e["field"].as_str().map(String::from)).collect())
             .unwrap_or_default()
     }
 }
 
 fn postgres_url_with_db(admin_url: &str, name: &str) -> String {
     // Replace the path (database name) of the URL, keeping any query string.
-    let (base, query) = admin_url
-        .split_once('?')
-        .map_or((admin_url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = admin_url.split_once('?').map_or((admin_url, None), |(b, q)| (b, Some(q)));
     let without_db = match base.rfind('/') {
         Some(i) if i > "postgres://".len() => &base[..i],
         _ => base,
@@ -84,29 +77,26 @@ impl TestApp {
             let _ = rustls::crypto::ring::default_provider().install_default();
         });
         let unique = uuid::Uuid::now_v7().simple().to_string();
-        let (db, database_url) = match std::env::var("AFTERSALES_TEST_DATABASE_URL")
-            .ok()
-            .filter(|u| !u.is_empty())
-        {
-            Some(admin_url) => {
-                let name = format!("aftersales_test_{unique}");
-                let admin = Database::connect(admin_url.as_str())
-                    .await
-                    .expect("connect to the test PostgreSQL");
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                    .await
-                    .expect("create test database");
-                admin.close().await.ok();
-                let url = postgres_url_with_db(&admin_url, &name);
-                (Db::Postgres { admin_url, name }, url)
-            }
-            None => {
-                let path = std::env::temp_dir().join(format!("aftersales-test-{unique}.db"));
-                let url = format!("sqlite://{}", path.display());
-                (Db::Sqlite(path), url)
-            }
-        };
+        let (db, database_url) =
+            match std::env::var("AFTERSALES_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+                Some(admin_url) => {
+                    let name = format!("aftersales_test_{unique}");
+                    let admin =
+                        Database::connect(admin_url.as_str()).await.expect("connect to the test PostgreSQL");
+                    admin
+                        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                        .await
+                        .expect("create test database");
+                    admin.close().await.ok();
+                    let url = postgres_url_with_db(&admin_url, &name);
+                    (Db::Postgres { admin_url, name }, url)
+                }
+                None => {
+                    let path = std::env::temp_dir().join(format!("aftersales-test-{unique}.db"));
+                    let url = format!("sqlite://{}", path.display());
+                    (Db::Sqlite(path), url)
+                }
+            };
         let config = Config {
             http_addr: "127.0.0.1:0".parse().unwrap(),
             grpc_addr: "127.0.0.1:0".parse().unwrap(),
@@ -124,18 +114,8 @@ impl TestApp {
             .connect()
             .await
             .expect("grpc connects");
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .unwrap();
-        TestApp {
-            http,
-            base,
-            grpc_channel,
-            config,
-            server: Some(server),
-            db,
-        }
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+        TestApp { http, base, grpc_channel, config, server: Some(server), db }
     }
 
     /// Stops the server gracefully and waits for both listeners to close.
@@ -199,11 +179,7 @@ impl TestApp {
         let headers = res.headers().clone();
         let text = res.text().await.unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Answer {
-            status,
-            headers,
-            body,
-        }
+        Answer { status, headers, body }
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Answer {
@@ -211,13 +187,11 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, token: &str, body: Value) -> Answer {
-        self.send(Method::POST, path, Some(token), Some(body), &[])
-            .await
+        self.send(Method::POST, path, Some(token), Some(body), &[]).await
     }
 
     pub async fn patch(&self, path: &str, token: &str, body: Value) -> Answer {
-        self.send(Method::PATCH, path, Some(token), Some(body), &[])
-            .await
+        self.send(Method::PATCH, path, Some(token), Some(body), &[]).await
     }
 
     /// gRPC client for `StoreService`.
@@ -233,11 +207,7 @@ impl TestApp {
     /// Creates a store (as admin) and returns its code.
     pub async fn seed_store(&self, code: &str) -> String {
         let res = self
-            .post(
-                "/v1/stores",
-                &self.admin(),
-                json!({"code": code, "name": format!("{code} 4S店")}),
-            )
+            .post("/v1/stores", &self.admin(), json!({"code": code, "name": format!("{code} 4S店")}))
             .await;
         assert_eq!(res.status, StatusCode::CREATED, "{:?}", res.body);
         code.to_string()
@@ -273,8 +243,7 @@ impl TestApp {
 /// Adds a bearer token to a gRPC request.
 pub fn authed<T>(token: &str, message: T) -> tonic::Request<T> {
     let mut req = tonic::Request::new(message);
-    req.metadata_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    req.metadata_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
     req
 }
 
@@ -282,10 +251,7 @@ pub fn authed<T>(token: &str, message: T) -> tonic::Request<T> {
 pub fn status_details(status: &tonic::Status) -> (String, Vec<String>) {
     use tonic_types::StatusExt;
     let details = status.get_error_details();
-    let reason = details
-        .error_info()
-        .map(|i| i.reason.clone())
-        .unwrap_or_default();
+    let reason = details.error_info().map(|i| i.reason.clone()).unwrap_or_default();
     let fields = details
         .bad_request()
         .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
@@ -308,18 +274,13 @@ impl Drop for TestApp {
                 let (admin_url, name) = (admin_url.clone(), name.clone());
                 // Drop runs inside the test's runtime; a separate thread with its own runtime can block.
                 let _ = std::thread::spawn(move || {
-                    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                    else {
+                    let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
                         return;
                     };
                     rt.block_on(async {
                         if let Ok(admin) = Database::connect(admin_url.as_str()).await {
                             let _ = admin
-                                .execute_unprepared(&format!(
-                                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                                ))
+                                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                                 .await;
                             let _ = admin.close().await;
                         }
@@ -332,9 +293,5 @@ impl Drop for TestApp {
 }
 
 /// Valid VINs (check digits computed) for fixtures.
-pub const VINS: [&str; 4] = [
-    "LSVAU218XN2183294",
-    "LFV2A21K7G3000001",
-    "LSGPC52U5AF000002",
-    "WVWZZZ1J70W000003",
-];
+pub const VINS: [&str; 4] =
+    ["LSVAU218XN2183294", "LFV2A21K7G3000001", "LSGPC52U5AF000002", "WVWZZZ1J70W000003"];

@@ -6,25 +6,18 @@ use super::{Core, IdempotencyKey, check_etag, set_fields};
 use crate::auth::{Action, Principal};
 use crate::error::Validator;
 use crate::model::customer::{
-    AddVehicle, ConsentEvent, ConsentMethod, CreateCustomer, Customer, CustomerFilter,
-    CustomerView, DEFAULT_CYCLE_KM, DEFAULT_CYCLE_MONTHS, MergeCustomers, OdometerReading,
-    OdometerSource, RecordOdometer, UpdateCustomer, UpdateVehicle, Vehicle, check_odometer,
-    merged_consent,
+    AddVehicle, ConsentEvent, ConsentMethod, CreateCustomer, Customer, CustomerFilter, CustomerView,
+    DEFAULT_CYCLE_KM, DEFAULT_CYCLE_MONTHS, MergeCustomers, OdometerReading, OdometerSource, RecordOdometer,
+    UpdateCustomer, UpdateVehicle, Vehicle, check_odometer, merged_consent,
 };
 use crate::model::store::{check_optional_text, check_text};
 use crate::paging::{Page, PageRequest};
 use crate::ports::{ChangeSet, Op};
-use crate::value::{
-    CustomerId, Etag, Phone, Plate, RecordId, StoreCode, VehicleId, Vin, non_empty,
-};
+use crate::value::{CustomerId, Etag, Phone, Plate, RecordId, StoreCode, VehicleId, Vin, non_empty};
 use crate::{DomainError, Result};
 
-const NOT_FOUND: DomainError = DomainError::NotFound {
-    resource: "customer",
-};
-const VEHICLE_NOT_FOUND: DomainError = DomainError::NotFound {
-    resource: "vehicle",
-};
+const NOT_FOUND: DomainError = DomainError::NotFound { resource: "customer" };
+const VEHICLE_NOT_FOUND: DomainError = DomainError::NotFound { resource: "vehicle" };
 
 /// Raw list filters as clients send them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -53,19 +46,10 @@ impl CustomerService {
     }
 
     async fn load(&self, store: &StoreCode, id: CustomerId) -> Result<Customer> {
-        self.core
-            .repo
-            .get_customer(store, id)
-            .await?
-            .ok_or(NOT_FOUND)
+        self.core.repo.get_customer(store, id).await?.ok_or(NOT_FOUND)
     }
 
-    async fn load_vehicle(
-        &self,
-        store: &StoreCode,
-        customer: CustomerId,
-        id: VehicleId,
-    ) -> Result<Vehicle> {
+    async fn load_vehicle(&self, store: &StoreCode, customer: CustomerId, id: VehicleId) -> Result<Vehicle> {
         self.core
             .repo
             .get_vehicle(store, id)
@@ -89,10 +73,7 @@ impl CustomerService {
         let phone = v.check("phone", Phone::parse(&cmd.phone));
         let consent = cmd.marketing_consent.unwrap_or(false);
         if consent && cmd.consent_method.is_none() {
-            v.push(
-                "consent_method",
-                "is required when marketing_consent is true",
-            );
+            v.push("consent_method", "is required when marketing_consent is true");
         }
         check_optional_lengths(
             &mut v,
@@ -126,19 +107,10 @@ impl CustomerService {
                     created_at: now,
                     updated_at: now,
                 };
-                let audit = core.audit(
-                    who,
-                    store,
-                    "customer.create",
-                    "customer",
-                    customer.id,
-                    vec![],
-                );
+                let audit = core.audit(who, store, "customer.create", "customer", customer.id, vec![]);
                 let mut changes = ChangeSet::of(Op::InsertCustomer(customer.clone()), audit);
                 if let (true, Some(method)) = (consent, cmd.consent_method) {
-                    changes.ops.push(Op::InsertConsent(
-                        self.consent_event(who, &customer, true, method),
-                    ));
+                    changes.ops.push(Op::InsertConsent(self.consent_event(who, &customer, true, method)));
                 }
                 Ok((customer, changes))
             })
@@ -165,12 +137,7 @@ impl CustomerService {
     }
 
     /// Reads a customer file; a merged file still answers, pointing to its successor.
-    pub async fn get(
-        &self,
-        who: &Principal,
-        store: &StoreCode,
-        id: CustomerId,
-    ) -> Result<CustomerView> {
+    pub async fn get(&self, who: &Principal, store: &StoreCode, id: CustomerId) -> Result<CustomerView> {
         who.authorize(Action::ReadCustomer, store, "customer")?;
         Ok(Self::view(who, self.load(store, id).await?))
     }
@@ -219,11 +186,7 @@ impl CustomerService {
                 if let Some(name) = &cmd.name {
                     next.name = check_text(&mut v, "name", name, 100);
                 }
-                if let Some(phone) = cmd
-                    .phone
-                    .as_deref()
-                    .and_then(|p| v.check("phone", Phone::parse(p)))
-                {
+                if let Some(phone) = cmd.phone.as_deref().and_then(|p| v.check("phone", Phone::parse(p))) {
                     next.phone = phone;
                 }
                 check_optional_lengths(
@@ -234,19 +197,13 @@ impl CustomerService {
                     &cmd.wanted_services,
                 );
                 if cmd.marketing_consent.is_some() && cmd.consent_method.is_none() {
-                    v.push(
-                        "consent_method",
-                        "is required when marketing_consent changes",
-                    );
+                    v.push("consent_method", "is required when marketing_consent changes");
                 }
                 v.finish()?;
                 let now = self.core.now();
                 apply_text(&mut next.address, &cmd.address);
                 apply_text(&mut next.company, &cmd.company);
-                apply_text(
-                    &mut next.preferred_contact_time,
-                    &cmd.preferred_contact_time,
-                );
+                apply_text(&mut next.preferred_contact_time, &cmd.preferred_contact_time);
                 apply_text(&mut next.wanted_services, &cmd.wanted_services);
                 if cmd.preferred_channel.is_some() {
                     next.preferred_channel = cmd.preferred_channel;
@@ -257,37 +214,21 @@ impl CustomerService {
                 {
                     next.marketing_consent = granted;
                     next.marketing_consent_changed_at = Some(now);
-                    ops.push(Op::InsertConsent(
-                        self.consent_event(who, &current, granted, method),
-                    ));
+                    ops.push(Op::InsertConsent(self.consent_event(who, &current, granted, method)));
                 }
                 next.version = current.version + 1;
                 next.updated_at = now;
                 ops.insert(
                     0,
-                    Op::UpdateCustomer {
-                        customer: next.clone(),
-                        expected_version: current.version,
-                    },
+                    Op::UpdateCustomer { customer: next.clone(), expected_version: current.version },
                 );
                 let consent_changed = next.marketing_consent != current.marketing_consent;
                 let fields = set_fields(&cmd)
                     .into_iter()
-                    .filter(|f| {
-                        f != "consent_method" && (f != "marketing_consent" || consent_changed)
-                    })
+                    .filter(|f| f != "consent_method" && (f != "marketing_consent" || consent_changed))
                     .collect();
-                let audit = self
-                    .core
-                    .audit(who, store, "customer.update", "customer", id, fields);
-                Ok((
-                    next,
-                    ChangeSet {
-                        ops,
-                        audit: vec![audit],
-                        idempotency: None,
-                    },
-                ))
+                let audit = self.core.audit(who, store, "customer.update", "customer", id, fields);
+                Ok((next, ChangeSet { ops, audit: vec![audit], idempotency: None }))
             })
             .await?;
         Ok(Self::view(who, next))
@@ -315,10 +256,7 @@ impl CustomerService {
     ) -> Result<CustomerView> {
         who.authorize(Action::MergeCustomers, store, "customer")?;
         if cmd.source_id == cmd.target_id {
-            return Err(DomainError::invalid(
-                "source_id",
-                "must differ from target_id",
-            ));
+            return Err(DomainError::invalid("source_id", "must differ from target_id"));
         }
         let core = &self.core;
         let merged = core
@@ -336,15 +274,8 @@ impl CustomerService {
                 kept.version += 1;
                 kept.updated_at = now;
                 let mut ops = vec![
-                    Op::UpdateCustomer {
-                        customer: gone,
-                        expected_version: source.version,
-                    },
-                    Op::MoveCustomerRecords {
-                        store: store.clone(),
-                        from: source.id,
-                        to: target.id,
-                    },
+                    Op::UpdateCustomer { customer: gone, expected_version: source.version },
+                    Op::MoveCustomerRecords { store: store.clone(), from: source.id, to: target.id },
                 ];
                 let consent = merged_consent(&target, &source);
                 let mut fields = vec!["vehicles".to_string(), "consent_history".to_string()];
@@ -362,10 +293,7 @@ impl CustomerService {
                 }
                 ops.insert(
                     1,
-                    Op::UpdateCustomer {
-                        customer: kept.clone(),
-                        expected_version: target.version,
-                    },
+                    Op::UpdateCustomer { customer: kept.clone(), expected_version: target.version },
                 );
                 let audit = vec![
                     core.audit(
@@ -378,14 +306,7 @@ impl CustomerService {
                     ),
                     core.audit(who, store, "customer.merge", "customer", target.id, fields),
                 ];
-                Ok((
-                    kept,
-                    ChangeSet {
-                        ops,
-                        audit,
-                        idempotency: None,
-                    },
-                ))
+                Ok((kept, ChangeSet { ops, audit, idempotency: None }))
             })
             .await?;
         Ok(Self::view(who, merged))
@@ -406,11 +327,7 @@ impl CustomerService {
         let plate = non_empty(cmd.plate.clone()).and_then(|p| v.check("plate", Plate::parse(&p)));
         let make = check_text(&mut v, "make", &cmd.make, 50);
         let model = check_text(&mut v, "model", &cmd.model, 50);
-        check_cycle(
-            &mut v,
-            cmd.maintenance_cycle_km,
-            cmd.maintenance_cycle_months,
-        );
+        check_cycle(&mut v, cmd.maintenance_cycle_km, cmd.maintenance_cycle_months);
         check_optional_text(&mut v, "color", cmd.color.as_deref(), 50);
         v.finish()?;
         let Some(vin) = vin else {
@@ -418,63 +335,54 @@ impl CustomerService {
         };
         let core = &self.core;
         // The target is part of what the key stands for: the same body for another file is another request.
-        core.write_once(
-            who,
-            store,
-            "vehicle.create",
-            key,
-            &(customer_id, &cmd),
-            || async {
-                let customer = self.load(store, customer_id).await?;
-                customer.ensure_live()?;
-                if core.repo.find_vehicle_by_vin(store, &vin).await?.is_some() {
-                    return Err(DomainError::AlreadyExists {
-                        resource: "vehicle",
-                        detail: format!("vin {vin} is already on a customer file of this store"),
-                    });
-                }
-                let now = core.now();
-                let vehicle = Vehicle {
-                    id: VehicleId::generate(),
+        core.write_once(who, store, "vehicle.create", key, &(customer_id, &cmd), || async {
+            let customer = self.load(store, customer_id).await?;
+            customer.ensure_live()?;
+            if core.repo.find_vehicle_by_vin(store, &vin).await?.is_some() {
+                return Err(DomainError::AlreadyExists {
+                    resource: "vehicle",
+                    detail: format!("vin {vin} is already on a customer file of this store"),
+                });
+            }
+            let now = core.now();
+            let vehicle = Vehicle {
+                id: VehicleId::generate(),
+                store: store.clone(),
+                customer_id,
+                vin: vin.clone(),
+                plate: plate.clone(),
+                make: make.clone(),
+                model: model.clone(),
+                vehicle_type: cmd.vehicle_type,
+                color: non_empty(cmd.color.clone()),
+                registration_date: cmd.registration_date,
+                mileage_km: cmd.mileage_km.unwrap_or(0),
+                maintenance_cycle_km: cmd.maintenance_cycle_km.unwrap_or(DEFAULT_CYCLE_KM),
+                maintenance_cycle_months: cmd.maintenance_cycle_months.unwrap_or(DEFAULT_CYCLE_MONTHS),
+                last_service_date: cmd.last_service_date,
+                last_service_km: cmd.last_service_km,
+                owner_since: now.date_naive(),
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            };
+            let audit = core.audit(who, store, "vehicle.create", "vehicle", vehicle.id, vec![]);
+            let mut changes = ChangeSet::of(Op::InsertVehicle(vehicle.clone()), audit);
+            if vehicle.mileage_km > 0 {
+                changes.ops.push(Op::InsertOdometer(OdometerReading {
+                    id: RecordId::generate(),
                     store: store.clone(),
-                    customer_id,
-                    vin: vin.clone(),
-                    plate: plate.clone(),
-                    make: make.clone(),
-                    model: model.clone(),
-                    vehicle_type: cmd.vehicle_type,
-                    color: non_empty(cmd.color.clone()),
-                    registration_date: cmd.registration_date,
-                    mileage_km: cmd.mileage_km.unwrap_or(0),
-                    maintenance_cycle_km: cmd.maintenance_cycle_km.unwrap_or(DEFAULT_CYCLE_KM),
-                    maintenance_cycle_months: cmd
-                        .maintenance_cycle_months
-                        .unwrap_or(DEFAULT_CYCLE_MONTHS),
-                    last_service_date: cmd.last_service_date,
-                    last_service_km: cmd.last_service_km,
-                    owner_since: now.date_naive(),
-                    version: 1,
-                    created_at: now,
-                    updated_at: now,
-                };
-                let audit = core.audit(who, store, "vehicle.create", "vehicle", vehicle.id, vec![]);
-                let mut changes = ChangeSet::of(Op::InsertVehicle(vehicle.clone()), audit);
-                if vehicle.mileage_km > 0 {
-                    changes.ops.push(Op::InsertOdometer(OdometerReading {
-                        id: RecordId::generate(),
-                        store: store.clone(),
-                        vehicle_id: vehicle.id,
-                        mileage_km: vehicle.mileage_km,
-                        source: OdometerSource::Store,
-                        correction: false,
-                        note: None,
-                        recorded_by: who.sub.clone(),
-                        recorded_at: now,
-                    }));
-                }
-                Ok((vehicle, changes))
-            },
-        )
+                    vehicle_id: vehicle.id,
+                    mileage_km: vehicle.mileage_km,
+                    source: OdometerSource::Store,
+                    correction: false,
+                    note: None,
+                    recorded_by: who.sub.clone(),
+                    recorded_at: now,
+                }));
+            }
+            Ok((vehicle, changes))
+        })
         .await
     }
 
@@ -537,34 +445,22 @@ impl CustomerService {
                 if let Some(model) = &cmd.model {
                     next.model = check_text(&mut v, "model", model, 50);
                 }
-                check_cycle(
-                    &mut v,
-                    cmd.maintenance_cycle_km,
-                    cmd.maintenance_cycle_months,
-                );
+                check_cycle(&mut v, cmd.maintenance_cycle_km, cmd.maintenance_cycle_months);
                 check_optional_text(&mut v, "color", cmd.color.as_deref(), 50);
                 v.finish()?;
                 apply_text(&mut next.color, &cmd.color);
                 next.vehicle_type = cmd.vehicle_type.or(next.vehicle_type);
                 next.registration_date = cmd.registration_date.or(next.registration_date);
-                next.maintenance_cycle_km = cmd
-                    .maintenance_cycle_km
-                    .unwrap_or(next.maintenance_cycle_km);
-                next.maintenance_cycle_months = cmd
-                    .maintenance_cycle_months
-                    .unwrap_or(next.maintenance_cycle_months);
+                next.maintenance_cycle_km = cmd.maintenance_cycle_km.unwrap_or(next.maintenance_cycle_km);
+                next.maintenance_cycle_months =
+                    cmd.maintenance_cycle_months.unwrap_or(next.maintenance_cycle_months);
                 next.last_service_date = cmd.last_service_date.or(next.last_service_date);
                 next.last_service_km = cmd.last_service_km.or(next.last_service_km);
                 next.version = current.version + 1;
                 next.updated_at = self.core.now();
                 let fields = set_fields(&cmd);
-                let audit = self
-                    .core
-                    .audit(who, store, "vehicle.update", "vehicle", id, fields);
-                let op = Op::UpdateVehicle {
-                    vehicle: next.clone(),
-                    expected_version: current.version,
-                };
+                let audit = self.core.audit(who, store, "vehicle.update", "vehicle", id, fields);
+                let op = Op::UpdateVehicle { vehicle: next.clone(), expected_version: current.version };
                 Ok((next, ChangeSet::of(op, audit)))
             })
             .await?;
@@ -586,53 +482,37 @@ impl CustomerService {
         check_optional_text(&mut v, "note", cmd.note.as_deref(), 500);
         v.finish()?;
         let core = &self.core;
-        core.write_once(
-            who,
-            store,
-            "vehicle.record_odometer",
-            key,
-            &(customer_id, id, &cmd),
-            || async {
-                let current = self.load_vehicle(store, customer_id, id).await?;
-                check_odometer(current.mileage_km, &cmd)?;
-                let now = core.now();
-                let mut next = current.clone();
-                next.mileage_km = cmd.mileage_km;
-                next.version = current.version + 1;
-                next.updated_at = now;
-                let reading = OdometerReading {
-                    id: RecordId::generate(),
-                    store: store.clone(),
-                    vehicle_id: id,
-                    mileage_km: cmd.mileage_km,
-                    source: cmd.source.unwrap_or(OdometerSource::Store),
-                    correction: cmd.correction.unwrap_or(false),
-                    note: non_empty(cmd.note.clone()),
-                    recorded_by: who.sub.clone(),
-                    recorded_at: now,
-                };
-                let audit = core.audit(
-                    who,
-                    store,
-                    "vehicle.record_odometer",
-                    "vehicle",
-                    id,
-                    vec!["mileage_km".into()],
-                );
-                let changes = ChangeSet {
-                    ops: vec![
-                        Op::UpdateVehicle {
-                            vehicle: next.clone(),
-                            expected_version: current.version,
-                        },
-                        Op::InsertOdometer(reading),
-                    ],
-                    audit: vec![audit],
-                    idempotency: None,
-                };
-                Ok((next, changes))
-            },
-        )
+        core.write_once(who, store, "vehicle.record_odometer", key, &(customer_id, id, &cmd), || async {
+            let current = self.load_vehicle(store, customer_id, id).await?;
+            check_odometer(current.mileage_km, &cmd)?;
+            let now = core.now();
+            let mut next = current.clone();
+            next.mileage_km = cmd.mileage_km;
+            next.version = current.version + 1;
+            next.updated_at = now;
+            let reading = OdometerReading {
+                id: RecordId::generate(),
+                store: store.clone(),
+                vehicle_id: id,
+                mileage_km: cmd.mileage_km,
+                source: cmd.source.unwrap_or(OdometerSource::Store),
+                correction: cmd.correction.unwrap_or(false),
+                note: non_empty(cmd.note.clone()),
+                recorded_by: who.sub.clone(),
+                recorded_at: now,
+            };
+            let audit =
+                core.audit(who, store, "vehicle.record_odometer", "vehicle", id, vec!["mileage_km".into()]);
+            let changes = ChangeSet {
+                ops: vec![
+                    Op::UpdateVehicle { vehicle: next.clone(), expected_version: current.version },
+                    Op::InsertOdometer(reading),
+                ],
+                audit: vec![audit],
+                idempotency: None,
+            };
+            Ok((next, changes))
+        })
         .await
     }
 }
@@ -642,10 +522,7 @@ fn check_cycle(v: &mut Validator, km: Option<u32>, months: Option<u32>) {
         v.push("maintenance_cycle_km", "must be between 500 and 100000 km");
     }
     if months.is_some_and(|m| !(1..=60).contains(&m)) {
-        v.push(
-            "maintenance_cycle_months",
-            "must be between 1 and 60 months",
-        );
+        v.push("maintenance_cycle_months", "must be between 1 and 60 months");
     }
 }
 

@@ -21,8 +21,8 @@ pub use customers::CustomerQuery;
 pub use customers::CustomerService;
 pub use stores::StoreService;
 pub use work_orders::{
-    CancelWorkOrder, CompleteLine, CompleteWork, CreateWorkOrder, DeliverWorkOrder, NoInput,
-    ProposeLines, RecordDecisions, StartWork, WorkOrderQuery, WorkOrderService,
+    CancelWorkOrder, CompleteLine, CompleteWork, CreateWorkOrder, DeliverWorkOrder, NoInput, ProposeLines,
+    RecordDecisions, StartWork, WorkOrderQuery, WorkOrderService,
 };
 
 use crate::auth::Principal;
@@ -82,10 +82,7 @@ impl IdempotencyKey {
         if ok {
             Ok(Self(raw.to_string()))
         } else {
-            Err(DomainError::invalid(
-                "idempotency_key",
-                "must be 1 to 255 visible ASCII characters",
-            ))
+            Err(DomainError::invalid("idempotency_key", "must be 1 to 255 visible ASCII characters"))
         }
     }
 
@@ -107,10 +104,7 @@ impl Core {
         if !who.reaches(code) {
             return Err(DomainError::NotFound { resource: "store" });
         }
-        self.repo
-            .get_store(code)
-            .await?
-            .ok_or(DomainError::NotFound { resource: "store" })
+        self.repo.get_store(code).await?.ok_or(DomainError::NotFound { resource: "store" })
     }
 
     pub(crate) fn audit(
@@ -202,21 +196,20 @@ impl Core {
                 };
                 async move {
                     let (value, mut changes) = decided.await?;
-                    let response = serde_json::to_value(&value)
-                        .map_err(|e| DomainError::Internal(e.to_string()))?;
+                    let response =
+                        serde_json::to_value(&value).map_err(|e| DomainError::Internal(e.to_string()))?;
                     changes.idempotency = Some(IdempotencyRecord { response, ..record });
                     Ok((value, changes))
                 }
             })
             .await;
         match stamped {
-            Err(DomainError::AlreadyExists {
-                resource: "idempotency_key",
-                ..
-            }) => match self.repo.find_idempotency(store, &who.sub, &key).await? {
-                Some(done) => replay(done, &fingerprint),
-                None => Err(DomainError::Internal("idempotency record vanished".into())),
-            },
+            Err(DomainError::AlreadyExists { resource: "idempotency_key", .. }) => {
+                match self.repo.find_idempotency(store, &who.sub, &key).await? {
+                    Some(done) => replay(done, &fingerprint),
+                    None => Err(DomainError::Internal("idempotency record vanished".into())),
+                }
+            }
             other => other,
         }
     }
@@ -235,21 +228,15 @@ fn replay<T: DeserializeOwned>(done: IdempotencyRecord, fingerprint: &str) -> Re
     if done.fingerprint != fingerprint {
         return Err(DomainError::IdempotencyKeyReused);
     }
-    serde_json::from_value(done.response)
-        .map_err(|e| DomainError::Internal(format!("stored answer: {e}")))
+    serde_json::from_value(done.response).map_err(|e| DomainError::Internal(format!("stored answer: {e}")))
 }
 
 /// Checks a client's `If-Match` against the version just read (GEN-2).
-pub(crate) fn check_etag(
-    resource: &'static str,
-    current: i64,
-    if_match: Option<&Etag>,
-) -> Result<()> {
+pub(crate) fn check_etag(resource: &'static str, current: i64, if_match: Option<&Etag>) -> Result<()> {
     match if_match {
-        Some(Etag(expected)) if *expected != current => Err(DomainError::StaleEtag {
-            resource,
-            current: Etag::render(current),
-        }),
+        Some(Etag(expected)) if *expected != current => {
+            Err(DomainError::StaleEtag { resource, current: Etag::render(current) })
+        }
         _ => Ok(()),
     }
 }
@@ -259,11 +246,9 @@ pub(crate) fn check_etag(
 /// Derived from the command itself, so a field added to a command is audited without a second list.
 pub(crate) fn set_fields<C: Serialize>(patch: &C) -> Vec<String> {
     match serde_json::to_value(patch) {
-        Ok(serde_json::Value::Object(fields)) => fields
-            .into_iter()
-            .filter(|(_, value)| !value.is_null())
-            .map(|(name, _)| name)
-            .collect(),
+        Ok(serde_json::Value::Object(fields)) => {
+            fields.into_iter().filter(|(_, value)| !value.is_null()).map(|(name, _)| name).collect()
+        }
         _ => Vec::new(),
     }
 }

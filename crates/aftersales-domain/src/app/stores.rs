@@ -6,9 +6,9 @@ use super::{Core, IdempotencyKey, check_etag, set_fields};
 use crate::auth::{Action, Principal};
 use crate::error::Validator;
 use crate::model::store::{
-    CreateStaff, CreateStore, DEFAULT_TIMEZONE, SlaSettings, StaffMember, Store, UpdateStaff,
-    UpdateStore, check_staff_id, check_staff_roles, check_text, default_call_hours, is_staff_id,
-    parse_call_hours, parse_timezone,
+    CreateStaff, CreateStore, DEFAULT_TIMEZONE, SlaSettings, StaffMember, Store, UpdateStaff, UpdateStore,
+    check_staff_id, check_staff_roles, check_text, default_call_hours, is_staff_id, parse_call_hours,
+    parse_timezone,
 };
 use crate::paging::{Page, PageRequest};
 use crate::ports::{ChangeSet, Op};
@@ -55,9 +55,7 @@ impl StoreService {
         let sla = SlaSettings::default().patched(&cmd.sla.clone().unwrap_or_default(), &mut v);
         v.finish()?;
         let (Some(code), Some(call_hours)) = (code, call_hours) else {
-            return Err(DomainError::Internal(
-                "validated store fields missing".into(),
-            ));
+            return Err(DomainError::Internal("validated store fields missing".into()));
         };
         let core = &self.core;
         core.write_once(who, &code, "store.create", key, &cmd, || async {
@@ -126,13 +124,8 @@ impl StoreService {
                 next.version = current.version + 1;
                 next.updated_at = self.core.now();
                 let fields = set_fields(&cmd);
-                let audit = self
-                    .core
-                    .audit(who, code, "store.update", "store", code, fields);
-                let op = Op::UpdateStore {
-                    store: next.clone(),
-                    expected_version: current.version,
-                };
+                let audit = self.core.audit(who, code, "store.update", "store", code, fields);
+                let op = Op::UpdateStore { store: next.clone(), expected_version: current.version };
                 Ok((next, ChangeSet::of(op, audit)))
             })
             .await?;
@@ -174,12 +167,7 @@ impl StoreService {
     }
 
     /// Reads a staff member.
-    pub async fn get_staff(
-        &self,
-        who: &Principal,
-        store: &StoreCode,
-        id: &str,
-    ) -> Result<StaffMember> {
+    pub async fn get_staff(&self, who: &Principal, store: &StoreCode, id: &str) -> Result<StaffMember> {
         who.authorize(Action::ReadStaff, store, "staff")?;
         self.load_staff(store, id).await
     }
@@ -227,13 +215,8 @@ impl StoreService {
                 next.version = current.version + 1;
                 next.updated_at = self.core.now();
                 let fields = set_fields(&cmd);
-                let audit = self
-                    .core
-                    .audit(who, store, "staff.update", "staff", id, fields);
-                let op = Op::UpdateStaff {
-                    staff: next.clone(),
-                    expected_version: current.version,
-                };
+                let audit = self.core.audit(who, store, "staff.update", "staff", id, fields);
+                let op = Op::UpdateStaff { staff: next.clone(), expected_version: current.version };
                 Ok((next, ChangeSet::of(op, audit)))
             })
             .await?;

@@ -11,22 +11,20 @@ use crate::auth::{Action, Principal};
 use crate::error::Validator;
 use crate::model::customer::{OdometerReading, OdometerSource};
 use crate::model::inspection::{
-    Inspection, InspectionId, InspectionKind, SubmitEntryInspection, SubmitExitInspection,
-    check_entry, check_exit,
+    Inspection, InspectionId, InspectionKind, SubmitEntryInspection, SubmitExitInspection, check_entry,
+    check_exit,
 };
 use crate::model::store::{Store, check_text};
 use crate::model::work_order::{
-    Approval, ApprovalMethod, FuelLevel, LineDecision, LineId, LineInput, LineOrigin,
-    RepairCategory, WorkOrder, WorkOrderFilter, WorkOrderId, WorkOrderStatus, build_line,
+    Approval, ApprovalMethod, FuelLevel, LineDecision, LineId, LineInput, LineOrigin, Payment, PaymentMethod,
+    RepairCategory, SettlementParties, WorkOrder, WorkOrderFilter, WorkOrderId, WorkOrderStatus, build_line,
 };
 use crate::paging::{Page, PageRequest};
 use crate::ports::{ChangeSet, Op};
 use crate::value::{CustomerId, Etag, RecordId, StoreCode, VehicleId, non_empty};
 use crate::{DomainError, Result};
 
-const NOT_FOUND: DomainError = DomainError::NotFound {
-    resource: "work_order",
-};
+const NOT_FOUND: DomainError = DomainError::NotFound { resource: "work_order" };
 
 /// Opens a work order (WO-1).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -121,7 +119,7 @@ pub struct CompleteWork {
     pub self_check_notes: String,
 }
 
-/// Hands the car back (WO-10, IN-4).
+/// Hands the car back and settles (WO-10, IN-4).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
@@ -129,6 +127,14 @@ pub struct DeliverWorkOrder {
     /// The walk-around with the customer: questions answered, usage advice given (IN-4).
     #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 2000))]
     pub walkaround_notes: String,
+    /// Discount, fen; default 0.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0))]
+    pub discount_fen: Option<i64>,
+    /// Amount paid, fen: the total less the discount.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0))]
+    pub amount_paid_fen: i64,
+    /// How the customer paid.
+    pub payment_method: PaymentMethod,
 }
 
 /// A step with no input (submit-quote, notify-customer).
@@ -170,10 +176,7 @@ fn timezone(store: &Store) -> Tz {
 
 /// Returns the first instant of a store-local day.
 fn local_midnight(tz: Tz, day: NaiveDate) -> Option<DateTime<Utc>> {
-    day.and_hms_opt(0, 0, 0)?
-        .and_local_timezone(tz)
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
+    day.and_hms_opt(0, 0, 0)?.and_local_timezone(tz).earliest().map(|t| t.with_timezone(&Utc))
 }
 
 impl WorkOrderService {
@@ -182,25 +185,14 @@ impl WorkOrderService {
     }
 
     async fn load(&self, store: &StoreCode, id: WorkOrderId) -> Result<WorkOrder> {
-        self.core
-            .repo
-            .get_work_order(store, id)
-            .await?
-            .ok_or(NOT_FOUND)
+        self.core.repo.get_work_order(store, id).await?.ok_or(NOT_FOUND)
     }
 
     /// Allocates the next number of a per-store, per-year sequence (WO-1, IN-2).
     async fn next_number(&self, store: &Store, kind: &str, year: i32) -> Result<(i64, Op)> {
         let name = format!("{kind}:{year}");
         let last = self.core.repo.get_counter(&store.code, &name).await?;
-        Ok((
-            last + 1,
-            Op::AdvanceCounter {
-                store: store.code.clone(),
-                name,
-                from: last,
-            },
-        ))
+        Ok((last + 1, Op::AdvanceCounter { store: store.code.clone(), name, from: last }))
     }
 
     /// Opens a work order with a gap-free per-store number; the intake mileage is recorded (WO-1, CF-6).
@@ -218,16 +210,7 @@ impl WorkOrderService {
             .lines
             .iter()
             .enumerate()
-            .map(|(i, l)| {
-                build_line(
-                    &mut v,
-                    &format!("lines[{i}]"),
-                    l,
-                    LineOrigin::Initial,
-                    0,
-                    None,
-                )
-            })
+            .map(|(i, l)| build_line(&mut v, &format!("lines[{i}]"), l, LineOrigin::Initial, 0, None))
             .collect();
         if cmd.promised_at < self.core.now() - chrono::Duration::hours(1) {
             v.push("promised_at", "must not be in the past");
@@ -291,6 +274,7 @@ impl WorkOrderService {
                 delivered_at: None,
                 warranty: None,
                 walkaround_notes: None,
+                settlement: None,
                 events: vec![],
                 version: 1,
                 created_at: now,
@@ -326,12 +310,7 @@ impl WorkOrderService {
     }
 
     /// Reads a work order.
-    pub async fn get(
-        &self,
-        who: &Principal,
-        store: &StoreCode,
-        id: WorkOrderId,
-    ) -> Result<WorkOrder> {
+    pub async fn get(&self, who: &Principal, store: &StoreCode, id: WorkOrderId) -> Result<WorkOrder> {
         who.authorize(Action::ReadWorkOrder, store, "work_order")?;
         self.load(store, id).await
     }
@@ -348,11 +327,7 @@ impl WorkOrderService {
         let shop = self.core.store(who, store).await?;
         let tz = timezone(&shop);
         let mut v = Validator::new();
-        for (field, value) in [
-            ("advisor", &query.advisor),
-            ("plate", &query.plate),
-            ("vin", &query.vin),
-        ] {
+        for (field, value) in [("advisor", &query.advisor), ("plate", &query.plate), ("vin", &query.vin)] {
             crate::model::store::check_optional_text(&mut v, field, value.as_deref(), 64);
         }
         v.finish()?;
@@ -362,10 +337,7 @@ impl WorkOrderService {
             plate: non_empty(query.plate.clone()).map(|p| p.replace(['·', ' '], "").to_uppercase()),
             vin: non_empty(query.vin.clone()).map(|v| v.to_uppercase()),
             created_from: query.created_from.and_then(|d| local_midnight(tz, d)),
-            created_to: query
-                .created_to
-                .and_then(|d| d.succ_opt())
-                .and_then(|d| local_midnight(tz, d)),
+            created_to: query.created_to.and_then(|d| d.succ_opt()).and_then(|d| local_midnight(tz, d)),
             overdue_at: query.overdue.then(|| self.core.now()),
             awaiting_decision: query.awaiting_decision,
         };
@@ -389,36 +361,26 @@ impl WorkOrderService {
         who.authorize(action, store, "work_order")?;
         let core = &self.core;
         let (apply, if_match) = (&apply, if_match.as_ref());
-        core.write_once(
-            who,
-            store,
-            &format!("work_order.{name}"),
-            key,
-            &(id, cmd),
-            || async move {
-                let shop = core.store(who, store).await?;
-                let current = self.load(store, id).await?;
-                check_etag("work_order", current.version, if_match)?;
-                let now = core.now();
-                let mut next = current.clone();
-                apply(&mut next, &shop, now)?;
-                next.version = current.version + 1;
-                next.updated_at = now;
-                let audit = core.audit(
-                    who,
-                    store,
-                    &format!("work_order.{name}"),
-                    "work_order",
-                    id,
-                    vec!["status".into()],
-                );
-                let op = Op::UpdateWorkOrder {
-                    order: Box::new(next.clone()),
-                    expected_version: current.version,
-                };
-                Ok((next, ChangeSet::of(op, audit)))
-            },
-        )
+        core.write_once(who, store, &format!("work_order.{name}"), key, &(id, cmd), || async move {
+            let shop = core.store(who, store).await?;
+            let current = self.load(store, id).await?;
+            check_etag("work_order", current.version, if_match)?;
+            let now = core.now();
+            let mut next = current.clone();
+            apply(&mut next, &shop, now)?;
+            next.version = current.version + 1;
+            next.updated_at = now;
+            let audit = core.audit(
+                who,
+                store,
+                &format!("work_order.{name}"),
+                "work_order",
+                id,
+                vec!["status".into()],
+            );
+            let op = Op::UpdateWorkOrder { order: Box::new(next.clone()), expected_version: current.version };
+            Ok((next, ChangeSet::of(op, audit)))
+        })
         .await
     }
 
@@ -455,17 +417,9 @@ impl WorkOrderService {
         if_match: Option<Etag>,
         key: Option<IdempotencyKey>,
     ) -> Result<WorkOrder> {
-        self.step(
-            who,
-            store,
-            id,
-            Action::FrontDeskStep,
-            "approve",
-            &cmd,
-            if_match,
-            key,
-            |o, _, now| o.approve(approval(who, &cmd, now)),
-        )
+        self.step(who, store, id, Action::FrontDeskStep, "approve", &cmd, if_match, key, |o, _, now| {
+            o.approve(approval(who, &cmd, now))
+        })
         .await
     }
 
@@ -506,17 +460,9 @@ impl WorkOrderService {
         let mut v = Validator::new();
         crate::model::store::check_optional_text(&mut v, "reason", Some(&cmd.reason), 500);
         v.finish()?;
-        self.step(
-            who,
-            store,
-            id,
-            Action::FrontDeskStep,
-            "cancel",
-            &cmd,
-            if_match,
-            key,
-            |o, _, now| o.cancel(&cmd.reason, &who.sub, now),
-        )
+        self.step(who, store, id, Action::FrontDeskStep, "cancel", &cmd, if_match, key, |o, _, now| {
+            o.cancel(&cmd.reason, &who.sub, now)
+        })
         .await
     }
 
@@ -530,17 +476,9 @@ impl WorkOrderService {
         if_match: Option<Etag>,
         key: Option<IdempotencyKey>,
     ) -> Result<WorkOrder> {
-        self.step(
-            who,
-            store,
-            id,
-            Action::WorkshopStep,
-            "start",
-            &cmd,
-            if_match,
-            key,
-            |o, _, now| o.start(&cmd.plate, &who.sub, now),
-        )
+        self.step(who, store, id, Action::WorkshopStep, "start", &cmd, if_match, key, |o, _, now| {
+            o.start(&cmd.plate, &who.sub, now)
+        })
         .await
     }
 
@@ -572,24 +510,14 @@ impl WorkOrderService {
             })
             .collect();
         v.finish()?;
-        self.step(
-            who,
-            store,
-            id,
-            Action::WorkshopStep,
-            "propose_lines",
-            &cmd,
-            if_match,
-            key,
-            |o, _, now| {
-                // Fresh ids on every attempt: a retried step must not reuse the ones of a lost race.
-                let fresh = lines.iter().cloned().map(|mut l| {
-                    l.id = LineId::generate();
-                    l
-                });
-                o.propose_lines(fresh.collect(), &who.sub, now)
-            },
-        )
+        self.step(who, store, id, Action::WorkshopStep, "propose_lines", &cmd, if_match, key, |o, _, now| {
+            // Fresh ids on every attempt: a retried step must not reuse the ones of a lost race.
+            let fresh = lines.iter().cloned().map(|mut l| {
+                l.id = LineId::generate();
+                l
+            });
+            o.propose_lines(fresh.collect(), &who.sub, now)
+        })
         .await
     }
 
@@ -603,17 +531,9 @@ impl WorkOrderService {
         if_match: Option<Etag>,
         key: Option<IdempotencyKey>,
     ) -> Result<WorkOrder> {
-        self.step(
-            who,
-            store,
-            id,
-            Action::WorkshopStep,
-            "complete_line",
-            &cmd,
-            if_match,
-            key,
-            |o, _, now| o.complete_line(cmd.line_id, &who.sub, now),
-        )
+        self.step(who, store, id, Action::WorkshopStep, "complete_line", &cmd, if_match, key, |o, _, now| {
+            o.complete_line(cmd.line_id, &who.sub, now)
+        })
         .await
     }
 
@@ -635,17 +555,9 @@ impl WorkOrderService {
             2000,
         );
         v.finish()?;
-        self.step(
-            who,
-            store,
-            id,
-            Action::WorkshopStep,
-            "complete_work",
-            &cmd,
-            if_match,
-            key,
-            |o, _, now| o.complete_work(&cmd.self_check_notes, &who.sub, now),
-        )
+        self.step(who, store, id, Action::WorkshopStep, "complete_work", &cmd, if_match, key, |o, _, now| {
+            o.complete_work(&cmd.self_check_notes, &who.sub, now)
+        })
         .await
     }
 
@@ -672,7 +584,8 @@ impl WorkOrderService {
         .await
     }
 
-    /// Hands the car back; the warranty starts on the store-local day (WO-9, WO-10, IN-4).
+    /// Hands the car back and freezes the settlement; the warranty starts on the store-local day
+    /// (WO-9, WO-10, IN-4).
     pub async fn deliver(
         &self,
         who: &Principal,
@@ -682,6 +595,7 @@ impl WorkOrderService {
         if_match: Option<Etag>,
         key: Option<IdempotencyKey>,
     ) -> Result<WorkOrder> {
+        who.authorize(Action::FrontDeskStep, store, "work_order")?;
         let mut v = Validator::new();
         crate::model::store::check_optional_text(
             &mut v,
@@ -690,20 +604,53 @@ impl WorkOrderService {
             2000,
         );
         v.finish()?;
-        self.step(
-            who,
-            store,
-            id,
-            Action::FrontDeskStep,
-            "deliver",
-            &cmd,
-            if_match,
-            key,
-            |o, shop, now| {
-                let today = now.with_timezone(&timezone(shop)).date_naive();
-                o.deliver(&cmd.walkaround_notes, today, &who.sub, now)
-            },
-        )
+        let payment = Payment {
+            discount_fen: cmd.discount_fen.unwrap_or(0),
+            amount_paid_fen: cmd.amount_paid_fen,
+            method: cmd.payment_method,
+        };
+        let core = &self.core;
+        let (if_match, payment, notes) = (if_match.as_ref(), &payment, cmd.walkaround_notes.as_str());
+        core.write_once(who, store, "work_order.deliver", key, &(id, &cmd), || async move {
+            let shop = core.store(who, store).await?;
+            let current = self.load(store, id).await?;
+            check_etag("work_order", current.version, if_match)?;
+            let customer = core.repo.get_customer(store, current.customer_id).await?;
+            let vehicle = core.repo.get_vehicle(store, current.vehicle_id).await?;
+            let (Some(customer), Some(vehicle)) = (customer, vehicle) else {
+                return Err(DomainError::Internal(
+                    "work order refers to a missing customer or vehicle".into(),
+                ));
+            };
+            let now = core.now();
+            let today = now.with_timezone(&timezone(&shop)).date_naive();
+            let mut next = current.clone();
+            next.deliver(notes, today, &who.sub, now)?;
+            let (seq, counter) = self.next_number(&shop, "settlement", today.year()).await?;
+            let parties = SettlementParties {
+                store_name: shop.name.clone(),
+                customer_name: customer.name.clone(),
+                customer_phone: customer.phone.masked(),
+                customer_company: customer.company.clone(),
+                vehicle_model: format!("{} {}", vehicle.make, vehicle.model),
+            };
+            next.settle(parties, format!("{store}-JS-{}-{seq:06}", today.year()), payment)?;
+            next.version = current.version + 1;
+            next.updated_at = now;
+            let audit = core.audit(
+                who,
+                store,
+                "work_order.deliver",
+                "work_order",
+                id,
+                vec!["status".into(), "settlement".into()],
+            );
+            let ops = vec![
+                counter,
+                Op::UpdateWorkOrder { order: Box::new(next.clone()), expected_version: current.version },
+            ];
+            Ok((next, ChangeSet { ops, audit: vec![audit], idempotency: None }))
+        })
         .await
     }
 
@@ -747,10 +694,7 @@ impl WorkOrderService {
             let changes = ChangeSet {
                 ops: vec![
                     Op::InsertInspection(Box::new(inspection.clone())),
-                    Op::UpdateWorkOrder {
-                        order: Box::new(next),
-                        expected_version: order.version,
-                    },
+                    Op::UpdateWorkOrder { order: Box::new(next), expected_version: order.version },
                 ],
                 audit: vec![core.audit(
                     who,
@@ -806,11 +750,7 @@ impl WorkOrderService {
                 id: InspectionId::generate(),
                 store: store.clone(),
                 work_order_id: id,
-                kind: if order.rework_count == 0 {
-                    InspectionKind::Exit
-                } else {
-                    InspectionKind::Rework
-                },
+                kind: if order.rework_count == 0 { InspectionKind::Exit } else { InspectionKind::Rework },
                 inspector: who.sub.clone(),
                 submitted_at: now,
                 methods: vec![],
@@ -828,25 +768,10 @@ impl WorkOrderService {
             next.version += 1;
             next.updated_at = now;
             ops.push(Op::InsertInspection(Box::new(inspection.clone())));
-            ops.push(Op::UpdateWorkOrder {
-                order: Box::new(next),
-                expected_version: order.version,
-            });
-            let action = if passed {
-                "inspection.exit_passed"
-            } else {
-                "inspection.exit_failed"
-            };
-            let audit =
-                vec![core.audit(who, store, action, "work_order", id, vec!["status".into()])];
-            Ok((
-                inspection,
-                ChangeSet {
-                    ops,
-                    audit,
-                    idempotency: None,
-                },
-            ))
+            ops.push(Op::UpdateWorkOrder { order: Box::new(next), expected_version: order.version });
+            let action = if passed { "inspection.exit_passed" } else { "inspection.exit_failed" };
+            let audit = vec![core.audit(who, store, action, "work_order", id, vec!["status".into()])];
+            Ok((inspection, ChangeSet { ops, audit, idempotency: None }))
         })
         .await
     }
@@ -878,27 +803,12 @@ impl WorkOrderService {
             .get_inspection(store, inspection)
             .await?
             .filter(|i| i.work_order_id == id)
-            .ok_or(DomainError::NotFound {
-                resource: "inspection",
-            })?;
+            .ok_or(DomainError::NotFound { resource: "inspection" })?;
         found.ensure_deletable(self.core.now())?;
-        let audit = self.core.audit(
-            who,
-            store,
-            "inspection.delete",
-            "inspection",
-            inspection,
-            vec![],
-        );
+        let audit = self.core.audit(who, store, "inspection.delete", "inspection", inspection, vec![]);
         self.core
             .repo
-            .apply(ChangeSet::of(
-                Op::DeleteInspection {
-                    store: store.clone(),
-                    id: inspection,
-                },
-                audit,
-            ))
+            .apply(ChangeSet::of(Op::DeleteInspection { store: store.clone(), id: inspection }, audit))
             .await
     }
 }

@@ -121,10 +121,7 @@ impl Customer {
         if !full {
             self.phone = self.phone.to_masked();
         }
-        CustomerView {
-            customer: self,
-            phone_masked: !full,
-        }
+        CustomerView { customer: self, phone_masked: !full }
     }
 
     /// Refuses changes to a file that was merged away.
@@ -317,10 +314,7 @@ pub fn next_maintenance(
 #[serde(deny_unknown_fields)]
 pub struct AddVehicle {
     /// VIN.
-    #[cfg_attr(
-        feature = "openapi",
-        schema(pattern = r"^[A-HJ-NPR-Za-hj-npr-z0-9]{17}$")
-    )]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[A-HJ-NPR-Za-hj-npr-z0-9]{17}$"))]
     pub vin: String,
     /// Plate.
     #[cfg_attr(feature = "openapi", schema(max_length = 16))]
@@ -428,10 +422,7 @@ pub struct RecordOdometer {
 pub fn check_odometer(current_km: u32, reading: &RecordOdometer) -> Result<()> {
     let correction = reading.correction.unwrap_or(false);
     if correction && reading.note.as_deref().is_none_or(|n| n.trim().is_empty()) {
-        return Err(DomainError::invalid(
-            "note",
-            "a correction needs a note saying why",
-        ));
+        return Err(DomainError::invalid("note", "a correction needs a note saying why"));
     }
     if reading.mileage_km < current_km && !correction {
         return Err(DomainError::FailedPrecondition {
@@ -485,13 +476,7 @@ mod tests {
     #[test]
     fn next_maintenance_counts_the_cycle_from_the_last_service() {
         let due = next_maintenance(Some(date("2026-01-31")), 12_000, 5_000, 6);
-        assert_eq!(
-            due,
-            MaintenanceDue {
-                date: Some(date("2026-07-31")),
-                km: 17_000
-            }
-        );
+        assert_eq!(due, MaintenanceDue { date: Some(date("2026-07-31")), km: 17_000 });
     }
 
     // CF-1: month ends clamp rather than spill into the next month.
@@ -504,13 +489,7 @@ mod tests {
     #[test]
     fn next_maintenance_without_any_date_has_only_a_mileage() {
         let due = next_maintenance(None, 0, 5_000, 6);
-        assert_eq!(
-            due,
-            MaintenanceDue {
-                date: None,
-                km: 5_000
-            }
-        );
+        assert_eq!(due, MaintenanceDue { date: None, km: 5_000 });
     }
 
     fn reading(km: u32, correction: bool, note: Option<&str>) -> RecordOdometer {

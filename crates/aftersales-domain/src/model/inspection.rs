@@ -24,9 +24,7 @@ impl InspectionId {
 
     /// Parses an id, naming `field` on failure.
     pub fn parse(field: &str, raw: &str) -> Result<Self> {
-        uuid::Uuid::parse_str(raw.trim())
-            .map(Self)
-            .map_err(|_| DomainError::invalid(field, "must be a UUID"))
+        uuid::Uuid::parse_str(raw.trim()).map(Self).map_err(|_| DomainError::invalid(field, "must be a UUID"))
     }
 }
 
@@ -197,8 +195,7 @@ pub fn check_entry(order: &WorkOrder, cmd: &SubmitEntryInspection) -> Result<()>
     if order.entry_inspected {
         return Err(DomainError::FailedPrecondition {
             code: "inspection.already_submitted",
-            message: "the entry inspection was already submitted; records are append-only (IN-3)"
-                .into(),
+            message: "the entry inspection was already submitted; records are append-only (IN-3)".into(),
         });
     }
     if !matches!(order.status, Open | AwaitingApproval) {
@@ -216,12 +213,7 @@ pub fn check_entry(order: &WorkOrder, cmd: &SubmitEntryInspection) -> Result<()>
     }
     crate::model::store::check_text(&mut v, "findings", &cmd.findings, 2000);
     if let Some(c) = &cmd.condition {
-        check_optional_text(
-            &mut v,
-            "condition.exterior_marks",
-            c.exterior_marks.as_deref(),
-            500,
-        );
+        check_optional_text(&mut v, "condition.exterior_marks", c.exterior_marks.as_deref(), 500);
         check_optional_text(&mut v, "condition.valuables", c.valuables.as_deref(), 500);
     }
     v.finish()
@@ -230,50 +222,27 @@ pub fn check_entry(order: &WorkOrder, cmd: &SubmitEntryInspection) -> Result<()>
 /// Checks an exit inspection against its order: one result per worked line, and the road test
 /// the category needs (IN-2). Returns whether it passed and the lines that failed.
 pub fn check_exit(order: &WorkOrder, cmd: &SubmitExitInspection) -> Result<(bool, Vec<LineId>)> {
-    let worked: Vec<LineId> = order
-        .lines
-        .iter()
-        .filter(|l| l.status == LineStatus::Done)
-        .map(|l| l.id)
-        .collect();
+    let worked: Vec<LineId> =
+        order.lines.iter().filter(|l| l.status == LineStatus::Done).map(|l| l.id).collect();
     let mut v = Validator::new();
     for (i, r) in cmd.results.iter().enumerate() {
         if !worked.contains(&r.line_id) {
-            v.push(
-                format!("results[{i}].line_id"),
-                "is not a worked line of this order",
-            );
+            v.push(format!("results[{i}].line_id"), "is not a worked line of this order");
         } else if cmd.results[..i].iter().any(|e| e.line_id == r.line_id) {
             v.push(format!("results[{i}].line_id"), "has a result already");
         }
-        check_optional_text(
-            &mut v,
-            &format!("results[{i}].notes"),
-            r.notes.as_deref(),
-            500,
-        );
+        check_optional_text(&mut v, &format!("results[{i}].notes"), r.notes.as_deref(), 500);
     }
     for id in &worked {
         if !cmd.results.iter().any(|r| r.line_id == *id) {
-            v.push(
-                "results",
-                format!("line {id} has no result; every worked line is checked item by item"),
-            );
+            v.push("results", format!("line {id} has no result; every worked line is checked item by item"));
         }
     }
     if order.repair_category.needs_road_test() && cmd.road_test.is_none() {
-        v.push(
-            "road_test",
-            format!("is required for {}", order.repair_category.label_zh()),
-        );
+        v.push("road_test", format!("is required for {}", order.repair_category.label_zh()));
     }
     v.finish()?;
-    let failed: Vec<LineId> = cmd
-        .results
-        .iter()
-        .filter(|r| !r.passed)
-        .map(|r| r.line_id)
-        .collect();
+    let failed: Vec<LineId> = cmd.results.iter().filter(|r| !r.passed).map(|r| r.line_id).collect();
     let road_ok = cmd.road_test.as_ref().is_none_or(|t| t.passed);
     Ok((failed.is_empty() && road_ok, failed))
 }

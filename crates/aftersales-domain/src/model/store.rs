@@ -26,16 +26,10 @@ pub struct CallWindow {
 #[serde(deny_unknown_fields)]
 pub struct CallWindowInput {
     /// Start, `HH:MM`.
-    #[cfg_attr(
-        feature = "openapi",
-        schema(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
-    )]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"))]
     pub start: String,
     /// End, `HH:MM`.
-    #[cfg_attr(
-        feature = "openapi",
-        schema(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
-    )]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"))]
     pub end: String,
 }
 
@@ -46,14 +40,8 @@ fn time_of_day(h: u32, m: u32) -> NaiveTime {
 /// Returns the default call hours: 09:00–12:00 and 14:00–20:00.
 pub fn default_call_hours() -> Vec<CallWindow> {
     vec![
-        CallWindow {
-            start: time_of_day(9, 0),
-            end: time_of_day(12, 0),
-        },
-        CallWindow {
-            start: time_of_day(14, 0),
-            end: time_of_day(20, 0),
-        },
+        CallWindow { start: time_of_day(9, 0), end: time_of_day(12, 0) },
+        CallWindow { start: time_of_day(14, 0), end: time_of_day(20, 0) },
     ]
 }
 
@@ -89,15 +77,12 @@ pub fn parse_call_hours(
 }
 
 fn parse_hhmm(raw: &str) -> Result<NaiveTime, String> {
-    NaiveTime::parse_from_str(raw.trim(), "%H:%M")
-        .map_err(|_| "must be a time of day as HH:MM".to_string())
+    NaiveTime::parse_from_str(raw.trim(), "%H:%M").map_err(|_| "must be a time of day as HH:MM".to_string())
 }
 
 /// Parses an IANA time zone name.
 pub fn parse_timezone(raw: &str) -> Result<Tz, String> {
-    raw.trim()
-        .parse::<Tz>()
-        .map_err(|_| "must be an IANA time zone such as Asia/Shanghai".to_string())
+    raw.trim().parse::<Tz>().map_err(|_| "must be an IANA time zone such as Asia/Shanghai".to_string())
 }
 
 /// The day limits of DOMAIN.md, per store; each counts calendar days in the store's zone.
@@ -179,27 +164,17 @@ impl SlaSettings {
     pub fn patched(self, patch: &SlaPatch, v: &mut Validator) -> Self {
         let s = Self {
             file_open_days: patch.file_open_days.unwrap_or(self.file_open_days),
-            first_follow_up_from_day: patch
-                .first_follow_up_from_day
-                .unwrap_or(self.first_follow_up_from_day),
-            first_follow_up_to_day: patch
-                .first_follow_up_to_day
-                .unwrap_or(self.first_follow_up_to_day),
+            first_follow_up_from_day: patch.first_follow_up_from_day.unwrap_or(self.first_follow_up_from_day),
+            first_follow_up_to_day: patch.first_follow_up_to_day.unwrap_or(self.first_follow_up_to_day),
             second_follow_up_from_day: patch
                 .second_follow_up_from_day
                 .unwrap_or(self.second_follow_up_from_day),
-            second_follow_up_to_day: patch
-                .second_follow_up_to_day
-                .unwrap_or(self.second_follow_up_to_day),
-            unreachable_after_days: patch
-                .unreachable_after_days
-                .unwrap_or(self.unreachable_after_days),
+            second_follow_up_to_day: patch.second_follow_up_to_day.unwrap_or(self.second_follow_up_to_day),
+            unreachable_after_days: patch.unreachable_after_days.unwrap_or(self.unreachable_after_days),
             complaint_escalation_days: patch
                 .complaint_escalation_days
                 .unwrap_or(self.complaint_escalation_days),
-            event_call_lead_days: patch
-                .event_call_lead_days
-                .unwrap_or(self.event_call_lead_days),
+            event_call_lead_days: patch.event_call_lead_days.unwrap_or(self.event_call_lead_days),
             event_letter_days: patch.event_letter_days.unwrap_or(self.event_letter_days),
         };
         for (name, value) in [
@@ -218,16 +193,10 @@ impl SlaSettings {
             }
         }
         if s.first_follow_up_from_day > s.first_follow_up_to_day {
-            v.push(
-                "sla.first_follow_up_to_day",
-                "must not be before first_follow_up_from_day",
-            );
+            v.push("sla.first_follow_up_to_day", "must not be before first_follow_up_from_day");
         }
         if s.second_follow_up_from_day > s.second_follow_up_to_day {
-            v.push(
-                "sla.second_follow_up_to_day",
-                "must not be before second_follow_up_from_day",
-            );
+            v.push("sla.second_follow_up_to_day", "must not be before second_follow_up_from_day");
         }
         s
     }
@@ -260,10 +229,7 @@ pub struct Store {
 #[serde(deny_unknown_fields)]
 pub struct CreateStore {
     /// Code, e.g. `SH001`.
-    #[cfg_attr(
-        feature = "openapi",
-        schema(pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$")
-    )]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"))]
     pub code: String,
     /// Display name.
     #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
@@ -374,11 +340,7 @@ pub fn check_staff_id(v: &mut Validator, id: &str) {
 
 /// Whether `id` can be a staff id: 1–64 characters, no spaces, '/' or control characters.
 pub fn is_staff_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 64
-        && !id
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || c == '/')
+    !id.is_empty() && id.len() <= 64 && !id.chars().any(|c| c.is_whitespace() || c.is_control() || c == '/')
 }
 
 /// Checks a required name-like field: non-empty after trimming, at most `max` characters.
@@ -407,10 +369,7 @@ mod tests {
     use super::*;
 
     fn window(start: &str, end: &str) -> CallWindowInput {
-        CallWindowInput {
-            start: start.into(),
-            end: end.into(),
-        }
+        CallWindowInput { start: start.into(), end: end.into() }
     }
 
     // FU-5
@@ -418,29 +377,19 @@ mod tests {
     fn call_hours_must_be_ordered_and_disjoint() {
         let mut v = Validator::new();
         assert!(
-            parse_call_hours(
-                &mut v,
-                "call_hours",
-                &[window("09:00", "12:00"), window("11:00", "13:00")]
-            )
-            .is_none()
+            parse_call_hours(&mut v, "call_hours", &[window("09:00", "12:00"), window("11:00", "13:00")])
+                .is_none()
         );
         let err = v.finish().unwrap_err();
         assert_eq!(err.field_errors()[0].field, "call_hours");
 
         let mut v = Validator::new();
         assert!(parse_call_hours(&mut v, "call_hours", &[window("9am", "12:00")]).is_none());
-        assert_eq!(
-            v.finish().unwrap_err().field_errors()[0].field,
-            "call_hours[0].start"
-        );
+        assert_eq!(v.finish().unwrap_err().field_errors()[0].field, "call_hours[0].start");
 
         let mut v = Validator::new();
-        let ok = parse_call_hours(
-            &mut v,
-            "call_hours",
-            &[window("09:00", "12:00"), window("14:00", "20:00")],
-        );
+        let ok =
+            parse_call_hours(&mut v, "call_hours", &[window("09:00", "12:00"), window("14:00", "20:00")]);
         assert_eq!(ok, Some(default_call_hours()));
     }
 
@@ -448,39 +397,18 @@ mod tests {
     #[test]
     fn default_day_limits_are_the_regulations() {
         let s = SlaSettings::default();
-        assert_eq!(
-            (
-                s.file_open_days,
-                s.first_follow_up_from_day,
-                s.first_follow_up_to_day
-            ),
-            (2, 3, 7)
-        );
-        assert_eq!(
-            (s.second_follow_up_from_day, s.second_follow_up_to_day),
-            (7, 14)
-        );
-        assert_eq!(
-            (s.unreachable_after_days, s.complaint_escalation_days),
-            (5, 2)
-        );
+        assert_eq!((s.file_open_days, s.first_follow_up_from_day, s.first_follow_up_to_day), (2, 3, 7));
+        assert_eq!((s.second_follow_up_from_day, s.second_follow_up_to_day), (7, 14));
+        assert_eq!((s.unreachable_after_days, s.complaint_escalation_days), (5, 2));
         assert_eq!((s.event_call_lead_days, s.event_letter_days), (14, 2));
     }
 
     #[test]
     fn a_patch_that_inverts_a_window_is_refused() {
         let mut v = Validator::new();
-        SlaSettings::default().patched(
-            &SlaPatch {
-                first_follow_up_from_day: Some(9),
-                ..SlaPatch::default()
-            },
-            &mut v,
-        );
-        assert_eq!(
-            v.finish().unwrap_err().field_errors()[0].field,
-            "sla.first_follow_up_to_day"
-        );
+        SlaSettings::default()
+            .patched(&SlaPatch { first_follow_up_from_day: Some(9), ..SlaPatch::default() }, &mut v);
+        assert_eq!(v.finish().unwrap_err().field_errors()[0].field, "sla.first_follow_up_to_day");
     }
 
     #[test]

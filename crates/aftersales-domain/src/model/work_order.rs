@@ -78,27 +78,17 @@ impl RepairCategory {
     /// Returns the warranty terms of 《机动车维修管理规定》 for this category (WO-9).
     pub fn warranty(self) -> WarrantyTerms {
         match self {
-            Self::Overhaul | Self::AssemblyRepair => WarrantyTerms {
-                km: 20_000,
-                days: 100,
-            },
-            Self::Level2Maintenance => WarrantyTerms {
-                km: 5_000,
-                days: 30,
-            },
-            Self::Level1Maintenance | Self::MinorRepair | Self::SpecialRepair => WarrantyTerms {
-                km: 2_000,
-                days: 10,
-            },
+            Self::Overhaul | Self::AssemblyRepair => WarrantyTerms { km: 20_000, days: 100 },
+            Self::Level2Maintenance => WarrantyTerms { km: 5_000, days: 30 },
+            Self::Level1Maintenance | Self::MinorRepair | Self::SpecialRepair => {
+                WarrantyTerms { km: 2_000, days: 10 }
+            }
         }
     }
 
     /// Whether the exit inspection must include a road test (IN-2).
     pub fn needs_road_test(self) -> bool {
-        matches!(
-            self,
-            Self::Overhaul | Self::AssemblyRepair | Self::Level2Maintenance
-        )
+        matches!(self, Self::Overhaul | Self::AssemblyRepair | Self::Level2Maintenance)
     }
 
     /// Returns the Chinese name printed on documents.
@@ -125,11 +115,7 @@ pub struct WarrantyEnd {
 
 impl WarrantyEnd {
     /// Computes the end from the delivery day and mileage (WO-9).
-    pub fn from_delivery(
-        category: RepairCategory,
-        delivered_on: NaiveDate,
-        delivered_km: u32,
-    ) -> Self {
+    pub fn from_delivery(category: RepairCategory, delivered_on: NaiveDate, delivered_km: u32) -> Self {
         let terms = category.warranty();
         Self {
             until_date: delivered_on
@@ -353,29 +339,18 @@ fn fixed(v: &mut Validator, field: &str, value: f64, scale: u32, max: f64) -> u3
 /// Divides rounding half away from zero, so amounts are exact to the fen (WO-8).
 pub fn div_round(numerator: i128, denominator: i128) -> i128 {
     let half = denominator / 2;
-    if numerator >= 0 {
-        (numerator + half) / denominator
-    } else {
-        (numerator - half) / denominator
-    }
+    if numerator >= 0 { (numerator + half) / denominator } else { (numerator - half) / denominator }
 }
 
 /// Computes a labour line's amount: hours x rate, rounded to the fen (WO-8).
 pub fn labour_amount(hours_hundredths: u32, rate_fen: i64) -> i64 {
-    i64::try_from(div_round(
-        i128::from(hours_hundredths) * i128::from(rate_fen),
-        100,
-    ))
-    .unwrap_or(i64::MAX)
+    i64::try_from(div_round(i128::from(hours_hundredths) * i128::from(rate_fen), 100)).unwrap_or(i64::MAX)
 }
 
 /// Computes a part line's amount: quantity x unit price, rounded to the fen (WO-8).
 pub fn part_amount(quantity_milli: u32, unit_price_fen: i64) -> i64 {
-    i64::try_from(div_round(
-        i128::from(quantity_milli) * i128::from(unit_price_fen),
-        1000,
-    ))
-    .unwrap_or(i64::MAX)
+    i64::try_from(div_round(i128::from(quantity_milli) * i128::from(unit_price_fen), 1000))
+        .unwrap_or(i64::MAX)
 }
 
 /// Builds a line from client input; errors are recorded under `field` (e.g. `lines[2]`).
@@ -391,19 +366,12 @@ pub fn build_line(
     if code.is_empty() || code.chars().count() > 32 || crate::value::has_control_chars(code) {
         v.push(format!("{field}.code"), "must be 1 to 32 characters");
     }
-    let description = crate::model::store::check_text(
-        v,
-        &format!("{field}.description"),
-        &input.description,
-        200,
-    );
+    let description =
+        crate::model::store::check_text(v, &format!("{field}.description"), &input.description, 200);
     let price = |v: &mut Validator, name: &str, value: Option<i64>| match value {
         Some(p) if (0..=MAX_PRICE_FEN).contains(&p) => p,
         Some(_) => {
-            v.push(
-                format!("{field}.{name}"),
-                format!("must be between 0 and {MAX_PRICE_FEN} fen"),
-            );
+            v.push(format!("{field}.{name}"), format!("must be between 0 and {MAX_PRICE_FEN} fen"));
             0
         }
         None => {
@@ -413,10 +381,7 @@ pub fn build_line(
     };
     let forbid = |v: &mut Validator, name: &str, present: bool, kind: &str| {
         if present {
-            v.push(
-                format!("{field}.{name}"),
-                format!("does not apply to a {kind} line"),
-            );
+            v.push(format!("{field}.{name}"), format!("does not apply to a {kind} line"));
         }
     };
     let (mut hours_hundredths, mut rate_fen, mut quantity_milli, mut unit_price_fen) = (0, 0, 0, 0);
@@ -429,27 +394,16 @@ pub fn build_line(
             }
             rate_fen = price(v, "rate_fen", input.rate_fen);
             forbid(v, "quantity", input.quantity.is_some(), "labour");
-            forbid(
-                v,
-                "unit_price_fen",
-                input.unit_price_fen.is_some(),
-                "labour",
-            );
+            forbid(v, "unit_price_fen", input.unit_price_fen.is_some(), "labour");
             forbid(v, "old_part", input.old_part.is_some(), "labour");
         }
         LineKind::Part => {
             match input.quantity {
-                Some(q) => {
-                    quantity_milli = fixed(v, &format!("{field}.quantity"), q, 1000, 100_000.0)
-                }
+                Some(q) => quantity_milli = fixed(v, &format!("{field}.quantity"), q, 1000, 100_000.0),
                 None => v.push(format!("{field}.quantity"), "is required for a part"),
             }
             unit_price_fen = price(v, "unit_price_fen", input.unit_price_fen);
-            old_part = Some(
-                input
-                    .old_part
-                    .unwrap_or(OldPartDisposition::ReturnedToStores),
-            );
+            old_part = Some(input.old_part.unwrap_or(OldPartDisposition::ReturnedToStores));
             forbid(v, "hours", input.hours.is_some(), "part");
             forbid(v, "rate_fen", input.rate_fen.is_some(), "part");
         }
@@ -503,15 +457,9 @@ pub fn totals(lines: &[WorkOrderLine]) -> Totals {
     let mut t = Totals::default();
     for line in lines {
         match (line.status, line.kind) {
-            (LineStatus::Approved | LineStatus::Done, LineKind::Labour) => {
-                t.labour_fen += line.amount_fen
-            }
-            (LineStatus::Approved | LineStatus::Done, LineKind::Part) => {
-                t.parts_fen += line.amount_fen
-            }
-            (LineStatus::Proposed, LineKind::Labour | LineKind::Part) => {
-                t.pending_fen += line.amount_fen
-            }
+            (LineStatus::Approved | LineStatus::Done, LineKind::Labour) => t.labour_fen += line.amount_fen,
+            (LineStatus::Approved | LineStatus::Done, LineKind::Part) => t.parts_fen += line.amount_fen,
+            (LineStatus::Proposed, LineKind::Labour | LineKind::Part) => t.pending_fen += line.amount_fen,
             (LineStatus::Declined, LineKind::Labour | LineKind::Part) => {}
         }
     }
@@ -546,6 +494,178 @@ pub struct Approval {
     pub recorded_by: String,
     /// When.
     pub recorded_at: DateTime<Utc>,
+}
+
+/// How the customer paid (WO-10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentMethod {
+    /// 现金.
+    Cash,
+    /// 银行卡.
+    BankCard,
+    /// 微信支付.
+    WechatPay,
+    /// 支付宝.
+    Alipay,
+    /// 转账.
+    BankTransfer,
+    /// 保险理赔.
+    Insurance,
+    /// Nothing to pay (e.g. a warranty comeback).
+    Waived,
+}
+
+impl PaymentMethod {
+    /// Returns the Chinese name printed on the settlement.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::Cash => "现金",
+            Self::BankCard => "银行卡",
+            Self::WechatPay => "微信支付",
+            Self::Alipay => "支付宝",
+            Self::BankTransfer => "转账",
+            Self::Insurance => "保险理赔",
+            Self::Waived => "免费",
+        }
+    }
+}
+
+/// A labour line as settled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SettledLabour {
+    /// Operation code.
+    pub code: String,
+    /// What was done.
+    pub description: String,
+    /// Hours in hundredths.
+    pub hours_hundredths: u32,
+    /// Rate per hour, fen.
+    pub rate_fen: i64,
+    /// Amount, fen.
+    pub amount_fen: i64,
+}
+
+/// A part as settled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SettledPart {
+    /// Part code.
+    pub code: String,
+    /// Part name.
+    pub name: String,
+    /// Quantity in thousandths.
+    pub quantity_milli: u32,
+    /// Unit price, fen.
+    pub unit_price_fen: i64,
+    /// Amount, fen.
+    pub amount_fen: i64,
+    /// What happened to the old part (WO-6).
+    pub old_part: Option<OldPartDisposition>,
+}
+
+/// The settlement (结算清单, JT/T 1133), frozen at delivery and never changed (WO-10).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Settlement {
+    /// Settlement number, unique per store.
+    pub number: String,
+    /// When it was settled.
+    pub settled_at: DateTime<Utc>,
+    /// Store code.
+    pub store_code: String,
+    /// Store name.
+    pub store_name: String,
+    /// Customer name.
+    pub customer_name: String,
+    /// Customer phone, masked.
+    pub customer_phone: String,
+    /// Company, for fleet customers.
+    pub customer_company: Option<String>,
+    /// Plate.
+    pub plate: Option<String>,
+    /// VIN.
+    pub vin: String,
+    /// Make and model.
+    pub vehicle_model: String,
+    /// Repair category.
+    pub repair_category: RepairCategory,
+    /// When the car came in.
+    pub intake_at: DateTime<Utc>,
+    /// Odometer at intake.
+    pub intake_mileage_km: u32,
+    /// Completion certificate number.
+    pub certificate_number: String,
+    /// Labour, line by line.
+    pub labour: Vec<SettledLabour>,
+    /// Parts, line by line.
+    pub parts: Vec<SettledPart>,
+    /// Labour total, fen.
+    pub labour_fen: i64,
+    /// Parts total, fen.
+    pub parts_fen: i64,
+    /// Labour plus parts, fen.
+    pub total_fen: i64,
+    /// Discount, fen.
+    pub discount_fen: i64,
+    /// Amount due, fen.
+    pub amount_due_fen: i64,
+    /// Amount paid, fen.
+    pub amount_paid_fen: i64,
+    /// How it was paid.
+    pub payment_method: PaymentMethod,
+    /// Warranty end (WO-9).
+    pub warranty_until_date: NaiveDate,
+    /// Warranty end odometer (WO-9).
+    pub warranty_until_km: u32,
+}
+
+/// Who is named on a settlement, as they were at delivery (WO-10).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettlementParties {
+    /// Store name.
+    pub store_name: String,
+    /// Customer name.
+    pub customer_name: String,
+    /// Customer phone, masked.
+    pub customer_phone: String,
+    /// Customer company.
+    pub customer_company: Option<String>,
+    /// Make and model.
+    pub vehicle_model: String,
+}
+
+/// What the front desk records about the payment at delivery (WO-10).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payment {
+    /// Discount, fen.
+    pub discount_fen: i64,
+    /// Amount paid, fen.
+    pub amount_paid_fen: i64,
+    /// How.
+    pub method: PaymentMethod,
+}
+
+/// Checks a payment against the agreed total and returns the amount due (WO-8, WO-10).
+pub fn check_payment(total_fen: i64, payment: &Payment) -> Result<i64> {
+    let mut v = Validator::new();
+    if !(0..=total_fen).contains(&payment.discount_fen) {
+        v.push("discount_fen", format!("must be between 0 and the total of {total_fen} fen"));
+    }
+    let due = total_fen - payment.discount_fen.clamp(0, total_fen);
+    if payment.amount_paid_fen != due {
+        v.push("amount_paid_fen", format!("must equal the amount due, {due} fen"));
+    }
+    if (due == 0) != (payment.method == PaymentMethod::Waived) {
+        v.push(
+            "payment_method",
+            if due == 0 { "must be waived when nothing is due" } else { "waived is only for nothing due" },
+        );
+    }
+    v.finish()?;
+    Ok(due)
 }
 
 /// A move of the state machine, kept for the record (WO-3).
@@ -622,6 +742,8 @@ pub struct WorkOrder {
     pub warranty: Option<WarrantyEnd>,
     /// Walk-around notes, questions and usage advice at pickup (IN-4).
     pub walkaround_notes: Option<String>,
+    /// The settlement, frozen at delivery (WO-10).
+    pub settlement: Option<Settlement>,
     /// Moves so far (WO-3).
     pub events: Vec<StatusEvent>,
     /// Optimistic-concurrency version.
@@ -656,10 +778,7 @@ pub struct WorkOrderFilter {
 fn refuse(step: &str, status: WorkOrderStatus, why: &str) -> DomainError {
     DomainError::FailedPrecondition {
         code: "work_order.invalid_transition",
-        message: format!(
-            "cannot {step} a work order that is {}: {why}",
-            status.as_str()
-        ),
+        message: format!("cannot {step} a work order that is {}: {why}", status.as_str()),
     }
 }
 
@@ -670,17 +789,14 @@ impl WorkOrder {
     }
 
     fn require(&self, step: &str, allowed: &[WorkOrderStatus], why: &str) -> Result<()> {
-        if allowed.contains(&self.status) {
-            Ok(())
-        } else {
-            Err(refuse(step, self.status, why))
-        }
+        if allowed.contains(&self.status) { Ok(()) } else { Err(refuse(step, self.status, why)) }
     }
 
     fn line_mut(&mut self, id: LineId, field: &str) -> Result<&mut WorkOrderLine> {
-        self.lines.iter_mut().find(|l| l.id == id).ok_or_else(|| {
-            DomainError::invalid(field, format!("line {id} is not on this work order"))
-        })
+        self.lines
+            .iter_mut()
+            .find(|l| l.id == id)
+            .ok_or_else(|| DomainError::invalid(field, format!("line {id} is not on this work order")))
     }
 
     fn record(
@@ -704,36 +820,17 @@ impl WorkOrder {
 
     /// Gives the customer the quote: every line is proposed in a new estimate version (WO-3, WO-11).
     pub fn submit_quote(&mut self, actor: &str, at: DateTime<Utc>) -> Result<()> {
-        self.require(
-            "submit-quote",
-            &[WorkOrderStatus::Open],
-            "only an open order is quoted",
-        )?;
+        self.require("submit-quote", &[WorkOrderStatus::Open], "only an open order is quoted")?;
         if self.lines.is_empty() {
-            return Err(refuse(
-                "submit-quote",
-                self.status,
-                "the quote has no lines",
-            ));
+            return Err(refuse("submit-quote", self.status, "the quote has no lines"));
         }
         self.estimate_version += 1;
-        self.record(
-            "submit_quote",
-            WorkOrderStatus::AwaitingApproval,
-            actor,
-            at,
-            None,
-        );
+        self.record("submit_quote", WorkOrderStatus::AwaitingApproval, actor, at, None);
         Ok(())
     }
 
     /// Applies the customer's per-line decisions on the version they saw (WO-11).
-    fn decide(
-        &mut self,
-        version_seen: u32,
-        decisions: &[LineDecision],
-        proposed_only: bool,
-    ) -> Result<()> {
+    fn decide(&mut self, version_seen: u32, decisions: &[LineDecision], proposed_only: bool) -> Result<()> {
         if version_seen != self.estimate_version {
             return Err(DomainError::FailedPrecondition {
                 code: "work_order.estimate_outdated",
@@ -744,10 +841,7 @@ impl WorkOrder {
             });
         }
         if decisions.is_empty() {
-            return Err(DomainError::invalid(
-                "decisions",
-                "needs at least one line decision",
-            ));
+            return Err(DomainError::invalid("decisions", "needs at least one line decision"));
         }
         let mut v = Validator::new();
         for (i, d) in decisions.iter().enumerate() {
@@ -755,10 +849,7 @@ impl WorkOrder {
                 v.push(format!("decisions[{i}].line_id"), "is decided twice");
             }
             if !d.approved && d.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
-                v.push(
-                    format!("decisions[{i}].reason"),
-                    "a decline needs the customer's reason",
-                );
+                v.push(format!("decisions[{i}].reason"), "a decline needs the customer's reason");
             }
             crate::model::store::check_optional_text(
                 &mut v,
@@ -776,48 +867,25 @@ impl WorkOrder {
                     "only a proposed line waits for a decision",
                 ));
             }
-            line.status = if d.approved {
-                LineStatus::Approved
-            } else {
-                LineStatus::Declined
-            };
-            line.decline_reason = if d.approved {
-                None
-            } else {
-                crate::value::non_empty(d.reason.clone())
-            };
+            line.status = if d.approved { LineStatus::Approved } else { LineStatus::Declined };
+            line.decline_reason = if d.approved { None } else { crate::value::non_empty(d.reason.clone()) };
         }
         Ok(())
     }
 
     /// Records the customer's signature on the quote; needs the entry inspection (WO-3, WO-11, IN-1).
     pub fn approve(&mut self, approval: Approval) -> Result<()> {
-        self.require(
-            "approve",
-            &[WorkOrderStatus::AwaitingApproval],
-            "only a quoted order is approved",
-        )?;
+        self.require("approve", &[WorkOrderStatus::AwaitingApproval], "only a quoted order is approved")?;
         if !self.entry_inspected {
-            return Err(refuse(
-                "approve",
-                self.status,
-                "the entry inspection (IN-1) has not been submitted",
-            ));
+            return Err(refuse("approve", self.status, "the entry inspection (IN-1) has not been submitted"));
         }
         let mut next = self.clone();
         next.decide(approval.estimate_version, &approval.decisions, false)?;
         if next.lines.iter().any(|l| l.status == LineStatus::Proposed) {
-            return Err(DomainError::invalid(
-                "decisions",
-                "every line of the quote needs a decision",
-            ));
+            return Err(DomainError::invalid("decisions", "every line of the quote needs a decision"));
         }
         if !next.lines.iter().any(|l| l.status == LineStatus::Approved) {
-            return Err(refuse(
-                "approve",
-                self.status,
-                "every line was declined; cancel the order instead",
-            ));
+            return Err(refuse("approve", self.status, "every line was declined; cancel the order instead"));
         }
         let (actor, at) = (approval.recorded_by.clone(), approval.recorded_at);
         next.approvals.push(approval);
@@ -830,42 +898,22 @@ impl WorkOrder {
     pub fn cancel(&mut self, reason: &str, actor: &str, at: DateTime<Utc>) -> Result<()> {
         self.require(
             "cancel",
-            &[
-                WorkOrderStatus::Open,
-                WorkOrderStatus::AwaitingApproval,
-                WorkOrderStatus::Approved,
-            ],
+            &[WorkOrderStatus::Open, WorkOrderStatus::AwaitingApproval, WorkOrderStatus::Approved],
             "work has started",
         )?;
         let reason = reason.trim();
         if reason.is_empty() {
-            return Err(DomainError::invalid(
-                "reason",
-                "a cancellation needs a reason",
-            ));
+            return Err(DomainError::invalid("reason", "a cancellation needs a reason"));
         }
         self.cancel_reason = Some(reason.to_string());
-        self.record(
-            "cancel",
-            WorkOrderStatus::Cancelled,
-            actor,
-            at,
-            Some(reason.to_string()),
-        );
+        self.record("cancel", WorkOrderStatus::Cancelled, actor, at, Some(reason.to_string()));
         Ok(())
     }
 
     /// Starts work once the technician confirmed the plate matches the car (WO-4).
     pub fn start(&mut self, confirmed_plate: &str, actor: &str, at: DateTime<Utc>) -> Result<()> {
-        self.require(
-            "start",
-            &[WorkOrderStatus::Approved],
-            "only an approved order goes into the workshop",
-        )?;
-        let seen: String = confirmed_plate
-            .chars()
-            .filter(|c| !c.is_whitespace() && *c != '·')
-            .collect();
+        self.require("start", &[WorkOrderStatus::Approved], "only an approved order goes into the workshop")?;
+        let seen: String = confirmed_plate.chars().filter(|c| !c.is_whitespace() && *c != '·').collect();
         let expected = self.plate.clone().unwrap_or_else(|| self.vin.clone());
         if !seen.eq_ignore_ascii_case(&expected) {
             return Err(DomainError::FailedPrecondition {
@@ -880,17 +928,8 @@ impl WorkOrder {
     }
 
     /// Adds lines found during work; they stay proposed until the customer decides (WO-5).
-    pub fn propose_lines(
-        &mut self,
-        lines: Vec<WorkOrderLine>,
-        actor: &str,
-        at: DateTime<Utc>,
-    ) -> Result<()> {
-        self.require(
-            "propose-lines",
-            &[WorkOrderStatus::InProgress],
-            "lines are added only during work",
-        )?;
+    pub fn propose_lines(&mut self, lines: Vec<WorkOrderLine>, actor: &str, at: DateTime<Utc>) -> Result<()> {
+        self.require("propose-lines", &[WorkOrderStatus::InProgress], "lines are added only during work")?;
         if lines.is_empty() {
             return Err(DomainError::invalid("lines", "needs at least one line"));
         }
@@ -907,11 +946,7 @@ impl WorkOrder {
 
     /// Records the customer's decision on proposed lines (WO-5, WO-11).
     pub fn record_approval(&mut self, approval: Approval) -> Result<()> {
-        self.require(
-            "record-approval",
-            &[WorkOrderStatus::InProgress],
-            "nothing waits for a decision",
-        )?;
+        self.require("record-approval", &[WorkOrderStatus::InProgress], "nothing waits for a decision")?;
         let mut next = self.clone();
         next.decide(approval.estimate_version, &approval.decisions, true)?;
         let (actor, at) = (approval.recorded_by.clone(), approval.recorded_at);
@@ -940,8 +975,7 @@ impl WorkOrder {
                         "line {line} is {}; only a line the customer approved may be worked (WO-5)",
                         match target.status {
                             LineStatus::Proposed => "proposed",
-                            LineStatus::Approved | LineStatus::Done | LineStatus::Declined =>
-                                "declined",
+                            LineStatus::Approved | LineStatus::Done | LineStatus::Declined => "declined",
                         }
                     ),
                 });
@@ -953,17 +987,8 @@ impl WorkOrder {
     }
 
     /// Closes the work with the technician's self-check (WO-3).
-    pub fn complete_work(
-        &mut self,
-        self_check: &str,
-        actor: &str,
-        at: DateTime<Utc>,
-    ) -> Result<()> {
-        self.require(
-            "complete-work",
-            &[WorkOrderStatus::InProgress],
-            "only work in progress is completed",
-        )?;
+    pub fn complete_work(&mut self, self_check: &str, actor: &str, at: DateTime<Utc>) -> Result<()> {
+        self.require("complete-work", &[WorkOrderStatus::InProgress], "only work in progress is completed")?;
         if self.lines.iter().any(|l| l.status == LineStatus::Proposed) {
             return Err(refuse(
                 "complete-work",
@@ -972,28 +997,15 @@ impl WorkOrder {
             ));
         }
         if self.lines.iter().any(|l| l.status == LineStatus::Approved) {
-            return Err(refuse(
-                "complete-work",
-                self.status,
-                "approved lines are not done yet",
-            ));
+            return Err(refuse("complete-work", self.status, "approved lines are not done yet"));
         }
         let notes = self_check.trim();
         if notes.is_empty() {
-            return Err(DomainError::invalid(
-                "self_check_notes",
-                "the technician's self-check is required",
-            ));
+            return Err(DomainError::invalid("self_check_notes", "the technician's self-check is required"));
         }
         self.self_check_notes = Some(notes.to_string());
         self.exit_passed = false;
-        self.record(
-            "complete_work",
-            WorkOrderStatus::WorkCompleted,
-            actor,
-            at,
-            None,
-        );
+        self.record("complete_work", WorkOrderStatus::WorkCompleted, actor, at, None);
         Ok(())
     }
 
@@ -1006,11 +1018,7 @@ impl WorkOrder {
         actor: &str,
         at: DateTime<Utc>,
     ) -> Result<()> {
-        self.require(
-            "inspect",
-            &[WorkOrderStatus::WorkCompleted],
-            "only completed work is inspected",
-        )?;
+        self.require("inspect", &[WorkOrderStatus::WorkCompleted], "only completed work is inspected")?;
         if passed {
             self.exit_passed = true;
             self.certificate_number = certificate;
@@ -1024,38 +1032,18 @@ impl WorkOrder {
             }
             self.rework_count += 1;
             self.exit_passed = false;
-            self.record(
-                "exit_inspection_failed",
-                WorkOrderStatus::InProgress,
-                actor,
-                at,
-                None,
-            );
+            self.record("exit_inspection_failed", WorkOrderStatus::InProgress, actor, at, None);
         }
         Ok(())
     }
 
     /// Tells the customer the car is ready; needs the passed exit inspection (WO-3).
     pub fn notify_customer(&mut self, actor: &str, at: DateTime<Utc>) -> Result<()> {
-        self.require(
-            "notify-customer",
-            &[WorkOrderStatus::WorkCompleted],
-            "the work is not completed",
-        )?;
+        self.require("notify-customer", &[WorkOrderStatus::WorkCompleted], "the work is not completed")?;
         if !self.exit_passed || self.certificate_number.is_none() {
-            return Err(refuse(
-                "notify-customer",
-                self.status,
-                "the exit inspection has not passed (IN-2)",
-            ));
+            return Err(refuse("notify-customer", self.status, "the exit inspection has not passed (IN-2)"));
         }
-        self.record(
-            "notify_customer",
-            WorkOrderStatus::ReadyForPickup,
-            actor,
-            at,
-            None,
-        );
+        self.record("notify_customer", WorkOrderStatus::ReadyForPickup, actor, at, None);
         Ok(())
     }
 
@@ -1068,17 +1056,9 @@ impl WorkOrder {
         actor: &str,
         at: DateTime<Utc>,
     ) -> Result<()> {
-        self.require(
-            "deliver",
-            &[WorkOrderStatus::ReadyForPickup],
-            "the car is not ready for pickup",
-        )?;
+        self.require("deliver", &[WorkOrderStatus::ReadyForPickup], "the car is not ready for pickup")?;
         if !self.exit_passed || self.certificate_number.is_none() {
-            return Err(refuse(
-                "deliver",
-                self.status,
-                "no passed exit inspection and certificate (WO-10)",
-            ));
+            return Err(refuse("deliver", self.status, "no passed exit inspection and certificate (WO-10)"));
         }
         let notes = walkaround_notes.trim();
         if notes.is_empty() {
@@ -1089,22 +1069,81 @@ impl WorkOrder {
         }
         self.walkaround_notes = Some(notes.to_string());
         self.delivered_at = Some(at);
-        self.warranty = Some(WarrantyEnd::from_delivery(
-            self.repair_category,
-            delivered_on,
-            self.intake_mileage_km,
-        ));
+        self.warranty =
+            Some(WarrantyEnd::from_delivery(self.repair_category, delivered_on, self.intake_mileage_km));
         self.record("deliver", WorkOrderStatus::Delivered, actor, at, None);
+        Ok(())
+    }
+
+    /// Freezes the settlement of a just-delivered order (WO-10); the order never changes again.
+    pub fn settle(&mut self, parties: SettlementParties, number: String, payment: &Payment) -> Result<()> {
+        let (Some(warranty), Some(certificate), Some(settled_at)) =
+            (self.warranty, self.certificate_number.clone(), self.delivered_at)
+        else {
+            return Err(refuse("settle", self.status, "the order is not delivered"));
+        };
+        let totals = self.totals();
+        let due = check_payment(totals.total_fen, payment)?;
+        let agreed = |l: &&WorkOrderLine| matches!(l.status, LineStatus::Done | LineStatus::Approved);
+        self.settlement = Some(Settlement {
+            number,
+            settled_at,
+            store_code: self.store.to_string(),
+            store_name: parties.store_name,
+            customer_name: parties.customer_name,
+            customer_phone: parties.customer_phone,
+            customer_company: parties.customer_company,
+            plate: self.plate.clone(),
+            vin: self.vin.clone(),
+            vehicle_model: parties.vehicle_model,
+            repair_category: self.repair_category,
+            intake_at: self.created_at,
+            intake_mileage_km: self.intake_mileage_km,
+            certificate_number: certificate,
+            labour: self
+                .lines
+                .iter()
+                .filter(agreed)
+                .filter(|l| l.kind == LineKind::Labour)
+                .map(|l| SettledLabour {
+                    code: l.code.clone(),
+                    description: l.description.clone(),
+                    hours_hundredths: l.hours_hundredths,
+                    rate_fen: l.rate_fen,
+                    amount_fen: l.amount_fen,
+                })
+                .collect(),
+            parts: self
+                .lines
+                .iter()
+                .filter(agreed)
+                .filter(|l| l.kind == LineKind::Part)
+                .map(|l| SettledPart {
+                    code: l.code.clone(),
+                    name: l.description.clone(),
+                    quantity_milli: l.quantity_milli,
+                    unit_price_fen: l.unit_price_fen,
+                    amount_fen: l.amount_fen,
+                    old_part: l.old_part,
+                })
+                .collect(),
+            labour_fen: totals.labour_fen,
+            parts_fen: totals.parts_fen,
+            total_fen: totals.total_fen,
+            discount_fen: payment.discount_fen,
+            amount_due_fen: due,
+            amount_paid_fen: payment.amount_paid_fen,
+            payment_method: payment.method,
+            warranty_until_date: warranty.until_date,
+            warranty_until_km: warranty.until_km,
+        });
         Ok(())
     }
 
     /// Checks that a new order for the same car may be a comeback of this one (WO-9).
     pub fn accepts_comeback(&self, vehicle: VehicleId, day: NaiveDate, km: u32) -> Result<()> {
         if self.vehicle_id != vehicle {
-            return Err(DomainError::invalid(
-                "comeback_of",
-                "is an order for another vehicle",
-            ));
+            return Err(DomainError::invalid("comeback_of", "is an order for another vehicle"));
         }
         let outside = |why: String| DomainError::FailedPrecondition {
             code: "work_order.comeback_outside_warranty",
@@ -1179,14 +1218,21 @@ mod tests {
         assert_eq!(err.field_errors()[0].field, "lines[0].hours");
         let mut wrong = labour(1.0, 100);
         wrong.quantity = Some(2.0);
-        assert_eq!(
-            line(&wrong).unwrap_err().field_errors()[0].field,
-            "lines[0].quantity"
-        );
-        assert_eq!(
-            line(&part(1.0, -5)).unwrap_err().field_errors()[0].field,
-            "lines[0].unit_price_fen"
-        );
+        assert_eq!(line(&wrong).unwrap_err().field_errors()[0].field, "lines[0].quantity");
+        assert_eq!(line(&part(1.0, -5)).unwrap_err().field_errors()[0].field, "lines[0].unit_price_fen");
+    }
+
+    // WO-8, WO-10
+    #[test]
+    fn a_payment_must_settle_the_amount_due_exactly() {
+        let pay = |discount, paid, method| Payment { discount_fen: discount, amount_paid_fen: paid, method };
+        assert_eq!(check_payment(56_000, &pay(1_000, 55_000, PaymentMethod::WechatPay)), Ok(55_000));
+        let short = check_payment(56_000, &pay(0, 55_999, PaymentMethod::Cash)).unwrap_err();
+        assert_eq!(short.field_errors()[0].field, "amount_paid_fen");
+        let too_much_off = check_payment(56_000, &pay(56_001, 0, PaymentMethod::Waived)).unwrap_err();
+        assert_eq!(too_much_off.field_errors()[0].field, "discount_fen");
+        assert_eq!(check_payment(0, &pay(0, 0, PaymentMethod::Waived)), Ok(0));
+        assert!(check_payment(0, &pay(0, 0, PaymentMethod::Cash)).is_err());
     }
 
     // WO-9
@@ -1194,32 +1240,17 @@ mod tests {
     fn warranty_follows_the_category() {
         let day: NaiveDate = "2026-11-27".parse().unwrap();
         let overhaul = WarrantyEnd::from_delivery(RepairCategory::Overhaul, day, 50_000);
-        assert_eq!(
-            overhaul,
-            WarrantyEnd {
-                until_date: "2027-03-07".parse().unwrap(),
-                until_km: 70_000
-            }
-        );
+        assert_eq!(overhaul, WarrantyEnd { until_date: "2027-03-07".parse().unwrap(), until_km: 70_000 });
         let l2 = WarrantyEnd::from_delivery(RepairCategory::Level2Maintenance, day, 50_000);
-        assert_eq!(
-            (l2.until_date.to_string(), l2.until_km),
-            ("2026-12-27".into(), 55_000)
-        );
+        assert_eq!((l2.until_date.to_string(), l2.until_km), ("2026-12-27".into(), 55_000));
         let minor = WarrantyEnd::from_delivery(RepairCategory::MinorRepair, day, 50_000);
-        assert_eq!(
-            (minor.until_date.to_string(), minor.until_km),
-            ("2026-12-07".into(), 52_000)
-        );
+        assert_eq!((minor.until_date.to_string(), minor.until_km), ("2026-12-07".into(), 52_000));
     }
 
     // WO-9: whichever comes first.
     #[test]
     fn a_comeback_is_covered_only_while_both_date_and_distance_hold() {
-        let end = WarrantyEnd {
-            until_date: "2026-12-07".parse().unwrap(),
-            until_km: 52_000,
-        };
+        let end = WarrantyEnd { until_date: "2026-12-07".parse().unwrap(), until_km: 52_000 };
         assert!(end.covers("2026-12-07".parse().unwrap(), 52_000));
         assert!(!end.covers("2026-12-08".parse().unwrap(), 50_001));
         assert!(!end.covers("2026-12-01".parse().unwrap(), 52_001));
@@ -1232,22 +1263,8 @@ mod tests {
     fn order() -> WorkOrder {
         let mut v = Validator::new();
         let lines = vec![
-            build_line(
-                &mut v,
-                "lines[0]",
-                &labour(1.0, 10_000),
-                LineOrigin::Initial,
-                0,
-                None,
-            ),
-            build_line(
-                &mut v,
-                "lines[1]",
-                &part(1.0, 5_000),
-                LineOrigin::Initial,
-                0,
-                None,
-            ),
+            build_line(&mut v, "lines[0]", &labour(1.0, 10_000), LineOrigin::Initial, 0, None),
+            build_line(&mut v, "lines[1]", &part(1.0, 5_000), LineOrigin::Initial, 0, None),
         ];
         WorkOrder {
             id: WorkOrderId::generate(),
@@ -1277,6 +1294,7 @@ mod tests {
             delivered_at: None,
             warranty: None,
             walkaround_notes: None,
+            settlement: None,
             events: vec![],
             version: 1,
             created_at: at(),
@@ -1310,28 +1328,13 @@ mod tests {
         let first = o.lines[0].id;
         let steps: Vec<(&'static str, Step)> = vec![
             ("submit_quote", Box::new(|w| w.submit_quote("a", at()))),
-            (
-                "approve",
-                Box::new(|w| w.approve(approval(w, &[true, true]))),
-            ),
+            ("approve", Box::new(|w| w.approve(approval(w, &[true, true])))),
             ("cancel", Box::new(|w| w.cancel("客户改约", "a", at()))),
             ("start", Box::new(|w| w.start("沪A12345", "t", at()))),
-            (
-                "complete_line",
-                Box::new(move |w| w.complete_line(first, "t", at())),
-            ),
-            (
-                "complete_work",
-                Box::new(|w| w.complete_work("自检合格", "t", at())),
-            ),
-            (
-                "notify_customer",
-                Box::new(|w| w.notify_customer("a", at())),
-            ),
-            (
-                "deliver",
-                Box::new(|w| w.deliver("陪同环车检查", at().date_naive(), "a", at())),
-            ),
+            ("complete_line", Box::new(move |w| w.complete_line(first, "t", at()))),
+            ("complete_work", Box::new(|w| w.complete_work("自检合格", "t", at()))),
+            ("notify_customer", Box::new(|w| w.notify_customer("a", at()))),
+            ("deliver", Box::new(|w| w.deliver("陪同环车检查", at().date_naive(), "a", at()))),
         ];
         steps
             .into_iter()
@@ -1342,10 +1345,7 @@ mod tests {
                     Err(e) => {
                         assert_eq!(&copy, o, "refused {name} must change nothing");
                         if e.code() == "work_order.invalid_transition" {
-                            assert!(
-                                e.to_string().contains(o.status.as_str()),
-                                "{e} names the state"
-                            );
+                            assert!(e.to_string().contains(o.status.as_str()), "{e} names the state");
                         }
                         false
                     }
@@ -1362,20 +1362,13 @@ mod tests {
         assert_eq!(allowed_steps(&o), vec!["submit_quote", "cancel"]);
         o.submit_quote("a", at()).unwrap();
         assert_eq!(o.estimate_version, 1);
-        assert_eq!(
-            allowed_steps(&o),
-            vec!["cancel"],
-            "approval needs the entry inspection (IN-1)"
-        );
+        assert_eq!(allowed_steps(&o), vec!["cancel"], "approval needs the entry inspection (IN-1)");
         o.entry_inspected = true;
         assert_eq!(allowed_steps(&o), vec!["approve", "cancel"]);
         o.approve(approval(&o, &[true, false])).unwrap();
         assert_eq!(o.lines[1].status, LineStatus::Declined);
         assert_eq!(allowed_steps(&o), vec!["cancel", "start"]);
-        assert!(
-            o.clone().start("沪B99999", "t", at()).is_err(),
-            "WO-4: another plate is refused"
-        );
+        assert!(o.clone().start("沪B99999", "t", at()).is_err(), "WO-4: another plate is refused");
         o.start("沪A 12345", "t", at()).unwrap();
         assert_eq!(allowed_steps(&o), vec!["complete_line"]);
         o.complete_line(o.lines[0].id, "t", at()).unwrap();
@@ -1385,23 +1378,13 @@ mod tests {
         );
         assert_eq!(allowed_steps(&o), vec!["complete_line", "complete_work"]);
         o.complete_work("自检合格", "t", at()).unwrap();
-        assert_eq!(
-            allowed_steps(&o),
-            Vec::<&str>::new(),
-            "notify needs the passed exit inspection"
-        );
-        o.apply_exit_inspection(true, &[], Some("SH001-HG-2026-000001".into()), "i", at())
-            .unwrap();
+        assert_eq!(allowed_steps(&o), Vec::<&str>::new(), "notify needs the passed exit inspection");
+        o.apply_exit_inspection(true, &[], Some("SH001-HG-2026-000001".into()), "i", at()).unwrap();
         assert_eq!(allowed_steps(&o), vec!["notify_customer"]);
         o.notify_customer("a", at()).unwrap();
         assert_eq!(allowed_steps(&o), vec!["deliver"]);
-        o.deliver("陪同环车检查", at().date_naive(), "a", at())
-            .unwrap();
-        assert_eq!(
-            o.warranty.unwrap().until_km,
-            22_000,
-            "minor repair: 2,000 km (WO-9)"
-        );
+        o.deliver("陪同环车检查", at().date_naive(), "a", at()).unwrap();
+        assert_eq!(o.warranty.unwrap().until_km, 22_000, "minor repair: 2,000 km (WO-9)");
         assert_eq!(allowed_steps(&o), Vec::<&str>::new());
         let path: Vec<_> = o.events.iter().map(|e| e.to.as_str()).collect();
         assert_eq!(path.first(), Some(&"awaiting_approval"));
@@ -1421,14 +1404,9 @@ mod tests {
             o.complete_line(*id, "t", at()).unwrap();
         }
         o.complete_work("ok", "t", at()).unwrap();
-        o.apply_exit_inspection(false, &[ids[1]], None, "i", at())
-            .unwrap();
+        o.apply_exit_inspection(false, &[ids[1]], None, "i", at()).unwrap();
         assert_eq!((o.status, o.rework_count), (WorkOrderStatus::InProgress, 1));
-        assert_eq!(
-            o.lines[1].status,
-            LineStatus::Approved,
-            "the failed line is to be worked again"
-        );
+        assert_eq!(o.lines[1].status, LineStatus::Approved, "the failed line is to be worked again");
         assert!(o.clone().complete_work("ok", "t", at()).is_err());
     }
 
@@ -1440,27 +1418,15 @@ mod tests {
         o.submit_quote("a", at()).unwrap();
         let mut stale = approval(&o, &[true, true]);
         stale.estimate_version = 0;
-        assert_eq!(
-            o.clone().approve(stale).unwrap_err().code(),
-            "work_order.estimate_outdated"
-        );
+        assert_eq!(o.clone().approve(stale).unwrap_err().code(), "work_order.estimate_outdated");
         let mut partial = approval(&o, &[true, true]);
         partial.decisions.pop();
-        assert_eq!(
-            o.clone().approve(partial).unwrap_err().field_errors()[0].field,
-            "decisions"
-        );
+        assert_eq!(o.clone().approve(partial).unwrap_err().field_errors()[0].field, "decisions");
         let none = approval(&o, &[false, false]);
-        assert_eq!(
-            o.clone().approve(none).unwrap_err().code(),
-            "work_order.invalid_transition"
-        );
+        assert_eq!(o.clone().approve(none).unwrap_err().code(), "work_order.invalid_transition");
         let mut no_reason = approval(&o, &[true, false]);
         no_reason.decisions[1].reason = None;
-        assert_eq!(
-            o.approve(no_reason).unwrap_err().field_errors()[0].field,
-            "decisions[1].reason"
-        );
+        assert_eq!(o.approve(no_reason).unwrap_err().field_errors()[0].field, "decisions[1].reason");
     }
 
     // WO-5, WO-11
@@ -1485,20 +1451,13 @@ mod tests {
         assert_eq!(o.estimate_version, 2);
         assert_eq!(o.totals().pending_fen, 6_000);
         assert_eq!(
-            o.clone()
-                .complete_line(extra_id, "t", at())
-                .unwrap_err()
-                .code(),
+            o.clone().complete_line(extra_id, "t", at()).unwrap_err().code(),
             "work_order.line_not_approved"
         );
         let decision = Approval {
             estimate_version: 2,
             method: ApprovalMethod::Phone,
-            decisions: vec![LineDecision {
-                line_id: extra_id,
-                approved: true,
-                reason: None,
-            }],
+            decisions: vec![LineDecision { line_id: extra_id, approved: true, reason: None }],
             recorded_by: "adv-1".into(),
             recorded_at: at(),
         };
@@ -1506,12 +1465,7 @@ mod tests {
         o.complete_line(extra_id, "t", at()).unwrap();
         assert_eq!(
             o.totals(),
-            Totals {
-                labour_fen: 10_000,
-                parts_fen: 11_000,
-                total_fen: 21_000,
-                pending_fen: 0
-            }
+            Totals { labour_fen: 10_000, parts_fen: 11_000, total_fen: 21_000, pending_fen: 0 }
         );
     }
 

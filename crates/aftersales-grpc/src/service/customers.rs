@@ -16,10 +16,7 @@ use crate::status::{invalid, to_status};
 
 #[tonic::async_trait]
 impl pb::customer_service_server::CustomerService for Adapter {
-    async fn create_customer(
-        &self,
-        req: Request<pb::CreateCustomerRequest>,
-    ) -> Answer<pb::Customer> {
+    async fn create_customer(&self, req: Request<pb::CreateCustomerRequest>) -> Answer<pb::Customer> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let store = store_code(&r.store)?;
@@ -34,12 +31,7 @@ impl pb::customer_service_server::CustomerService for Adapter {
             marketing_consent: Some(r.marketing_consent),
             consent_method: ConsentMethod::from_proto(r.consent_method)?,
         };
-        answer(
-            self.services
-                .customers
-                .create(&who, &store, cmd, request_id(&r.request_id)?)
-                .await,
-        )
+        answer(self.services.customers.create(&who, &store, cmd, request_id(&r.request_id)?).await)
     }
 
     async fn get_customer(&self, req: Request<pb::GetCustomerRequest>) -> Answer<pb::Customer> {
@@ -48,11 +40,7 @@ impl pb::customer_service_server::CustomerService for Adapter {
         answer(
             self.services
                 .customers
-                .get(
-                    &who,
-                    &store_code(&r.store)?,
-                    customer_id("customer_id", &r.customer_id)?,
-                )
+                .get(&who, &store_code(&r.store)?, customer_id("customer_id", &r.customer_id)?)
                 .await,
         )
     }
@@ -64,11 +52,7 @@ impl pb::customer_service_server::CustomerService for Adapter {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let store = store_code(&r.store)?;
-        let query = CustomerQuery {
-            q: non_empty(&r.q),
-            plate: non_empty(&r.plate),
-            vin: non_empty(&r.vin),
-        };
+        let query = CustomerQuery { q: non_empty(&r.q), plate: non_empty(&r.plate), vin: non_empty(&r.vin) };
         let result = self
             .services
             .customers
@@ -81,16 +65,11 @@ impl pb::customer_service_server::CustomerService for Adapter {
         }))
     }
 
-    async fn update_customer(
-        &self,
-        req: Request<pb::UpdateCustomerRequest>,
-    ) -> Answer<pb::Customer> {
+    async fn update_customer(&self, req: Request<pb::UpdateCustomerRequest>) -> Answer<pb::Customer> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let store = store_code(&r.store)?;
-        let c = r
-            .customer
-            .ok_or_else(|| invalid("customer", "is required"))?;
+        let c = r.customer.ok_or_else(|| invalid("customer", "is required"))?;
         let id = customer_id("customer.id", &c.id)?;
         let mask = Mask::new(
             r.update_mask,
@@ -126,18 +105,10 @@ impl pb::customer_service_server::CustomerService for Adapter {
                 .then_some(c.marketing_consent),
             consent_method: ConsentMethod::from_proto(r.consent_method)?,
         };
-        answer(
-            self.services
-                .customers
-                .update(&who, &store, id, cmd, etag(&r.etag)?)
-                .await,
-        )
+        answer(self.services.customers.update(&who, &store, id, cmd, etag(&r.etag)?).await)
     }
 
-    async fn merge_customers(
-        &self,
-        req: Request<pb::MergeCustomersRequest>,
-    ) -> Answer<pb::Customer> {
+    async fn merge_customers(&self, req: Request<pb::MergeCustomersRequest>) -> Answer<pb::Customer> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let store = store_code(&r.store)?;
@@ -145,12 +116,7 @@ impl pb::customer_service_server::CustomerService for Adapter {
             source_id: customer_id("source_id", &r.source_id)?,
             target_id: customer_id("target_id", &r.target_id)?,
         };
-        answer(
-            self.services
-                .customers
-                .merge(&who, &store, cmd, request_id(&r.request_id)?)
-                .await,
-        )
+        answer(self.services.customers.merge(&who, &store, cmd, request_id(&r.request_id)?).await)
     }
 
     async fn list_consent_events(
@@ -202,16 +168,8 @@ impl pb::customer_service_server::CustomerService for Adapter {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let store = store_code(&r.store)?;
-        let (customer, vehicle) = (
-            customer_id("customer_id", &r.customer_id)?,
-            vehicle_id(&r.vehicle_id)?,
-        );
-        answer(
-            self.services
-                .customers
-                .get_vehicle(&who, &store, customer, vehicle)
-                .await,
-        )
+        let (customer, vehicle) = (customer_id("customer_id", &r.customer_id)?, vehicle_id(&r.vehicle_id)?);
+        answer(self.services.customers.get_vehicle(&who, &store, customer, vehicle).await)
     }
 
     async fn update_vehicle(&self, req: Request<pb::UpdateVehicleRequest>) -> Answer<pb::Vehicle> {
@@ -220,8 +178,7 @@ impl pb::customer_service_server::CustomerService for Adapter {
         let store = store_code(&r.store)?;
         let customer = customer_id("customer_id", &r.customer_id)?;
         let v = r.vehicle.ok_or_else(|| invalid("vehicle", "is required"))?;
-        let id =
-            aftersales_domain::value::VehicleId::parse("vehicle.id", &v.id).map_err(to_status)?;
+        let id = aftersales_domain::value::VehicleId::parse("vehicle.id", &v.id).map_err(to_status)?;
         let mask = Mask::new(
             r.update_mask,
             &[
@@ -238,9 +195,7 @@ impl pb::customer_service_server::CustomerService for Adapter {
             ],
         )?;
         let cmd = UpdateVehicle {
-            plate: mask
-                .has("plate", v.plate.is_some())
-                .then(|| v.plate.clone().unwrap_or_default()),
+            plate: mask.has("plate", v.plate.is_some()).then(|| v.plate.clone().unwrap_or_default()),
             make: mask.has("make", !v.make.is_empty()).then_some(v.make),
             model: mask.has("model", !v.model.is_empty()).then_some(v.model),
             vehicle_type: if mask.has("vehicle_type", v.vehicle_type != 0) {
@@ -248,9 +203,7 @@ impl pb::customer_service_server::CustomerService for Adapter {
             } else {
                 None
             },
-            color: mask
-                .has("color", v.color.is_some())
-                .then(|| v.color.clone().unwrap_or_default()),
+            color: mask.has("color", v.color.is_some()).then(|| v.color.clone().unwrap_or_default()),
             registration_date: if mask.has("registration_date", v.registration_date.is_some()) {
                 date("vehicle.registration_date", v.registration_date.as_deref())?
             } else {
@@ -272,18 +225,10 @@ impl pb::customer_service_server::CustomerService for Adapter {
                 .then_some(v.last_service_km)
                 .flatten(),
         };
-        answer(
-            self.services
-                .customers
-                .update_vehicle(&who, &store, customer, id, cmd, etag(&r.etag)?)
-                .await,
-        )
+        answer(self.services.customers.update_vehicle(&who, &store, customer, id, cmd, etag(&r.etag)?).await)
     }
 
-    async fn list_vehicles(
-        &self,
-        req: Request<pb::ListVehiclesRequest>,
-    ) -> Answer<pb::ListVehiclesResponse> {
+    async fn list_vehicles(&self, req: Request<pb::ListVehiclesRequest>) -> Answer<pb::ListVehiclesResponse> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let store = store_code(&r.store)?;
@@ -300,17 +245,11 @@ impl pb::customer_service_server::CustomerService for Adapter {
         }))
     }
 
-    async fn record_odometer(
-        &self,
-        req: Request<pb::RecordOdometerRequest>,
-    ) -> Answer<pb::Vehicle> {
+    async fn record_odometer(&self, req: Request<pb::RecordOdometerRequest>) -> Answer<pb::Vehicle> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let store = store_code(&r.store)?;
-        let (customer, vehicle) = (
-            customer_id("customer_id", &r.customer_id)?,
-            vehicle_id(&r.vehicle_id)?,
-        );
+        let (customer, vehicle) = (customer_id("customer_id", &r.customer_id)?, vehicle_id(&r.vehicle_id)?);
         let cmd = RecordOdometer {
             mileage_km: r.mileage_km,
             source: OdometerSource::from_proto(r.source)?,
@@ -318,11 +257,6 @@ impl pb::customer_service_server::CustomerService for Adapter {
             note: r.note,
         };
         let key = request_id(&r.request_id)?;
-        answer(
-            self.services
-                .customers
-                .record_odometer(&who, &store, customer, vehicle, cmd, key)
-                .await,
-        )
+        answer(self.services.customers.record_odometer(&who, &store, customer, vehicle, cmd, key).await)
     }
 }

@@ -27,14 +27,9 @@ impl Adapter {
             .metadata()
             .get("authorization")
             .and_then(|v| v.to_str().ok())
-            .and_then(|h| {
-                h.strip_prefix("Bearer ")
-                    .or_else(|| h.strip_prefix("bearer "))
-            })
+            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
             .map(str::trim)
-            .ok_or_else(|| {
-                to_status(DomainError::Unauthenticated("missing bearer token".into()))
-            })?;
+            .ok_or_else(|| to_status(DomainError::Unauthenticated("missing bearer token".into())))?;
         self.auth.authenticate(token).map_err(to_status)
     }
 }
@@ -44,7 +39,5 @@ pub(crate) type Answer<T> = Result<tonic::Response<T>, Status>;
 
 /// Wraps a domain result as a unary answer.
 pub(crate) fn answer<D, P: From<D>>(result: aftersales_domain::Result<D>) -> Answer<P> {
-    result
-        .map(|d| tonic::Response::new(P::from(d)))
-        .map_err(to_status)
+    result.map(|d| tonic::Response::new(P::from(d))).map_err(to_status)
 }

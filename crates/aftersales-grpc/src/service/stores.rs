@@ -14,9 +14,7 @@ use crate::status::{invalid, to_status};
 
 fn roles(raw: &[i32]) -> Result<Vec<Role>, tonic::Status> {
     raw.iter()
-        .map(|r| {
-            Role::from_proto(*r)?.ok_or_else(|| invalid("roles", "ROLE_UNSPECIFIED is not a role"))
-        })
+        .map(|r| Role::from_proto(*r)?.ok_or_else(|| invalid("roles", "ROLE_UNSPECIFIED is not a role")))
         .collect()
 }
 
@@ -32,12 +30,7 @@ impl pb::store_service_server::StoreService for Adapter {
             call_hours: (!r.call_hours.is_empty()).then(|| call_windows(&r.call_hours)),
             sla: r.sla.as_ref().map(|s| sla_patch(s, None)),
         };
-        answer(
-            self.services
-                .stores
-                .create(&who, cmd, request_id(&r.request_id)?)
-                .await,
-        )
+        answer(self.services.stores.create(&who, cmd, request_id(&r.request_id)?).await)
     }
 
     async fn get_store(&self, req: Request<pb::GetStoreRequest>) -> Answer<pb::Store> {
@@ -46,18 +39,11 @@ impl pb::store_service_server::StoreService for Adapter {
         answer(self.services.stores.get(&who, &store).await)
     }
 
-    async fn list_stores(
-        &self,
-        req: Request<pb::ListStoresRequest>,
-    ) -> Answer<pb::ListStoresResponse> {
+    async fn list_stores(&self, req: Request<pb::ListStoresRequest>) -> Answer<pb::ListStoresResponse> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
-        let result = self
-            .services
-            .stores
-            .list(&who, &page(r.page_size, &r.page_token)?)
-            .await
-            .map_err(to_status)?;
+        let result =
+            self.services.stores.list(&who, &page(r.page_size, &r.page_token)?).await.map_err(to_status)?;
         Ok(Response::new(pb::ListStoresResponse {
             stores: result.items.into_iter().map(Into::into).collect(),
             next_page_token: result.next_page_token.unwrap_or_default(),
@@ -72,25 +58,14 @@ impl pb::store_service_server::StoreService for Adapter {
         let mask = Mask::new(r.update_mask, &["name", "timezone", "call_hours", "sla"])?;
         let sla = store.sla.unwrap_or_default();
         let cmd = UpdateStore {
-            name: mask
-                .has("name", !store.name.is_empty())
-                .then_some(store.name),
-            timezone: mask
-                .has("timezone", !store.timezone.is_empty())
-                .then_some(store.timezone),
+            name: mask.has("name", !store.name.is_empty()).then_some(store.name),
+            timezone: mask.has("timezone", !store.timezone.is_empty()).then_some(store.timezone),
             call_hours: mask
                 .has("call_hours", !store.call_hours.is_empty())
                 .then(|| call_windows(&store.call_hours)),
-            sla: mask
-                .touches("sla", true)
-                .then(|| sla_patch(&sla, Some((&mask, "sla")))),
+            sla: mask.touches("sla", true).then(|| sla_patch(&sla, Some((&mask, "sla")))),
         };
-        answer(
-            self.services
-                .stores
-                .update(&who, &code, cmd, etag(&r.etag)?)
-                .await,
-        )
+        answer(self.services.stores.update(&who, &code, cmd, etag(&r.etag)?).await)
     }
 
     async fn create_staff_member(
@@ -100,38 +75,17 @@ impl pb::store_service_server::StoreService for Adapter {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let store = store_code(&r.store)?;
-        let cmd = CreateStaff {
-            id: r.id,
-            name: r.name,
-            roles: roles(&r.roles)?,
-            active: r.active,
-        };
-        answer(
-            self.services
-                .stores
-                .create_staff(&who, &store, cmd, request_id(&r.request_id)?)
-                .await,
-        )
+        let cmd = CreateStaff { id: r.id, name: r.name, roles: roles(&r.roles)?, active: r.active };
+        answer(self.services.stores.create_staff(&who, &store, cmd, request_id(&r.request_id)?).await)
     }
 
-    async fn get_staff_member(
-        &self,
-        req: Request<pb::GetStaffMemberRequest>,
-    ) -> Answer<pb::StaffMember> {
+    async fn get_staff_member(&self, req: Request<pb::GetStaffMemberRequest>) -> Answer<pb::StaffMember> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
-        answer(
-            self.services
-                .stores
-                .get_staff(&who, &store_code(&r.store)?, &r.id)
-                .await,
-        )
+        answer(self.services.stores.get_staff(&who, &store_code(&r.store)?, &r.id).await)
     }
 
-    async fn list_staff(
-        &self,
-        req: Request<pb::ListStaffRequest>,
-    ) -> Answer<pb::ListStaffResponse> {
+    async fn list_staff(&self, req: Request<pb::ListStaffRequest>) -> Answer<pb::ListStaffResponse> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let store = store_code(&r.store)?;
@@ -153,28 +107,15 @@ impl pb::store_service_server::StoreService for Adapter {
     ) -> Answer<pb::StaffMember> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
-        let staff = r
-            .staff_member
-            .ok_or_else(|| invalid("staff_member", "is required"))?;
+        let staff = r.staff_member.ok_or_else(|| invalid("staff_member", "is required"))?;
         let store = store_code(&staff.store)?;
         let mask = Mask::new(r.update_mask, &["name", "roles", "active"])?;
         let cmd = UpdateStaff {
-            name: mask
-                .has("name", !staff.name.is_empty())
-                .then_some(staff.name),
-            roles: if mask.has("roles", !staff.roles.is_empty()) {
-                Some(roles(&staff.roles)?)
-            } else {
-                None
-            },
+            name: mask.has("name", !staff.name.is_empty()).then_some(staff.name),
+            roles: if mask.has("roles", !staff.roles.is_empty()) { Some(roles(&staff.roles)?) } else { None },
             active: mask.has("active", false).then_some(staff.active),
         };
-        answer(
-            self.services
-                .stores
-                .update_staff(&who, &store, &staff.id, cmd, etag(&r.etag)?)
-                .await,
-        )
+        answer(self.services.stores.update_staff(&who, &store, &staff.id, cmd, etag(&r.etag)?).await)
     }
 
     async fn list_audit_events(

@@ -5,12 +5,13 @@ use aftersales_domain::app::{
     ProposeLines, RecordDecisions, StartWork, WorkOrderQuery,
 };
 use aftersales_domain::model::inspection::{
-    InspectionId, InspectionMethod, LineResult, RoadTest, SubmitEntryInspection,
-    SubmitExitInspection, VehicleCondition,
+    InspectionId, InspectionMethod, LineResult, RoadTest, SubmitEntryInspection, SubmitExitInspection,
+    VehicleCondition,
 };
+use aftersales_domain::model::work_order::PaymentMethod;
 use aftersales_domain::model::work_order::{
-    ApprovalMethod, FuelLevel, LineDecision, LineId, LineInput, LineKind, OldPartDisposition,
-    RepairCategory, WorkOrderId, WorkOrderStatus,
+    ApprovalMethod, FuelLevel, LineDecision, LineId, LineInput, LineKind, OldPartDisposition, RepairCategory,
+    WorkOrderId, WorkOrderStatus,
 };
 use aftersales_domain::value::{CustomerId, Etag, StoreCode, VehicleId};
 use chrono::{DateTime, Utc};
@@ -67,8 +68,7 @@ fn line_inputs(lines: Vec<pb::LineInput>) -> Result<Vec<LineInput>, Status> {
 fn decisions(r: &pb::RecordDecisionsRequest) -> Result<RecordDecisions, Status> {
     Ok(RecordDecisions {
         estimate_version: r.estimate_version,
-        method: ApprovalMethod::from_proto(r.method)?
-            .ok_or_else(|| invalid("method", "is required"))?,
+        method: ApprovalMethod::from_proto(r.method)?.ok_or_else(|| invalid("method", "is required"))?,
         decisions: r
             .decisions
             .iter()
@@ -87,10 +87,7 @@ fn decisions(r: &pb::RecordDecisionsRequest) -> Result<RecordDecisions, Status> 
 
 #[tonic::async_trait]
 impl pb::work_order_service_server::WorkOrderService for Adapter {
-    async fn create_work_order(
-        &self,
-        req: Request<pb::CreateWorkOrderRequest>,
-    ) -> Answer<pb::WorkOrder> {
+    async fn create_work_order(&self, req: Request<pb::CreateWorkOrderRequest>) -> Answer<pb::WorkOrder> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let store = store_code(&r.store)?;
@@ -111,12 +108,7 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
                 .transpose()
                 .map_err(to_status)?,
         };
-        answer(
-            self.services
-                .work_orders
-                .create(&who, &store, cmd, request_id(&r.request_id)?)
-                .await,
-        )
+        answer(self.services.work_orders.create(&who, &store, cmd, request_id(&r.request_id)?).await)
     }
 
     async fn get_work_order(&self, req: Request<pb::GetWorkOrderRequest>) -> Answer<pb::WorkOrder> {
@@ -159,43 +151,22 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let (store, id, tag, key) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
-        answer(
-            self.services
-                .work_orders
-                .submit_quote(&who, &store, id, tag, key)
-                .await,
-        )
+        answer(self.services.work_orders.submit_quote(&who, &store, id, tag, key).await)
     }
 
-    async fn approve_work_order(
-        &self,
-        req: Request<pb::RecordDecisionsRequest>,
-    ) -> Answer<pb::WorkOrder> {
+    async fn approve_work_order(&self, req: Request<pb::RecordDecisionsRequest>) -> Answer<pb::WorkOrder> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let (store, id, tag, key) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
-        answer(
-            self.services
-                .work_orders
-                .approve(&who, &store, id, decisions(&r)?, tag, key)
-                .await,
-        )
+        answer(self.services.work_orders.approve(&who, &store, id, decisions(&r)?, tag, key).await)
     }
 
-    async fn cancel_work_order(
-        &self,
-        req: Request<pb::CancelWorkOrderRequest>,
-    ) -> Answer<pb::WorkOrder> {
+    async fn cancel_work_order(&self, req: Request<pb::CancelWorkOrderRequest>) -> Answer<pb::WorkOrder> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let (store, id, tag, key) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
         let cmd = CancelWorkOrder { reason: r.reason };
-        answer(
-            self.services
-                .work_orders
-                .cancel(&who, &store, id, cmd, tag, key)
-                .await,
-        )
+        answer(self.services.work_orders.cancel(&who, &store, id, cmd, tag, key).await)
     }
 
     async fn start_work(&self, req: Request<pb::StartWorkRequest>) -> Answer<pb::WorkOrder> {
@@ -203,10 +174,7 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
         let r = req.into_inner();
         let (store, id, tag, key) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
         answer(
-            self.services
-                .work_orders
-                .start(&who, &store, id, StartWork { plate: r.plate }, tag, key)
-                .await,
+            self.services.work_orders.start(&who, &store, id, StartWork { plate: r.plate }, tag, key).await,
         )
     }
 
@@ -214,94 +182,52 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let (store, id, tag, key) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
-        let cmd = ProposeLines {
-            finding: r.finding,
-            lines: line_inputs(r.lines)?,
-        };
-        answer(
-            self.services
-                .work_orders
-                .propose_lines(&who, &store, id, cmd, tag, key)
-                .await,
-        )
+        let cmd = ProposeLines { finding: r.finding, lines: line_inputs(r.lines)? };
+        answer(self.services.work_orders.propose_lines(&who, &store, id, cmd, tag, key).await)
     }
 
-    async fn record_approval(
-        &self,
-        req: Request<pb::RecordDecisionsRequest>,
-    ) -> Answer<pb::WorkOrder> {
+    async fn record_approval(&self, req: Request<pb::RecordDecisionsRequest>) -> Answer<pb::WorkOrder> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let (store, id, tag, key) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
-        answer(
-            self.services
-                .work_orders
-                .record_approval(&who, &store, id, decisions(&r)?, tag, key)
-                .await,
-        )
+        answer(self.services.work_orders.record_approval(&who, &store, id, decisions(&r)?, tag, key).await)
     }
 
     async fn complete_line(&self, req: Request<pb::CompleteLineRequest>) -> Answer<pb::WorkOrder> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let (store, id, tag, key) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
-        let cmd = CompleteLine {
-            line_id: LineId::parse("line_id", &r.line_id).map_err(to_status)?,
-        };
-        answer(
-            self.services
-                .work_orders
-                .complete_line(&who, &store, id, cmd, tag, key)
-                .await,
-        )
+        let cmd = CompleteLine { line_id: LineId::parse("line_id", &r.line_id).map_err(to_status)? };
+        answer(self.services.work_orders.complete_line(&who, &store, id, cmd, tag, key).await)
     }
 
     async fn complete_work(&self, req: Request<pb::CompleteWorkRequest>) -> Answer<pb::WorkOrder> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let (store, id, tag, key) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
-        let cmd = CompleteWork {
-            self_check_notes: r.self_check_notes,
-        };
-        answer(
-            self.services
-                .work_orders
-                .complete_work(&who, &store, id, cmd, tag, key)
-                .await,
-        )
+        let cmd = CompleteWork { self_check_notes: r.self_check_notes };
+        answer(self.services.work_orders.complete_work(&who, &store, id, cmd, tag, key).await)
     }
 
-    async fn notify_customer(
-        &self,
-        req: Request<pb::NotifyCustomerRequest>,
-    ) -> Answer<pb::WorkOrder> {
+    async fn notify_customer(&self, req: Request<pb::NotifyCustomerRequest>) -> Answer<pb::WorkOrder> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let (store, id, tag, key) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
-        answer(
-            self.services
-                .work_orders
-                .notify_customer(&who, &store, id, tag, key)
-                .await,
-        )
+        answer(self.services.work_orders.notify_customer(&who, &store, id, tag, key).await)
     }
 
-    async fn deliver_work_order(
-        &self,
-        req: Request<pb::DeliverWorkOrderRequest>,
-    ) -> Answer<pb::WorkOrder> {
+    async fn deliver_work_order(&self, req: Request<pb::DeliverWorkOrderRequest>) -> Answer<pb::WorkOrder> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let (store, id, tag, key) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
         let cmd = DeliverWorkOrder {
             walkaround_notes: r.walkaround_notes,
+            discount_fen: r.discount_fen,
+            amount_paid_fen: r.amount_paid_fen,
+            payment_method: PaymentMethod::from_proto(r.payment_method)?
+                .ok_or_else(|| invalid("payment_method", "is required"))?,
         };
-        answer(
-            self.services
-                .work_orders
-                .deliver(&who, &store, id, cmd, tag, key)
-                .await,
-        )
+        answer(self.services.work_orders.deliver(&who, &store, id, cmd, tag, key).await)
     }
 }
 
@@ -336,12 +262,7 @@ impl pb::inspection_service_server::InspectionService for Adapter {
             condition,
             confirmed_category: RepairCategory::from_proto(r.confirmed_category)?,
         };
-        answer(
-            self.services
-                .work_orders
-                .submit_entry_inspection(&who, &store, id, cmd, key)
-                .await,
-        )
+        answer(self.services.work_orders.submit_entry_inspection(&who, &store, id, cmd, key).await)
     }
 
     async fn submit_exit_inspection(
@@ -366,17 +287,9 @@ impl pb::inspection_service_server::InspectionService for Adapter {
             .collect::<Result<_, Status>>()?;
         let cmd = SubmitExitInspection {
             results,
-            road_test: r.road_test.map(|t| RoadTest {
-                passed: t.passed,
-                notes: t.notes,
-            }),
+            road_test: r.road_test.map(|t| RoadTest { passed: t.passed, notes: t.notes }),
         };
-        answer(
-            self.services
-                .work_orders
-                .submit_exit_inspection(&who, &store, id, cmd, key)
-                .await,
-        )
+        answer(self.services.work_orders.submit_exit_inspection(&who, &store, id, cmd, key).await)
     }
 
     async fn list_inspections(
@@ -386,12 +299,7 @@ impl pb::inspection_service_server::InspectionService for Adapter {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let (store, id, _, _) = target(&r.store, &r.work_order_id, "", "")?;
-        let list = self
-            .services
-            .work_orders
-            .inspections(&who, &store, id)
-            .await
-            .map_err(to_status)?;
+        let list = self.services.work_orders.inspections(&who, &store, id).await.map_err(to_status)?;
         Ok(Response::new(pb::ListInspectionsResponse {
             inspections: list.into_iter().map(Into::into).collect(),
         }))
@@ -401,13 +309,8 @@ impl pb::inspection_service_server::InspectionService for Adapter {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let (store, id, _, _) = target(&r.store, &r.work_order_id, "", "")?;
-        let inspection =
-            InspectionId::parse("inspection_id", &r.inspection_id).map_err(to_status)?;
-        self.services
-            .work_orders
-            .delete_inspection(&who, &store, id, inspection)
-            .await
-            .map_err(to_status)?;
+        let inspection = InspectionId::parse("inspection_id", &r.inspection_id).map_err(to_status)?;
+        self.services.work_orders.delete_inspection(&who, &store, id, inspection).await.map_err(to_status)?;
         Ok(Response::new(()))
     }
 }

@@ -23,22 +23,13 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 struct AuditQuery {
     /// Only this kind of record (`customer`, `vehicle`, `store`, `staff`).
-    #[param(
-        max_length = 32,
-        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]*$"
-    )]
+    #[param(max_length = 32, pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]*$")]
     resource_type: Option<String>,
     /// Only this record.
-    #[param(
-        max_length = 64,
-        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]*$"
-    )]
+    #[param(max_length = 64, pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]*$")]
     resource_id: Option<String>,
     /// Only this actor (staff id).
-    #[param(
-        max_length = 64,
-        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]*$"
-    )]
+    #[param(max_length = 64, pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]*$")]
     actor: Option<String>,
     /// Page size (1–500, default 50).
     #[param(minimum = 0, maximum = 500)]
@@ -58,21 +49,11 @@ async fn list_audit_events(
     ApiPath(store): ApiPath<String>,
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> ApiResult<axum::Json<AuditEventList>> {
-    let page = PageParams {
-        page_size: q.page_size,
-        page_token: q.page_token,
-    }
-    .request()?;
+    let page = PageParams { page_size: q.page_size, page_token: q.page_token }.request()?;
     let filter = AuditFilter {
         resource_type: non_empty(q.resource_type),
         resource_id: non_empty(q.resource_id),
         actor: non_empty(q.actor),
     };
-    Ok(axum::Json(
-        s.services
-            .audit
-            .list(&who, &store_code(&store)?, &filter, &page)
-            .await?
-            .into(),
-    ))
+    Ok(axum::Json(s.services.audit.list(&who, &store_code(&store)?, &filter, &page).await?.into()))
 }

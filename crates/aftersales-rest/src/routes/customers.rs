@@ -16,13 +16,10 @@ use uuid::Uuid;
 
 use super::with_etag;
 use crate::AppState;
-use crate::dto::{
-    ConsentEventDto, ConsentEventList, CustomerDto, CustomerList, VehicleDto, VehicleList,
-};
+use crate::dto::{ConsentEventDto, ConsentEventList, CustomerDto, CustomerList, VehicleDto, VehicleList};
 use crate::error::ApiResult;
 use crate::extract::{
-    ApiJson, ApiPath, ApiQuery, Caller, IdemKey, IfMatch, PageParams, customer_id, store_code,
-    vehicle_id,
+    ApiJson, ApiPath, ApiQuery, Caller, IdemKey, IfMatch, PageParams, customer_id, store_code, vehicle_id,
 };
 
 /// Routes for customer files and vehicles.
@@ -42,16 +39,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 struct CustomerListQuery {
     /// Free text over name, phone, plate and VIN.
-    #[param(
-        max_length = 100,
-        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]*$"
-    )]
+    #[param(max_length = 100, pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]*$")]
     q: Option<String>,
     /// Exact plate, e.g. `沪A12345`.
-    #[param(
-        max_length = 16,
-        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]*$"
-    )]
+    #[param(max_length = 16, pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]*$")]
     plate: Option<String>,
     /// Exact VIN.
     #[param(pattern = r"^([A-HJ-NPR-Za-hj-npr-z0-9]{17})?$")]
@@ -85,12 +76,7 @@ async fn create_customer(
     IdemKey(key): IdemKey,
     ApiJson(cmd): ApiJson<CreateCustomer>,
 ) -> ApiResult<Response> {
-    let c = CustomerDto::from(
-        s.services
-            .customers
-            .create(&who, &store_code(&store)?, cmd, key)
-            .await?,
-    );
+    let c = CustomerDto::from(s.services.customers.create(&who, &store_code(&store)?, cmd, key).await?);
     Ok(with_etag(StatusCode::CREATED, &c.etag.clone(), c))
 }
 
@@ -104,23 +90,9 @@ async fn list_customers(
     ApiPath(store): ApiPath<String>,
     ApiQuery(q): ApiQuery<CustomerListQuery>,
 ) -> ApiResult<axum::Json<CustomerList>> {
-    let page = PageParams {
-        page_size: q.page_size,
-        page_token: q.page_token,
-    }
-    .request()?;
-    let query = CustomerQuery {
-        q: q.q,
-        plate: q.plate,
-        vin: q.vin,
-    };
-    Ok(axum::Json(
-        s.services
-            .customers
-            .list(&who, &store_code(&store)?, &query, &page)
-            .await?
-            .into(),
-    ))
+    let page = PageParams { page_size: q.page_size, page_token: q.page_token }.request()?;
+    let query = CustomerQuery { q: q.q, plate: q.plate, vin: q.vin };
+    Ok(axum::Json(s.services.customers.list(&who, &store_code(&store)?, &query, &page).await?.into()))
 }
 
 /// Reads a customer file.
@@ -132,12 +104,7 @@ async fn get_customer(
     Caller(who): Caller,
     ApiPath((store, id)): ApiPath<(String, String)>,
 ) -> ApiResult<Response> {
-    let c = CustomerDto::from(
-        s.services
-            .customers
-            .get(&who, &store_code(&store)?, customer_id(&id)?)
-            .await?,
-    );
+    let c = CustomerDto::from(s.services.customers.get(&who, &store_code(&store)?, customer_id(&id)?).await?);
     Ok(with_etag(StatusCode::OK, &c.etag.clone(), c))
 }
 
@@ -155,12 +122,7 @@ async fn update_customer(
     ApiJson(cmd): ApiJson<UpdateCustomer>,
 ) -> ApiResult<Response> {
     let store = store_code(&store)?;
-    let c = CustomerDto::from(
-        s.services
-            .customers
-            .update(&who, &store, customer_id(&id)?, cmd, etag)
-            .await?,
-    );
+    let c = CustomerDto::from(s.services.customers.update(&who, &store, customer_id(&id)?, cmd, etag).await?);
     Ok(with_etag(StatusCode::OK, &c.etag.clone(), c))
 }
 
@@ -177,16 +139,8 @@ async fn merge_customers(
     IdemKey(key): IdemKey,
     ApiJson(body): ApiJson<MergeRequest>,
 ) -> ApiResult<Response> {
-    let cmd = MergeCustomers {
-        source_id: CustomerId(body.source_id),
-        target_id: customer_id(&id)?,
-    };
-    let c = CustomerDto::from(
-        s.services
-            .customers
-            .merge(&who, &store_code(&store)?, cmd, key)
-            .await?,
-    );
+    let cmd = MergeCustomers { source_id: CustomerId(body.source_id), target_id: customer_id(&id)? };
+    let c = CustomerDto::from(s.services.customers.merge(&who, &store_code(&store)?, cmd, key).await?);
     Ok(with_etag(StatusCode::OK, &c.etag.clone(), c))
 }
 
@@ -199,11 +153,7 @@ async fn list_consent_events(
     Caller(who): Caller,
     ApiPath((store, id)): ApiPath<(String, String)>,
 ) -> ApiResult<axum::Json<ConsentEventList>> {
-    let events = s
-        .services
-        .customers
-        .consent_history(&who, &store_code(&store)?, customer_id(&id)?)
-        .await?;
+    let events = s.services.customers.consent_history(&who, &store_code(&store)?, customer_id(&id)?).await?;
     Ok(axum::Json(ConsentEventList {
         consent_events: events.into_iter().map(ConsentEventDto::from).collect(),
     }))
@@ -223,12 +173,8 @@ async fn add_vehicle(
     ApiJson(cmd): ApiJson<AddVehicle>,
 ) -> ApiResult<Response> {
     let store = store_code(&store)?;
-    let v = VehicleDto::from(
-        s.services
-            .customers
-            .add_vehicle(&who, &store, customer_id(&id)?, cmd, key)
-            .await?,
-    );
+    let v =
+        VehicleDto::from(s.services.customers.add_vehicle(&who, &store, customer_id(&id)?, cmd, key).await?);
     Ok(with_etag(StatusCode::CREATED, &v.etag.clone(), v))
 }
 
@@ -243,11 +189,7 @@ async fn list_vehicles(
     ApiQuery(page): ApiQuery<PageParams>,
 ) -> ApiResult<axum::Json<VehicleList>> {
     let store = store_code(&store)?;
-    let page = s
-        .services
-        .customers
-        .list_vehicles(&who, &store, customer_id(&id)?, &page.request()?)
-        .await?;
+    let page = s.services.customers.list_vehicles(&who, &store, customer_id(&id)?, &page.request()?).await?;
     Ok(axum::Json(page.into()))
 }
 
@@ -263,10 +205,7 @@ async fn get_vehicle(
 ) -> ApiResult<Response> {
     let store = store_code(&store)?;
     let v = VehicleDto::from(
-        s.services
-            .customers
-            .get_vehicle(&who, &store, customer_id(&cid)?, vehicle_id(&vid)?)
-            .await?,
+        s.services.customers.get_vehicle(&who, &store, customer_id(&cid)?, vehicle_id(&vid)?).await?,
     );
     Ok(with_etag(StatusCode::OK, &v.etag.clone(), v))
 }
@@ -287,12 +226,7 @@ async fn update_vehicle(
 ) -> ApiResult<Response> {
     let store = store_code(&store)?;
     let (cid, vid) = (customer_id(&cid)?, vehicle_id(&vid)?);
-    let v = VehicleDto::from(
-        s.services
-            .customers
-            .update_vehicle(&who, &store, cid, vid, cmd, etag)
-            .await?,
-    );
+    let v = VehicleDto::from(s.services.customers.update_vehicle(&who, &store, cid, vid, cmd, etag).await?);
     Ok(with_etag(StatusCode::OK, &v.etag.clone(), v))
 }
 
@@ -312,11 +246,6 @@ async fn record_odometer(
 ) -> ApiResult<Response> {
     let store = store_code(&store)?;
     let (cid, vid) = (customer_id(&cid)?, vehicle_id(&vid)?);
-    let v = VehicleDto::from(
-        s.services
-            .customers
-            .record_odometer(&who, &store, cid, vid, cmd, key)
-            .await?,
-    );
+    let v = VehicleDto::from(s.services.customers.record_odometer(&who, &store, cid, vid, cmd, key).await?);
     Ok(with_etag(StatusCode::OK, &v.etag.clone(), v))
 }

@@ -12,9 +12,7 @@ use crate::error::ApiResult;
 
 /// Routes for probes.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(healthz))
-        .routes(routes!(readyz))
+    OpenApiRouter::new().routes(routes!(healthz)).routes(routes!(readyz))
 }
 
 /// A probe's answer.
@@ -28,9 +26,7 @@ pub struct Health {
 #[utoipa::path(get, path = "/healthz", tag = "operations", security(()),
     responses((status = 200, description = "Alive", body = Health)))]
 async fn healthz() -> axum::Json<Health> {
-    axum::Json(Health {
-        status: "ok".into(),
-    })
+    axum::Json(Health { status: "ok".into() })
 }
 
 /// Answers when the database is reachable.
@@ -38,10 +34,5 @@ async fn healthz() -> axum::Json<Health> {
     responses((status = 200, description = "Ready", body = Health)))]
 async fn readyz(State(s): State<AppState>) -> ApiResult<(StatusCode, axum::Json<Health>)> {
     s.services.ready().await?;
-    Ok((
-        StatusCode::OK,
-        axum::Json(Health {
-            status: "ok".into(),
-        }),
-    ))
+    Ok((StatusCode::OK, axum::Json(Health { status: "ok".into() })))
 }

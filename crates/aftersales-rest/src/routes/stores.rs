@@ -11,9 +11,7 @@ use super::with_etag;
 use crate::AppState;
 use crate::dto::{StaffDto, StaffList, StoreDto, StoreList};
 use crate::error::ApiResult;
-use crate::extract::{
-    ApiJson, ApiPath, ApiQuery, Caller, IdemKey, IfMatch, PageParams, store_code,
-};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, IdemKey, IfMatch, PageParams, store_code};
 
 /// Routes for stores and staff.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -47,9 +45,7 @@ async fn list_stores(
     Caller(who): Caller,
     ApiQuery(page): ApiQuery<PageParams>,
 ) -> ApiResult<axum::Json<StoreList>> {
-    Ok(axum::Json(
-        s.services.stores.list(&who, &page.request()?).await?.into(),
-    ))
+    Ok(axum::Json(s.services.stores.list(&who, &page.request()?).await?.into()))
 }
 
 /// Reads a store.
@@ -78,12 +74,7 @@ async fn update_store(
     IfMatch(etag): IfMatch,
     ApiJson(cmd): ApiJson<UpdateStore>,
 ) -> ApiResult<Response> {
-    let store = StoreDto::from(
-        s.services
-            .stores
-            .update(&who, &store_code(&store)?, cmd, etag)
-            .await?,
-    );
+    let store = StoreDto::from(s.services.stores.update(&who, &store_code(&store)?, cmd, etag).await?);
     Ok(with_etag(StatusCode::OK, &store.etag.clone(), store))
 }
 
@@ -100,12 +91,7 @@ async fn create_staff(
     IdemKey(key): IdemKey,
     ApiJson(cmd): ApiJson<CreateStaff>,
 ) -> ApiResult<Response> {
-    let staff = StaffDto::from(
-        s.services
-            .stores
-            .create_staff(&who, &store_code(&store)?, cmd, key)
-            .await?,
-    );
+    let staff = StaffDto::from(s.services.stores.create_staff(&who, &store_code(&store)?, cmd, key).await?);
     Ok(with_etag(StatusCode::CREATED, &staff.etag.clone(), staff))
 }
 
@@ -119,13 +105,7 @@ async fn list_staff(
     ApiPath(store): ApiPath<String>,
     ApiQuery(page): ApiQuery<PageParams>,
 ) -> ApiResult<axum::Json<StaffList>> {
-    Ok(axum::Json(
-        s.services
-            .stores
-            .list_staff(&who, &store_code(&store)?, &page.request()?)
-            .await?
-            .into(),
-    ))
+    Ok(axum::Json(s.services.stores.list_staff(&who, &store_code(&store)?, &page.request()?).await?.into()))
 }
 
 /// Reads a staff member.
@@ -137,12 +117,7 @@ async fn get_staff(
     Caller(who): Caller,
     ApiPath((store, id)): ApiPath<(String, String)>,
 ) -> ApiResult<Response> {
-    let staff = StaffDto::from(
-        s.services
-            .stores
-            .get_staff(&who, &store_code(&store)?, &id)
-            .await?,
-    );
+    let staff = StaffDto::from(s.services.stores.get_staff(&who, &store_code(&store)?, &id).await?);
     Ok(with_etag(StatusCode::OK, &staff.etag.clone(), staff))
 }
 
@@ -159,11 +134,7 @@ async fn update_staff(
     IfMatch(etag): IfMatch,
     ApiJson(cmd): ApiJson<UpdateStaff>,
 ) -> ApiResult<Response> {
-    let staff = StaffDto::from(
-        s.services
-            .stores
-            .update_staff(&who, &store_code(&store)?, &id, cmd, etag)
-            .await?,
-    );
+    let staff =
+        StaffDto::from(s.services.stores.update_staff(&who, &store_code(&store)?, &id, cmd, etag).await?);
     Ok(with_etag(StatusCode::OK, &staff.etag.clone(), staff))
 }

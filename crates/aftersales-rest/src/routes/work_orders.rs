@@ -4,9 +4,7 @@ use aftersales_domain::app::{
     CancelWorkOrder, CompleteLine, CompleteWork, CreateWorkOrder, DeliverWorkOrder, ProposeLines,
     RecordDecisions, StartWork, WorkOrderQuery,
 };
-use aftersales_domain::model::inspection::{
-    InspectionId, SubmitEntryInspection, SubmitExitInspection,
-};
+use aftersales_domain::model::inspection::{InspectionId, SubmitEntryInspection, SubmitExitInspection};
 use aftersales_domain::model::work_order::{WorkOrderId, WorkOrderStatus};
 use aftersales_domain::value::StoreCode;
 use axum::extract::State;
@@ -22,9 +20,7 @@ use super::with_etag;
 use crate::AppState;
 use crate::dto::{InspectionDto, InspectionList, WorkOrderDto, WorkOrderList};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{
-    ApiJson, ApiPath, ApiQuery, Caller, IdemKey, IfMatch, PageParams, store_code,
-};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, IdemKey, IfMatch, PageParams, store_code};
 
 /// Routes for work orders and inspections.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -100,13 +96,7 @@ async fn create_work_order(
     IdemKey(key): IdemKey,
     ApiJson(cmd): ApiJson<CreateWorkOrder>,
 ) -> ApiResult<Response> {
-    Ok(order(
-        StatusCode::CREATED,
-        s.services
-            .work_orders
-            .create(&who, &store_code(&store)?, cmd, key)
-            .await?,
-    ))
+    Ok(order(StatusCode::CREATED, s.services.work_orders.create(&who, &store_code(&store)?, cmd, key).await?))
 }
 
 /// Lists work orders, oldest first; supervisors find overdue orders and lines waiting for approval here.
@@ -119,11 +109,7 @@ async fn list_work_orders(
     ApiPath(store): ApiPath<String>,
     ApiQuery(q): ApiQuery<WorkOrderListQuery>,
 ) -> ApiResult<axum::Json<WorkOrderList>> {
-    let page = PageParams {
-        page_size: q.page_size,
-        page_token: q.page_token,
-    }
-    .request()?;
+    let page = PageParams { page_size: q.page_size, page_token: q.page_token }.request()?;
     let query = WorkOrderQuery {
         status: q.status,
         advisor: q.advisor,
@@ -134,13 +120,7 @@ async fn list_work_orders(
         overdue: q.overdue.unwrap_or(false),
         awaiting_decision: q.awaiting_decision.unwrap_or(false),
     };
-    Ok(axum::Json(
-        s.services
-            .work_orders
-            .list(&who, &store_code(&store)?, &query, &page)
-            .await?
-            .into(),
-    ))
+    Ok(axum::Json(s.services.work_orders.list(&who, &store_code(&store)?, &query, &page).await?.into()))
 }
 
 /// Reads a work order with its lines, totals, approvals and status events.
@@ -154,10 +134,7 @@ async fn get_work_order(
     ApiPath((store, id)): ApiPath<(String, String)>,
 ) -> ApiResult<Response> {
     let (store, id) = ids(&store, &id)?;
-    Ok(order(
-        StatusCode::OK,
-        s.services.work_orders.get(&who, &store, id).await?,
-    ))
+    Ok(order(StatusCode::OK, s.services.work_orders.get(&who, &store, id).await?))
 }
 
 /// Declares a state-machine step: `POST .../work-orders/{id}/<path>`; a refused move answers 409.
@@ -224,13 +201,7 @@ step!(
     cancel,
     CancelWorkOrder
 );
-step!(
-    start,
-    "start",
-    "Starts work once the technician confirmed the plate (WO-4).",
-    start,
-    StartWork
-);
+step!(start, "start", "Starts work once the technician confirmed the plate (WO-4).", start, StartWork);
 step!(
     propose_lines,
     "propose-lines",
@@ -285,9 +256,7 @@ async fn list_inspections(
 ) -> ApiResult<axum::Json<InspectionList>> {
     let (store, id) = ids(&store, &id)?;
     let list = s.services.work_orders.inspections(&who, &store, id).await?;
-    Ok(axum::Json(InspectionList {
-        inspections: list.into_iter().map(Into::into).collect(),
-    }))
+    Ok(axum::Json(InspectionList { inspections: list.into_iter().map(Into::into).collect() }))
 }
 
 /// Submits the entry inspection, before approval (IN-1).
@@ -305,11 +274,7 @@ async fn submit_entry_inspection(
     ApiJson(cmd): ApiJson<SubmitEntryInspection>,
 ) -> ApiResult<(StatusCode, axum::Json<InspectionDto>)> {
     let (store, id) = ids(&store, &id)?;
-    let inspection = s
-        .services
-        .work_orders
-        .submit_entry_inspection(&who, &store, id, cmd, key)
-        .await?;
+    let inspection = s.services.work_orders.submit_entry_inspection(&who, &store, id, cmd, key).await?;
     Ok((StatusCode::CREATED, axum::Json(inspection.into())))
 }
 
@@ -329,11 +294,7 @@ async fn submit_exit_inspection(
     ApiJson(cmd): ApiJson<SubmitExitInspection>,
 ) -> ApiResult<(StatusCode, axum::Json<InspectionDto>)> {
     let (store, id) = ids(&store, &id)?;
-    let inspection = s
-        .services
-        .work_orders
-        .submit_exit_inspection(&who, &store, id, cmd, key)
-        .await?;
+    let inspection = s.services.work_orders.submit_exit_inspection(&who, &store, id, cmd, key).await?;
     Ok((StatusCode::CREATED, axum::Json(inspection.into())))
 }
 
@@ -350,9 +311,6 @@ async fn delete_inspection(
 ) -> ApiResult<StatusCode> {
     let (store, id) = ids(&store, &id)?;
     let inspection = InspectionId::parse("inspection_id", &inspection)?;
-    s.services
-        .work_orders
-        .delete_inspection(&who, &store, id, inspection)
-        .await?;
+    s.services.work_orders.delete_inspection(&who, &store, id, inspection).await?;
     Ok(StatusCode::NO_CONTENT)
 }
