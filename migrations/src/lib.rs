@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261127_000001_foundation;
 mod m20261127_000002_work_orders;
+mod m20261127_000003_ehealth_uploads;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261127_000001_foundation::Migration),
             Box::new(m20261127_000002_work_orders::Migration),
+            Box::new(m20261127_000003_ehealth_uploads::Migration),
         ]
     }
 }

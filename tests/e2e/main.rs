@@ -9,6 +9,7 @@ mod common;
 mod auth;
 mod contract;
 mod customers;
+mod ehealth;
 mod isolation;
 mod parity;
 mod stores;

@@ -8,6 +8,7 @@ use crate::Result;
 use crate::auth::StoreAccess;
 use crate::model::audit::{AuditEvent, AuditFilter};
 use crate::model::customer::{ConsentEvent, Customer, CustomerFilter, OdometerReading, Vehicle};
+use crate::model::ehealth::{AttemptOutcome, EhealthRecord, EhealthUpload};
 use crate::model::inspection::{Inspection, InspectionId};
 use crate::model::store::{StaffMember, Store};
 use crate::model::work_order::{WorkOrder, WorkOrderFilter, WorkOrderId};
@@ -28,6 +29,17 @@ impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
         Utc::now()
     }
+}
+
+/// Proof that a worker holds a lease on a queued item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaseToken(pub uuid::Uuid);
+
+/// A province's repair e-health platform (WO-12); implemented by an adapter per province.
+#[async_trait]
+pub trait EhealthPlatform: Send + Sync {
+    /// Uploads one record; says whether it was accepted, should be retried, or was refused.
+    async fn upload(&self, record: &EhealthRecord) -> AttemptOutcome;
 }
 
 /// A stored answer to an idempotent request (GEN-2).
@@ -90,6 +102,8 @@ pub enum Op {
     InsertOdometer(OdometerReading),
     /// Append a consent change.
     InsertConsent(ConsentEvent),
+    /// Queue an e-health upload (WO-12).
+    InsertEhealthUpload(Box<EhealthUpload>),
     /// Insert a work order.
     InsertWorkOrder(Box<WorkOrder>),
     /// Update a work order if still at `expected_version`.
@@ -215,6 +229,23 @@ pub trait Repository: Send + Sync {
     async fn list_inspections(&self, store: &StoreCode, order: WorkOrderId) -> Result<Vec<Inspection>>;
     /// Reads an inspection.
     async fn get_inspection(&self, store: &StoreCode, id: InspectionId) -> Result<Option<Inspection>>;
+
+    /// Reads an order's e-health upload.
+    async fn get_ehealth_upload(
+        &self,
+        store: &StoreCode,
+        order: WorkOrderId,
+    ) -> Result<Option<EhealthUpload>>;
+    /// Leases up to `limit` uploads that are due, for `lease` from `now`; another worker (or
+    /// replica) cannot lease them until the lease runs out (WO-12).
+    async fn claim_due_uploads(
+        &self,
+        now: DateTime<Utc>,
+        lease: std::time::Duration,
+        limit: u64,
+    ) -> Result<Vec<(EhealthUpload, LeaseToken)>>;
+    /// Stores an attempt's result if the lease is still held; returns whether it was.
+    async fn finish_upload(&self, upload: &EhealthUpload, lease: &LeaseToken) -> Result<bool>;
 
     /// Lists audit events, oldest first.
     async fn list_audit(

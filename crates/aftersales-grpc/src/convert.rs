@@ -6,6 +6,7 @@ use aftersales_domain::model::audit::AuditEvent;
 use aftersales_domain::model::customer::{
     ConsentEvent, ConsentMethod, ContactChannel, CustomerView, OdometerSource, Vehicle, VehicleType,
 };
+use aftersales_domain::model::ehealth::{EhealthUpload, UploadStatus};
 use aftersales_domain::model::inspection::{Inspection, InspectionKind, InspectionMethod};
 use aftersales_domain::model::store::{CallWindowInput, SlaPatch, SlaSettings, StaffMember, Store};
 use aftersales_domain::model::work_order::{
@@ -528,6 +529,42 @@ impl From<Inspection> for pb::Inspection {
             certificate_number: i.certificate_number,
             warranty_km: i.warranty.map(|w| w.km),
             warranty_days: i.warranty.map(|w| w.days),
+        }
+    }
+}
+
+impl From<EhealthUpload> for pb::EhealthUpload {
+    fn from(u: EhealthUpload) -> Self {
+        let r = u.record;
+        Self {
+            work_order_id: u.work_order_id.to_string(),
+            province: u.province,
+            status: match u.status {
+                UploadStatus::Pending => pb::UploadStatus::Pending,
+                UploadStatus::Uploaded => pb::UploadStatus::Uploaded,
+                UploadStatus::Failed => pb::UploadStatus::Failed,
+            }
+            .into(),
+            attempts: u.attempts,
+            next_attempt_at: ts(u.next_attempt_at),
+            last_error: u.last_error,
+            uploaded_at: u.uploaded_at.and_then(ts),
+            created_at: ts(u.created_at),
+            record: Some(pb::EhealthRecord {
+                company: r.company,
+                vin: r.vin,
+                plate: r.plate,
+                intake_date: r.intake_date.to_string(),
+                intake_mileage_km: r.intake_mileage_km,
+                settlement_date: r.settlement_date.to_string(),
+                settlement_number: r.settlement_number,
+                fault_description: r.fault_description,
+                repair_items: r.repair_items,
+                labour_hours: f64::from(r.labour_hours_hundredths) / 100.0,
+                part_names: r.part_names,
+                part_codes: r.part_codes,
+                part_quantities: r.part_quantities_milli.iter().map(|q| f64::from(*q) / 1000.0).collect(),
+            }),
         }
     }
 }

@@ -237,3 +237,26 @@ pub mod inspection {
     }
     no_relations!();
 }
+
+pub mod ehealth_upload {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "ehealth_uploads")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub work_order_id: Uuid,
+        pub store: String,
+        pub province: String,
+        pub record: String,
+        pub status: String,
+        pub attempts: i32,
+        pub next_attempt_at: DateTimeUtc,
+        pub lease_until: Option<DateTimeUtc>,
+        pub lease_owner: Option<Uuid>,
+        pub last_error: Option<String>,
+        pub uploaded_at: Option<DateTimeUtc>,
+        pub created_at: DateTimeUtc,
+    }
+    no_relations!();
+}

@@ -9,11 +9,13 @@ use aftersales_domain::{DomainError, Result};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use aftersales_domain::model::ehealth::EhealthUpload;
 use aftersales_domain::model::inspection::Inspection;
-use aftersales_domain::model::work_order::{LineStatus, WorkOrder};
+use aftersales_domain::model::work_order::{LineStatus, WorkOrder, WorkOrderId};
 
 use crate::entities::{
-    audit, consent, customer, idempotency, inspection, odometer, staff, store, vehicle, work_order,
+    audit, consent, customer, ehealth_upload, idempotency, inspection, odometer, staff, store, vehicle,
+    work_order,
 };
 
 fn corrupt(what: &str, detail: impl std::fmt::Display) -> DomainError {
@@ -314,4 +316,36 @@ pub(crate) fn inspection_row(i: &Inspection) -> Result<inspection::Model> {
 
 pub(crate) fn inspection_from(m: inspection::Model) -> Result<Inspection> {
     from_json("inspection", &m.document)
+}
+
+pub(crate) fn ehealth_row(u: &EhealthUpload) -> Result<ehealth_upload::Model> {
+    Ok(ehealth_upload::Model {
+        work_order_id: u.work_order_id.0,
+        store: u.store.to_string(),
+        province: u.province.clone(),
+        record: to_json(&u.record)?,
+        status: u.status.as_str().to_string(),
+        attempts: i32::try_from(u.attempts).unwrap_or(i32::MAX),
+        next_attempt_at: u.next_attempt_at,
+        lease_until: None,
+        lease_owner: None,
+        last_error: u.last_error.clone(),
+        uploaded_at: u.uploaded_at,
+        created_at: u.created_at,
+    })
+}
+
+pub(crate) fn ehealth_from(m: ehealth_upload::Model) -> Result<EhealthUpload> {
+    Ok(EhealthUpload {
+        work_order_id: WorkOrderId(m.work_order_id),
+        store: code(&m.store)?,
+        province: m.province,
+        record: from_json("e-health record", &m.record)?,
+        status: parse_enum("upload status", &m.status)?,
+        attempts: u32::try_from(m.attempts).unwrap_or(0),
+        next_attempt_at: m.next_attempt_at,
+        last_error: m.last_error,
+        uploaded_at: m.uploaded_at,
+        created_at: m.created_at,
+    })
 }

@@ -5,6 +5,7 @@ use aftersales_domain::model::audit::AuditEvent;
 use aftersales_domain::model::customer::{
     ConsentEvent, ConsentMethod, ContactChannel, CustomerView, Vehicle, VehicleType,
 };
+use aftersales_domain::model::ehealth::{EhealthUpload, UploadStatus};
 use aftersales_domain::model::inspection::{
     Inspection, InspectionKind, InspectionMethod, LineResult, RoadTest, VehicleCondition,
 };
@@ -793,6 +794,91 @@ impl From<Settlement> for SettlementDto {
             payment_method: s.payment_method,
             warranty_until_date: s.warranty_until_date,
             warranty_until_km: s.warranty_until_km,
+        }
+    }
+}
+
+/// The 13 JT/T 1132 elements as uploaded (WO-12).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EhealthRecordDto {
+    /// Repair company.
+    pub company: String,
+    /// VIN.
+    pub vin: String,
+    /// Plate.
+    pub plate: String,
+    /// Intake date.
+    pub intake_date: NaiveDate,
+    /// Intake mileage, km.
+    pub intake_mileage_km: u32,
+    /// Settlement date.
+    pub settlement_date: NaiveDate,
+    /// Settlement number.
+    pub settlement_number: String,
+    /// Fault description.
+    pub fault_description: String,
+    /// Repair items.
+    pub repair_items: Vec<String>,
+    /// Labour hours.
+    pub labour_hours: f64,
+    /// Part names.
+    pub part_names: Vec<String>,
+    /// Part codes.
+    pub part_codes: Vec<String>,
+    /// Part quantities.
+    pub part_quantities: Vec<f64>,
+}
+
+/// An order's e-health upload and where it stands (WO-12).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EhealthUploadDto {
+    /// The order.
+    pub work_order_id: Uuid,
+    /// Province platform.
+    pub province: String,
+    /// Pending, uploaded or failed.
+    pub status: UploadStatus,
+    /// Attempts so far.
+    pub attempts: u32,
+    /// Next attempt, while pending.
+    pub next_attempt_at: DateTime<Utc>,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    /// When the platform accepted it.
+    pub uploaded_at: Option<DateTime<Utc>>,
+    /// When it was queued.
+    pub created_at: DateTime<Utc>,
+    /// What is uploaded.
+    pub record: EhealthRecordDto,
+}
+
+impl From<EhealthUpload> for EhealthUploadDto {
+    fn from(u: EhealthUpload) -> Self {
+        let r = u.record;
+        Self {
+            work_order_id: u.work_order_id.0,
+            province: u.province,
+            status: u.status,
+            attempts: u.attempts,
+            next_attempt_at: u.next_attempt_at,
+            last_error: u.last_error,
+            uploaded_at: u.uploaded_at,
+            created_at: u.created_at,
+            record: EhealthRecordDto {
+                company: r.company,
+                vin: r.vin,
+                plate: r.plate,
+                intake_date: r.intake_date,
+                intake_mileage_km: r.intake_mileage_km,
+                settlement_date: r.settlement_date,
+                settlement_number: r.settlement_number,
+                fault_description: r.fault_description,
+                repair_items: r.repair_items,
+                labour_hours: f64::from(r.labour_hours_hundredths) / 100.0,
+                part_names: r.part_names,
+                part_codes: r.part_codes,
+                part_quantities: r.part_quantities_milli.iter().map(|q| f64::from(*q) / 1000.0).collect(),
+            },
         }
     }
 }

@@ -49,6 +49,19 @@ pub struct Config {
     pub log_format: String,
     /// Create a demo store with staff when the database is empty, and print a token.
     pub demo: bool,
+    /// The province e-health platform's base URL (WO-12); uploads queue but wait while unset.
+    pub ehealth_endpoint: Option<String>,
+    /// The province whose platform that is.
+    pub ehealth_province: String,
+    /// The store group's app key at the platform.
+    pub ehealth_app_key: Option<String>,
+    /// The app secret that signs each request.
+    #[serde(skip_serializing)]
+    pub ehealth_app_secret: Option<SecretString>,
+    /// How often the upload worker looks for due records, in milliseconds.
+    pub ehealth_interval_ms: u64,
+    /// The first wait after a failed upload, in milliseconds; it doubles each time.
+    pub ehealth_retry_base_ms: u64,
 }
 
 impl Default for Config {
@@ -67,6 +80,12 @@ impl Default for Config {
             log: "info".into(),
             log_format: "plain".into(),
             demo: false,
+            ehealth_endpoint: None,
+            ehealth_province: "shanghai".into(),
+            ehealth_app_key: None,
+            ehealth_app_secret: None,
+            ehealth_interval_ms: 5_000,
+            ehealth_retry_base_ms: 30_000,
         }
     }
 }
@@ -127,6 +146,16 @@ impl Config {
         }
         if !matches!(self.log_format.as_str(), "plain" | "json") {
             return Err(ConfigError::Invalid("AFTERSALES_LOG_FORMAT must be plain or json".into()));
+        }
+        if self.ehealth_endpoint.is_some()
+            && (self.ehealth_app_key.is_none() || self.ehealth_app_secret.is_none())
+        {
+            return Err(ConfigError::Invalid(
+                "AFTERSALES_EHEALTH_ENDPOINT needs AFTERSALES_EHEALTH_APP_KEY and AFTERSALES_EHEALTH_APP_SECRET".into(),
+            ));
+        }
+        if self.ehealth_interval_ms == 0 {
+            return Err(ConfigError::Invalid("AFTERSALES_EHEALTH_INTERVAL_MS must be at least 1".into()));
         }
         if self.database_max_connections == 0 {
             return Err(ConfigError::Invalid(

@@ -3,13 +3,15 @@
 
 pub mod config;
 pub mod demo;
+pub mod ehealth;
 pub mod jwt;
 pub mod telemetry;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
-use aftersales_domain::app::Services;
+use aftersales_domain::app::{Services, Settings};
 use aftersales_domain::auth::Authenticator;
 use aftersales_domain::ports::{Clock, SystemClock};
 use aftersales_persistence::{SeaRepository, SetupError, backend_name, connect, migrate};
@@ -97,7 +99,11 @@ pub async fn start_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<
     let db = connect(&config.database_url, config.database_max_connections).await?;
     migrate(&db).await?;
     tracing::info!(backend = backend_name(&db), "database ready");
-    let services = Services::new(Arc::new(SeaRepository::new(db)), clock);
+    let settings = Settings {
+        ehealth_province: config.ehealth_province.clone(),
+        ehealth_retry_base: Duration::from_millis(config.ehealth_retry_base_ms),
+    };
+    let services = Services::with_settings(Arc::new(SeaRepository::new(db)), clock, settings);
     let auth: Arc<dyn Authenticator> = Arc::new(JwtAuthenticator::from_config(config)?);
     if config.demo {
         demo::seed_if_empty(&services).await.map_err(|e| StartError::Demo(e.to_string()))?;
@@ -137,6 +143,16 @@ pub async fn start_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<
             .await
     });
 
+    match (&config.ehealth_endpoint, &config.ehealth_app_key, &config.ehealth_app_secret) {
+        (Some(endpoint), Some(key), Some(secret)) => {
+            let platform = ehealth::HttpPlatform::new(endpoint, key.clone(), secret.clone())
+                .map_err(|e| StartError::Serve(format!("e-health client: {e}")))?;
+            let interval = Duration::from_millis(config.ehealth_interval_ms);
+            tokio::spawn(ehealth::run_worker(services.clone(), platform, interval, stop.subscribe()));
+            tracing::info!(province = %config.ehealth_province, "e-health upload worker running");
+        }
+        _ => tracing::warn!("AFTERSALES_EHEALTH_ENDPOINT is not set: e-health records queue until it is"),
+    }
     tracing::info!(%http_addr, %grpc_addr, "aftersales listening");
     Ok(RunningServer { http_addr, grpc_addr, services, stop, http, grpc })
 }

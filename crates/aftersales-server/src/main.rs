@@ -49,6 +49,8 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // One TLS crypto provider for every client (the e-health upload).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
     if let Some(Command::Openapi) = cli.command {
         return match aftersales_rest::openapi().to_pretty_json() {

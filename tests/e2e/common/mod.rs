@@ -73,6 +73,11 @@ impl TestApp {
     /// Starts a server on a fresh database: PostgreSQL if `AFTERSALES_TEST_DATABASE_URL` is set,
     /// else a SQLite temp file.
     pub async fn spawn() -> TestApp {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Like [`TestApp::spawn`], with the configuration adjusted first.
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         CRYPTO.call_once(|| {
             let _ = rustls::crypto::ring::default_provider().install_default();
         });
@@ -97,7 +102,7 @@ impl TestApp {
                     (Db::Sqlite(path), url)
                 }
             };
-        let config = Config {
+        let mut config = Config {
             http_addr: "127.0.0.1:0".parse().unwrap(),
             grpc_addr: "127.0.0.1:0".parse().unwrap(),
             database_url,
@@ -106,6 +111,7 @@ impl TestApp {
             log: "warn".into(),
             ..Config::default()
         };
+        adjust(&mut config);
         let server = start(&config).await.expect("server starts");
         let base = format!("http://{}", server.http_addr);
         let grpc_channel = Channel::from_shared(format!("http://{}", server.grpc_addr))
@@ -116,6 +122,11 @@ impl TestApp {
             .expect("grpc connects");
         let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
         TestApp { http, base, grpc_channel, config, server: Some(server), db }
+    }
+
+    /// The running server's application services, for driving background work directly.
+    pub fn services(&self) -> &aftersales_domain::app::Services {
+        &self.server.as_ref().expect("server running").services
     }
 
     /// Stops the server gracefully and waits for both listeners to close.

@@ -5,6 +5,7 @@
 
 mod audit;
 mod customers;
+mod ehealth;
 mod stores;
 mod work_orders;
 
@@ -19,6 +20,7 @@ use sha2::{Digest, Sha256};
 pub use audit::AuditService;
 pub use customers::CustomerQuery;
 pub use customers::CustomerService;
+pub use ehealth::EhealthService;
 pub use stores::StoreService;
 pub use work_orders::{
     CancelWorkOrder, CompleteLine, CompleteWork, CreateWorkOrder, DeliverWorkOrder, NoInput, ProposeLines,
@@ -43,18 +45,26 @@ pub struct Services {
     pub audit: AuditService,
     /// Work orders and inspections.
     pub work_orders: WorkOrderService,
+    /// The e-health upload queue.
+    pub ehealth: EhealthService,
     core: Arc<Core>,
 }
 
 impl Services {
-    /// Wires the services to a repository and a clock.
+    /// Wires the services to a repository and a clock, with default settings.
     pub fn new(repo: Arc<dyn Repository>, clock: Arc<dyn Clock>) -> Self {
-        let core = Arc::new(Core { repo, clock });
+        Self::with_settings(repo, clock, Settings::default())
+    }
+
+    /// Wires the services with explicit settings.
+    pub fn with_settings(repo: Arc<dyn Repository>, clock: Arc<dyn Clock>, settings: Settings) -> Self {
+        let core = Arc::new(Core { repo, clock, settings });
         Self {
             stores: StoreService::new(core.clone()),
             customers: CustomerService::new(core.clone()),
             audit: AuditService::new(core.clone()),
             work_orders: WorkOrderService::new(core.clone()),
+            ehealth: EhealthService::new(core.clone()),
             core,
         }
     }
@@ -65,10 +75,26 @@ impl Services {
     }
 }
 
+/// Deployment settings the rules need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// The province whose e-health platform receives records (WO-12).
+    pub ehealth_province: String,
+    /// The first wait after a failed upload; it doubles each time (WO-12).
+    pub ehealth_retry_base: std::time::Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self { ehealth_province: "shanghai".into(), ehealth_retry_base: std::time::Duration::from_secs(30) }
+    }
+}
+
 /// What every service shares.
 pub(crate) struct Core {
     pub(crate) repo: Arc<dyn Repository>,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) settings: Settings,
 }
 
 /// A client's idempotency key (REST `Idempotency-Key`, gRPC `request_id`).

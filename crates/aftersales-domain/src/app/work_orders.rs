@@ -10,6 +10,7 @@ use super::{Core, IdempotencyKey, check_etag};
 use crate::auth::{Action, Principal};
 use crate::error::Validator;
 use crate::model::customer::{OdometerReading, OdometerSource};
+use crate::model::ehealth::{EhealthRecord, EhealthUpload, UploadStatus};
 use crate::model::inspection::{
     Inspection, InspectionId, InspectionKind, SubmitEntryInspection, SubmitExitInspection, check_entry,
     check_exit,
@@ -645,9 +646,27 @@ impl WorkOrderService {
                 id,
                 vec!["status".into(), "settlement".into()],
             );
+            let tz = timezone(&shop);
+            let record =
+                EhealthRecord::of(&next, &shop.name, next.created_at.with_timezone(&tz).date_naive(), today)
+                    .ok_or_else(|| DomainError::Internal("settled order has no e-health record".into()))?;
+            // Queued in the same transaction as the delivery: no delivered order is ever left out (WO-12).
+            let upload = EhealthUpload {
+                work_order_id: id,
+                store: store.clone(),
+                province: core.settings.ehealth_province.clone(),
+                record,
+                status: UploadStatus::Pending,
+                attempts: 0,
+                next_attempt_at: now,
+                last_error: None,
+                uploaded_at: None,
+                created_at: now,
+            };
             let ops = vec![
                 counter,
                 Op::UpdateWorkOrder { order: Box::new(next.clone()), expected_version: current.version },
+                Op::InsertEhealthUpload(Box::new(upload)),
             ];
             Ok((next, ChangeSet { ops, audit: vec![audit], idempotency: None }))
         })

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod customer;
+pub mod ehealth;
 pub mod inspection;
 pub mod store;
 pub mod work_order;

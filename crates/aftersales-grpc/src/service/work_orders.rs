@@ -216,6 +216,13 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
         answer(self.services.work_orders.notify_customer(&who, &store, id, tag, key).await)
     }
 
+    async fn get_ehealth_record(&self, req: Request<pb::GetWorkOrderRequest>) -> Answer<pb::EhealthUpload> {
+        let who = self.caller(&req)?;
+        let r = req.into_inner();
+        let (store, id, _, _) = target(&r.store, &r.work_order_id, "", "")?;
+        answer(self.services.ehealth.status(&who, &store, id).await)
+    }
+
     async fn deliver_work_order(&self, req: Request<pb::DeliverWorkOrderRequest>) -> Answer<pb::WorkOrder> {
         let who = self.caller(&req)?;
         let r = req.into_inner();

@@ -18,7 +18,7 @@ use utoipa_axum::routes;
 
 use super::with_etag;
 use crate::AppState;
-use crate::dto::{InspectionDto, InspectionList, WorkOrderDto, WorkOrderList};
+use crate::dto::{EhealthUploadDto, InspectionDto, InspectionList, WorkOrderDto, WorkOrderList};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, IdemKey, IfMatch, PageParams, store_code};
 
@@ -41,6 +41,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(submit_entry_inspection))
         .routes(routes!(submit_exit_inspection))
         .routes(routes!(delete_inspection))
+        .routes(routes!(get_ehealth_record))
 }
 
 fn ids(store: &str, id: &str) -> Result<(StoreCode, WorkOrderId), ApiError> {
@@ -313,4 +314,18 @@ async fn delete_inspection(
     let inspection = InspectionId::parse("inspection_id", &inspection)?;
     s.services.work_orders.delete_inspection(&who, &store, id, inspection).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Shows the order's e-health record and its upload status (WO-12); exists once delivered.
+#[utoipa::path(get, path = "/v1/stores/{store}/work-orders/{work_order_id}/ehealth-record", tag = "work orders",
+    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
+           ("work_order_id" = Uuid, Path, description = "Work order id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
+    responses((status = 200, description = "The record and its upload", body = EhealthUploadDto)))]
+async fn get_ehealth_record(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    ApiPath((store, id)): ApiPath<(String, String)>,
+) -> ApiResult<axum::Json<EhealthUploadDto>> {
+    let (store, id) = ids(&store, &id)?;
+    Ok(axum::Json(s.services.ehealth.status(&who, &store, id).await?.into()))
 }
