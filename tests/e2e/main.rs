@@ -9,6 +9,7 @@ mod common;
 mod auth;
 mod contract;
 mod customers;
+mod documents;
 mod ehealth;
 mod isolation;
 mod parity;

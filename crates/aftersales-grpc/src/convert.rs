@@ -1,5 +1,6 @@
 //! Conversions between protobuf messages and domain types.
 
+use aftersales_domain::app::DocumentKind;
 use aftersales_domain::app::IdempotencyKey;
 use aftersales_domain::auth::Role;
 use aftersales_domain::model::audit::AuditEvent;
@@ -13,7 +14,7 @@ use aftersales_domain::model::work_order::{
     ApprovalMethod, FuelLevel, LineKind, LineOrigin, LineStatus, OldPartDisposition, RepairCategory,
     WorkOrder, WorkOrderLine, WorkOrderStatus,
 };
-use aftersales_domain::model::work_order::{PaymentMethod, Settlement};
+use aftersales_domain::model::work_order::{PaymentMethod, Settlement, SignatureMethod, SignedDocument};
 use aftersales_domain::paging::PageRequest;
 use aftersales_domain::value::{CustomerId, Etag, StoreCode, VehicleId};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -187,6 +188,9 @@ enum_map!(
     "payment_method",
     [Cash, BankCard, WechatPay, Alipay, BankTransfer, Insurance, Waived]
 );
+enum_map!(SignedDocument, SignedDocument, "document", [WorkOrder, AccessoryList, Settlement]);
+enum_map!(SignatureMethod, SignatureMethod, "method", [SignaturePad, Paper, SignedLink]);
+enum_map!(DocumentKind, DocumentKind, "kind", [WorkOrder, AccessoryList, Certificate, Settlement]);
 enum_map!(InspectionKind, InspectionKind, "kind", [Entry, Exit, Rework]);
 enum_map!(InspectionMethod, InspectionMethod, "methods", [Inquiry, Visual, Instrument, RoadTest]);
 
@@ -446,6 +450,27 @@ impl From<WorkOrder> for pb::WorkOrder {
             created_at: ts(o.created_at),
             updated_at: ts(o.updated_at),
             settlement: o.settlement.map(Into::into),
+            accessories: o
+                .accessories
+                .into_iter()
+                .map(|a| pb::Accessory {
+                    name: a.name,
+                    quantity: a.quantity,
+                    stored_at: a.stored_at,
+                    returned_at: a.returned_at.and_then(ts),
+                })
+                .collect(),
+            signatures: o
+                .signatures
+                .into_iter()
+                .map(|g| pb::Signature {
+                    document: pb::SignedDocument::from(g.document).into(),
+                    signer: g.signer,
+                    method: pb::SignatureMethod::from(g.method).into(),
+                    signed_at: ts(g.signed_at),
+                    recorded_by: g.recorded_by,
+                })
+                .collect(),
         }
     }
 }

@@ -10,11 +10,11 @@ use aftersales_domain::model::inspection::{
     Inspection, InspectionKind, InspectionMethod, LineResult, RoadTest, VehicleCondition,
 };
 use aftersales_domain::model::store::{SlaSettings, StaffMember, Store};
+use aftersales_domain::model::work_order::{Accessory, PaymentMethod, Settlement, Signature};
 use aftersales_domain::model::work_order::{
     ApprovalMethod, FuelLevel, LineDecision, LineKind, LineOrigin, LineStatus, OldPartDisposition,
     RepairCategory, Totals, WorkOrder, WorkOrderLine, WorkOrderStatus,
 };
-use aftersales_domain::model::work_order::{PaymentMethod, Settlement};
 use aftersales_domain::paging::Page;
 use aftersales_domain::value::Etag;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -516,6 +516,10 @@ pub struct WorkOrderDto {
     pub walkaround_notes: Option<String>,
     /// The settlement, frozen at delivery (WO-10).
     pub settlement: Option<SettlementDto>,
+    /// Items left with the store (WO-7).
+    pub accessories: Vec<Accessory>,
+    /// Customer signatures (WO-7).
+    pub signatures: Vec<Signature>,
     /// Every move so far.
     pub status_events: Vec<StatusEventDto>,
     /// Version tag.
@@ -570,6 +574,8 @@ impl From<WorkOrder> for WorkOrderDto {
             warranty_until_km: o.warranty.map(|w| w.until_km),
             walkaround_notes: o.walkaround_notes,
             settlement: o.settlement.map(Into::into),
+            accessories: o.accessories,
+            signatures: o.signatures,
             status_events: o
                 .events
                 .into_iter()

@@ -23,8 +23,9 @@ pub use customers::CustomerService;
 pub use ehealth::EhealthService;
 pub use stores::StoreService;
 pub use work_orders::{
-    CancelWorkOrder, CompleteLine, CompleteWork, CreateWorkOrder, DeliverWorkOrder, NoInput, ProposeLines,
-    RecordDecisions, StartWork, WorkOrderQuery, WorkOrderService,
+    CancelWorkOrder, CompleteLine, CompleteWork, CreateWorkOrder, DeliverWorkOrder, DocumentData,
+    DocumentKind, NoInput, ProposeLines, RecordAccessories, RecordDecisions, RecordSignature, StartWork,
+    WorkOrderQuery, WorkOrderService,
 };
 
 use crate::auth::Principal;

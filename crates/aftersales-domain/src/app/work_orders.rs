@@ -9,13 +9,14 @@ use serde::{Deserialize, Serialize};
 use super::{Core, IdempotencyKey, check_etag};
 use crate::auth::{Action, Principal};
 use crate::error::Validator;
-use crate::model::customer::{OdometerReading, OdometerSource};
+use crate::model::customer::{CustomerView, OdometerReading, OdometerSource, Vehicle};
 use crate::model::ehealth::{EhealthRecord, EhealthUpload, UploadStatus};
 use crate::model::inspection::{
     Inspection, InspectionId, InspectionKind, SubmitEntryInspection, SubmitExitInspection, check_entry,
     check_exit,
 };
 use crate::model::store::{Store, check_text};
+use crate::model::work_order::{AccessoryInput, Signature, SignatureMethod, SignedDocument};
 use crate::model::work_order::{
     Approval, ApprovalMethod, FuelLevel, LineDecision, LineId, LineInput, LineOrigin, Payment, PaymentMethod,
     RepairCategory, SettlementParties, WorkOrder, WorkOrderFilter, WorkOrderId, WorkOrderStatus, build_line,
@@ -136,6 +137,32 @@ pub struct DeliverWorkOrder {
     pub amount_paid_fen: i64,
     /// How the customer paid.
     pub payment_method: PaymentMethod,
+    /// The customer confirms the listed accessories were handed back (WO-7); required when there are any.
+    pub accessories_returned: Option<bool>,
+}
+
+/// Lists items the customer leaves with the store (WO-7).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RecordAccessories {
+    /// The items.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
+    pub items: Vec<AccessoryInput>,
+}
+
+/// Records the customer's signature on a document (WO-7).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RecordSignature {
+    /// What was signed.
+    pub document: SignedDocument,
+    /// Who signed.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
+    pub signer: String,
+    /// How.
+    pub method: SignatureMethod,
 }
 
 /// A step with no input (submit-quote, notify-customer).
@@ -143,6 +170,36 @@ pub struct DeliverWorkOrder {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NoInput {}
+
+/// A document the customer keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "kebab-case")]
+pub enum DocumentKind {
+    /// 任务委托书 (WO-1, WO-7).
+    WorkOrder,
+    /// 附件交接清单 (WO-7).
+    AccessoryList,
+    /// 竣工出厂合格证 (IN-2).
+    Certificate,
+    /// 结算清单 (WO-10).
+    Settlement,
+}
+
+/// Everything a document shows, as one caller may see it.
+#[derive(Debug, Clone)]
+pub struct DocumentData {
+    /// The store.
+    pub store: Store,
+    /// The order.
+    pub order: WorkOrder,
+    /// The customer, phone masked for roles that do not need it.
+    pub customer: CustomerView,
+    /// The car.
+    pub vehicle: Vehicle,
+    /// The passed exit inspection, for the certificate.
+    pub exit_inspection: Option<Inspection>,
+}
 
 /// Raw list filters as clients send them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -276,6 +333,8 @@ impl WorkOrderService {
                 warranty: None,
                 walkaround_notes: None,
                 settlement: None,
+                accessories: vec![],
+                signatures: vec![],
                 events: vec![],
                 version: 1,
                 created_at: now,
@@ -562,6 +621,115 @@ impl WorkOrderService {
         .await
     }
 
+    /// Gathers what a document shows; refuses a document that does not exist yet (a certificate
+    /// before the passed exit inspection, a settlement before delivery).
+    pub async fn document(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        id: WorkOrderId,
+        kind: DocumentKind,
+    ) -> Result<DocumentData> {
+        who.authorize(Action::ReadWorkOrder, store, "work_order")?;
+        let shop = self.core.store(who, store).await?;
+        let order = self.load(store, id).await?;
+        let missing = match kind {
+            DocumentKind::WorkOrder => None,
+            DocumentKind::AccessoryList => {
+                order.accessories.is_empty().then_some("no accessories were listed")
+            }
+            DocumentKind::Certificate => {
+                order.certificate_number.is_none().then_some("no exit inspection has passed")
+            }
+            DocumentKind::Settlement => order.settlement.is_none().then_some("the order is not settled"),
+        };
+        if let Some(why) = missing {
+            return Err(DomainError::FailedPrecondition {
+                code: "document.not_available",
+                message: format!("this document does not exist yet: {why}"),
+            });
+        }
+        let customer = self.core.repo.get_customer(store, order.customer_id).await?;
+        let vehicle = self.core.repo.get_vehicle(store, order.vehicle_id).await?;
+        let (Some(customer), Some(vehicle)) = (customer, vehicle) else {
+            return Err(DomainError::Internal("work order refers to a missing customer or vehicle".into()));
+        };
+        let exit_inspection = match kind {
+            DocumentKind::Certificate => self
+                .core
+                .repo
+                .list_inspections(store, id)
+                .await?
+                .into_iter()
+                .rev()
+                .find(|i| i.passed == Some(true)),
+            DocumentKind::WorkOrder | DocumentKind::AccessoryList | DocumentKind::Settlement => None,
+        };
+        Ok(DocumentData {
+            store: shop,
+            order,
+            customer: customer.for_viewer(who.can(Action::SeeFullPhone)),
+            vehicle,
+            exit_inspection,
+        })
+    }
+
+    /// Lists items the customer leaves with the store (WO-7).
+    pub async fn record_accessories(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        id: WorkOrderId,
+        cmd: RecordAccessories,
+        if_match: Option<Etag>,
+        key: Option<IdempotencyKey>,
+    ) -> Result<WorkOrder> {
+        self.step(
+            who,
+            store,
+            id,
+            Action::FrontDeskStep,
+            "record_accessories",
+            &cmd,
+            if_match,
+            key,
+            |o, _, now| o.add_accessories(&cmd.items, &who.sub, now),
+        )
+        .await
+    }
+
+    /// Records the customer's signature on the order, the accessory list or the settlement (WO-7).
+    pub async fn record_signature(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        id: WorkOrderId,
+        cmd: RecordSignature,
+        if_match: Option<Etag>,
+        key: Option<IdempotencyKey>,
+    ) -> Result<WorkOrder> {
+        self.step(
+            who,
+            store,
+            id,
+            Action::FrontDeskStep,
+            "record_signature",
+            &cmd,
+            if_match,
+            key,
+            |o, _, now| {
+                o.sign(Signature {
+                    document: cmd.document,
+                    signer: cmd.signer.clone(),
+                    method: cmd.method,
+                    signed_at: now,
+                    recorded_by: who.sub.clone(),
+                })
+            },
+        )
+        .await
+    }
+
     /// Tells the customer the car is ready (WO-3).
     pub async fn notify_customer(
         &self,
@@ -626,7 +794,7 @@ impl WorkOrderService {
             let now = core.now();
             let today = now.with_timezone(&timezone(&shop)).date_naive();
             let mut next = current.clone();
-            next.deliver(notes, today, &who.sub, now)?;
+            next.deliver(notes, cmd.accessories_returned.unwrap_or(false), today, &who.sub, now)?;
             let (seq, counter) = self.next_number(&shop, "settlement", today.year()).await?;
             let parties = SettlementParties {
                 store_name: shop.name.clone(),

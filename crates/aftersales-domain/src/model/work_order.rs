@@ -668,6 +668,78 @@ pub fn check_payment(total_fen: i64, payment: &Payment) -> Result<i64> {
     Ok(due)
 }
 
+/// An item left with the store for a long repair (附件交接清单, WO-7).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Accessory {
+    /// What it is.
+    pub name: String,
+    /// How many.
+    pub quantity: u32,
+    /// Where the store keeps it.
+    pub stored_at: String,
+    /// When it was handed back.
+    pub returned_at: Option<DateTime<Utc>>,
+}
+
+/// An item as the advisor lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AccessoryInput {
+    /// What it is.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
+    pub name: String,
+    /// How many; default 1.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1000))]
+    pub quantity: Option<u32>,
+    /// Where the store keeps it.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
+    pub stored_at: String,
+}
+
+/// A document the customer signs (WO-7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SignedDocument {
+    /// The work order (任务委托书).
+    WorkOrder,
+    /// The accessory handover list (附件交接清单).
+    AccessoryList,
+    /// The settlement (结算清单).
+    Settlement,
+}
+
+/// How a signature was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SignatureMethod {
+    /// On a signature pad at the counter.
+    SignaturePad,
+    /// On paper, scanned.
+    Paper,
+    /// Through a signed link.
+    SignedLink,
+}
+
+/// A customer's signature on a document (WO-7).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Signature {
+    /// What was signed.
+    pub document: SignedDocument,
+    /// Who signed.
+    pub signer: String,
+    /// How.
+    pub method: SignatureMethod,
+    /// When.
+    pub signed_at: DateTime<Utc>,
+    /// Who recorded it.
+    pub recorded_by: String,
+}
+
 /// A move of the state machine, kept for the record (WO-3).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StatusEvent {
@@ -744,6 +816,12 @@ pub struct WorkOrder {
     pub walkaround_notes: Option<String>,
     /// The settlement, frozen at delivery (WO-10).
     pub settlement: Option<Settlement>,
+    /// Items left with the store (WO-7).
+    #[serde(default)]
+    pub accessories: Vec<Accessory>,
+    /// Customer signatures (WO-7).
+    #[serde(default)]
+    pub signatures: Vec<Signature>,
     /// Moves so far (WO-3).
     pub events: Vec<StatusEvent>,
     /// Optimistic-concurrency version.
@@ -1052,6 +1130,7 @@ impl WorkOrder {
     pub fn deliver(
         &mut self,
         walkaround_notes: &str,
+        accessories_returned: bool,
         delivered_on: NaiveDate,
         actor: &str,
         at: DateTime<Utc>,
@@ -1059,6 +1138,12 @@ impl WorkOrder {
         self.require("deliver", &[WorkOrderStatus::ReadyForPickup], "the car is not ready for pickup")?;
         if !self.exit_passed || self.certificate_number.is_none() {
             return Err(refuse("deliver", self.status, "no passed exit inspection and certificate (WO-10)"));
+        }
+        if !self.accessories.is_empty() && !accessories_returned {
+            return Err(DomainError::invalid(
+                "accessories_returned",
+                "the customer confirms the listed accessories were handed back (WO-7)",
+            ));
         }
         let notes = walkaround_notes.trim();
         if notes.is_empty() {
@@ -1069,9 +1154,76 @@ impl WorkOrder {
         }
         self.walkaround_notes = Some(notes.to_string());
         self.delivered_at = Some(at);
+        for item in &mut self.accessories {
+            item.returned_at = Some(at);
+        }
         self.warranty =
             Some(WarrantyEnd::from_delivery(self.repair_category, delivered_on, self.intake_mileage_km));
         self.record("deliver", WorkOrderStatus::Delivered, actor, at, None);
+        Ok(())
+    }
+
+    /// Lists items the customer leaves with the store (WO-7); before the car is handed back.
+    pub fn add_accessories(
+        &mut self,
+        items: &[AccessoryInput],
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        use WorkOrderStatus::{Cancelled, Delivered};
+        if matches!(self.status, Delivered | Cancelled) {
+            return Err(refuse("record-accessories", self.status, "the car is no longer with the store"));
+        }
+        let mut v = Validator::new();
+        if items.is_empty() {
+            v.push("items", "needs at least one item");
+        }
+        let added: Vec<Accessory> = items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let name =
+                    crate::model::store::check_text(&mut v, &format!("items[{i}].name"), &item.name, 100);
+                let stored_at = crate::model::store::check_text(
+                    &mut v,
+                    &format!("items[{i}].stored_at"),
+                    &item.stored_at,
+                    100,
+                );
+                let quantity = item.quantity.unwrap_or(1);
+                if !(1..=1000).contains(&quantity) {
+                    v.push(format!("items[{i}].quantity"), "must be between 1 and 1000");
+                }
+                Accessory { name, quantity, stored_at, returned_at: None }
+            })
+            .collect();
+        v.finish()?;
+        self.accessories.extend(added);
+        let status = self.status;
+        self.record("record_accessories", status, actor, at, None);
+        Ok(())
+    }
+
+    /// Records the customer's signature on a document (WO-7).
+    pub fn sign(&mut self, signature: Signature) -> Result<()> {
+        let needs = match signature.document {
+            SignedDocument::WorkOrder => None,
+            SignedDocument::AccessoryList => {
+                self.accessories.is_empty().then_some("there is no accessory list")
+            }
+            SignedDocument::Settlement => self.settlement.is_none().then_some("there is no settlement yet"),
+        };
+        if self.status == WorkOrderStatus::Cancelled {
+            return Err(refuse("record-signature", self.status, "the order was cancelled"));
+        }
+        if let Some(why) = needs {
+            return Err(refuse("record-signature", self.status, why));
+        }
+        let signer = signature.signer.trim();
+        if signer.is_empty() || signer.chars().count() > 100 || crate::value::has_control_chars(signer) {
+            return Err(DomainError::invalid("signer", "must be the signer's name, 1 to 100 characters"));
+        }
+        self.signatures.push(Signature { signer: signer.to_string(), ..signature });
         Ok(())
     }
 
@@ -1295,6 +1447,8 @@ mod tests {
             warranty: None,
             walkaround_notes: None,
             settlement: None,
+            accessories: vec![],
+            signatures: vec![],
             events: vec![],
             version: 1,
             created_at: at(),
@@ -1334,7 +1488,7 @@ mod tests {
             ("complete_line", Box::new(move |w| w.complete_line(first, "t", at()))),
             ("complete_work", Box::new(|w| w.complete_work("自检合格", "t", at()))),
             ("notify_customer", Box::new(|w| w.notify_customer("a", at()))),
-            ("deliver", Box::new(|w| w.deliver("陪同环车检查", at().date_naive(), "a", at()))),
+            ("deliver", Box::new(|w| w.deliver("陪同环车检查", false, at().date_naive(), "a", at()))),
         ];
         steps
             .into_iter()
@@ -1383,7 +1537,7 @@ mod tests {
         assert_eq!(allowed_steps(&o), vec!["notify_customer"]);
         o.notify_customer("a", at()).unwrap();
         assert_eq!(allowed_steps(&o), vec!["deliver"]);
-        o.deliver("陪同环车检查", at().date_naive(), "a", at()).unwrap();
+        o.deliver("陪同环车检查", false, at().date_naive(), "a", at()).unwrap();
         assert_eq!(o.warranty.unwrap().until_km, 22_000, "minor repair: 2,000 km (WO-9)");
         assert_eq!(allowed_steps(&o), Vec::<&str>::new());
         let path: Vec<_> = o.events.iter().map(|e| e.to.as_str()).collect();

@@ -4,11 +4,12 @@ use aftersales_domain::app::{
     CancelWorkOrder, CompleteLine, CompleteWork, CreateWorkOrder, DeliverWorkOrder, IdempotencyKey,
     ProposeLines, RecordDecisions, StartWork, WorkOrderQuery,
 };
+use aftersales_domain::app::{DocumentKind, RecordAccessories, RecordSignature};
 use aftersales_domain::model::inspection::{
     InspectionId, InspectionMethod, LineResult, RoadTest, SubmitEntryInspection, SubmitExitInspection,
     VehicleCondition,
 };
-use aftersales_domain::model::work_order::PaymentMethod;
+use aftersales_domain::model::work_order::{AccessoryInput, PaymentMethod, SignatureMethod, SignedDocument};
 use aftersales_domain::model::work_order::{
     ApprovalMethod, FuelLevel, LineDecision, LineId, LineInput, LineKind, OldPartDisposition, RepairCategory,
     WorkOrderId, WorkOrderStatus,
@@ -216,6 +217,47 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
         answer(self.services.work_orders.notify_customer(&who, &store, id, tag, key).await)
     }
 
+    async fn record_accessories(&self, req: Request<pb::RecordAccessoriesRequest>) -> Answer<pb::WorkOrder> {
+        let who = self.caller(&req)?;
+        let r = req.into_inner();
+        let (store, id, tag, key) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        let items = r
+            .items
+            .into_iter()
+            .map(|i| AccessoryInput { name: i.name, quantity: i.quantity, stored_at: i.stored_at })
+            .collect();
+        answer(
+            self.services
+                .work_orders
+                .record_accessories(&who, &store, id, RecordAccessories { items }, tag, key)
+                .await,
+        )
+    }
+
+    async fn record_signature(&self, req: Request<pb::RecordSignatureRequest>) -> Answer<pb::WorkOrder> {
+        let who = self.caller(&req)?;
+        let r = req.into_inner();
+        let (store, id, tag, key) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        let cmd = RecordSignature {
+            document: SignedDocument::from_proto(r.document)?
+                .ok_or_else(|| invalid("document", "is required"))?,
+            signer: r.signer,
+            method: SignatureMethod::from_proto(r.method)?.ok_or_else(|| invalid("method", "is required"))?,
+        };
+        answer(self.services.work_orders.record_signature(&who, &store, id, cmd, tag, key).await)
+    }
+
+    async fn get_document(&self, req: Request<pb::GetDocumentRequest>) -> Answer<pb::Document> {
+        let who = self.caller(&req)?;
+        let r = req.into_inner();
+        let (store, id, _, _) = target(&r.store, &r.work_order_id, "", "")?;
+        let kind = DocumentKind::from_proto(r.kind)?.ok_or_else(|| invalid("kind", "is required"))?;
+        let data = self.services.work_orders.document(&who, &store, id, kind).await.map_err(to_status)?;
+        let html = aftersales_documents::render(kind, &data, chrono::Utc::now())
+            .map_err(|e| to_status(aftersales_domain::DomainError::Internal(e.to_string())))?;
+        Ok(Response::new(pb::Document { content_type: "text/html; charset=utf-8".into(), content: html }))
+    }
+
     async fn get_ehealth_record(&self, req: Request<pb::GetWorkOrderRequest>) -> Answer<pb::EhealthUpload> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
@@ -233,6 +275,7 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
             amount_paid_fen: r.amount_paid_fen,
             payment_method: PaymentMethod::from_proto(r.payment_method)?
                 .ok_or_else(|| invalid("payment_method", "is required"))?,
+            accessories_returned: r.accessories_returned,
         };
         answer(self.services.work_orders.deliver(&who, &store, id, cmd, tag, key).await)
     }

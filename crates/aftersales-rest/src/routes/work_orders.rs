@@ -4,12 +4,13 @@ use aftersales_domain::app::{
     CancelWorkOrder, CompleteLine, CompleteWork, CreateWorkOrder, DeliverWorkOrder, ProposeLines,
     RecordDecisions, StartWork, WorkOrderQuery,
 };
+use aftersales_domain::app::{DocumentKind, RecordAccessories, RecordSignature};
 use aftersales_domain::model::inspection::{InspectionId, SubmitEntryInspection, SubmitExitInspection};
 use aftersales_domain::model::work_order::{WorkOrderId, WorkOrderStatus};
 use aftersales_domain::value::StoreCode;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -37,11 +38,14 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(complete_work))
         .routes(routes!(notify_customer))
         .routes(routes!(deliver))
+        .routes(routes!(record_accessories))
+        .routes(routes!(record_signature))
         .routes(routes!(list_inspections))
         .routes(routes!(submit_entry_inspection))
         .routes(routes!(submit_exit_inspection))
         .routes(routes!(delete_inspection))
         .routes(routes!(get_ehealth_record))
+        .routes(routes!(get_document))
 }
 
 fn ids(store: &str, id: &str) -> Result<(StoreCode, WorkOrderId), ApiError> {
@@ -238,6 +242,20 @@ step!(
     notify_customer
 );
 step!(
+    record_accessories,
+    "record-accessories",
+    "Lists items the customer leaves with the store and where they are kept (WO-7).",
+    record_accessories,
+    RecordAccessories
+);
+step!(
+    record_signature,
+    "record-signature",
+    "Records the customer's signature on the work order, the accessory list or the settlement (WO-7).",
+    record_signature,
+    RecordSignature
+);
+step!(
     deliver,
     "deliver",
     "Hands the car back after the walk-around; refused without a passed exit inspection and certificate (WO-10, IN-4).",
@@ -328,4 +346,24 @@ async fn get_ehealth_record(
 ) -> ApiResult<axum::Json<EhealthUploadDto>> {
     let (store, id) = ids(&store, &id)?;
     Ok(axum::Json(s.services.ehealth.status(&who, &store, id).await?.into()))
+}
+
+/// Renders a document the customer keeps, as a printable HTML page with Chinese labels:
+/// `work-order`, `accessory-list`, `certificate` (after a passed exit inspection) or `settlement`
+/// (after delivery).
+#[utoipa::path(get, path = "/v1/stores/{store}/work-orders/{work_order_id}/documents/{kind}", tag = "work orders",
+    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
+           ("work_order_id" = Uuid, Path, description = "Work order id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+           ("kind" = DocumentKind, Path, description = "Which document")),
+    responses((status = 200, description = "The page", content_type = "text/html", body = String)))]
+async fn get_document(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    ApiPath((store, id, kind)): ApiPath<(String, String, DocumentKind)>,
+) -> ApiResult<Response> {
+    let (store, id) = ids(&store, &id)?;
+    let data = s.services.work_orders.document(&who, &store, id, kind).await?;
+    let html = aftersales_documents::render(kind, &data, chrono::Utc::now())
+        .map_err(|e| ApiError::from(aftersales_domain::DomainError::Internal(e.to_string())))?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
 }
