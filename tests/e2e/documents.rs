@@ -71,7 +71,10 @@ async fn the_customer_gets_four_printable_documents_with_what_they_signed() {
         assert!(html.contains(text), "work order shows {text}");
     }
     let fault = html.find("异响").map(|i| &html[i..(i + 80).min(html.len())]).unwrap_or("");
-    assert!(!html.contains("<script>") && fault.contains("alert(1)"), "customer text is escaped, not dropped: {fault}");
+    assert!(
+        !html.contains("<script>") && fault.contains("alert(1)"),
+        "customer text is escaped, not dropped: {fault}"
+    );
     let (_, _, tech_view) = page(&app, &format!("{docs}/work-order"), &shop.technician).await;
     assert!(tech_view.contains("138****5678") && !tech_view.contains("13812345678"), "CF-5 on paper too");
     let (_, _, list) = page(&app, &format!("{docs}/accessory-list"), &shop.advisor).await;

@@ -586,3 +586,68 @@ async fn another_stores_work_orders_answer_not_found() {
     }
     assert_eq!(app.get(&format!("{}/{id}", shop.orders()), &shop.advisor).await.body["status"], "open");
 }
+
+// CF-2: a file is due within 2 store-local days of the first intake; the day ends at the store's midnight.
+#[tokio::test]
+async fn files_still_incomplete_two_store_days_after_intake_are_listed_for_the_supervisor() {
+    let clock = crate::common::TestClock::at("2026-11-20T02:00:00Z"); // 10:00 in Shanghai
+    let app = TestApp::spawn_at(clock.clone()).await;
+    let shop = shop(&app).await; // 张伟: name and phone only, the car without type, colour or registration
+    let complete = app
+        .post(
+            &format!("/v1/stores/{}/customers", shop.store),
+            &shop.advisor,
+            json!({"name": "李娜", "phone": "13912345678",
+            "address": "上海市闵行区", "preferred_channel": "phone", "preferred_contact_time": "工作日晚上"}),
+        )
+        .await
+        .body;
+    let car = app
+        .post(&format!("/v1/stores/{}/customers/{}/vehicles", shop.store, complete["id"].as_str().unwrap()), &shop.advisor,
+            json!({"vin": VINS[1], "plate": "沪B12345", "make": "大众", "model": "帕萨特", "vehicle_type": "sedan", "color": "黑",
+                   "registration_date": "2022-05-01", "mileage_km": 10_000}))
+        .await
+        .body;
+    shop.create(&app, 30_000).await;
+    let mut other = new_order(&shop, 20_000);
+    other["customer_id"] = complete["id"].clone();
+    other["vehicle_id"] = car["id"].clone();
+    assert_eq!(app.post(&shop.orders(), &shop.advisor, other).await.status, StatusCode::CREATED);
+
+    let list = format!("/v1/stores/{}/supervisor/incomplete-files", shop.store);
+    clock.set("2026-11-22T15:59:59Z"); // 23:59:59 on day 2 in Shanghai: still in time
+    assert_eq!(app.get(&list, &shop.supervisor).await.body["files"], json!([]));
+    clock.set("2026-11-22T16:00:00Z"); // midnight: day 3 has begun
+    let overdue = app.get(&list, &shop.supervisor).await;
+    let files = overdue.body["files"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "{:?}", overdue.body);
+    assert_eq!(files[0]["customer_name"], "张伟");
+    assert_eq!(files[0]["due_on"], "2026-11-22");
+    assert_eq!(
+        files[0]["missing"],
+        json!([
+            "address",
+            "preferred_channel",
+            "preferred_contact_time",
+            "vehicle_type",
+            "color",
+            "registration_date"
+        ])
+    );
+    assert_eq!(app.get(&list, &shop.advisor).await.status, StatusCode::FORBIDDEN, "supervisors only");
+
+    let path = format!("/v1/stores/{}/customers/{}", shop.store, shop.customer);
+    app.patch(
+        &path,
+        &shop.advisor,
+        json!({"address": "上海市浦东新区", "preferred_channel": "wechat", "preferred_contact_time": "周末"}),
+    )
+    .await;
+    app.patch(
+        &format!("{path}/vehicles/{}", shop.vehicle),
+        &shop.advisor,
+        json!({"vehicle_type": "suv", "color": "白", "registration_date": "2021-03-01"}),
+    )
+    .await;
+    assert_eq!(app.get(&list, &shop.supervisor).await.body["files"], json!([]), "completed files drop off");
+}

@@ -128,11 +128,13 @@ pub enum Action {
     ExitInspection,
     /// Delete an inspection past its retention period (IN-3).
     DeleteInspection,
+    /// Read the supervisor's watch lists (CF-2).
+    SupervisorLists,
 }
 
 impl Action {
     /// Every action, in table order.
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 19] = [
         Action::CreateStore,
         Action::UpdateStore,
         Action::ReadStore,
@@ -151,6 +153,7 @@ impl Action {
         Action::EntryInspection,
         Action::ExitInspection,
         Action::DeleteInspection,
+        Action::SupervisorLists,
     ];
 
     /// Returns the action's name, for errors and logs.
@@ -174,6 +177,7 @@ impl Action {
             Action::EntryInspection => "inspection.entry",
             Action::ExitInspection => "inspection.exit",
             Action::DeleteInspection => "inspection.delete",
+            Action::SupervisorLists => "supervisor.lists",
         }
     }
 
@@ -195,7 +199,7 @@ impl Action {
             Action::MergeCustomers => &[Advisor, Supervisor],
             // Technicians and inspectors work on the car, not with the customer (CF-5).
             Action::SeeFullPhone => &[Advisor, FollowupAgent, Supervisor, Integration],
-            Action::ReadAudit | Action::DeleteInspection => &[Supervisor],
+            Action::ReadAudit | Action::DeleteInspection | Action::SupervisorLists => &[Supervisor],
             Action::CreateWorkOrder | Action::FrontDeskStep => &[Advisor, Supervisor, Integration],
             Action::ReadWorkOrder => {
                 &[Advisor, Technician, Inspector, FollowupAgent, Supervisor, Integration]

@@ -1,5 +1,6 @@
 //! Response bodies, and their conversions from domain entities.
 
+use aftersales_domain::app::IncompleteFile;
 use aftersales_domain::auth::Role;
 use aftersales_domain::model::audit::AuditEvent;
 use aftersales_domain::model::customer::{
@@ -887,4 +888,44 @@ impl From<EhealthUpload> for EhealthUploadDto {
             },
         }
     }
+}
+
+/// A customer file still incomplete after the days CF-2 allows.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IncompleteFileDto {
+    /// Customer.
+    pub customer_id: Uuid,
+    /// Name.
+    pub customer_name: String,
+    /// The car of the first intake.
+    pub vehicle_id: Uuid,
+    /// The first intake's work order number.
+    pub work_order_number: String,
+    /// When the customer first came in.
+    pub first_intake_at: DateTime<Utc>,
+    /// The store-local day the file was due.
+    pub due_on: NaiveDate,
+    /// What the file still lacks (CF-1).
+    pub missing: Vec<String>,
+}
+
+impl From<IncompleteFile> for IncompleteFileDto {
+    fn from(f: IncompleteFile) -> Self {
+        Self {
+            customer_id: f.customer_id.0,
+            customer_name: f.customer_name,
+            vehicle_id: f.vehicle_id.0,
+            work_order_number: f.work_order_number,
+            first_intake_at: f.first_intake_at,
+            due_on: f.due_on,
+            missing: f.missing,
+        }
+    }
+}
+
+/// Customer files overdue for completion (CF-2).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IncompleteFileList {
+    /// Oldest intake first.
+    pub files: Vec<IncompleteFileDto>,
 }

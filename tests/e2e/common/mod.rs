@@ -2,16 +2,39 @@
 
 use std::path::PathBuf;
 use std::sync::Once;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use aftersales_domain::ports::Clock;
 use aftersales_grpc::{CustomerServiceClient, StoreServiceClient};
 use aftersales_server::config::Config;
 use aftersales_server::jwt::{TokenRequest, mint};
-use aftersales_server::{RunningServer, start};
+use aftersales_server::{RunningServer, start_with_clock};
 use reqwest::{Method, StatusCode};
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 use tonic::transport::Channel;
+
+/// A clock the test sets, for day-counting rules.
+pub struct TestClock(Mutex<chrono::DateTime<chrono::Utc>>);
+
+impl TestClock {
+    /// Starts at an RFC 3339 instant.
+    pub fn at(rfc3339: &str) -> Arc<Self> {
+        Arc::new(Self(Mutex::new(rfc3339.parse().expect("an RFC 3339 instant"))))
+    }
+
+    /// Moves to another instant.
+    pub fn set(&self, rfc3339: &str) {
+        *self.0.lock().unwrap() = rfc3339.parse().expect("an RFC 3339 instant");
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        *self.0.lock().unwrap()
+    }
+}
 
 /// The HS256 secret every test token is signed with.
 pub const SECRET: &str = "test-secret-for-the-e2e-suite-0123456789";
@@ -78,6 +101,15 @@ impl TestApp {
 
     /// Like [`TestApp::spawn`], with the configuration adjusted first.
     pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+        Self::spawn_full(adjust, Arc::new(aftersales_domain::ports::SystemClock)).await
+    }
+
+    /// Like [`TestApp::spawn`], on a clock the test sets.
+    pub async fn spawn_at(clock: Arc<TestClock>) -> TestApp {
+        Self::spawn_full(|_| {}, clock).await
+    }
+
+    async fn spawn_full(adjust: impl FnOnce(&mut Config), clock: Arc<dyn Clock>) -> TestApp {
         CRYPTO.call_once(|| {
             let _ = rustls::crypto::ring::default_provider().install_default();
         });
@@ -112,7 +144,7 @@ impl TestApp {
             ..Config::default()
         };
         adjust(&mut config);
-        let server = start(&config).await.expect("server starts");
+        let server = start_with_clock(&config, clock).await.expect("server starts");
         let base = format!("http://{}", server.http_addr);
         let grpc_channel = Channel::from_shared(format!("http://{}", server.grpc_addr))
             .unwrap()

@@ -24,8 +24,8 @@ pub use ehealth::EhealthService;
 pub use stores::StoreService;
 pub use work_orders::{
     CancelWorkOrder, CompleteLine, CompleteWork, CreateWorkOrder, DeliverWorkOrder, DocumentData,
-    DocumentKind, NoInput, ProposeLines, RecordAccessories, RecordDecisions, RecordSignature, StartWork,
-    WorkOrderQuery, WorkOrderService,
+    DocumentKind, IncompleteFile, NoInput, ProposeLines, RecordAccessories, RecordDecisions, RecordSignature,
+    StartWork, WorkOrderQuery, WorkOrderService,
 };
 
 use crate::auth::Principal;

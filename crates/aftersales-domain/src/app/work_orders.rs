@@ -2,14 +2,14 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::{Core, IdempotencyKey, check_etag};
 use crate::auth::{Action, Principal};
 use crate::error::Validator;
-use crate::model::customer::{CustomerView, OdometerReading, OdometerSource, Vehicle};
+use crate::model::customer::{CustomerView, OdometerReading, OdometerSource, Vehicle, missing_file_items};
 use crate::model::ehealth::{EhealthRecord, EhealthUpload, UploadStatus};
 use crate::model::inspection::{
     Inspection, InspectionId, InspectionKind, SubmitEntryInspection, SubmitExitInspection, check_entry,
@@ -200,6 +200,28 @@ pub struct DocumentData {
     /// The passed exit inspection, for the certificate.
     pub exit_inspection: Option<Inspection>,
 }
+
+/// A customer file still incomplete after the days CF-2 allows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncompleteFile {
+    /// The customer.
+    pub customer_id: CustomerId,
+    /// Their name.
+    pub customer_name: String,
+    /// The car of the first intake.
+    pub vehicle_id: VehicleId,
+    /// The first intake's work order number.
+    pub work_order_number: String,
+    /// When the customer first came in.
+    pub first_intake_at: DateTime<Utc>,
+    /// The store-local day by which the file was due.
+    pub due_on: NaiveDate,
+    /// What the file still lacks (CF-1).
+    pub missing: Vec<String>,
+}
+
+/// How far back the CF-2 list looks for intakes.
+const INCOMPLETE_FILE_WINDOW_DAYS: u64 = 180;
 
 /// Raw list filters as clients send them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -619,6 +641,62 @@ impl WorkOrderService {
             o.complete_work(&cmd.self_check_notes, &who.sub, now)
         })
         .await
+    }
+
+    /// Lists customer files still incomplete more than the store's `file_open_days` after the
+    /// customer's first intake, oldest first (CF-2). Looks back 180 days.
+    pub async fn incomplete_files(&self, who: &Principal, store: &StoreCode) -> Result<Vec<IncompleteFile>> {
+        who.authorize(Action::SupervisorLists, store, "store")?;
+        let shop = self.core.store(who, store).await?;
+        let tz = timezone(&shop);
+        let today = self.core.now().with_timezone(&tz).date_naive();
+        // An intake on day D is due by the end of D + file_open_days: overdue once that day is over.
+        let Some(cutoff_day) = today.checked_sub_days(Days::new(u64::from(shop.sla.file_open_days))) else {
+            return Ok(vec![]);
+        };
+        let window_start = cutoff_day.checked_sub_days(Days::new(INCOMPLETE_FILE_WINDOW_DAYS));
+        let filter = WorkOrderFilter {
+            created_to: local_midnight(tz, cutoff_day),
+            created_from: window_start.and_then(|d| local_midnight(tz, d)),
+            ..WorkOrderFilter::default()
+        };
+        let mut first_intakes: Vec<WorkOrder> = Vec::new();
+        let mut page = PageRequest { size: 500, after: None };
+        loop {
+            let batch = self.core.repo.list_work_orders(store, &filter, &page).await?;
+            for order in batch.items {
+                if !first_intakes.iter().any(|o| o.customer_id == order.customer_id) {
+                    first_intakes.push(order);
+                }
+            }
+            match batch.next_page_token {
+                Some(token) => page = PageRequest::parse(Some(500), Some(&token))?,
+                None => break,
+            }
+        }
+        let mut files = Vec::new();
+        for order in first_intakes {
+            let customer = self.core.repo.get_customer(store, order.customer_id).await?;
+            let vehicle = self.core.repo.get_vehicle(store, order.vehicle_id).await?;
+            let (Some(customer), Some(vehicle)) = (customer, vehicle) else { continue };
+            let missing = missing_file_items(&customer, &vehicle);
+            if missing.is_empty() || customer.merged_into.is_some() {
+                continue;
+            }
+            let intake_day = order.created_at.with_timezone(&tz).date_naive();
+            files.push(IncompleteFile {
+                customer_id: customer.id,
+                customer_name: customer.name,
+                vehicle_id: vehicle.id,
+                work_order_number: order.number,
+                first_intake_at: order.created_at,
+                due_on: intake_day
+                    .checked_add_days(Days::new(u64::from(shop.sla.file_open_days)))
+                    .unwrap_or(intake_day),
+                missing: missing.into_iter().map(String::from).collect(),
+            });
+        }
+        Ok(files)
     }
 
     /// Gathers what a document shows; refuses a document that does not exist yet (a certificate

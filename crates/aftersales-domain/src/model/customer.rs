@@ -453,6 +453,24 @@ pub fn merged_consent(target: &Customer, source: &Customer) -> bool {
     target.marketing_consent && source.marketing_consent
 }
 
+/// Returns what a file still lacks by CF-1 (the customer's address and contact preferences, the
+/// car's plate, type, colour and registration date); empty when complete (CF-2).
+pub fn missing_file_items(customer: &Customer, vehicle: &Vehicle) -> Vec<&'static str> {
+    [
+        ("address", customer.address.is_some()),
+        ("preferred_channel", customer.preferred_channel.is_some()),
+        ("preferred_contact_time", customer.preferred_contact_time.is_some()),
+        ("plate", vehicle.plate.is_some()),
+        ("vehicle_type", vehicle.vehicle_type.is_some()),
+        ("color", vehicle.color.is_some()),
+        ("registration_date", vehicle.registration_date.is_some()),
+    ]
+    .into_iter()
+    .filter(|(_, present)| !present)
+    .map(|(item, _)| item)
+    .collect()
+}
+
 /// Filters for listing customer files.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CustomerFilter {

@@ -247,6 +247,29 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
         answer(self.services.work_orders.record_signature(&who, &store, id, cmd, tag, key).await)
     }
 
+    async fn list_incomplete_files(
+        &self,
+        req: Request<pb::ListIncompleteFilesRequest>,
+    ) -> Answer<pb::ListIncompleteFilesResponse> {
+        let who = self.caller(&req)?;
+        let store = store_code(&req.get_ref().store)?;
+        let files = self.services.work_orders.incomplete_files(&who, &store).await.map_err(to_status)?;
+        Ok(Response::new(pb::ListIncompleteFilesResponse {
+            files: files
+                .into_iter()
+                .map(|f| pb::IncompleteFile {
+                    customer_id: f.customer_id.to_string(),
+                    customer_name: f.customer_name,
+                    vehicle_id: f.vehicle_id.to_string(),
+                    work_order_number: f.work_order_number,
+                    first_intake_at: crate::convert::ts(f.first_intake_at),
+                    due_on: f.due_on.to_string(),
+                    missing: f.missing,
+                })
+                .collect(),
+        }))
+    }
+
     async fn get_document(&self, req: Request<pb::GetDocumentRequest>) -> Answer<pb::Document> {
         let who = self.caller(&req)?;
         let r = req.into_inner();

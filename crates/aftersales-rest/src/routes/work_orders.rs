@@ -19,7 +19,9 @@ use utoipa_axum::routes;
 
 use super::with_etag;
 use crate::AppState;
-use crate::dto::{EhealthUploadDto, InspectionDto, InspectionList, WorkOrderDto, WorkOrderList};
+use crate::dto::{
+    EhealthUploadDto, IncompleteFileList, InspectionDto, InspectionList, WorkOrderDto, WorkOrderList,
+};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, IdemKey, IfMatch, PageParams, store_code};
 
@@ -46,6 +48,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(delete_inspection))
         .routes(routes!(get_ehealth_record))
         .routes(routes!(get_document))
+        .routes(routes!(list_incomplete_files))
 }
 
 fn ids(store: &str, id: &str) -> Result<(StoreCode, WorkOrderId), ApiError> {
@@ -366,4 +369,18 @@ async fn get_document(
     let html = aftersales_documents::render(kind, &data, chrono::Utc::now())
         .map_err(|e| ApiError::from(aftersales_domain::DomainError::Internal(e.to_string())))?;
     Ok(([(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
+}
+
+/// Lists customer files still incomplete after the store's `file_open_days` (default 2) past the
+/// first intake, oldest first (CF-2). Supervisors.
+#[utoipa::path(get, path = "/v1/stores/{store}/supervisor/incomplete-files", tag = "work orders",
+    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$")),
+    responses((status = 200, description = "Files overdue for completion", body = IncompleteFileList)))]
+async fn list_incomplete_files(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    ApiPath(store): ApiPath<String>,
+) -> ApiResult<axum::Json<IncompleteFileList>> {
+    let files = s.services.work_orders.incomplete_files(&who, &store_code(&store)?).await?;
+    Ok(axum::Json(IncompleteFileList { files: files.into_iter().map(Into::into).collect() }))
 }
