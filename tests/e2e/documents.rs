@@ -87,6 +87,16 @@ async fn the_customer_gets_four_printable_documents_with_what_they_signed() {
     let (status, _, _) = page(&app, &format!("{docs}/invoice"), &shop.advisor).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
+    // The certificate names the inspector as the staff list knows them.
+    let staff = app
+        .post(
+            &format!("/v1/stores/{}/staff", shop.store),
+            &shop.supervisor,
+            json!({"id": "insp-1", "name": "赵检验", "roles": ["inspector"]}),
+        )
+        .await;
+    assert_eq!(staff.status, StatusCode::CREATED);
+
     // Through to delivery, including the inspection the certificate needs.
     let entry = app
         .post(

@@ -242,7 +242,7 @@ pub fn render(kind: DocumentKind, data: &DocumentData, now: DateTime<Utc>) -> Re
                 mileage: o.intake_mileage_km,
                 fuel: fuel_zh(o.fuel_level),
                 promised_at: ctx.minute(o.promised_at),
-                advisor: o.advisor.clone(),
+                advisor: data.advisor_name.clone(),
                 status: status_zh(o.status),
                 fault: o.fault_description.clone(),
                 lines: o
@@ -292,7 +292,7 @@ pub fn render(kind: DocumentKind, data: &DocumentData, now: DateTime<Utc>) -> Re
                 })
                 .collect(),
             customer_signature: signature(data, SignedDocument::AccessoryList, &ctx),
-            advisor: o.advisor.clone(),
+            advisor: data.advisor_name.clone(),
         }
         .render()?,
         DocumentKind::Certificate => {
@@ -311,7 +311,7 @@ pub fn render(kind: DocumentKind, data: &DocumentData, now: DateTime<Utc>) -> Re
                 category: o.repair_category.label_zh(),
                 intake_on: ctx.day(o.created_at),
                 inspected_on: inspection.map(|i| ctx.day(i.submitted_at)).unwrap_or_default(),
-                inspector: inspection.map(|i| i.inspector.clone()).unwrap_or_default(),
+                inspector: data.inspector_name.clone().unwrap_or_default(),
                 warranty_km: inspection.and_then(|i| i.warranty).unwrap_or(terms).km,
                 warranty_days: inspection.and_then(|i| i.warranty).unwrap_or(terms).days,
             }
@@ -371,7 +371,7 @@ pub fn render(kind: DocumentKind, data: &DocumentData, now: DateTime<Utc>) -> Re
                 warranty_until: s.warranty_until_date.to_string(),
                 warranty_km: s.warranty_until_km,
                 customer_signature: signature(data, SignedDocument::Settlement, &ctx),
-                advisor: o.advisor.clone(),
+                advisor: data.advisor_name.clone(),
             }
             .render()?
         }

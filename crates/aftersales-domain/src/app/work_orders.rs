@@ -199,6 +199,10 @@ pub struct DocumentData {
     pub vehicle: Vehicle,
     /// The passed exit inspection, for the certificate.
     pub exit_inspection: Option<Inspection>,
+    /// The service advisor's name (their id when not on the staff list).
+    pub advisor_name: String,
+    /// The exit inspector's name, for the certificate.
+    pub inspector_name: Option<String>,
 }
 
 /// A customer file still incomplete after the days CF-2 allows.
@@ -743,13 +747,25 @@ impl WorkOrderService {
                 .find(|i| i.passed == Some(true)),
             DocumentKind::WorkOrder | DocumentKind::AccessoryList | DocumentKind::Settlement => None,
         };
+        let advisor_name = self.staff_name(store, &order.advisor).await?;
+        let inspector_name = match &exit_inspection {
+            Some(i) => Some(self.staff_name(store, &i.inspector).await?),
+            None => None,
+        };
         Ok(DocumentData {
             store: shop,
             order,
             customer: customer.for_viewer(who.can(Action::SeeFullPhone)),
             vehicle,
             exit_inspection,
+            advisor_name,
+            inspector_name,
         })
+    }
+
+    /// Returns a staff member's name as printed, or their id when they are not on the list.
+    async fn staff_name(&self, store: &StoreCode, id: &str) -> Result<String> {
+        Ok(self.core.repo.get_staff(store, id).await?.map_or_else(|| id.to_string(), |s| s.name))
     }
 
     /// Lists items the customer leaves with the store (WO-7).
