@@ -146,7 +146,7 @@ async fn the_customer_gets_four_printable_documents_with_what_they_signed() {
         "机动车维修竣工出厂合格证",
         delivered.body["certificate_number"].as_str().unwrap(),
         "2000 公里或 10 日",
-        "insp-1",
+        "质量检验员（签章）：赵检验",
         "合格",
     ] {
         assert!(certificate.contains(text), "certificate shows {text}");
