@@ -45,6 +45,28 @@ async fn the_openapi_document_lists_every_route_with_auth_and_error_answers() {
         assert!(create["responses"].get(status).is_some(), "create customer documents {status}");
     }
     assert!(doc.body["components"]["schemas"]["CreateCustomer"]["properties"]["phone"].is_object());
+    // Every reference resolves: a client generator or fuzzer must never meet a dangling $ref.
+    fn refs(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(map) => {
+                for (k, child) in map {
+                    if k == "$ref" {
+                        out.push(child.as_str().unwrap_or_default().to_string());
+                    }
+                    refs(child, out);
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|i| refs(i, out)),
+            Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_) => {}
+        }
+    }
+    let mut all = Vec::new();
+    refs(&doc.body, &mut all);
+    assert!(all.len() > 50);
+    for reference in all {
+        let name = reference.trim_start_matches("#/components/schemas/");
+        assert!(doc.body["components"]["schemas"].get(name).is_some(), "dangling reference {reference}");
+    }
 
     let docs = app.http.get(format!("{}/docs/", app.base)).send().await.unwrap();
     assert_eq!(docs.status(), StatusCode::OK);

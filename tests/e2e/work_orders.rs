@@ -557,6 +557,8 @@ async fn supervisors_list_overdue_orders_and_filter_by_state_plate_and_date() {
     assert_eq!(none.body["work_orders"], json!([]));
     let bad = app.get(&format!("{}?status=flying", shop.orders()), &shop.supervisor).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let bad_vin = app.get(&format!("{}?vin=null", shop.orders()), &shop.supervisor).await;
+    assert_eq!(bad_vin.fields(), vec!["vin"]);
 }
 
 // Store isolation on the workflow routes.

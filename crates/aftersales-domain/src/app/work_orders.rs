@@ -23,7 +23,7 @@ use crate::model::work_order::{
 };
 use crate::paging::{Page, PageRequest};
 use crate::ports::{ChangeSet, Op};
-use crate::value::{CustomerId, Etag, RecordId, StoreCode, VehicleId, non_empty};
+use crate::value::{CustomerId, Etag, Plate, RecordId, StoreCode, VehicleId, Vin, non_empty};
 use crate::{DomainError, Result};
 
 const NOT_FOUND: DomainError = DomainError::NotFound { resource: "work_order" };
@@ -413,15 +413,15 @@ impl WorkOrderService {
         let shop = self.core.store(who, store).await?;
         let tz = timezone(&shop);
         let mut v = Validator::new();
-        for (field, value) in [("advisor", &query.advisor), ("plate", &query.plate), ("vin", &query.vin)] {
-            crate::model::store::check_optional_text(&mut v, field, value.as_deref(), 64);
-        }
+        crate::model::store::check_optional_text(&mut v, "advisor", query.advisor.as_deref(), 64);
+        let plate = non_empty(query.plate.clone()).and_then(|p| v.check("plate", Plate::parse(&p)));
+        let vin = non_empty(query.vin.clone()).and_then(|p| v.check("vin", Vin::parse(&p)));
         v.finish()?;
         let filter = WorkOrderFilter {
             status: query.status,
             advisor: non_empty(query.advisor.clone()),
-            plate: non_empty(query.plate.clone()).map(|p| p.replace(['·', ' '], "").to_uppercase()),
-            vin: non_empty(query.vin.clone()).map(|v| v.to_uppercase()),
+            plate: plate.map(|p| p.to_string()),
+            vin: vin.map(|v| v.to_string()),
             created_from: query.created_from.and_then(|d| local_midnight(tz, d)),
             created_to: query.created_to.and_then(|d| d.succ_opt()).and_then(|d| local_midnight(tz, d)),
             overdue_at: query.overdue.then(|| self.core.now()),

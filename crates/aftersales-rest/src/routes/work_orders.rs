@@ -357,7 +357,7 @@ async fn get_ehealth_record(
 #[utoipa::path(get, path = "/v1/stores/{store}/work-orders/{work_order_id}/documents/{kind}", tag = "work orders",
     params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
            ("work_order_id" = Uuid, Path, description = "Work order id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
-           ("kind" = DocumentKind, Path, description = "Which document")),
+           ("kind" = inline(DocumentKind), Path, description = "Which document")),
     responses((status = 200, description = "The page", content_type = "text/html", body = String)))]
 async fn get_document(
     State(s): State<AppState>,
