@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261127_000001_foundation;
 mod m20261127_000002_work_orders;
 mod m20261127_000003_ehealth_uploads;
+mod m20261127_000004_follow_up;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_foundation::Migration),
             Box::new(m20261127_000002_work_orders::Migration),
             Box::new(m20261127_000003_ehealth_uploads::Migration),
+            Box::new(m20261127_000004_follow_up::Migration),
         ]
     }
 }

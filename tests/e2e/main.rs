@@ -11,6 +11,7 @@ mod contract;
 mod customers;
 mod documents;
 mod ehealth;
+mod follow_ups;
 mod isolation;
 mod parity;
 mod stores;

@@ -40,7 +40,7 @@ pub fn new_order(shop: &Shop, km: u32) -> Value {
     json!({
         "customer_id": shop.customer, "vehicle_id": shop.vehicle,
         "fault_description": "刹车时有异响，方向盘抖动", "intake_mileage_km": km, "fuel_level": "half",
-        "repair_category": "minor_repair", "promised_at": promised_in(4),
+        "repair_category": "minor_repair", "promised_at": promised_in(240),
         "lines": [
             {"kind": "labour", "code": "BRK-01", "description": "检查并更换前刹车片", "hours": 1.5, "rate_fen": 12000},
             {"kind": "part", "code": "P-BRK-F", "description": "前刹车片", "quantity": 1, "unit_price_fen": 38000,

@@ -130,11 +130,15 @@ pub enum Action {
     DeleteInspection,
     /// Read the supervisor's watch lists (CF-2).
     SupervisorLists,
+    /// Work follow-up tasks and record contacts (FU-1..FU-5).
+    FollowUpWork,
+    /// Read follow-up tasks and the contact register.
+    ReadFollowUp,
 }
 
 impl Action {
     /// Every action, in table order.
-    pub const ALL: [Action; 19] = [
+    pub const ALL: [Action; 21] = [
         Action::CreateStore,
         Action::UpdateStore,
         Action::ReadStore,
@@ -154,6 +158,8 @@ impl Action {
         Action::ExitInspection,
         Action::DeleteInspection,
         Action::SupervisorLists,
+        Action::FollowUpWork,
+        Action::ReadFollowUp,
     ];
 
     /// Returns the action's name, for errors and logs.
@@ -178,6 +184,8 @@ impl Action {
             Action::ExitInspection => "inspection.exit",
             Action::DeleteInspection => "inspection.delete",
             Action::SupervisorLists => "supervisor.lists",
+            Action::FollowUpWork => "follow_up.work",
+            Action::ReadFollowUp => "follow_up.read",
         }
     }
 
@@ -205,6 +213,8 @@ impl Action {
                 &[Advisor, Technician, Inspector, FollowupAgent, Supervisor, Integration]
             }
             Action::WorkshopStep => &[Technician, Supervisor],
+            Action::FollowUpWork => &[FollowupAgent, Supervisor],
+            Action::ReadFollowUp => &[FollowupAgent, Supervisor, Advisor],
             Action::EntryInspection => &[Advisor, Inspector, Supervisor],
             // IN-2: the exit inspection is the quality inspector's alone.
             Action::ExitInspection => &[Inspector],

@@ -9,6 +9,7 @@ use crate::auth::StoreAccess;
 use crate::model::audit::{AuditEvent, AuditFilter};
 use crate::model::customer::{ConsentEvent, Customer, CustomerFilter, OdometerReading, Vehicle};
 use crate::model::ehealth::{AttemptOutcome, EhealthRecord, EhealthUpload};
+use crate::model::follow_up::{ContactRecord, FollowUpTask, TaskId, TaskStatus};
 use crate::model::inspection::{Inspection, InspectionId};
 use crate::model::store::{StaffMember, Store};
 use crate::model::work_order::{WorkOrder, WorkOrderFilter, WorkOrderId};
@@ -29,6 +30,30 @@ impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
         Utc::now()
     }
+}
+
+/// Filters for follow-up tasks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TaskFilter {
+    /// Only this agent's.
+    pub assignee: Option<String>,
+    /// Only in this state.
+    pub status: Option<TaskStatus>,
+    /// Only tasks whose window has opened by this store-local day (due or overdue).
+    pub due_by: Option<chrono::NaiveDate>,
+    /// Only this customer's.
+    pub customer_id: Option<CustomerId>,
+}
+
+/// Filters for contact records.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContactFilter {
+    /// Only this customer's.
+    pub customer_id: Option<CustomerId>,
+    /// Only this task's.
+    pub task_id: Option<TaskId>,
+    /// Only this agent's.
+    pub agent: Option<String>,
 }
 
 /// Proof that a worker holds a lease on a queued item.
@@ -102,6 +127,17 @@ pub enum Op {
     InsertOdometer(OdometerReading),
     /// Append a consent change.
     InsertConsent(ConsentEvent),
+    /// Insert a follow-up task.
+    InsertTask(Box<FollowUpTask>),
+    /// Update a follow-up task if still at `expected_version`.
+    UpdateTask {
+        /// The new state.
+        task: Box<FollowUpTask>,
+        /// The version it was read at.
+        expected_version: i64,
+    },
+    /// Append a contact record.
+    InsertContact(Box<ContactRecord>),
     /// Queue an e-health upload (WO-12).
     InsertEhealthUpload(Box<EhealthUpload>),
     /// Insert a work order.
@@ -229,6 +265,25 @@ pub trait Repository: Send + Sync {
     async fn list_inspections(&self, store: &StoreCode, order: WorkOrderId) -> Result<Vec<Inspection>>;
     /// Reads an inspection.
     async fn get_inspection(&self, store: &StoreCode, id: InspectionId) -> Result<Option<Inspection>>;
+
+    /// Reads a follow-up task.
+    async fn get_task(&self, store: &StoreCode, id: TaskId) -> Result<Option<FollowUpTask>>;
+    /// Lists follow-up tasks by id.
+    async fn list_tasks(
+        &self,
+        store: &StoreCode,
+        filter: &TaskFilter,
+        page: &PageRequest,
+    ) -> Result<Page<FollowUpTask>>;
+    /// Counts open tasks per assignee, for balancing (FU-3).
+    async fn open_task_counts(&self, store: &StoreCode) -> Result<Vec<(String, u64)>>;
+    /// Lists contact records, newest last.
+    async fn list_contacts(
+        &self,
+        store: &StoreCode,
+        filter: &ContactFilter,
+        page: &PageRequest,
+    ) -> Result<Page<ContactRecord>>;
 
     /// Reads an order's e-health upload.
     async fn get_ehealth_upload(

@@ -8,6 +8,9 @@ use aftersales_domain::model::customer::{
     ConsentEvent, ConsentMethod, ContactChannel, CustomerView, OdometerSource, Vehicle, VehicleType,
 };
 use aftersales_domain::model::ehealth::{EhealthUpload, UploadStatus};
+use aftersales_domain::model::follow_up::{
+    ContactChannel as FollowUpContactChannel, ContactOutcome, Direction, TaskKind, TaskStatus,
+};
 use aftersales_domain::model::inspection::{Inspection, InspectionKind, InspectionMethod};
 use aftersales_domain::model::store::{CallWindowInput, SlaPatch, SlaSettings, StaffMember, Store};
 use aftersales_domain::model::work_order::{
@@ -191,6 +194,11 @@ enum_map!(
 enum_map!(SignedDocument, SignedDocument, "document", [WorkOrder, AccessoryList, Settlement]);
 enum_map!(SignatureMethod, SignatureMethod, "method", [SignaturePad, Paper, SignedLink]);
 enum_map!(DocumentKind, DocumentKind, "kind", [WorkOrder, AccessoryList, Certificate, Settlement]);
+enum_map!(TaskKind, TaskKind, "kind", [FirstFollowUp, SecondFollowUp]);
+enum_map!(TaskStatus, TaskStatus, "status", [Open, Done, Unreachable, Cancelled]);
+enum_map!(FollowUpContactChannel, FollowUpChannel, "channel", [Phone, Sms, Wechat, Letter, InPerson]);
+enum_map!(Direction, Direction, "direction", [Outbound, Inbound]);
+enum_map!(ContactOutcome, ContactOutcome, "outcome", [Reached, NoAnswer, WrongNumber, Refused]);
 enum_map!(InspectionKind, InspectionKind, "kind", [Entry, Exit, Rework]);
 enum_map!(InspectionMethod, InspectionMethod, "methods", [Inquiry, Visual, Instrument, RoadTest]);
 

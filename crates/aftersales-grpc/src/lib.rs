@@ -22,6 +22,7 @@ pub mod pb {
 }
 
 pub use pb::customer_service_client::CustomerServiceClient;
+pub use pb::follow_up_service_client::FollowUpServiceClient;
 pub use pb::inspection_service_client::InspectionServiceClient;
 pub use pb::store_service_client::StoreServiceClient;
 pub use pb::work_order_service_client::WorkOrderServiceClient;
@@ -32,6 +33,7 @@ pub async fn routes(
     auth: Arc<dyn Authenticator>,
 ) -> Result<Routes, tonic_reflection::server::Error> {
     use pb::customer_service_server::CustomerServiceServer;
+    use pb::follow_up_service_server::FollowUpServiceServer;
     use pb::inspection_service_server::InspectionServiceServer;
     use pb::store_service_server::StoreServiceServer;
     use pb::work_order_service_server::WorkOrderServiceServer;
@@ -43,6 +45,7 @@ pub async fn routes(
     health.set_serving::<CustomerServiceServer<service::Adapter>>().await;
     health.set_serving::<WorkOrderServiceServer<service::Adapter>>().await;
     health.set_serving::<InspectionServiceServer<service::Adapter>>().await;
+    health.set_serving::<FollowUpServiceServer<service::Adapter>>().await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -52,7 +55,8 @@ pub async fn routes(
         .add_service(StoreServiceServer::new(adapter.clone()))
         .add_service(CustomerServiceServer::new(adapter.clone()))
         .add_service(WorkOrderServiceServer::new(adapter.clone()))
-        .add_service(InspectionServiceServer::new(adapter))
+        .add_service(InspectionServiceServer::new(adapter.clone()))
+        .add_service(FollowUpServiceServer::new(adapter))
         .add_service(health_service)
         .add_service(reflection);
     Ok(routes.routes())

@@ -260,3 +260,45 @@ pub mod ehealth_upload {
     }
     no_relations!();
 }
+
+pub mod task {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "follow_up_tasks")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub store: String,
+        pub kind: String,
+        pub customer_id: Uuid,
+        pub work_order_id: Option<Uuid>,
+        pub assignee: Option<String>,
+        pub status: String,
+        pub due_from: Date,
+        pub due_to: Date,
+        pub document: String,
+        pub version: i64,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+    no_relations!();
+}
+
+pub mod contact {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "contact_records")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub store: String,
+        pub customer_id: Uuid,
+        pub task_id: Option<Uuid>,
+        pub agent: String,
+        pub contacted_at: DateTimeUtc,
+        pub document: String,
+    }
+    no_relations!();
+}

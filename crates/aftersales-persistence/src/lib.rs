@@ -12,11 +12,14 @@ use aftersales_domain::auth::StoreAccess;
 use aftersales_domain::model::audit::{AuditEvent, AuditFilter};
 use aftersales_domain::model::customer::{ConsentEvent, Customer, CustomerFilter, Vehicle};
 use aftersales_domain::model::ehealth::{EhealthUpload, UploadStatus};
+use aftersales_domain::model::follow_up::{ContactRecord, FollowUpTask, TaskId, TaskStatus};
 use aftersales_domain::model::inspection::{Inspection, InspectionId};
 use aftersales_domain::model::store::{StaffMember, Store};
 use aftersales_domain::model::work_order::{WorkOrder, WorkOrderFilter, WorkOrderId, WorkOrderStatus};
 use aftersales_domain::paging::{Page, PageRequest};
-use aftersales_domain::ports::{ChangeSet, IdempotencyRecord, LeaseToken, Op, Repository};
+use aftersales_domain::ports::{
+    ChangeSet, ContactFilter, IdempotencyRecord, LeaseToken, Op, Repository, TaskFilter,
+};
 use aftersales_domain::value::{CustomerId, Etag, StoreCode, VehicleId, Vin};
 use aftersales_domain::{DomainError, Result};
 use aftersales_migrations::{Migrator, MigratorTrait};
@@ -31,8 +34,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::entities::{
-    audit, consent, counter, customer, ehealth_upload, idempotency, inspection, staff, store, vehicle,
-    work_order,
+    audit, consent, contact, counter, customer, ehealth_upload, idempotency, inspection, staff, store, task,
+    vehicle, work_order,
 };
 use crate::mapping::*;
 
@@ -196,6 +199,19 @@ async fn apply_op(txn: &DatabaseTransaction, op: Op) -> Result<()> {
         }
         Op::InsertConsent(c) => {
             insert(txn, "consent_event", consent_row(&c).into_active_model().reset_all()).await
+        }
+        Op::InsertTask(t) => {
+            insert(txn, "follow_up_task", task_row(&t)?.into_active_model().reset_all()).await
+        }
+        Op::UpdateTask { task: t, expected_version } => {
+            let filter = Condition::all()
+                .add(task::Column::Store.eq(t.store.as_str()))
+                .add(task::Column::Id.eq(t.id.0));
+            let row = task_row(&t)?.into_active_model().reset_all();
+            update_checked(txn, "follow_up_task", row, filter, expected_version, task::Column::Version).await
+        }
+        Op::InsertContact(c) => {
+            insert(txn, "contact_record", contact_row(&c)?.into_active_model().reset_all()).await
         }
         Op::InsertEhealthUpload(u) => {
             insert(txn, "ehealth_upload", ehealth_row(&u)?.into_active_model().reset_all()).await
@@ -564,6 +580,95 @@ impl Repository for SeaRepository {
             .map_err(read_err)?
             .map(inspection_from)
             .transpose()
+    }
+
+    async fn get_task(&self, store: &StoreCode, id: TaskId) -> Result<Option<FollowUpTask>> {
+        task::Entity::find()
+            .filter(task::Column::Store.eq(store.as_str()))
+            .filter(task::Column::Id.eq(id.0))
+            .one(&self.db)
+            .await
+            .map_err(read_err)?
+            .map(task_from)
+            .transpose()
+    }
+
+    async fn list_tasks(
+        &self,
+        store: &StoreCode,
+        filter: &TaskFilter,
+        page: &PageRequest,
+    ) -> Result<Page<FollowUpTask>> {
+        let mut cond = Condition::all().add(task::Column::Store.eq(store.as_str()));
+        if let Some(a) = &filter.assignee {
+            cond = cond.add(task::Column::Assignee.eq(a.as_str()));
+        }
+        if let Some(s) = filter.status {
+            cond = cond.add(task::Column::Status.eq(s.as_str()));
+        }
+        if let Some(day) = filter.due_by {
+            cond = cond.add(task::Column::DueFrom.lte(day));
+        }
+        if let Some(c) = filter.customer_id {
+            cond = cond.add(task::Column::CustomerId.eq(c.0));
+        }
+        if let Some(after) = after_uuid(page)? {
+            cond = cond.add(task::Column::Id.gt(after));
+        }
+        let rows = task::Entity::find()
+            .filter(cond)
+            .order_by_asc(task::Column::Id)
+            .limit(limit(page))
+            .all(&self.db)
+            .await
+            .map_err(read_err)?;
+        let items = rows.into_iter().map(task_from).collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_overfetch(items, page.size, |t| t.id.to_string()))
+    }
+
+    async fn open_task_counts(&self, store: &StoreCode) -> Result<Vec<(String, u64)>> {
+        let rows: Vec<(Option<String>, i64)> = task::Entity::find()
+            .select_only()
+            .column(task::Column::Assignee)
+            .column_as(task::Column::Id.count(), "open")
+            .filter(task::Column::Store.eq(store.as_str()))
+            .filter(task::Column::Status.eq(TaskStatus::Open.as_str()))
+            .group_by(task::Column::Assignee)
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(read_err)?;
+        Ok(rows.into_iter().filter_map(|(a, n)| a.map(|a| (a, u64::try_from(n).unwrap_or(0)))).collect())
+    }
+
+    async fn list_contacts(
+        &self,
+        store: &StoreCode,
+        filter: &ContactFilter,
+        page: &PageRequest,
+    ) -> Result<Page<ContactRecord>> {
+        let mut cond = Condition::all().add(contact::Column::Store.eq(store.as_str()));
+        if let Some(c) = filter.customer_id {
+            cond = cond.add(contact::Column::CustomerId.eq(c.0));
+        }
+        if let Some(t) = filter.task_id {
+            cond = cond.add(contact::Column::TaskId.eq(t.0));
+        }
+        if let Some(a) = &filter.agent {
+            cond = cond.add(contact::Column::Agent.eq(a.as_str()));
+        }
+        if let Some(after) = after_uuid(page)? {
+            cond = cond.add(contact::Column::Id.gt(after));
+        }
+        let rows = contact::Entity::find()
+            .filter(cond)
+            .order_by_asc(contact::Column::Id)
+            .limit(limit(page))
+            .all(&self.db)
+            .await
+            .map_err(read_err)?;
+        let items = rows.into_iter().map(contact_from).collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_overfetch(items, page.size, |c| c.id.to_string()))
     }
 
     async fn get_ehealth_upload(

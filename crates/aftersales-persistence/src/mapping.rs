@@ -10,12 +10,13 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use aftersales_domain::model::ehealth::EhealthUpload;
+use aftersales_domain::model::follow_up::{ContactRecord, FollowUpTask};
 use aftersales_domain::model::inspection::Inspection;
 use aftersales_domain::model::work_order::{LineStatus, WorkOrder, WorkOrderId};
 
 use crate::entities::{
-    audit, consent, customer, ehealth_upload, idempotency, inspection, odometer, staff, store, vehicle,
-    work_order,
+    audit, consent, contact, customer, ehealth_upload, idempotency, inspection, odometer, staff, store, task,
+    vehicle, work_order,
 };
 
 fn corrupt(what: &str, detail: impl std::fmt::Display) -> DomainError {
@@ -348,4 +349,42 @@ pub(crate) fn ehealth_from(m: ehealth_upload::Model) -> Result<EhealthUpload> {
         uploaded_at: m.uploaded_at,
         created_at: m.created_at,
     })
+}
+
+pub(crate) fn task_row(t: &FollowUpTask) -> Result<task::Model> {
+    Ok(task::Model {
+        id: t.id.0,
+        store: t.store.to_string(),
+        kind: enum_str(&t.kind),
+        customer_id: t.customer_id.0,
+        work_order_id: t.work_order_id.map(|w| w.0),
+        assignee: t.assignee.clone(),
+        status: t.status.as_str().to_string(),
+        due_from: t.due_from,
+        due_to: t.due_to,
+        document: to_json(t)?,
+        version: t.version,
+        created_at: t.created_at,
+        updated_at: t.updated_at,
+    })
+}
+
+pub(crate) fn task_from(m: task::Model) -> Result<FollowUpTask> {
+    from_json("follow-up task", &m.document)
+}
+
+pub(crate) fn contact_row(c: &ContactRecord) -> Result<contact::Model> {
+    Ok(contact::Model {
+        id: c.id.0,
+        store: c.store.to_string(),
+        customer_id: c.customer_id.0,
+        task_id: c.task_id.map(|t| t.0),
+        agent: c.agent.clone(),
+        contacted_at: c.contacted_at,
+        document: to_json(c)?,
+    })
+}
+
+pub(crate) fn contact_from(m: contact::Model) -> Result<ContactRecord> {
+    from_json("contact record", &m.document)
 }

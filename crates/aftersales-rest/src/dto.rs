@@ -7,6 +7,10 @@ use aftersales_domain::model::customer::{
     ConsentEvent, ConsentMethod, ContactChannel, CustomerView, Vehicle, VehicleType,
 };
 use aftersales_domain::model::ehealth::{EhealthUpload, UploadStatus};
+use aftersales_domain::model::follow_up::{
+    ContactChannel as FollowUpChannel, ContactOutcome, ContactRecord, Direction, FollowUpTask, TaskKind,
+    TaskStatus,
+};
 use aftersales_domain::model::inspection::{
     Inspection, InspectionKind, InspectionMethod, LineResult, RoadTest, VehicleCondition,
 };
@@ -929,3 +933,129 @@ pub struct IncompleteFileList {
     /// Oldest intake first.
     pub files: Vec<IncompleteFileDto>,
 }
+
+/// A follow-up task (FU-1..FU-3).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FollowUpTaskDto {
+    /// Id.
+    pub id: Uuid,
+    /// Store code.
+    pub store: String,
+    /// Why it exists.
+    pub kind: TaskKind,
+    /// The customer to contact.
+    pub customer_id: Uuid,
+    /// The order it follows.
+    pub work_order_id: Option<Uuid>,
+    /// The task whose completion created it.
+    pub previous_task: Option<Uuid>,
+    /// The agent (staff id); never the order's advisor.
+    pub assignee: Option<String>,
+    /// First store-local day of the window.
+    pub due_from: NaiveDate,
+    /// Deadline, store-local.
+    pub due_to: NaiveDate,
+    /// Open, done, unreachable or cancelled.
+    pub status: TaskStatus,
+    /// Topics already covered, not to repeat (FU-2).
+    pub topics_covered: Vec<String>,
+    /// When it was closed.
+    pub closed_at: Option<DateTime<Utc>>,
+    /// Version tag.
+    pub etag: String,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<FollowUpTask> for FollowUpTaskDto {
+    fn from(t: FollowUpTask) -> Self {
+        Self {
+            id: t.id.0,
+            store: t.store.to_string(),
+            kind: t.kind,
+            customer_id: t.customer_id.0,
+            work_order_id: t.work_order_id.map(|w| w.0),
+            previous_task: t.previous_task.map(|p| p.0),
+            assignee: t.assignee,
+            due_from: t.due_from,
+            due_to: t.due_to,
+            status: t.status,
+            topics_covered: t.topics_covered,
+            closed_at: t.closed_at,
+            etag: Etag::render(t.version),
+            created_at: t.created_at,
+        }
+    }
+}
+
+/// A task on an agent's worklist (FU-5).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorklistItemDto {
+    /// The task.
+    pub task: FollowUpTaskDto,
+    /// Past its deadline.
+    pub overdue: bool,
+    /// The next moment inside the store's call hours.
+    pub next_call_at: Option<DateTime<Utc>>,
+}
+
+/// An agent's worklist for a day, deadline first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Worklist {
+    /// The tasks.
+    pub items: Vec<WorklistItemDto>,
+}
+
+/// A contact with a customer (FU-4).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactRecordDto {
+    /// Id.
+    pub id: Uuid,
+    /// The customer.
+    pub customer_id: Uuid,
+    /// The task it worked on.
+    pub task_id: Option<Uuid>,
+    /// Channel.
+    pub channel: FollowUpChannel,
+    /// Direction.
+    pub direction: Direction,
+    /// Outcome.
+    pub outcome: ContactOutcome,
+    /// Topics.
+    pub topics: Vec<String>,
+    /// Notes.
+    pub notes: Option<String>,
+    /// Satisfaction 1-5.
+    pub satisfaction: Option<u8>,
+    /// The agent.
+    pub agent: String,
+    /// When.
+    pub contacted_at: DateTime<Utc>,
+}
+
+impl From<ContactRecord> for ContactRecordDto {
+    fn from(c: ContactRecord) -> Self {
+        Self {
+            id: c.id.0,
+            customer_id: c.customer_id.0,
+            task_id: c.task_id.map(|t| t.0),
+            channel: c.channel,
+            direction: c.direction,
+            outcome: c.outcome,
+            topics: c.topics,
+            notes: c.notes,
+            satisfaction: c.satisfaction,
+            agent: c.agent,
+            contacted_at: c.contacted_at,
+        }
+    }
+}
+
+list_dto!(
+    /// A page of follow-up tasks.
+    FollowUpTaskList, follow_up_tasks, FollowUpTaskDto
+);
+list_dto!(
+    /// A page of contact records.
+    ContactRecordList, contact_records, ContactRecordDto
+);

@@ -57,6 +57,7 @@ pub struct AppState {
         (name = "audit", description = "The audit trail (GEN-1)"),
         (name = "work orders", description = "The reception-to-delivery workflow (WO-1..WO-11)"),
         (name = "inspections", description = "Entry, exit and rework inspections (IN-1..IN-3)"),
+        (name = "follow-up", description = "Follow-up tasks and contact records (FU-1..FU-5)"),
         (name = "operations", description = "Probes"),
     )
 )]
@@ -126,6 +127,7 @@ pub fn routes() -> (Router<AppState>, OpenApi) {
         .merge(routes::customers::router())
         .merge(routes::audit::router())
         .merge(routes::work_orders::router())
+        .merge(routes::follow_ups::router())
         .split_for_parts();
     // Applied after the merge: the derive's own modifiers run before any route is known.
     ApiConventions.modify(&mut api);

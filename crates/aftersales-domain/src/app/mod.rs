@@ -6,6 +6,7 @@
 mod audit;
 mod customers;
 mod ehealth;
+mod follow_ups;
 mod stores;
 mod work_orders;
 
@@ -21,6 +22,7 @@ pub use audit::AuditService;
 pub use customers::CustomerQuery;
 pub use customers::CustomerService;
 pub use ehealth::EhealthService;
+pub use follow_ups::{FollowUpService, RecordContact, WorklistItem};
 pub use stores::StoreService;
 pub use work_orders::{
     CancelWorkOrder, CompleteLine, CompleteWork, CreateWorkOrder, DeliverWorkOrder, DocumentData,
@@ -48,6 +50,8 @@ pub struct Services {
     pub work_orders: WorkOrderService,
     /// The e-health upload queue.
     pub ehealth: EhealthService,
+    /// Follow-up tasks and contact records.
+    pub follow_ups: FollowUpService,
     core: Arc<Core>,
 }
 
@@ -66,6 +70,7 @@ impl Services {
             audit: AuditService::new(core.clone()),
             work_orders: WorkOrderService::new(core.clone()),
             ehealth: EhealthService::new(core.clone()),
+            follow_ups: FollowUpService::new(core.clone()),
             core,
         }
     }

@@ -6,11 +6,13 @@ use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
+use super::follow_ups::TaskPlan;
 use super::{Core, IdempotencyKey, check_etag};
 use crate::auth::{Action, Principal};
 use crate::error::Validator;
 use crate::model::customer::{CustomerView, OdometerReading, OdometerSource, Vehicle, missing_file_items};
 use crate::model::ehealth::{EhealthRecord, EhealthUpload, UploadStatus};
+use crate::model::follow_up::TaskKind;
 use crate::model::inspection::{
     Inspection, InspectionId, InspectionKind, SubmitEntryInspection, SubmitExitInspection, check_entry,
     check_exit,
@@ -930,6 +932,17 @@ impl WorkOrderService {
                 Op::UpdateWorkOrder { order: Box::new(next.clone()), expected_version: current.version },
                 Op::InsertEhealthUpload(Box::new(upload)),
             ];
+            // The first follow-up is born with the delivery, in the same transaction (FU-1, FU-3).
+            let plan = TaskPlan {
+                kind: TaskKind::FirstFollowUp,
+                customer_id: next.customer_id,
+                order: Some((id, &next.advisor)),
+                from_day: today,
+                previous: None,
+                topics: vec![],
+            };
+            let first = core.plan_task(&shop, plan).await?;
+            let ops = [ops, vec![Op::InsertTask(Box::new(first))]].concat();
             Ok((next, ChangeSet { ops, audit: vec![audit], idempotency: None }))
         })
         .await

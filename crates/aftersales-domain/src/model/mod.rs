@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod customer;
 pub mod ehealth;
+pub mod follow_up;
 pub mod inspection;
 pub mod store;
 pub mod work_order;

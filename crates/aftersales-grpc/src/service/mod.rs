@@ -1,6 +1,7 @@
 //! Service adapters: each method converts, calls the application service, converts back.
 
 mod customers;
+mod follow_ups;
 mod stores;
 mod work_orders;
 

@@ -1,0 +1,167 @@
+//! `FollowUpService`.
+
+use aftersales_domain::app::RecordContact;
+use aftersales_domain::model::follow_up::{
+    ContactChannel, ContactOutcome, ContactRecord, Direction, FollowUpTask, TaskId, TaskStatus,
+};
+use aftersales_domain::ports::{ContactFilter, TaskFilter};
+use aftersales_domain::value::{CustomerId, Etag};
+use tonic::{Request, Response, Status};
+
+use super::{Adapter, Answer, answer};
+use crate::convert::{EnumField, date, non_empty, page, request_id, store_code, ts};
+use crate::pb;
+use crate::status::{invalid, to_status};
+
+fn optional_id<T>(
+    field: &str,
+    raw: &str,
+    parse: fn(&str, &str) -> aftersales_domain::Result<T>,
+) -> Result<Option<T>, Status> {
+    if raw.is_empty() { Ok(None) } else { parse(field, raw).map(Some).map_err(to_status) }
+}
+
+impl From<FollowUpTask> for pb::FollowUpTask {
+    fn from(t: FollowUpTask) -> Self {
+        Self {
+            id: t.id.to_string(),
+            store: t.store.to_string(),
+            kind: pb::TaskKind::from(t.kind).into(),
+            customer_id: t.customer_id.to_string(),
+            work_order_id: t.work_order_id.map(|w| w.to_string()),
+            previous_task: t.previous_task.map(|p| p.to_string()),
+            assignee: t.assignee,
+            due_from: t.due_from.to_string(),
+            due_to: t.due_to.to_string(),
+            status: pb::TaskStatus::from(t.status).into(),
+            topics_covered: t.topics_covered,
+            closed_at: t.closed_at.and_then(ts),
+            etag: Etag::render(t.version),
+            created_at: ts(t.created_at),
+        }
+    }
+}
+
+impl From<ContactRecord> for pb::ContactRecord {
+    fn from(c: ContactRecord) -> Self {
+        Self {
+            id: c.id.to_string(),
+            customer_id: c.customer_id.to_string(),
+            task_id: c.task_id.map(|t| t.to_string()),
+            channel: pb::FollowUpChannel::from(c.channel).into(),
+            direction: pb::Direction::from(c.direction).into(),
+            outcome: pb::ContactOutcome::from(c.outcome).into(),
+            topics: c.topics,
+            notes: c.notes,
+            satisfaction: c.satisfaction.map(u32::from),
+            agent: c.agent,
+            contacted_at: ts(c.contacted_at),
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl pb::follow_up_service_server::FollowUpService for Adapter {
+    async fn list_follow_up_tasks(
+        &self,
+        req: Request<pb::ListFollowUpTasksRequest>,
+    ) -> Answer<pb::ListFollowUpTasksResponse> {
+        let who = self.caller(&req)?;
+        let r = req.into_inner();
+        let store = store_code(&r.store)?;
+        let filter = TaskFilter {
+            assignee: non_empty(&r.assignee),
+            status: TaskStatus::from_proto(r.status)?,
+            due_by: None,
+            customer_id: optional_id("customer_id", &r.customer_id, CustomerId::parse)?,
+        };
+        let result = self
+            .services
+            .follow_ups
+            .list_tasks(&who, &store, &filter, &page(r.page_size, &r.page_token)?)
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(pb::ListFollowUpTasksResponse {
+            follow_up_tasks: result.items.into_iter().map(Into::into).collect(),
+            next_page_token: result.next_page_token.unwrap_or_default(),
+        }))
+    }
+
+    async fn get_follow_up_task(&self, req: Request<pb::GetFollowUpTaskRequest>) -> Answer<pb::FollowUpTask> {
+        let who = self.caller(&req)?;
+        let r = req.into_inner();
+        let id = TaskId::parse("task_id", &r.task_id).map_err(to_status)?;
+        answer(self.services.follow_ups.get_task(&who, &store_code(&r.store)?, id).await)
+    }
+
+    async fn get_worklist(&self, req: Request<pb::GetWorklistRequest>) -> Answer<pb::GetWorklistResponse> {
+        let who = self.caller(&req)?;
+        let r = req.into_inner();
+        let store = store_code(&r.store)?;
+        let agent = non_empty(&r.agent);
+        let day = date("day", Some(&r.day))?;
+        let items = self
+            .services
+            .follow_ups
+            .worklist(&who, &store, agent.as_deref(), day)
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(pb::GetWorklistResponse {
+            items: items
+                .into_iter()
+                .map(|i| pb::WorklistItem {
+                    task: Some(i.task.into()),
+                    overdue: i.overdue,
+                    next_call_at: i.next_call_at.and_then(ts),
+                })
+                .collect(),
+        }))
+    }
+
+    async fn record_contact(&self, req: Request<pb::RecordContactRequest>) -> Answer<pb::ContactRecord> {
+        let who = self.caller(&req)?;
+        let r = req.into_inner();
+        let store = store_code(&r.store)?;
+        let cmd = RecordContact {
+            customer_id: CustomerId::parse("customer_id", &r.customer_id).map_err(to_status)?,
+            task_id: optional_id("task_id", r.task_id.as_deref().unwrap_or(""), TaskId::parse)?,
+            channel: ContactChannel::from_proto(r.channel)?
+                .ok_or_else(|| invalid("channel", "is required"))?,
+            direction: Direction::from_proto(r.direction)?,
+            outcome: ContactOutcome::from_proto(r.outcome)?
+                .ok_or_else(|| invalid("outcome", "is required"))?,
+            topics: r.topics,
+            notes: r.notes,
+            satisfaction: match r.satisfaction {
+                Some(s) => Some(u8::try_from(s).map_err(|_| invalid("satisfaction", "must be 1 to 5"))?),
+                None => None,
+            },
+            completes_task: Some(r.completes_task),
+        };
+        answer(self.services.follow_ups.record_contact(&who, &store, cmd, request_id(&r.request_id)?).await)
+    }
+
+    async fn list_contact_records(
+        &self,
+        req: Request<pb::ListContactRecordsRequest>,
+    ) -> Answer<pb::ListContactRecordsResponse> {
+        let who = self.caller(&req)?;
+        let r = req.into_inner();
+        let store = store_code(&r.store)?;
+        let filter = ContactFilter {
+            customer_id: optional_id("customer_id", &r.customer_id, CustomerId::parse)?,
+            task_id: optional_id("task_id", &r.task_id, TaskId::parse)?,
+            agent: non_empty(&r.agent),
+        };
+        let result = self
+            .services
+            .follow_ups
+            .list_contacts(&who, &store, &filter, &page(r.page_size, &r.page_token)?)
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(pb::ListContactRecordsResponse {
+            contact_records: result.items.into_iter().map(Into::into).collect(),
+            next_page_token: result.next_page_token.unwrap_or_default(),
+        }))
+    }
+}
