@@ -7,6 +7,7 @@ mod m20261127_000001_foundation;
 mod m20261127_000002_work_orders;
 mod m20261127_000003_ehealth_uploads;
 mod m20261127_000004_follow_up;
+mod m20261127_000005_complaints;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000002_work_orders::Migration),
             Box::new(m20261127_000003_ehealth_uploads::Migration),
             Box::new(m20261127_000004_follow_up::Migration),
+            Box::new(m20261127_000005_complaints::Migration),
         ]
     }
 }

@@ -7,6 +7,7 @@
 mod common;
 
 mod auth;
+mod complaints;
 mod contract;
 mod customers;
 mod documents;

@@ -9,7 +9,9 @@ use crate::auth::StoreAccess;
 use crate::model::audit::{AuditEvent, AuditFilter};
 use crate::model::customer::{ConsentEvent, Customer, CustomerFilter, OdometerReading, Vehicle};
 use crate::model::ehealth::{AttemptOutcome, EhealthRecord, EhealthUpload};
-use crate::model::follow_up::{ContactRecord, FollowUpTask, TaskId, TaskStatus};
+use crate::model::follow_up::{
+    Complaint, ComplaintId, ComplaintStatus, ContactRecord, FollowUpTask, TaskId, TaskStatus,
+};
 use crate::model::inspection::{Inspection, InspectionId};
 use crate::model::store::{StaffMember, Store};
 use crate::model::work_order::{WorkOrder, WorkOrderFilter, WorkOrderId};
@@ -138,6 +140,15 @@ pub enum Op {
     },
     /// Append a contact record.
     InsertContact(Box<ContactRecord>),
+    /// Insert a complaint.
+    InsertComplaint(Box<Complaint>),
+    /// Update a complaint if still at `expected_version`.
+    UpdateComplaint {
+        /// The new state.
+        complaint: Box<Complaint>,
+        /// The version it was read at.
+        expected_version: i64,
+    },
     /// Queue an e-health upload (WO-12).
     InsertEhealthUpload(Box<EhealthUpload>),
     /// Insert a work order.
@@ -284,6 +295,18 @@ pub trait Repository: Send + Sync {
         filter: &ContactFilter,
         page: &PageRequest,
     ) -> Result<Page<ContactRecord>>;
+
+    /// Reads a complaint.
+    async fn get_complaint(&self, store: &StoreCode, id: ComplaintId) -> Result<Option<Complaint>>;
+    /// Lists a store's complaints by id, optionally in one state.
+    async fn list_complaints(
+        &self,
+        store: &StoreCode,
+        status: Option<ComplaintStatus>,
+        page: &PageRequest,
+    ) -> Result<Page<Complaint>>;
+    /// Lists open complaints of every store raised before `before`, oldest first (FU-6 escalation).
+    async fn open_complaints_before(&self, before: DateTime<Utc>, limit: u64) -> Result<Vec<Complaint>>;
 
     /// Reads an order's e-health upload.
     async fn get_ehealth_upload(

@@ -9,7 +9,8 @@ use aftersales_domain::model::customer::{
 };
 use aftersales_domain::model::ehealth::{EhealthUpload, UploadStatus};
 use aftersales_domain::model::follow_up::{
-    ContactChannel as FollowUpContactChannel, ContactOutcome, Direction, TaskKind, TaskStatus,
+    ComplaintStatus, ContactChannel as FollowUpContactChannel, ContactOutcome, Direction, TaskKind,
+    TaskStatus,
 };
 use aftersales_domain::model::inspection::{Inspection, InspectionKind, InspectionMethod};
 use aftersales_domain::model::store::{CallWindowInput, SlaPatch, SlaSettings, StaffMember, Store};
@@ -194,7 +195,8 @@ enum_map!(
 enum_map!(SignedDocument, SignedDocument, "document", [WorkOrder, AccessoryList, Settlement]);
 enum_map!(SignatureMethod, SignatureMethod, "method", [SignaturePad, Paper, SignedLink]);
 enum_map!(DocumentKind, DocumentKind, "kind", [WorkOrder, AccessoryList, Certificate, Settlement]);
-enum_map!(TaskKind, TaskKind, "kind", [FirstFollowUp, SecondFollowUp]);
+enum_map!(TaskKind, TaskKind, "kind", [FirstFollowUp, SecondFollowUp, ReturnVisit]);
+enum_map!(ComplaintStatus, ComplaintStatus, "status", [Open, Escalated, Resolved, Closed]);
 enum_map!(TaskStatus, TaskStatus, "status", [Open, Done, Unreachable, Cancelled]);
 enum_map!(FollowUpContactChannel, FollowUpChannel, "channel", [Phone, Sms, Wechat, Letter, InPerson]);
 enum_map!(Direction, Direction, "direction", [Outbound, Inbound]);

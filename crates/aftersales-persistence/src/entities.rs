@@ -302,3 +302,21 @@ pub mod contact {
     }
     no_relations!();
 }
+
+pub mod complaint {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "complaints")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub store: String,
+        pub customer_id: Uuid,
+        pub status: String,
+        pub opened_at: DateTimeUtc,
+        pub document: String,
+        pub version: i64,
+    }
+    no_relations!();
+}

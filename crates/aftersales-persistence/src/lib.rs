@@ -8,11 +8,14 @@ mod mapping;
 
 use std::time::Duration;
 
+use crate::entities::complaint;
 use aftersales_domain::auth::StoreAccess;
 use aftersales_domain::model::audit::{AuditEvent, AuditFilter};
 use aftersales_domain::model::customer::{ConsentEvent, Customer, CustomerFilter, Vehicle};
 use aftersales_domain::model::ehealth::{EhealthUpload, UploadStatus};
-use aftersales_domain::model::follow_up::{ContactRecord, FollowUpTask, TaskId, TaskStatus};
+use aftersales_domain::model::follow_up::{
+    Complaint, ComplaintId, ComplaintStatus, ContactRecord, FollowUpTask, TaskId, TaskStatus,
+};
 use aftersales_domain::model::inspection::{Inspection, InspectionId};
 use aftersales_domain::model::store::{StaffMember, Store};
 use aftersales_domain::model::work_order::{WorkOrder, WorkOrderFilter, WorkOrderId, WorkOrderStatus};
@@ -212,6 +215,16 @@ async fn apply_op(txn: &DatabaseTransaction, op: Op) -> Result<()> {
         }
         Op::InsertContact(c) => {
             insert(txn, "contact_record", contact_row(&c)?.into_active_model().reset_all()).await
+        }
+        Op::InsertComplaint(c) => {
+            insert(txn, "complaint", complaint_row(&c)?.into_active_model().reset_all()).await
+        }
+        Op::UpdateComplaint { complaint: c, expected_version } => {
+            let filter = Condition::all()
+                .add(complaint::Column::Store.eq(c.store.as_str()))
+                .add(complaint::Column::Id.eq(c.id.0));
+            let row = complaint_row(&c)?.into_active_model().reset_all();
+            update_checked(txn, "complaint", row, filter, expected_version, complaint::Column::Version).await
         }
         Op::InsertEhealthUpload(u) => {
             insert(txn, "ehealth_upload", ehealth_row(&u)?.into_active_model().reset_all()).await
@@ -669,6 +682,52 @@ impl Repository for SeaRepository {
             .map_err(read_err)?;
         let items = rows.into_iter().map(contact_from).collect::<Result<Vec<_>>>()?;
         Ok(Page::from_overfetch(items, page.size, |c| c.id.to_string()))
+    }
+
+    async fn get_complaint(&self, store: &StoreCode, id: ComplaintId) -> Result<Option<Complaint>> {
+        complaint::Entity::find()
+            .filter(complaint::Column::Store.eq(store.as_str()))
+            .filter(complaint::Column::Id.eq(id.0))
+            .one(&self.db)
+            .await
+            .map_err(read_err)?
+            .map(complaint_from)
+            .transpose()
+    }
+
+    async fn list_complaints(
+        &self,
+        store: &StoreCode,
+        status: Option<ComplaintStatus>,
+        page: &PageRequest,
+    ) -> Result<Page<Complaint>> {
+        let mut query = complaint::Entity::find()
+            .filter(complaint::Column::Store.eq(store.as_str()))
+            .order_by_asc(complaint::Column::Id)
+            .limit(limit(page));
+        if let Some(s) = status {
+            query = query.filter(complaint::Column::Status.eq(s.as_str()));
+        }
+        if let Some(after) = after_uuid(page)? {
+            query = query.filter(complaint::Column::Id.gt(after));
+        }
+        let rows = query.all(&self.db).await.map_err(read_err)?;
+        let items = rows.into_iter().map(complaint_from).collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_overfetch(items, page.size, |c| c.id.to_string()))
+    }
+
+    async fn open_complaints_before(&self, before: DateTime<Utc>, limit: u64) -> Result<Vec<Complaint>> {
+        complaint::Entity::find()
+            .filter(complaint::Column::Status.eq(ComplaintStatus::Open.as_str()))
+            .filter(complaint::Column::OpenedAt.lt(before))
+            .order_by_asc(complaint::Column::OpenedAt)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(read_err)?
+            .into_iter()
+            .map(complaint_from)
+            .collect()
     }
 
     async fn get_ehealth_upload(

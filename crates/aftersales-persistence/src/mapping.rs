@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use aftersales_domain::model::ehealth::EhealthUpload;
-use aftersales_domain::model::follow_up::{ContactRecord, FollowUpTask};
+use aftersales_domain::model::follow_up::{Complaint, ContactRecord, FollowUpTask};
 use aftersales_domain::model::inspection::Inspection;
 use aftersales_domain::model::work_order::{LineStatus, WorkOrder, WorkOrderId};
 
@@ -387,4 +387,20 @@ pub(crate) fn contact_row(c: &ContactRecord) -> Result<contact::Model> {
 
 pub(crate) fn contact_from(m: contact::Model) -> Result<ContactRecord> {
     from_json("contact record", &m.document)
+}
+
+pub(crate) fn complaint_row(c: &Complaint) -> Result<crate::entities::complaint::Model> {
+    Ok(crate::entities::complaint::Model {
+        id: c.id.0,
+        store: c.store.to_string(),
+        customer_id: c.customer_id.0,
+        status: c.status.as_str().to_string(),
+        opened_at: c.opened_at,
+        document: to_json(c)?,
+        version: c.version,
+    })
+}
+
+pub(crate) fn complaint_from(m: crate::entities::complaint::Model) -> Result<Complaint> {
+    from_json("complaint", &m.document)
 }

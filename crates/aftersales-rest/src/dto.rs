@@ -7,6 +7,7 @@ use aftersales_domain::model::customer::{
     ConsentEvent, ConsentMethod, ContactChannel, CustomerView, Vehicle, VehicleType,
 };
 use aftersales_domain::model::ehealth::{EhealthUpload, UploadStatus};
+use aftersales_domain::model::follow_up::{Complaint, ComplaintEvent, ComplaintStatus};
 use aftersales_domain::model::follow_up::{
     ContactChannel as FollowUpChannel, ContactOutcome, ContactRecord, Direction, FollowUpTask, TaskKind,
     TaskStatus,
@@ -1058,4 +1059,66 @@ list_dto!(
 list_dto!(
     /// A page of contact records.
     ContactRecordList, contact_records, ContactRecordDto
+);
+
+/// A complaint with its whole history (FU-6).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ComplaintDto {
+    /// Id.
+    pub id: Uuid,
+    /// The customer.
+    pub customer_id: Uuid,
+    /// The contact it was raised in.
+    pub contact_id: Option<Uuid>,
+    /// The work order it concerns.
+    pub work_order_id: Option<Uuid>,
+    /// What the customer complains about.
+    pub summary: String,
+    /// Open, escalated, resolved or closed.
+    pub status: ComplaintStatus,
+    /// Raised.
+    pub opened_at: DateTime<Utc>,
+    /// Handed to the supervisor.
+    pub escalated_at: Option<DateTime<Utc>>,
+    /// The solution.
+    pub solution: Option<String>,
+    /// When the solution was found.
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// When the customer was told.
+    pub customer_notified_at: Option<DateTime<Utc>>,
+    /// Told later than the day of the solution.
+    pub notice_breach: bool,
+    /// The return visit planned at closing.
+    pub return_visit_task: Option<Uuid>,
+    /// Every step.
+    pub history: Vec<ComplaintEvent>,
+    /// Version tag.
+    pub etag: String,
+}
+
+impl From<Complaint> for ComplaintDto {
+    fn from(c: Complaint) -> Self {
+        Self {
+            id: c.id.0,
+            customer_id: c.customer_id.0,
+            contact_id: c.contact_id.map(|x| x.0),
+            work_order_id: c.work_order_id.map(|x| x.0),
+            summary: c.summary,
+            status: c.status,
+            opened_at: c.opened_at,
+            escalated_at: c.escalated_at,
+            solution: c.solution,
+            resolved_at: c.resolved_at,
+            customer_notified_at: c.customer_notified_at,
+            notice_breach: c.notice_breach,
+            return_visit_task: c.return_visit_task.map(|t| t.0),
+            history: c.history,
+            etag: Etag::render(c.version),
+        }
+    }
+}
+
+list_dto!(
+    /// A page of complaints.
+    ComplaintList, complaints, ComplaintDto
 );

@@ -62,6 +62,8 @@ pub struct Config {
     pub ehealth_interval_ms: u64,
     /// The first wait after a failed upload, in milliseconds; it doubles each time.
     pub ehealth_retry_base_ms: u64,
+    /// How often scheduled jobs (complaint escalation) run, in milliseconds.
+    pub jobs_interval_ms: u64,
 }
 
 impl Default for Config {
@@ -86,6 +88,7 @@ impl Default for Config {
             ehealth_app_secret: None,
             ehealth_interval_ms: 5_000,
             ehealth_retry_base_ms: 30_000,
+            jobs_interval_ms: 60_000,
         }
     }
 }
@@ -153,6 +156,9 @@ impl Config {
             return Err(ConfigError::Invalid(
                 "AFTERSALES_EHEALTH_ENDPOINT needs AFTERSALES_EHEALTH_APP_KEY and AFTERSALES_EHEALTH_APP_SECRET".into(),
             ));
+        }
+        if self.jobs_interval_ms == 0 {
+            return Err(ConfigError::Invalid("AFTERSALES_JOBS_INTERVAL_MS must be at least 1".into()));
         }
         if self.ehealth_interval_ms == 0 {
             return Err(ConfigError::Invalid("AFTERSALES_EHEALTH_INTERVAL_MS must be at least 1".into()));

@@ -4,6 +4,7 @@
 pub mod config;
 pub mod demo;
 pub mod ehealth;
+pub mod jobs;
 pub mod jwt;
 pub mod telemetry;
 
@@ -143,6 +144,11 @@ pub async fn start_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<
             .await
     });
 
+    tokio::spawn(jobs::run(
+        services.clone(),
+        Duration::from_millis(config.jobs_interval_ms),
+        stop.subscribe(),
+    ));
     match (&config.ehealth_endpoint, &config.ehealth_app_key, &config.ehealth_app_secret) {
         (Some(endpoint), Some(key), Some(secret)) => {
             let platform = ehealth::HttpPlatform::new(endpoint, key.clone(), secret.clone())

@@ -42,8 +42,13 @@ pub const SECRET: &str = "test-secret-for-the-e2e-suite-0123456789";
 static CRYPTO: Once = Once::new();
 
 enum Db {
+    /// Another app's database: left for that app to remove.
+    Borrowed,
     Sqlite(PathBuf),
-    Postgres { admin_url: String, name: String },
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
 }
 
 /// A running server with clients, and the database it owns.
@@ -154,6 +159,25 @@ impl TestApp {
             .expect("grpc connects");
         let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
         TestApp { http, base, grpc_channel, config, server: Some(server), db }
+    }
+
+    /// Starts a second server process on this app's database, as a second replica would run.
+    pub async fn replica(&self, clock: Arc<dyn Clock>) -> TestApp {
+        let mut config = self.config.clone();
+        config.http_addr = "127.0.0.1:0".parse().unwrap();
+        config.grpc_addr = "127.0.0.1:0".parse().unwrap();
+        let server = start_with_clock(&config, clock).await.expect("replica starts");
+        let base = format!("http://{}", server.http_addr);
+        let grpc_channel =
+            Channel::from_shared(format!("http://{}", server.grpc_addr)).unwrap().connect().await.unwrap();
+        TestApp {
+            http: self.http.clone(),
+            base,
+            grpc_channel,
+            config,
+            server: Some(server),
+            db: Db::Borrowed,
+        }
     }
 
     /// The running server's application services, for driving background work directly.
@@ -308,6 +332,7 @@ impl Drop for TestApp {
             let _ = server.stopper().send(true);
         }
         match &self.db {
+            Db::Borrowed => {}
             Db::Sqlite(path) => {
                 for suffix in ["", "-wal", "-shm"] {
                     let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));

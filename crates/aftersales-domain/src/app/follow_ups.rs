@@ -12,7 +12,7 @@ use crate::auth::{Action, Principal};
 use crate::error::Validator;
 use crate::model::follow_up::{
     ContactChannel, ContactId, ContactOutcome, ContactRecord, Direction, FollowUpTask, TaskId, TaskKind,
-    TaskStatus, choose_agent, first_window, next_call_time, second_window,
+    TaskStatus, choose_agent, first_window, next_call_time, return_visit_window, second_window,
 };
 use crate::model::store::{StaffMember, Store, check_optional_text};
 use crate::model::work_order::WorkOrderId;
@@ -92,6 +92,7 @@ impl Core {
         let (due_from, due_to) = match kind {
             TaskKind::FirstFollowUp => first_window(from_day, &store.sla),
             TaskKind::SecondFollowUp => second_window(from_day, &store.sla),
+            TaskKind::ReturnVisit => return_visit_window(from_day),
         };
         let now = self.now();
         Ok(FollowUpTask {

@@ -4,6 +4,7 @@
 //! command, lets the entities decide, and hands one [`ChangeSet`] to the repository.
 
 mod audit;
+mod complaints;
 mod customers;
 mod ehealth;
 mod follow_ups;
@@ -19,6 +20,7 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 pub use audit::AuditService;
+pub use complaints::{ComplaintService, OpenComplaint, ResolveComplaint};
 pub use customers::CustomerQuery;
 pub use customers::CustomerService;
 pub use ehealth::EhealthService;
@@ -52,6 +54,8 @@ pub struct Services {
     pub ehealth: EhealthService,
     /// Follow-up tasks and contact records.
     pub follow_ups: FollowUpService,
+    /// Complaints.
+    pub complaints: ComplaintService,
     core: Arc<Core>,
 }
 
@@ -71,6 +75,7 @@ impl Services {
             work_orders: WorkOrderService::new(core.clone()),
             ehealth: EhealthService::new(core.clone()),
             follow_ups: FollowUpService::new(core.clone()),
+            complaints: ComplaintService::new(core.clone()),
             core,
         }
     }

@@ -46,6 +46,10 @@ follow_up_id!(
     /// Identifies a contact record.
     ContactId
 );
+follow_up_id!(
+    /// Identifies a complaint.
+    ComplaintId
+);
 
 /// Why a task exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,6 +60,8 @@ pub enum TaskKind {
     FirstFollowUp,
     /// After the first follow-up was done (FU-2).
     SecondFollowUp,
+    /// After a complaint was resolved (处理后回访, FU-6).
+    ReturnVisit,
 }
 
 /// Where a task stands.
@@ -123,6 +129,11 @@ pub struct FollowUpTask {
 /// Returns the first follow-up window: day 3 to day 7 after the store-local day of the event (FU-1).
 pub fn first_window(event_day: NaiveDate, sla: &SlaSettings) -> (NaiveDate, NaiveDate) {
     window(event_day, sla.first_follow_up_from_day, sla.first_follow_up_to_day)
+}
+
+/// Returns the return-visit window after a complaint is closed: the next day to day 3 (FU-6).
+pub fn return_visit_window(closed_day: NaiveDate) -> (NaiveDate, NaiveDate) {
+    window(closed_day, 1, 3)
 }
 
 /// Returns the second follow-up window: day 7 to day 14 after the first was done (FU-2).
@@ -244,6 +255,158 @@ pub struct ContactRecord {
     pub contacted_at: DateTime<Utc>,
 }
 
+/// Where a complaint stands (FU-6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ComplaintStatus {
+    /// Being handled.
+    Open,
+    /// Unresolved past the limit; the supervisor has it.
+    Escalated,
+    /// A solution was found.
+    Resolved,
+    /// Done, with the return visit planned.
+    Closed,
+}
+
+impl ComplaintStatus {
+    /// Returns the wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Escalated => "escalated",
+            Self::Resolved => "resolved",
+            Self::Closed => "closed",
+        }
+    }
+}
+
+/// One step in a complaint's history, kept whole (FU-6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ComplaintEvent {
+    /// The step.
+    pub action: String,
+    /// Who (`system` for automatic escalation).
+    pub actor: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// What was said or decided.
+    pub note: Option<String>,
+}
+
+/// A customer complaint (FU-6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Complaint {
+    /// Id.
+    pub id: ComplaintId,
+    /// Store.
+    pub store: StoreCode,
+    /// The customer.
+    pub customer_id: CustomerId,
+    /// The contact it was raised in.
+    pub contact_id: Option<ContactId>,
+    /// The work order it concerns.
+    pub work_order_id: Option<WorkOrderId>,
+    /// What the customer complains about.
+    pub summary: String,
+    /// Where it stands.
+    pub status: ComplaintStatus,
+    /// When it was raised.
+    pub opened_at: DateTime<Utc>,
+    /// When it went to the supervisor.
+    pub escalated_at: Option<DateTime<Utc>>,
+    /// The solution.
+    pub solution: Option<String>,
+    /// When the solution was found.
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// When the customer was told.
+    pub customer_notified_at: Option<DateTime<Utc>>,
+    /// The customer was told later than the day of the solution (FU-6).
+    pub notice_breach: bool,
+    /// The return visit planned at closing.
+    pub return_visit_task: Option<TaskId>,
+    /// Every step, oldest first.
+    pub history: Vec<ComplaintEvent>,
+    /// Optimistic-concurrency version.
+    pub version: i64,
+}
+
+impl Complaint {
+    fn refuse(&self, step: &str, why: &str) -> DomainError {
+        DomainError::FailedPrecondition {
+            code: "complaint.invalid_transition",
+            message: format!("cannot {step} a complaint that is {}: {why}", self.status.as_str()),
+        }
+    }
+
+    fn log(&mut self, action: &str, actor: &str, at: DateTime<Utc>, note: Option<String>) {
+        self.history.push(ComplaintEvent { action: action.into(), actor: actor.into(), at, note });
+    }
+
+    /// Whether it is due to escalate: unresolved after `days` store-local days (FU-6).
+    pub fn escalation_due(&self, today: NaiveDate, tz: Tz, days: u32) -> bool {
+        let opened = self.opened_at.with_timezone(&tz).date_naive();
+        self.status == ComplaintStatus::Open
+            && opened.checked_add_days(Days::new(u64::from(days))).is_some_and(|deadline| today > deadline)
+    }
+
+    /// Hands it to the supervisor (FU-6); automatic.
+    pub fn escalate(&mut self, at: DateTime<Utc>) -> Result<()> {
+        if self.status != ComplaintStatus::Open {
+            return Err(self.refuse("escalate", "only an open complaint escalates"));
+        }
+        self.status = ComplaintStatus::Escalated;
+        self.escalated_at = Some(at);
+        self.log("escalate", "system", at, Some("unresolved past the limit; the supervisor has it".into()));
+        Ok(())
+    }
+
+    /// Records the solution (FU-6).
+    pub fn resolve(&mut self, solution: &str, actor: &str, at: DateTime<Utc>) -> Result<()> {
+        if !matches!(self.status, ComplaintStatus::Open | ComplaintStatus::Escalated) {
+            return Err(self.refuse("resolve", "it already has a solution"));
+        }
+        let solution = solution.trim();
+        if solution.is_empty() {
+            return Err(DomainError::invalid("solution", "must not be empty"));
+        }
+        self.status = ComplaintStatus::Resolved;
+        self.solution = Some(solution.to_string());
+        self.resolved_at = Some(at);
+        self.log("resolve", actor, at, Some(solution.to_string()));
+        Ok(())
+    }
+
+    /// Records that the customer was told; later than the day of the solution is a breach (FU-6).
+    pub fn notify_customer(&mut self, tz: Tz, actor: &str, at: DateTime<Utc>) -> Result<()> {
+        let Some(resolved_at) = self.resolved_at.filter(|_| self.status == ComplaintStatus::Resolved) else {
+            return Err(self.refuse("notify the customer of", "there is no solution yet"));
+        };
+        if self.customer_notified_at.is_some() {
+            return Err(self.refuse("notify the customer of", "the customer was already told"));
+        }
+        self.customer_notified_at = Some(at);
+        self.notice_breach =
+            at.with_timezone(&tz).date_naive() != resolved_at.with_timezone(&tz).date_naive();
+        let note = self.notice_breach.then(|| "told after the day of the solution".to_string());
+        self.log("notify_customer", actor, at, note);
+        Ok(())
+    }
+
+    /// Closes it once the customer was told; the caller plans the return visit (FU-6).
+    pub fn close(&mut self, return_visit: TaskId, actor: &str, at: DateTime<Utc>) -> Result<()> {
+        if self.status != ComplaintStatus::Resolved || self.customer_notified_at.is_none() {
+            return Err(self.refuse("close", "it needs a solution the customer was told about"));
+        }
+        self.status = ComplaintStatus::Closed;
+        self.return_visit_task = Some(return_visit);
+        self.log("close", actor, at, None);
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,6 +414,57 @@ mod tests {
 
     fn day(s: &str) -> NaiveDate {
         s.parse().unwrap()
+    }
+
+    fn complaint(opened: &str) -> Complaint {
+        Complaint {
+            id: ComplaintId::generate(),
+            store: StoreCode::parse("SH001").unwrap(),
+            customer_id: CustomerId(uuid::Uuid::now_v7()),
+            contact_id: None,
+            work_order_id: None,
+            summary: "刹车仍有异响".into(),
+            status: ComplaintStatus::Open,
+            opened_at: opened.parse().unwrap(),
+            escalated_at: None,
+            solution: None,
+            resolved_at: None,
+            customer_notified_at: None,
+            notice_breach: false,
+            return_visit_task: None,
+            history: vec![],
+            version: 1,
+        }
+    }
+
+    // FU-6: unresolved within 2 store-local days escalates; day 2 is still in time.
+    #[test]
+    fn a_complaint_escalates_once_two_store_days_have_passed() {
+        let tz = chrono_tz::Asia::Shanghai;
+        let c = complaint("2026-11-27T15:30:00Z"); // 23:30 on the 27th in Shanghai
+        assert!(!c.escalation_due(day("2026-11-29"), tz, 2));
+        assert!(c.escalation_due(day("2026-11-30"), tz, 2));
+        let berlin = chrono_tz::Europe::Berlin; // 16:30 on the 27th in Berlin
+        assert!(!c.escalation_due(day("2026-11-29"), berlin, 2));
+    }
+
+    // FU-6: told on the day of the solution is in time; the next store day is a breach.
+    #[test]
+    fn telling_the_customer_after_the_day_of_the_solution_is_a_breach() {
+        let tz = chrono_tz::Asia::Shanghai;
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let mut same_day = complaint("2026-11-27T02:00:00Z");
+        same_day.resolve("更换刹车片", "sup", at("2026-11-27T03:00:00Z")).unwrap();
+        same_day.notify_customer(tz, "sup", at("2026-11-27T15:59:59Z")).unwrap();
+        assert!(!same_day.notice_breach);
+        let mut late = complaint("2026-11-27T02:00:00Z");
+        late.resolve("更换刹车片", "sup", at("2026-11-27T03:00:00Z")).unwrap();
+        late.notify_customer(tz, "sup", at("2026-11-27T16:00:00Z")).unwrap();
+        assert!(late.notice_breach);
+        assert!(late.close(TaskId::generate(), "sup", at("2026-11-28T01:00:00Z")).is_ok());
+        let mut early = complaint("2026-11-27T02:00:00Z");
+        assert!(early.close(TaskId::generate(), "sup", at("2026-11-28T01:00:00Z")).is_err());
+        assert_eq!(early.status, ComplaintStatus::Open);
     }
 
     // FU-1: day 3 to day 7, across a month end.

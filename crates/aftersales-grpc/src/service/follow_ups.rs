@@ -1,11 +1,13 @@
 //! `FollowUpService`.
 
-use aftersales_domain::app::RecordContact;
+use aftersales_domain::app::{OpenComplaint, RecordContact, ResolveComplaint};
 use aftersales_domain::model::follow_up::{
-    ContactChannel, ContactOutcome, ContactRecord, Direction, FollowUpTask, TaskId, TaskStatus,
+    Complaint, ComplaintId, ComplaintStatus, ContactChannel, ContactId, ContactOutcome, ContactRecord,
+    Direction, FollowUpTask, TaskId, TaskStatus,
 };
+use aftersales_domain::model::work_order::WorkOrderId;
 use aftersales_domain::ports::{ContactFilter, TaskFilter};
-use aftersales_domain::value::{CustomerId, Etag};
+use aftersales_domain::value::{CustomerId, Etag, StoreCode};
 use tonic::{Request, Response, Status};
 
 use super::{Adapter, Answer, answer};
@@ -40,6 +42,40 @@ impl From<FollowUpTask> for pb::FollowUpTask {
             created_at: ts(t.created_at),
         }
     }
+}
+
+impl From<Complaint> for pb::Complaint {
+    fn from(c: Complaint) -> Self {
+        Self {
+            id: c.id.to_string(),
+            customer_id: c.customer_id.to_string(),
+            contact_id: c.contact_id.map(|x| x.to_string()),
+            work_order_id: c.work_order_id.map(|x| x.to_string()),
+            summary: c.summary,
+            status: pb::ComplaintStatus::from(c.status).into(),
+            opened_at: ts(c.opened_at),
+            escalated_at: c.escalated_at.and_then(ts),
+            solution: c.solution,
+            resolved_at: c.resolved_at.and_then(ts),
+            customer_notified_at: c.customer_notified_at.and_then(ts),
+            notice_breach: c.notice_breach,
+            return_visit_task: c.return_visit_task.map(|t| t.to_string()),
+            history: c
+                .history
+                .into_iter()
+                .map(|e| pb::ComplaintEvent { action: e.action, actor: e.actor, at: ts(e.at), note: e.note })
+                .collect(),
+            etag: Etag::render(c.version),
+        }
+    }
+}
+
+fn complaint_target(r: &pb::ComplaintRequest) -> Result<(StoreCode, ComplaintId, Option<Etag>), Status> {
+    Ok((
+        store_code(&r.store)?,
+        ComplaintId::parse("complaint_id", &r.complaint_id).map_err(to_status)?,
+        crate::convert::etag(&r.etag)?,
+    ))
 }
 
 impl From<ContactRecord> for pb::ContactRecord {
@@ -139,6 +175,71 @@ impl pb::follow_up_service_server::FollowUpService for Adapter {
             completes_task: Some(r.completes_task),
         };
         answer(self.services.follow_ups.record_contact(&who, &store, cmd, request_id(&r.request_id)?).await)
+    }
+
+    async fn open_complaint(&self, req: Request<pb::OpenComplaintRequest>) -> Answer<pb::Complaint> {
+        let who = self.caller(&req)?;
+        let r = req.into_inner();
+        let store = store_code(&r.store)?;
+        let cmd = OpenComplaint {
+            customer_id: CustomerId::parse("customer_id", &r.customer_id).map_err(to_status)?,
+            contact_id: optional_id("contact_id", r.contact_id.as_deref().unwrap_or(""), ContactId::parse)?,
+            work_order_id: optional_id(
+                "work_order_id",
+                r.work_order_id.as_deref().unwrap_or(""),
+                WorkOrderId::parse,
+            )?,
+            summary: r.summary,
+            solved_on_the_spot: r.solved_on_the_spot,
+        };
+        answer(self.services.complaints.open(&who, &store, cmd, request_id(&r.request_id)?).await)
+    }
+
+    async fn get_complaint(&self, req: Request<pb::ComplaintRequest>) -> Answer<pb::Complaint> {
+        let who = self.caller(&req)?;
+        let (store, id, _) = complaint_target(req.get_ref())?;
+        answer(self.services.complaints.get(&who, &store, id).await)
+    }
+
+    async fn list_complaints(
+        &self,
+        req: Request<pb::ListComplaintsRequest>,
+    ) -> Answer<pb::ListComplaintsResponse> {
+        let who = self.caller(&req)?;
+        let r = req.into_inner();
+        let store = store_code(&r.store)?;
+        let status = ComplaintStatus::from_proto(r.status)?;
+        let result = self
+            .services
+            .complaints
+            .list(&who, &store, status, &page(r.page_size, &r.page_token)?)
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(pb::ListComplaintsResponse {
+            complaints: result.items.into_iter().map(Into::into).collect(),
+            next_page_token: result.next_page_token.unwrap_or_default(),
+        }))
+    }
+
+    async fn resolve_complaint(&self, req: Request<pb::ResolveComplaintRequest>) -> Answer<pb::Complaint> {
+        let who = self.caller(&req)?;
+        let r = req.into_inner();
+        let target = pb::ComplaintRequest { store: r.store, complaint_id: r.complaint_id, etag: r.etag };
+        let (store, id, tag) = complaint_target(&target)?;
+        let cmd = ResolveComplaint { solution: r.solution };
+        answer(self.services.complaints.resolve(&who, &store, id, cmd, tag).await)
+    }
+
+    async fn notify_complaint_customer(&self, req: Request<pb::ComplaintRequest>) -> Answer<pb::Complaint> {
+        let who = self.caller(&req)?;
+        let (store, id, tag) = complaint_target(req.get_ref())?;
+        answer(self.services.complaints.notify_customer(&who, &store, id, tag).await)
+    }
+
+    async fn close_complaint(&self, req: Request<pb::ComplaintRequest>) -> Answer<pb::Complaint> {
+        let who = self.caller(&req)?;
+        let (store, id, tag) = complaint_target(req.get_ref())?;
+        answer(self.services.complaints.close(&who, &store, id, tag).await)
     }
 
     async fn list_contact_records(

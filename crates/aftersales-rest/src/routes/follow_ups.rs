@@ -1,7 +1,7 @@
 //! `/v1/stores/{store}/follow-up-tasks` and `/contact-records` (FU-1..FU-5).
 
-use aftersales_domain::app::RecordContact;
-use aftersales_domain::model::follow_up::{TaskId, TaskStatus};
+use aftersales_domain::app::{OpenComplaint, RecordContact, ResolveComplaint};
+use aftersales_domain::model::follow_up::{ComplaintId, ComplaintStatus, TaskId, TaskStatus};
 use aftersales_domain::ports::{ContactFilter, TaskFilter};
 use aftersales_domain::value::CustomerId;
 use axum::extract::State;
@@ -14,11 +14,12 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::AppState;
+use crate::dto::{ComplaintDto, ComplaintList};
 use crate::dto::{
     ContactRecordDto, ContactRecordList, FollowUpTaskDto, FollowUpTaskList, Worklist, WorklistItemDto,
 };
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, IdemKey, PageParams, store_code};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, IdemKey, IfMatch, PageParams, store_code};
 
 /// Routes for the follow-up service.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -27,6 +28,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(worklist))
         .routes(routes!(get_task))
         .routes(routes!(record_contact, list_contacts))
+        .routes(routes!(open_complaint, list_complaints))
+        .routes(routes!(get_complaint))
+        .routes(routes!(resolve_complaint))
+        .routes(routes!(notify_complaint_customer))
+        .routes(routes!(close_complaint))
 }
 
 /// Task filters.
@@ -174,4 +180,120 @@ async fn list_contacts(
     Ok(axum::Json(
         s.services.follow_ups.list_contacts(&who, &store_code(&store)?, &filter, &page).await?.into(),
     ))
+}
+
+/// Raises a complaint; `solved_on_the_spot` resolves it and records that the customer was told (FU-6).
+#[utoipa::path(post, path = "/v1/stores/{store}/complaints", tag = "follow-up",
+    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried create safe", pattern = r"^[!-~]{1,255}$")),
+    request_body = OpenComplaint,
+    responses((status = 201, description = "Raised", body = ComplaintDto)))]
+async fn open_complaint(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    ApiPath(store): ApiPath<String>,
+    IdemKey(key): IdemKey,
+    ApiJson(cmd): ApiJson<OpenComplaint>,
+) -> ApiResult<(StatusCode, axum::Json<ComplaintDto>)> {
+    let complaint = s.services.complaints.open(&who, &store_code(&store)?, cmd, key).await?;
+    Ok((StatusCode::CREATED, axum::Json(complaint.into())))
+}
+
+/// Complaint filters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ComplaintQuery {
+    /// Only in this state (`escalated`: the supervisor's list).
+    status: Option<ComplaintStatus>,
+    /// Page size (1–500, default 50).
+    #[param(minimum = 0, maximum = 500)]
+    page_size: Option<i64>,
+    /// Token of the next page.
+    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
+    page_token: Option<String>,
+}
+
+/// Lists complaints.
+#[utoipa::path(get, path = "/v1/stores/{store}/complaints", tag = "follow-up",
+    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"), ComplaintQuery),
+    responses((status = 200, description = "A page of complaints", body = ComplaintList)))]
+async fn list_complaints(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    ApiPath(store): ApiPath<String>,
+    ApiQuery(q): ApiQuery<ComplaintQuery>,
+) -> ApiResult<axum::Json<ComplaintList>> {
+    let page = PageParams { page_size: q.page_size, page_token: q.page_token }.request()?;
+    Ok(axum::Json(s.services.complaints.list(&who, &store_code(&store)?, q.status, &page).await?.into()))
+}
+
+fn complaint_ids(
+    store: &str,
+    id: &str,
+) -> Result<(aftersales_domain::value::StoreCode, ComplaintId), crate::error::ApiError> {
+    Ok((store_code(store)?, ComplaintId::parse("complaint_id", id)?))
+}
+
+/// Reads a complaint with its whole history.
+#[utoipa::path(get, path = "/v1/stores/{store}/complaints/{complaint_id}", tag = "follow-up",
+    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
+           ("complaint_id" = Uuid, Path, description = "Complaint id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
+    responses((status = 200, description = "The complaint", body = ComplaintDto)))]
+async fn get_complaint(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    ApiPath((store, id)): ApiPath<(String, String)>,
+) -> ApiResult<axum::Json<ComplaintDto>> {
+    let (store, id) = complaint_ids(&store, &id)?;
+    Ok(axum::Json(s.services.complaints.get(&who, &store, id).await?.into()))
+}
+
+/// Records the solution (FU-6).
+#[utoipa::path(post, path = "/v1/stores/{store}/complaints/{complaint_id}/resolve", tag = "follow-up",
+    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
+           ("complaint_id" = Uuid, Path, description = "Complaint id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+           ("If-Match" = Option<String>, Header, description = "Refuse if it changed since this etag", pattern = r#"^(\*|(W/)?"?v[0-9]{1,18}"?)$"#)),
+    request_body = ResolveComplaint,
+    responses((status = 200, description = "Resolved", body = ComplaintDto)))]
+async fn resolve_complaint(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    ApiPath((store, id)): ApiPath<(String, String)>,
+    IfMatch(etag): IfMatch,
+    ApiJson(cmd): ApiJson<ResolveComplaint>,
+) -> ApiResult<axum::Json<ComplaintDto>> {
+    let (store, id) = complaint_ids(&store, &id)?;
+    Ok(axum::Json(s.services.complaints.resolve(&who, &store, id, cmd, etag).await?.into()))
+}
+
+/// Records that the customer was told; a later store day than the solution is flagged as a breach (FU-6).
+#[utoipa::path(post, path = "/v1/stores/{store}/complaints/{complaint_id}/notify-customer", tag = "follow-up",
+    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
+           ("complaint_id" = Uuid, Path, description = "Complaint id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+           ("If-Match" = Option<String>, Header, description = "Refuse if it changed since this etag", pattern = r#"^(\*|(W/)?"?v[0-9]{1,18}"?)$"#)),
+    responses((status = 200, description = "Recorded", body = ComplaintDto)))]
+async fn notify_complaint_customer(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    ApiPath((store, id)): ApiPath<(String, String)>,
+    IfMatch(etag): IfMatch,
+) -> ApiResult<axum::Json<ComplaintDto>> {
+    let (store, id) = complaint_ids(&store, &id)?;
+    Ok(axum::Json(s.services.complaints.notify_customer(&who, &store, id, etag).await?.into()))
+}
+
+/// Closes a resolved complaint the customer was told about, creating the return-visit task (FU-6).
+#[utoipa::path(post, path = "/v1/stores/{store}/complaints/{complaint_id}/close", tag = "follow-up",
+    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
+           ("complaint_id" = Uuid, Path, description = "Complaint id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+           ("If-Match" = Option<String>, Header, description = "Refuse if it changed since this etag", pattern = r#"^(\*|(W/)?"?v[0-9]{1,18}"?)$"#)),
+    responses((status = 200, description = "Closed", body = ComplaintDto)))]
+async fn close_complaint(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    ApiPath((store, id)): ApiPath<(String, String)>,
+    IfMatch(etag): IfMatch,
+) -> ApiResult<axum::Json<ComplaintDto>> {
+    let (store, id) = complaint_ids(&store, &id)?;
+    Ok(axum::Json(s.services.complaints.close(&who, &store, id, etag).await?.into()))
 }

@@ -1,0 +1,290 @@
+//! Complaints (FU-6): raised, answered on the spot or escalated after two store days, resolved,
+//! the customer told the same day, closed with a return visit.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use super::follow_ups::TaskPlan;
+use super::{Core, IdempotencyKey, check_etag};
+use crate::auth::{Action, Principal};
+use crate::error::Validator;
+use crate::model::follow_up::{Complaint, ComplaintId, ComplaintStatus, ContactId, TaskKind};
+use crate::model::store::{Store, check_text};
+use crate::model::work_order::WorkOrderId;
+use crate::paging::{Page, PageRequest};
+use crate::ports::{ChangeSet, Op};
+use crate::value::{CustomerId, Etag, StoreCode};
+use crate::{DomainError, Result};
+
+const NOT_FOUND: DomainError = DomainError::NotFound { resource: "complaint" };
+
+/// Raises a complaint (FU-6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct OpenComplaint {
+    /// The customer.
+    pub customer_id: CustomerId,
+    /// The contact it was raised in.
+    pub contact_id: Option<ContactId>,
+    /// The work order it concerns.
+    pub work_order_id: Option<WorkOrderId>,
+    /// What the customer complains about.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 2000))]
+    pub summary: String,
+    /// The solution given on the spot, when there was one (the customer is told at once).
+    #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
+    pub solved_on_the_spot: Option<String>,
+}
+
+/// Records a complaint's solution (FU-6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ResolveComplaint {
+    /// The solution.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 2000))]
+    pub solution: String,
+}
+
+fn timezone(store: &Store) -> Tz {
+    store.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai)
+}
+
+/// Use cases on complaints.
+#[derive(Clone)]
+pub struct ComplaintService {
+    core: Arc<Core>,
+}
+
+impl ComplaintService {
+    pub(crate) fn new(core: Arc<Core>) -> Self {
+        Self { core }
+    }
+
+    async fn load(&self, store: &StoreCode, id: ComplaintId) -> Result<Complaint> {
+        self.core.repo.get_complaint(store, id).await?.ok_or(NOT_FOUND)
+    }
+
+    /// Raises a complaint; one solved on the spot is resolved and the customer told at once.
+    pub async fn open(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        cmd: OpenComplaint,
+        key: Option<IdempotencyKey>,
+    ) -> Result<Complaint> {
+        who.authorize(Action::FollowUpWork, store, "store")?;
+        let mut v = Validator::new();
+        let summary = check_text(&mut v, "summary", &cmd.summary, 2000);
+        if let Some(solution) = &cmd.solved_on_the_spot {
+            check_text(&mut v, "solved_on_the_spot", solution, 2000);
+        }
+        v.finish()?;
+        let core = &self.core;
+        core.write_once(who, store, "complaint.create", key, &cmd, || async {
+            let shop = core.store(who, store).await?;
+            core.repo
+                .get_customer(store, cmd.customer_id)
+                .await?
+                .ok_or(DomainError::NotFound { resource: "customer" })?;
+            let now = core.now();
+            let mut complaint = Complaint {
+                id: ComplaintId::generate(),
+                store: store.clone(),
+                customer_id: cmd.customer_id,
+                contact_id: cmd.contact_id,
+                work_order_id: cmd.work_order_id,
+                summary: summary.clone(),
+                status: ComplaintStatus::Open,
+                opened_at: now,
+                escalated_at: None,
+                solution: None,
+                resolved_at: None,
+                customer_notified_at: None,
+                notice_breach: false,
+                return_visit_task: None,
+                history: vec![],
+                version: 1,
+            };
+            complaint.history.push(crate::model::follow_up::ComplaintEvent {
+                action: "open".into(),
+                actor: who.sub.clone(),
+                at: now,
+                note: Some(summary.clone()),
+            });
+            if let Some(solution) = &cmd.solved_on_the_spot {
+                complaint.resolve(solution, &who.sub, now)?;
+                complaint.notify_customer(timezone(&shop), &who.sub, now)?;
+            }
+            let audit = core.audit(who, store, "complaint.create", "complaint", complaint.id, vec![]);
+            Ok((complaint.clone(), ChangeSet::of(Op::InsertComplaint(Box::new(complaint)), audit)))
+        })
+        .await
+    }
+
+    /// Reads a complaint with its whole history.
+    pub async fn get(&self, who: &Principal, store: &StoreCode, id: ComplaintId) -> Result<Complaint> {
+        who.authorize(Action::ReadFollowUp, store, "complaint")?;
+        self.load(store, id).await
+    }
+
+    /// Lists complaints, optionally in one state.
+    pub async fn list(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        status: Option<ComplaintStatus>,
+        page: &PageRequest,
+    ) -> Result<Page<Complaint>> {
+        who.authorize(Action::ReadFollowUp, store, "store")?;
+        self.core.store(who, store).await?;
+        self.core.repo.list_complaints(store, status, page).await
+    }
+
+    async fn step(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        id: ComplaintId,
+        name: &'static str,
+        if_match: Option<Etag>,
+        apply: impl Fn(&mut Complaint, &Store) -> Result<Vec<Op>>,
+    ) -> Result<Complaint> {
+        who.authorize(Action::FollowUpWork, store, "complaint")?;
+        let (core, if_match, apply) = (&self.core, if_match.as_ref(), &apply);
+        core.write_latest(if_match.is_some(), || async move {
+            let shop = core.store(who, store).await?;
+            let current = self.load(store, id).await?;
+            check_etag("complaint", current.version, if_match)?;
+            let mut next = current.clone();
+            let mut ops = apply(&mut next, &shop)?;
+            next.version = current.version + 1;
+            ops.insert(
+                0,
+                Op::UpdateComplaint { complaint: Box::new(next.clone()), expected_version: current.version },
+            );
+            let audit =
+                core.audit(who, store, &format!("complaint.{name}"), "complaint", id, vec!["status".into()]);
+            Ok((next, ChangeSet { ops, audit: vec![audit], idempotency: None }))
+        })
+        .await
+    }
+
+    /// Records the solution.
+    pub async fn resolve(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        id: ComplaintId,
+        cmd: ResolveComplaint,
+        if_match: Option<Etag>,
+    ) -> Result<Complaint> {
+        let now = self.core.now();
+        self.step(who, store, id, "resolve", if_match, |c, _| {
+            c.resolve(&cmd.solution, &who.sub, now).map(|()| vec![])
+        })
+        .await
+    }
+
+    /// Records that the customer was told; a later store day than the solution is a breach.
+    pub async fn notify_customer(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        id: ComplaintId,
+        if_match: Option<Etag>,
+    ) -> Result<Complaint> {
+        let now = self.core.now();
+        self.step(who, store, id, "notify_customer", if_match, |c, shop| {
+            c.notify_customer(timezone(shop), &who.sub, now).map(|()| vec![])
+        })
+        .await
+    }
+
+    /// Closes a resolved complaint the customer was told about, planning the return visit.
+    pub async fn close(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        id: ComplaintId,
+        if_match: Option<Etag>,
+    ) -> Result<Complaint> {
+        who.authorize(Action::FollowUpWork, store, "complaint")?;
+        let shop = self.core.store(who, store).await?;
+        let current = self.load(store, id).await?;
+        let today = self.core.now().with_timezone(&timezone(&shop)).date_naive();
+        let advisor = match current.work_order_id {
+            Some(order) => self.core.repo.get_work_order(store, order).await?.map(|o| (order, o.advisor)),
+            None => None,
+        };
+        let plan = TaskPlan {
+            kind: TaskKind::ReturnVisit,
+            customer_id: current.customer_id,
+            order: advisor.as_ref().map(|(id, a)| (*id, a.as_str())),
+            from_day: today,
+            previous: None,
+            topics: vec![],
+        };
+        let visit = self.core.plan_task(&shop, plan).await?;
+        let now = self.core.now();
+        self.step(who, store, id, "close", if_match, |c, _| {
+            c.close(visit.id, &who.sub, now)?;
+            Ok(vec![Op::InsertTask(Box::new(visit.clone()))])
+        })
+        .await
+    }
+
+    /// Escalates every open complaint past its store's limit to the supervisor (FU-6); returns how
+    /// many it escalated. Safe to run in several processes at once: each escalation is a
+    /// version-checked update, so exactly one process makes it.
+    pub async fn escalate_due(&self) -> Result<usize> {
+        let now = self.core.now();
+        // Anything unresolved for a day is a candidate; each store's own limit and zone decide.
+        let candidates = self.core.repo.open_complaints_before(now - chrono::Duration::days(1), 500).await?;
+        let mut stores: HashMap<StoreCode, Option<Store>> = HashMap::new();
+        let mut escalated = 0;
+        for complaint in candidates {
+            if !stores.contains_key(&complaint.store) {
+                let shop = self.core.repo.get_store(&complaint.store).await?;
+                stores.insert(complaint.store.clone(), shop);
+            }
+            let Some(Some(shop)) = stores.get(&complaint.store) else { continue };
+            let tz = timezone(shop);
+            if !complaint.escalation_due(
+                now.with_timezone(&tz).date_naive(),
+                tz,
+                shop.sla.complaint_escalation_days,
+            ) {
+                continue;
+            }
+            let mut next = complaint.clone();
+            next.escalate(now)?;
+            next.version += 1;
+            let audit = crate::model::audit::AuditEvent {
+                id: crate::value::RecordId::generate(),
+                store: complaint.store.clone(),
+                actor: "system".into(),
+                action: "complaint.escalate".into(),
+                resource_type: "complaint".into(),
+                resource_id: complaint.id.to_string(),
+                changed_fields: vec!["status".into()],
+                occurred_at: now,
+            };
+            let op = Op::UpdateComplaint { complaint: Box::new(next), expected_version: complaint.version };
+            match self.core.repo.apply(ChangeSet::of(op, audit)).await {
+                Ok(()) => escalated += 1,
+                // Another process escalated it, or someone resolved it meanwhile.
+                Err(DomainError::StaleEtag { .. }) => {}
+                Err(other) => return Err(other),
+            }
+        }
+        if escalated > 0 {
+            tracing::info!(escalated, "complaints escalated to supervisors");
+        }
+        Ok(escalated)
+    }
+}
