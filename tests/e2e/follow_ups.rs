@@ -236,3 +236,113 @@ async fn first_follow_ups_are_spread_over_the_agents() {
     assignees.sort();
     assert_eq!(assignees, vec!["fu-1", "fu-1", "fu-2", "fu-2"]);
 }
+
+// FU-5: closed as unreachable only after attempts over five days, with the fallback on record.
+#[tokio::test]
+async fn a_task_closes_unreachable_only_after_five_days_of_attempts() {
+    let clock = TestClock::at("2026-11-27T02:00:00Z");
+    let app = TestApp::spawn_at(clock.clone()).await;
+    let shop = shop(&app).await;
+    agents(&app, &shop).await;
+    let order = deliver_at(&app, &shop, &clock, "2026-11-27T06:00:00Z").await;
+    let task = first_task(&app, &shop, &order).await;
+    let agent = app.token(task["assignee"].as_str().unwrap(), &["followup_agent"], &[&shop.store]);
+    let records = format!("/v1/stores/{}/contact-records", shop.store);
+    let attempt = json!({"customer_id": shop.customer, "task_id": task["id"], "channel": "phone", "outcome": "no_answer"});
+    let close = format!(
+        "/v1/stores/{}/follow-up-tasks/{}/close-unreachable",
+        shop.store,
+        task["id"].as_str().unwrap()
+    );
+    for at in ["2026-11-30T02:00:00Z", "2026-12-04T02:00:00Z"] {
+        clock.set(at);
+        assert_eq!(app.post(&records, &agent, attempt.clone()).await.status, StatusCode::CREATED);
+    }
+    let early = app.post(&close, &agent, json!({"fallback_channel": "sms"})).await;
+    assert_eq!(early.code(), "follow_up_task.too_early_unreachable", "{:?}", early.body);
+    clock.set("2026-12-05T02:00:00Z");
+    app.post(&records, &agent, attempt).await;
+    let by_phone = app.post(&close, &agent, json!({"fallback_channel": "phone"})).await;
+    assert_eq!(by_phone.fields(), vec!["fallback_channel"]);
+    let closed =
+        app.post(&close, &agent, json!({"fallback_channel": "sms", "notes": "已发短信请客户回电"})).await;
+    assert_eq!(closed.body["status"], "unreachable", "{:?}", closed.body);
+    let register = app.get(&format!("{records}?task_id={}", task["id"].as_str().unwrap()), &agent).await.body;
+    let last = register["contact_records"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!((last["channel"].as_str(), last["notes"].as_str()), (Some("sms"), Some("已发短信请客户回电")));
+}
+
+// FU-3: a supervisor moves an absent agent's tasks in bulk, never to the advisor, on record.
+#[tokio::test]
+async fn a_supervisor_moves_an_absent_agents_tasks_in_bulk() {
+    let clock = TestClock::at("2026-11-27T02:00:00Z");
+    let app = TestApp::spawn_at(clock.clone()).await;
+    let shop = shop(&app).await;
+    agents(&app, &shop).await;
+    for hour in 3..7 {
+        deliver_at(&app, &shop, &clock, &format!("2026-11-27T0{hour}:00:00Z")).await;
+    }
+    let reassign = format!("/v1/stores/{}/follow-up-tasks/reassign", shop.store);
+    let body = json!({"from_agent": "fu-1", "absent_from": "2026-11-30", "absent_to": "2026-12-06"});
+    let agent = app.token("fu-2", &["followup_agent"], &[&shop.store]);
+    assert_eq!(app.post(&reassign, &agent, body.clone()).await.status, StatusCode::FORBIDDEN);
+    let moved = app.post(&reassign, &shop.supervisor, body).await;
+    assert_eq!(moved.status, StatusCode::OK, "{:?}", moved.body);
+    let moved = moved.body["follow_up_tasks"].as_array().unwrap().clone();
+    assert_eq!(moved.len(), 2);
+    assert!(moved.iter().all(|t| t["assignee"] == "fu-2"), "the advisor adv-1 never gets them");
+    let left = app
+        .get(
+            &format!("/v1/stores/{}/follow-up-tasks?assignee=fu-1&status=open", shop.store),
+            &shop.supervisor,
+        )
+        .await;
+    assert_eq!(left.body["follow_up_tasks"], json!([]));
+    let trail = app
+        .get(
+            &format!("/v1/stores/{}/audit-events?resource_type=follow_up_task", shop.store),
+            &shop.supervisor,
+        )
+        .await;
+    let moves = trail.body["audit_events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "task.reassign")
+        .count();
+    assert_eq!(moves, 2);
+}
+
+// FU-4: the register exports as CSV that Excel opens in Chinese.
+#[tokio::test]
+async fn the_contact_register_exports_as_csv_for_excel() {
+    let clock = TestClock::at("2026-11-27T02:00:00Z");
+    let app = TestApp::spawn_at(clock.clone()).await;
+    let shop = shop(&app).await;
+    agents(&app, &shop).await;
+    let agent = app.token("fu-1", &["followup_agent"], &[&shop.store]);
+    let body = json!({"customer_id": shop.customer, "channel": "phone", "direction": "inbound", "outcome": "reached",
+        "topics": ["维修质量", "价格"], "satisfaction": 4, "notes": "客户咨询保养, 价格\"偏高\""});
+    assert_eq!(
+        app.post(&format!("/v1/stores/{}/contact-records", shop.store), &agent, body).await.status,
+        StatusCode::CREATED
+    );
+    let res = app
+        .http
+        .get(format!("{}/v1/stores/{}/contact-records/export", app.base, shop.store))
+        .bearer_auth(&shop.supervisor)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    let bytes = res.bytes().await.unwrap();
+    assert_eq!(&bytes[..3], &[0xEF, 0xBB, 0xBF], "a byte-order mark, so Excel reads UTF-8");
+    let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(&header[..3], &["时间", "客户", "电话"]);
+    let row: Vec<String> = reader.records().next().unwrap().unwrap().iter().map(String::from).collect();
+    assert_eq!((row[1].as_str(), row[2].as_str(), row[4].as_str()), ("张伟", "13812345678", "inbound"));
+    assert_eq!((row[6].as_str(), row[7].as_str()), ("维修质量；价格", "4"));
+    assert_eq!(row[8], "客户咨询保养, 价格\"偏高\"", "commas and quotes survive");
+}

@@ -248,9 +248,8 @@ impl ComplaintService {
         let mut stores: HashMap<StoreCode, Option<Store>> = HashMap::new();
         let mut escalated = 0;
         for complaint in candidates {
-            if !stores.contains_key(&complaint.store) {
-                let shop = self.core.repo.get_store(&complaint.store).await?;
-                stores.insert(complaint.store.clone(), shop);
+            if let std::collections::hash_map::Entry::Vacant(slot) = stores.entry(complaint.store.clone()) {
+                slot.insert(self.core.repo.get_store(&complaint.store).await?);
             }
             let Some(Some(shop)) = stores.get(&complaint.store) else { continue };
             let tz = timezone(shop);

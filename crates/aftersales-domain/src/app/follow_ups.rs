@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::{Core, IdempotencyKey};
 use crate::auth::{Action, Principal};
 use crate::error::Validator;
+use crate::model::follow_up::check_unreachable;
 use crate::model::follow_up::{
     ContactChannel, ContactId, ContactOutcome, ContactRecord, Direction, FollowUpTask, TaskId, TaskKind,
     TaskStatus, choose_agent, first_window, next_call_time, return_visit_window, second_window,
@@ -50,6 +51,41 @@ pub struct RecordContact {
     pub satisfaction: Option<u8>,
     /// Closes the task as done (the customer must have been reached).
     pub completes_task: Option<bool>,
+}
+
+/// Closes a task as unreachable after the fallback message (FU-5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CloseUnreachable {
+    /// How the fallback went out: `sms` or `letter`.
+    pub fallback_channel: ContactChannel,
+    /// What the message said.
+    #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
+    pub notes: Option<String>,
+}
+
+/// Moves an absent agent's open tasks to others (FU-3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ReassignTasks {
+    /// The absent agent.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 64))]
+    pub from_agent: String,
+    /// First store-local day of the absence.
+    pub absent_from: NaiveDate,
+    /// Last store-local day of the absence.
+    pub absent_to: NaiveDate,
+    /// One agent to take them all; default: spread over the other active agents.
+    pub to_agent: Option<String>,
+}
+
+/// What a reassignment moved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reassignment {
+    /// Each moved task, as it is now.
+    pub moved: Vec<FollowUpTask>,
 }
 
 /// A task on an agent's worklist, with when to call (FU-5).
@@ -305,6 +341,181 @@ impl FollowUpService {
             Ok((contact, ChangeSet { ops, audit: vec![audit], idempotency: None }))
         })
         .await
+    }
+
+    /// Closes a task as unreachable: the fallback SMS or letter is recorded, after failed
+    /// attempts spanning the store's `unreachable_after_days` (FU-5).
+    pub async fn close_unreachable(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        id: TaskId,
+        cmd: CloseUnreachable,
+        key: Option<IdempotencyKey>,
+    ) -> Result<FollowUpTask> {
+        who.authorize(Action::FollowUpWork, store, "follow_up_task")?;
+        if !matches!(cmd.fallback_channel, ContactChannel::Sms | ContactChannel::Letter) {
+            return Err(DomainError::invalid("fallback_channel", "must be sms or letter (FU-5)"));
+        }
+        let mut v = Validator::new();
+        check_optional_text(&mut v, "notes", cmd.notes.as_deref(), 2000);
+        v.finish()?;
+        let core = &self.core;
+        core.write_once(who, store, "task.close_unreachable", key, &(id, &cmd), || async {
+            let shop = core.store(who, store).await?;
+            let tz = timezone(&shop);
+            let task = core.repo.get_task(store, id).await?.ok_or(TASK_NOT_FOUND)?;
+            if task.status != TaskStatus::Open {
+                return Err(DomainError::FailedPrecondition {
+                    code: "follow_up_task.closed",
+                    message: format!("the task is {}", task.status.as_str()),
+                });
+            }
+            let filter = ContactFilter { task_id: Some(id), ..ContactFilter::default() };
+            let attempts =
+                core.repo.list_contacts(store, &filter, &PageRequest { size: 500, after: None }).await?.items;
+            let reached = attempts.iter().any(|c| c.outcome == ContactOutcome::Reached);
+            let days: Vec<NaiveDate> =
+                attempts.iter().map(|c| c.contacted_at.with_timezone(&tz).date_naive()).collect();
+            check_unreachable(&days, reached, shop.sla.unreachable_after_days)?;
+            let now = core.now();
+            let fallback = ContactRecord {
+                id: ContactId::generate(),
+                store: store.clone(),
+                customer_id: task.customer_id,
+                task_id: Some(id),
+                channel: cmd.fallback_channel,
+                direction: Direction::Outbound,
+                outcome: ContactOutcome::NoAnswer,
+                topics: vec![],
+                notes: crate::value::non_empty(cmd.notes.clone())
+                    .or_else(|| Some("unreachable: fallback sent".into())),
+                satisfaction: None,
+                agent: who.sub.clone(),
+                contacted_at: now,
+            };
+            let mut closed = task.clone();
+            closed.status = TaskStatus::Unreachable;
+            closed.closed_at = Some(now);
+            closed.version += 1;
+            closed.updated_at = now;
+            let audit =
+                core.audit(who, store, "task.close_unreachable", "follow_up_task", id, vec!["status".into()]);
+            let ops = vec![
+                Op::InsertContact(Box::new(fallback)),
+                Op::UpdateTask { task: Box::new(closed.clone()), expected_version: task.version },
+            ];
+            Ok((closed, ChangeSet { ops, audit: vec![audit], idempotency: None }))
+        })
+        .await
+    }
+
+    /// Moves an absent agent's open tasks whose window meets the absence to another agent, or
+    /// spreads them over the other active agents; never to the order's advisor (FU-3).
+    pub async fn reassign(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        cmd: ReassignTasks,
+    ) -> Result<Reassignment> {
+        who.authorize(Action::SupervisorLists, store, "store")?;
+        if cmd.absent_to < cmd.absent_from {
+            return Err(DomainError::invalid("absent_to", "must not be before absent_from"));
+        }
+        self.core.store(who, store).await?;
+        let staff = self.core.all_staff(store).await?;
+        if let Some(to) = &cmd.to_agent {
+            let ok = staff
+                .iter()
+                .any(|s| &s.id == to && s.active && s.roles.contains(&crate::auth::Role::FollowupAgent));
+            if !ok || to == &cmd.from_agent {
+                return Err(DomainError::invalid("to_agent", "must be another active follow-up agent"));
+            }
+        }
+        let filter = TaskFilter {
+            assignee: Some(cmd.from_agent.clone()),
+            status: Some(TaskStatus::Open),
+            ..TaskFilter::default()
+        };
+        let open =
+            self.core.repo.list_tasks(store, &filter, &PageRequest { size: 500, after: None }).await?.items;
+        let mut load: Vec<(String, u64)> = self.core.repo.open_task_counts(store).await?;
+        let others: Vec<StaffMember> = staff.into_iter().filter(|s| s.id != cmd.from_agent).collect();
+        let now = self.core.now();
+        let mut moved = Vec::new();
+        let mut ops = Vec::new();
+        let mut audit = Vec::new();
+        for task in open.into_iter().filter(|t| t.due_from <= cmd.absent_to && t.due_to >= cmd.absent_from) {
+            let advisor = match task.work_order_id {
+                Some(order) => self.core.repo.get_work_order(store, order).await?.map(|o| o.advisor),
+                None => None,
+            };
+            let target = match &cmd.to_agent {
+                Some(to) if Some(to) != advisor.as_ref() => Some(to.clone()),
+                Some(_) | None => {
+                    let open = |id: &str| load.iter().find(|(a, _)| a == id).map_or(0, |(_, n)| *n);
+                    choose_agent(&others, advisor.as_deref(), open).map(|s| s.id.clone())
+                }
+            };
+            let Some(target) = target else { continue };
+            match load.iter_mut().find(|(a, _)| *a == target) {
+                Some((_, n)) => *n += 1,
+                None => load.push((target.clone(), 1)),
+            }
+            let mut next = task.clone();
+            next.assignee = Some(target);
+            next.version += 1;
+            next.updated_at = now;
+            audit.push(self.core.audit(
+                who,
+                store,
+                "task.reassign",
+                "follow_up_task",
+                task.id,
+                vec!["assignee".into()],
+            ));
+            ops.push(Op::UpdateTask { task: Box::new(next.clone()), expected_version: task.version });
+            moved.push(next);
+        }
+        if !ops.is_empty() {
+            self.core.repo.apply(ChangeSet { ops, audit, idempotency: None }).await?;
+        }
+        Ok(Reassignment { moved })
+    }
+
+    /// Returns the register for export: every matching record (at most 10,000) with its customer
+    /// as the caller may see them (FU-4, CF-5).
+    pub async fn export_contacts(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        filter: &ContactFilter,
+    ) -> Result<Vec<(ContactRecord, Option<crate::model::customer::CustomerView>)>> {
+        who.authorize(Action::ReadFollowUp, store, "store")?;
+        self.core.store(who, store).await?;
+        let full_phone = who.can(Action::SeeFullPhone);
+        let mut customers: std::collections::HashMap<
+            CustomerId,
+            Option<crate::model::customer::CustomerView>,
+        > = std::collections::HashMap::new();
+        let mut rows = Vec::new();
+        let mut page = PageRequest { size: 500, after: None };
+        while rows.len() < 10_000 {
+            let batch = self.core.repo.list_contacts(store, filter, &page).await?;
+            for record in batch.items {
+                if let std::collections::hash_map::Entry::Vacant(slot) = customers.entry(record.customer_id) {
+                    let found = self.core.repo.get_customer(store, record.customer_id).await?;
+                    slot.insert(found.map(|c| c.for_viewer(full_phone)));
+                }
+                let customer = customers.get(&record.customer_id).cloned().flatten();
+                rows.push((record, customer));
+            }
+            match batch.next_page_token {
+                Some(token) => page = PageRequest::parse(Some(500), Some(&token))?,
+                None => break,
+            }
+        }
+        Ok(rows)
     }
 
     /// Lists contact records, filtered (the register, FU-4).

@@ -24,7 +24,9 @@ pub use complaints::{ComplaintService, OpenComplaint, ResolveComplaint};
 pub use customers::CustomerQuery;
 pub use customers::CustomerService;
 pub use ehealth::EhealthService;
-pub use follow_ups::{FollowUpService, RecordContact, WorklistItem};
+pub use follow_ups::{
+    CloseUnreachable, FollowUpService, ReassignTasks, Reassignment, RecordContact, WorklistItem,
+};
 pub use stores::StoreService;
 pub use work_orders::{
     CancelWorkOrder, CompleteLine, CompleteWork, CreateWorkOrder, DeliverWorkOrder, DocumentData,

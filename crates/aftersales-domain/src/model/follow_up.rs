@@ -183,6 +183,32 @@ fn at_local(tz: Tz, day: NaiveDate, time: NaiveTime) -> Option<DateTime<Utc>> {
     tz.from_local_datetime(&day.and_time(time)).earliest().map(|t| t.with_timezone(&Utc))
 }
 
+/// Checks that a task may close as unreachable: failed attempts spanning at least `days`
+/// store-local days, and the customer never reached (FU-5).
+pub fn check_unreachable(attempt_days: &[NaiveDate], reached: bool, days: u32) -> Result<()> {
+    if reached {
+        return Err(DomainError::FailedPrecondition {
+            code: "follow_up_task.reached",
+            message: "the customer was reached on this task; complete it instead".into(),
+        });
+    }
+    let (Some(first), Some(last)) = (attempt_days.iter().min(), attempt_days.iter().max()) else {
+        return Err(DomainError::FailedPrecondition {
+            code: "follow_up_task.too_early_unreachable",
+            message: "no attempt to reach the customer is on record (FU-5)".into(),
+        });
+    };
+    if (*last - *first).num_days() < i64::from(days) {
+        return Err(DomainError::FailedPrecondition {
+            code: "follow_up_task.too_early_unreachable",
+            message: format!(
+                "attempts must span {days} days before the task closes as unreachable (FU-5); the first was on {first}"
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// How a contact went (FU-4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -465,6 +491,16 @@ mod tests {
         let mut early = complaint("2026-11-27T02:00:00Z");
         assert!(early.close(TaskId::generate(), "sup", at("2026-11-28T01:00:00Z")).is_err());
         assert_eq!(early.status, ComplaintStatus::Open);
+    }
+
+    // FU-5: attempts over 5 days, never reached.
+    #[test]
+    fn a_task_closes_unreachable_only_after_attempts_over_five_days() {
+        let days = |list: &[&str]| list.iter().map(|d| day(d)).collect::<Vec<_>>();
+        assert!(check_unreachable(&days(&["2026-11-30", "2026-12-04"]), false, 5).is_err(), "4 days apart");
+        assert!(check_unreachable(&days(&["2026-11-30", "2026-12-02", "2026-12-05"]), false, 5).is_ok());
+        assert!(check_unreachable(&days(&["2026-11-30", "2026-12-05"]), true, 5).is_err(), "reached");
+        assert!(check_unreachable(&[], false, 5).is_err());
     }
 
     // FU-1: day 3 to day 7, across a month end.

@@ -1,6 +1,8 @@
 //! `FollowUpService`.
 
-use aftersales_domain::app::{OpenComplaint, RecordContact, ResolveComplaint};
+use aftersales_domain::app::{
+    CloseUnreachable, OpenComplaint, ReassignTasks, RecordContact, ResolveComplaint,
+};
 use aftersales_domain::model::follow_up::{
     Complaint, ComplaintId, ComplaintStatus, ContactChannel, ContactId, ContactOutcome, ContactRecord,
     Direction, FollowUpTask, TaskId, TaskStatus,
@@ -175,6 +177,46 @@ impl pb::follow_up_service_server::FollowUpService for Adapter {
             completes_task: Some(r.completes_task),
         };
         answer(self.services.follow_ups.record_contact(&who, &store, cmd, request_id(&r.request_id)?).await)
+    }
+
+    async fn close_unreachable(&self, req: Request<pb::CloseUnreachableRequest>) -> Answer<pb::FollowUpTask> {
+        let who = self.caller(&req)?;
+        let r = req.into_inner();
+        let store = store_code(&r.store)?;
+        let id = TaskId::parse("task_id", &r.task_id).map_err(to_status)?;
+        let cmd = CloseUnreachable {
+            fallback_channel: ContactChannel::from_proto(r.fallback_channel)?
+                .ok_or_else(|| invalid("fallback_channel", "is required"))?,
+            notes: r.notes,
+        };
+        answer(
+            self.services
+                .follow_ups
+                .close_unreachable(&who, &store, id, cmd, request_id(&r.request_id)?)
+                .await,
+        )
+    }
+
+    async fn reassign_tasks(
+        &self,
+        req: Request<pb::ReassignTasksRequest>,
+    ) -> Answer<pb::ListFollowUpTasksResponse> {
+        let who = self.caller(&req)?;
+        let r = req.into_inner();
+        let store = store_code(&r.store)?;
+        let cmd = ReassignTasks {
+            from_agent: r.from_agent,
+            absent_from: date("absent_from", Some(&r.absent_from))?
+                .ok_or_else(|| invalid("absent_from", "is required"))?,
+            absent_to: date("absent_to", Some(&r.absent_to))?
+                .ok_or_else(|| invalid("absent_to", "is required"))?,
+            to_agent: r.to_agent,
+        };
+        let moved = self.services.follow_ups.reassign(&who, &store, cmd).await.map_err(to_status)?.moved;
+        Ok(Response::new(pb::ListFollowUpTasksResponse {
+            follow_up_tasks: moved.into_iter().map(Into::into).collect(),
+            next_page_token: String::new(),
+        }))
     }
 
     async fn open_complaint(&self, req: Request<pb::OpenComplaintRequest>) -> Answer<pb::Complaint> {

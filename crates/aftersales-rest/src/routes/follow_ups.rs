@@ -1,6 +1,8 @@
 //! `/v1/stores/{store}/follow-up-tasks` and `/contact-records` (FU-1..FU-5).
 
-use aftersales_domain::app::{OpenComplaint, RecordContact, ResolveComplaint};
+use aftersales_domain::app::{
+    CloseUnreachable, OpenComplaint, ReassignTasks, RecordContact, ResolveComplaint,
+};
 use aftersales_domain::model::follow_up::{ComplaintId, ComplaintStatus, TaskId, TaskStatus};
 use aftersales_domain::ports::{ContactFilter, TaskFilter};
 use aftersales_domain::value::CustomerId;
@@ -28,6 +30,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(worklist))
         .routes(routes!(get_task))
         .routes(routes!(record_contact, list_contacts))
+        .routes(routes!(export_contacts))
+        .routes(routes!(close_unreachable))
+        .routes(routes!(reassign))
         .routes(routes!(open_complaint, list_complaints))
         .routes(routes!(get_complaint))
         .routes(routes!(resolve_complaint))
@@ -296,4 +301,126 @@ async fn close_complaint(
 ) -> ApiResult<axum::Json<ComplaintDto>> {
     let (store, id) = complaint_ids(&store, &id)?;
     Ok(axum::Json(s.services.complaints.close(&who, &store, id, etag).await?.into()))
+}
+
+/// Closes a task as unreachable after attempts over the store's `unreachable_after_days`, with the
+/// fallback SMS or letter on record (FU-5).
+#[utoipa::path(post, path = "/v1/stores/{store}/follow-up-tasks/{task_id}/close-unreachable", tag = "follow-up",
+    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
+           ("task_id" = Uuid, Path, description = "Task id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried close safe", pattern = r"^[!-~]{1,255}$")),
+    request_body = CloseUnreachable,
+    responses((status = 200, description = "Closed as unreachable", body = FollowUpTaskDto)))]
+async fn close_unreachable(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    ApiPath((store, id)): ApiPath<(String, String)>,
+    IdemKey(key): IdemKey,
+    ApiJson(cmd): ApiJson<CloseUnreachable>,
+) -> ApiResult<axum::Json<FollowUpTaskDto>> {
+    let id = TaskId::parse("task_id", &id)?;
+    Ok(axum::Json(
+        s.services.follow_ups.close_unreachable(&who, &store_code(&store)?, id, cmd, key).await?.into(),
+    ))
+}
+
+/// Moves an absent agent's open tasks to another agent, or spreads them; never to the order's
+/// advisor; each move is audited (FU-3). Supervisors.
+#[utoipa::path(post, path = "/v1/stores/{store}/follow-up-tasks/reassign", tag = "follow-up",
+    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$")),
+    request_body = ReassignTasks,
+    responses((status = 200, description = "The moved tasks", body = FollowUpTaskList)))]
+async fn reassign(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    ApiPath(store): ApiPath<String>,
+    ApiJson(cmd): ApiJson<ReassignTasks>,
+) -> ApiResult<axum::Json<FollowUpTaskList>> {
+    let moved = s.services.follow_ups.reassign(&who, &store_code(&store)?, cmd).await?.moved;
+    Ok(axum::Json(FollowUpTaskList {
+        follow_up_tasks: moved.into_iter().map(Into::into).collect(),
+        next_page_token: String::new(),
+    }))
+}
+
+/// Export filters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ExportQuery {
+    /// Only this customer's.
+    customer_id: Option<Uuid>,
+    /// Only this agent's.
+    #[param(max_length = 64, pattern = r"^[^\s/]*$")]
+    agent: Option<String>,
+}
+
+/// Exports the contact register (追踪服务登记表) as CSV, UTF-8 with a byte-order mark so Excel
+/// opens the Chinese text correctly (FU-4). At most 10,000 rows.
+#[utoipa::path(get, path = "/v1/stores/{store}/contact-records/export", tag = "follow-up",
+    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"), ExportQuery),
+    responses((status = 200, description = "The register", content_type = "text/csv", body = String)))]
+async fn export_contacts(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    ApiPath(store): ApiPath<String>,
+    ApiQuery(q): ApiQuery<ExportQuery>,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let store = store_code(&store)?;
+    let filter = ContactFilter {
+        customer_id: q.customer_id.map(CustomerId),
+        task_id: None,
+        agent: aftersales_domain::value::non_empty(q.agent),
+    };
+    let rows = s.services.follow_ups.export_contacts(&who, &store, &filter).await?;
+    let internal = |e: String| crate::error::ApiError::from(aftersales_domain::DomainError::Internal(e));
+    let mut out = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
+    out.write_record([
+        "时间",
+        "客户",
+        "电话",
+        "渠道",
+        "方向",
+        "结果",
+        "话题",
+        "满意度",
+        "备注",
+        "回访员",
+        "任务",
+    ])
+    .map_err(|e| internal(e.to_string()))?;
+    for (r, customer) in rows {
+        let (name, phone) = customer.map_or((String::new(), String::new()), |c| {
+            (c.customer.name.clone(), c.customer.phone.as_str().to_string())
+        });
+        out.write_record([
+            r.contacted_at.to_rfc3339(),
+            name,
+            phone,
+            serde_plain(&r.channel),
+            serde_plain(&r.direction),
+            serde_plain(&r.outcome),
+            r.topics.join("；"),
+            r.satisfaction.map(|n| n.to_string()).unwrap_or_default(),
+            r.notes.unwrap_or_default(),
+            r.agent,
+            r.task_id.map(|t| t.to_string()).unwrap_or_default(),
+        ])
+        .map_err(|e| internal(e.to_string()))?;
+    }
+    let bytes = out.into_inner().map_err(|e| internal(e.to_string()))?;
+    let disposition = format!("attachment; filename=\"contact-register-{store}.csv\"");
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// Renders an enum as its wire name.
+fn serde_plain<T: serde::Serialize>(value: &T) -> String {
+    if let Ok(serde_json::Value::String(s)) = serde_json::to_value(value) { s } else { String::new() }
 }
