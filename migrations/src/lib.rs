@@ -8,6 +8,7 @@ mod m20261127_000002_work_orders;
 mod m20261127_000003_ehealth_uploads;
 mod m20261127_000004_follow_up;
 mod m20261127_000005_complaints;
+mod m20261127_000006_summaries;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000003_ehealth_uploads::Migration),
             Box::new(m20261127_000004_follow_up::Migration),
             Box::new(m20261127_000005_complaints::Migration),
+            Box::new(m20261127_000006_summaries::Migration),
         ]
     }
 }

@@ -16,5 +16,6 @@ mod follow_ups;
 mod isolation;
 mod parity;
 mod stores;
+mod summaries;
 mod work_orders;
 mod work_orders_grpc;

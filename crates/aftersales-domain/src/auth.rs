@@ -134,11 +134,13 @@ pub enum Action {
     FollowUpWork,
     /// Read follow-up tasks and the contact register.
     ReadFollowUp,
+    /// Read headquarters' aggregated, personal-data-free figures (HQ-1).
+    ReadAnalytics,
 }
 
 impl Action {
     /// Every action, in table order.
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 22] = [
         Action::CreateStore,
         Action::UpdateStore,
         Action::ReadStore,
@@ -160,6 +162,7 @@ impl Action {
         Action::SupervisorLists,
         Action::FollowUpWork,
         Action::ReadFollowUp,
+        Action::ReadAnalytics,
     ];
 
     /// Returns the action's name, for errors and logs.
@@ -186,6 +189,7 @@ impl Action {
             Action::SupervisorLists => "supervisor.lists",
             Action::FollowUpWork => "follow_up.work",
             Action::ReadFollowUp => "follow_up.read",
+            Action::ReadAnalytics => "analytics.read",
         }
     }
 
@@ -214,6 +218,7 @@ impl Action {
             }
             Action::WorkshopStep => &[Technician, Supervisor],
             Action::FollowUpWork => &[FollowupAgent, Supervisor],
+            Action::ReadAnalytics => &[HqAnalyst],
             Action::ReadFollowUp => &[FollowupAgent, Supervisor, Advisor],
             Action::EntryInspection => &[Advisor, Inspector, Supervisor],
             // IN-2: the exit inspection is the quality inspector's alone.

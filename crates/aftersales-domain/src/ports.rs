@@ -14,6 +14,7 @@ use crate::model::follow_up::{
 };
 use crate::model::inspection::{Inspection, InspectionId};
 use crate::model::store::{StaffMember, Store};
+use crate::model::summary::Summary;
 use crate::model::work_order::{WorkOrder, WorkOrderFilter, WorkOrderId};
 use crate::paging::{Page, PageRequest};
 use crate::value::{CustomerId, StoreCode, VehicleId, Vin};
@@ -87,7 +88,7 @@ pub struct IdempotencyRecord {
 }
 
 /// One change to apply; updates carry the version they were decided on.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Op {
     /// Insert a store.
     InsertStore(Store),
@@ -140,6 +141,8 @@ pub enum Op {
     },
     /// Append a contact record.
     InsertContact(Box<ContactRecord>),
+    /// Archive a submitted summary (FU-9); a second for the same period is refused.
+    InsertSummary(Box<Summary>),
     /// Insert a complaint.
     InsertComplaint(Box<Complaint>),
     /// Update a complaint if still at `expected_version`.
@@ -191,7 +194,7 @@ pub enum Op {
 }
 
 /// Everything one write changes, applied in one transaction or not at all.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ChangeSet {
     /// Record changes, in order.
     pub ops: Vec<Op>,
@@ -307,6 +310,30 @@ pub trait Repository: Send + Sync {
     ) -> Result<Page<Complaint>>;
     /// Lists open complaints of every store raised before `before`, oldest first (FU-6 escalation).
     async fn open_complaints_before(&self, before: DateTime<Utc>, limit: u64) -> Result<Vec<Complaint>>;
+
+    /// Lists a store's tasks whose deadline falls in `[from, to)`.
+    async fn tasks_due_between(
+        &self,
+        store: &StoreCode,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<Vec<FollowUpTask>>;
+    /// Lists a store's complaints raised in `[from, to)`.
+    async fn complaints_opened_between(
+        &self,
+        store: &StoreCode,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Complaint>>;
+    /// Lists a store's contacts made in `[from, to)`.
+    async fn contacts_between(
+        &self,
+        store: &StoreCode,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<ContactRecord>>;
+    /// Reads a submitted summary.
+    async fn get_summary(&self, store: &StoreCode, period: &str) -> Result<Option<Summary>>;
 
     /// Reads an order's e-health upload.
     async fn get_ehealth_upload(

@@ -1,7 +1,7 @@
 //! Conversions between protobuf messages and domain types.
 
-use aftersales_domain::app::DocumentKind;
 use aftersales_domain::app::IdempotencyKey;
+use aftersales_domain::app::{DocumentKind, StoreFigures, SummaryView};
 use aftersales_domain::auth::Role;
 use aftersales_domain::model::audit::AuditEvent;
 use aftersales_domain::model::customer::{
@@ -14,6 +14,7 @@ use aftersales_domain::model::follow_up::{
 };
 use aftersales_domain::model::inspection::{Inspection, InspectionKind, InspectionMethod};
 use aftersales_domain::model::store::{CallWindowInput, SlaPatch, SlaSettings, StaffMember, Store};
+use aftersales_domain::model::summary::{FollowUpFigures, Summary};
 use aftersales_domain::model::work_order::{
     ApprovalMethod, FuelLevel, LineKind, LineOrigin, LineStatus, OldPartDisposition, RepairCategory,
     WorkOrder, WorkOrderLine, WorkOrderStatus,
@@ -600,6 +601,66 @@ impl From<EhealthUpload> for pb::EhealthUpload {
                 part_codes: r.part_codes,
                 part_quantities: r.part_quantities_milli.iter().map(|q| f64::from(*q) / 1000.0).collect(),
             }),
+        }
+    }
+}
+
+impl From<FollowUpFigures> for pb::FollowUpFigures {
+    fn from(f: FollowUpFigures) -> Self {
+        Self {
+            tasks_due: f.tasks_due,
+            done_on_time: f.done_on_time,
+            done_late: f.done_late,
+            unreachable: f.unreachable,
+            still_open: f.still_open,
+            first_follow_ups_due: f.first_follow_ups_due,
+            first_follow_ups_on_time: f.first_follow_ups_on_time,
+            second_follow_ups_due: f.second_follow_ups_due,
+            second_follow_ups_on_time: f.second_follow_ups_on_time,
+            complaints_opened: f.complaints_opened,
+            complaints_resolved: f.complaints_resolved,
+            complaints_escalated: f.complaints_escalated,
+            complaint_notice_breaches: f.complaint_notice_breaches,
+            median_hours_to_resolution: f.median_hours_to_resolution,
+            satisfaction_answers: f.satisfaction_answers,
+            satisfaction_mean: f.satisfaction_mean,
+            satisfaction_distribution: f.satisfaction_distribution.to_vec(),
+            letters: f.letters,
+        }
+    }
+}
+
+impl From<Summary> for pb::Summary {
+    fn from(s: Summary) -> Self {
+        Self {
+            store: s.store.to_string(),
+            period: s.period,
+            figures: Some(s.figures.into()),
+            report: s.report,
+            submitted_by: s.submitted_by,
+            submitted_at: ts(s.submitted_at),
+        }
+    }
+}
+
+impl From<SummaryView> for pb::SummaryView {
+    fn from(v: SummaryView) -> Self {
+        Self { period: v.period, figures: Some(v.figures.into()), submitted: v.submitted.map(Into::into) }
+    }
+}
+
+impl From<StoreFigures> for pb::StoreFigures {
+    fn from(f: StoreFigures) -> Self {
+        Self {
+            store: f.store,
+            period: f.period,
+            figures: Some(f.figures.into()),
+            first_follow_up_on_time_rate: f.first_follow_up_on_time_rate,
+            second_follow_up_on_time_rate: f.second_follow_up_on_time_rate,
+            complaints_within_limit_rate: f.complaints_within_limit_rate,
+            work_orders: f.work_orders,
+            comebacks: f.comebacks,
+            comeback_rate: f.comeback_rate,
         }
     }
 }

@@ -21,6 +21,7 @@ pub mod pb {
     pub const FILE_DESCRIPTOR_SET: &[u8] = tonic::include_file_descriptor_set!("aftersales_descriptor");
 }
 
+pub use pb::analytics_service_client::AnalyticsServiceClient;
 pub use pb::customer_service_client::CustomerServiceClient;
 pub use pb::follow_up_service_client::FollowUpServiceClient;
 pub use pb::inspection_service_client::InspectionServiceClient;
@@ -32,6 +33,7 @@ pub async fn routes(
     services: Services,
     auth: Arc<dyn Authenticator>,
 ) -> Result<Routes, tonic_reflection::server::Error> {
+    use pb::analytics_service_server::AnalyticsServiceServer;
     use pb::customer_service_server::CustomerServiceServer;
     use pb::follow_up_service_server::FollowUpServiceServer;
     use pb::inspection_service_server::InspectionServiceServer;
@@ -46,6 +48,7 @@ pub async fn routes(
     health.set_serving::<WorkOrderServiceServer<service::Adapter>>().await;
     health.set_serving::<InspectionServiceServer<service::Adapter>>().await;
     health.set_serving::<FollowUpServiceServer<service::Adapter>>().await;
+    health.set_serving::<AnalyticsServiceServer<service::Adapter>>().await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -56,7 +59,8 @@ pub async fn routes(
         .add_service(CustomerServiceServer::new(adapter.clone()))
         .add_service(WorkOrderServiceServer::new(adapter.clone()))
         .add_service(InspectionServiceServer::new(adapter.clone()))
-        .add_service(FollowUpServiceServer::new(adapter))
+        .add_service(FollowUpServiceServer::new(adapter.clone()))
+        .add_service(AnalyticsServiceServer::new(adapter))
         .add_service(health_service)
         .add_service(reflection);
     Ok(routes.routes())

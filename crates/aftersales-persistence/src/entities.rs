@@ -320,3 +320,19 @@ pub mod complaint {
     }
     no_relations!();
 }
+
+pub mod summary {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "summaries")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub store: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub period: String,
+        pub document: String,
+        pub submitted_at: DateTimeUtc,
+    }
+    no_relations!();
+}

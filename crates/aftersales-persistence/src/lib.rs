@@ -8,7 +8,7 @@ mod mapping;
 
 use std::time::Duration;
 
-use crate::entities::complaint;
+use crate::entities::{complaint, summary};
 use aftersales_domain::auth::StoreAccess;
 use aftersales_domain::model::audit::{AuditEvent, AuditFilter};
 use aftersales_domain::model::customer::{ConsentEvent, Customer, CustomerFilter, Vehicle};
@@ -18,6 +18,7 @@ use aftersales_domain::model::follow_up::{
 };
 use aftersales_domain::model::inspection::{Inspection, InspectionId};
 use aftersales_domain::model::store::{StaffMember, Store};
+use aftersales_domain::model::summary::Summary;
 use aftersales_domain::model::work_order::{WorkOrder, WorkOrderFilter, WorkOrderId, WorkOrderStatus};
 use aftersales_domain::paging::{Page, PageRequest};
 use aftersales_domain::ports::{
@@ -215,6 +216,15 @@ async fn apply_op(txn: &DatabaseTransaction, op: Op) -> Result<()> {
         }
         Op::InsertContact(c) => {
             insert(txn, "contact_record", contact_row(&c)?.into_active_model().reset_all()).await
+        }
+        Op::InsertSummary(summary_record) => {
+            let row = summary::Model {
+                store: summary_record.store.to_string(),
+                period: summary_record.period.clone(),
+                document: to_json(&*summary_record)?,
+                submitted_at: summary_record.submitted_at,
+            };
+            insert(txn, "summary", row.into_active_model().reset_all()).await
         }
         Op::InsertComplaint(c) => {
             insert(txn, "complaint", complaint_row(&c)?.into_active_model().reset_all()).await
@@ -728,6 +738,74 @@ impl Repository for SeaRepository {
             .into_iter()
             .map(complaint_from)
             .collect()
+    }
+
+    async fn tasks_due_between(
+        &self,
+        store: &StoreCode,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<Vec<FollowUpTask>> {
+        task::Entity::find()
+            .filter(task::Column::Store.eq(store.as_str()))
+            .filter(task::Column::DueTo.gte(from))
+            .filter(task::Column::DueTo.lt(to))
+            .all(&self.db)
+            .await
+            .map_err(read_err)?
+            .into_iter()
+            .map(task_from)
+            .collect()
+    }
+
+    async fn complaints_opened_between(
+        &self,
+        store: &StoreCode,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Complaint>> {
+        complaint::Entity::find()
+            .filter(complaint::Column::Store.eq(store.as_str()))
+            .filter(complaint::Column::OpenedAt.gte(from))
+            .filter(complaint::Column::OpenedAt.lt(to))
+            .all(&self.db)
+            .await
+            .map_err(read_err)?
+            .into_iter()
+            .map(complaint_from)
+            .collect()
+    }
+
+    async fn contacts_between(
+        &self,
+        store: &StoreCode,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<ContactRecord>> {
+        contact::Entity::find()
+            .filter(contact::Column::Store.eq(store.as_str()))
+            .filter(contact::Column::ContactedAt.gte(from))
+            .filter(contact::Column::ContactedAt.lt(to))
+            .all(&self.db)
+            .await
+            .map_err(read_err)?
+            .into_iter()
+            .map(contact_from)
+            .collect()
+    }
+
+    async fn get_summary(&self, store: &StoreCode, period: &str) -> Result<Option<Summary>> {
+        match summary::Entity::find_by_id((store.to_string(), period.to_string()))
+            .one(&self.db)
+            .await
+            .map_err(read_err)?
+        {
+            Some(row) => Ok(Some(
+                serde_json::from_str(&row.document)
+                    .map_err(|e| DomainError::Internal(format!("stored summary: {e}")))?,
+            )),
+            None => Ok(None),
+        }
     }
 
     async fn get_ehealth_upload(

@@ -57,7 +57,8 @@ pub struct AppState {
         (name = "audit", description = "The audit trail (GEN-1)"),
         (name = "work orders", description = "The reception-to-delivery workflow (WO-1..WO-11)"),
         (name = "inspections", description = "Entry, exit and rework inspections (IN-1..IN-3)"),
-        (name = "follow-up", description = "Follow-up tasks and contact records (FU-1..FU-5)"),
+        (name = "follow-up", description = "Follow-up tasks, contacts, complaints and summaries (FU-1..FU-9)"),
+        (name = "analytics", description = "Headquarters figures, no personal data (HQ-1)"),
         (name = "operations", description = "Probes"),
     )
 )]
@@ -128,6 +129,7 @@ pub fn routes() -> (Router<AppState>, OpenApi) {
         .merge(routes::audit::router())
         .merge(routes::work_orders::router())
         .merge(routes::follow_ups::router())
+        .merge(routes::summaries::router())
         .split_for_parts();
     // Applied after the merge: the derive's own modifiers run before any route is known.
     ApiConventions.modify(&mut api);

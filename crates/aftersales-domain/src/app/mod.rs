@@ -9,6 +9,7 @@ mod customers;
 mod ehealth;
 mod follow_ups;
 mod stores;
+mod summaries;
 mod work_orders;
 
 use std::future::Future;
@@ -28,6 +29,7 @@ pub use follow_ups::{
     CloseUnreachable, FollowUpService, ReassignTasks, Reassignment, RecordContact, WorklistItem,
 };
 pub use stores::StoreService;
+pub use summaries::{StoreFigures, SubmitSummary, SummaryService, SummaryView};
 pub use work_orders::{
     CancelWorkOrder, CompleteLine, CompleteWork, CreateWorkOrder, DeliverWorkOrder, DocumentData,
     DocumentKind, IncompleteFile, NoInput, ProposeLines, RecordAccessories, RecordDecisions, RecordSignature,
@@ -58,6 +60,8 @@ pub struct Services {
     pub follow_ups: FollowUpService,
     /// Complaints.
     pub complaints: ComplaintService,
+    /// Summaries and headquarters figures.
+    pub summaries: SummaryService,
     core: Arc<Core>,
 }
 
@@ -78,6 +82,7 @@ impl Services {
             ehealth: EhealthService::new(core.clone()),
             follow_ups: FollowUpService::new(core.clone()),
             complaints: ComplaintService::new(core.clone()),
+            summaries: SummaryService::new(core.clone()),
             core,
         }
     }

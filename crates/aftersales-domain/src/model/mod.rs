@@ -6,4 +6,5 @@ pub mod ehealth;
 pub mod follow_up;
 pub mod inspection;
 pub mod store;
+pub mod summary;
 pub mod work_order;

@@ -219,6 +219,19 @@ impl pb::follow_up_service_server::FollowUpService for Adapter {
         }))
     }
 
+    async fn get_summary(&self, req: Request<pb::GetSummaryRequest>) -> Answer<pb::SummaryView> {
+        let who = self.caller(&req)?;
+        let r = req.into_inner();
+        answer(self.services.summaries.get(&who, &store_code(&r.store)?, &r.period).await)
+    }
+
+    async fn submit_summary(&self, req: Request<pb::SubmitSummaryRequest>) -> Answer<pb::Summary> {
+        let who = self.caller(&req)?;
+        let r = req.into_inner();
+        let cmd = aftersales_domain::app::SubmitSummary { period: r.period, report: r.report };
+        answer(self.services.summaries.submit(&who, &store_code(&r.store)?, cmd).await)
+    }
+
     async fn open_complaint(&self, req: Request<pb::OpenComplaintRequest>) -> Answer<pb::Complaint> {
         let who = self.caller(&req)?;
         let r = req.into_inner();

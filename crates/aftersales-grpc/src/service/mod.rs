@@ -1,5 +1,6 @@
 //! Service adapters: each method converts, calls the application service, converts back.
 
+mod analytics;
 mod customers;
 mod follow_ups;
 mod stores;

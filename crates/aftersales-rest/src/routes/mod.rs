@@ -5,6 +5,7 @@ pub mod customers;
 pub mod follow_ups;
 pub mod ops;
 pub mod stores;
+pub mod summaries;
 pub mod work_orders;
 
 use axum::http::{HeaderValue, StatusCode, header};

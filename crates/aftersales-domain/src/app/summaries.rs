@@ -1,0 +1,212 @@
+//! Summaries (FU-9) and headquarters' follow-up figures (HQ-1).
+
+use std::sync::Arc;
+
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use super::Core;
+use crate::auth::{Action, Principal};
+use crate::model::store::{Store, check_text};
+use crate::model::summary::{FollowUpFigures, Period, Summary, check_period_over, figures};
+use crate::model::work_order::WorkOrderFilter;
+use crate::paging::PageRequest;
+use crate::ports::{ChangeSet, Op};
+use crate::value::StoreCode;
+use crate::{DomainError, Result};
+
+/// Submits a period's summary with the supervisor's written report (FU-9).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SubmitSummary {
+    /// `YYYY-MM` (monthly 小结) or `YYYY` (annual 总结).
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^[0-9]{4}(-[0-9]{2})?$"))]
+    pub period: String,
+    /// The supervisor's written report.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 20000))]
+    pub report: String,
+}
+
+/// A period's figures: live until submitted, frozen after.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SummaryView {
+    /// The period.
+    pub period: String,
+    /// The figures (as submitted, once submitted).
+    pub figures: FollowUpFigures,
+    /// The archived summary, once submitted.
+    pub submitted: Option<Summary>,
+}
+
+/// One store's figures for headquarters; codes and counts only, no personal data (HQ-1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoreFigures {
+    /// Store code.
+    pub store: String,
+    /// The period.
+    pub period: String,
+    /// The FU-9 figures.
+    pub figures: FollowUpFigures,
+    /// First follow-ups done on time, share of those due (FU-1).
+    pub first_follow_up_on_time_rate: Option<f64>,
+    /// Second follow-ups done on time, share of those due (FU-2).
+    pub second_follow_up_on_time_rate: Option<f64>,
+    /// Complaints handled without escalation, share of those raised (FU-6).
+    pub complaints_within_limit_rate: Option<f64>,
+    /// Work orders received in the period.
+    pub work_orders: u64,
+    /// Of those, comebacks inside a warranty (WO-9).
+    pub comebacks: u64,
+    /// Comebacks, share of work orders.
+    pub comeback_rate: Option<f64>,
+}
+
+fn rate(part: u64, whole: u64) -> Option<f64> {
+    // Counts are far below 2^52: exact as floats.
+    (whole > 0).then(|| part as f64 / whole as f64)
+}
+
+fn timezone(store: &Store) -> Tz {
+    store.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai)
+}
+
+/// Use cases on summaries and headquarters figures.
+#[derive(Clone)]
+pub struct SummaryService {
+    core: Arc<Core>,
+}
+
+impl SummaryService {
+    pub(crate) fn new(core: Arc<Core>) -> Self {
+        Self { core }
+    }
+
+    async fn compute(&self, store: &Store, period: Period) -> Result<FollowUpFigures> {
+        let tz = timezone(store);
+        let (from_day, to_day) = period.days();
+        let (from, to) = period.instants(tz);
+        let tasks = self.core.repo.tasks_due_between(&store.code, from_day, to_day).await?;
+        let complaints = self.core.repo.complaints_opened_between(&store.code, from, to).await?;
+        let contacts = self.core.repo.contacts_between(&store.code, from, to).await?;
+        Ok(figures(&tasks, &complaints, &contacts, tz))
+    }
+
+    /// Returns a period's figures: computed now, or as archived once submitted (FU-9).
+    pub async fn get(&self, who: &Principal, store: &StoreCode, period: &str) -> Result<SummaryView> {
+        who.authorize(Action::SupervisorLists, store, "store")?;
+        let period = Period::parse(period)?;
+        let shop = self.core.store(who, store).await?;
+        if let Some(submitted) = self.core.repo.get_summary(store, &period.to_string()).await? {
+            return Ok(SummaryView {
+                period: period.to_string(),
+                figures: submitted.figures.clone(),
+                submitted: Some(submitted),
+            });
+        }
+        Ok(SummaryView {
+            period: period.to_string(),
+            figures: self.compute(&shop, period).await?,
+            submitted: None,
+        })
+    }
+
+    /// Archives a finished period's figures with the written report; it never changes after (FU-9).
+    pub async fn submit(&self, who: &Principal, store: &StoreCode, cmd: SubmitSummary) -> Result<Summary> {
+        who.authorize(Action::SupervisorLists, store, "store")?;
+        let period = Period::parse(&cmd.period)?;
+        let mut v = crate::error::Validator::new();
+        let report = check_text(&mut v, "report", &cmd.report, 20_000);
+        v.finish()?;
+        let shop = self.core.store(who, store).await?;
+        let now = self.core.now();
+        check_period_over(period, now.with_timezone(&timezone(&shop)).date_naive())?;
+        let summary = Summary {
+            store: store.clone(),
+            period: period.to_string(),
+            figures: self.compute(&shop, period).await?,
+            report,
+            submitted_by: who.sub.clone(),
+            submitted_at: now,
+        };
+        let audit = self.core.audit(who, store, "summary.submit", "summary", &summary.period, vec![]);
+        match self.core.repo.apply(ChangeSet::of(Op::InsertSummary(Box::new(summary.clone())), audit)).await {
+            Err(DomainError::AlreadyExists { .. }) => Err(DomainError::FailedPrecondition {
+                code: "summary.archived",
+                message: format!(
+                    "the summary of {period} was already submitted and archived; it does not change"
+                ),
+            }),
+            other => other.map(|()| summary),
+        }
+    }
+
+    /// Returns the follow-up figures of every store the token reaches, or of `stores`, for a
+    /// period: FU-9 figures, SLA compliance for FU-1, FU-2 and FU-6, comebacks (HQ-1). Codes and
+    /// counts only: no personal data leaves a store.
+    pub async fn headquarters(
+        &self,
+        who: &Principal,
+        stores: Option<&[StoreCode]>,
+        period: &str,
+    ) -> Result<Vec<StoreFigures>> {
+        who.authorize_role(Action::ReadAnalytics)?;
+        let period = Period::parse(period)?;
+        let mut chosen = Vec::new();
+        match stores {
+            Some(codes) => {
+                for code in codes {
+                    let found = if who.reaches(code) { self.core.repo.get_store(code).await? } else { None };
+                    chosen.push(found.ok_or(DomainError::NotFound { resource: "store" })?);
+                }
+            }
+            None => {
+                let mut page = PageRequest { size: 500, after: None };
+                loop {
+                    let batch = self.core.repo.list_stores(&who.stores, &page).await?;
+                    chosen.extend(batch.items);
+                    match batch.next_page_token {
+                        Some(token) => page = PageRequest::parse(Some(500), Some(&token))?,
+                        None => break,
+                    }
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(chosen.len());
+        for store in chosen {
+            let f = self.compute(&store, period).await?;
+            let (from, to) = period.instants(timezone(&store));
+            let filter = WorkOrderFilter {
+                created_from: Some(from),
+                created_to: Some(to),
+                ..WorkOrderFilter::default()
+            };
+            let (mut orders, mut comebacks) = (0u64, 0u64);
+            let mut page = PageRequest { size: 500, after: None };
+            loop {
+                let batch = self.core.repo.list_work_orders(&store.code, &filter, &page).await?;
+                orders += batch.items.len() as u64;
+                comebacks += batch.items.iter().filter(|o| o.comeback_of.is_some()).count() as u64;
+                match batch.next_page_token {
+                    Some(token) => page = PageRequest::parse(Some(500), Some(&token))?,
+                    None => break,
+                }
+            }
+            out.push(StoreFigures {
+                store: store.code.to_string(),
+                period: period.to_string(),
+                first_follow_up_on_time_rate: rate(f.first_follow_ups_on_time, f.first_follow_ups_due),
+                second_follow_up_on_time_rate: rate(f.second_follow_ups_on_time, f.second_follow_ups_due),
+                complaints_within_limit_rate: rate(
+                    f.complaints_opened - f.complaints_escalated,
+                    f.complaints_opened,
+                ),
+                work_orders: orders,
+                comebacks,
+                comeback_rate: rate(comebacks, orders),
+                figures: f,
+            });
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,232 @@
+//! Follow-up figures: the store's monthly and annual summaries (FU-9) and headquarters'
+//! aggregated, personal-data-free view (HQ-1).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use crate::model::follow_up::{
+    Complaint, ComplaintStatus, ContactChannel, ContactRecord, FollowUpTask, TaskKind, TaskStatus,
+};
+use crate::value::StoreCode;
+use crate::{DomainError, Result};
+
+/// A month (`2026-11`) or a year (`2026`), in store-local days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Period {
+    /// One calendar month.
+    Month {
+        /// Year.
+        year: i32,
+        /// Month, 1-12.
+        month: u32,
+    },
+    /// One calendar year.
+    Year(i32),
+}
+
+impl Period {
+    /// Parses `YYYY-MM` or `YYYY`.
+    pub fn parse(raw: &str) -> Result<Self> {
+        let bad = || DomainError::invalid("period", "must be a month as YYYY-MM or a year as YYYY");
+        match raw.trim().split_once('-') {
+            Some((y, m)) => {
+                let (year, month) =
+                    (y.parse::<i32>().map_err(|_| bad())?, m.parse::<u32>().map_err(|_| bad())?);
+                if !(2000..=2100).contains(&year) || !(1..=12).contains(&month) || m.len() != 2 {
+                    return Err(bad());
+                }
+                Ok(Self::Month { year, month })
+            }
+            None => {
+                let year = raw.trim().parse::<i32>().map_err(|_| bad())?;
+                if (2000..=2100).contains(&year) { Ok(Self::Year(year)) } else { Err(bad()) }
+            }
+        }
+    }
+
+    /// Returns the first day and the day after the last.
+    pub fn days(self) -> (NaiveDate, NaiveDate) {
+        let first = |y: i32, m: u32| NaiveDate::from_ymd_opt(y, m, 1).unwrap_or(NaiveDate::MIN);
+        match self {
+            Self::Month { year, month: 12 } => (first(year, 12), first(year + 1, 1)),
+            Self::Month { year, month } => (first(year, month), first(year, month + 1)),
+            Self::Year(year) => (first(year, 1), first(year + 1, 1)),
+        }
+    }
+
+    /// Returns the instants the period spans in a store's zone.
+    pub fn instants(self, tz: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
+        let (from, to) = self.days();
+        let at = |d: NaiveDate| {
+            d.and_hms_opt(0, 0, 0)
+                .and_then(|t| t.and_local_timezone(tz).earliest())
+                .map_or(DateTime::<Utc>::MIN_UTC, |t| t.with_timezone(&Utc))
+        };
+        (at(from), at(to))
+    }
+}
+
+impl std::fmt::Display for Period {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Month { year, month } => write!(f, "{year}-{month:02}"),
+            Self::Year(year) => write!(f, "{year}"),
+        }
+    }
+}
+
+/// The follow-up figures of one store and period (FU-9); no personal data.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FollowUpFigures {
+    /// Tasks whose deadline falls in the period.
+    pub tasks_due: u64,
+    /// Of those, done by the deadline.
+    pub done_on_time: u64,
+    /// Done after the deadline.
+    pub done_late: u64,
+    /// Closed as unreachable.
+    pub unreachable: u64,
+    /// Still open.
+    pub still_open: u64,
+    /// First follow-ups due (FU-1).
+    pub first_follow_ups_due: u64,
+    /// First follow-ups done on time (FU-1).
+    pub first_follow_ups_on_time: u64,
+    /// Second follow-ups due (FU-2).
+    pub second_follow_ups_due: u64,
+    /// Second follow-ups done on time (FU-2).
+    pub second_follow_ups_on_time: u64,
+    /// Complaints raised in the period.
+    pub complaints_opened: u64,
+    /// Of those, resolved.
+    pub complaints_resolved: u64,
+    /// Of those, escalated (not resolved within the limit, FU-6).
+    pub complaints_escalated: u64,
+    /// Of those, the customer told later than the day of the solution (FU-6).
+    pub complaint_notice_breaches: u64,
+    /// Median hours from raising to solution.
+    pub median_hours_to_resolution: Option<f64>,
+    /// Contacts with a satisfaction score.
+    pub satisfaction_answers: u64,
+    /// Mean score, 1-5.
+    pub satisfaction_mean: Option<f64>,
+    /// How many gave 1, 2, 3, 4 and 5.
+    pub satisfaction_distribution: [u64; 5],
+    /// Letters sent (FU-8).
+    pub letters: u64,
+}
+
+/// Computes the figures from the period's records (FU-9).
+pub fn figures(
+    tasks: &[FollowUpTask],
+    complaints: &[Complaint],
+    contacts: &[ContactRecord],
+    tz: Tz,
+) -> FollowUpFigures {
+    let mut f = FollowUpFigures::default();
+    for t in tasks {
+        f.tasks_due += 1;
+        let on_time = t.status == TaskStatus::Done
+            && t.closed_at.is_some_and(|c| c.with_timezone(&tz).date_naive() <= t.due_to);
+        match t.status {
+            TaskStatus::Done if on_time => f.done_on_time += 1,
+            TaskStatus::Done => f.done_late += 1,
+            TaskStatus::Unreachable => f.unreachable += 1,
+            TaskStatus::Open => f.still_open += 1,
+            TaskStatus::Cancelled => {}
+        }
+        match t.kind {
+            TaskKind::FirstFollowUp => {
+                f.first_follow_ups_due += 1;
+                f.first_follow_ups_on_time += u64::from(on_time);
+            }
+            TaskKind::SecondFollowUp => {
+                f.second_follow_ups_due += 1;
+                f.second_follow_ups_on_time += u64::from(on_time);
+            }
+            TaskKind::ReturnVisit => {}
+        }
+    }
+    let mut hours: Vec<f64> = Vec::new();
+    for c in complaints {
+        f.complaints_opened += 1;
+        f.complaints_escalated += u64::from(c.escalated_at.is_some());
+        f.complaint_notice_breaches += u64::from(c.notice_breach);
+        if let Some(resolved) =
+            c.resolved_at.filter(|_| matches!(c.status, ComplaintStatus::Resolved | ComplaintStatus::Closed))
+        {
+            f.complaints_resolved += 1;
+            // Minutes are exact in f64 at these magnitudes.
+            hours.push((resolved - c.opened_at).num_minutes() as f64 / 60.0);
+        }
+    }
+    hours.sort_by(f64::total_cmp);
+    f.median_hours_to_resolution = match hours.len() {
+        0 => None,
+        n if n % 2 == 1 => Some(hours[n / 2]),
+        n => Some((hours[n / 2 - 1] + hours[n / 2]) / 2.0),
+    };
+    let mut sum = 0u64;
+    for c in contacts {
+        if let Some(score) = c.satisfaction.filter(|s| (1..=5).contains(s)) {
+            f.satisfaction_answers += 1;
+            f.satisfaction_distribution[usize::from(score - 1)] += 1;
+            sum += u64::from(score);
+        }
+        f.letters += u64::from(c.channel == ContactChannel::Letter);
+    }
+    // Counts stay far below 2^52, so the division is exact enough for a mean.
+    f.satisfaction_mean = (f.satisfaction_answers > 0).then(|| sum as f64 / f.satisfaction_answers as f64);
+    f
+}
+
+/// A submitted summary: figures frozen with the supervisor's written report (FU-9).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Store.
+    pub store: StoreCode,
+    /// The month or year.
+    pub period: String,
+    /// The figures as they were at submission.
+    pub figures: FollowUpFigures,
+    /// The supervisor's written report.
+    pub report: String,
+    /// Who submitted it.
+    pub submitted_by: String,
+    /// When.
+    pub submitted_at: DateTime<Utc>,
+}
+
+/// A period is summarised only once it is over, in the store's days.
+pub fn check_period_over(period: Period, today: NaiveDate) -> Result<()> {
+    let (_, end) = period.days();
+    if today < end {
+        return Err(DomainError::FailedPrecondition {
+            code: "summary.period_not_over",
+            message: format!("{period} is not over yet; its summary can be submitted from {end}"),
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_parse_and_span_store_days() {
+        assert_eq!(
+            Period::parse("2026-11").unwrap().days(),
+            ("2026-11-01".parse().unwrap(), "2026-12-01".parse().unwrap())
+        );
+        assert_eq!(Period::parse("2026-12").unwrap().days().1, "2027-01-01".parse::<NaiveDate>().unwrap());
+        assert_eq!(Period::parse("2026").unwrap().days().1, "2027-01-01".parse::<NaiveDate>().unwrap());
+        for bad in ["2026-13", "26-01", "2026-1", "x"] {
+            assert!(Period::parse(bad).is_err(), "{bad}");
+        }
+        let (from, _) = Period::parse("2026-11").unwrap().instants(chrono_tz::Asia::Shanghai);
+        assert_eq!(from.to_rfc3339(), "2026-10-31T16:00:00+00:00");
+    }
+}

@@ -1,0 +1,195 @@
+//! The follow-up story to the month's summary and headquarters' figures (FU-1, FU-2, FU-6, FU-9,
+//! HQ-1), on a set clock.
+
+use aftersales_grpc::AnalyticsServiceClient;
+use aftersales_grpc::pb;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio_stream::StreamExt;
+
+use crate::common::{TestApp, TestClock, authed};
+use crate::work_orders::shop;
+
+async fn deliver(app: &TestApp, shop: &crate::work_orders::Shop) -> Value {
+    let approved = shop.approved(app, 30_000).await;
+    let worked = shop.worked(app, &approved).await;
+    shop.exit_inspection(app, &worked, true).await;
+    shop.step(app, &approved, "notify-customer", &shop.advisor, json!({})).await;
+    shop.step(
+        app,
+        &approved,
+        "deliver",
+        &shop.advisor,
+        json!({"walkaround_notes": "环车检查", "amount_paid_fen": 56_000, "payment_method": "cash"}),
+    )
+    .await
+    .body
+}
+
+// FU-1, FU-2, FU-6, FU-9, HQ-1
+#[tokio::test]
+async fn a_month_of_follow_up_is_summarised_for_the_store_and_for_headquarters() {
+    let clock = TestClock::at("2026-11-02T02:00:00Z");
+    let app = TestApp::spawn_at(clock.clone()).await;
+    let shop = shop(&app).await;
+    app.post(
+        &format!("/v1/stores/{}/staff", shop.store),
+        &shop.supervisor,
+        json!({"id": "fu-1", "name": "陈回访", "roles": ["followup_agent"]}),
+    )
+    .await;
+    let agent = app.token("fu-1", &["followup_agent"], &[&shop.store]);
+    deliver(&app, &shop).await;
+    let tasks = app.get(&format!("/v1/stores/{}/follow-up-tasks", shop.store), &agent).await.body;
+    let first = tasks["follow_up_tasks"][0].clone();
+    assert_eq!(first["due_to"], "2026-11-09");
+
+    // The first call, on time, with a complaint raised in it.
+    clock.set("2026-11-05T02:00:00Z");
+    let records = format!("/v1/stores/{}/contact-records", shop.store);
+    let call = app
+        .post(
+            &records,
+            &agent,
+            json!({"customer_id": shop.customer, "task_id": first["id"], "channel": "phone",
+            "outcome": "reached", "topics": ["维修质量"], "satisfaction": 3, "completes_task": true}),
+        )
+        .await;
+    assert_eq!(call.status, StatusCode::CREATED, "{:?}", call.body);
+    let complaint = app
+        .post(&format!("/v1/stores/{}/complaints", shop.store), &agent,
+            json!({"customer_id": shop.customer, "contact_id": call.body["id"], "summary": "刹车仍有轻微异响"}))
+        .await
+        .body;
+    let path = format!("/v1/stores/{}/complaints/{}", shop.store, complaint["id"].as_str().unwrap());
+    clock.set("2026-11-08T02:00:00Z");
+    assert_eq!(app.services().complaints.escalate_due().await.unwrap(), 1);
+    clock.set("2026-11-08T06:00:00Z");
+    app.post(&format!("{path}/resolve"), &shop.supervisor, json!({"solution": "更换刹车片"})).await;
+    app.post(&format!("{path}/notify-customer"), &shop.supervisor, json!({})).await;
+    let closed = app.post(&format!("{path}/close"), &shop.supervisor, json!({})).await;
+    assert_eq!(closed.body["status"], "closed");
+    // The second call (due 12 to 19 Nov) on the 14th, a satisfied customer.
+    clock.set("2026-11-14T02:00:00Z");
+    let all = app
+        .get(&format!("/v1/stores/{}/follow-up-tasks?assignee=fu-1&status=open", shop.store), &agent)
+        .await
+        .body;
+    let second = all["follow_up_tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["kind"] == "second_follow_up")
+        .unwrap()
+        .clone();
+    app.post(
+        &records,
+        &agent,
+        json!({"customer_id": shop.customer, "task_id": second["id"], "channel": "wechat",
+        "outcome": "reached", "topics": ["使用建议"], "satisfaction": 5, "completes_task": true}),
+    )
+    .await;
+
+    let summary_path = format!("/v1/stores/{}/summaries", shop.store);
+    let early = app
+        .post(&summary_path, &shop.supervisor, json!({"period": "2026-11", "report": "本月回访情况良好"}))
+        .await;
+    assert_eq!(early.code(), "summary.period_not_over");
+    clock.set("2026-11-30T16:00:00Z"); // 1 December has begun in Shanghai
+    let live = app.get(&format!("{summary_path}/2026-11"), &shop.supervisor).await.body;
+    let f = &live["figures"];
+    assert_eq!(
+        (f["first_follow_ups_due"].as_u64(), f["first_follow_ups_on_time"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(
+        (f["second_follow_ups_due"].as_u64(), f["second_follow_ups_on_time"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(
+        (
+            f["complaints_opened"].as_u64(),
+            f["complaints_escalated"].as_u64(),
+            f["complaints_resolved"].as_u64()
+        ),
+        (Some(1), Some(1), Some(1))
+    );
+    assert_eq!(f["median_hours_to_resolution"], 76.0, "5 Nov 02:00 to 8 Nov 06:00");
+    assert_eq!(
+        (f["satisfaction_mean"].as_f64(), &f["satisfaction_distribution"]),
+        (Some(4.0), &json!([0, 0, 1, 0, 1]))
+    );
+    let submitted = app
+        .post(
+            &summary_path,
+            &shop.supervisor,
+            json!({"period": "2026-11", "report": "本月回访情况良好，投诉一起已解决。"}),
+        )
+        .await;
+    assert_eq!(submitted.status, StatusCode::CREATED, "{:?}", submitted.body);
+    let again = app.post(&summary_path, &shop.supervisor, json!({"period": "2026-11", "report": "改"})).await;
+    assert_eq!(again.code(), "summary.archived");
+    let archived = app.get(&format!("{summary_path}/2026-11"), &shop.supervisor).await.body;
+    assert_eq!(archived["submitted"]["report"], "本月回访情况良好，投诉一起已解决。");
+
+    // Headquarters: the same figures, equal to a direct count, with no personal data anywhere.
+    app.seed_store("BJ001").await;
+    let hq = app.token("hq-1", &["hq_analyst"], &["*"]);
+    let analytics = app.get("/v1/analytics/follow-up?period=2026-11", &hq).await;
+    assert_eq!(analytics.status, StatusCode::OK, "{:?}", analytics.body);
+    let sh =
+        analytics.body["stores"].as_array().unwrap().iter().find(|s| s["store"] == "SH001").unwrap().clone();
+    let direct_tasks = app
+        .get(&format!("/v1/stores/{}/follow-up-tasks?page_size=500", shop.store), &shop.supervisor)
+        .await
+        .body;
+    let due_in_november = direct_tasks["follow_up_tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["due_to"].as_str().unwrap().starts_with("2026-11"))
+        .count();
+    assert_eq!(sh["figures"]["tasks_due"].as_u64(), Some(due_in_november as u64));
+    let direct_complaints =
+        app.get(&format!("/v1/stores/{}/complaints", shop.store), &shop.supervisor).await.body;
+    assert_eq!(
+        sh["figures"]["complaints_opened"].as_u64(),
+        Some(direct_complaints["complaints"].as_array().unwrap().len() as u64)
+    );
+    assert_eq!(
+        (sh["first_follow_up_on_time_rate"].as_f64(), sh["complaints_within_limit_rate"].as_f64()),
+        (Some(1.0), Some(0.0))
+    );
+    assert_eq!((sh["work_orders"].as_u64(), sh["comebacks"].as_u64()), (Some(1), Some(0)));
+    let text = analytics.body.to_string();
+    for personal in ["张伟", "13812345678", "138****5678", "LSVAU218XN2183294", "沪A12345"] {
+        assert!(!text.contains(personal), "HQ figures leak {personal}");
+    }
+    assert_eq!(analytics.body["stores"].as_array().unwrap().len(), 2);
+    let chosen = app.get("/v1/analytics/follow-up?period=2026&stores=BJ001", &hq).await.body;
+    assert_eq!(chosen["stores"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        app.get("/v1/analytics/follow-up?period=2026-11", &shop.supervisor).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let own_only = app.token("hq-2", &["hq_analyst"], &["BJ001"]);
+    let hidden = app.get("/v1/analytics/follow-up?period=2026-11&stores=SH001", &own_only).await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND, "a store outside the token answers as missing");
+
+    let mut client = AnalyticsServiceClient::new(app.grpc_channel.clone());
+    let mut stream = client
+        .export_follow_up_figures(authed(
+            &hq,
+            pb::FollowUpFiguresRequest { period: "2026-11".into(), stores: vec![] },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut streamed = Vec::new();
+    while let Some(item) = stream.next().await {
+        streamed.push(item.unwrap());
+    }
+    let grpc_sh = streamed.iter().find(|s| s.store == "SH001").unwrap();
+    assert_eq!(grpc_sh.figures.as_ref().unwrap().complaints_escalated, 1);
+    assert_eq!(grpc_sh.figures.as_ref().unwrap().satisfaction_distribution, vec![0, 0, 1, 0, 1]);
+}
