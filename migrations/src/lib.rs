@@ -9,6 +9,7 @@ mod m20261127_000003_ehealth_uploads;
 mod m20261127_000004_follow_up;
 mod m20261127_000005_complaints;
 mod m20261127_000006_summaries;
+mod m20261127_000007_campaigns_letters;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000004_follow_up::Migration),
             Box::new(m20261127_000005_complaints::Migration),
             Box::new(m20261127_000006_summaries::Migration),
+            Box::new(m20261127_000007_campaigns_letters::Migration),
         ]
     }
 }

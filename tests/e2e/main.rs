@@ -7,6 +7,7 @@
 mod common;
 
 mod auth;
+mod campaigns;
 mod complaints;
 mod contract;
 mod customers;

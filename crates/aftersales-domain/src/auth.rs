@@ -136,11 +136,13 @@ pub enum Action {
     ReadFollowUp,
     /// Read headquarters' aggregated, personal-data-free figures (HQ-1).
     ReadAnalytics,
+    /// Record a customer's visit or consultation (FU-1).
+    RecordVisit,
 }
 
 impl Action {
     /// Every action, in table order.
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 23] = [
         Action::CreateStore,
         Action::UpdateStore,
         Action::ReadStore,
@@ -163,6 +165,7 @@ impl Action {
         Action::FollowUpWork,
         Action::ReadFollowUp,
         Action::ReadAnalytics,
+        Action::RecordVisit,
     ];
 
     /// Returns the action's name, for errors and logs.
@@ -190,6 +193,7 @@ impl Action {
             Action::FollowUpWork => "follow_up.work",
             Action::ReadFollowUp => "follow_up.read",
             Action::ReadAnalytics => "analytics.read",
+            Action::RecordVisit => "visit.record",
         }
     }
 
@@ -219,6 +223,7 @@ impl Action {
             Action::WorkshopStep => &[Technician, Supervisor],
             Action::FollowUpWork => &[FollowupAgent, Supervisor],
             Action::ReadAnalytics => &[HqAnalyst],
+            Action::RecordVisit => &[Advisor, FollowupAgent, Supervisor, Integration],
             Action::ReadFollowUp => &[FollowupAgent, Supervisor, Advisor],
             Action::EntryInspection => &[Advisor, Inspector, Supervisor],
             // IN-2: the exit inspection is the quality inspector's alone.

@@ -9,6 +9,7 @@ use crate::auth::StoreAccess;
 use crate::model::audit::{AuditEvent, AuditFilter};
 use crate::model::customer::{ConsentEvent, Customer, CustomerFilter, OdometerReading, Vehicle};
 use crate::model::ehealth::{AttemptOutcome, EhealthRecord, EhealthUpload};
+use crate::model::follow_up::{Campaign, CampaignId, Letter};
 use crate::model::follow_up::{
     Complaint, ComplaintId, ComplaintStatus, ContactRecord, FollowUpTask, TaskId, TaskStatus,
 };
@@ -141,6 +142,10 @@ pub enum Op {
     },
     /// Append a contact record.
     InsertContact(Box<ContactRecord>),
+    /// Insert a campaign (FU-7).
+    InsertCampaign(Box<Campaign>),
+    /// Register a letter (FU-8).
+    InsertLetter(Box<Letter>),
     /// Archive a submitted summary (FU-9); a second for the same period is refused.
     InsertSummary(Box<Summary>),
     /// Insert a complaint.
@@ -332,6 +337,10 @@ pub trait Repository: Send + Sync {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<ContactRecord>>;
+    /// Reads a campaign.
+    async fn get_campaign(&self, store: &StoreCode, id: CampaignId) -> Result<Option<Campaign>>;
+    /// Lists registered letters, oldest first.
+    async fn list_letters(&self, store: &StoreCode, page: &PageRequest) -> Result<Page<Letter>>;
     /// Reads a submitted summary.
     async fn get_summary(&self, store: &StoreCode, period: &str) -> Result<Option<Summary>>;
 

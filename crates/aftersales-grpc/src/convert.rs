@@ -196,7 +196,12 @@ enum_map!(
 enum_map!(SignedDocument, SignedDocument, "document", [WorkOrder, AccessoryList, Settlement]);
 enum_map!(SignatureMethod, SignatureMethod, "method", [SignaturePad, Paper, SignedLink]);
 enum_map!(DocumentKind, DocumentKind, "kind", [WorkOrder, AccessoryList, Certificate, Settlement]);
-enum_map!(TaskKind, TaskKind, "kind", [FirstFollowUp, SecondFollowUp, ReturnVisit]);
+enum_map!(
+    TaskKind,
+    TaskKind,
+    "kind",
+    [FirstFollowUp, SecondFollowUp, ReturnVisit, CampaignCall, CampaignLetter]
+);
 enum_map!(ComplaintStatus, ComplaintStatus, "status", [Open, Escalated, Resolved, Closed]);
 enum_map!(TaskStatus, TaskStatus, "status", [Open, Done, Unreachable, Cancelled]);
 enum_map!(FollowUpContactChannel, FollowUpChannel, "channel", [Phone, Sms, Wechat, Letter, InPerson]);
@@ -626,6 +631,10 @@ impl From<FollowUpFigures> for pb::FollowUpFigures {
             satisfaction_mean: f.satisfaction_mean,
             satisfaction_distribution: f.satisfaction_distribution.to_vec(),
             letters: f.letters,
+            campaign_calls_due: f.campaign_calls_due,
+            campaign_calls_on_time: f.campaign_calls_on_time,
+            campaign_letters_due: f.campaign_letters_due,
+            campaign_letters_on_time: f.campaign_letters_on_time,
         }
     }
 }

@@ -8,13 +8,14 @@ mod mapping;
 
 use std::time::Duration;
 
-use crate::entities::{complaint, summary};
+use crate::entities::{campaign, complaint, letter, summary};
 use aftersales_domain::auth::StoreAccess;
 use aftersales_domain::model::audit::{AuditEvent, AuditFilter};
 use aftersales_domain::model::customer::{ConsentEvent, Customer, CustomerFilter, Vehicle};
 use aftersales_domain::model::ehealth::{EhealthUpload, UploadStatus};
 use aftersales_domain::model::follow_up::{
-    Complaint, ComplaintId, ComplaintStatus, ContactRecord, FollowUpTask, TaskId, TaskStatus,
+    Campaign, CampaignId, Complaint, ComplaintId, ComplaintStatus, ContactRecord, FollowUpTask, Letter,
+    TaskId, TaskStatus,
 };
 use aftersales_domain::model::inspection::{Inspection, InspectionId};
 use aftersales_domain::model::store::{StaffMember, Store};
@@ -216,6 +217,24 @@ async fn apply_op(txn: &DatabaseTransaction, op: Op) -> Result<()> {
         }
         Op::InsertContact(c) => {
             insert(txn, "contact_record", contact_row(&c)?.into_active_model().reset_all()).await
+        }
+        Op::InsertCampaign(c) => {
+            let row = campaign::Model {
+                id: c.id.0,
+                store: c.store.to_string(),
+                document: to_json(&*c)?,
+                event_date: c.event_date,
+            };
+            insert(txn, "campaign", row.into_active_model().reset_all()).await
+        }
+        Op::InsertLetter(l) => {
+            let row = letter::Model {
+                id: l.id.0,
+                store: l.store.to_string(),
+                document: to_json(&*l)?,
+                sent_at: l.sent_at,
+            };
+            insert(txn, "letter", row.into_active_model().reset_all()).await
         }
         Op::InsertSummary(summary_record) => {
             let row = summary::Model {
@@ -792,6 +811,40 @@ impl Repository for SeaRepository {
             .into_iter()
             .map(contact_from)
             .collect()
+    }
+
+    async fn get_campaign(&self, store: &StoreCode, id: CampaignId) -> Result<Option<Campaign>> {
+        match campaign::Entity::find()
+            .filter(campaign::Column::Store.eq(store.as_str()))
+            .filter(campaign::Column::Id.eq(id.0))
+            .one(&self.db)
+            .await
+            .map_err(read_err)?
+        {
+            Some(row) => serde_json::from_str(&row.document)
+                .map(Some)
+                .map_err(|e| DomainError::Internal(format!("stored campaign: {e}"))),
+            None => Ok(None),
+        }
+    }
+
+    async fn list_letters(&self, store: &StoreCode, page: &PageRequest) -> Result<Page<Letter>> {
+        let mut query = letter::Entity::find()
+            .filter(letter::Column::Store.eq(store.as_str()))
+            .order_by_asc(letter::Column::Id)
+            .limit(limit(page));
+        if let Some(after) = after_uuid(page)? {
+            query = query.filter(letter::Column::Id.gt(after));
+        }
+        let rows = query.all(&self.db).await.map_err(read_err)?;
+        let items = rows
+            .into_iter()
+            .map(|r| {
+                serde_json::from_str(&r.document)
+                    .map_err(|e| DomainError::Internal(format!("stored letter: {e}")))
+            })
+            .collect::<Result<Vec<Letter>>>()?;
+        Ok(Page::from_overfetch(items, page.size, |l| l.id.to_string()))
     }
 
     async fn get_summary(&self, store: &StoreCode, period: &str) -> Result<Option<Summary>> {

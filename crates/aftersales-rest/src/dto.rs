@@ -7,7 +7,9 @@ use aftersales_domain::model::customer::{
     ConsentEvent, ConsentMethod, ContactChannel, CustomerView, Vehicle, VehicleType,
 };
 use aftersales_domain::model::ehealth::{EhealthUpload, UploadStatus};
-use aftersales_domain::model::follow_up::{Complaint, ComplaintEvent, ComplaintStatus};
+use aftersales_domain::model::follow_up::{
+    Campaign, CampaignKind, Complaint, ComplaintEvent, ComplaintStatus, Letter, LetterChannel, LetterKind,
+};
 use aftersales_domain::model::follow_up::{
     ContactChannel as FollowUpChannel, ContactOutcome, ContactRecord, Direction, FollowUpTask, TaskKind,
     TaskStatus,
@@ -1216,3 +1218,77 @@ pub struct FollowUpAnalytics {
     /// The stores.
     pub stores: Vec<StoreFiguresDto>,
 }
+
+/// A campaign (FU-7).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CampaignDto {
+    /// Id.
+    pub id: Uuid,
+    /// Name.
+    pub name: String,
+    /// Kind.
+    pub kind: CampaignKind,
+    /// The event's store-local day.
+    pub event_date: NaiveDate,
+    /// Each call is followed by a letter.
+    pub letter_wanted: bool,
+    /// Customers invited.
+    pub customer_ids: Vec<Uuid>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Campaign> for CampaignDto {
+    fn from(c: Campaign) -> Self {
+        Self {
+            id: c.id.0,
+            name: c.name,
+            kind: c.kind,
+            event_date: c.event_date,
+            letter_wanted: c.letter_wanted,
+            customer_ids: c.customers.into_iter().map(|x| x.0).collect(),
+            created_at: c.created_at,
+        }
+    }
+}
+
+/// A registered letter (FU-8).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LetterDto {
+    /// Id.
+    pub id: Uuid,
+    /// The customer.
+    pub customer_id: Uuid,
+    /// Kind.
+    pub kind: LetterKind,
+    /// Subject.
+    pub subject: String,
+    /// Channel.
+    pub channel: LetterChannel,
+    /// The task it fulfilled.
+    pub task_id: Option<Uuid>,
+    /// Who sent it.
+    pub sent_by: String,
+    /// When.
+    pub sent_at: DateTime<Utc>,
+}
+
+impl From<Letter> for LetterDto {
+    fn from(l: Letter) -> Self {
+        Self {
+            id: l.id.0,
+            customer_id: l.customer_id.0,
+            kind: l.kind,
+            subject: l.subject,
+            channel: l.channel,
+            task_id: l.task_id.map(|t| t.0),
+            sent_by: l.sent_by,
+            sent_at: l.sent_at,
+        }
+    }
+}
+
+list_dto!(
+    /// A page of the letter register.
+    LetterList, letters, LetterDto
+);

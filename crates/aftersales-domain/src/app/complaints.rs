@@ -228,6 +228,8 @@ impl ComplaintService {
             from_day: today,
             previous: None,
             topics: vec![],
+            window: None,
+            campaign_id: None,
         };
         let visit = self.core.plan_task(&shop, plan).await?;
         let now = self.core.now();

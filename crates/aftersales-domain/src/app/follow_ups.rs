@@ -10,7 +10,10 @@ use serde::{Deserialize, Serialize};
 use super::{Core, IdempotencyKey};
 use crate::auth::{Action, Principal};
 use crate::error::Validator;
-use crate::model::follow_up::check_unreachable;
+use crate::model::follow_up::{
+    Campaign, CampaignId, CampaignKind, Letter, LetterChannel, LetterId, LetterKind, campaign_call_window,
+    campaign_letter_window, check_unreachable,
+};
 use crate::model::follow_up::{
     ContactChannel, ContactId, ContactOutcome, ContactRecord, Direction, FollowUpTask, TaskId, TaskKind,
     TaskStatus, choose_agent, first_window, next_call_time, return_visit_window, second_window,
@@ -63,6 +66,57 @@ pub struct CloseUnreachable {
     /// What the message said.
     #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
     pub notes: Option<String>,
+}
+
+/// Creates a campaign and a call task per invited customer (FU-7).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateCampaign {
+    /// Name.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 100))]
+    pub name: String,
+    /// What kind of event.
+    pub kind: CampaignKind,
+    /// The event's store-local day; at least 14 days ahead.
+    pub event_date: NaiveDate,
+    /// The customers invited.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 5000))]
+    pub customer_ids: Vec<CustomerId>,
+    /// Whether each call is followed by a letter within 2 days.
+    pub letter_wanted: bool,
+}
+
+/// Records a visit or consultation, which the first follow-up follows (FU-1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RecordVisit {
+    /// The customer.
+    pub customer_id: CustomerId,
+    /// What they came for.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 500))]
+    pub purpose: String,
+    /// At the store, or a call.
+    pub channel: ContactChannel,
+}
+
+/// Registers a letter sent to a customer (FU-8).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SendLetter {
+    /// The customer.
+    pub customer_id: CustomerId,
+    /// Notice, invitation or reply.
+    pub kind: LetterKind,
+    /// Subject.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
+    pub subject: String,
+    /// How it went out.
+    pub channel: LetterChannel,
+    /// The letter task it fulfils.
+    pub task_id: Option<TaskId>,
 }
 
 /// Moves an absent agent's open tasks to others (FU-3).
@@ -120,15 +174,18 @@ impl Core {
 
     /// Plans a follow-up task: its window and its agent, never the order's advisor (FU-1..FU-3).
     pub(crate) async fn plan_task(&self, store: &Store, plan: TaskPlan<'_>) -> Result<FollowUpTask> {
-        let TaskPlan { kind, customer_id, order, from_day, previous, topics } = plan;
+        let TaskPlan { kind, customer_id, order, from_day, previous, topics, window, campaign_id } = plan;
         let staff = self.all_staff(&store.code).await?;
         let load = self.repo.open_task_counts(&store.code).await?;
         let open = |id: &str| load.iter().find(|(a, _)| a == id).map_or(0, |(_, n)| *n);
         let assignee = choose_agent(&staff, order.map(|(_, advisor)| advisor), open).map(|s| s.id.clone());
-        let (due_from, due_to) = match kind {
-            TaskKind::FirstFollowUp => first_window(from_day, &store.sla),
-            TaskKind::SecondFollowUp => second_window(from_day, &store.sla),
-            TaskKind::ReturnVisit => return_visit_window(from_day),
+        let (due_from, due_to) = match (window, kind) {
+            (Some(window), _) => window,
+            (None, TaskKind::FirstFollowUp) => first_window(from_day, &store.sla),
+            (None, TaskKind::SecondFollowUp) => second_window(from_day, &store.sla),
+            (None, TaskKind::ReturnVisit) => return_visit_window(from_day),
+            (None, TaskKind::CampaignCall) => (from_day, from_day),
+            (None, TaskKind::CampaignLetter) => campaign_letter_window(from_day, store.sla.event_letter_days),
         };
         let now = self.now();
         Ok(FollowUpTask {
@@ -138,6 +195,7 @@ impl Core {
             customer_id,
             work_order_id: order.map(|(id, _)| id),
             previous_task: previous.map(|t| t.id),
+            campaign_id,
             assignee,
             due_from,
             due_to,
@@ -165,6 +223,10 @@ pub(crate) struct TaskPlan<'a> {
     pub(crate) previous: Option<&'a FollowUpTask>,
     /// Topics already covered.
     pub(crate) topics: Vec<String>,
+    /// A window set by the caller (campaigns), instead of the kind's own.
+    pub(crate) window: Option<(NaiveDate, NaiveDate)>,
+    /// The campaign the task belongs to.
+    pub(crate) campaign_id: Option<crate::model::follow_up::CampaignId>,
 }
 
 /// Use cases of the follow-up service.
@@ -315,6 +377,25 @@ impl FollowUpService {
                     done.version += 1;
                     done.updated_at = now;
                     ops.push(Op::UpdateTask { task: Box::new(done), expected_version: task.version });
+                    if let (TaskKind::CampaignCall, Some(campaign_id)) = (task.kind, task.campaign_id)
+                        && core.repo.get_campaign(store, campaign_id).await?.is_some_and(|c| c.letter_wanted)
+                    {
+                        let today = now.with_timezone(&timezone(&shop)).date_naive();
+                        let plan = TaskPlan {
+                            kind: TaskKind::CampaignLetter,
+                            customer_id: task.customer_id,
+                            order: None,
+                            from_day: today,
+                            previous: Some(&task),
+                            topics: vec![],
+                            window: None,
+                            campaign_id: Some(campaign_id),
+                        };
+                        let mut letter_task = core.plan_task(&shop, plan).await?;
+                        // The agent who made the call writes the letter.
+                        letter_task.assignee = task.assignee.clone();
+                        ops.push(Op::InsertTask(Box::new(letter_task)));
+                    }
                     if task.kind == TaskKind::FirstFollowUp {
                         let advisor = match task.work_order_id {
                             Some(id) => core.repo.get_work_order(store, id).await?.map(|o| o.advisor),
@@ -331,6 +412,8 @@ impl FollowUpService {
                             from_day: today,
                             previous: Some(&task),
                             topics: covered,
+                            window: None,
+                            campaign_id: None,
                         };
                         let second = core.plan_task(&shop, plan).await?;
                         ops.push(Op::InsertTask(Box::new(second)));
@@ -516,6 +599,208 @@ impl FollowUpService {
             }
         }
         Ok(rows)
+    }
+
+    /// Creates a campaign with one call task per customer, due at least 14 days before the event (FU-7).
+    pub async fn create_campaign(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        cmd: CreateCampaign,
+        key: Option<IdempotencyKey>,
+    ) -> Result<Campaign> {
+        who.authorize(Action::SupervisorLists, store, "store")?;
+        let mut v = Validator::new();
+        let name = crate::model::store::check_text(&mut v, "name", &cmd.name, 100);
+        if cmd.customer_ids.is_empty() || cmd.customer_ids.len() > 5000 {
+            v.push("customer_ids", "needs 1 to 5000 customers");
+        }
+        v.finish()?;
+        let core = &self.core;
+        core.write_once(who, store, "campaign.create", key, &cmd, || async {
+            let shop = core.store(who, store).await?;
+            let now = core.now();
+            let today = now.with_timezone(&timezone(&shop)).date_naive();
+            let window = campaign_call_window(today, cmd.event_date, shop.sla.event_call_lead_days)?;
+            let campaign = Campaign {
+                id: CampaignId::generate(),
+                store: store.clone(),
+                name: name.clone(),
+                kind: cmd.kind,
+                event_date: cmd.event_date,
+                letter_wanted: cmd.letter_wanted,
+                customers: cmd.customer_ids.clone(),
+                created_by: who.sub.clone(),
+                created_at: now,
+            };
+            let mut ops = vec![Op::InsertCampaign(Box::new(campaign.clone()))];
+            let mut load: Vec<(String, u64)> = core.repo.open_task_counts(store).await?;
+            let staff = core.all_staff(store).await?;
+            for (i, customer) in cmd.customer_ids.iter().enumerate() {
+                if core.repo.get_customer(store, *customer).await?.is_none() {
+                    return Err(DomainError::invalid(
+                        format!("customer_ids[{i}]"),
+                        "no such customer in this store",
+                    ));
+                }
+                let open = |id: &str| load.iter().find(|(a, _)| a == id).map_or(0, |(_, n)| *n);
+                let assignee = choose_agent(&staff, None, open).map(|s| s.id.clone());
+                if let Some(a) = &assignee {
+                    match load.iter_mut().find(|(x, _)| x == a) {
+                        Some((_, n)) => *n += 1,
+                        None => load.push((a.clone(), 1)),
+                    }
+                }
+                ops.push(Op::InsertTask(Box::new(FollowUpTask {
+                    id: TaskId::generate(),
+                    store: store.clone(),
+                    kind: TaskKind::CampaignCall,
+                    customer_id: *customer,
+                    work_order_id: None,
+                    previous_task: None,
+                    campaign_id: Some(campaign.id),
+                    assignee,
+                    due_from: window.0,
+                    due_to: window.1,
+                    status: TaskStatus::Open,
+                    topics_covered: vec![],
+                    closed_at: None,
+                    version: 1,
+                    created_at: now,
+                    updated_at: now,
+                })));
+            }
+            let audit = core.audit(who, store, "campaign.create", "campaign", campaign.id, vec![]);
+            Ok((campaign, ChangeSet { ops, audit: vec![audit], idempotency: None }))
+        })
+        .await
+    }
+
+    /// Records a visit or consultation as an inbound contact; the first follow-up follows it (FU-1).
+    pub async fn record_visit(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        cmd: RecordVisit,
+        key: Option<IdempotencyKey>,
+    ) -> Result<FollowUpTask> {
+        who.authorize(Action::RecordVisit, store, "store")?;
+        let mut v = Validator::new();
+        let purpose = crate::model::store::check_text(&mut v, "purpose", &cmd.purpose, 500);
+        v.finish()?;
+        let core = &self.core;
+        core.write_once(who, store, "visit.create", key, &cmd, || async {
+            let shop = core.store(who, store).await?;
+            core.repo
+                .get_customer(store, cmd.customer_id)
+                .await?
+                .ok_or(DomainError::NotFound { resource: "customer" })?;
+            let now = core.now();
+            let contact = ContactRecord {
+                id: ContactId::generate(),
+                store: store.clone(),
+                customer_id: cmd.customer_id,
+                task_id: None,
+                channel: cmd.channel,
+                direction: Direction::Inbound,
+                outcome: ContactOutcome::Reached,
+                topics: vec![],
+                notes: Some(purpose.clone()),
+                satisfaction: None,
+                agent: who.sub.clone(),
+                contacted_at: now,
+            };
+            let plan = TaskPlan {
+                kind: TaskKind::FirstFollowUp,
+                customer_id: cmd.customer_id,
+                // Whoever received the visit does not follow it up (FU-3).
+                order: None,
+                from_day: now.with_timezone(&timezone(&shop)).date_naive(),
+                previous: None,
+                topics: vec![],
+                window: None,
+                campaign_id: None,
+            };
+            let mut task = core.plan_task(&shop, plan).await?;
+            if task.assignee.as_deref() == Some(who.sub.as_str()) {
+                let staff: Vec<StaffMember> = core.all_staff(store).await?;
+                let load = core.repo.open_task_counts(store).await?;
+                let open = |id: &str| load.iter().find(|(a, _)| a == id).map_or(0, |(_, n)| *n);
+                task.assignee = choose_agent(&staff, Some(&who.sub), open).map(|s| s.id.clone());
+            }
+            let audit = core.audit(who, store, "visit.create", "customer", cmd.customer_id, vec![]);
+            let ops = vec![Op::InsertContact(Box::new(contact)), Op::InsertTask(Box::new(task.clone()))];
+            Ok((task, ChangeSet { ops, audit: vec![audit], idempotency: None }))
+        })
+        .await
+    }
+
+    /// Registers a letter; one that fulfils a campaign letter task completes it (FU-7, FU-8).
+    pub async fn send_letter(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        cmd: SendLetter,
+        key: Option<IdempotencyKey>,
+    ) -> Result<Letter> {
+        who.authorize(Action::FollowUpWork, store, "store")?;
+        let mut v = Validator::new();
+        let subject = crate::model::store::check_text(&mut v, "subject", &cmd.subject, 200);
+        v.finish()?;
+        let core = &self.core;
+        core.write_once(who, store, "letter.create", key, &cmd, || async {
+            core.store(who, store).await?;
+            core.repo
+                .get_customer(store, cmd.customer_id)
+                .await?
+                .ok_or(DomainError::NotFound { resource: "customer" })?;
+            let now = core.now();
+            let letter = Letter {
+                id: LetterId::generate(),
+                store: store.clone(),
+                customer_id: cmd.customer_id,
+                kind: cmd.kind,
+                subject: subject.clone(),
+                channel: cmd.channel,
+                task_id: cmd.task_id,
+                sent_by: who.sub.clone(),
+                sent_at: now,
+            };
+            let mut ops = vec![Op::InsertLetter(Box::new(letter.clone()))];
+            if let Some(task_id) = cmd.task_id {
+                let task = core.repo.get_task(store, task_id).await?.ok_or(TASK_NOT_FOUND)?;
+                if task.customer_id != cmd.customer_id
+                    || task.kind != TaskKind::CampaignLetter
+                    || task.status != TaskStatus::Open
+                {
+                    return Err(DomainError::invalid(
+                        "task_id",
+                        "is not an open letter task for this customer",
+                    ));
+                }
+                let mut done = task.clone();
+                done.status = TaskStatus::Done;
+                done.closed_at = Some(now);
+                done.version += 1;
+                done.updated_at = now;
+                ops.push(Op::UpdateTask { task: Box::new(done), expected_version: task.version });
+            }
+            let audit = core.audit(who, store, "letter.create", "letter", letter.id, vec![]);
+            Ok((letter, ChangeSet { ops, audit: vec![audit], idempotency: None }))
+        })
+        .await
+    }
+
+    /// Lists the letter register, oldest first (FU-8).
+    pub async fn list_letters(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        page: &PageRequest,
+    ) -> Result<Page<Letter>> {
+        who.authorize(Action::ReadFollowUp, store, "store")?;
+        self.core.store(who, store).await?;
+        self.core.repo.list_letters(store, page).await
     }
 
     /// Lists contact records, filtered (the register, FU-4).

@@ -28,6 +28,7 @@ pub use ehealth::EhealthService;
 pub use follow_ups::{
     CloseUnreachable, FollowUpService, ReassignTasks, Reassignment, RecordContact, WorklistItem,
 };
+pub use follow_ups::{CreateCampaign, RecordVisit, SendLetter};
 pub use stores::StoreService;
 pub use summaries::{StoreFigures, SubmitSummary, SummaryService, SummaryView};
 pub use work_orders::{

@@ -940,6 +940,8 @@ impl WorkOrderService {
                 from_day: today,
                 previous: None,
                 topics: vec![],
+                window: None,
+                campaign_id: None,
             };
             let first = core.plan_task(&shop, plan).await?;
             let ops = [ops, vec![Op::InsertTask(Box::new(first))]].concat();

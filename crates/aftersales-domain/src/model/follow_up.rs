@@ -50,6 +50,14 @@ follow_up_id!(
     /// Identifies a complaint.
     ComplaintId
 );
+follow_up_id!(
+    /// Identifies a campaign.
+    CampaignId
+);
+follow_up_id!(
+    /// Identifies a registered letter.
+    LetterId
+);
 
 /// Why a task exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,6 +70,10 @@ pub enum TaskKind {
     SecondFollowUp,
     /// After a complaint was resolved (处理后回访, FU-6).
     ReturnVisit,
+    /// Invite a customer to an event, at least 14 days before it (FU-7).
+    CampaignCall,
+    /// Send the event letter within 2 days of the call (FU-7).
+    CampaignLetter,
 }
 
 /// Where a task stands.
@@ -106,6 +118,9 @@ pub struct FollowUpTask {
     pub work_order_id: Option<WorkOrderId>,
     /// The task whose completion created it (FU-2).
     pub previous_task: Option<TaskId>,
+    /// The campaign it belongs to (FU-7).
+    #[serde(default)]
+    pub campaign_id: Option<CampaignId>,
     /// The agent (staff id); none when the store has no agent to give it to (FU-3).
     pub assignee: Option<String>,
     /// First store-local day of the window.
@@ -134,6 +149,30 @@ pub fn first_window(event_day: NaiveDate, sla: &SlaSettings) -> (NaiveDate, Naiv
 /// Returns the return-visit window after a complaint is closed: the next day to day 3 (FU-6).
 pub fn return_visit_window(closed_day: NaiveDate) -> (NaiveDate, NaiveDate) {
     window(closed_day, 1, 3)
+}
+
+/// Returns a campaign call window: from today to `lead_days` before the event; refused when the
+/// event is too close to call in time (FU-7).
+pub fn campaign_call_window(
+    today: NaiveDate,
+    event: NaiveDate,
+    lead_days: u32,
+) -> Result<(NaiveDate, NaiveDate)> {
+    let last_call = event.checked_sub_days(Days::new(u64::from(lead_days))).unwrap_or(event);
+    if last_call < today {
+        return Err(DomainError::invalid(
+            "event_date",
+            format!(
+                "customers are phoned at least {lead_days} days before the event (FU-7); the last day to call would be {last_call}"
+            ),
+        ));
+    }
+    Ok((today, last_call))
+}
+
+/// Returns the letter window after a campaign call: the same day to `days` after (FU-7).
+pub fn campaign_letter_window(call_day: NaiveDate, days: u32) -> (NaiveDate, NaiveDate) {
+    window(call_day, 0, days)
 }
 
 /// Returns the second follow-up window: day 7 to day 14 after the first was done (FU-2).
@@ -279,6 +318,93 @@ pub struct ContactRecord {
     pub agent: String,
     /// When.
     pub contacted_at: DateTime<Utc>,
+}
+
+/// An event the store invites customers to (联谊活动, 优惠服务, 免费服务; FU-7).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Campaign {
+    /// Id.
+    pub id: CampaignId,
+    /// Store.
+    pub store: StoreCode,
+    /// Name.
+    pub name: String,
+    /// What kind of event.
+    pub kind: CampaignKind,
+    /// The event's store-local day.
+    pub event_date: NaiveDate,
+    /// Whether each call is followed by a letter.
+    pub letter_wanted: bool,
+    /// The customers invited.
+    pub customers: Vec<CustomerId>,
+    /// Who created it.
+    pub created_by: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+/// The kind of event (FU-7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum CampaignKind {
+    /// 联谊活动.
+    SocialEvent,
+    /// 优惠服务.
+    Discount,
+    /// 免费服务.
+    FreeService,
+}
+
+/// What a letter is (FU-8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum LetterKind {
+    /// A notice.
+    Notice,
+    /// An invitation.
+    Invitation,
+    /// A reply.
+    Reply,
+}
+
+/// How a letter went out (FU-8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum LetterChannel {
+    /// By post.
+    Post,
+    /// By e-mail.
+    Email,
+    /// By WeChat.
+    Wechat,
+    /// By text message.
+    Sms,
+}
+
+/// A registered letter (追踪服务信函登记表, FU-8).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Letter {
+    /// Id.
+    pub id: LetterId,
+    /// Store.
+    pub store: StoreCode,
+    /// The customer.
+    pub customer_id: CustomerId,
+    /// What it is.
+    pub kind: LetterKind,
+    /// Subject.
+    pub subject: String,
+    /// How it went out.
+    pub channel: LetterChannel,
+    /// The task it fulfils, if any.
+    pub task_id: Option<TaskId>,
+    /// Who sent it.
+    pub sent_by: String,
+    /// When.
+    pub sent_at: DateTime<Utc>,
 }
 
 /// Where a complaint stands (FU-6).
@@ -501,6 +627,18 @@ mod tests {
         assert!(check_unreachable(&days(&["2026-11-30", "2026-12-02", "2026-12-05"]), false, 5).is_ok());
         assert!(check_unreachable(&days(&["2026-11-30", "2026-12-05"]), true, 5).is_err(), "reached");
         assert!(check_unreachable(&[], false, 5).is_err());
+    }
+
+    // FU-7: at least 14 days before the event; day 14 itself is still in time.
+    #[test]
+    fn campaign_calls_end_fourteen_days_before_the_event() {
+        assert_eq!(
+            campaign_call_window(day("2026-11-27"), day("2026-12-11"), 14).unwrap(),
+            (day("2026-11-27"), day("2026-11-27"))
+        );
+        let late = campaign_call_window(day("2026-11-27"), day("2026-12-10"), 14).unwrap_err();
+        assert_eq!(late.field_errors()[0].field, "event_date");
+        assert_eq!(campaign_letter_window(day("2026-11-30"), 2), (day("2026-11-30"), day("2026-12-02")));
     }
 
     // FU-1: day 3 to day 7, across a month end.

@@ -98,6 +98,14 @@ pub struct FollowUpFigures {
     pub second_follow_ups_due: u64,
     /// Second follow-ups done on time (FU-2).
     pub second_follow_ups_on_time: u64,
+    /// Campaign calls due (FU-7).
+    pub campaign_calls_due: u64,
+    /// Campaign calls made at least 14 days before the event (FU-7).
+    pub campaign_calls_on_time: u64,
+    /// Campaign letters due (FU-7).
+    pub campaign_letters_due: u64,
+    /// Campaign letters sent within 2 days of the call (FU-7).
+    pub campaign_letters_on_time: u64,
     /// Complaints raised in the period.
     pub complaints_opened: u64,
     /// Of those, resolved.
@@ -145,6 +153,14 @@ pub fn figures(
             TaskKind::SecondFollowUp => {
                 f.second_follow_ups_due += 1;
                 f.second_follow_ups_on_time += u64::from(on_time);
+            }
+            TaskKind::CampaignCall => {
+                f.campaign_calls_due += 1;
+                f.campaign_calls_on_time += u64::from(on_time);
+            }
+            TaskKind::CampaignLetter => {
+                f.campaign_letters_due += 1;
+                f.campaign_letters_on_time += u64::from(on_time);
             }
             TaskKind::ReturnVisit => {}
         }

@@ -3,6 +3,7 @@
 use aftersales_domain::app::{
     CloseUnreachable, OpenComplaint, ReassignTasks, RecordContact, ResolveComplaint,
 };
+use aftersales_domain::app::{CreateCampaign, RecordVisit, SendLetter};
 use aftersales_domain::model::follow_up::{ComplaintId, ComplaintStatus, TaskId, TaskStatus};
 use aftersales_domain::ports::{ContactFilter, TaskFilter};
 use aftersales_domain::value::CustomerId;
@@ -16,7 +17,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::dto::{ComplaintDto, ComplaintList};
+use crate::dto::{CampaignDto, ComplaintDto, ComplaintList, LetterDto, LetterList};
 use crate::dto::{
     ContactRecordDto, ContactRecordList, FollowUpTaskDto, FollowUpTaskList, Worklist, WorklistItemDto,
 };
@@ -33,6 +34,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(export_contacts))
         .routes(routes!(close_unreachable))
         .routes(routes!(reassign))
+        .routes(routes!(create_campaign))
+        .routes(routes!(record_visit))
+        .routes(routes!(send_letter, list_letters))
         .routes(routes!(open_complaint, list_complaints))
         .routes(routes!(get_complaint))
         .routes(routes!(resolve_complaint))
@@ -423,4 +427,70 @@ async fn export_contacts(
 /// Renders an enum as its wire name.
 fn serde_plain<T: serde::Serialize>(value: &T) -> String {
     if let Ok(serde_json::Value::String(s)) = serde_json::to_value(value) { s } else { String::new() }
+}
+
+/// Creates a campaign and a call task per invited customer, due at least 14 days before the event (FU-7). Supervisors.
+#[utoipa::path(post, path = "/v1/stores/{store}/campaigns", tag = "follow-up",
+    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried create safe", pattern = r"^[!-~]{1,255}$")),
+    request_body = CreateCampaign,
+    responses((status = 201, description = "Created", body = CampaignDto)))]
+async fn create_campaign(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    ApiPath(store): ApiPath<String>,
+    IdemKey(key): IdemKey,
+    ApiJson(cmd): ApiJson<CreateCampaign>,
+) -> ApiResult<(StatusCode, axum::Json<CampaignDto>)> {
+    let campaign = s.services.follow_ups.create_campaign(&who, &store_code(&store)?, cmd, key).await?;
+    Ok((StatusCode::CREATED, axum::Json(campaign.into())))
+}
+
+/// Records a visit or consultation; answers the first follow-up task it creates (FU-1).
+#[utoipa::path(post, path = "/v1/stores/{store}/visits", tag = "follow-up",
+    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried record safe", pattern = r"^[!-~]{1,255}$")),
+    request_body = RecordVisit,
+    responses((status = 201, description = "The follow-up task", body = FollowUpTaskDto)))]
+async fn record_visit(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    ApiPath(store): ApiPath<String>,
+    IdemKey(key): IdemKey,
+    ApiJson(cmd): ApiJson<RecordVisit>,
+) -> ApiResult<(StatusCode, axum::Json<FollowUpTaskDto>)> {
+    let task = s.services.follow_ups.record_visit(&who, &store_code(&store)?, cmd, key).await?;
+    Ok((StatusCode::CREATED, axum::Json(task.into())))
+}
+
+/// Registers a letter; one that fulfils a campaign letter task completes it (FU-7, FU-8).
+#[utoipa::path(post, path = "/v1/stores/{store}/letters", tag = "follow-up",
+    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried record safe", pattern = r"^[!-~]{1,255}$")),
+    request_body = SendLetter,
+    responses((status = 201, description = "Registered", body = LetterDto)))]
+async fn send_letter(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    ApiPath(store): ApiPath<String>,
+    IdemKey(key): IdemKey,
+    ApiJson(cmd): ApiJson<SendLetter>,
+) -> ApiResult<(StatusCode, axum::Json<LetterDto>)> {
+    let letter = s.services.follow_ups.send_letter(&who, &store_code(&store)?, cmd, key).await?;
+    Ok((StatusCode::CREATED, axum::Json(letter.into())))
+}
+
+/// Lists the letter register (FU-8).
+#[utoipa::path(get, path = "/v1/stores/{store}/letters", tag = "follow-up",
+    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"), PageParams),
+    responses((status = 200, description = "A page of letters", body = LetterList)))]
+async fn list_letters(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    ApiPath(store): ApiPath<String>,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> ApiResult<axum::Json<LetterList>> {
+    Ok(axum::Json(
+        s.services.follow_ups.list_letters(&who, &store_code(&store)?, &page.request()?).await?.into(),
+    ))
 }

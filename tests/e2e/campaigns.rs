@@ -1,0 +1,136 @@
+//! Campaigns, letters and visits over REST (FU-1, FU-7, FU-8), on a set clock.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::common::{TestApp, TestClock};
+use crate::work_orders::shop;
+
+async fn tasks_of(app: &TestApp, store: &str, customer: &str, token: &str) -> Vec<Value> {
+    let res = app.get(&format!("/v1/stores/{store}/follow-up-tasks?customer_id={customer}"), token).await;
+    assert_eq!(res.status, StatusCode::OK, "{:?}", res.body);
+    res.body["follow_up_tasks"].as_array().cloned().unwrap_or_default()
+}
+
+async fn add_agent(app: &TestApp, store: &str, supervisor: &str, id: &str) {
+    let res = app
+        .post(
+            &format!("/v1/stores/{store}/staff"),
+            supervisor,
+            json!({"id": id, "name": id, "roles": ["followup_agent"]}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{:?}", res.body);
+}
+
+// FU-7: customers are phoned at least 14 days before the event, then written to within 2 days of the call.
+#[tokio::test]
+async fn a_campaign_is_phoned_two_weeks_ahead_and_each_call_is_followed_by_a_letter() {
+    let clock = TestClock::at("2026-11-27T02:00:00Z"); // the 27th, 10:00 in Shanghai
+    let app = TestApp::spawn_at(clock.clone()).await;
+    let shop = shop(&app).await;
+    add_agent(&app, &shop.store, &shop.supervisor, "fu-1").await;
+    let campaigns = format!("/v1/stores/{}/campaigns", shop.store);
+    let campaign = |event: &str| {
+        json!({"name": "冬季免费检测", "kind": "free_service", "event_date": event,
+               "customer_ids": [shop.customer], "letter_wanted": true})
+    };
+
+    let too_soon = app.post(&campaigns, &shop.supervisor, campaign("2026-12-10")).await;
+    assert_eq!(
+        too_soon.fields(),
+        vec!["event_date"],
+        "13 days ahead leaves no day to call: {:?}",
+        too_soon.body
+    );
+    let agent = app.token("fu-1", &["followup_agent"], &[&shop.store]);
+    assert_eq!(app.post(&campaigns, &agent, campaign("2026-12-31")).await.status, StatusCode::FORBIDDEN);
+    let unknown = app
+        .post(
+            &campaigns,
+            &shop.supervisor,
+            json!({"name": "x", "kind": "discount", "event_date": "2026-12-31",
+                   "customer_ids": [uuid::Uuid::new_v4()], "letter_wanted": false}),
+        )
+        .await;
+    assert_eq!(unknown.fields(), vec!["customer_ids[0]"]);
+
+    let created = app.post(&campaigns, &shop.supervisor, campaign("2026-12-11")).await;
+    assert_eq!(created.status, StatusCode::CREATED, "14 days ahead: today is the last day to call");
+    let calls = tasks_of(&app, &shop.store, &shop.customer, &shop.supervisor).await;
+    let call = calls.iter().find(|t| t["kind"] == "campaign_call").expect("a call task");
+    assert_eq!(
+        (call["due_from"].as_str(), call["due_to"].as_str()),
+        (Some("2026-11-27"), Some("2026-11-27"))
+    );
+    assert_eq!(call["assignee"], "fu-1");
+
+    let reached = app
+        .post(
+            &format!("/v1/stores/{}/contact-records", shop.store),
+            &agent,
+            json!({"customer_id": shop.customer, "task_id": call["id"], "channel": "phone",
+                   "outcome": "reached", "topics": ["活动邀请"], "completes_task": true}),
+        )
+        .await;
+    assert_eq!(reached.status, StatusCode::CREATED, "{:?}", reached.body);
+    let after = tasks_of(&app, &shop.store, &shop.customer, &shop.supervisor).await;
+    let letter_task = after.iter().find(|t| t["kind"] == "campaign_letter").expect("a letter task");
+    assert_eq!(
+        (letter_task["due_from"].as_str(), letter_task["due_to"].as_str()),
+        (Some("2026-11-27"), Some("2026-11-29")),
+        "within 2 days of the call"
+    );
+    assert_eq!(letter_task["status"], "open");
+
+    // FU-8: the letter goes into the register and fulfils the task; a second cannot fulfil it again.
+    let letters = format!("/v1/stores/{}/letters", shop.store);
+    let letter = json!({"customer_id": shop.customer, "kind": "invitation", "subject": "冬季免费检测邀请函",
+                        "channel": "post", "task_id": letter_task["id"]});
+    let sent = app.post(&letters, &agent, letter.clone()).await;
+    assert_eq!(sent.status, StatusCode::CREATED, "{:?}", sent.body);
+    assert_eq!(sent.body["sent_by"], "fu-1");
+    let done = tasks_of(&app, &shop.store, &shop.customer, &shop.supervisor).await;
+    assert_eq!(done.iter().find(|t| t["id"] == letter_task["id"]).unwrap()["status"], "done");
+    assert_eq!(app.post(&letters, &agent, letter).await.fields(), vec!["task_id"]);
+    let register = app.get(&letters, &shop.supervisor).await;
+    assert_eq!(register.body["letters"].as_array().map(Vec::len), Some(1), "{:?}", register.body);
+    assert_eq!(register.body["letters"][0]["subject"], "冬季免费检测邀请函");
+}
+
+// FU-1: a visit or consultation is followed up on days 3 to 7, by someone other than who received it.
+#[tokio::test]
+async fn a_visit_is_followed_up_by_someone_else_three_to_seven_days_later() {
+    let clock = TestClock::at("2026-11-27T02:00:00Z");
+    let app = TestApp::spawn_at(clock.clone()).await;
+    let shop = shop(&app).await;
+    add_agent(&app, &shop.store, &shop.supervisor, "fu-1").await;
+    add_agent(&app, &shop.store, &shop.supervisor, "fu-2").await;
+    let receiver = app.token("fu-1", &["followup_agent"], &[&shop.store]);
+    let visits = format!("/v1/stores/{}/visits", shop.store);
+    for _ in 0..3 {
+        let visit = app
+            .post(
+                &visits,
+                &receiver,
+                json!({"customer_id": shop.customer, "purpose": "咨询保养价格", "channel": "in_person"}),
+            )
+            .await;
+        assert_eq!(visit.status, StatusCode::CREATED, "{:?}", visit.body);
+        assert_eq!(visit.body["kind"], "first_follow_up");
+        assert_eq!(
+            (visit.body["due_from"].as_str(), visit.body["due_to"].as_str()),
+            (Some("2026-11-30"), Some("2026-12-04"))
+        );
+        assert_eq!(visit.body["assignee"], "fu-2", "FU-3: not the one who received the visit");
+    }
+    let blank = app
+        .post(&visits, &receiver, json!({"customer_id": shop.customer, "purpose": " ", "channel": "phone"}))
+        .await;
+    assert_eq!(blank.fields(), vec!["purpose"]);
+    let technician = app.token("tech-1", &["technician"], &[&shop.store]);
+    let denied = app
+        .post(&visits, &technician, json!({"customer_id": shop.customer, "purpose": "x", "channel": "phone"}))
+        .await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+}
