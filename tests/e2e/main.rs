@@ -16,6 +16,7 @@ mod ehealth;
 mod follow_ups;
 mod isolation;
 mod parity;
+mod reminders;
 mod stores;
 mod summaries;
 mod work_orders;

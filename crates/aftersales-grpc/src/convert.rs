@@ -200,7 +200,15 @@ enum_map!(
     TaskKind,
     TaskKind,
     "kind",
-    [FirstFollowUp, SecondFollowUp, ReturnVisit, CampaignCall, CampaignLetter]
+    [
+        FirstFollowUp,
+        SecondFollowUp,
+        ReturnVisit,
+        CampaignCall,
+        CampaignLetter,
+        MaintenanceReminder,
+        DeclinedReminder
+    ]
 );
 enum_map!(ComplaintStatus, ComplaintStatus, "status", [Open, Escalated, Resolved, Closed]);
 enum_map!(TaskStatus, TaskStatus, "status", [Open, Done, Unreachable, Cancelled]);

@@ -963,6 +963,8 @@ pub struct FollowUpTaskDto {
     pub status: TaskStatus,
     /// Topics already covered, not to repeat (FU-2).
     pub topics_covered: Vec<String>,
+    /// What the call is to bring up, such as the declined work (FU-10).
+    pub subjects: Vec<String>,
     /// When it was closed.
     pub closed_at: Option<DateTime<Utc>>,
     /// Version tag.
@@ -985,6 +987,7 @@ impl From<FollowUpTask> for FollowUpTaskDto {
             due_to: t.due_to,
             status: t.status,
             topics_covered: t.topics_covered,
+            subjects: t.subjects,
             closed_at: t.closed_at,
             etag: Etag::render(t.version),
             created_at: t.created_at,

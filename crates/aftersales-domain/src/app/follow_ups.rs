@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::{Core, IdempotencyKey};
 use crate::auth::{Action, Principal};
 use crate::error::Validator;
+use crate::model::follow_up::declined_reminder_window;
 use crate::model::follow_up::{
     Campaign, CampaignId, CampaignKind, Letter, LetterChannel, LetterId, LetterKind, campaign_call_window,
     campaign_letter_window, check_unreachable,
@@ -186,6 +187,10 @@ impl Core {
             (None, TaskKind::ReturnVisit) => return_visit_window(from_day),
             (None, TaskKind::CampaignCall) => (from_day, from_day),
             (None, TaskKind::CampaignLetter) => campaign_letter_window(from_day, store.sla.event_letter_days),
+            (None, TaskKind::DeclinedReminder) => declined_reminder_window(from_day, &store.sla),
+            (None, TaskKind::MaintenanceReminder) => {
+                return Err(DomainError::Internal("a maintenance reminder needs its window".into()));
+            }
         };
         let now = self.now();
         Ok(FollowUpTask {
@@ -201,6 +206,7 @@ impl Core {
             due_to,
             status: TaskStatus::Open,
             topics_covered: topics,
+            subjects: vec![],
             closed_at: None,
             version: 1,
             created_at: now,
@@ -664,6 +670,7 @@ impl FollowUpService {
                     due_to: window.1,
                     status: TaskStatus::Open,
                     topics_covered: vec![],
+                    subjects: vec![],
                     closed_at: None,
                     version: 1,
                     created_at: now,

@@ -12,18 +12,20 @@ use crate::auth::{Action, Principal};
 use crate::error::Validator;
 use crate::model::customer::{CustomerView, OdometerReading, OdometerSource, Vehicle, missing_file_items};
 use crate::model::ehealth::{EhealthRecord, EhealthUpload, UploadStatus};
-use crate::model::follow_up::TaskKind;
+use crate::model::follow_up::{TaskKind, TaskStatus, maintenance_reminder_window, projected_mileage_day};
 use crate::model::inspection::{
     Inspection, InspectionId, InspectionKind, SubmitEntryInspection, SubmitExitInspection, check_entry,
     check_exit,
 };
 use crate::model::store::{Store, check_text};
+use crate::model::work_order::LineStatus;
 use crate::model::work_order::{AccessoryInput, Signature, SignatureMethod, SignedDocument};
 use crate::model::work_order::{
     Approval, ApprovalMethod, FuelLevel, LineDecision, LineId, LineInput, LineOrigin, Payment, PaymentMethod,
     RepairCategory, SettlementParties, WorkOrder, WorkOrderFilter, WorkOrderId, WorkOrderStatus, build_line,
 };
 use crate::paging::{Page, PageRequest};
+use crate::ports::TaskFilter;
 use crate::ports::{ChangeSet, Op};
 use crate::value::{CustomerId, Etag, Plate, RecordId, StoreCode, VehicleId, Vin, non_empty};
 use crate::{DomainError, Result};
@@ -850,6 +852,97 @@ impl WorkOrderService {
     }
 
     /// Hands the car back and freezes the settlement; the warranty starts on the store-local day
+    /// The reminders a delivery schedules, in its transaction: the next maintenance, replacing the
+    /// vehicle's earlier reminder, and the declined work (FU-10, WO-11). A maintenance order also
+    /// restarts the vehicle's maintenance clock.
+    async fn reminders(
+        &self,
+        shop: &Store,
+        order: &WorkOrder,
+        vehicle: &Vehicle,
+        today: NaiveDate,
+    ) -> Result<Vec<Op>> {
+        let core = &self.core;
+        let now = core.now();
+        let mut ops = Vec::new();
+        let mut car = vehicle.clone();
+        if matches!(
+            order.repair_category,
+            RepairCategory::Level1Maintenance | RepairCategory::Level2Maintenance
+        ) {
+            car.last_service_date = Some(today);
+            car.last_service_km = Some(order.intake_mileage_km);
+            car.version += 1;
+            car.updated_at = now;
+            ops.push(Op::UpdateVehicle { vehicle: car.clone(), expected_version: vehicle.version });
+        }
+        let due = car.next_maintenance();
+        // With neither a service nor a registration on record, nothing says when it falls due.
+        let known = car.last_service_date.or(car.registration_date).is_some();
+        let mileage = car.mileage_km.max(order.intake_mileage_km);
+        let projected = projected_mileage_day(car.registration_date, today, mileage, due.km);
+        let lead = shop.sla.maintenance_reminder_lead_days;
+        let window = maintenance_reminder_window(due.date, projected, today, lead).filter(|_| known);
+        if let Some(window) = window {
+            let filter = TaskFilter {
+                status: Some(TaskStatus::Open),
+                customer_id: Some(order.customer_id),
+                ..TaskFilter::default()
+            };
+            let open =
+                core.repo.list_tasks(&shop.code, &filter, &PageRequest { size: 500, after: None }).await?;
+            for old in open.items.into_iter().filter(|t| t.kind == TaskKind::MaintenanceReminder) {
+                let Some(of) = old.work_order_id else { continue };
+                let same_car =
+                    core.repo.get_work_order(&shop.code, of).await?.is_some_and(|o| o.vehicle_id == car.id);
+                if same_car {
+                    let mut cancelled = old.clone();
+                    cancelled.status = TaskStatus::Cancelled;
+                    cancelled.closed_at = Some(now);
+                    cancelled.version += 1;
+                    cancelled.updated_at = now;
+                    ops.push(Op::UpdateTask { task: Box::new(cancelled), expected_version: old.version });
+                }
+            }
+            let plan = TaskPlan {
+                kind: TaskKind::MaintenanceReminder,
+                customer_id: order.customer_id,
+                order: Some((order.id, &order.advisor)),
+                from_day: today,
+                previous: None,
+                topics: vec![],
+                window: Some(window),
+                campaign_id: None,
+            };
+            let mut task = core.plan_task(shop, plan).await?;
+            let by_date = due.date.map(|d| format!("{d} or ")).unwrap_or_default();
+            task.subjects = vec![format!("maintenance due by {by_date}{} km", due.km)];
+            ops.push(Op::InsertTask(Box::new(task)));
+        }
+        let declined: Vec<String> = order
+            .lines
+            .iter()
+            .filter(|l| l.status == LineStatus::Declined)
+            .map(|l| l.description.clone())
+            .collect();
+        if !declined.is_empty() {
+            let plan = TaskPlan {
+                kind: TaskKind::DeclinedReminder,
+                customer_id: order.customer_id,
+                order: Some((order.id, &order.advisor)),
+                from_day: today,
+                previous: None,
+                topics: vec![],
+                window: None,
+                campaign_id: None,
+            };
+            let mut task = core.plan_task(shop, plan).await?;
+            task.subjects = declined;
+            ops.push(Op::InsertTask(Box::new(task)));
+        }
+        Ok(ops)
+    }
+
     /// (WO-9, WO-10, IN-4).
     pub async fn deliver(
         &self,
@@ -944,7 +1037,8 @@ impl WorkOrderService {
                 campaign_id: None,
             };
             let first = core.plan_task(&shop, plan).await?;
-            let ops = [ops, vec![Op::InsertTask(Box::new(first))]].concat();
+            let reminders = self.reminders(&shop, &next, &vehicle, today).await?;
+            let ops = [ops, vec![Op::InsertTask(Box::new(first))], reminders].concat();
             Ok((next, ChangeSet { ops, audit: vec![audit], idempotency: None }))
         })
         .await

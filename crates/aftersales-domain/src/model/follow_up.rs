@@ -74,6 +74,10 @@ pub enum TaskKind {
     CampaignCall,
     /// Send the event letter within 2 days of the call (FU-7).
     CampaignLetter,
+    /// Remind the customer of the next maintenance, ahead of it (FU-10).
+    MaintenanceReminder,
+    /// Bring up again the work the customer declined (FU-10, WO-11).
+    DeclinedReminder,
 }
 
 /// Where a task stands.
@@ -131,6 +135,9 @@ pub struct FollowUpTask {
     pub status: TaskStatus,
     /// Topics already covered, not to be repeated (FU-2).
     pub topics_covered: Vec<String>,
+    /// What the call is to bring up, such as the declined work (FU-10).
+    #[serde(default)]
+    pub subjects: Vec<String>,
     /// When it was done or closed.
     pub closed_at: Option<DateTime<Utc>>,
     /// Optimistic-concurrency version.
@@ -173,6 +180,54 @@ pub fn campaign_call_window(
 /// Returns the letter window after a campaign call: the same day to `days` after (FU-7).
 pub fn campaign_letter_window(call_day: NaiveDate, days: u32) -> (NaiveDate, NaiveDate) {
     window(call_day, 0, days)
+}
+
+/// Returns the declined-work reminder window, counted from the delivery day (FU-10).
+pub fn declined_reminder_window(delivery_day: NaiveDate, sla: &SlaSettings) -> (NaiveDate, NaiveDate) {
+    window(delivery_day, sla.declined_reminder_from_day, sla.declined_reminder_to_day)
+}
+
+/// Projects the day the odometer reaches `target_km`, at the average daily distance driven since
+/// first registration; `None` when there is no history to project from (FU-10).
+pub fn projected_mileage_day(
+    registered: Option<NaiveDate>,
+    today: NaiveDate,
+    mileage_km: u32,
+    target_km: u32,
+) -> Option<NaiveDate> {
+    if mileage_km >= target_km {
+        return Some(today);
+    }
+    let days_driven = (today - registered?).num_days();
+    if days_driven <= 0 || mileage_km == 0 {
+        return None;
+    }
+    let per_day = f64::from(mileage_km) / days_driven as f64;
+    let days_left = (f64::from(target_km - mileage_km) / per_day).floor();
+    // Beyond about 27 years the projection means nothing; the date limit decides.
+    if days_left > 10_000.0 {
+        return None;
+    }
+    today.checked_add_days(Days::new(days_left as u64))
+}
+
+/// Returns the maintenance reminder window: from `lead_days` before the maintenance falls due (by
+/// date or projected mileage, whichever comes first) to that day, never starting before tomorrow;
+/// `None` when neither limit is known (FU-10).
+pub fn maintenance_reminder_window(
+    due_date: Option<NaiveDate>,
+    projected_day: Option<NaiveDate>,
+    today: NaiveDate,
+    lead_days: u32,
+) -> Option<(NaiveDate, NaiveDate)> {
+    let due = match (due_date, projected_day) {
+        (Some(a), Some(b)) => a.min(b),
+        (a, b) => a.or(b)?,
+    };
+    let tomorrow = today.succ_opt()?;
+    let due = due.max(tomorrow);
+    let from = due.checked_sub_days(Days::new(u64::from(lead_days))).unwrap_or(due).max(tomorrow);
+    Some((from, due))
 }
 
 /// Returns the second follow-up window: day 7 to day 14 after the first was done (FU-2).
@@ -562,6 +617,44 @@ impl Complaint {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_default()
+    }
+
+    // FU-10: whichever comes first, the date or the projected mileage.
+    #[test]
+    fn the_maintenance_reminder_falls_on_the_earlier_of_date_and_projected_mileage() {
+        let today = d("2026-11-27");
+        // 36,500 km over 365 days is 100 km a day: 5,000 km more takes 50 days.
+        let projected = projected_mileage_day(Some(d("2025-11-27")), today, 36_500, 41_500);
+        assert_eq!(projected, Some(d("2027-01-16")));
+        assert_eq!(
+            maintenance_reminder_window(Some(d("2027-05-27")), projected, today, 7),
+            Some((d("2027-01-09"), d("2027-01-16"))),
+            "the mileage comes first"
+        );
+        // A car that hardly moves: the date comes first.
+        let slow = projected_mileage_day(Some(d("2025-11-27")), today, 1_000, 6_000);
+        assert_eq!(
+            maintenance_reminder_window(Some(d("2027-05-27")), slow, today, 7),
+            Some((d("2027-05-20"), d("2027-05-27")))
+        );
+        // Already past due: remind from tomorrow.
+        assert_eq!(
+            maintenance_reminder_window(Some(d("2026-10-01")), None, today, 7),
+            Some((d("2026-11-28"), d("2026-11-28")))
+        );
+        assert_eq!(projected_mileage_day(None, today, 10_000, 15_000), None, "no history to project from");
+        assert_eq!(maintenance_reminder_window(None, None, today, 7), None);
+    }
+
+    // FU-10: declined work comes up again a month after delivery.
+    #[test]
+    fn declined_work_is_brought_up_a_month_later() {
+        let sla = SlaSettings::default();
+        assert_eq!(declined_reminder_window(d("2026-11-27"), &sla), (d("2026-12-27"), d("2027-01-03")));
+    }
     use crate::auth::Role;
 
     fn day(s: &str) -> NaiveDate {

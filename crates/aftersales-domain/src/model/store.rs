@@ -88,6 +88,8 @@ pub fn parse_timezone(raw: &str) -> Result<Tz, String> {
 /// The day limits of DOMAIN.md, per store; each counts calendar days in the store's zone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+// Stores saved before a limit existed take its default.
+#[serde(default)]
 pub struct SlaSettings {
     /// CF-2: a file is opened within this many days of the first intake or visit.
     pub file_open_days: u32,
@@ -107,6 +109,12 @@ pub struct SlaSettings {
     pub event_call_lead_days: u32,
     /// FU-7: a letter follows the call within this many days.
     pub event_letter_days: u32,
+    /// FU-10: the maintenance reminder is due from this many days before the maintenance.
+    pub maintenance_reminder_lead_days: u32,
+    /// FU-10: a declined line is brought up again from this day after delivery.
+    pub declined_reminder_from_day: u32,
+    /// FU-10: and by this day.
+    pub declined_reminder_to_day: u32,
 }
 
 impl Default for SlaSettings {
@@ -121,6 +129,9 @@ impl Default for SlaSettings {
             complaint_escalation_days: 2,
             event_call_lead_days: 14,
             event_letter_days: 2,
+            maintenance_reminder_lead_days: 7,
+            declined_reminder_from_day: 30,
+            declined_reminder_to_day: 37,
         }
     }
 }
@@ -176,6 +187,7 @@ impl SlaSettings {
                 .unwrap_or(self.complaint_escalation_days),
             event_call_lead_days: patch.event_call_lead_days.unwrap_or(self.event_call_lead_days),
             event_letter_days: patch.event_letter_days.unwrap_or(self.event_letter_days),
+            ..self
         };
         for (name, value) in [
             ("file_open_days", s.file_open_days),

@@ -162,7 +162,7 @@ pub fn figures(
                 f.campaign_letters_due += 1;
                 f.campaign_letters_on_time += u64::from(on_time);
             }
-            TaskKind::ReturnVisit => {}
+            TaskKind::ReturnVisit | TaskKind::MaintenanceReminder | TaskKind::DeclinedReminder => {}
         }
     }
     let mut hours: Vec<f64> = Vec::new();

@@ -39,6 +39,7 @@ impl From<FollowUpTask> for pb::FollowUpTask {
             due_to: t.due_to.to_string(),
             status: pb::TaskStatus::from(t.status).into(),
             topics_covered: t.topics_covered,
+            subjects: t.subjects,
             closed_at: t.closed_at.and_then(ts),
             etag: Etag::render(t.version),
             created_at: ts(t.created_at),
