@@ -134,3 +134,89 @@ async fn a_visit_is_followed_up_by_someone_else_three_to_seven_days_later() {
         .await;
     assert_eq!(denied.status, StatusCode::FORBIDDEN);
 }
+
+// FU-7, FU-8, FU-1 over gRPC: the same rules answer the same way.
+#[tokio::test]
+async fn campaigns_letters_and_visits_work_over_grpc() {
+    use aftersales_grpc::FollowUpServiceClient;
+    use aftersales_grpc::pb;
+
+    use crate::common::authed;
+
+    let clock = TestClock::at("2026-11-27T02:00:00Z");
+    let app = TestApp::spawn_at(clock.clone()).await;
+    let shop = shop(&app).await;
+    add_agent(&app, &shop.store, &shop.supervisor, "fu-1").await;
+    let mut client = FollowUpServiceClient::new(app.grpc_channel.clone());
+    let campaign = |event: &str| pb::CreateCampaignRequest {
+        store: shop.store.clone(),
+        name: "春季团购".into(),
+        kind: pb::CampaignKind::Discount.into(),
+        event_date: event.into(),
+        customer_ids: vec![shop.customer.clone()],
+        letter_wanted: false,
+        request_id: String::new(),
+    };
+    let too_soon =
+        client.create_campaign(authed(&shop.supervisor, campaign("2026-12-10"))).await.unwrap_err();
+    assert_eq!(too_soon.code(), tonic::Code::InvalidArgument);
+    assert!(too_soon.message().contains("event_date"), "{}", too_soon.message());
+    let created =
+        client.create_campaign(authed(&shop.supervisor, campaign("2026-12-31"))).await.unwrap().into_inner();
+    assert_eq!((created.event_date.as_str(), created.customer_ids.len()), ("2026-12-31", 1));
+    let call = tasks_of(&app, &shop.store, &shop.customer, &shop.supervisor)
+        .await
+        .into_iter()
+        .find(|t| t["kind"] == "campaign_call")
+        .expect("a call task");
+    assert_eq!(
+        (call["due_from"].as_str(), call["due_to"].as_str()),
+        (Some("2026-11-27"), Some("2026-12-17"))
+    );
+
+    let agent = app.token("fu-1", &["followup_agent"], &[&shop.store]);
+    let letter = client
+        .send_letter(authed(
+            &agent,
+            pb::SendLetterRequest {
+                store: shop.store.clone(),
+                customer_id: shop.customer.clone(),
+                kind: pb::LetterKind::Notice.into(),
+                subject: "保养到期提醒".into(),
+                channel: pb::LetterChannel::Wechat.into(),
+                task_id: None,
+                request_id: String::new(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let listed = client
+        .list_letters(authed(
+            &shop.supervisor,
+            pb::ListLettersRequest { store: shop.store.clone(), page_size: 10, page_token: String::new() },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let rest = app.get(&format!("/v1/stores/{}/letters", shop.store), &shop.supervisor).await.body;
+    assert_eq!(listed.letters.iter().map(|l| l.id.clone()).collect::<Vec<_>>(), vec![letter.id.clone()]);
+    assert_eq!(rest["letters"][0]["id"], letter.id.as_str());
+
+    let visit = client
+        .record_visit(authed(
+            &agent,
+            pb::RecordVisitRequest {
+                store: shop.store.clone(),
+                customer_id: shop.customer.clone(),
+                purpose: "电话咨询".into(),
+                channel: pb::FollowUpChannel::Phone.into(),
+                request_id: String::new(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(visit.kind, i32::from(pb::TaskKind::FirstFollowUp));
+    assert_eq!((visit.due_from.as_str(), visit.due_to.as_str()), ("2026-11-30", "2026-12-04"));
+}

@@ -8,6 +8,7 @@ use aftersales_domain::model::customer::{
     ConsentEvent, ConsentMethod, ContactChannel, CustomerView, OdometerSource, Vehicle, VehicleType,
 };
 use aftersales_domain::model::ehealth::{EhealthUpload, UploadStatus};
+use aftersales_domain::model::follow_up::{CampaignKind, LetterChannel, LetterKind};
 use aftersales_domain::model::follow_up::{
     ComplaintStatus, ContactChannel as FollowUpContactChannel, ContactOutcome, Direction, TaskKind,
     TaskStatus,
@@ -211,6 +212,9 @@ enum_map!(
     ]
 );
 enum_map!(ComplaintStatus, ComplaintStatus, "status", [Open, Escalated, Resolved, Closed]);
+enum_map!(CampaignKind, CampaignKind, "kind", [SocialEvent, Discount, FreeService]);
+enum_map!(LetterKind, LetterKind, "kind", [Notice, Invitation, Reply]);
+enum_map!(LetterChannel, LetterChannel, "channel", [Post, Email, Wechat, Sms]);
 enum_map!(TaskStatus, TaskStatus, "status", [Open, Done, Unreachable, Cancelled]);
 enum_map!(FollowUpContactChannel, FollowUpChannel, "channel", [Phone, Sms, Wechat, Letter, InPerson]);
 enum_map!(Direction, Direction, "direction", [Outbound, Inbound]);

@@ -3,6 +3,8 @@
 use aftersales_domain::app::{
     CloseUnreachable, OpenComplaint, ReassignTasks, RecordContact, ResolveComplaint,
 };
+use aftersales_domain::app::{CreateCampaign, RecordVisit, SendLetter};
+use aftersales_domain::model::follow_up::{Campaign, CampaignKind, Letter, LetterChannel, LetterKind};
 use aftersales_domain::model::follow_up::{
     Complaint, ComplaintId, ComplaintStatus, ContactChannel, ContactId, ContactOutcome, ContactRecord,
     Direction, FollowUpTask, TaskId, TaskStatus,
@@ -23,6 +25,36 @@ fn optional_id<T>(
     parse: fn(&str, &str) -> aftersales_domain::Result<T>,
 ) -> Result<Option<T>, Status> {
     if raw.is_empty() { Ok(None) } else { parse(field, raw).map(Some).map_err(to_status) }
+}
+
+impl From<Campaign> for pb::Campaign {
+    fn from(c: Campaign) -> Self {
+        Self {
+            id: c.id.0.to_string(),
+            store: c.store.to_string(),
+            name: c.name,
+            kind: pb::CampaignKind::from(c.kind).into(),
+            event_date: c.event_date.to_string(),
+            letter_wanted: c.letter_wanted,
+            customer_ids: c.customers.iter().map(|id| id.0.to_string()).collect(),
+            created_at: ts(c.created_at),
+        }
+    }
+}
+
+impl From<Letter> for pb::Letter {
+    fn from(l: Letter) -> Self {
+        Self {
+            id: l.id.0.to_string(),
+            customer_id: l.customer_id.0.to_string(),
+            kind: pb::LetterKind::from(l.kind).into(),
+            subject: l.subject,
+            channel: pb::LetterChannel::from(l.channel).into(),
+            task_id: l.task_id.map(|t| t.0.to_string()),
+            sent_by: l.sent_by,
+            sent_at: ts(l.sent_at),
+        }
+    }
 }
 
 impl From<FollowUpTask> for pb::FollowUpTask {
@@ -318,6 +350,70 @@ impl pb::follow_up_service_server::FollowUpService for Adapter {
             .map_err(to_status)?;
         Ok(Response::new(pb::ListContactRecordsResponse {
             contact_records: result.items.into_iter().map(Into::into).collect(),
+            next_page_token: result.next_page_token.unwrap_or_default(),
+        }))
+    }
+    async fn create_campaign(&self, req: Request<pb::CreateCampaignRequest>) -> Answer<pb::Campaign> {
+        let who = self.caller(&req)?;
+        let r = req.into_inner();
+        let store = store_code(&r.store)?;
+        let customer_ids = r
+            .customer_ids
+            .iter()
+            .enumerate()
+            .map(|(i, raw)| CustomerId::parse(&format!("customer_ids[{i}]"), raw).map_err(to_status))
+            .collect::<Result<Vec<_>, _>>()?;
+        let cmd = CreateCampaign {
+            name: r.name,
+            kind: CampaignKind::from_proto(r.kind)?.ok_or_else(|| invalid("kind", "is required"))?,
+            event_date: date("event_date", Some(&r.event_date))?
+                .ok_or_else(|| invalid("event_date", "is required"))?,
+            customer_ids,
+            letter_wanted: r.letter_wanted,
+        };
+        answer(self.services.follow_ups.create_campaign(&who, &store, cmd, request_id(&r.request_id)?).await)
+    }
+
+    async fn record_visit(&self, req: Request<pb::RecordVisitRequest>) -> Answer<pb::FollowUpTask> {
+        let who = self.caller(&req)?;
+        let r = req.into_inner();
+        let store = store_code(&r.store)?;
+        let cmd = RecordVisit {
+            customer_id: CustomerId::parse("customer_id", &r.customer_id).map_err(to_status)?,
+            purpose: r.purpose,
+            channel: ContactChannel::from_proto(r.channel)?
+                .ok_or_else(|| invalid("channel", "is required"))?,
+        };
+        answer(self.services.follow_ups.record_visit(&who, &store, cmd, request_id(&r.request_id)?).await)
+    }
+
+    async fn send_letter(&self, req: Request<pb::SendLetterRequest>) -> Answer<pb::Letter> {
+        let who = self.caller(&req)?;
+        let r = req.into_inner();
+        let store = store_code(&r.store)?;
+        let cmd = SendLetter {
+            customer_id: CustomerId::parse("customer_id", &r.customer_id).map_err(to_status)?,
+            kind: LetterKind::from_proto(r.kind)?.ok_or_else(|| invalid("kind", "is required"))?,
+            subject: r.subject,
+            channel: LetterChannel::from_proto(r.channel)?
+                .ok_or_else(|| invalid("channel", "is required"))?,
+            task_id: optional_id("task_id", r.task_id.as_deref().unwrap_or(""), TaskId::parse)?,
+        };
+        answer(self.services.follow_ups.send_letter(&who, &store, cmd, request_id(&r.request_id)?).await)
+    }
+
+    async fn list_letters(&self, req: Request<pb::ListLettersRequest>) -> Answer<pb::ListLettersResponse> {
+        let who = self.caller(&req)?;
+        let r = req.into_inner();
+        let store = store_code(&r.store)?;
+        let result = self
+            .services
+            .follow_ups
+            .list_letters(&who, &store, &page(r.page_size, &r.page_token)?)
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(pb::ListLettersResponse {
+            letters: result.items.into_iter().map(Into::into).collect(),
             next_page_token: result.next_page_token.unwrap_or_default(),
         }))
     }
