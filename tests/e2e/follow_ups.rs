@@ -136,7 +136,16 @@ async fn an_agent_works_the_first_follow_up_and_the_second_is_scheduled_with_its
     assert_eq!(due["items"][0]["task"]["id"], task["id"]);
     assert_eq!(due["items"][0]["overdue"], false);
     assert_eq!(due["items"][0]["next_call_at"], "2026-11-30T01:00:00Z", "09:00 local, the first call window");
-    assert_eq!(app.get(&worklist("2026-12-05"), &agent).await.body["items"][0]["overdue"], true);
+    assert_eq!(
+        app.get(&worklist("2026-12-04"), &agent).await.body["items"][0]["overdue"],
+        false,
+        "day 7: still on time"
+    );
+    assert_eq!(
+        app.get(&worklist("2026-12-05"), &agent).await.body["items"][0]["overdue"],
+        true,
+        "day 8: overdue"
+    );
     assert_eq!(app.get(&worklist("2026-11-30"), &other).await.body["items"], json!([]), "one agent per task");
 
     let contact = |outcome: &str, completes: bool| {
@@ -213,6 +222,24 @@ async fn an_agent_works_the_first_follow_up_and_the_second_is_scheduled_with_its
         .await
         .body;
     assert_eq!(grpc.items.len(), 1);
+    // FU-2: day 7 to day 14 after the first was done (the 1st): not before the 8th, overdue from the 16th.
+    let second_list = |day: &'static str| {
+        format!("/v1/stores/{}/follow-up-tasks/worklist?agent={second_agent}&day={day}", shop.store)
+    };
+    let on = |body: &Value| {
+        body["items"].as_array().map(|items| items.iter().map(|i| i["overdue"].clone()).collect::<Vec<_>>())
+    };
+    assert_eq!(on(&app.get(&second_list("2026-12-07"), &shop.supervisor).await.body), Some(vec![]), "day 6");
+    assert_eq!(
+        on(&app.get(&second_list("2026-12-15"), &shop.supervisor).await.body),
+        Some(vec![json!(false)]),
+        "day 14"
+    );
+    assert_eq!(
+        on(&app.get(&second_list("2026-12-16"), &shop.supervisor).await.body),
+        Some(vec![json!(true)]),
+        "day 15"
+    );
     assert_eq!(json!(grpc.items[0].task.as_ref().unwrap().id), rest["items"][0]["task"]["id"]);
     let technician = app.token("tech-1", &["technician"], &[&shop.store]);
     assert_eq!(
