@@ -10,6 +10,7 @@ mod m20261127_000004_follow_up;
 mod m20261127_000005_complaints;
 mod m20261127_000006_summaries;
 mod m20261127_000007_campaigns_letters;
+mod m20261127_000008_rollups;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000005_complaints::Migration),
             Box::new(m20261127_000006_summaries::Migration),
             Box::new(m20261127_000007_campaigns_letters::Migration),
+            Box::new(m20261127_000008_rollups::Migration),
         ]
     }
 }

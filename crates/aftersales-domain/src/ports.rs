@@ -316,13 +316,14 @@ pub trait Repository: Send + Sync {
     /// Lists open complaints of every store raised before `before`, oldest first (FU-6 escalation).
     async fn open_complaints_before(&self, before: DateTime<Utc>, limit: u64) -> Result<Vec<Complaint>>;
 
-    /// Lists a store's tasks whose deadline falls in `[from, to)`.
-    async fn tasks_due_between(
+    /// Sums the per-day counters of `stores` over the store-local days `[from, to)`, per store and
+    /// metric (HQ-2).
+    async fn rollup_counts(
         &self,
-        store: &StoreCode,
+        stores: &[StoreCode],
         from: chrono::NaiveDate,
         to: chrono::NaiveDate,
-    ) -> Result<Vec<FollowUpTask>>;
+    ) -> Result<Vec<(StoreCode, String, i64)>>;
     /// Lists a store's complaints raised in `[from, to)`.
     async fn complaints_opened_between(
         &self,
@@ -330,13 +331,6 @@ pub trait Repository: Send + Sync {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<Complaint>>;
-    /// Lists a store's contacts made in `[from, to)`.
-    async fn contacts_between(
-        &self,
-        store: &StoreCode,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Vec<ContactRecord>>;
     /// Reads a campaign.
     async fn get_campaign(&self, store: &StoreCode, id: CampaignId) -> Result<Option<Campaign>>;
     /// Lists registered letters, oldest first.

@@ -8,7 +8,7 @@ mod mapping;
 
 use std::time::Duration;
 
-use crate::entities::{campaign, complaint, letter, summary};
+use crate::entities::{campaign, complaint, letter, rollup, summary};
 use aftersales_domain::auth::StoreAccess;
 use aftersales_domain::model::audit::{AuditEvent, AuditFilter};
 use aftersales_domain::model::customer::{ConsentEvent, Customer, CustomerFilter, Vehicle};
@@ -18,6 +18,9 @@ use aftersales_domain::model::follow_up::{
     TaskId, TaskStatus,
 };
 use aftersales_domain::model::inspection::{Inspection, InspectionId};
+use aftersales_domain::model::rollup::{
+    Tally, contact_buckets, letter_buckets, tallies, task_buckets, work_order_buckets,
+};
 use aftersales_domain::model::store::{StaffMember, Store};
 use aftersales_domain::model::summary::Summary;
 use aftersales_domain::model::work_order::{WorkOrder, WorkOrderFilter, WorkOrderId, WorkOrderStatus};
@@ -30,7 +33,7 @@ use aftersales_domain::{DomainError, Result};
 use aftersales_migrations::{Migrator, MigratorTrait};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectOptions, Database, DatabaseConnection,
     DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, SqlErr,
@@ -165,6 +168,36 @@ where
     Ok(())
 }
 
+/// The store's time zone, which decides the local day a record counts on.
+async fn store_tz(txn: &DatabaseTransaction, code: &StoreCode) -> Result<chrono_tz::Tz> {
+    let row = store::Entity::find_by_id(code.to_string()).one(txn).await.map_err(read_err)?;
+    Ok(row.and_then(|r| r.timezone.parse().ok()).unwrap_or(chrono_tz::Asia::Shanghai))
+}
+
+/// Moves the store's day counters, in the transaction of the change they count (HQ-2).
+async fn count(txn: &DatabaseTransaction, code: &StoreCode, moves: Vec<Tally>) -> Result<()> {
+    for t in moves {
+        let row = rollup::ActiveModel {
+            store: sea_orm::Set(code.to_string()),
+            day: sea_orm::Set(t.day),
+            metric: sea_orm::Set(t.metric),
+            n: sea_orm::Set(t.delta),
+        };
+        let add = Expr::col((rollup::Entity, rollup::Column::N))
+            .add(Expr::col((Alias::new("excluded"), rollup::Column::N)));
+        rollup::Entity::insert(row)
+            .on_conflict(
+                OnConflict::columns([rollup::Column::Store, rollup::Column::Day, rollup::Column::Metric])
+                    .value(rollup::Column::N, add)
+                    .to_owned(),
+            )
+            .exec_without_returning(txn)
+            .await
+            .map_err(|e| db_err("rollup", e))?;
+    }
+    Ok(())
+}
+
 async fn apply_op(txn: &DatabaseTransaction, op: Op) -> Result<()> {
     match op {
         Op::InsertStore(s) => insert(txn, "store", store_row(&s)?.into_active_model().reset_all()).await,
@@ -206,17 +239,29 @@ async fn apply_op(txn: &DatabaseTransaction, op: Op) -> Result<()> {
             insert(txn, "consent_event", consent_row(&c).into_active_model().reset_all()).await
         }
         Op::InsertTask(t) => {
-            insert(txn, "follow_up_task", task_row(&t)?.into_active_model().reset_all()).await
+            insert(txn, "follow_up_task", task_row(&t)?.into_active_model().reset_all()).await?;
+            let tz = store_tz(txn, &t.store).await?;
+            count(txn, &t.store, tallies(&[], &task_buckets(&t, tz))).await
         }
         Op::UpdateTask { task: t, expected_version } => {
             let filter = Condition::all()
                 .add(task::Column::Store.eq(t.store.as_str()))
                 .add(task::Column::Id.eq(t.id.0));
+            let before = task::Entity::find().filter(filter.clone()).one(txn).await.map_err(read_err)?;
             let row = task_row(&t)?.into_active_model().reset_all();
-            update_checked(txn, "follow_up_task", row, filter, expected_version, task::Column::Version).await
+            update_checked(txn, "follow_up_task", row, filter, expected_version, task::Column::Version)
+                .await?;
+            let tz = store_tz(txn, &t.store).await?;
+            let before = match before {
+                Some(row) => task_buckets(&task_from(row)?, tz),
+                None => vec![],
+            };
+            count(txn, &t.store, tallies(&before, &task_buckets(&t, tz))).await
         }
         Op::InsertContact(c) => {
-            insert(txn, "contact_record", contact_row(&c)?.into_active_model().reset_all()).await
+            insert(txn, "contact_record", contact_row(&c)?.into_active_model().reset_all()).await?;
+            let tz = store_tz(txn, &c.store).await?;
+            count(txn, &c.store, tallies(&[], &contact_buckets(&c, tz))).await
         }
         Op::InsertCampaign(c) => {
             let row = campaign::Model {
@@ -234,7 +279,9 @@ async fn apply_op(txn: &DatabaseTransaction, op: Op) -> Result<()> {
                 document: to_json(&*l)?,
                 sent_at: l.sent_at,
             };
-            insert(txn, "letter", row.into_active_model().reset_all()).await
+            insert(txn, "letter", row.into_active_model().reset_all()).await?;
+            let tz = store_tz(txn, &l.store).await?;
+            count(txn, &l.store, tallies(&[], &letter_buckets(&l, tz))).await
         }
         Op::InsertSummary(summary_record) => {
             let row = summary::Model {
@@ -259,7 +306,10 @@ async fn apply_op(txn: &DatabaseTransaction, op: Op) -> Result<()> {
             insert(txn, "ehealth_upload", ehealth_row(&u)?.into_active_model().reset_all()).await
         }
         Op::InsertWorkOrder(o) => {
-            insert(txn, "work_order", work_order_row(&o)?.into_active_model().reset_all()).await
+            insert(txn, "work_order", work_order_row(&o)?.into_active_model().reset_all()).await?;
+            // The counted fields (opening day, comeback) never change after the insert.
+            let tz = store_tz(txn, &o.store).await?;
+            count(txn, &o.store, tallies(&[], &work_order_buckets(&o, tz))).await
         }
         Op::UpdateWorkOrder { order, expected_version } => {
             let filter = Condition::all()
@@ -759,21 +809,36 @@ impl Repository for SeaRepository {
             .collect()
     }
 
-    async fn tasks_due_between(
+    async fn rollup_counts(
         &self,
-        store: &StoreCode,
+        stores: &[StoreCode],
         from: chrono::NaiveDate,
         to: chrono::NaiveDate,
-    ) -> Result<Vec<FollowUpTask>> {
-        task::Entity::find()
-            .filter(task::Column::Store.eq(store.as_str()))
-            .filter(task::Column::DueTo.gte(from))
-            .filter(task::Column::DueTo.lt(to))
+    ) -> Result<Vec<(StoreCode, String, i64)>> {
+        if stores.is_empty() {
+            return Ok(vec![]);
+        }
+        // SUM of a BIGINT is NUMERIC on PostgreSQL: cast back for one type on both databases.
+        let rows: Vec<(String, String, i64)> = rollup::Entity::find()
+            .select_only()
+            .column(rollup::Column::Store)
+            .column(rollup::Column::Metric)
+            .column_as(Expr::cust("CAST(SUM(n) AS BIGINT)"), "total")
+            .filter(rollup::Column::Store.is_in(stores.iter().map(StoreCode::to_string)))
+            .filter(rollup::Column::Day.gte(from))
+            .filter(rollup::Column::Day.lt(to))
+            .group_by(rollup::Column::Store)
+            .group_by(rollup::Column::Metric)
+            .into_tuple()
             .all(&self.db)
             .await
-            .map_err(read_err)?
-            .into_iter()
-            .map(task_from)
+            .map_err(read_err)?;
+        rows.into_iter()
+            .map(|(store, metric, n)| {
+                let code = StoreCode::parse(&store)
+                    .map_err(|e| DomainError::Internal(format!("stored rollup store code: {e}")))?;
+                Ok((code, metric, n))
+            })
             .collect()
     }
 
@@ -792,24 +857,6 @@ impl Repository for SeaRepository {
             .map_err(read_err)?
             .into_iter()
             .map(complaint_from)
-            .collect()
-    }
-
-    async fn contacts_between(
-        &self,
-        store: &StoreCode,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-    ) -> Result<Vec<ContactRecord>> {
-        contact::Entity::find()
-            .filter(contact::Column::Store.eq(store.as_str()))
-            .filter(contact::Column::ContactedAt.gte(from))
-            .filter(contact::Column::ContactedAt.lt(to))
-            .all(&self.db)
-            .await
-            .map_err(read_err)?
-            .into_iter()
-            .map(contact_from)
             .collect()
     }
 

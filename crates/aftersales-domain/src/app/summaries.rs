@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use super::Core;
 use crate::auth::{Action, Principal};
+use crate::model::rollup::{figures_from_counts, work_order_counts};
 use crate::model::store::{Store, check_text};
-use crate::model::summary::{FollowUpFigures, Period, Summary, check_period_over, figures};
-use crate::model::work_order::WorkOrderFilter;
+use crate::model::summary::{FollowUpFigures, Period, Summary, check_period_over};
 use crate::paging::PageRequest;
 use crate::ports::{ChangeSet, Op};
 use crate::value::StoreCode;
@@ -82,14 +82,35 @@ impl SummaryService {
         Self { core }
     }
 
-    async fn compute(&self, store: &Store, period: Period) -> Result<FollowUpFigures> {
-        let tz = timezone(store);
+    /// A period's counters for each store, summed (HQ-2).
+    async fn counts(&self, stores: &[&Store], period: Period) -> Result<Vec<(StoreCode, String, i64)>> {
         let (from_day, to_day) = period.days();
-        let (from, to) = period.instants(tz);
-        let tasks = self.core.repo.tasks_due_between(&store.code, from_day, to_day).await?;
+        let codes: Vec<StoreCode> = stores.iter().map(|s| s.code.clone()).collect();
+        let mut out = Vec::new();
+        // Bounded IN lists keep the statement small whatever the number of stores.
+        for chunk in codes.chunks(200) {
+            out.extend(self.core.repo.rollup_counts(chunk, from_day, to_day).await?);
+        }
+        Ok(out)
+    }
+
+    async fn compute(&self, store: &Store, period: Period) -> Result<(FollowUpFigures, (u64, u64))> {
+        let counts = self.counts(&[store], period).await?;
+        self.assemble(store, period, &counts).await
+    }
+
+    /// One store's figures and its (work orders, comebacks), from its counters and its complaints.
+    async fn assemble(
+        &self,
+        store: &Store,
+        period: Period,
+        counts: &[(StoreCode, String, i64)],
+    ) -> Result<(FollowUpFigures, (u64, u64))> {
+        let mine: Vec<(String, i64)> =
+            counts.iter().filter(|(s, _, _)| *s == store.code).map(|(_, m, n)| (m.clone(), *n)).collect();
+        let (from, to) = period.instants(timezone(store));
         let complaints = self.core.repo.complaints_opened_between(&store.code, from, to).await?;
-        let contacts = self.core.repo.contacts_between(&store.code, from, to).await?;
-        Ok(figures(&tasks, &complaints, &contacts, tz))
+        Ok((figures_from_counts(&mine, &complaints), work_order_counts(&mine)))
     }
 
     /// Returns a period's figures: computed now, or as archived once submitted (FU-9).
@@ -106,7 +127,7 @@ impl SummaryService {
         }
         Ok(SummaryView {
             period: period.to_string(),
-            figures: self.compute(&shop, period).await?,
+            figures: self.compute(&shop, period).await?.0,
             submitted: None,
         })
     }
@@ -124,7 +145,7 @@ impl SummaryService {
         let summary = Summary {
             store: store.clone(),
             period: period.to_string(),
-            figures: self.compute(&shop, period).await?,
+            figures: self.compute(&shop, period).await?.0,
             report,
             submitted_by: who.sub.clone(),
             submitted_at: now,
@@ -172,26 +193,11 @@ impl SummaryService {
                 }
             }
         }
+        let refs: Vec<&Store> = chosen.iter().collect();
+        let counts = self.counts(&refs, period).await?;
         let mut out = Vec::with_capacity(chosen.len());
-        for store in chosen {
-            let f = self.compute(&store, period).await?;
-            let (from, to) = period.instants(timezone(&store));
-            let filter = WorkOrderFilter {
-                created_from: Some(from),
-                created_to: Some(to),
-                ..WorkOrderFilter::default()
-            };
-            let (mut orders, mut comebacks) = (0u64, 0u64);
-            let mut page = PageRequest { size: 500, after: None };
-            loop {
-                let batch = self.core.repo.list_work_orders(&store.code, &filter, &page).await?;
-                orders += batch.items.len() as u64;
-                comebacks += batch.items.iter().filter(|o| o.comeback_of.is_some()).count() as u64;
-                match batch.next_page_token {
-                    Some(token) => page = PageRequest::parse(Some(500), Some(&token))?,
-                    None => break,
-                }
-            }
+        for store in &chosen {
+            let (f, (orders, comebacks)) = self.assemble(store, period, &counts).await?;
             out.push(StoreFigures {
                 store: store.code.to_string(),
                 period: period.to_string(),

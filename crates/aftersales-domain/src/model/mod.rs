@@ -5,6 +5,7 @@ pub mod customer;
 pub mod ehealth;
 pub mod follow_up;
 pub mod inspection;
+pub mod rollup;
 pub mod store;
 pub mod summary;
 pub mod work_order;

@@ -5,9 +5,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use crate::model::follow_up::{
-    Complaint, ComplaintStatus, ContactChannel, ContactRecord, FollowUpTask, TaskKind, TaskStatus,
-};
+use crate::model::follow_up::{Complaint, ComplaintStatus, ContactRecord, FollowUpTask, Letter};
+use crate::model::rollup::{contact_buckets, figures_from_counts, letter_buckets, task_buckets};
 use crate::value::StoreCode;
 use crate::{DomainError, Result};
 
@@ -126,45 +125,34 @@ pub struct FollowUpFigures {
     pub letters: u64,
 }
 
-/// Computes the figures from the period's records (FU-9).
+/// Computes the figures from the period's raw records, through the same counters headquarters
+/// reads (FU-9, HQ-2): one rule, whichever way the records are reached.
 pub fn figures(
     tasks: &[FollowUpTask],
     complaints: &[Complaint],
     contacts: &[ContactRecord],
+    letters: &[Letter],
     tz: Tz,
 ) -> FollowUpFigures {
-    let mut f = FollowUpFigures::default();
-    for t in tasks {
-        f.tasks_due += 1;
-        let on_time = t.status == TaskStatus::Done
-            && t.closed_at.is_some_and(|c| c.with_timezone(&tz).date_naive() <= t.due_to);
-        match t.status {
-            TaskStatus::Done if on_time => f.done_on_time += 1,
-            TaskStatus::Done => f.done_late += 1,
-            TaskStatus::Unreachable => f.unreachable += 1,
-            TaskStatus::Open => f.still_open += 1,
-            TaskStatus::Cancelled => {}
-        }
-        match t.kind {
-            TaskKind::FirstFollowUp => {
-                f.first_follow_ups_due += 1;
-                f.first_follow_ups_on_time += u64::from(on_time);
-            }
-            TaskKind::SecondFollowUp => {
-                f.second_follow_ups_due += 1;
-                f.second_follow_ups_on_time += u64::from(on_time);
-            }
-            TaskKind::CampaignCall => {
-                f.campaign_calls_due += 1;
-                f.campaign_calls_on_time += u64::from(on_time);
-            }
-            TaskKind::CampaignLetter => {
-                f.campaign_letters_due += 1;
-                f.campaign_letters_on_time += u64::from(on_time);
-            }
-            TaskKind::ReturnVisit | TaskKind::MaintenanceReminder | TaskKind::DeclinedReminder => {}
+    let buckets = tasks
+        .iter()
+        .flat_map(|t| task_buckets(t, tz))
+        .chain(contacts.iter().flat_map(|c| contact_buckets(c, tz)))
+        .chain(letters.iter().flat_map(|l| letter_buckets(l, tz)));
+    let mut counts: Vec<(String, i64)> = Vec::new();
+    for (_, metric) in buckets {
+        match counts.iter_mut().find(|(m, _)| *m == metric) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((metric, 1)),
         }
     }
+    figures_from_counts(&counts, complaints)
+}
+
+/// The complaint figures of a period: opened, escalated, breaches, resolved and the median time to
+/// resolution (FU-6, FU-9).
+pub fn complaint_figures(complaints: &[Complaint]) -> FollowUpFigures {
+    let mut f = FollowUpFigures::default();
     let mut hours: Vec<f64> = Vec::new();
     for c in complaints {
         f.complaints_opened += 1;
@@ -184,17 +172,6 @@ pub fn figures(
         n if n % 2 == 1 => Some(hours[n / 2]),
         n => Some((hours[n / 2 - 1] + hours[n / 2]) / 2.0),
     };
-    let mut sum = 0u64;
-    for c in contacts {
-        if let Some(score) = c.satisfaction.filter(|s| (1..=5).contains(s)) {
-            f.satisfaction_answers += 1;
-            f.satisfaction_distribution[usize::from(score - 1)] += 1;
-            sum += u64::from(score);
-        }
-        f.letters += u64::from(c.channel == ContactChannel::Letter);
-    }
-    // Counts stay far below 2^52, so the division is exact enough for a mean.
-    f.satisfaction_mean = (f.satisfaction_answers > 0).then(|| sum as f64 / f.satisfaction_answers as f64);
     f
 }
 

@@ -1,0 +1,229 @@
+//! Per-store, per-day counters kept in the same transaction as the records they count, so that
+//! headquarters' figures read a few rows per store instead of scanning raw records (HQ-2).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+
+use crate::model::follow_up::{
+    Complaint, ContactChannel, ContactRecord, FollowUpTask, Letter, TaskKind, TaskStatus,
+};
+use crate::model::summary::{FollowUpFigures, complaint_figures};
+use crate::model::work_order::WorkOrder;
+
+/// A counter: a store-local day and what is counted on it.
+pub type Bucket = (NaiveDate, String);
+
+/// A change to one counter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tally {
+    /// The store-local day.
+    pub day: NaiveDate,
+    /// What is counted.
+    pub metric: String,
+    /// How much it moves.
+    pub delta: i64,
+}
+
+fn local_day(at: DateTime<Utc>, tz: Tz) -> NaiveDate {
+    at.with_timezone(&tz).date_naive()
+}
+
+fn kind_key(kind: TaskKind) -> &'static str {
+    match kind {
+        TaskKind::FirstFollowUp => "first_follow_up",
+        TaskKind::SecondFollowUp => "second_follow_up",
+        TaskKind::ReturnVisit => "return_visit",
+        TaskKind::CampaignCall => "campaign_call",
+        TaskKind::CampaignLetter => "campaign_letter",
+        TaskKind::MaintenanceReminder => "maintenance_reminder",
+        TaskKind::DeclinedReminder => "declined_reminder",
+    }
+}
+
+/// Where a task stands for the figures: done on time is done by its deadline, store-local (FU-9).
+fn outcome(t: &FollowUpTask, tz: Tz) -> &'static str {
+    match t.status {
+        TaskStatus::Done if t.closed_at.is_some_and(|c| local_day(c, tz) <= t.due_to) => "on_time",
+        TaskStatus::Done => "late",
+        TaskStatus::Unreachable => "unreachable",
+        TaskStatus::Open => "open",
+        TaskStatus::Cancelled => "cancelled",
+    }
+}
+
+/// A task counts on its deadline day, by kind and outcome.
+pub fn task_buckets(t: &FollowUpTask, tz: Tz) -> Vec<Bucket> {
+    vec![(t.due_to, format!("task.{}.{}", kind_key(t.kind), outcome(t, tz)))]
+}
+
+/// A contact counts its satisfaction score, and a letter sent as a contact, on its day.
+pub fn contact_buckets(c: &ContactRecord, tz: Tz) -> Vec<Bucket> {
+    let day = local_day(c.contacted_at, tz);
+    let mut out = Vec::new();
+    if let Some(score) = c.satisfaction.filter(|s| (1..=5).contains(s)) {
+        out.push((day, format!("satisfaction.{score}")));
+    }
+    if c.channel == ContactChannel::Letter {
+        out.push((day, "letter".to_string()));
+    }
+    out
+}
+
+/// A registered letter counts on the day it went out (FU-8).
+pub fn letter_buckets(l: &Letter, tz: Tz) -> Vec<Bucket> {
+    vec![(local_day(l.sent_at, tz), "letter".to_string())]
+}
+
+/// A work order counts on the day it was opened; a comeback also as such (WO-9).
+pub fn work_order_buckets(o: &WorkOrder, tz: Tz) -> Vec<Bucket> {
+    let day = local_day(o.created_at, tz);
+    let mut out = vec![(day, "work_order".to_string())];
+    if o.comeback_of.is_some() {
+        out.push((day, "comeback".to_string()));
+    }
+    out
+}
+
+/// The counter moves that take a record from `before` to `after`.
+pub fn tallies(before: &[Bucket], after: &[Bucket]) -> Vec<Tally> {
+    let mut out: Vec<Tally> = Vec::new();
+    let moves = before.iter().map(|b| (b, -1)).chain(after.iter().map(|b| (b, 1)));
+    for ((day, metric), delta) in moves {
+        match out.iter_mut().find(|t| t.day == *day && t.metric == *metric) {
+            Some(t) => t.delta += delta,
+            None => out.push(Tally { day: *day, metric: metric.clone(), delta }),
+        }
+    }
+    out.retain(|t| t.delta != 0);
+    out
+}
+
+/// Work orders and comebacks of a period, from its counters.
+pub fn work_order_counts(counts: &[(String, i64)]) -> (u64, u64) {
+    let get = |name: &str| counts.iter().filter(|(m, _)| m == name).map(|(_, n)| *n).sum::<i64>();
+    (u64::try_from(get("work_order")).unwrap_or(0), u64::try_from(get("comeback")).unwrap_or(0))
+}
+
+/// The FU-9 figures from a period's summed counters and its complaints (complaints are few, and
+/// their median needs each one).
+pub fn figures_from_counts(counts: &[(String, i64)], complaints: &[Complaint]) -> FollowUpFigures {
+    let mut f = complaint_figures(complaints);
+    let mut score_sum = 0u64;
+    for (metric, n) in counts {
+        let n = u64::try_from(*n).unwrap_or(0);
+        let parts: Vec<&str> = metric.split('.').collect();
+        match parts.as_slice() {
+            ["task", kind, outcome] => {
+                f.tasks_due += n;
+                let on_time = *outcome == "on_time";
+                match *outcome {
+                    "on_time" => f.done_on_time += n,
+                    "late" => f.done_late += n,
+                    "unreachable" => f.unreachable += n,
+                    "open" => f.still_open += n,
+                    _ => {}
+                }
+                let (due, done) = match *kind {
+                    "first_follow_up" => (&mut f.first_follow_ups_due, &mut f.first_follow_ups_on_time),
+                    "second_follow_up" => (&mut f.second_follow_ups_due, &mut f.second_follow_ups_on_time),
+                    "campaign_call" => (&mut f.campaign_calls_due, &mut f.campaign_calls_on_time),
+                    "campaign_letter" => (&mut f.campaign_letters_due, &mut f.campaign_letters_on_time),
+                    _ => continue,
+                };
+                *due += n;
+                if on_time {
+                    *done += n;
+                }
+            }
+            ["satisfaction", score] => {
+                if let Ok(s @ 1..=5) = score.parse::<u8>() {
+                    f.satisfaction_answers += n;
+                    f.satisfaction_distribution[usize::from(s - 1)] += n;
+                    score_sum += n * u64::from(s);
+                }
+            }
+            ["letter"] => f.letters += n,
+            _ => {}
+        }
+    }
+    // Counts stay far below 2^52, so the division is exact enough for a mean.
+    f.satisfaction_mean =
+        (f.satisfaction_answers > 0).then(|| score_sum as f64 / f.satisfaction_answers as f64);
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::model::follow_up::TaskId;
+    use crate::model::summary::figures;
+    use crate::value::{CustomerId, StoreCode};
+
+    fn task(kind: TaskKind, due_to: &str) -> FollowUpTask {
+        let at = Utc.with_ymd_and_hms(2026, 11, 2, 2, 0, 0).single().unwrap_or_default();
+        FollowUpTask {
+            id: TaskId::generate(),
+            store: StoreCode::parse("SH001").unwrap_or_else(|e| panic!("{e}")),
+            kind,
+            customer_id: CustomerId(uuid::Uuid::now_v7()),
+            work_order_id: None,
+            previous_task: None,
+            campaign_id: None,
+            assignee: None,
+            due_from: due_to.parse().unwrap_or_default(),
+            due_to: due_to.parse().unwrap_or_default(),
+            status: TaskStatus::Open,
+            topics_covered: vec![],
+            subjects: vec![],
+            closed_at: None,
+            version: 1,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    // HQ-2: counters moved on every change sum to what a direct count over the records gives (FU-9).
+    #[test]
+    fn counters_kept_through_every_change_equal_a_direct_count() {
+        let tz = chrono_tz::Asia::Shanghai;
+        let mut counters: Vec<Tally> = Vec::new();
+        let mut apply = |before: &[Bucket], after: &[Bucket]| {
+            for t in tallies(before, after) {
+                match counters.iter_mut().find(|c| c.day == t.day && c.metric == t.metric) {
+                    Some(c) => c.delta += t.delta,
+                    None => counters.push(t),
+                }
+            }
+        };
+        let mut tasks = vec![
+            task(TaskKind::FirstFollowUp, "2026-11-09"),
+            task(TaskKind::FirstFollowUp, "2026-11-09"),
+            task(TaskKind::SecondFollowUp, "2026-11-20"),
+            task(TaskKind::CampaignCall, "2026-11-15"),
+        ];
+        for t in &tasks {
+            apply(&[], &task_buckets(t, tz));
+        }
+        // Done by the deadline's store-local midnight (15:59 UTC), done a day late, cancelled.
+        let closes = [
+            (0, TaskStatus::Done, Utc.with_ymd_and_hms(2026, 11, 9, 15, 59, 0)),
+            (1, TaskStatus::Done, Utc.with_ymd_and_hms(2026, 11, 9, 16, 0, 0)),
+            (3, TaskStatus::Cancelled, Utc.with_ymd_and_hms(2026, 11, 10, 1, 0, 0)),
+        ];
+        for (i, status, at) in closes {
+            let before = task_buckets(&tasks[i], tz);
+            tasks[i].status = status;
+            tasks[i].closed_at = at.single();
+            apply(&before, &task_buckets(&tasks[i], tz));
+        }
+        let summed: Vec<(String, i64)> = counters.iter().map(|c| (c.metric.clone(), c.delta)).collect();
+        let counted = figures_from_counts(&summed, &[]);
+        assert_eq!(counted, figures(&tasks, &[], &[], &[], tz));
+        assert_eq!((counted.first_follow_ups_due, counted.first_follow_ups_on_time), (2, 1));
+        assert_eq!((counted.done_on_time, counted.done_late, counted.still_open), (1, 1, 1));
+        assert_eq!((counted.campaign_calls_due, counted.tasks_due), (1, 4));
+        assert!(counters.iter().all(|c| c.delta >= 0), "no counter goes negative: {counters:?}");
+    }
+}
