@@ -6,6 +6,7 @@
 mod entities;
 mod mapping;
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::entities::{campaign, complaint, letter, rollup, summary};
@@ -92,6 +93,103 @@ impl SeaRepository {
     pub fn new(db: DatabaseConnection) -> Self {
         Self { db }
     }
+
+    /// Loads generated records in one transaction, moving the day counters exactly as the
+    /// application's own writes do (HQ-2); used by `aftersales seed`.
+    pub async fn bulk_load(
+        &self,
+        customers: &[Customer],
+        tasks: &[FollowUpTask],
+        contacts: &[ContactRecord],
+    ) -> Result<()> {
+        let txn = self.db.begin().await.map_err(read_err)?;
+        // Chunks stay under SQLite's bound-parameter limit.
+        for chunk in customers.chunks(400) {
+            let rows = chunk.iter().map(|c| customer_row(c).into_active_model().reset_all());
+            customer::Entity::insert_many(rows).exec_without_returning(&txn).await.map_err(read_err)?;
+        }
+        for chunk in tasks.chunks(400) {
+            let rows = chunk
+                .iter()
+                .map(|t| task_row(t).map(|r| r.into_active_model().reset_all()))
+                .collect::<Result<Vec<_>>>()?;
+            task::Entity::insert_many(rows).exec_without_returning(&txn).await.map_err(read_err)?;
+        }
+        for chunk in contacts.chunks(400) {
+            let rows = chunk
+                .iter()
+                .map(|c| contact_row(c).map(|r| r.into_active_model().reset_all()))
+                .collect::<Result<Vec<_>>>()?;
+            contact::Entity::insert_many(rows).exec_without_returning(&txn).await.map_err(read_err)?;
+        }
+        let mut zones: BTreeMap<StoreCode, chrono_tz::Tz> = BTreeMap::new();
+        let mut sums: BTreeMap<(StoreCode, chrono::NaiveDate, String), i64> = BTreeMap::new();
+        let records = tasks
+            .iter()
+            .map(|t| (&t.store, Either::Task(t)))
+            .chain(contacts.iter().map(|c| (&c.store, Either::Contact(c))));
+        for (store, record) in records {
+            let tz = match zones.get(store) {
+                Some(tz) => *tz,
+                None => {
+                    let tz = store_tz(&txn, store).await?;
+                    zones.insert(store.clone(), tz);
+                    tz
+                }
+            };
+            let buckets = match record {
+                Either::Task(t) => task_buckets(t, tz),
+                Either::Contact(c) => contact_buckets(c, tz),
+            };
+            for (day, metric) in buckets {
+                *sums.entry((store.clone(), day, metric)).or_default() += 1;
+            }
+        }
+        for ((store, day, metric), delta) in sums {
+            count(&txn, &store, vec![Tally { day, metric, delta }]).await?;
+        }
+        txn.commit().await.map_err(read_err)
+    }
+
+    /// The FU-9 figures of one store read the way they were before the counters: every task,
+    /// contact and complaint of the period loaded and counted (registered letters left out). The
+    /// baseline of the HQ-2 benchmark.
+    pub async fn figures_by_scanning(
+        &self,
+        store: &Store,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<aftersales_domain::model::summary::FollowUpFigures> {
+        let tz: chrono_tz::Tz = store.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+        let start = |d: chrono::NaiveDate| {
+            d.and_hms_opt(0, 0, 0)
+                .and_then(|t| t.and_local_timezone(tz).earliest())
+                .map(|t| t.with_timezone(&Utc))
+                .ok_or_else(|| DomainError::Internal(format!("no local midnight on {d}")))
+        };
+        let tasks = task::Entity::find()
+            .filter(task::Column::Store.eq(store.code.as_str()))
+            .filter(task::Column::DueTo.gte(from))
+            .filter(task::Column::DueTo.lt(to))
+            .all(&self.db)
+            .await
+            .map_err(read_err)?
+            .into_iter()
+            .map(task_from)
+            .collect::<Result<Vec<_>>>()?;
+        let contacts = contact::Entity::find()
+            .filter(contact::Column::Store.eq(store.code.as_str()))
+            .filter(contact::Column::ContactedAt.gte(start(from)?))
+            .filter(contact::Column::ContactedAt.lt(start(to)?))
+            .all(&self.db)
+            .await
+            .map_err(read_err)?
+            .into_iter()
+            .map(contact_from)
+            .collect::<Result<Vec<_>>>()?;
+        let complaints = self.complaints_opened_between(&store.code, start(from)?, start(to)?).await?;
+        Ok(aftersales_domain::model::summary::figures(&tasks, &complaints, &contacts, &[], tz))
+    }
 }
 
 /// Maps a database error; `resource` names what a unique clash is about.
@@ -166,6 +264,12 @@ where
 {
     A::Entity::insert(active).exec_without_returning(txn).await.map_err(|e| db_err(resource, e))?;
     Ok(())
+}
+
+/// A record of either kind the counters count in a bulk load.
+enum Either<'a> {
+    Task(&'a FollowUpTask),
+    Contact(&'a ContactRecord),
 }
 
 /// The store's time zone, which decides the local day a record counts on.

@@ -6,6 +6,7 @@ pub mod demo;
 pub mod ehealth;
 pub mod jobs;
 pub mod jwt;
+pub mod seed;
 pub mod telemetry;
 
 use std::net::SocketAddr;

@@ -1,0 +1,238 @@
+//! `aftersales seed` generates group-scale follow-up volume; `aftersales bench-hq` times
+//! headquarters' figures over it against a scan of the raw records (HQ-2).
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aftersales_domain::app::Services;
+use aftersales_domain::auth::{Principal, Role, StoreAccess};
+use aftersales_domain::model::customer::Customer;
+use aftersales_domain::model::follow_up::{
+    ContactChannel, ContactId, ContactOutcome, ContactRecord, Direction, FollowUpTask, TaskId, TaskKind,
+    TaskStatus,
+};
+use aftersales_domain::model::store::{CreateStore, Store};
+use aftersales_domain::model::summary::Period;
+use aftersales_domain::paging::PageRequest;
+use aftersales_domain::ports::{Clock, SystemClock};
+use aftersales_domain::value::{CustomerId, Phone, StoreCode};
+use aftersales_domain::{DomainError, Result};
+use aftersales_persistence::SeaRepository;
+use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
+
+/// How much to generate.
+#[derive(Debug, Clone, Copy)]
+pub struct SeedPlan {
+    /// Stores, coded G0001, G0002, ...
+    pub stores: u32,
+    /// Follow-up tasks per store; each one done also has its contact record.
+    pub tasks_per_store: u32,
+    /// Deadlines spread over this many days up to today.
+    pub days: u32,
+}
+
+/// What a benchmark run measured.
+#[derive(Debug, Clone)]
+pub struct BenchReport {
+    /// Stores read.
+    pub stores: usize,
+    /// Median time of headquarters' figures for every store, from the day counters.
+    pub counters: Duration,
+    /// Median time of the same figures by loading every record of the period.
+    pub scan: Duration,
+    /// Whether both ways gave the same figures for every store.
+    pub equal: bool,
+}
+
+fn principal(role: Role) -> Principal {
+    Principal {
+        sub: "seed".into(),
+        name: "seed".into(),
+        roles: BTreeSet::from([role]),
+        stores: StoreAccess::All,
+    }
+}
+
+/// A small deterministic generator: the same plan always yields the same volume.
+struct XorShift(u64);
+
+impl XorShift {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n.max(1)
+    }
+}
+
+fn at(day: NaiveDate, hour_utc: u32) -> DateTime<Utc> {
+    day.and_hms_opt(hour_utc, 0, 0).map_or_else(Utc::now, |t| Utc.from_utc_datetime(&t))
+}
+
+/// Generates the plan's stores and records; answers how many records it wrote.
+pub async fn seed(services: &Services, repo: &SeaRepository, plan: SeedPlan) -> Result<u64> {
+    let admin = principal(Role::Admin);
+    let now = SystemClock.now();
+    let today = now.date_naive();
+    let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
+    let mut written = 0u64;
+    for s in 1..=plan.stores {
+        let code = format!("G{s:04}");
+        let cmd = CreateStore {
+            code: code.clone(),
+            name: format!("集团门店{s:04}"),
+            timezone: None,
+            call_hours: None,
+            sla: None,
+        };
+        let store = services.stores.create(&admin, cmd, None).await?;
+        let customers: Vec<Customer> = (0..(plan.tasks_per_store / 4).max(1))
+            .map(|n| {
+                let phone = Phone::parse(&format!("139{:08}", u64::from(s) * 100_000 + u64::from(n)))
+                    .map_err(|e| DomainError::Internal(format!("generated phone: {e}")))?;
+                Ok(Customer {
+                    id: CustomerId(uuid::Uuid::now_v7()),
+                    store: store.code.clone(),
+                    name: format!("客户{n}"),
+                    phone,
+                    address: None,
+                    company: None,
+                    preferred_channel: None,
+                    preferred_contact_time: None,
+                    wanted_services: None,
+                    marketing_consent: false,
+                    marketing_consent_changed_at: None,
+                    merged_into: None,
+                    version: 1,
+                    created_at: now,
+                    updated_at: now,
+                })
+            })
+            .collect::<Result<_>>()?;
+        let mut tasks = Vec::with_capacity(plan.tasks_per_store as usize);
+        let mut contacts = Vec::new();
+        for n in 0..plan.tasks_per_store {
+            let customer = &customers[n as usize % customers.len()];
+            let due_to = today.checked_sub_days(Days::new(rng.below(u64::from(plan.days)))).unwrap_or(today);
+            let kind = match rng.below(10) {
+                0..=4 => TaskKind::FirstFollowUp,
+                5..=7 => TaskKind::SecondFollowUp,
+                8 => TaskKind::ReturnVisit,
+                _ => TaskKind::CampaignCall,
+            };
+            // Mostly on time (the day before the deadline, 10:00 in Shanghai), some late or not reached.
+            let day_before = due_to.pred_opt().unwrap_or(due_to);
+            let (status, closed_at) = match rng.below(100) {
+                0..=79 => (TaskStatus::Done, Some(at(day_before, 2))),
+                80..=87 => {
+                    (TaskStatus::Done, Some(at(due_to.checked_add_days(Days::new(2)).unwrap_or(due_to), 2)))
+                }
+                88..=92 => (TaskStatus::Unreachable, Some(at(due_to, 2))),
+                93..=97 => (TaskStatus::Open, None),
+                _ => (TaskStatus::Cancelled, Some(at(day_before, 2))),
+            };
+            let task = FollowUpTask {
+                id: TaskId::generate(),
+                store: store.code.clone(),
+                kind,
+                customer_id: customer.id,
+                work_order_id: None,
+                previous_task: None,
+                campaign_id: None,
+                assignee: Some("fu-1".into()),
+                due_from: due_to.checked_sub_days(Days::new(4)).unwrap_or(due_to),
+                due_to,
+                status,
+                topics_covered: vec![],
+                subjects: vec![],
+                closed_at,
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            };
+            if let (TaskStatus::Done, Some(contacted_at)) = (status, closed_at) {
+                contacts.push(ContactRecord {
+                    id: ContactId::generate(),
+                    store: store.code.clone(),
+                    customer_id: customer.id,
+                    task_id: Some(task.id),
+                    channel: ContactChannel::Phone,
+                    direction: Direction::Outbound,
+                    outcome: ContactOutcome::Reached,
+                    topics: vec![],
+                    notes: None,
+                    satisfaction: u8::try_from(1 + rng.below(5)).ok(),
+                    agent: "fu-1".into(),
+                    contacted_at,
+                });
+            }
+            tasks.push(task);
+        }
+        repo.bulk_load(&customers, &tasks, &contacts).await?;
+        written += (customers.len() + tasks.len() + contacts.len()) as u64;
+        tracing::info!(store = %code, records = written, "seeded");
+    }
+    Ok(written)
+}
+
+async fn all_stores(services: &Services) -> Result<Vec<Store>> {
+    let admin = principal(Role::Admin);
+    let mut out = Vec::new();
+    let mut page = PageRequest { size: 500, after: None };
+    loop {
+        let batch = services.stores.list(&admin, &page).await?;
+        out.extend(batch.items);
+        match batch.next_page_token {
+            Some(token) => page = PageRequest::parse(Some(500), Some(&token))?,
+            None => return Ok(out),
+        }
+    }
+}
+
+fn median(mut runs: Vec<Duration>) -> Duration {
+    runs.sort();
+    runs.get(runs.len() / 2).copied().unwrap_or_default()
+}
+
+/// Times headquarters' figures for `period` over every store, `runs` times each way.
+pub async fn bench_hq(
+    services: &Services,
+    repo: &SeaRepository,
+    period: &str,
+    runs: u32,
+) -> Result<BenchReport> {
+    let hq = principal(Role::HqAnalyst);
+    let stores = all_stores(services).await?;
+    let (from, to) = Period::parse(period)?.days();
+    let (mut counted, mut scanned) = (Vec::new(), Vec::new());
+    let mut equal = true;
+    for _ in 0..runs.max(1) {
+        let started = Instant::now();
+        let figures = services.summaries.headquarters(&hq, None, period).await?;
+        counted.push(started.elapsed());
+        let started = Instant::now();
+        let mut scans = Vec::with_capacity(stores.len());
+        for store in &stores {
+            scans.push((store.code.clone(), repo.figures_by_scanning(store, from, to).await?));
+        }
+        scanned.push(started.elapsed());
+        for (code, scan) in &scans {
+            let same =
+                figures.iter().any(|f| StoreCode::parse(&f.store).as_ref() == Ok(code) && f.figures == *scan);
+            equal &= same;
+        }
+    }
+    Ok(BenchReport { stores: stores.len(), counters: median(counted), scan: median(scanned), equal })
+}
+
+/// Opens the configured database, migrated, with the application services over it.
+pub async fn open(
+    config: &crate::config::Config,
+) -> std::result::Result<(Services, Arc<SeaRepository>), crate::StartError> {
+    let db = aftersales_persistence::connect(&config.database_url, config.database_max_connections).await?;
+    aftersales_persistence::migrate(&db).await?;
+    let repo = Arc::new(SeaRepository::new(db));
+    let services = Services::with_settings(repo.clone(), Arc::new(SystemClock), Default::default());
+    Ok((services, repo))
+}
