@@ -123,7 +123,7 @@ impl SeaRepository {
             contact::Entity::insert_many(rows).exec_without_returning(&txn).await.map_err(read_err)?;
         }
         let mut zones: BTreeMap<StoreCode, chrono_tz::Tz> = BTreeMap::new();
-        let mut sums: BTreeMap<(StoreCode, chrono::NaiveDate, String), i64> = BTreeMap::new();
+        let mut moves = Moves::default();
         let records = tasks
             .iter()
             .map(|t| (&t.store, Either::Task(t)))
@@ -141,13 +141,9 @@ impl SeaRepository {
                 Either::Task(t) => task_buckets(t, tz),
                 Either::Contact(c) => contact_buckets(c, tz),
             };
-            for (day, metric) in buckets {
-                *sums.entry((store.clone(), day, metric)).or_default() += 1;
-            }
+            moves.add(store, tallies(&[], &buckets));
         }
-        for ((store, day, metric), delta) in sums {
-            count(&txn, &store, vec![Tally { day, metric, delta }]).await?;
-        }
+        moves.apply(&txn).await?;
         txn.commit().await.map_err(read_err)
     }
 
@@ -278,31 +274,57 @@ async fn store_tz(txn: &DatabaseTransaction, code: &StoreCode) -> Result<chrono_
     Ok(row.and_then(|r| r.timezone.parse().ok()).unwrap_or(chrono_tz::Asia::Shanghai))
 }
 
-/// Moves the store's day counters, in the transaction of the change they count (HQ-2).
-async fn count(txn: &DatabaseTransaction, code: &StoreCode, moves: Vec<Tally>) -> Result<()> {
-    for t in moves {
-        let row = rollup::ActiveModel {
-            store: sea_orm::Set(code.to_string()),
-            day: sea_orm::Set(t.day),
-            metric: sea_orm::Set(t.metric),
-            n: sea_orm::Set(t.delta),
-        };
-        let add = Expr::col((rollup::Entity, rollup::Column::N))
-            .add(Expr::col((Alias::new("excluded"), rollup::Column::N)));
-        rollup::Entity::insert(row)
-            .on_conflict(
-                OnConflict::columns([rollup::Column::Store, rollup::Column::Day, rollup::Column::Metric])
-                    .value(rollup::Column::N, add)
-                    .to_owned(),
-            )
-            .exec_without_returning(txn)
-            .await
-            .map_err(|e| db_err("rollup", e))?;
+/// The counter moves of one transaction, merged; applied last and in key order, so that two
+/// transactions always lock shared counter rows in the same order and never deadlock on them.
+#[derive(Default)]
+struct Moves(BTreeMap<(StoreCode, chrono::NaiveDate, String), i64>);
+
+impl Moves {
+    fn add(&mut self, store: &StoreCode, tallies: Vec<Tally>) {
+        for t in tallies {
+            *self.0.entry((store.clone(), t.day, t.metric)).or_default() += t.delta;
+        }
     }
+
+    async fn apply(self, txn: &DatabaseTransaction) -> Result<()> {
+        for ((store, day, metric), delta) in self.0 {
+            if delta != 0 {
+                count(txn, &store, day, metric, delta).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Moves one of the store's day counters, in the transaction of the change it counts (HQ-2).
+async fn count(
+    txn: &DatabaseTransaction,
+    code: &StoreCode,
+    day: chrono::NaiveDate,
+    metric: String,
+    delta: i64,
+) -> Result<()> {
+    let row = rollup::ActiveModel {
+        store: sea_orm::Set(code.to_string()),
+        day: sea_orm::Set(day),
+        metric: sea_orm::Set(metric),
+        n: sea_orm::Set(delta),
+    };
+    let add = Expr::col((rollup::Entity, rollup::Column::N))
+        .add(Expr::col((Alias::new("excluded"), rollup::Column::N)));
+    rollup::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([rollup::Column::Store, rollup::Column::Day, rollup::Column::Metric])
+                .value(rollup::Column::N, add)
+                .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await
+        .map_err(|e| db_err("rollup", e))?;
     Ok(())
 }
 
-async fn apply_op(txn: &DatabaseTransaction, op: Op) -> Result<()> {
+async fn apply_op(txn: &DatabaseTransaction, op: Op, moves: &mut Moves) -> Result<()> {
     match op {
         Op::InsertStore(s) => insert(txn, "store", store_row(&s)?.into_active_model().reset_all()).await,
         Op::UpdateStore { store: s, expected_version } => {
@@ -345,7 +367,10 @@ async fn apply_op(txn: &DatabaseTransaction, op: Op) -> Result<()> {
         Op::InsertTask(t) => {
             insert(txn, "follow_up_task", task_row(&t)?.into_active_model().reset_all()).await?;
             let tz = store_tz(txn, &t.store).await?;
-            count(txn, &t.store, tallies(&[], &task_buckets(&t, tz))).await
+            {
+                moves.add(&t.store, tallies(&[], &task_buckets(&t, tz)));
+                Ok(())
+            }
         }
         Op::UpdateTask { task: t, expected_version } => {
             let filter = Condition::all()
@@ -360,12 +385,18 @@ async fn apply_op(txn: &DatabaseTransaction, op: Op) -> Result<()> {
                 Some(row) => task_buckets(&task_from(row)?, tz),
                 None => vec![],
             };
-            count(txn, &t.store, tallies(&before, &task_buckets(&t, tz))).await
+            {
+                moves.add(&t.store, tallies(&before, &task_buckets(&t, tz)));
+                Ok(())
+            }
         }
         Op::InsertContact(c) => {
             insert(txn, "contact_record", contact_row(&c)?.into_active_model().reset_all()).await?;
             let tz = store_tz(txn, &c.store).await?;
-            count(txn, &c.store, tallies(&[], &contact_buckets(&c, tz))).await
+            {
+                moves.add(&c.store, tallies(&[], &contact_buckets(&c, tz)));
+                Ok(())
+            }
         }
         Op::InsertCampaign(c) => {
             let row = campaign::Model {
@@ -385,7 +416,10 @@ async fn apply_op(txn: &DatabaseTransaction, op: Op) -> Result<()> {
             };
             insert(txn, "letter", row.into_active_model().reset_all()).await?;
             let tz = store_tz(txn, &l.store).await?;
-            count(txn, &l.store, tallies(&[], &letter_buckets(&l, tz))).await
+            {
+                moves.add(&l.store, tallies(&[], &letter_buckets(&l, tz)));
+                Ok(())
+            }
         }
         Op::InsertSummary(summary_record) => {
             let row = summary::Model {
@@ -413,7 +447,10 @@ async fn apply_op(txn: &DatabaseTransaction, op: Op) -> Result<()> {
             insert(txn, "work_order", work_order_row(&o)?.into_active_model().reset_all()).await?;
             // The counted fields (opening day, comeback) never change after the insert.
             let tz = store_tz(txn, &o.store).await?;
-            count(txn, &o.store, tallies(&[], &work_order_buckets(&o, tz))).await
+            {
+                moves.add(&o.store, tallies(&[], &work_order_buckets(&o, tz)));
+                Ok(())
+            }
         }
         Op::UpdateWorkOrder { order, expected_version } => {
             let filter = Condition::all()
@@ -486,9 +523,11 @@ impl Repository for SeaRepository {
 
     async fn apply(&self, changes: ChangeSet) -> Result<()> {
         let txn = self.db.begin().await.map_err(read_err)?;
+        let mut moves = Moves::default();
         for op in changes.ops {
-            apply_op(&txn, op).await?;
+            apply_op(&txn, op, &mut moves).await?;
         }
+        moves.apply(&txn).await?;
         for event in &changes.audit {
             insert(&txn, "audit_event", audit_row(event)?.into_active_model().reset_all()).await?;
         }

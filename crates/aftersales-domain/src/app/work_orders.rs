@@ -851,7 +851,6 @@ impl WorkOrderService {
         .await
     }
 
-    /// Hands the car back and freezes the settlement; the warranty starts on the store-local day
     /// The reminders a delivery schedules, in its transaction: the next maintenance, replacing the
     /// vehicle's earlier reminder, and the declined work (FU-10, WO-11). A maintenance order also
     /// restarts the vehicle's maintenance clock.
@@ -943,6 +942,7 @@ impl WorkOrderService {
         Ok(ops)
     }
 
+    /// Hands the car back and freezes the settlement; the warranty starts on the store-local day
     /// (WO-9, WO-10, IN-4).
     pub async fn deliver(
         &self,
