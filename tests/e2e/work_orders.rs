@@ -406,6 +406,10 @@ async fn concurrent_creates_get_unique_gap_free_numbers() {
     let year = chrono::Utc::now().format("%Y");
     let expected: Vec<String> = (1..=8).map(|n| format!("SH001-{year}-{n:06}")).collect();
     assert_eq!(numbers, expected);
+    // HQ-2: the day counter moved by each concurrent create lost none of them.
+    let hq = app.token("hq-1", &["hq_analyst"], &["*"]);
+    let figures = app.get(&format!("/v1/analytics/follow-up?period={year}&stores=SH001"), &hq).await.body;
+    assert_eq!(figures["stores"][0]["work_orders"], 8, "{figures:?}");
     let other = app.seed_store("BJ001").await;
     let c = app.seed_customer(&other, "李娜", "13912345678").await["id"].as_str().unwrap().to_string();
     let v = app.seed_vehicle(&other, &c, VINS[1], "京A12345").await["id"].as_str().unwrap().to_string();
