@@ -79,6 +79,14 @@ async fn a_maintenance_schedules_the_next_reminder_and_the_declined_work_comes_u
     let clock = TestClock::at("2026-11-27T02:00:00Z");
     let app = TestApp::spawn_at(clock.clone()).await;
     let shop = shop(&app).await;
+    let staff = app
+        .post(
+            &format!("/v1/stores/{}/staff", shop.store),
+            &shop.supervisor,
+            json!({"id": "fu-1", "name": "陈回访", "roles": ["followup_agent"]}),
+        )
+        .await;
+    assert_eq!(staff.status, StatusCode::CREATED, "{:?}", staff.body);
     let vehicle_path =
         format!("/v1/stores/{}/customers/{}/vehicles/{}", shop.store, shop.customer, shop.vehicle);
     let etag = app.get(&vehicle_path, &shop.advisor).await.body["etag"].as_str().unwrap().to_string();
@@ -109,6 +117,23 @@ async fn a_maintenance_schedules_the_next_reminder_and_the_declined_work_comes_u
     );
     assert_eq!(first["work_order_id"], order["id"]);
     assert_ne!(first["assignee"], "adv-1", "FU-3: not the order's advisor");
+    // FU-10: a car not back 30 days after the maintenance fell due is followed as lapsing.
+    let lapsing = tasks(&app, &shop, "lapsing").await;
+    assert_eq!(lapsing.len(), 1, "{lapsing:?}");
+    assert_eq!(
+        (lapsing[0]["due_from"].as_str(), lapsing[0]["due_to"].as_str()),
+        (Some("2027-02-15"), Some("2027-02-22"))
+    );
+    assert_eq!(lapsing[0]["assignee"], "fu-1");
+    let on_list =
+        |day: &str| format!("/v1/stores/{}/follow-up-tasks/worklist?agent=fu-1&day={day}", shop.store);
+    let kinds = |body: &Value| {
+        body["items"].as_array().unwrap().iter().map(|i| i["task"]["kind"].clone()).collect::<Vec<_>>()
+    };
+    assert!(
+        !kinds(&app.get(&on_list("2027-02-14"), &shop.supervisor).await.body).contains(&json!("lapsing"))
+    );
+    assert!(kinds(&app.get(&on_list("2027-02-15"), &shop.supervisor).await.body).contains(&json!("lapsing")));
     let declined = tasks(&app, &shop, "declined_reminder").await;
     assert_eq!(declined.len(), 1);
     assert_eq!(declined[0]["subjects"], json!(["更换空调滤芯"]));
@@ -126,4 +151,8 @@ async fn a_maintenance_schedules_the_next_reminder_and_the_declined_work_comes_u
     let open: Vec<&Value> = reminders.iter().filter(|t| t["status"] == "open").collect();
     assert_eq!(open.len(), 1, "one reminder per car: {reminders:?}");
     assert!(open[0]["due_to"].as_str() > Some("2027-01-16"));
+    let lapsing_now = tasks(&app, &shop, "lapsing").await;
+    let first_lapse = lapsing_now.iter().find(|t| t["id"] == lapsing[0]["id"]).unwrap();
+    assert_eq!(first_lapse["status"], "cancelled", "the car came back: it is not lapsing");
+    assert_eq!(lapsing_now.iter().filter(|t| t["status"] == "open").count(), 1);
 }

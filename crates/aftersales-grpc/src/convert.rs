@@ -208,7 +208,8 @@ enum_map!(
         CampaignCall,
         CampaignLetter,
         MaintenanceReminder,
-        DeclinedReminder
+        DeclinedReminder,
+        Lapsing
     ]
 );
 enum_map!(ComplaintStatus, ComplaintStatus, "status", [Open, Escalated, Resolved, Closed]);

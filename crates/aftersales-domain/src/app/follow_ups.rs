@@ -188,8 +188,10 @@ impl Core {
             (None, TaskKind::CampaignCall) => (from_day, from_day),
             (None, TaskKind::CampaignLetter) => campaign_letter_window(from_day, store.sla.event_letter_days),
             (None, TaskKind::DeclinedReminder) => declined_reminder_window(from_day, &store.sla),
-            (None, TaskKind::MaintenanceReminder) => {
-                return Err(DomainError::Internal("a maintenance reminder needs its window".into()));
+            (None, TaskKind::MaintenanceReminder | TaskKind::Lapsing) => {
+                return Err(DomainError::Internal(
+                    "a maintenance reminder or lapsing task needs its window".into(),
+                ));
             }
         };
         let now = self.now();

@@ -12,7 +12,9 @@ use crate::auth::{Action, Principal};
 use crate::error::Validator;
 use crate::model::customer::{CustomerView, OdometerReading, OdometerSource, Vehicle, missing_file_items};
 use crate::model::ehealth::{EhealthRecord, EhealthUpload, UploadStatus};
-use crate::model::follow_up::{TaskKind, TaskStatus, maintenance_reminder_window, projected_mileage_day};
+use crate::model::follow_up::{
+    FollowUpTask, TaskKind, TaskStatus, lapsing_window, maintenance_reminder_window, projected_mileage_day,
+};
 use crate::model::inspection::{
     Inspection, InspectionId, InspectionKind, SubmitEntryInspection, SubmitExitInspection, check_entry,
     check_exit,
@@ -890,7 +892,10 @@ impl WorkOrderService {
             };
             let open =
                 core.repo.list_tasks(&shop.code, &filter, &PageRequest { size: 500, after: None }).await?;
-            for old in open.items.into_iter().filter(|t| t.kind == TaskKind::MaintenanceReminder) {
+            // The car is back: its earlier reminder and lapsing follow-up give way to the new ones.
+            let replaced =
+                |t: &FollowUpTask| matches!(t.kind, TaskKind::MaintenanceReminder | TaskKind::Lapsing);
+            for old in open.items.into_iter().filter(replaced) {
                 let Some(of) = old.work_order_id else { continue };
                 let same_car =
                     core.repo.get_work_order(&shop.code, of).await?.is_some_and(|o| o.vehicle_id == car.id);
@@ -916,7 +921,22 @@ impl WorkOrderService {
             let mut task = core.plan_task(shop, plan).await?;
             let by_date = due.date.map(|d| format!("{d} or ")).unwrap_or_default();
             task.subjects = vec![format!("maintenance due by {by_date}{} km", due.km)];
+            // Scheduled now, off every worklist until its window: cancelled above when the car
+            // comes back for maintenance, so only a car that did not is followed as lapsing.
+            let lapse = TaskPlan {
+                kind: TaskKind::Lapsing,
+                customer_id: order.customer_id,
+                order: Some((order.id, &order.advisor)),
+                from_day: today,
+                previous: None,
+                topics: vec![],
+                window: Some(lapsing_window(window.1, &shop.sla)),
+                campaign_id: None,
+            };
+            let mut lapsing = core.plan_task(shop, lapse).await?;
+            lapsing.subjects = vec![format!("maintenance was due by {}", window.1)];
             ops.push(Op::InsertTask(Box::new(task)));
+            ops.push(Op::InsertTask(Box::new(lapsing)));
         }
         let declined: Vec<String> = order
             .lines

@@ -78,6 +78,8 @@ pub enum TaskKind {
     MaintenanceReminder,
     /// Bring up again the work the customer declined (FU-10, WO-11).
     DeclinedReminder,
+    /// Follow a customer whose car missed its maintenance (FU-10); cancelled if the car comes back.
+    Lapsing,
 }
 
 /// Where a task stands.
@@ -180,6 +182,12 @@ pub fn campaign_call_window(
 /// Returns the letter window after a campaign call: the same day to `days` after (FU-7).
 pub fn campaign_letter_window(call_day: NaiveDate, days: u32) -> (NaiveDate, NaiveDate) {
     window(call_day, 0, days)
+}
+
+/// Returns the lapsing follow-up window: from `lapse_after_days` after the maintenance fell due,
+/// for a week (FU-10).
+pub fn lapsing_window(maintenance_due: NaiveDate, sla: &SlaSettings) -> (NaiveDate, NaiveDate) {
+    window(maintenance_due, sla.lapse_after_days, sla.lapse_after_days.saturating_add(7))
 }
 
 /// Returns the declined-work reminder window, counted from the delivery day (FU-10).
@@ -654,6 +662,7 @@ mod tests {
     fn declined_work_is_brought_up_a_month_later() {
         let sla = SlaSettings::default();
         assert_eq!(declined_reminder_window(d("2026-11-27"), &sla), (d("2026-12-27"), d("2027-01-03")));
+        assert_eq!(lapsing_window(d("2027-01-16"), &sla), (d("2027-02-15"), d("2027-02-22")), "lapsing");
     }
     use crate::auth::Role;
 

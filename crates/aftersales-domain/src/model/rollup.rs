@@ -37,6 +37,7 @@ fn kind_key(kind: TaskKind) -> &'static str {
         TaskKind::CampaignLetter => "campaign_letter",
         TaskKind::MaintenanceReminder => "maintenance_reminder",
         TaskKind::DeclinedReminder => "declined_reminder",
+        TaskKind::Lapsing => "lapsing",
     }
 }
 

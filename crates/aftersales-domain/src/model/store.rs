@@ -115,6 +115,8 @@ pub struct SlaSettings {
     pub declined_reminder_from_day: u32,
     /// FU-10: and by this day.
     pub declined_reminder_to_day: u32,
+    /// FU-10: a car not back this many days after its maintenance fell due is followed as lapsing.
+    pub lapse_after_days: u32,
 }
 
 impl Default for SlaSettings {
@@ -132,6 +134,7 @@ impl Default for SlaSettings {
             maintenance_reminder_lead_days: 7,
             declined_reminder_from_day: 30,
             declined_reminder_to_day: 37,
+            lapse_after_days: 30,
         }
     }
 }
