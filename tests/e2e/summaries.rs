@@ -220,3 +220,144 @@ async fn seeded_volume_reads_the_same_from_the_counters_as_from_the_records() {
     let figures = app.get(&format!("/v1/analytics/follow-up?period={period}&stores=G0002"), &hq).await.body;
     assert!(figures["stores"][0]["figures"]["tasks_due"].as_u64().unwrap_or(0) > 0, "{figures:?}");
 }
+
+// FU-1, FU-2, FU-6, FU-9, HQ-1 over gRPC alone, after a delivery: the agent's, the supervisor's and
+// the analyst's whole month.
+#[tokio::test]
+async fn the_follow_up_month_runs_over_grpc_alone() {
+    use aftersales_grpc::FollowUpServiceClient;
+
+    let clock = TestClock::at("2026-11-02T02:00:00Z");
+    let app = TestApp::spawn_at(clock.clone()).await;
+    let shop = shop(&app).await;
+    let staff = app
+        .post(
+            &format!("/v1/stores/{}/staff", shop.store),
+            &shop.supervisor,
+            json!({"id": "fu-1", "name": "陈回访", "roles": ["followup_agent"]}),
+        )
+        .await;
+    assert_eq!(staff.status, StatusCode::CREATED);
+    deliver(&app, &shop).await;
+    let agent = app.token("fu-1", &["followup_agent"], &[&shop.store]);
+    let mut fu = FollowUpServiceClient::new(app.grpc_channel.clone());
+    let store = shop.store.clone();
+    let open_tasks = |token: &str| {
+        authed(
+            token,
+            pb::ListFollowUpTasksRequest {
+                store: store.clone(),
+                assignee: "fu-1".into(),
+                status: pb::TaskStatus::Open.into(),
+                customer_id: String::new(),
+                page_size: 50,
+                page_token: String::new(),
+            },
+        )
+    };
+    let tasks = fu.list_follow_up_tasks(open_tasks(&agent)).await.unwrap().into_inner().follow_up_tasks;
+    let first = tasks.iter().find(|t| t.kind == i32::from(pb::TaskKind::FirstFollowUp)).unwrap().clone();
+    assert_eq!((first.due_from.as_str(), first.due_to.as_str()), ("2026-11-05", "2026-11-09"));
+
+    // The first call, on time, with a complaint in it.
+    clock.set("2026-11-05T02:00:00Z");
+    let contact = |task: &pb::FollowUpTask, score: u32, topic: &str| pb::RecordContactRequest {
+        store: store.clone(),
+        customer_id: shop.customer.clone(),
+        task_id: Some(task.id.clone()),
+        channel: pb::FollowUpChannel::Phone.into(),
+        direction: pb::Direction::Outbound.into(),
+        outcome: pb::ContactOutcome::Reached.into(),
+        topics: vec![topic.into()],
+        notes: None,
+        satisfaction: Some(score),
+        completes_task: true,
+        request_id: String::new(),
+    };
+    let call = fu.record_contact(authed(&agent, contact(&first, 3, "维修质量"))).await.unwrap().into_inner();
+    let complaint = fu
+        .open_complaint(authed(
+            &agent,
+            pb::OpenComplaintRequest {
+                store: store.clone(),
+                customer_id: shop.customer.clone(),
+                contact_id: Some(call.id.clone()),
+                work_order_id: None,
+                summary: "刹车仍有轻微异响".into(),
+                solved_on_the_spot: None,
+                request_id: String::new(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    // Two store days unresolved: escalated by the job, once.
+    clock.set("2026-11-08T02:00:00Z");
+    assert_eq!(app.services().complaints.escalate_due().await.unwrap(), 1);
+    let target = |c: &pb::Complaint| pb::ComplaintRequest {
+        store: store.clone(),
+        complaint_id: c.id.clone(),
+        etag: c.etag.clone(),
+    };
+    let escalated =
+        fu.get_complaint(authed(&shop.supervisor, target(&complaint))).await.unwrap().into_inner();
+    assert_eq!(escalated.status, i32::from(pb::ComplaintStatus::Escalated));
+    clock.set("2026-11-08T06:00:00Z");
+    let resolved = fu
+        .resolve_complaint(authed(
+            &shop.supervisor,
+            pb::ResolveComplaintRequest {
+                store: store.clone(),
+                complaint_id: escalated.id.clone(),
+                etag: escalated.etag.clone(),
+                solution: "更换刹车片".into(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let told =
+        fu.notify_complaint_customer(authed(&shop.supervisor, target(&resolved))).await.unwrap().into_inner();
+    assert!(!told.notice_breach, "told the same store day");
+    let closed = fu.close_complaint(authed(&shop.supervisor, target(&told))).await.unwrap().into_inner();
+    assert!(closed.return_visit_task.is_some(), "FU-6: closing creates the return visit");
+
+    // The second call, inside day 7 to day 14 after the first.
+    clock.set("2026-11-14T02:00:00Z");
+    let tasks = fu.list_follow_up_tasks(open_tasks(&agent)).await.unwrap().into_inner().follow_up_tasks;
+    let second = tasks.iter().find(|t| t.kind == i32::from(pb::TaskKind::SecondFollowUp)).unwrap().clone();
+    assert_eq!(second.topics_covered, vec!["维修质量".to_string()]);
+    fu.record_contact(authed(&agent, contact(&second, 5, "使用建议"))).await.unwrap();
+
+    // The supervisor's monthly summary, then headquarters' figures.
+    clock.set("2026-11-30T16:00:00Z");
+    let submitted = fu
+        .submit_summary(authed(
+            &shop.supervisor,
+            pb::SubmitSummaryRequest {
+                store: store.clone(),
+                period: "2026-11".into(),
+                report: "本月良好".into(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let f = submitted.figures.unwrap();
+    assert_eq!((f.first_follow_ups_due, f.first_follow_ups_on_time), (1, 1));
+    assert_eq!((f.second_follow_ups_due, f.second_follow_ups_on_time), (1, 1));
+    assert_eq!((f.complaints_opened, f.complaints_escalated, f.complaints_resolved), (1, 1, 1));
+    assert_eq!(f.satisfaction_distribution, vec![0, 0, 1, 0, 1]);
+    let hq = app.token("hq-1", &["hq_analyst"], &["*"]);
+    let figures = AnalyticsServiceClient::new(app.grpc_channel.clone())
+        .get_follow_up_figures(authed(
+            &hq,
+            pb::FollowUpFiguresRequest { period: "2026-11".into(), stores: vec![] },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let sh = figures.stores.iter().find(|s| s.store == shop.store).unwrap();
+    assert_eq!(sh.figures.as_ref(), Some(&f), "headquarters sees the same figures as the archived summary");
+    assert_eq!(sh.first_follow_up_on_time_rate, Some(1.0));
+}
