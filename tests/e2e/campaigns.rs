@@ -96,6 +96,17 @@ async fn a_campaign_is_phoned_two_weeks_ahead_and_each_call_is_followed_by_a_let
     let register = app.get(&letters, &shop.supervisor).await;
     assert_eq!(register.body["letters"].as_array().map(Vec::len), Some(1), "{:?}", register.body);
     assert_eq!(register.body["letters"][0]["subject"], "冬季免费检测邀请函");
+
+    // HQ-1: FU-7 compliance for headquarters.
+    let hq = app.token("hq-1", &["hq_analyst"], &["*"]);
+    let figures = app.get("/v1/analytics/follow-up?period=2026-11", &hq).await.body;
+    let sh = &figures["stores"][0];
+    assert_eq!(
+        (sh["campaign_call_on_time_rate"].as_f64(), sh["campaign_letter_on_time_rate"].as_f64()),
+        (Some(1.0), Some(1.0)),
+        "{figures:?}"
+    );
+    assert_eq!(sh["figures"]["letters"], 1, "the registered letter counts (FU-8)");
 }
 
 // FU-1: a visit or consultation is followed up on days 3 to 7, by someone other than who received it.

@@ -679,6 +679,8 @@ impl From<StoreFigures> for pb::StoreFigures {
             figures: Some(f.figures.into()),
             first_follow_up_on_time_rate: f.first_follow_up_on_time_rate,
             second_follow_up_on_time_rate: f.second_follow_up_on_time_rate,
+            campaign_call_on_time_rate: f.campaign_call_on_time_rate,
+            campaign_letter_on_time_rate: f.campaign_letter_on_time_rate,
             complaints_within_limit_rate: f.complaints_within_limit_rate,
             work_orders: f.work_orders,
             comebacks: f.comebacks,

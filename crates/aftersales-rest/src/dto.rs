@@ -1189,6 +1189,10 @@ pub struct StoreFiguresDto {
     pub first_follow_up_on_time_rate: Option<f64>,
     /// FU-2 on-time share.
     pub second_follow_up_on_time_rate: Option<f64>,
+    /// Campaign calls made in time, share of those due (FU-7).
+    pub campaign_call_on_time_rate: Option<f64>,
+    /// Campaign letters sent within their 2 days, share of those due (FU-7).
+    pub campaign_letter_on_time_rate: Option<f64>,
     /// FU-6: complaints handled without escalation, share.
     pub complaints_within_limit_rate: Option<f64>,
     /// Work orders received.
@@ -1207,6 +1211,8 @@ impl From<StoreFigures> for StoreFiguresDto {
             figures: f.figures,
             first_follow_up_on_time_rate: f.first_follow_up_on_time_rate,
             second_follow_up_on_time_rate: f.second_follow_up_on_time_rate,
+            campaign_call_on_time_rate: f.campaign_call_on_time_rate,
+            campaign_letter_on_time_rate: f.campaign_letter_on_time_rate,
             complaints_within_limit_rate: f.complaints_within_limit_rate,
             work_orders: f.work_orders,
             comebacks: f.comebacks,

@@ -52,6 +52,10 @@ pub struct StoreFigures {
     pub first_follow_up_on_time_rate: Option<f64>,
     /// Second follow-ups done on time, share of those due (FU-2).
     pub second_follow_up_on_time_rate: Option<f64>,
+    /// Campaign calls made in time, share of those due (FU-7).
+    pub campaign_call_on_time_rate: Option<f64>,
+    /// Campaign letters sent within their 2 days, share of those due (FU-7).
+    pub campaign_letter_on_time_rate: Option<f64>,
     /// Complaints handled without escalation, share of those raised (FU-6).
     pub complaints_within_limit_rate: Option<f64>,
     /// Work orders received in the period.
@@ -203,6 +207,8 @@ impl SummaryService {
                 period: period.to_string(),
                 first_follow_up_on_time_rate: rate(f.first_follow_ups_on_time, f.first_follow_ups_due),
                 second_follow_up_on_time_rate: rate(f.second_follow_ups_on_time, f.second_follow_ups_due),
+                campaign_call_on_time_rate: rate(f.campaign_calls_on_time, f.campaign_calls_due),
+                campaign_letter_on_time_rate: rate(f.campaign_letters_on_time, f.campaign_letters_due),
                 complaints_within_limit_rate: rate(
                     f.complaints_opened - f.complaints_escalated,
                     f.complaints_opened,
