@@ -37,8 +37,8 @@ use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectOptions, Database, DatabaseConnection,
-    DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, SqlErr,
-    TransactionTrait,
+    DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Select,
+    SqlErr, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -221,6 +221,27 @@ fn after_uuid(page: &PageRequest) -> Result<Option<Uuid>> {
 
 fn limit(page: &PageRequest) -> u64 {
     page.size + 1
+}
+
+/// Reads one keyset page of a table keyed by UUIDv7: the rows after the page token, in id order.
+async fn uuid_page<E, T>(
+    db: &DatabaseConnection,
+    query: Select<E>,
+    id: E::Column,
+    page: &PageRequest,
+    from: impl Fn(E::Model) -> Result<T>,
+    key: impl Fn(&T) -> String,
+) -> Result<Page<T>>
+where
+    E: EntityTrait,
+{
+    let mut query = query.order_by_asc(id).limit(limit(page));
+    if let Some(after) = after_uuid(page)? {
+        query = query.filter(id.gt(after));
+    }
+    let rows = query.all(db).await.map_err(read_err)?;
+    let items = rows.into_iter().map(from).collect::<Result<Vec<_>>>()?;
+    Ok(Page::from_overfetch(items, page.size, key))
 }
 
 /// Builds a LIKE pattern matching `needle` anywhere, with wildcards in it escaped.
@@ -654,18 +675,8 @@ impl Repository for SeaRepository {
                     Condition::all().add(vehicle::Column::Vin.eq(vin.as_str())),
                 )));
         }
-        if let Some(after) = after_uuid(page)? {
-            cond = cond.add(customer::Column::Id.gt(after));
-        }
-        let rows = customer::Entity::find()
-            .filter(cond)
-            .order_by_asc(customer::Column::Id)
-            .limit(limit(page))
-            .all(&self.db)
-            .await
-            .map_err(read_err)?;
-        let items = rows.into_iter().map(customer_from).collect::<Result<Vec<_>>>()?;
-        Ok(Page::from_overfetch(items, page.size, |c| c.id.to_string()))
+        let query = customer::Entity::find().filter(cond);
+        uuid_page(&self.db, query, customer::Column::Id, page, customer_from, |c| c.id.to_string()).await
     }
 
     async fn list_consent_events(
@@ -713,17 +724,10 @@ impl Repository for SeaRepository {
         customer: CustomerId,
         page: &PageRequest,
     ) -> Result<Page<Vehicle>> {
-        let mut query = vehicle::Entity::find()
+        let query = vehicle::Entity::find()
             .filter(vehicle::Column::Store.eq(store.as_str()))
-            .filter(vehicle::Column::CustomerId.eq(customer.0))
-            .order_by_asc(vehicle::Column::Id)
-            .limit(limit(page));
-        if let Some(after) = after_uuid(page)? {
-            query = query.filter(vehicle::Column::Id.gt(after));
-        }
-        let rows = query.all(&self.db).await.map_err(read_err)?;
-        let items = rows.into_iter().map(vehicle_from).collect::<Result<Vec<_>>>()?;
-        Ok(Page::from_overfetch(items, page.size, |v| v.id.to_string()))
+            .filter(vehicle::Column::CustomerId.eq(customer.0));
+        uuid_page(&self.db, query, vehicle::Column::Id, page, vehicle_from, |v| v.id.to_string()).await
     }
 
     async fn get_counter(&self, store: &StoreCode, name: &str) -> Result<i64> {
@@ -779,18 +783,8 @@ impl Repository for SeaRepository {
         if filter.awaiting_decision {
             cond = cond.add(work_order::Column::PendingLines.gt(0));
         }
-        if let Some(after) = after_uuid(page)? {
-            cond = cond.add(work_order::Column::Id.gt(after));
-        }
-        let rows = work_order::Entity::find()
-            .filter(cond)
-            .order_by_asc(work_order::Column::Id)
-            .limit(limit(page))
-            .all(&self.db)
-            .await
-            .map_err(read_err)?;
-        let items = rows.into_iter().map(work_order_from).collect::<Result<Vec<_>>>()?;
-        Ok(Page::from_overfetch(items, page.size, |o| o.id.to_string()))
+        let query = work_order::Entity::find().filter(cond);
+        uuid_page(&self.db, query, work_order::Column::Id, page, work_order_from, |o| o.id.to_string()).await
     }
 
     async fn list_inspections(&self, store: &StoreCode, order: WorkOrderId) -> Result<Vec<Inspection>> {
@@ -847,18 +841,8 @@ impl Repository for SeaRepository {
         if let Some(c) = filter.customer_id {
             cond = cond.add(task::Column::CustomerId.eq(c.0));
         }
-        if let Some(after) = after_uuid(page)? {
-            cond = cond.add(task::Column::Id.gt(after));
-        }
-        let rows = task::Entity::find()
-            .filter(cond)
-            .order_by_asc(task::Column::Id)
-            .limit(limit(page))
-            .all(&self.db)
-            .await
-            .map_err(read_err)?;
-        let items = rows.into_iter().map(task_from).collect::<Result<Vec<_>>>()?;
-        Ok(Page::from_overfetch(items, page.size, |t| t.id.to_string()))
+        let query = task::Entity::find().filter(cond);
+        uuid_page(&self.db, query, task::Column::Id, page, task_from, |t| t.id.to_string()).await
     }
 
     async fn open_task_counts(&self, store: &StoreCode) -> Result<Vec<(String, u64)>> {
@@ -892,18 +876,8 @@ impl Repository for SeaRepository {
         if let Some(a) = &filter.agent {
             cond = cond.add(contact::Column::Agent.eq(a.as_str()));
         }
-        if let Some(after) = after_uuid(page)? {
-            cond = cond.add(contact::Column::Id.gt(after));
-        }
-        let rows = contact::Entity::find()
-            .filter(cond)
-            .order_by_asc(contact::Column::Id)
-            .limit(limit(page))
-            .all(&self.db)
-            .await
-            .map_err(read_err)?;
-        let items = rows.into_iter().map(contact_from).collect::<Result<Vec<_>>>()?;
-        Ok(Page::from_overfetch(items, page.size, |c| c.id.to_string()))
+        let query = contact::Entity::find().filter(cond);
+        uuid_page(&self.db, query, contact::Column::Id, page, contact_from, |c| c.id.to_string()).await
     }
 
     async fn get_complaint(&self, store: &StoreCode, id: ComplaintId) -> Result<Option<Complaint>> {
@@ -923,19 +897,11 @@ impl Repository for SeaRepository {
         status: Option<ComplaintStatus>,
         page: &PageRequest,
     ) -> Result<Page<Complaint>> {
-        let mut query = complaint::Entity::find()
-            .filter(complaint::Column::Store.eq(store.as_str()))
-            .order_by_asc(complaint::Column::Id)
-            .limit(limit(page));
+        let mut query = complaint::Entity::find().filter(complaint::Column::Store.eq(store.as_str()));
         if let Some(s) = status {
             query = query.filter(complaint::Column::Status.eq(s.as_str()));
         }
-        if let Some(after) = after_uuid(page)? {
-            query = query.filter(complaint::Column::Id.gt(after));
-        }
-        let rows = query.all(&self.db).await.map_err(read_err)?;
-        let items = rows.into_iter().map(complaint_from).collect::<Result<Vec<_>>>()?;
-        Ok(Page::from_overfetch(items, page.size, |c| c.id.to_string()))
+        uuid_page(&self.db, query, complaint::Column::Id, page, complaint_from, |c| c.id.to_string()).await
     }
 
     async fn open_complaints_before(&self, before: DateTime<Utc>, limit: u64) -> Result<Vec<Complaint>> {
@@ -1004,51 +970,28 @@ impl Repository for SeaRepository {
     }
 
     async fn get_campaign(&self, store: &StoreCode, id: CampaignId) -> Result<Option<Campaign>> {
-        match campaign::Entity::find()
+        campaign::Entity::find()
             .filter(campaign::Column::Store.eq(store.as_str()))
             .filter(campaign::Column::Id.eq(id.0))
             .one(&self.db)
             .await
             .map_err(read_err)?
-        {
-            Some(row) => serde_json::from_str(&row.document)
-                .map(Some)
-                .map_err(|e| DomainError::Internal(format!("stored campaign: {e}"))),
-            None => Ok(None),
-        }
+            .map(campaign_from)
+            .transpose()
     }
 
     async fn list_letters(&self, store: &StoreCode, page: &PageRequest) -> Result<Page<Letter>> {
-        let mut query = letter::Entity::find()
-            .filter(letter::Column::Store.eq(store.as_str()))
-            .order_by_asc(letter::Column::Id)
-            .limit(limit(page));
-        if let Some(after) = after_uuid(page)? {
-            query = query.filter(letter::Column::Id.gt(after));
-        }
-        let rows = query.all(&self.db).await.map_err(read_err)?;
-        let items = rows
-            .into_iter()
-            .map(|r| {
-                serde_json::from_str(&r.document)
-                    .map_err(|e| DomainError::Internal(format!("stored letter: {e}")))
-            })
-            .collect::<Result<Vec<Letter>>>()?;
-        Ok(Page::from_overfetch(items, page.size, |l| l.id.to_string()))
+        let query = letter::Entity::find().filter(letter::Column::Store.eq(store.as_str()));
+        uuid_page(&self.db, query, letter::Column::Id, page, letter_from, |l| l.id.to_string()).await
     }
 
     async fn get_summary(&self, store: &StoreCode, period: &str) -> Result<Option<Summary>> {
-        match summary::Entity::find_by_id((store.to_string(), period.to_string()))
+        summary::Entity::find_by_id((store.to_string(), period.to_string()))
             .one(&self.db)
             .await
             .map_err(read_err)?
-        {
-            Some(row) => Ok(Some(
-                serde_json::from_str(&row.document)
-                    .map_err(|e| DomainError::Internal(format!("stored summary: {e}")))?,
-            )),
-            None => Ok(None),
-        }
+            .map(summary_from)
+            .transpose()
     }
 
     async fn get_ehealth_upload(
@@ -1131,10 +1074,7 @@ impl Repository for SeaRepository {
         filter: &AuditFilter,
         page: &PageRequest,
     ) -> Result<Page<AuditEvent>> {
-        let mut query = audit::Entity::find()
-            .filter(audit::Column::Store.eq(store.as_str()))
-            .order_by_asc(audit::Column::Id)
-            .limit(limit(page));
+        let mut query = audit::Entity::find().filter(audit::Column::Store.eq(store.as_str()));
         if let Some(t) = &filter.resource_type {
             query = query.filter(audit::Column::ResourceType.eq(t.as_str()));
         }
@@ -1144,12 +1084,7 @@ impl Repository for SeaRepository {
         if let Some(actor) = &filter.actor {
             query = query.filter(audit::Column::Actor.eq(actor.as_str()));
         }
-        if let Some(after) = after_uuid(page)? {
-            query = query.filter(audit::Column::Id.gt(after));
-        }
-        let rows = query.all(&self.db).await.map_err(read_err)?;
-        let items = rows.into_iter().map(audit_from).collect::<Result<Vec<_>>>()?;
-        Ok(Page::from_overfetch(items, page.size, |a| a.id.to_string()))
+        uuid_page(&self.db, query, audit::Column::Id, page, audit_from, |a| a.id.to_string()).await
     }
 }
 

@@ -10,8 +10,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use aftersales_domain::model::ehealth::EhealthUpload;
-use aftersales_domain::model::follow_up::{Complaint, ContactRecord, FollowUpTask};
+use aftersales_domain::model::follow_up::{Campaign, Complaint, ContactRecord, FollowUpTask, Letter};
 use aftersales_domain::model::inspection::Inspection;
+use aftersales_domain::model::summary::Summary;
 use aftersales_domain::model::work_order::{LineStatus, WorkOrder, WorkOrderId};
 
 use crate::entities::{
@@ -403,4 +404,16 @@ pub(crate) fn complaint_row(c: &Complaint) -> Result<crate::entities::complaint:
 
 pub(crate) fn complaint_from(m: crate::entities::complaint::Model) -> Result<Complaint> {
     from_json("complaint", &m.document)
+}
+
+pub(crate) fn campaign_from(m: crate::entities::campaign::Model) -> Result<Campaign> {
+    from_json("campaign", &m.document)
+}
+
+pub(crate) fn letter_from(m: crate::entities::letter::Model) -> Result<Letter> {
+    from_json("letter", &m.document)
+}
+
+pub(crate) fn summary_from(m: crate::entities::summary::Model) -> Result<Summary> {
+    from_json("summary", &m.document)
 }

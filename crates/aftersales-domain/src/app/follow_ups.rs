@@ -379,11 +379,7 @@ impl FollowUpService {
                     });
                 }
                 if completes {
-                    let mut done = task.clone();
-                    done.status = TaskStatus::Done;
-                    done.closed_at = Some(now);
-                    done.version += 1;
-                    done.updated_at = now;
+                    let done = task.closed(TaskStatus::Done, now);
                     ops.push(Op::UpdateTask { task: Box::new(done), expected_version: task.version });
                     if let (TaskKind::CampaignCall, Some(campaign_id)) = (task.kind, task.campaign_id)
                         && core.repo.get_campaign(store, campaign_id).await?.is_some_and(|c| c.letter_wanted)
@@ -485,11 +481,7 @@ impl FollowUpService {
                 agent: who.sub.clone(),
                 contacted_at: now,
             };
-            let mut closed = task.clone();
-            closed.status = TaskStatus::Unreachable;
-            closed.closed_at = Some(now);
-            closed.version += 1;
-            closed.updated_at = now;
+            let closed = task.closed(TaskStatus::Unreachable, now);
             let audit =
                 core.audit(who, store, "task.close_unreachable", "follow_up_task", id, vec!["status".into()]);
             let ops = vec![
@@ -787,11 +779,7 @@ impl FollowUpService {
                         "is not an open letter task for this customer",
                     ));
                 }
-                let mut done = task.clone();
-                done.status = TaskStatus::Done;
-                done.closed_at = Some(now);
-                done.version += 1;
-                done.updated_at = now;
+                let done = task.closed(TaskStatus::Done, now);
                 ops.push(Op::UpdateTask { task: Box::new(done), expected_version: task.version });
             }
             let audit = core.audit(who, store, "letter.create", "letter", letter.id, vec![]);

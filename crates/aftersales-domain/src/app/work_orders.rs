@@ -866,6 +866,16 @@ impl WorkOrderService {
         let core = &self.core;
         let now = core.now();
         let mut ops = Vec::new();
+        let plan = |kind, window| TaskPlan {
+            kind,
+            customer_id: order.customer_id,
+            order: Some((order.id, order.advisor.as_str())),
+            from_day: today,
+            previous: None,
+            topics: vec![],
+            window,
+            campaign_id: None,
+        };
         let mut car = vehicle.clone();
         if matches!(
             order.repair_category,
@@ -900,39 +910,16 @@ impl WorkOrderService {
                 let same_car =
                     core.repo.get_work_order(&shop.code, of).await?.is_some_and(|o| o.vehicle_id == car.id);
                 if same_car {
-                    let mut cancelled = old.clone();
-                    cancelled.status = TaskStatus::Cancelled;
-                    cancelled.closed_at = Some(now);
-                    cancelled.version += 1;
-                    cancelled.updated_at = now;
+                    let cancelled = old.closed(TaskStatus::Cancelled, now);
                     ops.push(Op::UpdateTask { task: Box::new(cancelled), expected_version: old.version });
                 }
             }
-            let plan = TaskPlan {
-                kind: TaskKind::MaintenanceReminder,
-                customer_id: order.customer_id,
-                order: Some((order.id, &order.advisor)),
-                from_day: today,
-                previous: None,
-                topics: vec![],
-                window: Some(window),
-                campaign_id: None,
-            };
-            let mut task = core.plan_task(shop, plan).await?;
+            let mut task = core.plan_task(shop, plan(TaskKind::MaintenanceReminder, Some(window))).await?;
             let by_date = due.date.map(|d| format!("{d} or ")).unwrap_or_default();
             task.subjects = vec![format!("maintenance due by {by_date}{} km", due.km)];
             // Scheduled now, off every worklist until its window: cancelled above when the car
             // comes back for maintenance, so only a car that did not is followed as lapsing.
-            let lapse = TaskPlan {
-                kind: TaskKind::Lapsing,
-                customer_id: order.customer_id,
-                order: Some((order.id, &order.advisor)),
-                from_day: today,
-                previous: None,
-                topics: vec![],
-                window: Some(lapsing_window(window.1, &shop.sla)),
-                campaign_id: None,
-            };
+            let lapse = plan(TaskKind::Lapsing, Some(lapsing_window(window.1, &shop.sla)));
             let mut lapsing = core.plan_task(shop, lapse).await?;
             lapsing.subjects = vec![format!("maintenance was due by {}", window.1)];
             ops.push(Op::InsertTask(Box::new(task)));
@@ -945,17 +932,7 @@ impl WorkOrderService {
             .map(|l| l.description.clone())
             .collect();
         if !declined.is_empty() {
-            let plan = TaskPlan {
-                kind: TaskKind::DeclinedReminder,
-                customer_id: order.customer_id,
-                order: Some((order.id, &order.advisor)),
-                from_day: today,
-                previous: None,
-                topics: vec![],
-                window: None,
-                campaign_id: None,
-            };
-            let mut task = core.plan_task(shop, plan).await?;
+            let mut task = core.plan_task(shop, plan(TaskKind::DeclinedReminder, None)).await?;
             task.subjects = declined;
             ops.push(Op::InsertTask(Box::new(task)));
         }

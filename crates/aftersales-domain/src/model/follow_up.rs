@@ -150,6 +150,18 @@ pub struct FollowUpTask {
     pub updated_at: DateTime<Utc>,
 }
 
+impl FollowUpTask {
+    /// The task closed as `status` (done, unreachable or cancelled) at `at`, one version on.
+    pub fn closed(&self, status: TaskStatus, at: DateTime<Utc>) -> Self {
+        let mut next = self.clone();
+        next.status = status;
+        next.closed_at = Some(at);
+        next.version += 1;
+        next.updated_at = at;
+        next
+    }
+}
+
 /// Returns the first follow-up window: day 3 to day 7 after the store-local day of the event (FU-1).
 pub fn first_window(event_day: NaiveDate, sla: &SlaSettings) -> (NaiveDate, NaiveDate) {
     window(event_day, sla.first_follow_up_from_day, sla.first_follow_up_to_day)
