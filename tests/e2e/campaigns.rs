@@ -12,6 +12,18 @@ async fn tasks_of(app: &TestApp, store: &str, customer: &str, token: &str) -> Ve
     res.body["follow_up_tasks"].as_array().cloned().unwrap_or_default()
 }
 
+/// Records the customer's marketing consent (or its withdrawal), as an advisor would (CF-5).
+pub async fn set_consent(app: &TestApp, store: &str, customer: &str, granted: bool) {
+    let res = app
+        .patch(
+            &format!("/v1/stores/{store}/customers/{customer}"),
+            &app.advisor(store),
+            json!({"marketing_consent": granted, "consent_method": "phone"}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{:?}", res.body);
+}
+
 async fn add_agent(app: &TestApp, store: &str, supervisor: &str, id: &str) {
     let res = app
         .post(
@@ -29,6 +41,7 @@ async fn a_campaign_is_phoned_two_weeks_ahead_and_each_call_is_followed_by_a_let
     let clock = TestClock::at("2026-11-27T02:00:00Z"); // the 27th, 10:00 in Shanghai
     let app = TestApp::spawn_at(clock.clone()).await;
     let shop = shop(&app).await;
+    set_consent(&app, &shop.store, &shop.customer, true).await;
     add_agent(&app, &shop.store, &shop.supervisor, "fu-1").await;
     let campaigns = format!("/v1/stores/{}/campaigns", shop.store);
     let campaign = |event: &str| {
@@ -157,6 +170,7 @@ async fn campaigns_letters_and_visits_work_over_grpc() {
     let clock = TestClock::at("2026-11-27T02:00:00Z");
     let app = TestApp::spawn_at(clock.clone()).await;
     let shop = shop(&app).await;
+    set_consent(&app, &shop.store, &shop.customer, true).await;
     add_agent(&app, &shop.store, &shop.supervisor, "fu-1").await;
     let mut client = FollowUpServiceClient::new(app.grpc_channel.clone());
     let campaign = |event: &str| pb::CreateCampaignRequest {
@@ -230,4 +244,132 @@ async fn campaigns_letters_and_visits_work_over_grpc() {
         .into_inner();
     assert_eq!(visit.kind, i32::from(pb::TaskKind::FirstFollowUp));
     assert_eq!((visit.due_from.as_str(), visit.due_to.as_str()), ("2026-11-30", "2026-12-04"));
+}
+
+// CF-5: a campaign is marketing. Customers without consent are left out (the answer says who and
+// why); withdrawing consent cancels the customer's open marketing tasks at once, recorded, and
+// leaves service follow-ups alone; an invitation letter needs consent too.
+#[tokio::test]
+async fn cf5_campaigns_honour_marketing_consent_and_its_withdrawal() {
+    let clock = TestClock::at("2026-11-27T02:00:00Z");
+    let app = TestApp::spawn_at(clock.clone()).await;
+    let shop = shop(&app).await;
+    add_agent(&app, &shop.store, &shop.supervisor, "fu-1").await;
+    let mut customers = Vec::new();
+    for (i, consent) in [true, false, true, false].into_iter().enumerate() {
+        let id = app.seed_customer(&shop.store, &format!("客户{i}"), &format!("1391234000{i}")).await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        if consent {
+            set_consent(&app, &shop.store, &id, true).await;
+        }
+        customers.push(id);
+    }
+    let created = app
+        .post(
+            &format!("/v1/stores/{}/campaigns", shop.store),
+            &shop.supervisor,
+            json!({"name": "车主联谊会", "kind": "social_event", "event_date": "2026-12-31",
+                   "customer_ids": customers, "letter_wanted": true}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{:?}", created.body);
+    assert_eq!(created.body["customer_ids"], json!([customers[0], customers[2]]));
+    assert_eq!(
+        created.body["left_out"],
+        json!([{"customer_id": customers[1], "reason": "no_marketing_consent"},
+               {"customer_id": customers[3], "reason": "no_marketing_consent"}])
+    );
+    for (i, id) in customers.iter().enumerate() {
+        let calls: Vec<Value> = tasks_of(&app, &shop.store, id, &shop.supervisor)
+            .await
+            .into_iter()
+            .filter(|t| t["kind"] == "campaign_call")
+            .collect();
+        assert_eq!(calls.len(), usize::from(i % 2 == 0), "customer {i}: {calls:?}");
+    }
+
+    // A visit gives customer 0 a service follow-up beside the campaign call.
+    let receiver = app.token("rcv-1", &["followup_agent"], &[&shop.store]);
+    let visit = app
+        .post(
+            &format!("/v1/stores/{}/visits", shop.store),
+            &receiver,
+            json!({"customer_id": customers[0], "purpose": "咨询", "channel": "phone"}),
+        )
+        .await;
+    assert_eq!(visit.status, StatusCode::CREATED, "{:?}", visit.body);
+    set_consent(&app, &shop.store, &customers[0], false).await;
+    let after = tasks_of(&app, &shop.store, &customers[0], &shop.supervisor).await;
+    let call = after.iter().find(|t| t["kind"] == "campaign_call").expect("the call task");
+    assert_eq!(call["status"], "cancelled", "an opt-out is honoured at once");
+    let service = after.iter().find(|t| t["kind"] == "first_follow_up").expect("the service follow-up");
+    assert_eq!(service["status"], "open", "service contact is not marketing");
+    let trail =
+        format!("/v1/stores/{}/audit-events?resource_id={}", shop.store, call["id"].as_str().unwrap());
+    let audit = app.get(&trail, &shop.supervisor).await;
+    let recorded = audit.body["audit_events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["action"] == "follow_up_task.cancel.consent_withdrawn");
+    assert!(recorded, "the cancellation is on the audit trail: {:?}", audit.body);
+
+    // Marketing letters need consent too; a service notice does not.
+    let letters = format!("/v1/stores/{}/letters", shop.store);
+    let agent = app.token("fu-1", &["followup_agent"], &[&shop.store]);
+    let invitation = app
+        .post(
+            &letters,
+            &agent,
+            json!({"customer_id": customers[1], "kind": "invitation", "subject": "邀请函", "channel": "post"}),
+        )
+        .await;
+    assert_eq!(
+        (invitation.status, invitation.code()),
+        (StatusCode::CONFLICT, "customer.no_marketing_consent")
+    );
+    let notice = app
+        .post(
+            &letters,
+            &agent,
+            json!({"customer_id": customers[1], "kind": "notice", "subject": "保养提醒", "channel": "post"}),
+        )
+        .await;
+    assert_eq!(notice.status, StatusCode::CREATED, "{:?}", notice.body);
+}
+
+// CF-5 over gRPC: the same campaign answer names who was left out.
+#[tokio::test]
+async fn cf5_campaigns_leave_out_customers_without_consent_over_grpc() {
+    use aftersales_grpc::FollowUpServiceClient;
+    use aftersales_grpc::pb;
+
+    use crate::common::authed;
+
+    let clock = TestClock::at("2026-11-27T02:00:00Z");
+    let app = TestApp::spawn_at(clock.clone()).await;
+    let shop = shop(&app).await;
+    let mut client = FollowUpServiceClient::new(app.grpc_channel.clone());
+    let created = client
+        .create_campaign(authed(
+            &shop.supervisor,
+            pb::CreateCampaignRequest {
+                store: shop.store.clone(),
+                name: "春季团购".into(),
+                kind: pb::CampaignKind::Discount.into(),
+                event_date: "2026-12-31".into(),
+                customer_ids: vec![shop.customer.clone()],
+                letter_wanted: false,
+                request_id: String::new(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(created.customer_ids.is_empty());
+    assert_eq!(created.left_out.len(), 1);
+    assert_eq!(created.left_out[0].customer_id, shop.customer);
+    assert_eq!(created.left_out[0].reason, i32::from(pb::LeftOutReason::NoMarketingConsent));
 }

@@ -21,3 +21,4 @@ mod stores;
 mod summaries;
 mod work_orders;
 mod work_orders_grpc;
+mod worklist;

@@ -232,6 +232,14 @@ impl Action {
     }
 }
 
+/// A command of a use case, with the action of the permission table it needs. The fronts check
+/// it before they read the command's fields, so a caller learns nothing of the shape of an
+/// action it may not take; the service checks it again.
+pub trait Command {
+    /// The action this command needs.
+    const ACTION: Action;
+}
+
 /// Verifies a bearer token and says who it belongs to; implemented outside the domain.
 pub trait Authenticator: Send + Sync {
     /// Returns the principal of a valid token, or `Unauthenticated`.
@@ -306,6 +314,14 @@ impl Principal {
             return Err(DomainError::NotFound { resource });
         }
         self.authorize_role(action)
+    }
+
+    /// Checks the action a command needs: in `store` where it has one, else the roles alone.
+    pub fn may<C: Command>(&self, store: Option<&StoreCode>) -> Result<()> {
+        match store {
+            Some(store) => self.authorize(C::ACTION, store, "store"),
+            None => self.authorize_role(C::ACTION),
+        }
     }
 
     /// Checks `action` against the caller's roles only (for actions outside any store).

@@ -294,6 +294,14 @@ pub trait Repository: Send + Sync {
         filter: &TaskFilter,
         page: &PageRequest,
     ) -> Result<Page<FollowUpTask>>;
+    /// The latest contact on each of these tasks, for planning the next attempt (FU-5).
+    async fn last_contacts(
+        &self,
+        store: &StoreCode,
+        tasks: &[TaskId],
+    ) -> Result<Vec<(TaskId, DateTime<Utc>)>>;
+    /// Reads several customer files at once; those not found are left out.
+    async fn get_customers(&self, store: &StoreCode, ids: &[CustomerId]) -> Result<Vec<Customer>>;
     /// Counts open tasks per assignee, for balancing (FU-3).
     async fn open_task_counts(&self, store: &StoreCode) -> Result<Vec<(String, u64)>>;
     /// Lists contact records, newest last.

@@ -860,6 +860,49 @@ impl Repository for SeaRepository {
         Ok(rows.into_iter().filter_map(|(a, n)| a.map(|a| (a, u64::try_from(n).unwrap_or(0)))).collect())
     }
 
+    async fn last_contacts(
+        &self,
+        store: &StoreCode,
+        tasks: &[TaskId],
+    ) -> Result<Vec<(TaskId, DateTime<Utc>)>> {
+        let mut latest: BTreeMap<Uuid, DateTime<Utc>> = BTreeMap::new();
+        for chunk in tasks.chunks(500) {
+            let rows: Vec<(Option<Uuid>, DateTime<Utc>)> = contact::Entity::find()
+                .select_only()
+                .column(contact::Column::TaskId)
+                .column(contact::Column::ContactedAt)
+                .filter(contact::Column::Store.eq(store.as_str()))
+                .filter(contact::Column::TaskId.is_in(chunk.iter().map(|t| t.0)))
+                .into_tuple()
+                .all(&self.db)
+                .await
+                .map_err(read_err)?;
+            for (task, at) in rows {
+                if let Some(task) = task {
+                    let entry = latest.entry(task).or_insert(at);
+                    *entry = Ord::max(*entry, at);
+                }
+            }
+        }
+        Ok(latest.into_iter().map(|(task, at)| (TaskId(task), at)).collect())
+    }
+
+    async fn get_customers(&self, store: &StoreCode, ids: &[CustomerId]) -> Result<Vec<Customer>> {
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let rows = customer::Entity::find()
+                .filter(customer::Column::Store.eq(store.as_str()))
+                .filter(customer::Column::Id.is_in(chunk.iter().map(|c| c.0)))
+                .all(&self.db)
+                .await
+                .map_err(read_err)?;
+            for row in rows {
+                found.push(customer_from(row)?);
+            }
+        }
+        Ok(found)
+    }
+
     async fn list_contacts(
         &self,
         store: &StoreCode,

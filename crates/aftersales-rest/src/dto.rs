@@ -8,7 +8,8 @@ use aftersales_domain::model::customer::{
 };
 use aftersales_domain::model::ehealth::{EhealthUpload, UploadStatus};
 use aftersales_domain::model::follow_up::{
-    Campaign, CampaignKind, Complaint, ComplaintEvent, ComplaintStatus, Letter, LetterChannel, LetterKind,
+    Campaign, CampaignKind, Complaint, ComplaintEvent, ComplaintStatus, LeftOut, Letter, LetterChannel,
+    LetterKind,
 };
 use aftersales_domain::model::follow_up::{
     ContactChannel as FollowUpChannel, ContactOutcome, ContactRecord, Direction, FollowUpTask, TaskKind,
@@ -1243,6 +1244,8 @@ pub struct CampaignDto {
     pub letter_wanted: bool,
     /// Customers invited.
     pub customer_ids: Vec<Uuid>,
+    /// Customers asked for but not invited, and why (CF-5: no marketing consent).
+    pub left_out: Vec<LeftOut>,
     /// Created.
     pub created_at: DateTime<Utc>,
 }
@@ -1256,6 +1259,7 @@ impl From<Campaign> for CampaignDto {
             event_date: c.event_date,
             letter_wanted: c.letter_wanted,
             customer_ids: c.customers.into_iter().map(|x| x.0).collect(),
+            left_out: c.left_out,
             created_at: c.created_at,
         }
     }

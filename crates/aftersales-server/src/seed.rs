@@ -141,6 +141,7 @@ pub async fn seed(services: &Services, repo: &SeaRepository, plan: SeedPlan) -> 
                 previous_task: None,
                 campaign_id: None,
                 assignee: Some("fu-1".into()),
+                not_by: vec![],
                 due_from: due_to.checked_sub_days(Days::new(4)).unwrap_or(due_to),
                 due_to,
                 status,

@@ -225,6 +225,7 @@ impl ComplaintService {
             kind: TaskKind::ReturnVisit,
             customer_id: current.customer_id,
             order: advisor.as_ref().map(|(id, a)| (*id, a.as_str())),
+            received_by: None,
             from_day: today,
             previous: None,
             topics: vec![],

@@ -228,7 +228,11 @@ impl CustomerService {
                     .filter(|f| f != "consent_method" && (f != "marketing_consent" || consent_changed))
                     .collect();
                 let audit = self.core.audit(who, store, "customer.update", "customer", id, fields);
-                Ok((next, ChangeSet { ops, audit: vec![audit], idempotency: None }))
+                let mut changes = ChangeSet { ops, audit: vec![audit], idempotency: None };
+                if consent_changed && !next.marketing_consent {
+                    self.core.cancel_marketing_tasks(who, store, id, &mut changes).await?;
+                }
+                Ok((next, changes))
             })
             .await?;
         Ok(Self::view(who, next))
@@ -306,7 +310,14 @@ impl CustomerService {
                     ),
                     core.audit(who, store, "customer.merge", "customer", target.id, fields),
                 ];
-                Ok((kept, ChangeSet { ops, audit, idempotency: None }))
+                let mut changes = ChangeSet { ops, audit, idempotency: None };
+                if !consent {
+                    // Neither file may be marketed to any more (CF-5).
+                    for file in [source.id, target.id] {
+                        core.cancel_marketing_tasks(who, store, file, &mut changes).await?;
+                    }
+                }
+                Ok((kept, changes))
             })
             .await?;
         Ok(Self::view(who, merged))

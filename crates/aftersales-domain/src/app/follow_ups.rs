@@ -1,6 +1,7 @@
 //! The follow-up service: tasks on the regulation's schedule, worklists and contact records
 //! (FU-1..FU-5).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -10,14 +11,15 @@ use serde::{Deserialize, Serialize};
 use super::{Core, IdempotencyKey};
 use crate::auth::{Action, Principal};
 use crate::error::Validator;
+use crate::model::call_plan::{CallRequest, plan_calls};
 use crate::model::follow_up::declined_reminder_window;
 use crate::model::follow_up::{
-    Campaign, CampaignId, CampaignKind, Letter, LetterChannel, LetterId, LetterKind, campaign_call_window,
-    campaign_letter_window, check_unreachable,
+    Campaign, CampaignId, CampaignKind, LeftOut, LeftOutReason, Letter, LetterChannel, LetterId, LetterKind,
+    campaign_call_window, campaign_letter_window, check_unreachable,
 };
 use crate::model::follow_up::{
     ContactChannel, ContactId, ContactOutcome, ContactRecord, Direction, FollowUpTask, TaskId, TaskKind,
-    TaskStatus, choose_agent, first_window, next_call_time, return_visit_window, second_window,
+    TaskStatus, choose_agent, first_window, return_visit_window, second_window,
 };
 use crate::model::store::{StaffMember, Store, check_optional_text};
 use crate::model::work_order::WorkOrderId;
@@ -27,6 +29,14 @@ use crate::value::{CustomerId, StoreCode};
 use crate::{DomainError, Result};
 
 const TASK_NOT_FOUND: DomainError = DomainError::NotFound { resource: "follow_up_task" };
+
+/// Marketing contact with a customer who has not consented to it (CF-5).
+pub(crate) fn no_marketing_consent() -> DomainError {
+    DomainError::FailedPrecondition {
+        code: "customer.no_marketing_consent",
+        message: "the customer has not consented to marketing contact (CF-5)".into(),
+    }
+}
 
 /// Records a contact with a customer (FU-4).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -150,7 +160,9 @@ pub struct WorklistItem {
     pub task: FollowUpTask,
     /// Past its deadline.
     pub overdue: bool,
-    /// The next moment inside the store's call hours.
+    /// When to call: a slot on the requested day inside the call hours and the customer's
+    /// preferred time, at least two hours after an unanswered attempt; none when the day has no
+    /// slot left (FU-5).
     pub next_call_at: Option<DateTime<Utc>>,
 }
 
@@ -175,11 +187,28 @@ impl Core {
 
     /// Plans a follow-up task: its window and its agent, never the order's advisor (FU-1..FU-3).
     pub(crate) async fn plan_task(&self, store: &Store, plan: TaskPlan<'_>) -> Result<FollowUpTask> {
-        let TaskPlan { kind, customer_id, order, from_day, previous, topics, window, campaign_id } = plan;
+        let TaskPlan {
+            kind,
+            customer_id,
+            order,
+            received_by,
+            from_day,
+            previous,
+            topics,
+            window,
+            campaign_id,
+        } = plan;
+        // One independence rule for every task: never the advisor of the order, nor who received
+        // the visit, nor anyone the task it follows excluded (FU-3).
+        let mut not_by: Vec<String> = previous.map(|p| p.not_by.clone()).unwrap_or_default();
+        not_by.extend(order.map(|(_, advisor)| advisor.to_string()));
+        not_by.extend(received_by.map(str::to_string));
+        not_by.sort();
+        not_by.dedup();
         let staff = self.all_staff(&store.code).await?;
         let load = self.repo.open_task_counts(&store.code).await?;
         let open = |id: &str| load.iter().find(|(a, _)| a == id).map_or(0, |(_, n)| *n);
-        let assignee = choose_agent(&staff, order.map(|(_, advisor)| advisor), open).map(|s| s.id.clone());
+        let assignee = choose_agent(&staff, &not_by, open).map(|s| s.id.clone());
         let (due_from, due_to) = match (window, kind) {
             (Some(window), _) => window,
             (None, TaskKind::FirstFollowUp) => first_window(from_day, &store.sla),
@@ -204,6 +233,7 @@ impl Core {
             previous_task: previous.map(|t| t.id),
             campaign_id,
             assignee,
+            not_by,
             due_from,
             due_to,
             status: TaskStatus::Open,
@@ -225,6 +255,8 @@ pub(crate) struct TaskPlan<'a> {
     pub(crate) customer_id: CustomerId,
     /// The order it follows and that order's advisor, who may not get the task.
     pub(crate) order: Option<(WorkOrderId, &'a str)>,
+    /// Who received the visit it follows, who may not get the task either (FU-3).
+    pub(crate) received_by: Option<&'a str>,
     /// The store-local day the window counts from.
     pub(crate) from_day: NaiveDate,
     /// The task whose completion created it.
@@ -277,6 +309,10 @@ impl FollowUpService {
         day: Option<NaiveDate>,
     ) -> Result<Vec<WorklistItem>> {
         who.authorize(Action::FollowUpWork, store, "store")?;
+        if agent.is_some_and(|a| a != who.sub) {
+            // Another agent's worklist is the supervisor's view (FU-3 reassignment).
+            who.authorize(Action::SupervisorLists, store, "store")?;
+        }
         let shop = self.core.store(who, store).await?;
         let tz = timezone(&shop);
         let now = self.core.now();
@@ -298,10 +334,39 @@ impl FollowUpService {
             }
         }
         tasks.sort_by(|a, b| a.due_to.cmp(&b.due_to).then(a.id.cmp(&b.id)));
-        let call_at = next_call_time(now, tz, &shop.call_hours);
-        Ok(tasks
+        let requests = self.call_requests(store, &tasks).await?;
+        let planned = plan_calls(day, tz, &shop.call_hours, now, &requests);
+        let mut items: Vec<WorklistItem> = tasks
             .into_iter()
-            .map(|task| WorklistItem { overdue: task.due_to < day, next_call_at: call_at, task })
+            .zip(planned)
+            .map(|(task, next_call_at)| WorklistItem { overdue: task.due_to < day, next_call_at, task })
+            .collect();
+        // In the order the agent makes the calls; those with no slot left today come last.
+        items.sort_by_key(|item| (item.next_call_at.is_none(), item.next_call_at, item.task.due_to));
+        Ok(items)
+    }
+
+    /// What planning each task's call needs: the customer's preferred time and the last attempt.
+    async fn call_requests(&self, store: &StoreCode, tasks: &[FollowUpTask]) -> Result<Vec<CallRequest>> {
+        let repo = &self.core.repo;
+        let ids: Vec<TaskId> = tasks.iter().map(|t| t.id).collect();
+        let last: HashMap<TaskId, DateTime<Utc>> =
+            repo.last_contacts(store, &ids).await?.into_iter().collect();
+        let mut customer_ids: Vec<CustomerId> = tasks.iter().map(|t| t.customer_id).collect();
+        customer_ids.sort();
+        customer_ids.dedup();
+        let preferred: HashMap<CustomerId, Option<String>> = repo
+            .get_customers(store, &customer_ids)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c.preferred_contact_time))
+            .collect();
+        Ok(tasks
+            .iter()
+            .map(|t| CallRequest {
+                preferred: preferred.get(&t.customer_id).cloned().flatten(),
+                last_attempt: last.get(&t.id).copied(),
+            })
             .collect())
     }
 
@@ -389,6 +454,7 @@ impl FollowUpService {
                             kind: TaskKind::CampaignLetter,
                             customer_id: task.customer_id,
                             order: None,
+                            received_by: None,
                             from_day: today,
                             previous: Some(&task),
                             topics: vec![],
@@ -413,6 +479,7 @@ impl FollowUpService {
                             kind: TaskKind::SecondFollowUp,
                             customer_id: task.customer_id,
                             order,
+                            received_by: None,
                             from_day: today,
                             previous: Some(&task),
                             topics: covered,
@@ -529,15 +596,19 @@ impl FollowUpService {
         let mut ops = Vec::new();
         let mut audit = Vec::new();
         for task in open.into_iter().filter(|t| t.due_from <= cmd.absent_to && t.due_to >= cmd.absent_from) {
-            let advisor = match task.work_order_id {
-                Some(order) => self.core.repo.get_work_order(store, order).await?.map(|o| o.advisor),
-                None => None,
-            };
+            // The task's own exclusions, and the order's advisor for tasks saved before they were kept.
+            let mut not_by = task.not_by.clone();
+            if let Some(order) = task.work_order_id
+                && let Some(o) = self.core.repo.get_work_order(store, order).await?
+            {
+                not_by.push(o.advisor);
+            }
             let target = match &cmd.to_agent {
-                Some(to) if Some(to) != advisor.as_ref() => Some(to.clone()),
+                Some(to) if !not_by.contains(to) => Some(to.clone()),
+                // The named agent may not take this one: another independent agent does (FU-3).
                 Some(_) | None => {
                     let open = |id: &str| load.iter().find(|(a, _)| a == id).map_or(0, |(_, n)| *n);
-                    choose_agent(&others, advisor.as_deref(), open).map(|s| s.id.clone())
+                    choose_agent(&others, &not_by, open).map(|s| s.id.clone())
                 }
             };
             let Some(target) = target else { continue };
@@ -622,6 +693,28 @@ impl FollowUpService {
             let now = core.now();
             let today = now.with_timezone(&timezone(&shop)).date_naive();
             let window = campaign_call_window(today, cmd.event_date, shop.sla.event_call_lead_days)?;
+            // A campaign is marketing: customers without current consent are left out (CF-5).
+            let mut invited = Vec::with_capacity(cmd.customer_ids.len());
+            let mut left_out = Vec::new();
+            for (i, id) in cmd.customer_ids.iter().enumerate() {
+                let field = || format!("customer_ids[{i}]");
+                let customer = core
+                    .repo
+                    .get_customer(store, *id)
+                    .await?
+                    .ok_or_else(|| DomainError::invalid(field(), "no such customer in this store"))?;
+                if customer.merged_into.is_some() {
+                    return Err(DomainError::invalid(field(), "was merged into another file; use that file"));
+                }
+                if invited.contains(id) || left_out.iter().any(|l: &LeftOut| l.customer_id == *id) {
+                    return Err(DomainError::invalid(field(), "is listed twice"));
+                }
+                if customer.marketing_consent {
+                    invited.push(*id);
+                } else {
+                    left_out.push(LeftOut { customer_id: *id, reason: LeftOutReason::NoMarketingConsent });
+                }
+            }
             let campaign = Campaign {
                 id: CampaignId::generate(),
                 store: store.clone(),
@@ -629,22 +722,17 @@ impl FollowUpService {
                 kind: cmd.kind,
                 event_date: cmd.event_date,
                 letter_wanted: cmd.letter_wanted,
-                customers: cmd.customer_ids.clone(),
+                customers: invited.clone(),
+                left_out,
                 created_by: who.sub.clone(),
                 created_at: now,
             };
             let mut ops = vec![Op::InsertCampaign(Box::new(campaign.clone()))];
             let mut load: Vec<(String, u64)> = core.repo.open_task_counts(store).await?;
             let staff = core.all_staff(store).await?;
-            for (i, customer) in cmd.customer_ids.iter().enumerate() {
-                if core.repo.get_customer(store, *customer).await?.is_none() {
-                    return Err(DomainError::invalid(
-                        format!("customer_ids[{i}]"),
-                        "no such customer in this store",
-                    ));
-                }
+            for customer in &invited {
                 let open = |id: &str| load.iter().find(|(a, _)| a == id).map_or(0, |(_, n)| *n);
-                let assignee = choose_agent(&staff, None, open).map(|s| s.id.clone());
+                let assignee = choose_agent(&staff, &[], open).map(|s| s.id.clone());
                 if let Some(a) = &assignee {
                     match load.iter_mut().find(|(x, _)| x == a) {
                         Some((_, n)) => *n += 1,
@@ -660,6 +748,7 @@ impl FollowUpService {
                     previous_task: None,
                     campaign_id: Some(campaign.id),
                     assignee,
+                    not_by: vec![],
                     due_from: window.0,
                     due_to: window.1,
                     status: TaskStatus::Open,
@@ -714,21 +803,16 @@ impl FollowUpService {
             let plan = TaskPlan {
                 kind: TaskKind::FirstFollowUp,
                 customer_id: cmd.customer_id,
-                // Whoever received the visit does not follow it up (FU-3).
                 order: None,
+                // Whoever received the visit does not follow it up (FU-3).
+                received_by: Some(&who.sub),
                 from_day: now.with_timezone(&timezone(&shop)).date_naive(),
                 previous: None,
                 topics: vec![],
                 window: None,
                 campaign_id: None,
             };
-            let mut task = core.plan_task(&shop, plan).await?;
-            if task.assignee.as_deref() == Some(who.sub.as_str()) {
-                let staff: Vec<StaffMember> = core.all_staff(store).await?;
-                let load = core.repo.open_task_counts(store).await?;
-                let open = |id: &str| load.iter().find(|(a, _)| a == id).map_or(0, |(_, n)| *n);
-                task.assignee = choose_agent(&staff, Some(&who.sub), open).map(|s| s.id.clone());
-            }
+            let task = core.plan_task(&shop, plan).await?;
             let audit = core.audit(who, store, "visit.create", "customer", cmd.customer_id, vec![]);
             let ops = vec![Op::InsertContact(Box::new(contact)), Op::InsertTask(Box::new(task.clone()))];
             Ok((task, ChangeSet { ops, audit: vec![audit], idempotency: None }))
@@ -751,10 +835,14 @@ impl FollowUpService {
         let core = &self.core;
         core.write_once(who, store, "letter.create", key, &cmd, || async {
             core.store(who, store).await?;
-            core.repo
+            let customer = core
+                .repo
                 .get_customer(store, cmd.customer_id)
                 .await?
                 .ok_or(DomainError::NotFound { resource: "customer" })?;
+            if cmd.kind.is_marketing() && !customer.marketing_consent {
+                return Err(no_marketing_consent());
+            }
             let now = core.now();
             let letter = Letter {
                 id: LetterId::generate(),

@@ -37,12 +37,40 @@ pub use work_orders::{
     StartWork, WorkOrderQuery, WorkOrderService,
 };
 
-use crate::auth::Principal;
+use crate::auth::{Action, Command, Principal};
 use crate::model::audit::AuditEvent;
 use crate::model::store::Store;
+use crate::paging::PageRequest;
 use crate::ports::{ChangeSet, Clock, IdempotencyRecord, Repository};
-use crate::value::{Etag, RecordId, StoreCode};
+use crate::value::{CustomerId, Etag, RecordId, StoreCode};
 use crate::{DomainError, Result};
+
+/// Declares the action of the permission table each command needs (see [`Command`]).
+macro_rules! commands {
+    ($($action:ident: $($command:ty),+;)+) => {
+        $($(impl Command for $command {
+            const ACTION: Action = Action::$action;
+        })+)+
+    };
+}
+
+commands! {
+    CreateStore: crate::model::store::CreateStore;
+    UpdateStore: crate::model::store::UpdateStore;
+    ManageStaff: crate::model::store::CreateStaff, crate::model::store::UpdateStaff;
+    WriteCustomer: crate::model::customer::CreateCustomer, crate::model::customer::UpdateCustomer,
+        crate::model::customer::AddVehicle, crate::model::customer::UpdateVehicle;
+    MergeCustomers: crate::model::customer::MergeCustomers;
+    RecordOdometer: crate::model::customer::RecordOdometer;
+    CreateWorkOrder: CreateWorkOrder;
+    FrontDeskStep: RecordDecisions, CancelWorkOrder, RecordAccessories, RecordSignature, DeliverWorkOrder, NoInput;
+    WorkshopStep: StartWork, ProposeLines, CompleteLine, CompleteWork;
+    EntryInspection: crate::model::inspection::SubmitEntryInspection;
+    ExitInspection: crate::model::inspection::SubmitExitInspection;
+    FollowUpWork: RecordContact, CloseUnreachable, SendLetter, OpenComplaint, ResolveComplaint;
+    SupervisorLists: ReassignTasks, CreateCampaign, SubmitSummary;
+    RecordVisit: RecordVisit;
+}
 
 /// Every application service, sharing one repository and clock.
 #[derive(Clone)]
@@ -171,6 +199,63 @@ impl Core {
             changed_fields,
             occurred_at: self.now(),
         }
+    }
+
+    /// Every open task of a customer, all pages.
+    pub(crate) async fn open_tasks_of(
+        &self,
+        store: &StoreCode,
+        customer: CustomerId,
+    ) -> Result<Vec<crate::model::follow_up::FollowUpTask>> {
+        let filter = crate::ports::TaskFilter {
+            status: Some(crate::model::follow_up::TaskStatus::Open),
+            customer_id: Some(customer),
+            ..Default::default()
+        };
+        let mut page = PageRequest { size: crate::paging::MAX_PAGE_SIZE, after: None };
+        let mut tasks = Vec::new();
+        loop {
+            let batch = self.repo.list_tasks(store, &filter, &page).await?;
+            tasks.extend(batch.items);
+            match batch.next_page_token {
+                Some(token) => page = PageRequest::parse(Some(500), Some(&token))?,
+                None => return Ok(tasks),
+            }
+        }
+    }
+
+    /// Cancels a customer's open marketing tasks in the change being built, each audited: their
+    /// consent was withdrawn, and an opt-out is honoured at once (CF-5). Returns how many.
+    pub(crate) async fn cancel_marketing_tasks(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        customer: CustomerId,
+        changes: &mut ChangeSet,
+    ) -> Result<usize> {
+        let now = self.now();
+        let marketing: Vec<_> = self
+            .open_tasks_of(store, customer)
+            .await?
+            .into_iter()
+            .filter(|t| t.kind.is_marketing())
+            .collect();
+        for task in &marketing {
+            let cancelled = task.closed(crate::model::follow_up::TaskStatus::Cancelled, now);
+            changes.ops.push(crate::ports::Op::UpdateTask {
+                task: Box::new(cancelled),
+                expected_version: task.version,
+            });
+            changes.audit.push(self.audit(
+                who,
+                store,
+                "follow_up_task.cancel.consent_withdrawn",
+                "follow_up_task",
+                task.id,
+                vec!["status".into()],
+            ));
+        }
+        Ok(marketing.len())
     }
 
     /// Applies a read-decide-write step. When the client pinned no etag, a clash with a concurrent

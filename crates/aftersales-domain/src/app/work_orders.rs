@@ -254,6 +254,14 @@ pub struct WorkOrderQuery {
     pub awaiting_decision: bool,
 }
 
+impl WorkOrderQuery {
+    /// Whether the query asks for a supervisor's watch list (overdue, awaiting decision), which
+    /// only a supervisor may read.
+    pub fn is_supervisor_list(&self) -> bool {
+        self.overdue || self.awaiting_decision
+    }
+}
+
 /// Use cases on work orders and their inspections.
 #[derive(Clone)]
 pub struct WorkOrderService {
@@ -416,6 +424,9 @@ impl WorkOrderService {
         page: &PageRequest,
     ) -> Result<Page<WorkOrder>> {
         who.authorize(Action::ReadWorkOrder, store, "store")?;
+        if query.is_supervisor_list() {
+            who.authorize(Action::SupervisorLists, store, "store")?;
+        }
         let shop = self.core.store(who, store).await?;
         let tz = timezone(&shop);
         let mut v = Validator::new();
@@ -870,6 +881,7 @@ impl WorkOrderService {
             kind,
             customer_id: order.customer_id,
             order: Some((order.id, order.advisor.as_str())),
+            received_by: None,
             from_day: today,
             previous: None,
             topics: vec![],
@@ -1027,6 +1039,7 @@ impl WorkOrderService {
                 kind: TaskKind::FirstFollowUp,
                 customer_id: next.customer_id,
                 order: Some((id, &next.advisor)),
+                received_by: None,
                 from_day: today,
                 previous: None,
                 topics: vec![],

@@ -129,6 +129,10 @@ pub struct FollowUpTask {
     pub campaign_id: Option<CampaignId>,
     /// The agent (staff id); none when the store has no agent to give it to (FU-3).
     pub assignee: Option<String>,
+    /// Staff who may never follow this up, as it is an independent check: the order's advisor,
+    /// whoever received the visit (FU-3). Kept with the task, so reassignment applies it too.
+    #[serde(default)]
+    pub not_by: Vec<String>,
     /// First store-local day of the window.
     pub due_from: NaiveDate,
     /// Last store-local day of the window: the deadline.
@@ -148,6 +152,32 @@ pub struct FollowUpTask {
     pub created_at: DateTime<Utc>,
     /// Last changed.
     pub updated_at: DateTime<Utc>,
+}
+
+impl TaskKind {
+    /// Marketing contact, which needs the customer's marketing consent (CF-5); every other kind
+    /// is service contact.
+    pub fn is_marketing(self) -> bool {
+        match self {
+            Self::CampaignCall | Self::CampaignLetter => true,
+            Self::FirstFollowUp
+            | Self::SecondFollowUp
+            | Self::ReturnVisit
+            | Self::MaintenanceReminder
+            | Self::DeclinedReminder
+            | Self::Lapsing => false,
+        }
+    }
+}
+
+impl LetterKind {
+    /// An invitation is marketing and needs consent (CF-5); notices and replies are service.
+    pub fn is_marketing(self) -> bool {
+        match self {
+            Self::Invitation => true,
+            Self::Notice | Self::Reply => false,
+        }
+    }
 }
 
 impl FollowUpTask {
@@ -264,13 +294,13 @@ fn window(day: NaiveDate, from: u32, to: u32) -> (NaiveDate, NaiveDate) {
 /// follow-up is an independent check), with the fewest open tasks, ties by id (FU-3).
 pub fn choose_agent<'a>(
     staff: &'a [StaffMember],
-    advisor: Option<&str>,
+    not_by: &[String],
     open_load: impl Fn(&str) -> u64,
 ) -> Option<&'a StaffMember> {
     staff
         .iter()
         .filter(|s| s.active && s.roles.contains(&crate::auth::Role::FollowupAgent))
-        .filter(|s| Some(s.id.as_str()) != advisor)
+        .filter(|s| !not_by.contains(&s.id))
         .min_by(|a, b| open_load(&a.id).cmp(&open_load(&b.id)).then_with(|| a.id.cmp(&b.id)))
 }
 
@@ -412,10 +442,32 @@ pub struct Campaign {
     pub letter_wanted: bool,
     /// The customers invited.
     pub customers: Vec<CustomerId>,
+    /// The customers asked for but not invited, and why (CF-5).
+    #[serde(default)]
+    pub left_out: Vec<LeftOut>,
     /// Who created it.
     pub created_by: String,
     /// When.
     pub created_at: DateTime<Utc>,
+}
+
+/// A customer a campaign did not invite, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LeftOut {
+    /// The customer.
+    pub customer_id: CustomerId,
+    /// Why.
+    pub reason: LeftOutReason,
+}
+
+/// Why a customer was not invited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum LeftOutReason {
+    /// The customer has not consented to marketing contact, or withdrew it (CF-5).
+    NoMarketingConsent,
 }
 
 /// The kind of event (FU-7).
@@ -788,9 +840,9 @@ mod tests {
     fn the_agent_is_never_the_advisor_and_the_least_loaded_wins() {
         let staff = vec![agent("fu-1", true), agent("fu-2", true), agent("fu-3", false)];
         let load = |id: &str| if id == "fu-1" { 3 } else { 1 };
-        assert_eq!(choose_agent(&staff, None, load).unwrap().id, "fu-2");
-        assert_eq!(choose_agent(&staff, Some("fu-2"), load).unwrap().id, "fu-1", "never the advisor");
-        assert!(choose_agent(&staff[2..], None, load).is_none(), "inactive agents get no work");
+        assert_eq!(choose_agent(&staff, &[], load).unwrap().id, "fu-2");
+        assert_eq!(choose_agent(&staff, &["fu-2".into()], load).unwrap().id, "fu-1", "never the advisor");
+        assert!(choose_agent(&staff[2..], &[], load).is_none(), "inactive agents get no work");
     }
 
     // FU-5: calls only inside call hours, in the store's time zone.

@@ -173,6 +173,7 @@ mod tests {
             previous_task: None,
             campaign_id: None,
             assignee: None,
+            not_by: vec![],
             due_from: due_to.parse().unwrap_or_default(),
             due_to: due_to.parse().unwrap_or_default(),
             status: TaskStatus::Open,

@@ -4,7 +4,9 @@ use aftersales_domain::app::{
     CloseUnreachable, OpenComplaint, ReassignTasks, RecordContact, ResolveComplaint,
 };
 use aftersales_domain::app::{CreateCampaign, RecordVisit, SendLetter};
-use aftersales_domain::model::follow_up::{Campaign, CampaignKind, Letter, LetterChannel, LetterKind};
+use aftersales_domain::model::follow_up::{
+    Campaign, CampaignKind, LeftOutReason, Letter, LetterChannel, LetterKind,
+};
 use aftersales_domain::model::follow_up::{
     Complaint, ComplaintId, ComplaintStatus, ContactChannel, ContactId, ContactOutcome, ContactRecord,
     Direction, FollowUpTask, TaskId, TaskStatus,
@@ -29,15 +31,37 @@ fn optional_id<T>(
 
 impl From<Campaign> for pb::Campaign {
     fn from(c: Campaign) -> Self {
+        let Campaign {
+            id,
+            store,
+            name,
+            kind,
+            event_date,
+            letter_wanted,
+            customers,
+            left_out,
+            created_by: _,
+            created_at,
+        } = c;
         Self {
-            id: c.id.0.to_string(),
-            store: c.store.to_string(),
-            name: c.name,
-            kind: pb::CampaignKind::from(c.kind).into(),
-            event_date: c.event_date.to_string(),
-            letter_wanted: c.letter_wanted,
-            customer_ids: c.customers.iter().map(|id| id.0.to_string()).collect(),
-            created_at: ts(c.created_at),
+            id: id.0.to_string(),
+            store: store.to_string(),
+            name,
+            kind: pb::CampaignKind::from(kind).into(),
+            event_date: event_date.to_string(),
+            letter_wanted,
+            customer_ids: customers.iter().map(|id| id.0.to_string()).collect(),
+            created_at: ts(created_at),
+            left_out: left_out
+                .into_iter()
+                .map(|l| pb::LeftOut {
+                    customer_id: l.customer_id.0.to_string(),
+                    reason: match l.reason {
+                        LeftOutReason::NoMarketingConsent => pb::LeftOutReason::NoMarketingConsent,
+                    }
+                    .into(),
+                })
+                .collect(),
         }
     }
 }
