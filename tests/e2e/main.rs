@@ -6,6 +6,7 @@
 
 mod common;
 
+mod access;
 mod auth;
 mod campaigns;
 mod complaints;

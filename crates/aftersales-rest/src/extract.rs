@@ -1,11 +1,12 @@
 //! Extractors that turn a request into domain inputs, answering problem+json when they cannot.
 
 use aftersales_domain::app::IdempotencyKey;
-use aftersales_domain::auth::Principal;
+use aftersales_domain::auth::{Command, Principal};
 use aftersales_domain::paging::PageRequest;
 use aftersales_domain::value::{CustomerId, Etag, StoreCode, VehicleId};
+use axum::RequestExt;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRef, FromRequest, FromRequestParts, Query, Request};
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Query, RawPathParams, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use bytes::Bytes;
@@ -27,6 +28,9 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(who) = parts.extensions.get::<Principal>() {
+            return Ok(Caller(who.clone()));
+        }
         let state = AppState::from_ref(state);
         let header = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
             ApiError::from(aftersales_domain::DomainError::Unauthenticated("missing bearer token".into()))
@@ -41,21 +45,34 @@ where
                     "authorization header must be 'Bearer <token>'".into(),
                 ))
             })?;
-        Ok(Caller(state.auth.authenticate(token)?))
+        let who = state.auth.authenticate(token)?;
+        // Kept for the body extractor, which checks the role before it reads the body.
+        parts.extensions.insert(who.clone());
+        Ok(Caller(who))
     }
 }
 
-/// A JSON body; errors name the offending field.
+/// A command's JSON body; errors name the offending field. The caller's role for the command is
+/// checked first (the `Caller` extractor runs before it), so a caller that may not take an action
+/// learns nothing of its body's shape.
 pub struct ApiJson<T>(pub T);
 
 impl<S, T> FromRequest<S> for ApiJson<T>
 where
-    T: DeserializeOwned,
+    T: DeserializeOwned + Command,
     S: Send + Sync,
 {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request(mut req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(who) = req.extensions().get::<Principal>().cloned() {
+            let params = req.extract_parts::<RawPathParams>().await.ok();
+            let store = params.as_ref().and_then(|p| p.iter().find(|(k, _)| *k == "store").map(|(_, v)| v));
+            match store {
+                Some(raw) => who.may::<T>(Some(&store_code(raw)?))?,
+                None => who.may::<T>(None)?,
+            }
+        }
         let is_json = req
             .headers()
             .get(header::CONTENT_TYPE)

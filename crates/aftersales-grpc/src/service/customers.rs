@@ -7,7 +7,7 @@ use aftersales_domain::model::customer::{
 };
 use tonic::{Request, Response};
 
-use super::{Adapter, Answer, answer};
+use super::{Adapter, Answer, answer, may};
 use crate::convert::{
     EnumField, Mask, customer_id, date, etag, non_empty, page, request_id, store_code, vehicle_id,
 };
@@ -20,6 +20,7 @@ impl pb::customer_service_server::CustomerService for Adapter {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let store = store_code(&r.store)?;
+        may::<CreateCustomer>(&who, Some(&store))?;
         let cmd = CreateCustomer {
             name: r.name,
             phone: r.phone,
@@ -69,6 +70,7 @@ impl pb::customer_service_server::CustomerService for Adapter {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let store = store_code(&r.store)?;
+        may::<UpdateCustomer>(&who, Some(&store))?;
         let c = r.customer.ok_or_else(|| invalid("customer", "is required"))?;
         let id = customer_id("customer.id", &c.id)?;
         let mask = Mask::new(
@@ -112,6 +114,7 @@ impl pb::customer_service_server::CustomerService for Adapter {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let store = store_code(&r.store)?;
+        may::<MergeCustomers>(&who, Some(&store))?;
         let cmd = MergeCustomers {
             source_id: customer_id("source_id", &r.source_id)?,
             target_id: customer_id("target_id", &r.target_id)?,
@@ -141,6 +144,7 @@ impl pb::customer_service_server::CustomerService for Adapter {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let store = store_code(&r.store)?;
+        may::<AddVehicle>(&who, Some(&store))?;
         let customer = customer_id("customer_id", &r.customer_id)?;
         let cmd = AddVehicle {
             vin: r.vin,
@@ -176,6 +180,7 @@ impl pb::customer_service_server::CustomerService for Adapter {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let store = store_code(&r.store)?;
+        may::<UpdateVehicle>(&who, Some(&store))?;
         let customer = customer_id("customer_id", &r.customer_id)?;
         let v = r.vehicle.ok_or_else(|| invalid("vehicle", "is required"))?;
         let id = aftersales_domain::value::VehicleId::parse("vehicle.id", &v.id).map_err(to_status)?;
@@ -249,6 +254,7 @@ impl pb::customer_service_server::CustomerService for Adapter {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let store = store_code(&r.store)?;
+        may::<RecordOdometer>(&who, Some(&store))?;
         let (customer, vehicle) = (customer_id("customer_id", &r.customer_id)?, vehicle_id(&r.vehicle_id)?);
         let cmd = RecordOdometer {
             mileage_km: r.mileage_km,

@@ -16,7 +16,7 @@ use aftersales_domain::ports::{ContactFilter, TaskFilter};
 use aftersales_domain::value::{CustomerId, Etag, StoreCode};
 use tonic::{Request, Response, Status};
 
-use super::{Adapter, Answer, answer};
+use super::{Adapter, Answer, answer, may};
 use crate::convert::{EnumField, date, non_empty, page, request_id, store_code, ts};
 use crate::pb;
 use crate::status::{invalid, to_status};
@@ -217,6 +217,7 @@ impl pb::follow_up_service_server::FollowUpService for Adapter {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let store = store_code(&r.store)?;
+        may::<RecordContact>(&who, Some(&store))?;
         let cmd = RecordContact {
             customer_id: CustomerId::parse("customer_id", &r.customer_id).map_err(to_status)?,
             task_id: optional_id("task_id", r.task_id.as_deref().unwrap_or(""), TaskId::parse)?,
@@ -240,6 +241,7 @@ impl pb::follow_up_service_server::FollowUpService for Adapter {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let store = store_code(&r.store)?;
+        may::<CloseUnreachable>(&who, Some(&store))?;
         let id = TaskId::parse("task_id", &r.task_id).map_err(to_status)?;
         let cmd = CloseUnreachable {
             fallback_channel: ContactChannel::from_proto(r.fallback_channel)?
@@ -261,6 +263,7 @@ impl pb::follow_up_service_server::FollowUpService for Adapter {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let store = store_code(&r.store)?;
+        may::<ReassignTasks>(&who, Some(&store))?;
         let cmd = ReassignTasks {
             from_agent: r.from_agent,
             absent_from: date("absent_from", Some(&r.absent_from))?
@@ -285,14 +288,17 @@ impl pb::follow_up_service_server::FollowUpService for Adapter {
     async fn submit_summary(&self, req: Request<pb::SubmitSummaryRequest>) -> Answer<pb::Summary> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
+        let store = store_code(&r.store)?;
+        may::<aftersales_domain::app::SubmitSummary>(&who, Some(&store))?;
         let cmd = aftersales_domain::app::SubmitSummary { period: r.period, report: r.report };
-        answer(self.services.summaries.submit(&who, &store_code(&r.store)?, cmd).await)
+        answer(self.services.summaries.submit(&who, &store, cmd).await)
     }
 
     async fn open_complaint(&self, req: Request<pb::OpenComplaintRequest>) -> Answer<pb::Complaint> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let store = store_code(&r.store)?;
+        may::<OpenComplaint>(&who, Some(&store))?;
         let cmd = OpenComplaint {
             customer_id: CustomerId::parse("customer_id", &r.customer_id).map_err(to_status)?,
             contact_id: optional_id("contact_id", r.contact_id.as_deref().unwrap_or(""), ContactId::parse)?,
@@ -338,6 +344,7 @@ impl pb::follow_up_service_server::FollowUpService for Adapter {
         let r = req.into_inner();
         let target = pb::ComplaintRequest { store: r.store, complaint_id: r.complaint_id, etag: r.etag };
         let (store, id, tag) = complaint_target(&target)?;
+        may::<ResolveComplaint>(&who, Some(&store))?;
         let cmd = ResolveComplaint { solution: r.solution };
         answer(self.services.complaints.resolve(&who, &store, id, cmd, tag).await)
     }
@@ -381,6 +388,7 @@ impl pb::follow_up_service_server::FollowUpService for Adapter {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let store = store_code(&r.store)?;
+        may::<CreateCampaign>(&who, Some(&store))?;
         let customer_ids = r
             .customer_ids
             .iter()
@@ -402,6 +410,7 @@ impl pb::follow_up_service_server::FollowUpService for Adapter {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let store = store_code(&r.store)?;
+        may::<RecordVisit>(&who, Some(&store))?;
         let cmd = RecordVisit {
             customer_id: CustomerId::parse("customer_id", &r.customer_id).map_err(to_status)?,
             purpose: r.purpose,
@@ -415,6 +424,7 @@ impl pb::follow_up_service_server::FollowUpService for Adapter {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let store = store_code(&r.store)?;
+        may::<SendLetter>(&who, Some(&store))?;
         let cmd = SendLetter {
             customer_id: CustomerId::parse("customer_id", &r.customer_id).map_err(to_status)?,
             kind: LetterKind::from_proto(r.kind)?.ok_or_else(|| invalid("kind", "is required"))?,

@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 use aftersales_domain::DomainError;
 use aftersales_domain::app::Services;
-use aftersales_domain::auth::{Authenticator, Principal};
+use aftersales_domain::auth::{Authenticator, Command, Principal};
+use aftersales_domain::value::StoreCode;
 use tonic::{Request, Status};
 
 use crate::status::to_status;
@@ -34,6 +35,12 @@ impl Adapter {
             .ok_or_else(|| to_status(DomainError::Unauthenticated("missing bearer token".into())))?;
         self.auth.authenticate(token).map_err(to_status)
     }
+}
+
+/// Checks the caller's role for a command before its fields are converted, so a caller learns
+/// nothing of the shape of an action it may not take (the service checks it again).
+pub(crate) fn may<C: Command>(who: &Principal, store: Option<&StoreCode>) -> Result<(), Status> {
+    who.may::<C>(store).map_err(to_status)
 }
 
 /// Shorthand for a unary answer.

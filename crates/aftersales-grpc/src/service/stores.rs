@@ -5,7 +5,7 @@ use aftersales_domain::model::audit::AuditFilter;
 use aftersales_domain::model::store::{CreateStaff, CreateStore, UpdateStaff, UpdateStore};
 use tonic::{Request, Response};
 
-use super::{Adapter, Answer, answer};
+use super::{Adapter, Answer, answer, may};
 use crate::convert::{
     EnumField, Mask, call_windows, etag, non_empty, page, request_id, sla_patch, store_code,
 };
@@ -22,6 +22,7 @@ fn roles(raw: &[i32]) -> Result<Vec<Role>, tonic::Status> {
 impl pb::store_service_server::StoreService for Adapter {
     async fn create_store(&self, req: Request<pb::CreateStoreRequest>) -> Answer<pb::Store> {
         let who = self.caller(&req)?;
+        may::<CreateStore>(&who, None)?;
         let r = req.into_inner();
         let cmd = CreateStore {
             code: r.code,
@@ -55,6 +56,7 @@ impl pb::store_service_server::StoreService for Adapter {
         let r = req.into_inner();
         let store = r.store.ok_or_else(|| invalid("store", "is required"))?;
         let code = store_code(&store.code)?;
+        may::<UpdateStore>(&who, Some(&code))?;
         let mask = Mask::new(r.update_mask, &["name", "timezone", "call_hours", "sla"])?;
         let sla = store.sla.unwrap_or_default();
         let cmd = UpdateStore {
@@ -75,6 +77,7 @@ impl pb::store_service_server::StoreService for Adapter {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let store = store_code(&r.store)?;
+        may::<CreateStaff>(&who, Some(&store))?;
         let cmd = CreateStaff { id: r.id, name: r.name, roles: roles(&r.roles)?, active: r.active };
         answer(self.services.stores.create_staff(&who, &store, cmd, request_id(&r.request_id)?).await)
     }
@@ -109,6 +112,7 @@ impl pb::store_service_server::StoreService for Adapter {
         let r = req.into_inner();
         let staff = r.staff_member.ok_or_else(|| invalid("staff_member", "is required"))?;
         let store = store_code(&staff.store)?;
+        may::<UpdateStaff>(&who, Some(&store))?;
         let mask = Mask::new(r.update_mask, &["name", "roles", "active"])?;
         let cmd = UpdateStaff {
             name: mask.has("name", !staff.name.is_empty()).then_some(staff.name),

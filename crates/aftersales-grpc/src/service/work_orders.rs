@@ -18,7 +18,7 @@ use aftersales_domain::value::{CustomerId, Etag, StoreCode, VehicleId};
 use chrono::{DateTime, Utc};
 use tonic::{Request, Response, Status};
 
-use super::{Adapter, Answer, answer};
+use super::{Adapter, Answer, answer, may};
 use crate::convert::{EnumField, date, etag, non_empty, page, request_id, store_code};
 use crate::pb;
 use crate::status::{invalid, to_status};
@@ -92,6 +92,7 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let store = store_code(&r.store)?;
+        may::<CreateWorkOrder>(&who, Some(&store))?;
         let cmd = CreateWorkOrder {
             customer_id: CustomerId::parse("customer_id", &r.customer_id).map_err(to_status)?,
             vehicle_id: VehicleId::parse("vehicle_id", &r.vehicle_id).map_err(to_status)?,
@@ -159,6 +160,7 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let (store, id, tag, key) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        may::<RecordDecisions>(&who, Some(&store))?;
         answer(self.services.work_orders.approve(&who, &store, id, decisions(&r)?, tag, key).await)
     }
 
@@ -166,6 +168,7 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let (store, id, tag, key) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        may::<CancelWorkOrder>(&who, Some(&store))?;
         let cmd = CancelWorkOrder { reason: r.reason };
         answer(self.services.work_orders.cancel(&who, &store, id, cmd, tag, key).await)
     }
@@ -174,6 +177,7 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let (store, id, tag, key) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        may::<StartWork>(&who, Some(&store))?;
         answer(
             self.services.work_orders.start(&who, &store, id, StartWork { plate: r.plate }, tag, key).await,
         )
@@ -183,6 +187,7 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let (store, id, tag, key) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        may::<ProposeLines>(&who, Some(&store))?;
         let cmd = ProposeLines { finding: r.finding, lines: line_inputs(r.lines)? };
         answer(self.services.work_orders.propose_lines(&who, &store, id, cmd, tag, key).await)
     }
@@ -191,6 +196,7 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let (store, id, tag, key) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        may::<RecordDecisions>(&who, Some(&store))?;
         answer(self.services.work_orders.record_approval(&who, &store, id, decisions(&r)?, tag, key).await)
     }
 
@@ -198,6 +204,7 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let (store, id, tag, key) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        may::<CompleteLine>(&who, Some(&store))?;
         let cmd = CompleteLine { line_id: LineId::parse("line_id", &r.line_id).map_err(to_status)? };
         answer(self.services.work_orders.complete_line(&who, &store, id, cmd, tag, key).await)
     }
@@ -206,6 +213,7 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let (store, id, tag, key) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        may::<CompleteWork>(&who, Some(&store))?;
         let cmd = CompleteWork { self_check_notes: r.self_check_notes };
         answer(self.services.work_orders.complete_work(&who, &store, id, cmd, tag, key).await)
     }
@@ -221,6 +229,7 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let (store, id, tag, key) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        may::<RecordAccessories>(&who, Some(&store))?;
         let items = r
             .items
             .into_iter()
@@ -238,6 +247,7 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let (store, id, tag, key) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        may::<RecordSignature>(&who, Some(&store))?;
         let cmd = RecordSignature {
             document: SignedDocument::from_proto(r.document)?
                 .ok_or_else(|| invalid("document", "is required"))?,
@@ -292,6 +302,7 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let (store, id, tag, key) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        may::<DeliverWorkOrder>(&who, Some(&store))?;
         let cmd = DeliverWorkOrder {
             walkaround_notes: r.walkaround_notes,
             discount_fen: r.discount_fen,
@@ -313,6 +324,7 @@ impl pb::inspection_service_server::InspectionService for Adapter {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let (store, id, _, key) = target(&r.store, &r.work_order_id, "", &r.request_id)?;
+        may::<SubmitEntryInspection>(&who, Some(&store))?;
         let methods = r
             .methods
             .iter()
@@ -345,6 +357,7 @@ impl pb::inspection_service_server::InspectionService for Adapter {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let (store, id, _, key) = target(&r.store, &r.work_order_id, "", &r.request_id)?;
+        may::<SubmitExitInspection>(&who, Some(&store))?;
         let results = r
             .results
             .into_iter()

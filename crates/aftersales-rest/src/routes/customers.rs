@@ -63,6 +63,11 @@ struct MergeRequest {
     source_id: Uuid,
 }
 
+impl aftersales_domain::auth::Command for MergeRequest {
+    const ACTION: aftersales_domain::auth::Action =
+        <MergeCustomers as aftersales_domain::auth::Command>::ACTION;
+}
+
 /// Opens a customer file (CF-1).
 #[utoipa::path(post, path = "/v1/stores/{store}/customers", tag = "customers",
     params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
