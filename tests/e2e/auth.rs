@@ -108,3 +108,46 @@ async fn the_role_table_is_enforced_on_both_fronts() {
         .unwrap_err();
     assert_eq!(err.code(), tonic::Code::PermissionDenied);
 }
+
+/// An HS256 token with the suite's secret and hand-set claims and header, as an attacker who
+/// knows the secret's format (or a misconfigured issuer) might send.
+fn forged(app: &TestApp, claims: serde_json::Value, kid: Option<&str>) -> String {
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+    header.kid = kid.map(str::to_string);
+    let mut body = json!({"sub": "sup-1", "name": "x", "roles": ["supervisor"], "stores": ["SH001"],
+                          "iss": app.config.jwt_issuer, "aud": app.config.jwt_audience});
+    let now = chrono::Utc::now().timestamp();
+    body["iat"] = json!(now);
+    body["exp"] = json!(now + 7200);
+    for (k, v) in claims.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    let key = jsonwebtoken::EncodingKey::from_secret(crate::common::SECRET.as_bytes());
+    jsonwebtoken::encode(&header, &body, &key).unwrap()
+}
+
+// API "Auth": time claims are honoured (`nbf`, a future `iat`), a `kid` means nothing in HS256
+// mode, and an oversized token is refused before parsing; 401 / UNAUTHENTICATED on both fronts.
+#[tokio::test]
+async fn tokens_not_yet_valid_with_a_kid_or_oversized_are_refused_on_both_fronts() {
+    let app = TestApp::spawn().await;
+    let store = app.seed_store("SH001").await;
+    let hour = chrono::Utc::now().timestamp() + 3600;
+    let good = forged(&app, json!({}), None);
+    let bad = [
+        ("nbf an hour ahead", forged(&app, json!({"nbf": hour}), None)),
+        ("iat an hour ahead", forged(&app, json!({"iat": hour}), None)),
+        ("a kid in HS256 mode", forged(&app, json!({}), Some("key-1"))),
+        ("a 9 KB token", forged(&app, json!({"name": "x".repeat(9 * 1024)}), None)),
+    ];
+    let path = format!("/v1/stores/{store}/customers");
+    assert_eq!(app.get(&path, &good).await.status, StatusCode::OK, "the control token passes");
+    let list = || pb::ListCustomersRequest { store: store.clone(), ..Default::default() };
+    assert!(app.customers_grpc().list_customers(authed(&good, list())).await.is_ok());
+    for (what, token) in bad {
+        let res = app.get(&path, &token).await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{what}: {:?}", res.body);
+        let err = app.customers_grpc().list_customers(authed(&token, list())).await.unwrap_err();
+        assert_eq!(err.code(), tonic::Code::Unauthenticated, "{what} over gRPC");
+    }
+}

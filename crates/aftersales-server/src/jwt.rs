@@ -34,7 +34,13 @@ pub struct Claims {
     pub exp: u64,
     /// Issued at.
     pub iat: u64,
+    /// Not valid before (seconds since the epoch), when set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
 }
+
+/// The largest token read at all; larger ones are refused before any parsing.
+pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
 
 /// Errors setting up token verification.
 #[derive(Debug, thiserror::Error)]
@@ -101,6 +107,7 @@ impl JwtAuthenticator {
         validation.set_audience(&[config.jwt_audience.as_str()]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         validation.leeway = config.jwt_leeway_seconds;
+        validation.validate_nbf = true;
         Ok(Self { keys, validation })
     }
 }
@@ -128,12 +135,17 @@ fn refuse(reason: impl Into<String>) -> DomainError {
 
 impl Authenticator for JwtAuthenticator {
     fn authenticate(&self, token: &str) -> Result<Principal> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(refuse(format!("token is larger than {MAX_TOKEN_BYTES} bytes")));
+        }
         let header = decode_header(token).map_err(|_| refuse("token is not a JWT"))?;
         // Only the pinned algorithm is accepted; `none` and algorithm switching never verify.
         if !self.validation.algorithms.contains(&header.alg) {
             return Err(refuse("token algorithm is not accepted"));
         }
         let key = match &self.keys {
+            // One shared secret: a key id names nothing here, so a token carrying one was not ours.
+            Keys::Shared(_) if header.kid.is_some() => return Err(refuse("token key id is unknown")),
             Keys::Shared(key) => key,
             Keys::ByKid(keys) => header
                 .kid
@@ -143,6 +155,10 @@ impl Authenticator for JwtAuthenticator {
         };
         let data = decode::<Claims>(token, key, &self.validation).map_err(|e| refuse(reason(e.kind())))?;
         let c = data.claims;
+        let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0);
+        if c.iat > now.saturating_add(self.validation.leeway) {
+            return Err(refuse("token was issued in the future"));
+        }
         Principal::from_claims(&c.sub, &c.name, &c.roles, &c.stores)
     }
 }
@@ -198,6 +214,7 @@ pub fn mint(config: &Config, req: &TokenRequest) -> Result<String, MintError> {
         aud: config.jwt_audience.clone(),
         exp: now + req.ttl.as_secs(),
         iat: now,
+        nbf: None,
     };
     Ok(encode(
         &Header::new(Algorithm::HS256),
@@ -275,6 +292,7 @@ mod tests {
             aud: "aftersales".into(),
             exp: now + 600,
             iat: now,
+            nbf: None,
         };
         encode(&header, &claims, &key).unwrap()
     }
@@ -314,11 +332,59 @@ mod tests {
             aud: cfg.jwt_audience.clone(),
             exp: now - cfg.jwt_leeway_seconds - 5,
             iat: now - 3600,
+            nbf: None,
         };
         let secret = EncodingKey::from_secret("a-test-secret-that-is-long-enough-123".as_bytes());
         let token = encode(&Header::new(Algorithm::HS256), &claims, &secret).unwrap();
         let verifier = JwtAuthenticator::from_config(&cfg).unwrap();
         assert_eq!(verifier.authenticate(&token), Err(refuse("token has expired")));
+    }
+
+    /// An HS256 token with the test secret, its claims adjusted, and an optional key id.
+    fn hs256(adjust: impl FnOnce(&mut Claims), kid: Option<&str>) -> String {
+        let cfg = config();
+        let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap();
+        let mut claims = Claims {
+            sub: "adv-1".into(),
+            name: String::new(),
+            roles: vec!["advisor".into()],
+            stores: vec!["SH001".into()],
+            iss: cfg.jwt_issuer.clone(),
+            aud: cfg.jwt_audience.clone(),
+            exp: now + 7200,
+            iat: now,
+            nbf: None,
+        };
+        adjust(&mut claims);
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = kid.map(str::to_string);
+        let secret = EncodingKey::from_secret("a-test-secret-that-is-long-enough-123".as_bytes());
+        encode(&header, &claims, &secret).unwrap()
+    }
+
+    #[test]
+    fn a_token_not_yet_valid_or_issued_in_the_future_is_refused() {
+        let verifier = JwtAuthenticator::from_config(&config()).unwrap();
+        let hour = 3600;
+        let nbf = hs256(|c| c.nbf = Some(c.iat + hour), None);
+        assert_eq!(verifier.authenticate(&nbf), Err(refuse("token is not valid")));
+        let iat = hs256(|c| c.iat += hour, None);
+        assert_eq!(verifier.authenticate(&iat), Err(refuse("token was issued in the future")));
+        // Inside the leeway both still pass: clocks drift.
+        assert!(verifier.authenticate(&hs256(|c| c.iat += 10, None)).is_ok());
+        assert!(verifier.authenticate(&hs256(|c| c.nbf = Some(c.iat + 10), None)).is_ok());
+        assert!(verifier.authenticate(&hs256(|c| c.nbf = Some(c.iat - 10), None)).is_ok());
+    }
+
+    #[test]
+    fn an_hs256_token_with_a_kid_or_an_oversized_token_is_refused() {
+        let verifier = JwtAuthenticator::from_config(&config()).unwrap();
+        assert_eq!(verifier.authenticate(&hs256(|_| {}, Some("k1"))), Err(refuse("token key id is unknown")));
+        let big = hs256(|c| c.name = "x".repeat(MAX_TOKEN_BYTES), None);
+        assert_eq!(
+            verifier.authenticate(&big),
+            Err(refuse(format!("token is larger than {MAX_TOKEN_BYTES} bytes")))
+        );
     }
 
     #[test]
