@@ -146,3 +146,56 @@ async fn two_server_processes_escalate_each_complaint_exactly_once() {
         assert_eq!((c["status"].as_str(), escalations), (Some("escalated"), 1));
     }
 }
+
+// FU-6: each complaint says when it escalates (the store-local midnight after day 2), on both
+// fronts, and the supervisor lists those escalating within a day or already escalated.
+#[tokio::test]
+async fn a_complaint_shows_when_it_escalates_and_the_supervisor_sees_those_near_it() {
+    let clock = TestClock::at("2026-11-27T15:30:00Z"); // 23:30 on the 27th in Shanghai
+    let (app, shop, agent) = setup(clock.clone()).await;
+    let first = raise(&app, &shop.store, &shop.customer, &agent, None).await;
+    assert_eq!(first["escalates_at"], "2026-11-29T16:00:00Z", "00:00 on the 30th, store time");
+    clock.set("2026-11-27T17:00:00Z"); // 01:00 on the 28th
+    let second = raise(&app, &shop.store, &shop.customer, &agent, None).await;
+    assert_eq!(second["escalates_at"], "2026-11-30T16:00:00Z");
+    let spot = raise(&app, &shop.store, &shop.customer, &agent, Some("当场解释并试车")).await;
+    assert_eq!(spot["status"], "resolved");
+
+    let watch = format!("/v1/stores/{}/complaints?escalating=true", shop.store);
+    let ids = |body: &Value| -> Vec<String> {
+        body["complaints"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_string()).collect()
+    };
+    clock.set("2026-11-28T17:00:00Z"); // the first escalates in 23 hours, the second in 47
+    let near = app.get(&watch, &shop.supervisor).await;
+    assert_eq!(near.status, StatusCode::OK, "{:?}", near.body);
+    assert_eq!(ids(&near.body), vec![first["id"].as_str().unwrap()], "within a day; resolved ones never");
+    clock.set("2026-11-29T17:00:00Z"); // the first escalates now; the second is within a day
+    assert_eq!(app.services().complaints.escalate_due().await.unwrap(), 1);
+    let both = app.get(&watch, &shop.supervisor).await;
+    assert_eq!(ids(&both.body), vec![first["id"].as_str().unwrap(), second["id"].as_str().unwrap()]);
+    assert_eq!(app.get(&watch, &agent).await.status, StatusCode::FORBIDDEN, "the supervisor's list");
+
+    let mut client = FollowUpServiceClient::new(app.grpc_channel.clone());
+    let listed = client
+        .list_complaints(authed(
+            &shop.supervisor,
+            pb::ListComplaintsRequest { store: shop.store.clone(), escalating: true, ..Default::default() },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.complaints.len(), 2);
+    let at = listed.complaints[1].escalates_at.as_ref().unwrap();
+    assert_eq!(
+        chrono::DateTime::from_timestamp(at.seconds, 0).unwrap().to_rfc3339(),
+        "2026-11-30T16:00:00+00:00"
+    );
+    let denied = client
+        .list_complaints(authed(
+            &agent,
+            pb::ListComplaintsRequest { store: shop.store.clone(), escalating: true, ..Default::default() },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(denied.code(), tonic::Code::PermissionDenied);
+}

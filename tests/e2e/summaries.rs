@@ -193,13 +193,30 @@ async fn a_month_of_follow_up_is_summarised_for_the_store_and_for_headquarters()
     assert_eq!(grpc_sh.figures.as_ref().unwrap().complaints_escalated, 1);
     assert_eq!(grpc_sh.figures.as_ref().unwrap().satisfaction_distribution, vec![0, 0, 1, 0, 1]);
 
-    // HQ-2: the counters rebuilt from the raw records on upgrade equal those kept along the way.
+    // HQ-2: the counters rebuilt from the raw records on upgrade equal those kept along the way;
+    // FU-6: so do the escalation instants the later migration fills in.
     use aftersales_migrations::MigratorTrait;
+    use sea_orm::ConnectionTrait;
+    let complaints = "/v1/stores/SH001/complaints";
+    let supervisor = app.supervisor("SH001");
+    let kept = app.get(complaints, &supervisor).await.body;
+    assert!(kept["complaints"][0]["escalates_at"].is_string(), "{kept:?}");
     let db = aftersales_persistence::connect(&app.config.database_url, 2).await.unwrap();
-    aftersales_migrations::Migrator::down(&db, Some(1)).await.unwrap();
+    aftersales_migrations::Migrator::down(&db, Some(2)).await.unwrap();
+    // As a complaint saved before the instant was kept: no instant in its document.
+    db.execute_unprepared(
+        "UPDATE complaints SET document = REPLACE(document, '\"escalates_at\"', '\"was_escalates_at\"')",
+    )
+    .await
+    .unwrap();
     aftersales_migrations::Migrator::up(&db, None).await.unwrap();
     let rebuilt = app.get("/v1/analytics/follow-up?period=2026-11", &hq).await;
     assert_eq!(rebuilt.body, analytics.body);
+    let refilled = app.get(complaints, &supervisor).await.body;
+    let instants = |b: &Value| -> Vec<Value> {
+        b["complaints"].as_array().unwrap().iter().map(|c| c["escalates_at"].clone()).collect()
+    };
+    assert_eq!(instants(&refilled), instants(&kept));
 }
 
 // HQ-2: generated group volume reads the same from the counters as from a scan of the raw records.

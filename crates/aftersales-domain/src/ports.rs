@@ -49,6 +49,15 @@ pub struct TaskFilter {
     pub customer_id: Option<CustomerId>,
 }
 
+/// Filters for complaints.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ComplaintFilter {
+    /// Only in this state.
+    pub status: Option<ComplaintStatus>,
+    /// Only unresolved ones (open or escalated) that escalate before this instant (FU-6).
+    pub escalates_before: Option<DateTime<Utc>>,
+}
+
 /// Filters for contact records.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ContactFilter {
@@ -318,11 +327,11 @@ pub trait Repository: Send + Sync {
     async fn list_complaints(
         &self,
         store: &StoreCode,
-        status: Option<ComplaintStatus>,
+        filter: &ComplaintFilter,
         page: &PageRequest,
     ) -> Result<Page<Complaint>>;
-    /// Lists open complaints of every store raised before `before`, oldest first (FU-6 escalation).
-    async fn open_complaints_before(&self, before: DateTime<Utc>, limit: u64) -> Result<Vec<Complaint>>;
+    /// Open complaints whose escalation instant has come by `now`, oldest first, across stores (FU-6).
+    async fn open_complaints_escalating_by(&self, now: DateTime<Utc>, limit: u64) -> Result<Vec<Complaint>>;
 
     /// Sums the per-day counters of `stores` over the store-local days `[from, to)`, per store and
     /// metric (HQ-2).

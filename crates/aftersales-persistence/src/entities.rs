@@ -315,6 +315,7 @@ pub mod complaint {
         pub customer_id: Uuid,
         pub status: String,
         pub opened_at: DateTimeUtc,
+        pub escalates_at: Option<DateTimeUtc>,
         pub document: String,
         pub version: i64,
     }

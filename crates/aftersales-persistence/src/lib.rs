@@ -27,7 +27,7 @@ use aftersales_domain::model::summary::Summary;
 use aftersales_domain::model::work_order::{WorkOrder, WorkOrderFilter, WorkOrderId, WorkOrderStatus};
 use aftersales_domain::paging::{Page, PageRequest};
 use aftersales_domain::ports::{
-    ChangeSet, ContactFilter, IdempotencyRecord, LeaseToken, Op, Repository, TaskFilter,
+    ChangeSet, ComplaintFilter, ContactFilter, IdempotencyRecord, LeaseToken, Op, Repository, TaskFilter,
 };
 use aftersales_domain::value::{CustomerId, Etag, StoreCode, VehicleId, Vin};
 use aftersales_domain::{DomainError, Result};
@@ -937,21 +937,27 @@ impl Repository for SeaRepository {
     async fn list_complaints(
         &self,
         store: &StoreCode,
-        status: Option<ComplaintStatus>,
+        filter: &ComplaintFilter,
         page: &PageRequest,
     ) -> Result<Page<Complaint>> {
         let mut query = complaint::Entity::find().filter(complaint::Column::Store.eq(store.as_str()));
-        if let Some(s) = status {
+        if let Some(s) = filter.status {
             query = query.filter(complaint::Column::Status.eq(s.as_str()));
+        }
+        if let Some(before) = filter.escalates_before {
+            let unresolved = [ComplaintStatus::Open.as_str(), ComplaintStatus::Escalated.as_str()];
+            query = query
+                .filter(complaint::Column::Status.is_in(unresolved))
+                .filter(complaint::Column::EscalatesAt.lt(before));
         }
         uuid_page(&self.db, query, complaint::Column::Id, page, complaint_from, |c| c.id.to_string()).await
     }
 
-    async fn open_complaints_before(&self, before: DateTime<Utc>, limit: u64) -> Result<Vec<Complaint>> {
+    async fn open_complaints_escalating_by(&self, now: DateTime<Utc>, limit: u64) -> Result<Vec<Complaint>> {
         complaint::Entity::find()
             .filter(complaint::Column::Status.eq(ComplaintStatus::Open.as_str()))
-            .filter(complaint::Column::OpenedAt.lt(before))
-            .order_by_asc(complaint::Column::OpenedAt)
+            .filter(complaint::Column::EscalatesAt.lte(now))
+            .order_by_asc(complaint::Column::EscalatesAt)
             .limit(limit)
             .all(&self.db)
             .await

@@ -397,13 +397,17 @@ pub(crate) fn complaint_row(c: &Complaint) -> Result<crate::entities::complaint:
         customer_id: c.customer_id.0,
         status: c.status.as_str().to_string(),
         opened_at: c.opened_at,
+        escalates_at: c.escalates_at,
         document: to_json(c)?,
         version: c.version,
     })
 }
 
 pub(crate) fn complaint_from(m: crate::entities::complaint::Model) -> Result<Complaint> {
-    from_json("complaint", &m.document)
+    let mut complaint: Complaint = from_json("complaint", &m.document)?;
+    // Complaints opened before the instant was kept have it from the migration's backfill.
+    complaint.escalates_at = complaint.escalates_at.or(m.escalates_at);
+    Ok(complaint)
 }
 
 pub(crate) fn campaign_from(m: crate::entities::campaign::Model) -> Result<Campaign> {

@@ -1087,6 +1087,8 @@ pub struct ComplaintDto {
     pub opened_at: DateTime<Utc>,
     /// Handed to the supervisor.
     pub escalated_at: Option<DateTime<Utc>>,
+    /// When it escalates to the supervisor if still unresolved (FU-6, store-local 2-day rule).
+    pub escalates_at: Option<DateTime<Utc>>,
     /// The solution.
     pub solution: Option<String>,
     /// When the solution was found.
@@ -1114,6 +1116,7 @@ impl From<Complaint> for ComplaintDto {
             status: c.status,
             opened_at: c.opened_at,
             escalated_at: c.escalated_at,
+            escalates_at: c.escalates_at,
             solution: c.solution,
             resolved_at: c.resolved_at,
             customer_notified_at: c.customer_notified_at,

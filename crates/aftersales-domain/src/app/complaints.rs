@@ -8,14 +8,19 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::follow_ups::TaskPlan;
+
+/// How far ahead the supervisor's escalation list looks (FU-6).
+const ESCALATION_WATCH: chrono::Duration = chrono::Duration::hours(24);
 use super::{Core, IdempotencyKey, check_etag};
 use crate::auth::{Action, Principal};
 use crate::error::Validator;
-use crate::model::follow_up::{Complaint, ComplaintId, ComplaintStatus, ContactId, TaskKind};
+use crate::model::follow_up::{
+    Complaint, ComplaintId, ComplaintStatus, ContactId, TaskKind, escalation_instant,
+};
 use crate::model::store::{Store, check_text};
 use crate::model::work_order::WorkOrderId;
 use crate::paging::{Page, PageRequest};
-use crate::ports::{ChangeSet, Op};
+use crate::ports::{ChangeSet, ComplaintFilter, Op};
 use crate::value::{CustomerId, Etag, StoreCode};
 use crate::{DomainError, Result};
 
@@ -101,6 +106,7 @@ impl ComplaintService {
                 summary: summary.clone(),
                 status: ComplaintStatus::Open,
                 opened_at: now,
+                escalates_at: escalation_instant(now, timezone(&shop), shop.sla.complaint_escalation_days),
                 escalated_at: None,
                 solution: None,
                 resolved_at: None,
@@ -132,17 +138,26 @@ impl ComplaintService {
         self.load(store, id).await
     }
 
-    /// Lists complaints, optionally in one state.
+    /// Lists complaints, optionally in one state; `escalating` is the supervisor's list of
+    /// unresolved complaints that escalate within a day or already did (FU-6).
     pub async fn list(
         &self,
         who: &Principal,
         store: &StoreCode,
         status: Option<ComplaintStatus>,
+        escalating: bool,
         page: &PageRequest,
     ) -> Result<Page<Complaint>> {
         who.authorize(Action::ReadFollowUp, store, "store")?;
+        if escalating {
+            who.authorize(Action::SupervisorLists, store, "store")?;
+        }
         self.core.store(who, store).await?;
-        self.core.repo.list_complaints(store, status, page).await
+        let filter = ComplaintFilter {
+            status,
+            escalates_before: escalating.then(|| self.core.now() + ESCALATION_WATCH),
+        };
+        self.core.repo.list_complaints(store, &filter, page).await
     }
 
     async fn step(
@@ -247,7 +262,7 @@ impl ComplaintService {
     pub async fn escalate_due(&self) -> Result<usize> {
         let now = self.core.now();
         // Anything unresolved for a day is a candidate; each store's own limit and zone decide.
-        let candidates = self.core.repo.open_complaints_before(now - chrono::Duration::days(1), 500).await?;
+        let candidates = self.core.repo.open_complaints_escalating_by(now, 500).await?;
         let mut stores: HashMap<StoreCode, Option<Store>> = HashMap::new();
         let mut escalated = 0;
         for complaint in candidates {
@@ -256,11 +271,7 @@ impl ComplaintService {
             }
             let Some(Some(shop)) = stores.get(&complaint.store) else { continue };
             let tz = timezone(shop);
-            if !complaint.escalation_due(
-                now.with_timezone(&tz).date_naive(),
-                tz,
-                shop.sla.complaint_escalation_days,
-            ) {
+            if !complaint.escalation_due(now, tz, shop.sla.complaint_escalation_days) {
                 continue;
             }
             let mut next = complaint.clone();

@@ -575,6 +575,14 @@ pub struct ComplaintEvent {
     pub note: Option<String>,
 }
 
+/// When a complaint opened at `opened_at` escalates if unresolved: the store-local midnight that
+/// ends its `days`-th day after the day it was opened, so day `days` is still in time (FU-6).
+pub fn escalation_instant(opened_at: DateTime<Utc>, tz: Tz, days: u32) -> Option<DateTime<Utc>> {
+    let opened = opened_at.with_timezone(&tz).date_naive();
+    let first_late_day = opened.checked_add_days(Days::new(u64::from(days) + 1))?;
+    first_late_day.and_hms_opt(0, 0, 0)?.and_local_timezone(tz).earliest().map(|t| t.with_timezone(&Utc))
+}
+
 /// A customer complaint (FU-6).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Complaint {
@@ -594,6 +602,10 @@ pub struct Complaint {
     pub status: ComplaintStatus,
     /// When it was raised.
     pub opened_at: DateTime<Utc>,
+    /// When it escalates to the supervisor if still unresolved: the store-local midnight after the
+    /// store's limit (FU-6). Fixed when it is opened.
+    #[serde(default)]
+    pub escalates_at: Option<DateTime<Utc>>,
     /// When it went to the supervisor.
     pub escalated_at: Option<DateTime<Utc>>,
     /// The solution.
@@ -624,11 +636,10 @@ impl Complaint {
         self.history.push(ComplaintEvent { action: action.into(), actor: actor.into(), at, note });
     }
 
-    /// Whether it is due to escalate: unresolved after `days` store-local days (FU-6).
-    pub fn escalation_due(&self, today: NaiveDate, tz: Tz, days: u32) -> bool {
-        let opened = self.opened_at.with_timezone(&tz).date_naive();
-        self.status == ComplaintStatus::Open
-            && opened.checked_add_days(Days::new(u64::from(days))).is_some_and(|deadline| today > deadline)
+    /// Whether it is due to escalate: still open at its escalation instant (FU-6).
+    pub fn escalation_due(&self, now: DateTime<Utc>, tz: Tz, days: u32) -> bool {
+        let at = self.escalates_at.or_else(|| escalation_instant(self.opened_at, tz, days));
+        self.status == ComplaintStatus::Open && at.is_some_and(|at| now >= at)
     }
 
     /// Hands it to the supervisor (FU-6); automatic.
@@ -744,6 +755,7 @@ mod tests {
             summary: "刹车仍有异响".into(),
             status: ComplaintStatus::Open,
             opened_at: opened.parse().unwrap(),
+            escalates_at: None,
             escalated_at: None,
             solution: None,
             resolved_at: None,
@@ -759,11 +771,18 @@ mod tests {
     #[test]
     fn a_complaint_escalates_once_two_store_days_have_passed() {
         let tz = chrono_tz::Asia::Shanghai;
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
         let c = complaint("2026-11-27T15:30:00Z"); // 23:30 on the 27th in Shanghai
-        assert!(!c.escalation_due(day("2026-11-29"), tz, 2));
-        assert!(c.escalation_due(day("2026-11-30"), tz, 2));
+        assert_eq!(
+            escalation_instant(c.opened_at, tz, 2),
+            Some(at("2026-11-29T16:00:00Z")),
+            "00:00 on the 30th"
+        );
+        assert!(!c.escalation_due(at("2026-11-29T15:59:59Z"), tz, 2), "the 29th is still in time");
+        assert!(c.escalation_due(at("2026-11-29T16:00:00Z"), tz, 2));
         let berlin = chrono_tz::Europe::Berlin; // 16:30 on the 27th in Berlin
-        assert!(!c.escalation_due(day("2026-11-29"), berlin, 2));
+        assert!(!c.escalation_due(at("2026-11-29T20:00:00Z"), berlin, 2));
+        assert_eq!(escalation_instant(c.opened_at, berlin, 2), Some(at("2026-11-29T23:00:00Z")));
     }
 
     // FU-6: told on the day of the solution is in time; the next store day is a breach.

@@ -114,6 +114,7 @@ impl From<Complaint> for pb::Complaint {
             status: pb::ComplaintStatus::from(c.status).into(),
             opened_at: ts(c.opened_at),
             escalated_at: c.escalated_at.and_then(ts),
+            escalates_at: c.escalates_at.and_then(ts),
             solution: c.solution,
             resolved_at: c.resolved_at.and_then(ts),
             customer_notified_at: c.customer_notified_at.and_then(ts),
@@ -330,7 +331,7 @@ impl pb::follow_up_service_server::FollowUpService for Adapter {
         let result = self
             .services
             .complaints
-            .list(&who, &store, status, &page(r.page_size, &r.page_token)?)
+            .list(&who, &store, status, r.escalating, &page(r.page_size, &r.page_token)?)
             .await
             .map_err(to_status)?;
         Ok(Response::new(pb::ListComplaintsResponse {

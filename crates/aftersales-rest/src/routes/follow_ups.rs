@@ -214,6 +214,8 @@ async fn open_complaint(
 struct ComplaintQuery {
     /// Only in this state (`escalated`: the supervisor's list).
     status: Option<ComplaintStatus>,
+    /// Supervisor only: unresolved complaints that escalate within a day or already did (FU-6).
+    escalating: Option<bool>,
     /// Page size (1–500, default 50).
     #[param(minimum = 0, maximum = 500)]
     page_size: Option<i64>,
@@ -233,7 +235,13 @@ async fn list_complaints(
     ApiQuery(q): ApiQuery<ComplaintQuery>,
 ) -> ApiResult<axum::Json<ComplaintList>> {
     let page = PageParams { page_size: q.page_size, page_token: q.page_token }.request()?;
-    Ok(axum::Json(s.services.complaints.list(&who, &store_code(&store)?, q.status, &page).await?.into()))
+    Ok(axum::Json(
+        s.services
+            .complaints
+            .list(&who, &store_code(&store)?, q.status, q.escalating.unwrap_or(false), &page)
+            .await?
+            .into(),
+    ))
 }
 
 fn complaint_ids(
