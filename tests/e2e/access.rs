@@ -6,7 +6,7 @@ use aftersales_domain::app::{CancelWorkOrder, CompleteLine, CompleteWork};
 use aftersales_domain::app::{
     CloseUnreachable, CreateCampaign, CreateWorkOrder, DeliverWorkOrder, OpenComplaint, ProposeLines,
     ReassignTasks, RecordAccessories, RecordContact, RecordDecisions, RecordSignature, RecordVisit,
-    ResolveComplaint, SendLetter, StartWork, SubmitSummary,
+    ResolveComplaint, ReviseEstimate, SendLetter, StartWork, SubmitSummary,
 };
 use aftersales_domain::auth::{Action, Command, Role};
 use aftersales_domain::model::customer::{
@@ -40,6 +40,7 @@ fn action_of(schema: &str) -> Action {
         "CreateWorkOrder" => of::<CreateWorkOrder>(),
         "RecordDecisions" => of::<RecordDecisions>(),
         "CancelWorkOrder" => of::<CancelWorkOrder>(),
+        "ReviseEstimate" => of::<ReviseEstimate>(),
         "StartWork" => of::<StartWork>(),
         "ProposeLines" => of::<ProposeLines>(),
         "CompleteLine" => of::<CompleteLine>(),

@@ -14,6 +14,7 @@ mod contract;
 mod customers;
 mod documents;
 mod ehealth;
+mod estimates;
 mod follow_ups;
 mod isolation;
 mod parity;

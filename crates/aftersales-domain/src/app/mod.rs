@@ -33,8 +33,8 @@ pub use stores::StoreService;
 pub use summaries::{StoreFigures, SubmitSummary, SummaryService, SummaryView};
 pub use work_orders::{
     CancelWorkOrder, CompleteLine, CompleteWork, CreateWorkOrder, DeliverWorkOrder, DocumentData,
-    DocumentKind, IncompleteFile, NoInput, ProposeLines, RecordAccessories, RecordDecisions, RecordSignature,
-    StartWork, WorkOrderQuery, WorkOrderService,
+    DocumentKind, IncompleteFile, LineChange, NoInput, ProposeLines, RecordAccessories, RecordDecisions,
+    RecordSignature, ReviseEstimate, StartWork, WorkOrderQuery, WorkOrderService,
 };
 
 use crate::auth::{Action, Command, Principal};
@@ -63,7 +63,8 @@ commands! {
     MergeCustomers: crate::model::customer::MergeCustomers;
     RecordOdometer: crate::model::customer::RecordOdometer;
     CreateWorkOrder: CreateWorkOrder;
-    FrontDeskStep: RecordDecisions, CancelWorkOrder, RecordAccessories, RecordSignature, DeliverWorkOrder, NoInput;
+    FrontDeskStep: RecordDecisions, CancelWorkOrder, RecordAccessories, RecordSignature, DeliverWorkOrder, NoInput,
+        ReviseEstimate;
     WorkshopStep: StartWork, ProposeLines, CompleteLine, CompleteWork;
     EntryInspection: crate::model::inspection::SubmitEntryInspection;
     ExitInspection: crate::model::inspection::SubmitExitInspection;

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::follow_ups::TaskPlan;
 use super::{Core, IdempotencyKey, check_etag};
-use crate::auth::{Action, Principal};
+use crate::auth::{Action, Command, Principal};
 use crate::error::Validator;
 use crate::model::customer::{CustomerView, OdometerReading, OdometerSource, Vehicle, missing_file_items};
 use crate::model::ehealth::{EhealthRecord, EhealthUpload, UploadStatus};
@@ -93,6 +93,36 @@ pub struct StartWork {
     /// The plate the technician read on the car (the VIN for a car without plates).
     #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 17))]
     pub plate: String,
+}
+
+/// Revises the estimate before the customer signs (WO-1, WO-11): lines added, changed, removed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ReviseEstimate {
+    /// New lines.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 200))]
+    pub add: Vec<LineInput>,
+    /// Lines changed in place (same id).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 200))]
+    pub change: Vec<LineChange>,
+    /// Lines taken off the estimate.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 200))]
+    pub remove: Vec<LineId>,
+}
+
+/// One line of the estimate, changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LineChange {
+    /// The line.
+    pub line_id: LineId,
+    /// What it is now.
+    pub line: LineInput,
 }
 
 /// Adds lines from a finding during work (WO-5).
@@ -621,6 +651,54 @@ impl WorkOrderService {
             });
             o.propose_lines(fresh.collect(), &who.sub, now)
         })
+        .await
+    }
+
+    /// Revises the estimate in `open` (diagnosis) or after a quote, which then goes back to
+    /// `open` to be quoted again (WO-1, WO-11).
+    pub async fn revise_estimate(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        id: WorkOrderId,
+        cmd: ReviseEstimate,
+        if_match: Option<Etag>,
+        key: Option<IdempotencyKey>,
+    ) -> Result<WorkOrder> {
+        let mut v = Validator::new();
+        if cmd.add.len() > 200 || cmd.change.len() > 200 || cmd.remove.len() > 200 {
+            v.push("add", "at most 200 lines each to add, change or remove");
+        }
+        let build = |v: &mut Validator, field: String, l: &LineInput| {
+            build_line(v, &field, l, LineOrigin::Initial, 0, None)
+        };
+        let add: Vec<_> =
+            cmd.add.iter().enumerate().map(|(i, l)| build(&mut v, format!("add[{i}]"), l)).collect();
+        let change: Vec<_> = cmd
+            .change
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.line_id, build(&mut v, format!("change[{i}].line"), &c.line)))
+            .collect();
+        v.finish()?;
+        self.step(
+            who,
+            store,
+            id,
+            ReviseEstimate::ACTION,
+            "revise_estimate",
+            &cmd,
+            if_match,
+            key,
+            |o, _, now| {
+                // Fresh ids on every attempt: a retried step must not reuse the ones of a lost race.
+                let fresh = add.iter().cloned().map(|mut l| {
+                    l.id = LineId::generate();
+                    l
+                });
+                o.revise_estimate(fresh.collect(), change.clone(), &cmd.remove, &who.sub, now)
+            },
+        )
         .await
     }
 

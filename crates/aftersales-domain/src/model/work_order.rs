@@ -1005,6 +1005,66 @@ impl WorkOrder {
         Ok(())
     }
 
+    /// Revises the estimate before the customer signs: lines added, changed (same id) or removed,
+    /// a new estimate version each time. A quote already given goes back to `open` to be quoted
+    /// again, so the customer never signs a version they did not see (WO-1, WO-11).
+    pub fn revise_estimate(
+        &mut self,
+        add: Vec<WorkOrderLine>,
+        change: Vec<(LineId, WorkOrderLine)>,
+        remove: &[LineId],
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        self.require(
+            "revise-estimate",
+            &[WorkOrderStatus::Open, WorkOrderStatus::AwaitingApproval],
+            "the estimate is revised only before the customer signs",
+        )?;
+        if add.is_empty() && change.is_empty() && remove.is_empty() {
+            return Err(DomainError::invalid("add", "add, change or remove at least one line"));
+        }
+        let mut v = Validator::new();
+        for (i, (id, _)) in change.iter().enumerate() {
+            if !self.lines.iter().any(|l| l.id == *id) {
+                v.push(format!("change[{i}].line_id"), format!("line {id} is not on this work order"));
+            } else if change[..i].iter().any(|(other, _)| other == id) || remove.contains(id) {
+                v.push(format!("change[{i}].line_id"), "is changed or removed twice");
+            }
+        }
+        for (i, id) in remove.iter().enumerate() {
+            if !self.lines.iter().any(|l| l.id == *id) {
+                v.push(format!("remove[{i}]"), format!("line {id} is not on this work order"));
+            } else if remove[..i].contains(id) {
+                v.push(format!("remove[{i}]"), "is removed twice");
+            }
+        }
+        v.finish()?;
+        self.estimate_version += 1;
+        let version = self.estimate_version;
+        self.lines.retain(|l| !remove.contains(&l.id));
+        for (id, mut line) in change {
+            if let Some(slot) = self.lines.iter_mut().find(|l| l.id == id) {
+                line.id = id;
+                line.origin = slot.origin;
+                line.estimate_version = version;
+                *slot = line;
+            }
+        }
+        for line in &mut self.lines {
+            // Everything on the revised estimate waits for the customer again.
+            line.status = LineStatus::Proposed;
+            line.decline_reason = None;
+        }
+        self.lines.extend(add.into_iter().map(|mut l| {
+            l.estimate_version = version;
+            l
+        }));
+        let note = Some(format!("estimate version {version}"));
+        self.record("revise_estimate", WorkOrderStatus::Open, actor, at, note);
+        Ok(())
+    }
+
     /// Adds lines found during work; they stay proposed until the customer decides (WO-5).
     pub fn propose_lines(&mut self, lines: Vec<WorkOrderLine>, actor: &str, at: DateTime<Utc>) -> Result<()> {
         self.require("propose-lines", &[WorkOrderStatus::InProgress], "lines are added only during work")?;

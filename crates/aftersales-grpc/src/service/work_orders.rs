@@ -4,7 +4,7 @@ use aftersales_domain::app::{
     CancelWorkOrder, CompleteLine, CompleteWork, CreateWorkOrder, DeliverWorkOrder, IdempotencyKey,
     ProposeLines, RecordDecisions, StartWork, WorkOrderQuery,
 };
-use aftersales_domain::app::{DocumentKind, RecordAccessories, RecordSignature};
+use aftersales_domain::app::{DocumentKind, LineChange, RecordAccessories, RecordSignature, ReviseEstimate};
 use aftersales_domain::model::inspection::{
     InspectionId, InspectionMethod, LineResult, RoadTest, SubmitEntryInspection, SubmitExitInspection,
     VehicleCondition,
@@ -45,25 +45,34 @@ fn instant(field: &str, ts: Option<prost_types::Timestamp>) -> Result<DateTime<U
 }
 
 fn line_inputs(lines: Vec<pb::LineInput>) -> Result<Vec<LineInput>, Status> {
-    lines
-        .into_iter()
-        .enumerate()
-        .map(|(i, l)| {
-            let kind = LineKind::from_proto(l.kind)?
-                .ok_or_else(|| invalid(&format!("lines[{i}].kind"), "must be labour or part"))?;
-            Ok(LineInput {
-                kind,
-                code: l.code,
-                description: l.description,
-                hours: l.hours,
-                rate_fen: l.rate_fen,
-                quantity: l.quantity,
-                unit_price_fen: l.unit_price_fen,
-                old_part: OldPartDisposition::from_proto(l.old_part)?,
-                technician: l.technician,
-            })
-        })
-        .collect()
+    lines.into_iter().enumerate().map(|(i, l)| line_input(&format!("lines[{i}]"), l)).collect()
+}
+
+fn line_input(field: &str, l: pb::LineInput) -> Result<LineInput, Status> {
+    let pb::LineInput {
+        kind,
+        code,
+        description,
+        hours,
+        rate_fen,
+        quantity,
+        unit_price_fen,
+        old_part,
+        technician,
+    } = l;
+    let kind = LineKind::from_proto(kind)?
+        .ok_or_else(|| invalid(&format!("{field}.kind"), "must be labour or part"))?;
+    Ok(LineInput {
+        kind,
+        code,
+        description,
+        hours,
+        rate_fen,
+        quantity,
+        unit_price_fen,
+        old_part: OldPartDisposition::from_proto(old_part)?,
+        technician,
+    })
 }
 
 fn decisions(r: &pb::RecordDecisionsRequest) -> Result<RecordDecisions, Status> {
@@ -190,6 +199,40 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
         may::<ProposeLines>(&who, Some(&store))?;
         let cmd = ProposeLines { finding: r.finding, lines: line_inputs(r.lines)? };
         answer(self.services.work_orders.propose_lines(&who, &store, id, cmd, tag, key).await)
+    }
+
+    async fn revise_estimate(&self, req: Request<pb::ReviseEstimateRequest>) -> Answer<pb::WorkOrder> {
+        let who = self.caller(&req)?;
+        let pb::ReviseEstimateRequest { store, work_order_id, etag, request_id, add, change, remove } =
+            req.into_inner();
+        let (store, id, tag, key) = target(&store, &work_order_id, &etag, &request_id)?;
+        may::<ReviseEstimate>(&who, Some(&store))?;
+        let add = add
+            .into_iter()
+            .enumerate()
+            .map(|(i, l)| line_input(&format!("add[{i}]"), l))
+            .collect::<Result<Vec<_>, _>>()?;
+        let change = change
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let field = format!("change[{i}]");
+                Ok(LineChange {
+                    line_id: LineId::parse(&format!("{field}.line_id"), &c.line_id).map_err(to_status)?,
+                    line: line_input(
+                        &format!("{field}.line"),
+                        c.line.ok_or_else(|| invalid(&format!("{field}.line"), "is required"))?,
+                    )?,
+                })
+            })
+            .collect::<Result<Vec<_>, Status>>()?;
+        let remove = remove
+            .iter()
+            .enumerate()
+            .map(|(i, raw)| LineId::parse(&format!("remove[{i}]"), raw).map_err(to_status))
+            .collect::<Result<Vec<_>, _>>()?;
+        let cmd = ReviseEstimate { add, change, remove };
+        answer(self.services.work_orders.revise_estimate(&who, &store, id, cmd, tag, key).await)
     }
 
     async fn record_approval(&self, req: Request<pb::RecordDecisionsRequest>) -> Answer<pb::WorkOrder> {

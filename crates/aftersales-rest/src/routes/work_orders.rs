@@ -2,7 +2,7 @@
 
 use aftersales_domain::app::{
     CancelWorkOrder, CompleteLine, CompleteWork, CreateWorkOrder, DeliverWorkOrder, ProposeLines,
-    RecordDecisions, StartWork, WorkOrderQuery,
+    RecordDecisions, ReviseEstimate, StartWork, WorkOrderQuery,
 };
 use aftersales_domain::app::{DocumentKind, RecordAccessories, RecordSignature};
 use aftersales_domain::model::inspection::{InspectionId, SubmitEntryInspection, SubmitExitInspection};
@@ -32,6 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_work_order))
         .routes(routes!(submit_quote))
         .routes(routes!(approve))
+        .routes(routes!(revise_estimate))
         .routes(routes!(cancel))
         .routes(routes!(start))
         .routes(routes!(propose_lines))
@@ -201,6 +202,13 @@ step!(
     "Records the customer's per-line approval of the estimate version they saw; needs the entry inspection (WO-11, IN-1).",
     approve,
     RecordDecisions
+);
+step!(
+    revise_estimate,
+    "revise-estimate",
+    "Adds, changes or removes lines of the estimate before the customer signs, a new estimate version each time; a quote already given goes back to open to be quoted again (WO-1, WO-11).",
+    revise_estimate,
+    ReviseEstimate
 );
 step!(
     cancel,
