@@ -10,6 +10,7 @@ mod access;
 mod auth;
 mod campaigns;
 mod complaints;
+mod connections;
 mod contract;
 mod customers;
 mod documents;

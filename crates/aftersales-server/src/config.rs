@@ -64,6 +64,10 @@ pub struct Config {
     pub ehealth_retry_base_ms: u64,
     /// How often scheduled jobs (complaint escalation) run, in milliseconds.
     pub jobs_interval_ms: u64,
+    /// How long a client has to send its first bytes and, on REST, each request's headers.
+    pub header_read_timeout_ms: u64,
+    /// Connections one client address may hold open at once, on each listener.
+    pub max_connections_per_client: usize,
 }
 
 impl Default for Config {
@@ -89,6 +93,8 @@ impl Default for Config {
             ehealth_interval_ms: 5_000,
             ehealth_retry_base_ms: 30_000,
             jobs_interval_ms: 60_000,
+            header_read_timeout_ms: 10_000,
+            max_connections_per_client: 256,
         }
     }
 }
@@ -155,6 +161,14 @@ impl Config {
         {
             return Err(ConfigError::Invalid(
                 "AFTERSALES_EHEALTH_ENDPOINT needs AFTERSALES_EHEALTH_APP_KEY and AFTERSALES_EHEALTH_APP_SECRET".into(),
+            ));
+        }
+        if self.header_read_timeout_ms == 0 {
+            return Err(ConfigError::Invalid("AFTERSALES_HEADER_READ_TIMEOUT_MS must be at least 1".into()));
+        }
+        if self.max_connections_per_client == 0 {
+            return Err(ConfigError::Invalid(
+                "AFTERSALES_MAX_CONNECTIONS_PER_CLIENT must be at least 1".into(),
             ));
         }
         if self.jobs_interval_ms == 0 {

@@ -6,6 +6,7 @@ pub mod demo;
 pub mod ehealth;
 pub mod jobs;
 pub mod jwt;
+pub mod listen;
 pub mod seed;
 pub mod telemetry;
 
@@ -20,7 +21,6 @@ use aftersales_persistence::{SeaRepository, SetupError, backend_name, connect, m
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
-use tokio_stream::wrappers::TcpListenerStream;
 
 use crate::config::Config;
 use crate::jwt::{JwtAuthenticator, JwtSetupError};
@@ -118,28 +118,32 @@ pub async fn start_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<
     let grpc_addr =
         grpc_listener.local_addr().map_err(|source| StartError::Bind { addr: config.grpc_addr, source })?;
     let (stop, stopped) = watch::channel(false);
+    let limits = listen::Limits {
+        header_read_timeout: Duration::from_millis(config.header_read_timeout_ms),
+        per_client: config.max_connections_per_client,
+    };
 
     let app =
         aftersales_rest::app(aftersales_rest::AppState { services: services.clone(), auth: auth.clone() });
-    let mut http_stop = stopped.clone();
-    let http = tokio::spawn(async move {
-        axum::serve(http_listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move {
-                let _ = http_stop.wait_for(|s| *s).await;
-            })
-            .await
-    });
+    let http_incoming = listen::accept(http_listener, limits, stopped.clone());
+    let http = tokio::spawn(listen::serve_http(http_incoming, app, limits, stopped.clone()));
 
     let routes =
         aftersales_grpc::routes(services.clone(), auth).await.map_err(|e| StartError::Grpc(e.to_string()))?;
+    let grpc_incoming = tokio_stream::StreamExt::map(
+        tokio_stream::wrappers::ReceiverStream::new(listen::accept(grpc_listener, limits, stopped.clone())),
+        Ok::<_, std::io::Error>,
+    );
     let mut grpc_stop = stopped;
     let grpc = tokio::spawn(async move {
         tonic::transport::Server::builder()
+            .http2_keepalive_interval(Some(Duration::from_secs(30)))
+            .http2_keepalive_timeout(Some(Duration::from_secs(10)))
             .layer(tower_http::trace::TraceLayer::new_for_grpc().make_span_with(
                 |req: &axum::http::Request<_>| tracing::info_span!("grpc", method = %req.uri().path()),
             ))
             .add_routes(routes)
-            .serve_with_incoming_shutdown(TcpListenerStream::new(grpc_listener), async move {
+            .serve_with_incoming_shutdown(grpc_incoming, async move {
                 let _ = grpc_stop.wait_for(|s| *s).await;
             })
             .await

@@ -56,6 +56,8 @@ pub struct TestApp {
     pub http: reqwest::Client,
     pub base: String,
     pub grpc_channel: Channel,
+    /// Where gRPC listens.
+    pub grpc_addr: std::net::SocketAddr,
     pub config: Config,
     server: Option<RunningServer>,
     db: Db,
@@ -158,7 +160,8 @@ impl TestApp {
             .await
             .expect("grpc connects");
         let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
-        TestApp { http, base, grpc_channel, config, server: Some(server), db }
+        let grpc_addr = server.grpc_addr;
+        TestApp { http, base, grpc_channel, grpc_addr, config, server: Some(server), db }
     }
 
     /// Starts a second server process on this app's database, as a second replica would run.
@@ -170,10 +173,12 @@ impl TestApp {
         let base = format!("http://{}", server.http_addr);
         let grpc_channel =
             Channel::from_shared(format!("http://{}", server.grpc_addr)).unwrap().connect().await.unwrap();
+        let grpc_addr = server.grpc_addr;
         TestApp {
             http: self.http.clone(),
             base,
             grpc_channel,
+            grpc_addr,
             config,
             server: Some(server),
             db: Db::Borrowed,
