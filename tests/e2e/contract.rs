@@ -147,6 +147,42 @@ async fn probes_answer_and_grpc_serves_health_and_reflection() {
     ] {
         assert!(methods.iter().any(|m| m == rpc), "{rpc} missing from the reflected descriptor: {methods:?}");
     }
+
+    // The same through the older v1alpha service, which many clients still ask.
+    {
+        use tonic_reflection::pb::v1alpha::ServerReflectionRequest;
+        use tonic_reflection::pb::v1alpha::server_reflection_client::ServerReflectionClient;
+        use tonic_reflection::pb::v1alpha::server_reflection_request::MessageRequest;
+        use tonic_reflection::pb::v1alpha::server_reflection_response::MessageResponse;
+        let mut alpha = ServerReflectionClient::new(app.grpc_channel.clone());
+        let requests = vec![
+            ServerReflectionRequest {
+                host: String::new(),
+                message_request: Some(MessageRequest::ListServices(String::new())),
+            },
+            ServerReflectionRequest {
+                host: String::new(),
+                message_request: Some(MessageRequest::FileContainingSymbol(
+                    "aftersales.v1.WorkOrderService".into(),
+                )),
+            },
+        ];
+        let mut stream =
+            alpha.server_reflection_info(tokio_stream::iter(requests)).await.unwrap().into_inner();
+        let Some(MessageResponse::ListServicesResponse(list)) =
+            stream.next().await.unwrap().unwrap().message_response
+        else {
+            panic!("expected a service list over v1alpha");
+        };
+        let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+        assert!(names.contains(&"aftersales.v1.WorkOrderService".to_string()), "{names:?}");
+        let Some(MessageResponse::FileDescriptorResponse(files)) =
+            stream.next().await.unwrap().unwrap().message_response
+        else {
+            panic!("expected the file descriptor over v1alpha");
+        };
+        assert!(!files.file_descriptor_proto.is_empty());
+    }
 }
 
 #[tokio::test]

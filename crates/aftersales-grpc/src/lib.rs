@@ -49,10 +49,13 @@ pub async fn routes(
     health.set_serving::<InspectionServiceServer<service::Adapter>>().await;
     health.set_serving::<FollowUpServiceServer<service::Adapter>>().await;
     health.set_serving::<AnalyticsServiceServer<service::Adapter>>().await;
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()?;
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    // v1alpha as well: Postman, Evans, BloomRPC, older grpcurl and Python's grpcio-reflection ask it.
+    let (reflection_v1, reflection_v1alpha) = (reflection().build_v1()?, reflection().build_v1alpha()?);
     let mut routes = Routes::builder();
     routes
         .add_service(StoreServiceServer::new(adapter.clone()))
@@ -62,6 +65,7 @@ pub async fn routes(
         .add_service(FollowUpServiceServer::new(adapter.clone()))
         .add_service(AnalyticsServiceServer::new(adapter))
         .add_service(health_service)
-        .add_service(reflection);
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha);
     Ok(routes.routes())
 }
