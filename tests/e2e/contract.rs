@@ -354,3 +354,68 @@ async fn no_hostile_query_or_path_value_makes_the_server_fail() {
         }
     }
 }
+
+// API: what the document declares, the server takes. Whole-number JSON numbers are integers
+// (JSON Schema counts 7705.0 as the integer 7705), and each enum is declared once with the
+// values its field takes (the visit channel has no `email`; the customer's preferred one does).
+#[tokio::test]
+async fn whole_numbers_are_integers_and_each_enum_is_declared_as_its_field_takes_it() {
+    let app = TestApp::spawn().await;
+    let store = app.seed_store("SH001").await;
+    let customer = app.seed_customer(&store, "张伟", "13812345678").await;
+    let id = customer["id"].as_str().unwrap();
+    let vehicle = app
+        .post(
+            &format!("/v1/stores/{store}/customers/{id}/vehicles"),
+            &app.advisor(&store),
+            json!({"vin": VINS[0], "plate": "沪A12345", "make": "大众", "model": "朗逸", "mileage_km": 7705.0}),
+        )
+        .await;
+    assert_eq!(vehicle.status, StatusCode::CREATED, "{:?}", vehicle.body);
+    assert_eq!(vehicle.body["mileage_km"], 7705);
+    let fraction = app
+        .post(
+            &format!("/v1/stores/{store}/customers/{id}/vehicles"),
+            &app.advisor(&store),
+            json!({"vin": VINS[1], "make": "大众", "model": "朗逸", "mileage_km": 7705.5}),
+        )
+        .await;
+    assert_eq!(fraction.fields(), vec!["mileage_km"]);
+
+    let doc = app.send(Method::GET, "/openapi.json", None, None, &[]).await.body;
+    let schemas = &doc["components"]["schemas"];
+    assert!(schemas["ContactChannel"]["enum"].as_array().unwrap().contains(&json!("email")));
+    let visit_channels = schemas["FollowUpChannel"]["enum"].as_array().unwrap().clone();
+    assert!(!visit_channels.contains(&json!("email")), "{visit_channels:?}");
+    for channel in visit_channels {
+        let res = app
+            .post(
+                &format!("/v1/stores/{store}/visits"),
+                &app.advisor(&store),
+                json!({"customer_id": id, "purpose": "咨询", "channel": channel}),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED, "{channel}: {:?}", res.body);
+    }
+    let email = app
+        .post(
+            &format!("/v1/stores/{store}/visits"),
+            &app.advisor(&store),
+            json!({"customer_id": id, "purpose": "咨询", "channel": "email"}),
+        )
+        .await;
+    assert_eq!(email.fields(), vec!["channel"]);
+    // Lists take the page token the document describes, and headers are never declared nullable.
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for op in item.as_object().unwrap().values() {
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                if p["name"] == "page_token" {
+                    assert_eq!(p["schema"]["format"], "page-token", "{path}");
+                }
+                if p["in"] == "header" {
+                    assert_eq!(p["schema"]["type"], "string", "{path} {}", p["name"]);
+                }
+            }
+        }
+    }
+}

@@ -180,6 +180,46 @@ fn plate_alnum(c: char) -> bool {
     plate_letter(c) || c.is_ascii_digit()
 }
 
+/// A plate in the form the API answers it (ECMA-262 regex for the OpenAPI document); every match
+/// parses (tested), and [`Plate::parse`] also takes lower case and separators.
+pub const PLATE_PATTERN: &str = "^[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-HJ-NP-Z]([A-HJ-NP-Z0-9]{4}[A-HJ-NP-Z0-9学警挂港澳领试超]|[DF][A-HJ-NP-Z0-9][0-9]{4}|[0-9]{5}[DF])$";
+
+/// A phone number as [`Phone::parse`] takes it without separators: a mobile or a landline.
+pub const PHONE_PATTERN: &str = r"^(\+86)?(1[3-9][0-9]{9}|0[1-9][0-9]{8,10})$";
+
+/// What [`Phone::parse`] skips between digits (white space, dashes and brackets).
+const PHONE_SEPARATORS: &str = r"[\t\n\r \u3000()-]*";
+
+/// Every spelling of a plate [`Plate::parse`] takes: [`PLATE_PATTERN`] in either case, with
+/// white space, `·`, `•` or `-` anywhere (a regex for the OpenAPI document; tested against the parser).
+pub fn plate_input_pattern() -> String {
+    let s = r"[\t\n\r \u3000·•-]*";
+    let letter = "A-HJ-NP-Za-hj-np-z";
+    let alnum = format!("[{letter}0-9]{s}");
+    let digit = format!("[0-9]{s}");
+    let ordinary = format!("{}[{letter}0-9{PLATE_SUFFIXES}]{s}", alnum.repeat(4));
+    let small = format!("[DFdf]{s}{alnum}{}", digit.repeat(4));
+    let large = format!("{}[DFdf]{s}", digit.repeat(5));
+    format!("^{s}[{PROVINCES}]{s}[{letter}]{s}({ordinary}|{small}|{large})$")
+}
+
+/// Every spelling of a phone number [`Phone::parse`] takes: [`PHONE_PATTERN`] with spaces,
+/// dashes and brackets anywhere, and `+86` or `0086` before it.
+pub fn phone_input_pattern() -> String {
+    let s = PHONE_SEPARATORS;
+    let digit = format!("[0-9]{s}");
+    format!(
+        "^{s}(\\+{s}8{s}6{s}|0{s}0{s}8{s}6{s})?(1{s}[3-9]{s}({digit}){{9}}|0{s}[1-9]{s}({digit}){{8,10}})$"
+    )
+}
+
+/// Free text: no control characters but tab and line breaks (see [`has_control_chars`]).
+pub const TEXT_PATTERN: &str = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$";
+
+/// Free text that must say something: like [`TEXT_PATTERN`], with at least one character that is
+/// not white space (required text is trimmed and must not be empty).
+pub const REQUIRED_TEXT_PATTERN: &str = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$";
+
 impl Plate {
     /// Parses a plate; spaces, '·' and '-' are dropped and letters upper-cased.
     pub fn parse(raw: &str) -> Result<Self, String> {
@@ -427,6 +467,44 @@ mod tests {
             proptest::prop_assert_eq!(&masked[..3], &raw[..3]);
             proptest::prop_assert_eq!(&masked[7..], &raw[7..]);
             proptest::prop_assert_eq!(&masked[3..7], "****");
+        }
+    }
+}
+
+#[cfg(test)]
+mod pattern_tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        // CF-4: every plate and phone the OpenAPI document calls valid is accepted (the fuzzer's
+        // positive data relies on it).
+        #[test]
+        fn every_plate_the_pattern_allows_parses(plate in proptest::string::string_regex(PLATE_PATTERN.trim_matches(['^', '$'])).unwrap()) {
+            prop_assert!(Plate::parse(&plate).is_ok(), "{plate}");
+        }
+
+        #[test]
+        fn every_phone_the_pattern_allows_parses(phone in proptest::string::string_regex(PHONE_PATTERN.trim_matches(['^', '$'])).unwrap()) {
+            prop_assert!(Phone::parse(&phone).is_ok(), "{phone}");
+        }
+
+        #[test]
+        fn every_plate_spelling_the_input_pattern_allows_parses(plate in proptest::string::string_regex(plate_input_pattern().trim_matches(['^', '$'])).unwrap()) {
+            prop_assert!(Plate::parse(&plate).is_ok(), "{plate:?}");
+        }
+
+        #[test]
+        fn every_phone_spelling_the_input_pattern_allows_parses(phone in proptest::string::string_regex(phone_input_pattern().trim_matches(['^', '$'])).unwrap()) {
+            prop_assert!(Phone::parse(&phone).is_ok(), "{phone:?}");
+        }
+
+        #[test]
+        fn required_text_the_pattern_allows_passes_check_text(text in proptest::string::string_regex(r"[^\u{0}-\u{8}\u{b}\u{c}\u{e}-\u{1f}\u{7f}-\u{9f}]{0,5}[^\s\u{0}-\u{1f}\u{7f}-\u{9f}][^\u{0}-\u{8}\u{b}\u{c}\u{e}-\u{1f}\u{7f}-\u{9f}]{0,5}").unwrap()) {
+            let mut v = crate::error::Validator::new();
+            crate::model::store::check_text(&mut v, "f", &text, 100);
+            prop_assert!(v.finish().is_ok(), "{text:?}");
         }
     }
 }

@@ -10,7 +10,7 @@ use aftersales_domain::model::customer::{
 use aftersales_domain::model::ehealth::{EhealthUpload, UploadStatus};
 use aftersales_domain::model::follow_up::{CampaignKind, LetterChannel, LetterKind};
 use aftersales_domain::model::follow_up::{
-    ComplaintStatus, ContactChannel as FollowUpContactChannel, ContactOutcome, Direction, TaskKind,
+    ComplaintStatus, ContactOutcome, Direction, FollowUpChannel as FollowUpContactChannel, TaskKind,
     TaskStatus,
 };
 use aftersales_domain::model::inspection::{Inspection, InspectionKind, InspectionMethod};

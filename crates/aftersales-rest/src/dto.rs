@@ -12,8 +12,7 @@ use aftersales_domain::model::follow_up::{
     LetterKind,
 };
 use aftersales_domain::model::follow_up::{
-    ContactChannel as FollowUpChannel, ContactOutcome, ContactRecord, Direction, FollowUpTask, TaskKind,
-    TaskStatus,
+    ContactOutcome, ContactRecord, Direction, FollowUpChannel, FollowUpTask, TaskKind, TaskStatus,
 };
 use aftersales_domain::model::inspection::{
     Inspection, InspectionKind, InspectionMethod, LineResult, RoadTest, VehicleCondition,

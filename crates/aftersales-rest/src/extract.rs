@@ -90,8 +90,10 @@ where
             ));
         }
         let bytes = Bytes::from_request(req, state).await.map_err(body_error)?;
-        let de = &mut serde_json::Deserializer::from_slice(&bytes);
-        match serde_path_to_error::deserialize(de) {
+        let mut value: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| ApiError::invalid("body", strip_position(&format!("malformed JSON: {e}"))))?;
+        whole_numbers_as_integers(&mut value);
+        match serde_path_to_error::deserialize(value) {
             Ok(value) => Ok(ApiJson(value)),
             Err(err) => {
                 let path = err.path().to_string();
@@ -105,6 +107,26 @@ where
                 Err(ApiError::invalid(&field, strip_position(&message)))
             }
         }
+    }
+}
+
+/// JSON has one number type: `7705.0` is the integer 7705 to JSON Schema, so an integer field
+/// takes it. Whole floats become integers before the typed read; fractions stay as they are.
+fn whole_numbers_as_integers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && f.abs() < 9.0e15
+            {
+                // Exact in both types below 2^53; larger whole floats stay floats.
+                *value = if f < 0.0 { Value::from(f as i64) } else { Value::from(f as u64) };
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        Value::Object(map) => map.values_mut().for_each(whole_numbers_as_integers),
+        Value::Null | Value::Bool(_) | Value::Number(_) | Value::String(_) => {}
     }
 }
 

@@ -1,6 +1,7 @@
 //! The REST/JSON front of Aftersales: axum routes that convert requests into domain commands,
 //! call the shared application services, and answer JSON or problem+json.
 
+mod contract;
 pub mod dto;
 pub mod error;
 pub mod extract;
@@ -133,7 +134,7 @@ pub fn routes() -> (Router<AppState>, OpenApi) {
         .split_for_parts();
     // Applied after the merge: the derive's own modifiers run before any route is known.
     ApiConventions.modify(&mut api);
-    (router, api)
+    (router, contract::tighten(api))
 }
 
 /// Returns the OpenAPI document (for `aftersales openapi` and tests).

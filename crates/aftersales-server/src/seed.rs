@@ -9,7 +9,7 @@ use aftersales_domain::app::Services;
 use aftersales_domain::auth::{Principal, Role, StoreAccess};
 use aftersales_domain::model::customer::Customer;
 use aftersales_domain::model::follow_up::{
-    ContactChannel, ContactId, ContactOutcome, ContactRecord, Direction, FollowUpTask, TaskId, TaskKind,
+    ContactId, ContactOutcome, ContactRecord, Direction, FollowUpChannel, FollowUpTask, TaskId, TaskKind,
     TaskStatus,
 };
 use aftersales_domain::model::store::{CreateStore, Store};
@@ -158,7 +158,7 @@ pub async fn seed(services: &Services, repo: &SeaRepository, plan: SeedPlan) -> 
                     store: store.code.clone(),
                     customer_id: customer.id,
                     task_id: Some(task.id),
-                    channel: ContactChannel::Phone,
+                    channel: FollowUpChannel::Phone,
                     direction: Direction::Outbound,
                     outcome: ContactOutcome::Reached,
                     topics: vec![],

@@ -179,7 +179,6 @@ impl CustomerService {
             .core
             .write_latest(if_match.is_some(), move || async move {
                 let current = self.load(store, id).await?;
-                check_etag("customer", current.version, if_match)?;
                 current.ensure_live()?;
                 let mut v = Validator::new();
                 let mut next = current.clone();
@@ -200,6 +199,8 @@ impl CustomerService {
                     v.push("consent_method", "is required when marketing_consent changes");
                 }
                 v.finish()?;
+                // The input is checked before the state: a bad request is 400 whatever the etag.
+                check_etag("customer", current.version, if_match)?;
                 let now = self.core.now();
                 apply_text(&mut next.address, &cmd.address);
                 apply_text(&mut next.company, &cmd.company);
@@ -438,7 +439,6 @@ impl CustomerService {
             .core
             .write_latest(if_match.is_some(), move || async move {
                 let current = self.load_vehicle(store, customer_id, id).await?;
-                check_etag("vehicle", current.version, if_match)?;
                 let mut v = Validator::new();
                 let mut next = current.clone();
                 match cmd.plate.as_deref().map(str::trim) {
@@ -459,6 +459,8 @@ impl CustomerService {
                 check_cycle(&mut v, cmd.maintenance_cycle_km, cmd.maintenance_cycle_months);
                 check_optional_text(&mut v, "color", cmd.color.as_deref(), 50);
                 v.finish()?;
+                // The input is checked before the state: a bad request is 400 whatever the etag.
+                check_etag("vehicle", current.version, if_match)?;
                 apply_text(&mut next.color, &cmd.color);
                 next.vehicle_type = cmd.vehicle_type.or(next.vehicle_type);
                 next.registration_date = cmd.registration_date.or(next.registration_date);

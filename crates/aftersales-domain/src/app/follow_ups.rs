@@ -18,7 +18,7 @@ use crate::model::follow_up::{
     campaign_call_window, campaign_letter_window, check_unreachable,
 };
 use crate::model::follow_up::{
-    ContactChannel, ContactId, ContactOutcome, ContactRecord, Direction, FollowUpTask, TaskId, TaskKind,
+    ContactId, ContactOutcome, ContactRecord, Direction, FollowUpChannel, FollowUpTask, TaskId, TaskKind,
     TaskStatus, choose_agent, first_window, return_visit_window, second_window,
 };
 use crate::model::store::{StaffMember, Store, check_optional_text};
@@ -48,7 +48,7 @@ pub struct RecordContact {
     /// The task this contact works on, if any.
     pub task_id: Option<TaskId>,
     /// Channel.
-    pub channel: ContactChannel,
+    pub channel: FollowUpChannel,
     /// Who started it; default outbound.
     pub direction: Option<Direction>,
     /// How it went.
@@ -73,7 +73,7 @@ pub struct RecordContact {
 #[serde(deny_unknown_fields)]
 pub struct CloseUnreachable {
     /// How the fallback went out: `sms` or `letter`.
-    pub fallback_channel: ContactChannel,
+    pub fallback_channel: crate::model::follow_up::FallbackChannel,
     /// What the message said.
     #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
     pub notes: Option<String>,
@@ -109,7 +109,7 @@ pub struct RecordVisit {
     #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 500))]
     pub purpose: String,
     /// At the store, or a call.
-    pub channel: ContactChannel,
+    pub channel: FollowUpChannel,
 }
 
 /// Registers a letter sent to a customer (FU-8).
@@ -295,6 +295,9 @@ impl FollowUpService {
         page: &PageRequest,
     ) -> Result<Page<FollowUpTask>> {
         who.authorize(Action::ReadFollowUp, store, "store")?;
+        let mut v = Validator::new();
+        crate::model::store::check_staff_filter(&mut v, "assignee", filter.assignee.as_deref());
+        v.finish()?;
         self.core.store(who, store).await?;
         self.core.repo.list_tasks(store, filter, page).await
     }
@@ -309,6 +312,10 @@ impl FollowUpService {
         day: Option<NaiveDate>,
     ) -> Result<Vec<WorklistItem>> {
         who.authorize(Action::FollowUpWork, store, "store")?;
+        let mut v = Validator::new();
+        crate::model::store::check_staff_filter(&mut v, "agent", agent);
+        v.finish()?;
+        let agent = agent.filter(|a| !a.is_empty());
         if agent.is_some_and(|a| a != who.sub) {
             // Another agent's worklist is the supervisor's view (FU-3 reassignment).
             who.authorize(Action::SupervisorLists, store, "store")?;
@@ -508,9 +515,6 @@ impl FollowUpService {
         key: Option<IdempotencyKey>,
     ) -> Result<FollowUpTask> {
         who.authorize(Action::FollowUpWork, store, "follow_up_task")?;
-        if !matches!(cmd.fallback_channel, ContactChannel::Sms | ContactChannel::Letter) {
-            return Err(DomainError::invalid("fallback_channel", "must be sms or letter (FU-5)"));
-        }
         let mut v = Validator::new();
         check_optional_text(&mut v, "notes", cmd.notes.as_deref(), 2000);
         v.finish()?;
@@ -538,7 +542,7 @@ impl FollowUpService {
                 store: store.clone(),
                 customer_id: task.customer_id,
                 task_id: Some(id),
-                channel: cmd.fallback_channel,
+                channel: cmd.fallback_channel.into(),
                 direction: Direction::Outbound,
                 outcome: ContactOutcome::NoAnswer,
                 topics: vec![],
@@ -569,6 +573,14 @@ impl FollowUpService {
         cmd: ReassignTasks,
     ) -> Result<Reassignment> {
         who.authorize(Action::SupervisorLists, store, "store")?;
+        let mut v = Validator::new();
+        if !crate::model::store::is_staff_id(&cmd.from_agent) {
+            v.push("from_agent", "is not a staff id");
+        }
+        if cmd.to_agent.as_deref().is_some_and(|to| !crate::model::store::is_staff_id(to)) {
+            v.push("to_agent", "is not a staff id");
+        }
+        v.finish()?;
         if cmd.absent_to < cmd.absent_from {
             return Err(DomainError::invalid("absent_to", "must not be before absent_from"));
         }
@@ -646,6 +658,9 @@ impl FollowUpService {
         filter: &ContactFilter,
     ) -> Result<Vec<(ContactRecord, Option<crate::model::customer::CustomerView>)>> {
         who.authorize(Action::ReadFollowUp, store, "store")?;
+        let mut v = Validator::new();
+        crate::model::store::check_staff_filter(&mut v, "agent", filter.agent.as_deref());
+        v.finish()?;
         self.core.store(who, store).await?;
         let full_phone = who.can(Action::SeeFullPhone);
         let mut customers: std::collections::HashMap<
@@ -897,6 +912,9 @@ impl FollowUpService {
         page: &PageRequest,
     ) -> Result<Page<ContactRecord>> {
         who.authorize(Action::ReadFollowUp, store, "store")?;
+        let mut v = Validator::new();
+        crate::model::store::check_staff_filter(&mut v, "agent", filter.agent.as_deref());
+        v.finish()?;
         self.core.store(who, store).await?;
         self.core.repo.list_contacts(store, filter, page).await
     }

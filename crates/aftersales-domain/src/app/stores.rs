@@ -102,7 +102,6 @@ impl StoreService {
             .core
             .write_latest(if_match.is_some(), move || async move {
                 let current = self.core.store(who, code).await?;
-                check_etag("store", current.version, if_match)?;
                 let mut v = Validator::new();
                 let mut next = current.clone();
                 if let Some(name) = &cmd.name {
@@ -121,6 +120,8 @@ impl StoreService {
                     next.sla = current.sla.patched(patch, &mut v);
                 }
                 v.finish()?;
+                // The input is checked before the state: a bad request is 400 whatever the etag.
+                check_etag("store", current.version, if_match)?;
                 next.version = current.version + 1;
                 next.updated_at = self.core.now();
                 let fields = set_fields(&cmd);
@@ -199,7 +200,6 @@ impl StoreService {
             .core
             .write_latest(if_match.is_some(), move || async move {
                 let current = self.load_staff(store, id).await?;
-                check_etag("staff", current.version, if_match)?;
                 let mut v = Validator::new();
                 let mut next = current.clone();
                 if let Some(name) = &cmd.name {
@@ -212,6 +212,8 @@ impl StoreService {
                     next.active = active;
                 }
                 v.finish()?;
+                // The input is checked before the state: a bad request is 400 whatever the etag.
+                check_etag("staff", current.version, if_match)?;
                 next.version = current.version + 1;
                 next.updated_at = self.core.now();
                 let fields = set_fields(&cmd);

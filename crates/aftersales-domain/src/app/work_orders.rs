@@ -460,7 +460,7 @@ impl WorkOrderService {
         let shop = self.core.store(who, store).await?;
         let tz = timezone(&shop);
         let mut v = Validator::new();
-        crate::model::store::check_optional_text(&mut v, "advisor", query.advisor.as_deref(), 64);
+        crate::model::store::check_staff_filter(&mut v, "advisor", query.advisor.as_deref());
         let plate = non_empty(query.plate.clone()).and_then(|p| v.check("plate", Plate::parse(&p)));
         let vin = non_empty(query.vin.clone()).and_then(|p| v.check("vin", Vin::parse(&p)));
         v.finish()?;

@@ -226,7 +226,8 @@ mod tests {
     fn a_no_answer_moves_the_next_attempt_to_a_later_slot() {
         let now = local("2026-11-27", "09:05");
         let req = CallRequest { preferred: None, last_attempt: Some(local("2026-11-27", "09:00")) };
-        let planned = plan_calls(day("2026-11-27"), SHANGHAI, &default_call_hours(), now, &[req.clone()]);
+        let planned =
+            plan_calls(day("2026-11-27"), SHANGHAI, &default_call_hours(), now, std::slice::from_ref(&req));
         assert_eq!(planned, vec![Some(local("2026-11-27", "11:00"))]);
         let evening = CallRequest { preferred: None, last_attempt: Some(local("2026-11-27", "19:00")) };
         assert_eq!(

@@ -372,7 +372,7 @@ pub enum ContactOutcome {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
-pub enum ContactChannel {
+pub enum FollowUpChannel {
     /// A call.
     Phone,
     /// A text message.
@@ -383,6 +383,26 @@ pub enum ContactChannel {
     Letter,
     /// At the store.
     InPerson,
+}
+
+/// How the message went out to a customer who could not be reached (FU-5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum FallbackChannel {
+    /// A text message.
+    Sms,
+    /// A letter.
+    Letter,
+}
+
+impl From<FallbackChannel> for FollowUpChannel {
+    fn from(c: FallbackChannel) -> Self {
+        match c {
+            FallbackChannel::Sms => Self::Sms,
+            FallbackChannel::Letter => Self::Letter,
+        }
+    }
 }
 
 /// Who started the contact (FU-4).
@@ -408,7 +428,7 @@ pub struct ContactRecord {
     /// The task it works on, if any.
     pub task_id: Option<TaskId>,
     /// Channel.
-    pub channel: ContactChannel,
+    pub channel: FollowUpChannel,
     /// Direction.
     pub direction: Direction,
     /// Outcome.

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use crate::model::follow_up::{
-    Complaint, ContactChannel, ContactRecord, FollowUpTask, Letter, TaskKind, TaskStatus,
+    Complaint, ContactRecord, FollowUpChannel, FollowUpTask, Letter, TaskKind, TaskStatus,
 };
 use crate::model::summary::{FollowUpFigures, complaint_figures};
 use crate::model::work_order::WorkOrder;
@@ -64,7 +64,7 @@ pub fn contact_buckets(c: &ContactRecord, tz: Tz) -> Vec<Bucket> {
     if let Some(score) = c.satisfaction.filter(|s| (1..=5).contains(s)) {
         out.push((day, format!("satisfaction.{score}")));
     }
-    if c.channel == ContactChannel::Letter {
+    if c.channel == FollowUpChannel::Letter {
         out.push((day, "letter".to_string()));
     }
     out

@@ -345,17 +345,29 @@ pub fn check_staff_roles(v: &mut Validator, roles: &[Role]) -> Vec<Role> {
     sorted
 }
 
-/// Checks a staff id: 1–64 visible characters.
+/// Checks a staff id: 1–64 visible ASCII characters but '/'.
 pub fn check_staff_id(v: &mut Validator, id: &str) {
-    let id = id.trim();
     if !is_staff_id(id) {
-        v.push("id", "must be 1 to 64 characters without spaces or '/'");
+        v.push("id", "must be 1 to 64 visible ASCII characters without '/'");
     }
 }
 
-/// Whether `id` can be a staff id: 1–64 characters, no spaces, '/' or control characters.
+/// A staff id as a regex for the OpenAPI document: what [`is_staff_id`] accepts.
+pub const STAFF_ID_PATTERN: &str = "^[!-.0-~]{1,64}$";
+
+/// Whether `id` can be a staff id (the `sub` of a token): 1–64 visible ASCII characters, no '/'
+/// (ids appear in paths).
 pub fn is_staff_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 64 && !id.chars().any(|c| c.is_whitespace() || c.is_control() || c == '/')
+    (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic() && b != b'/')
+}
+
+/// Checks a filter naming a staff member; empty means no filter.
+pub fn check_staff_filter(v: &mut Validator, field: &str, value: Option<&str>) {
+    if let Some(id) = value.filter(|id| !id.is_empty())
+        && !is_staff_id(id)
+    {
+        v.push(field, "is not a staff id (1 to 64 visible ASCII characters without '/')");
+    }
 }
 
 /// Checks a required name-like field: non-empty after trimming, at most `max` characters.

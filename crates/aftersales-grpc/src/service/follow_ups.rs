@@ -8,8 +8,8 @@ use aftersales_domain::model::follow_up::{
     Campaign, CampaignKind, LeftOutReason, Letter, LetterChannel, LetterKind,
 };
 use aftersales_domain::model::follow_up::{
-    Complaint, ComplaintId, ComplaintStatus, ContactChannel, ContactId, ContactOutcome, ContactRecord,
-    Direction, FollowUpTask, TaskId, TaskStatus,
+    Complaint, ComplaintId, ComplaintStatus, ContactId, ContactOutcome, ContactRecord, Direction,
+    FallbackChannel, FollowUpChannel, FollowUpTask, TaskId, TaskStatus,
 };
 use aftersales_domain::model::work_order::WorkOrderId;
 use aftersales_domain::ports::{ContactFilter, TaskFilter};
@@ -222,7 +222,7 @@ impl pb::follow_up_service_server::FollowUpService for Adapter {
         let cmd = RecordContact {
             customer_id: CustomerId::parse("customer_id", &r.customer_id).map_err(to_status)?,
             task_id: optional_id("task_id", r.task_id.as_deref().unwrap_or(""), TaskId::parse)?,
-            channel: ContactChannel::from_proto(r.channel)?
+            channel: FollowUpChannel::from_proto(r.channel)?
                 .ok_or_else(|| invalid("channel", "is required"))?,
             direction: Direction::from_proto(r.direction)?,
             outcome: ContactOutcome::from_proto(r.outcome)?
@@ -245,8 +245,14 @@ impl pb::follow_up_service_server::FollowUpService for Adapter {
         may::<CloseUnreachable>(&who, Some(&store))?;
         let id = TaskId::parse("task_id", &r.task_id).map_err(to_status)?;
         let cmd = CloseUnreachable {
-            fallback_channel: ContactChannel::from_proto(r.fallback_channel)?
-                .ok_or_else(|| invalid("fallback_channel", "is required"))?,
+            fallback_channel: match FollowUpChannel::from_proto(r.fallback_channel)? {
+                Some(FollowUpChannel::Sms) => FallbackChannel::Sms,
+                Some(FollowUpChannel::Letter) => FallbackChannel::Letter,
+                Some(FollowUpChannel::Phone | FollowUpChannel::Wechat | FollowUpChannel::InPerson) => {
+                    return Err(invalid("fallback_channel", "must be sms or letter (FU-5)"));
+                }
+                None => return Err(invalid("fallback_channel", "is required")),
+            },
             notes: r.notes,
         };
         answer(
@@ -415,7 +421,7 @@ impl pb::follow_up_service_server::FollowUpService for Adapter {
         let cmd = RecordVisit {
             customer_id: CustomerId::parse("customer_id", &r.customer_id).map_err(to_status)?,
             purpose: r.purpose,
-            channel: ContactChannel::from_proto(r.channel)?
+            channel: FollowUpChannel::from_proto(r.channel)?
                 .ok_or_else(|| invalid("channel", "is required"))?,
         };
         answer(self.services.follow_ups.record_visit(&who, &store, cmd, request_id(&r.request_id)?).await)
