@@ -98,7 +98,7 @@ pub struct IdempotencyRecord {
 }
 
 /// One change to apply; updates carry the version they were decided on.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Op {
     /// Insert a store.
     InsertStore(Store),
@@ -186,16 +186,6 @@ pub enum Op {
         /// Inspection.
         id: InspectionId,
     },
-    /// Move a per-store sequence from `from` to `from + 1`, failing if someone moved it first, so
-    /// numbers stay unique and gap-free (WO-1).
-    AdvanceCounter {
-        /// Store.
-        store: StoreCode,
-        /// Sequence name, e.g. `work_order:2026`.
-        name: String,
-        /// The value read.
-        from: i64,
-    },
     /// Move every vehicle and consent record of one file to another (CF-6 merge).
     MoveCustomerRecords {
         /// Store.
@@ -207,8 +197,39 @@ pub enum Op {
     },
 }
 
+/// Stands for the number a change set takes from its sequence ([`ChangeSet::number`]) in every
+/// text of the change and of its answer, until the repository takes the number inside the
+/// transaction and fills it in. No input may hold control characters, so it never meets data.
+pub const NUMBER_SLOT: &str = "\u{1}seq\u{1}";
+
+/// A number to take from a per-store sequence inside the write's transaction: the sequence row is
+/// locked until commit, so concurrent writers wait instead of clashing, and a rolled-back write
+/// takes its number back with it (gap-free, WO-1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NumberRequest {
+    /// Store.
+    pub store: StoreCode,
+    /// Sequence name, e.g. `work_order:2026`.
+    pub name: String,
+}
+
+/// Renders a taken number as it appears in human numbers (`SH001-2026-000123`).
+pub fn render_number(seq: i64) -> String {
+    format!("{seq:06}")
+}
+
+/// Fills a taken number into every [`NUMBER_SLOT`] of a value.
+pub fn fill_number<T: Serialize + serde::de::DeserializeOwned>(value: &T, seq: i64) -> Result<T> {
+    let internal = |e: serde_json::Error| crate::DomainError::Internal(format!("number slot: {e}"));
+    let json = serde_json::to_string(value).map_err(internal)?;
+    // serde_json writes the slot's control characters as \u0001.
+    let slot = serde_json::to_string(NUMBER_SLOT).map_err(internal)?;
+    let filled = json.replace(slot.trim_matches('"'), &render_number(seq));
+    serde_json::from_str(&filled).map_err(internal)
+}
+
 /// Everything one write changes, applied in one transaction or not at all.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ChangeSet {
     /// Record changes, in order.
     pub ops: Vec<Op>,
@@ -216,12 +237,14 @@ pub struct ChangeSet {
     pub audit: Vec<AuditEvent>,
     /// The stored answer, when the request carried an idempotency key.
     pub idempotency: Option<IdempotencyRecord>,
+    /// The sequence number this change takes, filled into its [`NUMBER_SLOT`]s.
+    pub number: Option<NumberRequest>,
 }
 
 impl ChangeSet {
     /// Starts a change set with one op and its audit entry.
     pub fn of(op: Op, audit: AuditEvent) -> Self {
-        Self { ops: vec![op], audit: vec![audit], idempotency: None }
+        Self { ops: vec![op], audit: vec![audit], idempotency: None, number: None }
     }
 }
 
@@ -231,8 +254,9 @@ pub trait Repository: Send + Sync {
     /// Checks that the database answers.
     async fn ping(&self) -> Result<()>;
 
-    /// Applies a change set atomically; a stale update fails with `StaleEtag`.
-    async fn apply(&self, changes: ChangeSet) -> Result<()>;
+    /// Applies a change set atomically; a stale update fails with `StaleEtag`. Answers the number
+    /// taken for [`ChangeSet::number`], if it asked for one.
+    async fn apply(&self, changes: ChangeSet) -> Result<Option<i64>>;
 
     /// Finds a stored idempotent answer.
     async fn find_idempotency(
@@ -276,9 +300,6 @@ pub trait Repository: Send + Sync {
         customer: CustomerId,
         page: &PageRequest,
     ) -> Result<Page<Vehicle>>;
-
-    /// Reads a per-store sequence's last value (0 when unused).
-    async fn get_counter(&self, store: &StoreCode, name: &str) -> Result<i64>;
 
     /// Reads a work order.
     async fn get_work_order(&self, store: &StoreCode, id: WorkOrderId) -> Result<Option<WorkOrder>>;

@@ -27,7 +27,8 @@ use aftersales_domain::model::summary::Summary;
 use aftersales_domain::model::work_order::{WorkOrder, WorkOrderFilter, WorkOrderId, WorkOrderStatus};
 use aftersales_domain::paging::{Page, PageRequest};
 use aftersales_domain::ports::{
-    ChangeSet, ComplaintFilter, ContactFilter, IdempotencyRecord, LeaseToken, Op, Repository, TaskFilter,
+    ChangeSet, ComplaintFilter, ContactFilter, IdempotencyRecord, LeaseToken, NumberRequest, Op, Repository,
+    TaskFilter, fill_number,
 };
 use aftersales_domain::value::{CustomerId, Etag, StoreCode, VehicleId, Vin};
 use aftersales_domain::{DomainError, Result};
@@ -493,7 +494,6 @@ async fn apply_op(txn: &DatabaseTransaction, op: Op, moves: &mut Moves) -> Resul
                 .map_err(|e| db_err("inspection", e))?;
             Ok(())
         }
-        Op::AdvanceCounter { store, name, from } => advance_counter(txn, &store, &name, from).await,
         Op::MoveCustomerRecords { store, from, to } => {
             vehicle::Entity::update_many()
                 .col_expr(vehicle::Column::CustomerId, Expr::value(to.0))
@@ -514,26 +514,26 @@ async fn apply_op(txn: &DatabaseTransaction, op: Op, moves: &mut Moves) -> Resul
     }
 }
 
-/// Moves a sequence from `from` to `from + 1`; a concurrent move first makes this a clash that the
-/// caller retries, so numbers are unique and, rolled back with their transaction, gap-free.
-async fn advance_counter(txn: &DatabaseTransaction, store: &StoreCode, name: &str, from: i64) -> Result<()> {
-    let clash = || DomainError::StaleEtag { resource: "sequence", current: String::new() };
-    if from == 0 {
-        let row = counter::Model { store: store.to_string(), name: name.to_string(), value: 1 };
-        return match insert(txn, "sequence", row.into_active_model().reset_all()).await {
-            Err(DomainError::AlreadyExists { .. }) => Err(clash()),
-            other => other,
-        };
-    }
-    let result = counter::Entity::update_many()
-        .col_expr(counter::Column::Value, Expr::value(from + 1))
-        .filter(counter::Column::Store.eq(store.as_str()))
-        .filter(counter::Column::Name.eq(name))
-        .filter(counter::Column::Value.eq(from))
-        .exec(txn)
+/// Takes the next number of a per-store sequence with one statement in the transaction:
+/// `INSERT ... ON CONFLICT DO UPDATE SET value = value + 1 RETURNING value`. The row stays locked
+/// until commit, so concurrent writers queue instead of clashing, and a rollback gives it back.
+async fn take_number(txn: &DatabaseTransaction, request: &NumberRequest) -> Result<i64> {
+    let row = counter::ActiveModel {
+        store: sea_orm::Set(request.store.to_string()),
+        name: sea_orm::Set(request.name.clone()),
+        value: sea_orm::Set(1),
+    };
+    let next = Expr::col((counter::Entity, counter::Column::Value)).add(1);
+    let taken = counter::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([counter::Column::Store, counter::Column::Name])
+                .value(counter::Column::Value, next)
+                .to_owned(),
+        )
+        .exec_with_returning(txn)
         .await
         .map_err(|e| db_err("sequence", e))?;
-    if result.rows_affected == 1 { Ok(()) } else { Err(clash()) }
+    Ok(taken.value)
 }
 
 #[async_trait]
@@ -542,8 +542,15 @@ impl Repository for SeaRepository {
         self.db.ping().await.map_err(|e| DomainError::Unavailable(e.to_string()))
     }
 
-    async fn apply(&self, changes: ChangeSet) -> Result<()> {
+    async fn apply(&self, changes: ChangeSet) -> Result<Option<i64>> {
         let txn = self.db.begin().await.map_err(read_err)?;
+        let (changes, taken) = match &changes.number {
+            Some(request) => {
+                let seq = take_number(&txn, request).await?;
+                (fill_number(&changes, seq)?, Some(seq))
+            }
+            None => (changes, None),
+        };
         let mut moves = Moves::default();
         for op in changes.ops {
             apply_op(&txn, op, &mut moves).await?;
@@ -555,7 +562,8 @@ impl Repository for SeaRepository {
         if let Some(record) = &changes.idempotency {
             insert(&txn, "idempotency_key", idempotency_row(record)?.into_active_model().reset_all()).await?;
         }
-        txn.commit().await.map_err(read_err)
+        txn.commit().await.map_err(read_err)?;
+        Ok(taken)
     }
 
     async fn find_idempotency(
@@ -728,14 +736,6 @@ impl Repository for SeaRepository {
             .filter(vehicle::Column::Store.eq(store.as_str()))
             .filter(vehicle::Column::CustomerId.eq(customer.0));
         uuid_page(&self.db, query, vehicle::Column::Id, page, vehicle_from, |v| v.id.to_string()).await
-    }
-
-    async fn get_counter(&self, store: &StoreCode, name: &str) -> Result<i64> {
-        Ok(counter::Entity::find_by_id((store.to_string(), name.to_string()))
-            .one(&self.db)
-            .await
-            .map_err(read_err)?
-            .map_or(0, |c| c.value))
     }
 
     async fn get_work_order(&self, store: &StoreCode, id: WorkOrderId) -> Result<Option<WorkOrder>> {

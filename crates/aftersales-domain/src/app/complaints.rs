@@ -184,7 +184,7 @@ impl ComplaintService {
             );
             let audit =
                 core.audit(who, store, &format!("complaint.{name}"), "complaint", id, vec!["status".into()]);
-            Ok((next, ChangeSet { ops, audit: vec![audit], idempotency: None }))
+            Ok((next, ChangeSet { ops, audit: vec![audit], idempotency: None, number: None }))
         })
         .await
     }
@@ -289,7 +289,7 @@ impl ComplaintService {
             };
             let op = Op::UpdateComplaint { complaint: Box::new(next), expected_version: complaint.version };
             match self.core.repo.apply(ChangeSet::of(op, audit)).await {
-                Ok(()) => escalated += 1,
+                Ok(_) => escalated += 1,
                 // Another process escalated it, or someone resolved it meanwhile.
                 Err(DomainError::StaleEtag { .. }) => {}
                 Err(other) => return Err(other),

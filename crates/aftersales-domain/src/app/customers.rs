@@ -229,7 +229,7 @@ impl CustomerService {
                     .filter(|f| f != "consent_method" && (f != "marketing_consent" || consent_changed))
                     .collect();
                 let audit = self.core.audit(who, store, "customer.update", "customer", id, fields);
-                let mut changes = ChangeSet { ops, audit: vec![audit], idempotency: None };
+                let mut changes = ChangeSet { ops, audit: vec![audit], idempotency: None, number: None };
                 if consent_changed && !next.marketing_consent {
                     self.core.cancel_marketing_tasks(who, store, id, &mut changes).await?;
                 }
@@ -311,7 +311,7 @@ impl CustomerService {
                     ),
                     core.audit(who, store, "customer.merge", "customer", target.id, fields),
                 ];
-                let mut changes = ChangeSet { ops, audit, idempotency: None };
+                let mut changes = ChangeSet { ops, audit, idempotency: None, number: None };
                 if !consent {
                     // Neither file may be marketed to any more (CF-5).
                     for file in [source.id, target.id] {
@@ -523,6 +523,7 @@ impl CustomerService {
                 ],
                 audit: vec![audit],
                 idempotency: None,
+                number: None,
             };
             Ok((next, changes))
         })

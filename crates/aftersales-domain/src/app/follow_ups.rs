@@ -499,7 +499,7 @@ impl FollowUpService {
                 }
             }
             let audit = core.audit(who, store, "contact.create", "customer", cmd.customer_id, vec![]);
-            Ok((contact, ChangeSet { ops, audit: vec![audit], idempotency: None }))
+            Ok((contact, ChangeSet { ops, audit: vec![audit], idempotency: None, number: None }))
         })
         .await
     }
@@ -559,7 +559,7 @@ impl FollowUpService {
                 Op::InsertContact(Box::new(fallback)),
                 Op::UpdateTask { task: Box::new(closed.clone()), expected_version: task.version },
             ];
-            Ok((closed, ChangeSet { ops, audit: vec![audit], idempotency: None }))
+            Ok((closed, ChangeSet { ops, audit: vec![audit], idempotency: None, number: None }))
         })
         .await
     }
@@ -644,7 +644,7 @@ impl FollowUpService {
             moved.push(next);
         }
         if !ops.is_empty() {
-            self.core.repo.apply(ChangeSet { ops, audit, idempotency: None }).await?;
+            self.core.repo.apply(ChangeSet { ops, audit, idempotency: None, number: None }).await?;
         }
         Ok(Reassignment { moved })
     }
@@ -776,7 +776,7 @@ impl FollowUpService {
                 })));
             }
             let audit = core.audit(who, store, "campaign.create", "campaign", campaign.id, vec![]);
-            Ok((campaign, ChangeSet { ops, audit: vec![audit], idempotency: None }))
+            Ok((campaign, ChangeSet { ops, audit: vec![audit], idempotency: None, number: None }))
         })
         .await
     }
@@ -830,7 +830,7 @@ impl FollowUpService {
             let task = core.plan_task(&shop, plan).await?;
             let audit = core.audit(who, store, "visit.create", "customer", cmd.customer_id, vec![]);
             let ops = vec![Op::InsertContact(Box::new(contact)), Op::InsertTask(Box::new(task.clone()))];
-            Ok((task, ChangeSet { ops, audit: vec![audit], idempotency: None }))
+            Ok((task, ChangeSet { ops, audit: vec![audit], idempotency: None, number: None }))
         })
         .await
     }
@@ -886,7 +886,7 @@ impl FollowUpService {
                 ops.push(Op::UpdateTask { task: Box::new(done), expected_version: task.version });
             }
             let audit = core.audit(who, store, "letter.create", "letter", letter.id, vec![]);
-            Ok((letter, ChangeSet { ops, audit: vec![audit], idempotency: None }))
+            Ok((letter, ChangeSet { ops, audit: vec![audit], idempotency: None, number: None }))
         })
         .await
     }

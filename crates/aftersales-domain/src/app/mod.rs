@@ -264,6 +264,7 @@ impl Core {
     /// there loses nothing. A pinned etag keeps the clash (412 / ABORTED) (GEN-2).
     pub(crate) async fn write_latest<T, F, Fut>(&self, pinned: bool, mut step: F) -> Result<T>
     where
+        T: Serialize + DeserializeOwned,
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<(T, ChangeSet)>>,
     {
@@ -273,7 +274,9 @@ impl Core {
         loop {
             let (value, changes) = step().await?;
             match self.repo.apply(changes).await {
-                Ok(()) => return Ok(value),
+                Ok(None) => return Ok(value),
+                // The number taken in the transaction goes into the answer too.
+                Ok(Some(seq)) => return crate::ports::fill_number(&value, seq),
                 Err(DomainError::StaleEtag { .. }) if !pinned && attempt < ATTEMPTS => attempt += 1,
                 Err(DomainError::StaleEtag { resource, .. }) if !pinned => {
                     return Err(DomainError::Unavailable(format!(

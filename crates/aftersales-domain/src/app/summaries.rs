@@ -162,7 +162,7 @@ impl SummaryService {
                     "the summary of {period} was already submitted and archived; it does not change"
                 ),
             }),
-            other => other.map(|()| summary),
+            other => other.map(|_| summary),
         }
     }
 

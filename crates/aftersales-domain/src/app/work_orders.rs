@@ -28,7 +28,7 @@ use crate::model::work_order::{
 };
 use crate::paging::{Page, PageRequest};
 use crate::ports::TaskFilter;
-use crate::ports::{ChangeSet, Op};
+use crate::ports::{ChangeSet, NUMBER_SLOT, NumberRequest, Op};
 use crate::value::{CustomerId, Etag, Plate, RecordId, StoreCode, VehicleId, Vin, non_empty};
 use crate::{DomainError, Result};
 
@@ -316,11 +316,10 @@ impl WorkOrderService {
         self.core.repo.get_work_order(store, id).await?.ok_or(NOT_FOUND)
     }
 
-    /// Allocates the next number of a per-store, per-year sequence (WO-1, IN-2).
-    async fn next_number(&self, store: &Store, kind: &str, year: i32) -> Result<(i64, Op)> {
-        let name = format!("{kind}:{year}");
-        let last = self.core.repo.get_counter(&store.code, &name).await?;
-        Ok((last + 1, Op::AdvanceCounter { store: store.code.clone(), name, from: last }))
+    /// The next number of a per-store, per-year sequence (WO-1, IN-2), taken in the write's own
+    /// transaction; until then [`NUMBER_SLOT`] stands for it.
+    fn next_number(store: &Store, kind: &str, year: i32) -> NumberRequest {
+        NumberRequest { store: store.code.clone(), name: format!("{kind}:{year}") }
     }
 
     /// Opens a work order with a gap-free per-store number; the intake mileage is recorded (WO-1, CF-6).
@@ -373,11 +372,11 @@ impl WorkOrderService {
                 let original = original.ok_or_else(|| DomainError::invalid("comeback_of", "no such work order"))?;
                 original.accepts_comeback(vehicle.id, today, cmd.intake_mileage_km)?;
             }
-            let (seq, counter) = self.next_number(&shop, "work_order", today.year()).await?;
+            let number = Self::next_number(&shop, "work_order", today.year());
             let order = WorkOrder {
                 id: WorkOrderId::generate(),
                 store: store.clone(),
-                number: format!("{store}-{}-{seq:06}", today.year()),
+                number: format!("{store}-{}-{NUMBER_SLOT}", today.year()),
                 customer_id: customer.id,
                 vehicle_id: vehicle.id,
                 plate: vehicle.plate.as_ref().map(|p| p.to_string()),
@@ -425,7 +424,7 @@ impl WorkOrderService {
                 recorded_by: who.sub.clone(),
                 recorded_at: now,
             };
-            let mut ops = vec![counter, Op::InsertWorkOrder(Box::new(order.clone())), Op::InsertOdometer(reading)];
+            let mut ops = vec![Op::InsertWorkOrder(Box::new(order.clone())), Op::InsertOdometer(reading)];
             if moved.mileage_km != vehicle.mileage_km {
                 ops.push(Op::UpdateVehicle { vehicle: moved, expected_version: vehicle.version });
             }
@@ -433,6 +432,7 @@ impl WorkOrderService {
                 ops,
                 audit: vec![core.audit(who, store, "work_order.create", "work_order", order.id, vec![])],
                 idempotency: None,
+                number: Some(number),
             };
             Ok((order, changes))
         })
@@ -1071,7 +1071,7 @@ impl WorkOrderService {
             let today = now.with_timezone(&timezone(&shop)).date_naive();
             let mut next = current.clone();
             next.deliver(notes, cmd.accessories_returned.unwrap_or(false), today, &who.sub, now)?;
-            let (seq, counter) = self.next_number(&shop, "settlement", today.year()).await?;
+            let number = Self::next_number(&shop, "settlement", today.year());
             let parties = SettlementParties {
                 store_name: shop.name.clone(),
                 customer_name: customer.name.clone(),
@@ -1079,7 +1079,7 @@ impl WorkOrderService {
                 customer_company: customer.company.clone(),
                 vehicle_model: format!("{} {}", vehicle.make, vehicle.model),
             };
-            next.settle(parties, format!("{store}-JS-{}-{seq:06}", today.year()), payment)?;
+            next.settle(parties, format!("{store}-JS-{}-{NUMBER_SLOT}", today.year()), payment)?;
             next.version = current.version + 1;
             next.updated_at = now;
             let audit = core.audit(
@@ -1108,7 +1108,6 @@ impl WorkOrderService {
                 created_at: now,
             };
             let ops = vec![
-                counter,
                 Op::UpdateWorkOrder { order: Box::new(next.clone()), expected_version: current.version },
                 Op::InsertEhealthUpload(Box::new(upload)),
             ];
@@ -1127,7 +1126,7 @@ impl WorkOrderService {
             let first = core.plan_task(&shop, plan).await?;
             let reminders = self.reminders(&shop, &next, &vehicle, today).await?;
             let ops = [ops, vec![Op::InsertTask(Box::new(first))], reminders].concat();
-            Ok((next, ChangeSet { ops, audit: vec![audit], idempotency: None }))
+            Ok((next, ChangeSet { ops, audit: vec![audit], idempotency: None, number: Some(number) }))
         })
         .await
     }
@@ -1183,6 +1182,7 @@ impl WorkOrderService {
                     vec!["entry_inspected".into()],
                 )],
                 idempotency: None,
+                number: None,
             };
             Ok((inspection, changes))
         })
@@ -1216,11 +1216,11 @@ impl WorkOrderService {
             let (passed, failed) = check_exit(&order, &cmd)?;
             let now = core.now();
             let mut ops = Vec::new();
+            let mut number = None;
             let certificate = if passed {
                 let year = now.with_timezone(&timezone(&shop)).year();
-                let (seq, counter) = self.next_number(&shop, "certificate", year).await?;
-                ops.push(counter);
-                Some(format!("{store}-HG-{year}-{seq:06}"))
+                number = Some(Self::next_number(&shop, "certificate", year));
+                Some(format!("{store}-HG-{year}-{NUMBER_SLOT}"))
             } else {
                 None
             };
@@ -1249,7 +1249,7 @@ impl WorkOrderService {
             ops.push(Op::UpdateWorkOrder { order: Box::new(next), expected_version: order.version });
             let action = if passed { "inspection.exit_passed" } else { "inspection.exit_failed" };
             let audit = vec![core.audit(who, store, action, "work_order", id, vec!["status".into()])];
-            Ok((inspection, ChangeSet { ops, audit, idempotency: None }))
+            Ok((inspection, ChangeSet { ops, audit, idempotency: None, number }))
         })
         .await
     }
@@ -1288,6 +1288,7 @@ impl WorkOrderService {
             .repo
             .apply(ChangeSet::of(Op::DeleteInspection { store: store.clone(), id: inspection }, audit))
             .await
+            .map(|_| ())
     }
 }
 
