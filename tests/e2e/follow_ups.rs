@@ -206,6 +206,7 @@ async fn an_agent_works_the_first_follow_up_and_the_second_is_scheduled_with_its
                 store: shop.store.clone(),
                 agent: second_agent.clone(),
                 day: "2026-12-08".into(),
+                ..Default::default()
             },
         ))
         .await

@@ -108,7 +108,7 @@ async fn fu5_the_worklist_plans_each_call_on_the_day_in_the_customers_time() {
     let grpc = FollowUpServiceClient::new(app.grpc_channel.clone())
         .get_worklist(authed(
             &agent,
-            pb::GetWorklistRequest { store: store.clone(), agent: String::new(), day: "2026-11-30".into() },
+            pb::GetWorklistRequest { store: store.clone(), day: "2026-11-30".into(), ..Default::default() },
         ))
         .await
         .unwrap()
@@ -190,4 +190,55 @@ async fn fu3_a_visit_is_never_reassigned_to_the_person_who_received_it() {
     let others = format!("/v1/stores/{store}/follow-up-tasks/worklist?agent=fu-2&day=2026-11-30");
     assert_eq!(app.get(&others, &receiver).await.status, StatusCode::FORBIDDEN);
     assert_eq!(app.get(&others, &sup).await.status, StatusCode::OK);
+}
+
+// FU-5: the worklist is the day's plan, bounded by the day's call slots (36 with the default call
+// hours) and paged: never more than a page, every planned call once, in the order of the calls.
+#[tokio::test]
+async fn fu5_the_worklist_holds_what_the_day_can_and_never_answers_more_than_a_page() {
+    let clock = TestClock::at("2026-11-27T02:00:00Z");
+    let app = TestApp::spawn_at(clock.clone()).await;
+    let store = app.seed_store("SH001").await;
+    staff(&app, &store, "fu-1", json!(["followup_agent"])).await;
+    let customer = app.seed_customer(&store, "张伟", "13812345678").await;
+    for _ in 0..40 {
+        let visit = app
+            .post(
+                &format!("/v1/stores/{store}/visits"),
+                &app.advisor(&store),
+                json!({"customer_id": customer["id"], "purpose": "咨询", "channel": "phone"}),
+            )
+            .await;
+        assert_eq!(visit.status, StatusCode::CREATED, "{:?}", visit.body);
+    }
+    let agent = app.token("fu-1", &["followup_agent"], &[&store]);
+    let mut seen: Vec<(String, String)> = Vec::new();
+    let mut token = String::new();
+    for _ in 0..10 {
+        let path = format!(
+            "/v1/stores/{store}/follow-up-tasks/worklist?day=2026-11-30&page_size=10&page_token={token}"
+        );
+        let page = app.get(&path, &agent).await;
+        assert_eq!(page.status, StatusCode::OK, "{:?}", page.body);
+        let items = page.body["items"].as_array().unwrap();
+        assert!(items.len() <= 10, "never more than a page");
+        for item in items {
+            seen.push((
+                item["next_call_at"].as_str().unwrap().to_string(),
+                item["task"]["id"].as_str().unwrap().to_string(),
+            ));
+        }
+        token = page.body["next_page_token"].as_str().unwrap().to_string();
+        if token.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(seen.len(), 36, "the day holds 36 calls; the other 4 wait for the next day");
+    let mut sorted = seen.clone();
+    sorted.sort();
+    assert_eq!(seen, sorted, "in the order of the calls");
+    sorted.dedup_by(|a, b| a.1 == b.1);
+    assert_eq!(sorted.len(), 36, "each call once");
+    let over = app.get(&format!("/v1/stores/{store}/follow-up-tasks/worklist?page_size=501"), &agent).await;
+    assert_eq!(over.fields(), vec!["page_size"]);
 }

@@ -324,6 +324,15 @@ pub trait Repository: Send + Sync {
         filter: &TaskFilter,
         page: &PageRequest,
     ) -> Result<Page<FollowUpTask>>;
+    /// An agent's open tasks whose window has opened by `day`, deadline first, at most `limit`
+    /// (FU-5), read from the (store, assignee, status, deadline) index.
+    async fn worklist_tasks(
+        &self,
+        store: &StoreCode,
+        assignee: &str,
+        day: chrono::NaiveDate,
+        limit: u64,
+    ) -> Result<Vec<FollowUpTask>>;
     /// The latest contact on each of these tasks, for planning the next attempt (FU-5).
     async fn last_contacts(
         &self,

@@ -860,6 +860,29 @@ impl Repository for SeaRepository {
         Ok(rows.into_iter().filter_map(|(a, n)| a.map(|a| (a, u64::try_from(n).unwrap_or(0)))).collect())
     }
 
+    async fn worklist_tasks(
+        &self,
+        store: &StoreCode,
+        assignee: &str,
+        day: chrono::NaiveDate,
+        limit: u64,
+    ) -> Result<Vec<FollowUpTask>> {
+        task::Entity::find()
+            .filter(task::Column::Store.eq(store.as_str()))
+            .filter(task::Column::Assignee.eq(assignee))
+            .filter(task::Column::Status.eq(TaskStatus::Open.as_str()))
+            .filter(task::Column::DueFrom.lte(day))
+            .order_by_asc(task::Column::DueTo)
+            .order_by_asc(task::Column::Id)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(read_err)?
+            .into_iter()
+            .map(task_from)
+            .collect()
+    }
+
     async fn last_contacts(
         &self,
         store: &StoreCode,

@@ -1009,8 +1009,10 @@ pub struct WorklistItemDto {
 /// An agent's worklist for a day, deadline first.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Worklist {
-    /// The tasks.
+    /// The tasks, in the order of the calls.
     pub items: Vec<WorklistItemDto>,
+    /// Token for the next page; empty at the end.
+    pub next_page_token: String,
 }
 
 /// A contact with a customer (FU-4).

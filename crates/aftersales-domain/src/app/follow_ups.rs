@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::{Core, IdempotencyKey};
 use crate::auth::{Action, Principal};
 use crate::error::Validator;
-use crate::model::call_plan::{CallRequest, plan_calls};
+use crate::model::call_plan::{CallRequest, plan_calls, slots_in_day};
 use crate::model::follow_up::declined_reminder_window;
 use crate::model::follow_up::{
     Campaign, CampaignId, CampaignKind, LeftOut, LeftOutReason, Letter, LetterChannel, LetterId, LetterKind,
@@ -151,6 +151,28 @@ pub struct ReassignTasks {
 pub struct Reassignment {
     /// Each moved task, as it is now.
     pub moved: Vec<FollowUpTask>,
+}
+
+/// Where an item stands in the day's order of calls: planned ones by time, then the rest; the
+/// task id breaks ties, so the order is total and pages are stable.
+type WorklistKey = (bool, i64, TaskId);
+
+fn worklist_key(item: &WorklistItem) -> WorklistKey {
+    (item.next_call_at.is_none(), item.next_call_at.map_or(0, |t| t.timestamp_micros()), item.task.id)
+}
+
+fn render_worklist_key((unplanned, at, id): &WorklistKey) -> String {
+    format!("{}:{at}:{id}", u8::from(*unplanned))
+}
+
+/// Reads a page token's key; one that does not parse starts from the beginning.
+fn parse_worklist_key(raw: &str) -> WorklistKey {
+    let mut parts = raw.splitn(3, ':');
+    let unplanned = parts.next() == Some("1");
+    let at = parts.next().and_then(|p| p.parse().ok()).unwrap_or(i64::MIN);
+    let id =
+        parts.next().and_then(|p| TaskId::parse("page_token", p).ok()).unwrap_or(TaskId(uuid::Uuid::nil()));
+    (unplanned, at, id)
 }
 
 /// A task on an agent's worklist, with when to call (FU-5).
@@ -302,15 +324,17 @@ impl FollowUpService {
         self.core.repo.list_tasks(store, filter, page).await
     }
 
-    /// Returns an agent's open tasks due or overdue on a store-local day, deadline first, each
-    /// with the next moment inside the call hours (FU-5). Defaults: the caller, today.
+    /// Returns the agent's plan for a store-local day (FU-5): the open tasks due or overdue that the
+    /// day's call slots can hold, most urgent first, each planned in a slot; in the order of the
+    /// calls, a page at a time. The rest wait for the following days. Defaults: the caller, today.
     pub async fn worklist(
         &self,
         who: &Principal,
         store: &StoreCode,
         agent: Option<&str>,
         day: Option<NaiveDate>,
-    ) -> Result<Vec<WorklistItem>> {
+        page: &PageRequest,
+    ) -> Result<Page<WorklistItem>> {
         who.authorize(Action::FollowUpWork, store, "store")?;
         let mut v = Validator::new();
         crate::model::store::check_staff_filter(&mut v, "agent", agent);
@@ -324,23 +348,8 @@ impl FollowUpService {
         let tz = timezone(&shop);
         let now = self.core.now();
         let day = day.unwrap_or_else(|| now.with_timezone(&tz).date_naive());
-        let filter = TaskFilter {
-            assignee: Some(agent.unwrap_or(&who.sub).to_string()),
-            status: Some(TaskStatus::Open),
-            due_by: Some(day),
-            customer_id: None,
-        };
-        let mut tasks = Vec::new();
-        let mut page = PageRequest { size: 500, after: None };
-        loop {
-            let batch = self.core.repo.list_tasks(store, &filter, &page).await?;
-            tasks.extend(batch.items);
-            match batch.next_page_token {
-                Some(token) => page = PageRequest::parse(Some(500), Some(&token))?,
-                None => break,
-            }
-        }
-        tasks.sort_by(|a, b| a.due_to.cmp(&b.due_to).then(a.id.cmp(&b.id)));
+        let capacity = slots_in_day(day, tz, &shop.call_hours).max(1) as u64;
+        let tasks = self.core.repo.worklist_tasks(store, agent.unwrap_or(&who.sub), day, capacity).await?;
         let requests = self.call_requests(store, &tasks).await?;
         let planned = plan_calls(day, tz, &shop.call_hours, now, &requests);
         let mut items: Vec<WorklistItem> = tasks
@@ -349,8 +358,14 @@ impl FollowUpService {
             .map(|(task, next_call_at)| WorklistItem { overdue: task.due_to < day, next_call_at, task })
             .collect();
         // In the order the agent makes the calls; those with no slot left today come last.
-        items.sort_by_key(|item| (item.next_call_at.is_none(), item.next_call_at, item.task.due_to));
-        Ok(items)
+        items.sort_by_key(worklist_key);
+        let rest: Vec<WorklistItem> = match &page.after {
+            Some(after) => {
+                items.into_iter().filter(|i| worklist_key(i) > parse_worklist_key(after)).collect()
+            }
+            None => items,
+        };
+        Ok(Page::from_overfetch(rest, page.size, |i| render_worklist_key(&worklist_key(i))))
     }
 
     /// What planning each task's call needs: the customer's preferred time and the last attempt.

@@ -76,6 +76,40 @@ fn at_local(tz: Tz, day: NaiveDate, time: NaiveTime) -> Option<DateTime<Utc>> {
     tz.from_local_datetime(&day.and_time(time)).earliest().map(|t| t.with_timezone(&Utc))
 }
 
+/// Every slot of the day not before `now`, in order, with its local time of day.
+fn slot_starts(
+    day: NaiveDate,
+    tz: Tz,
+    call_hours: &[CallWindow],
+    now: DateTime<Utc>,
+) -> Vec<(DateTime<Utc>, NaiveTime)> {
+    let mut slots = Vec::new();
+    for window in call_hours {
+        let mut local = window.start;
+        while local < window.end {
+            if let Some(start) = at_local(tz, day, local)
+                && start >= now
+            {
+                slots.push((start, local));
+            }
+            let (next, wrapped) = local.overflowing_add_signed(CALL_SLOT);
+            if wrapped != 0 || next <= local {
+                break;
+            }
+            local = next;
+        }
+    }
+    slots
+}
+
+/// How many calls the store-local `day` holds: its slots in the call hours (from midnight, not
+/// from now), so a day's worklist is bounded by what an agent can do in it.
+pub fn slots_in_day(day: NaiveDate, tz: Tz, call_hours: &[CallWindow]) -> usize {
+    let midnight = day.and_hms_opt(0, 0, 0).and_then(|t| tz.from_local_datetime(&t).earliest());
+    let Some(start) = midnight.map(|t| t.with_timezone(&Utc)) else { return 0 };
+    slot_starts(day, tz, call_hours, start).len()
+}
+
 /// Plans one call per request on the store-local `day`, in request order (most urgent first).
 ///
 /// Every planned time is a slot start inside the call hours of that day, not before `now`, and
@@ -90,23 +124,8 @@ pub fn plan_calls(
     now: DateTime<Utc>,
     requests: &[CallRequest],
 ) -> Vec<Option<DateTime<Utc>>> {
-    // Every slot of the day, in order, with its local time of day.
-    let mut slots: Vec<(DateTime<Utc>, NaiveTime, u32)> = Vec::new();
-    for window in call_hours {
-        let mut local = window.start;
-        while local < window.end {
-            if let Some(start) = at_local(tz, day, local)
-                && start >= now
-            {
-                slots.push((start, local, 0));
-            }
-            let (next, wrapped) = local.overflowing_add_signed(CALL_SLOT);
-            if wrapped != 0 || next <= local {
-                break;
-            }
-            local = next;
-        }
-    }
+    let mut slots: Vec<(DateTime<Utc>, NaiveTime, u32)> =
+        slot_starts(day, tz, call_hours, now).into_iter().map(|(at, local)| (at, local, 0)).collect();
     requests
         .iter()
         .map(|request| {
@@ -219,6 +238,12 @@ mod tests {
         let night =
             plan_calls(day("2026-11-27"), SHANGHAI, &default_call_hours(), now, &[req("22:00-23:00")]);
         assert_eq!(night, vec![Some(local("2026-11-27", "09:00"))]);
+    }
+
+    // FU-5: the default call hours hold 36 calls of 15 minutes a day.
+    #[test]
+    fn a_day_holds_as_many_calls_as_its_slots() {
+        assert_eq!(slots_in_day(day("2026-11-27"), SHANGHAI, &default_call_hours()), 36);
     }
 
     // FU-5: after a no-answer the next attempt is planned at least two hours later.

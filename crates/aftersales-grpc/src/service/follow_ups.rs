@@ -196,14 +196,16 @@ impl pb::follow_up_service_server::FollowUpService for Adapter {
         let store = store_code(&r.store)?;
         let agent = non_empty(&r.agent);
         let day = date("day", Some(&r.day))?;
-        let items = self
+        let plan = self
             .services
             .follow_ups
-            .worklist(&who, &store, agent.as_deref(), day)
+            .worklist(&who, &store, agent.as_deref(), day, &page(r.page_size, &r.page_token)?)
             .await
             .map_err(to_status)?;
         Ok(Response::new(pb::GetWorklistResponse {
-            items: items
+            next_page_token: plan.next_page_token.unwrap_or_default(),
+            items: plan
+                .items
                 .into_iter()
                 .map(|i| pb::WorklistItem {
                     task: Some(i.task.into()),

@@ -92,10 +92,16 @@ struct WorklistQuery {
     agent: Option<String>,
     /// The store-local day (default: today).
     day: Option<NaiveDate>,
+    /// Page size (1–500, default 50).
+    #[param(minimum = 0, maximum = 500)]
+    page_size: Option<i64>,
+    /// Token of the next page.
+    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
+    page_token: Option<String>,
 }
 
-/// An agent's open tasks due or overdue on a day, deadline first, with the next call time inside
-/// the store's call hours (FU-5).
+/// An agent's plan for a day (FU-5): the open tasks due or overdue that the day's call slots hold,
+/// most urgent first, each planned in a slot, in the order of the calls; paged.
 #[utoipa::path(get, path = "/v1/stores/{store}/follow-up-tasks/worklist", tag = "follow-up",
     params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"), WorklistQuery),
     responses((status = 200, description = "The worklist", body = Worklist)))]
@@ -106,9 +112,13 @@ async fn worklist(
     ApiQuery(q): ApiQuery<WorklistQuery>,
 ) -> ApiResult<axum::Json<Worklist>> {
     let agent = aftersales_domain::value::non_empty(q.agent);
-    let items = s.services.follow_ups.worklist(&who, &store_code(&store)?, agent.as_deref(), q.day).await?;
+    let page = PageParams { page_size: q.page_size, page_token: q.page_token }.request()?;
+    let plan =
+        s.services.follow_ups.worklist(&who, &store_code(&store)?, agent.as_deref(), q.day, &page).await?;
     Ok(axum::Json(Worklist {
-        items: items
+        next_page_token: plan.next_page_token.unwrap_or_default(),
+        items: plan
+            .items
             .into_iter()
             .map(|i| WorklistItemDto {
                 task: i.task.into(),

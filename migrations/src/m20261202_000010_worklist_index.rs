@@ -1,0 +1,29 @@
+//! The agent's day of calls is read deadline first from an index on (store, assignee, status,
+//! deadline), never by loading the agent's every open task (FU-5).
+
+use sea_orm_migration::prelude::*;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_index(
+            Index::create()
+                .name("ix_tasks_day_queue")
+                .table("follow_up_tasks")
+                .col("store")
+                .col("assignee")
+                .col("status")
+                .col("due_to")
+                .col("id")
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.drop_index(Index::drop().name("ix_tasks_day_queue").table("follow_up_tasks").to_owned()).await
+    }
+}
