@@ -139,6 +139,9 @@ pub async fn start_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<
         tonic::transport::Server::builder()
             .http2_keepalive_interval(Some(Duration::from_secs(30)))
             .http2_keepalive_timeout(Some(Duration::from_secs(10)))
+            // Windows large enough that a streamed export never waits on flow control on a LAN.
+            .initial_connection_window_size(Some(4 * 1024 * 1024))
+            .initial_stream_window_size(Some(1024 * 1024))
             .layer(tower_http::trace::TraceLayer::new_for_grpc().make_span_with(
                 |req: &axum::http::Request<_>| tracing::info_span!("grpc", method = %req.uri().path()),
             ))

@@ -214,3 +214,24 @@ pub async fn serve_http(
     graceful.shutdown().await;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // gRPC at wire speed: every accepted connection has TCP_NODELAY, so a small answer is never
+    // held back by Nagle's algorithm waiting for the client's delayed ACK.
+    #[tokio::test]
+    async fn accepted_connections_have_nodelay_and_count_against_their_client() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (_stop, stopped) = watch::channel(false);
+        let limits = Limits { header_read_timeout: Duration::from_secs(5), per_client: 1 };
+        let mut incoming = accept(listener, limits, stopped);
+        let mut client = TcpStream::connect(addr).await.unwrap();
+        tokio::io::AsyncWriteExt::write_all(&mut client, b"G").await.unwrap();
+        let conn = incoming.recv().await.unwrap();
+        assert!(conn.stream.nodelay().unwrap());
+        assert_eq!(conn.peer().ip(), addr.ip());
+    }
+}
