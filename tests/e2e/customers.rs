@@ -372,8 +372,15 @@ async fn customers_are_found_by_name_phone_plate_or_vin_and_paged_stably() {
     };
     assert_eq!(names(&app.get(&find("q=%E5%BC%A0"), &token).await), vec!["张伟"]);
     assert_eq!(names(&app.get(&find("q=li%20na"), &token).await), vec!["Li Na"]);
-    assert_eq!(names(&app.get(&find("q=5432"), &token).await), vec!["Li Na"]);
-    assert_eq!(names(&app.get(&find("q=af000"), &token).await), vec!["Li Na"]);
+    // The phone whole or its last four digits, as a desk asks for it; not digits from the middle.
+    assert_eq!(names(&app.get(&find("q=4321"), &token).await), vec!["Li Na"]);
+    assert_eq!(names(&app.get(&find("q=139-8765-4321"), &token).await), vec!["Li Na"]);
+    assert!(names(&app.get(&find("q=5432"), &token).await).is_empty());
+    // The VIN whole or its last 6 or 8; the plate with or without its province.
+    assert_eq!(names(&app.get(&find("q=af000002"), &token).await), vec!["Li Na"]);
+    assert_eq!(names(&app.get(&find("q=000002"), &token).await), vec!["Li Na"]);
+    assert_eq!(names(&app.get(&find("q=%E7%B2%A4B%20D12345"), &token).await), vec!["Li Na"]);
+    assert_eq!(names(&app.get(&find("q=BD12345"), &token).await), vec!["Li Na"]);
     assert_eq!(names(&app.get(&find("plate=%E7%B2%A4BD12345"), &token).await), vec!["Li Na"]);
     assert_eq!(names(&app.get(&find(&format!("vin={}", VINS[2])), &token).await), vec!["Li Na"]);
     assert!(names(&app.get(&find("q=%25"), &token).await).is_empty(), "% is literal, not a wildcard");
@@ -427,4 +434,45 @@ async fn every_write_is_in_the_audit_trail_with_its_changed_fields() {
     assert_eq!(events[3]["changed_fields"], json!(["marketing_consent"]));
     let denied = app.get(&format!("/v1/stores/{store}/audit-events"), &app.advisor(&store)).await;
     assert_eq!(denied.status, StatusCode::FORBIDDEN);
+}
+
+// CF-1, CF-6: the search index follows every change: a renamed file is found by its new name
+// only, and after a merge the surviving file is found by the merged file's plate.
+#[tokio::test]
+async fn search_follows_renames_and_merges() {
+    let app = TestApp::spawn().await;
+    let store = app.seed_store("SH001").await;
+    let token = app.advisor(&store);
+    let keep = app.seed_customer(&store, "张伟", "13812345678").await["id"].as_str().unwrap().to_string();
+    let dup = app.seed_customer(&store, "张 伟", "13812340000").await["id"].as_str().unwrap().to_string();
+    app.seed_vehicle(&store, &dup, VINS[1], "沪B54321").await;
+    let ids = |a: &crate::common::Answer| -> Vec<String> {
+        a.body["customers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let find = |q: &str| format!("/v1/stores/{store}/customers?q={q}");
+    let renamed =
+        app.patch(&format!("/v1/stores/{store}/customers/{keep}"), &token, json!({"name": "张伟强"})).await;
+    assert_eq!(renamed.status, StatusCode::OK, "{:?}", renamed.body);
+    assert_eq!(ids(&app.get(&find("%E4%BC%9F%E5%BC%BA"), &token).await), vec![keep.clone()], "伟强");
+    assert_eq!(
+        ids(&app.get(&find("%E5%BC%A0%E4%BC%9F"), &token).await).len(),
+        2,
+        "张伟: both files, newest first"
+    );
+    assert_eq!(ids(&app.get(&find("%E5%BC%A0%E4%BC%9F"), &token).await)[0], dup);
+    let merged = app
+        .post(&format!("/v1/stores/{store}/customers/{keep}/merge"), &token, json!({"source_id": dup}))
+        .await;
+    assert_eq!(merged.status, StatusCode::OK, "{:?}", merged.body);
+    assert_eq!(ids(&app.get(&find("B54321"), &token).await), vec![keep.clone()], "the merged file's car");
+    assert_eq!(
+        ids(&app.get(&find("0000"), &token).await),
+        Vec::<String>::new(),
+        "a merged-away file is gone"
+    );
 }

@@ -384,3 +384,21 @@ pub mod rollup {
     }
     no_relations!();
 }
+
+pub mod search {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "customer_search")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub store: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub term: String,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub customer_id: Uuid,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub source: Uuid,
+    }
+    no_relations!();
+}

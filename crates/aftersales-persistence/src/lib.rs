@@ -9,7 +9,7 @@ mod mapping;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::entities::{campaign, complaint, letter, rollup, summary};
+use crate::entities::{campaign, complaint, letter, rollup, search, summary};
 use aftersales_domain::auth::StoreAccess;
 use aftersales_domain::model::audit::{AuditEvent, AuditFilter};
 use aftersales_domain::model::customer::{ConsentEvent, Customer, CustomerFilter, Vehicle};
@@ -22,6 +22,7 @@ use aftersales_domain::model::inspection::{Inspection, InspectionId};
 use aftersales_domain::model::rollup::{
     Tally, contact_buckets, letter_buckets, tallies, task_buckets, work_order_buckets,
 };
+use aftersales_domain::model::search::{customer_terms, query_term, vehicle_terms};
 use aftersales_domain::model::store::{StaffMember, Store};
 use aftersales_domain::model::summary::Summary;
 use aftersales_domain::model::work_order::{WorkOrder, WorkOrderFilter, WorkOrderId, WorkOrderStatus};
@@ -35,7 +36,7 @@ use aftersales_domain::{DomainError, Result};
 use aftersales_migrations::{Migrator, MigratorTrait};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, LikeExpr, OnConflict, Query};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectOptions, Database, DatabaseConnection,
     DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Select,
@@ -108,6 +109,9 @@ impl SeaRepository {
         for chunk in customers.chunks(400) {
             let rows = chunk.iter().map(|c| customer_row(c).into_active_model().reset_all());
             customer::Entity::insert_many(rows).exec_without_returning(&txn).await.map_err(read_err)?;
+        }
+        for c in customers {
+            insert_terms(&txn, &c.store, c.id.0, c.id.0, customer_terms(c)).await?;
         }
         for chunk in tasks.chunks(400) {
             let rows = chunk
@@ -245,12 +249,6 @@ where
     Ok(Page::from_overfetch(items, page.size, key))
 }
 
-/// Builds a LIKE pattern matching `needle` anywhere, with wildcards in it escaped.
-fn contains(needle: &str) -> LikeExpr {
-    let escaped = needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    LikeExpr::new(format!("%{escaped}%")).escape('\\')
-}
-
 async fn update_checked<A>(
     txn: &DatabaseTransaction,
     resource: &'static str,
@@ -363,22 +361,28 @@ async fn apply_op(txn: &DatabaseTransaction, op: Op, moves: &mut Moves) -> Resul
             update_checked(txn, "staff", row, filter, expected_version, staff::Column::Version).await
         }
         Op::InsertCustomer(c) => {
-            insert(txn, "customer", customer_row(&c).into_active_model().reset_all()).await
+            insert(txn, "customer", customer_row(&c).into_active_model().reset_all()).await?;
+            index_terms(txn, &c.store, c.id.0, c.id.0, customer_terms(&c)).await
         }
         Op::UpdateCustomer { customer: c, expected_version } => {
             let filter = Condition::all()
                 .add(customer::Column::Store.eq(c.store.as_str()))
                 .add(customer::Column::Id.eq(c.id.0));
             let row = customer_row(&c).into_active_model().reset_all();
-            update_checked(txn, "customer", row, filter, expected_version, customer::Column::Version).await
+            update_checked(txn, "customer", row, filter, expected_version, customer::Column::Version).await?;
+            index_terms(txn, &c.store, c.id.0, c.id.0, customer_terms(&c)).await
         }
-        Op::InsertVehicle(v) => insert(txn, "vehicle", vehicle_row(&v).into_active_model().reset_all()).await,
+        Op::InsertVehicle(v) => {
+            insert(txn, "vehicle", vehicle_row(&v).into_active_model().reset_all()).await?;
+            index_terms(txn, &v.store, v.customer_id.0, v.id.0, vehicle_terms(&v)).await
+        }
         Op::UpdateVehicle { vehicle: v, expected_version } => {
             let filter = Condition::all()
                 .add(vehicle::Column::Store.eq(v.store.as_str()))
                 .add(vehicle::Column::Id.eq(v.id.0));
             let row = vehicle_row(&v).into_active_model().reset_all();
-            update_checked(txn, "vehicle", row, filter, expected_version, vehicle::Column::Version).await
+            update_checked(txn, "vehicle", row, filter, expected_version, vehicle::Column::Version).await?;
+            index_terms(txn, &v.store, v.customer_id.0, v.id.0, vehicle_terms(&v)).await
         }
         Op::InsertOdometer(r) => {
             insert(txn, "odometer_reading", odometer_row(&r).into_active_model().reset_all()).await
@@ -495,6 +499,15 @@ async fn apply_op(txn: &DatabaseTransaction, op: Op, moves: &mut Moves) -> Resul
             Ok(())
         }
         Op::MoveCustomerRecords { store, from, to } => {
+            // The moved cars' search terms now find the surviving file.
+            search::Entity::update_many()
+                .col_expr(search::Column::CustomerId, Expr::value(to.0))
+                .filter(search::Column::Store.eq(store.as_str()))
+                .filter(search::Column::CustomerId.eq(from.0))
+                .filter(search::Column::Source.ne(from.0))
+                .exec(txn)
+                .await
+                .map_err(|e| db_err("customer_search", e))?;
             vehicle::Entity::update_many()
                 .col_expr(vehicle::Column::CustomerId, Expr::value(to.0))
                 .filter(vehicle::Column::Store.eq(store.as_str()))
@@ -512,6 +525,49 @@ async fn apply_op(txn: &DatabaseTransaction, op: Op, moves: &mut Moves) -> Resul
             Ok(())
         }
     }
+}
+
+/// Replaces the search terms one file or car is found under (CF-1), in the transaction that
+/// changed it.
+async fn index_terms(
+    txn: &DatabaseTransaction,
+    store: &StoreCode,
+    customer: Uuid,
+    source: Uuid,
+    terms: Vec<String>,
+) -> Result<()> {
+    search::Entity::delete_many()
+        .filter(search::Column::Store.eq(store.as_str()))
+        .filter(search::Column::Source.eq(source))
+        .exec(txn)
+        .await
+        .map_err(|e| db_err("customer_search", e))?;
+    insert_terms(txn, store, customer, source, terms).await
+}
+
+async fn insert_terms<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    store: &StoreCode,
+    customer: Uuid,
+    source: Uuid,
+    terms: Vec<String>,
+) -> Result<()> {
+    let rows: Vec<search::ActiveModel> = terms
+        .into_iter()
+        .map(|term| {
+            search::Model { store: store.to_string(), term, customer_id: customer, source }
+                .into_active_model()
+                .reset_all()
+        })
+        .collect();
+    for chunk in rows.chunks(200) {
+        search::Entity::insert_many(chunk.to_vec())
+            .on_conflict_do_nothing()
+            .exec_without_returning(db)
+            .await
+            .map_err(|e| db_err("customer_search", e))?;
+    }
+    Ok(())
 }
 
 /// Takes the next number of a per-store sequence with one statement in the transaction:
@@ -651,26 +707,19 @@ impl Repository for SeaRepository {
         let mut cond = Condition::all()
             .add(customer::Column::Store.eq(store.as_str()))
             .add(customer::Column::MergedInto.is_null());
-        if let Some(q) = &filter.q {
-            let upper = q.to_uppercase();
-            // A phone is searched only when the query is a phone fragment, not digits inside a VIN.
-            let digits: String = q.chars().filter(|c| !matches!(c, ' ' | '-' | '+')).collect();
-            let mut any = Condition::any()
-                .add(
-                    Expr::expr(Func::lower(Expr::col(customer::Column::Name)))
-                        .like(contains(&q.to_lowercase())),
+        let searching = filter.q.as_deref().and_then(query_term);
+        if let Some(term) = &searching {
+            // One index lookup of the term (CF-1), not a scan of the store.
+            let found = Query::select()
+                .column(search::Column::CustomerId)
+                .from(search::Entity)
+                .cond_where(
+                    Condition::all()
+                        .add(search::Column::Store.eq(store.as_str()))
+                        .add(search::Column::Term.eq(term.as_str())),
                 )
-                .add(
-                    customer::Column::Id.in_subquery(vehicles_where(
-                        Condition::any()
-                            .add(Expr::col(vehicle::Column::Vin).like(contains(&upper)))
-                            .add(Expr::col(vehicle::Column::Plate).like(contains(&upper))),
-                    )),
-                );
-            if digits.len() >= 3 && digits.chars().all(|c| c.is_ascii_digit()) {
-                any = any.add(Expr::col(customer::Column::Phone).like(contains(&digits)));
-            }
-            cond = cond.add(any);
+                .to_owned();
+            cond = cond.add(customer::Column::Id.in_subquery(found));
         }
         if let Some(plate) = &filter.plate {
             cond = cond.add(customer::Column::Id.in_subquery(vehicles_where(
@@ -684,6 +733,16 @@ impl Repository for SeaRepository {
                 )));
         }
         let query = customer::Entity::find().filter(cond);
+        if searching.is_some() {
+            // Search results come newest first: the file a desk is looking for is most often recent.
+            let mut query = query.order_by_desc(customer::Column::Id).limit(limit(page));
+            if let Some(after) = after_uuid(page)? {
+                query = query.filter(customer::Column::Id.lt(after));
+            }
+            let rows = query.all(&self.db).await.map_err(read_err)?;
+            let items = rows.into_iter().map(customer_from).collect::<Result<Vec<_>>>()?;
+            return Ok(Page::from_overfetch(items, page.size, |c| c.id.to_string()));
+        }
         uuid_page(&self.db, query, customer::Column::Id, page, customer_from, |c| c.id.to_string()).await
     }
 

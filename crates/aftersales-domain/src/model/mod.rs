@@ -7,6 +7,7 @@ pub mod ehealth;
 pub mod follow_up;
 pub mod inspection;
 pub mod rollup;
+pub mod search;
 pub mod store;
 pub mod summary;
 pub mod work_order;
