@@ -5,7 +5,7 @@ CARGO ?= cargo
 # A development-only secret so `make run` needs no setup. Never use it in production.
 DEV_JWT_SECRET ?= dev-only-secret-change-me-0123456789abcdef
 
-.PHONY: run token test test-postgres lint fmt ci openapi fuzz-api
+.PHONY: run token test test-postgres lint fmt ci openapi fuzz-api bench
 
 run:
 	AFTERSALES_JWT_SECRET="$${AFTERSALES_JWT_SECRET:-$(DEV_JWT_SECRET)}" \
@@ -45,3 +45,8 @@ openapi:
 # Contract fuzzing with schemathesis against the running server (pip install schemathesis).
 fuzz-api:
 	bash tests/fuzz-api.sh
+
+# Throughput and latency against baselines measured in the same run (wrk, h2load, pgbench on a
+# scratch PostgreSQL database); see the README's benchmark section. Not run in CI.
+bench:
+	bash tests/bench.sh

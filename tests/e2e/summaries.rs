@@ -234,8 +234,13 @@ async fn seeded_volume_reads_the_same_from_the_counters_as_from_the_records() {
 
     let app = TestApp::spawn().await;
     let (services, repo) = open(&app.config).await.unwrap();
-    let written =
-        seed(&services, &repo, SeedPlan { stores: 3, tasks_per_store: 200, days: 60 }).await.unwrap();
+    let written = seed(
+        &services,
+        &repo,
+        SeedPlan { stores: 3, tasks_per_store: 200, days: 60, customers_per_store: None, all_open: false },
+    )
+    .await
+    .unwrap();
     assert!(written > 600, "customers, tasks and contacts: {written}");
     let period = chrono::Utc::now().format("%Y").to_string();
     let report = bench_hq(&services, &repo, &period, 1).await.unwrap();

@@ -96,6 +96,13 @@ impl SeaRepository {
         Self { db }
     }
 
+    /// Refreshes the planner's statistics after a bulk load, so the indexes are used at once.
+    pub async fn analyze(&self) -> Result<()> {
+        use sea_orm::ConnectionTrait;
+        self.db.execute_unprepared("ANALYZE").await.map_err(read_err)?;
+        Ok(())
+    }
+
     /// Loads generated records in one transaction, moving the day counters exactly as the
     /// application's own writes do (HQ-2); used by `aftersales seed`.
     pub async fn bulk_load(
@@ -110,8 +117,23 @@ impl SeaRepository {
             let rows = chunk.iter().map(|c| customer_row(c).into_active_model().reset_all());
             customer::Entity::insert_many(rows).exec_without_returning(&txn).await.map_err(read_err)?;
         }
-        for c in customers {
-            insert_terms(&txn, &c.store, c.id.0, c.id.0, customer_terms(c)).await?;
+        // Search terms in multi-row inserts across files, as the write path would index them.
+        let terms: Vec<search::ActiveModel> = customers
+            .iter()
+            .flat_map(|c| {
+                customer_terms(c).into_iter().map(|term| {
+                    search::Model { store: c.store.to_string(), term, customer_id: c.id.0, source: c.id.0 }
+                        .into_active_model()
+                        .reset_all()
+                })
+            })
+            .collect();
+        for chunk in terms.chunks(1000) {
+            search::Entity::insert_many(chunk.to_vec())
+                .on_conflict_do_nothing()
+                .exec_without_returning(&txn)
+                .await
+                .map_err(read_err)?;
         }
         for chunk in tasks.chunks(400) {
             let rows = chunk

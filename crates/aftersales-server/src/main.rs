@@ -56,6 +56,12 @@ enum Command {
         /// Spread deadlines over this many days up to today.
         #[arg(long, default_value_t = 365)]
         days: u32,
+        /// Customer files per store (default: a quarter of the tasks).
+        #[arg(long)]
+        customers_per_store: Option<u32>,
+        /// Every task open, due from today on: an agent's backlog (the worklist benchmark).
+        #[arg(long)]
+        all_open: bool,
     },
     /// Times headquarters' figures for every store against a scan of the raw records (HQ-2).
     BenchHq {
@@ -99,9 +105,9 @@ async fn main() -> ExitCode {
             }
         }
         Command::Openapi => ExitCode::SUCCESS,
-        Command::Seed { stores, tasks_per_store, days } => {
+        Command::Seed { stores, tasks_per_store, days, customers_per_store, all_open } => {
             telemetry::init(&config);
-            let plan = seed::SeedPlan { stores, tasks_per_store, days };
+            let plan = seed::SeedPlan { stores, tasks_per_store, days, customers_per_store, all_open };
             let started = std::time::Instant::now();
             let result = async {
                 let (services, repo) = seed::open(&config).await.map_err(|e| e.to_string())?;

@@ -28,6 +28,10 @@ pub struct SeedPlan {
     pub stores: u32,
     /// Follow-up tasks per store; each one done also has its contact record.
     pub tasks_per_store: u32,
+    /// Customer files per store (default: a quarter of the tasks).
+    pub customers_per_store: Option<u32>,
+    /// Every task open and due today, as an agent's backlog (the worklist benchmark).
+    pub all_open: bool,
     /// Deadlines spread over this many days up to today.
     pub days: u32,
 }
@@ -71,6 +75,21 @@ fn at(day: NaiveDate, hour_utc: u32) -> DateTime<Utc> {
 }
 
 /// Generates the plan's stores and records; answers how many records it wrote.
+/// A plausible Chinese name, so that searching a fragment finds a few files, not all of them.
+fn generated_name(n: u32) -> String {
+    const SURNAMES: [char; 20] = [
+        '王', '李', '张', '刘', '陈', '杨', '黄', '赵', '吴', '周', '徐', '孙', '马', '朱', '胡', '郭', '何',
+        '林', '罗', '高',
+    ];
+    const GIVEN: [char; 40] = [
+        '伟', '芳', '娜', '敏', '静', '丽', '强', '磊', '军', '洋', '勇', '艳', '杰', '娟', '涛', '明', '超',
+        '秀', '霞', '平', '刚', '桂', '英', '华', '玉', '兰', '辉', '建', '国', '红', '文', '斌', '浩', '宇',
+        '鹏', '飞', '波', '宁', '欣', '琳',
+    ];
+    let n = n as usize;
+    [SURNAMES[n % 20], GIVEN[(n / 20) % 40], GIVEN[(n / 800) % 40]].iter().collect()
+}
+
 pub async fn seed(services: &Services, repo: &SeaRepository, plan: SeedPlan) -> Result<u64> {
     let admin = principal(Role::Admin);
     let now = SystemClock.now();
@@ -87,14 +106,15 @@ pub async fn seed(services: &Services, repo: &SeaRepository, plan: SeedPlan) -> 
             sla: None,
         };
         let store = services.stores.create(&admin, cmd, None).await?;
-        let customers: Vec<Customer> = (0..(plan.tasks_per_store / 4).max(1))
+        let count = plan.customers_per_store.unwrap_or(plan.tasks_per_store / 4).max(1);
+        let customers: Vec<Customer> = (0..count)
             .map(|n| {
                 let phone = Phone::parse(&format!("139{:08}", u64::from(s) * 100_000 + u64::from(n)))
                     .map_err(|e| DomainError::Internal(format!("generated phone: {e}")))?;
                 Ok(Customer {
                     id: CustomerId(uuid::Uuid::now_v7()),
                     store: store.code.clone(),
-                    name: format!("客户{n}"),
+                    name: generated_name(n),
                     phone,
                     address: None,
                     company: None,
@@ -114,7 +134,11 @@ pub async fn seed(services: &Services, repo: &SeaRepository, plan: SeedPlan) -> 
         let mut contacts = Vec::new();
         for n in 0..plan.tasks_per_store {
             let customer = &customers[n as usize % customers.len()];
-            let due_to = today.checked_sub_days(Days::new(rng.below(u64::from(plan.days)))).unwrap_or(today);
+            let due_to = if plan.all_open {
+                today.checked_add_days(Days::new(rng.below(u64::from(plan.days)))).unwrap_or(today)
+            } else {
+                today.checked_sub_days(Days::new(rng.below(u64::from(plan.days)))).unwrap_or(today)
+            };
             let kind = match rng.below(10) {
                 0..=4 => TaskKind::FirstFollowUp,
                 5..=7 => TaskKind::SecondFollowUp,
@@ -124,6 +148,7 @@ pub async fn seed(services: &Services, repo: &SeaRepository, plan: SeedPlan) -> 
             // Mostly on time (the day before the deadline, 10:00 in Shanghai), some late or not reached.
             let day_before = due_to.pred_opt().unwrap_or(due_to);
             let (status, closed_at) = match rng.below(100) {
+                _ if plan.all_open => (TaskStatus::Open, None),
                 0..=79 => (TaskStatus::Done, Some(at(day_before, 2))),
                 80..=87 => {
                     (TaskStatus::Done, Some(at(due_to.checked_add_days(Days::new(2)).unwrap_or(due_to), 2)))
@@ -174,6 +199,7 @@ pub async fn seed(services: &Services, repo: &SeaRepository, plan: SeedPlan) -> 
         written += (customers.len() + tasks.len() + contacts.len()) as u64;
         tracing::info!(store = %code, records = written, "seeded");
     }
+    repo.analyze().await?;
     Ok(written)
 }
 

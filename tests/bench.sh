@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# `make bench`: the release server on a scratch PostgreSQL database, seeded with one store of
+# 100,000 customer files and 20,000 open tasks for one agent, measured against baselines taken in
+# the same run (wrk, h2load, pgbench), as medians of alternated rounds. Not run in CI.
+#
+# Needs wrk, h2load and pgbench: apt-get install wrk nghttp2-client postgresql-client
+# Settings: BENCH_PG (admin URL), BENCH_ROUNDS (3), BENCH_SECONDS (5), BENCH_POOL (pool size, 16).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+for tool in wrk h2load pgbench psql createdb curl python3; do
+  if ! command -v "$tool" >/dev/null; then
+    echo "missing $tool: apt-get install wrk nghttp2-client postgresql-client curl python3" >&2
+    exit 1
+  fi
+done
+
+pg="${BENCH_PG:-postgres://postgres@127.0.0.1:5432}"
+rounds="${BENCH_ROUNDS:-3}"
+seconds="${BENCH_SECONDS:-5}"
+db="aftersales_bench_$$"
+work="$(mktemp -d)"
+http=127.0.0.1:18180
+grpc=127.0.0.1:15180
+cleanup() {
+  kill "${pid:-0}" 2>/dev/null || true
+  wait "${pid:-0}" 2>/dev/null || true
+  psql "$pg/postgres" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+cargo build --release -q --bin aftersales
+bin=target/release/aftersales
+createdb -h 127.0.0.1 -U postgres "$db"
+export AFTERSALES_DATABASE_URL="$pg/$db" AFTERSALES_LOG=warn
+export AFTERSALES_JWT_SECRET="bench-only-secret-0123456789abcdefghijkl"
+export AFTERSALES_DATABASE_MAX_CONNECTIONS="${BENCH_POOL:-16}"
+export AFTERSALES_HTTP_ADDR="$http" AFTERSALES_GRPC_ADDR="$grpc"
+
+echo "seeding 100,000 customers and 20,000 open tasks..." >&2
+"$bin" seed --stores 1 --tasks-per-store 20000 --customers-per-store 100000 --all-open --days 3 >&2
+"$bin" serve >"$work/server.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 100); do curl -sf "http://$http/healthz" >/dev/null && break; sleep 0.1; done
+
+token() { "$bin" token --sub "$1" --role "$2" --store G0001 --ttl 2h; }
+adv="$(token adv-1 advisor)"
+agent="$(token fu-1 followup_agent)"
+api="http://$http/v1/stores/G0001"
+post() { curl -sf -X POST "$api/$1" -H "Authorization: Bearer $adv" -H 'Content-Type: application/json' -d "$2"; }
+field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+customer="$(post customers '{"name":"压测客户","phone":"13800000000"}' | field id)"
+vehicle="$(post "customers/$customer/vehicles" '{"vin":"LSVAU218XN2183294","plate":"沪A12345","make":"大众","model":"朗逸","mileage_km":12000}' | field id)"
+promised="$(date -u -d '+30 days' +%Y-%m-%dT%H:%M:%SZ)"
+order_body='{"customer_id":"'"$customer"'","vehicle_id":"'"$vehicle"'","fault_description":"保养","intake_mileage_km":12000,"fuel_level":"half","repair_category":"minor_repair","promised_at":"'"$promised"'","lines":[{"kind":"labour","code":"L1","description":"工时","hours":1.0,"rate_fen":10000},{"kind":"part","code":"P1","description":"机油","quantity":4,"unit_price_fen":5000},{"kind":"part","code":"P2","description":"机滤","quantity":1,"unit_price_fen":3000}]}'
+order="$(post work-orders "$order_body" | field id)"
+
+# wrk scripts for the writes.
+cat >"$work/customer.lua" <<EOF
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $adv"
+wrk.body = '{"name":"压测新客户","phone":"13900000000"}'
+EOF
+cat >"$work/order.lua" <<EOF
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $adv"
+wrk.body = '$order_body'
+EOF
+# pgbench baselines: a prepared primary-key read of the same row, a 3-insert transaction.
+cat >"$work/select.sql" <<EOF
+SELECT document FROM work_orders WHERE store = 'G0001' AND id = '$order';
+EOF
+psql "$pg/$db" -qc "CREATE TABLE bench_a (id bigserial PRIMARY KEY, store text, doc text);
+  CREATE TABLE bench_b (LIKE bench_a INCLUDING ALL); CREATE TABLE bench_c (LIKE bench_a INCLUDING ALL);" >/dev/null
+cat >"$work/insert3.sql" <<'EOF'
+BEGIN;
+INSERT INTO bench_a (store, doc) VALUES ('G0001', repeat('x', 800));
+INSERT INTO bench_b (store, doc) VALUES ('G0001', repeat('x', 200));
+INSERT INTO bench_c (store, doc) VALUES ('G0001', repeat('x', 200));
+COMMIT;
+EOF
+# The gRPC request: GetWorkOrderRequest{store, work_order_id} in a gRPC frame.
+python3 - "$order" >"$work/get.grpc" <<'EOF'
+import struct, sys
+def field(n, s):
+    b = s.encode(); return bytes([n << 3 | 2, len(b)]) + b
+msg = field(1, "G0001") + field(2, sys.argv[1])
+sys.stdout.buffer.write(b"\0" + struct.pack(">I", len(msg)) + msg)
+EOF
+
+cpu() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+# Each measure prints "rate [extra]"; the table takes medians over the rounds.
+wrk_rate() { # connections, script-or-url...
+  local out; out="$(wrk -t2 -c"$1" -d"${seconds}s" --latency "${@:2}")"
+  local rate non2xx p99
+  rate="$(awk '/Requests\/sec/ {print $2}' <<<"$out")"
+  non2xx="$(awk '/Non-2xx/ {print $5}' <<<"$out")"
+  p99="$(awk '$1 == "99%" {print $2}' <<<"$out")"
+  echo "$rate ${non2xx:-0} $p99"
+}
+pg_rate() { # connections, script
+  pgbench -n -M prepared -c "$1" -j 2 -T "$seconds" -f "$2" "$pg/$db" 2>/dev/null | awk '/^tps/ {print $3; exit}'
+}
+h2_rate() { # url, extra args...; prints rate and server CPU ms per request
+  local before after out done_n rate
+  before="$(cpu)"
+  out="$(h2load -c16 -t2 -m1 -D "$seconds" -H "Authorization: Bearer $adv" "${@:2}" "$1")"
+  after="$(cpu)"
+  done_n="$(awk '/^requests:/ {print $8}' <<<"$out")"
+  rate="$(awk '/^finished in/ {print $4}' <<<"$out")"
+  python3 -c "print($rate, round(($after - $before) * 1000 / $(getconf CLK_TCK) / max($done_n, 1), 4))"
+}
+
+declare -A results
+record() { results["$1"]+="$2;"; }
+for round in $(seq 1 "$rounds"); do
+  echo "round $round of $rounds" >&2
+  for c in 16; do
+    record "pg_select_$c" "$(pg_rate $c "$work/select.sql")"
+    record "get_$c" "$(wrk_rate $c -H "Authorization: Bearer $adv" "$api/work-orders/$order")"
+  done
+  for c in 16 64; do
+    record "pg_insert3_$c" "$(pg_rate $c "$work/insert3.sql")"
+    record "post_order_$c" "$(wrk_rate $c -s "$work/order.lua" "$api/work-orders")"
+    record "post_customer_$c" "$(wrk_rate $c -s "$work/customer.lua" "$api/customers")"
+  done
+  record rest_h2 "$(h2_rate "$api/work-orders/$order")"
+  record grpc_h2 "$(h2_rate "http://$grpc/aftersales.v1.WorkOrderService/GetWorkOrder" -d "$work/get.grpc" \
+    -H 'content-type: application/grpc' -H 'te: trailers')"
+  record worklist "$(wrk_rate 4 -H "Authorization: Bearer $agent" "$api/follow-up-tasks/worklist")"
+  record search_name "$(wrk_rate 4 -H "Authorization: Bearer $adv" "$api/customers?q=%E7%8E%8B%E4%BC%9F")"
+  record search_last4 "$(wrk_rate 4 -H "Authorization: Bearer $adv" "$api/customers?q=4242")"
+done
+rss_kb="$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")"
+
+python3 - "$rss_kb" <<EOF
+import statistics, sys
+raw = {$(for k in "${!results[@]}"; do printf '"%s": "%s",' "$k" "${results[$k]}"; done)}
+def col(key, i=0):
+    vals = []
+    for part in raw[key].strip(";").split(";"):
+        f = part.split()
+        v = f[i] if i < len(f) else "0"
+        vals.append(float(v.rstrip("ms").rstrip("u")) / (1000 if v.endswith("us") else 1) if v.endswith(("ms", "us")) else float(v))
+    return statistics.median(vals)
+def ratio(a, b): return f"{a / b:.2f}" if b else "-"
+rows = [
+    ("GET work order, 16 clients", col("get_16"), "pgbench prepared PK select", col("pg_select_16")),
+    ("POST work order (3 lines), 16 clients", col("post_order_16"), "pgbench 3-insert transaction", col("pg_insert3_16")),
+    ("POST work order (3 lines), 64 clients", col("post_order_64"), "pgbench 3-insert transaction", col("pg_insert3_64")),
+    ("POST customer, 16 clients", col("post_customer_16"), "pgbench 3-insert transaction", col("pg_insert3_16")),
+    ("POST customer, 64 clients", col("post_customer_64"), "pgbench 3-insert transaction", col("pg_insert3_64")),
+    ("gRPC GetWorkOrder (h2load, 16)", col("grpc_h2"), "REST GET same order (h2load, 16)", col("rest_h2")),
+]
+print("| measure | per s | baseline | per s | ratio |\n|---|---|---|---|---|")
+for name, v, base, b in rows:
+    print(f"| {name} | {v:,.0f} | {base} | {b:,.0f} | {ratio(v, b)} |")
+print(f"\nserver CPU per request: gRPC {col('grpc_h2', 1):.3f} ms, REST {col('rest_h2', 1):.3f} ms "
+      f"(ratio {ratio(col('grpc_h2', 1), col('rest_h2', 1))})")
+non2xx = sum(col(k, 1) for k in ("get_16", "post_order_16", "post_order_64", "post_customer_16", "post_customer_64"))
+print(f"non-2xx answers in the wrk runs (medians summed): {non2xx:.0f}")
+for k, label in (("worklist", "worklist, agent with 20,000 open tasks"), ("search_name", "search by name fragment, 100,000 files"), ("search_last4", "search by last four phone digits")):
+    print(f"{label}: p99 {col(k, 2):.2f} ms at {col(k):,.0f} per s")
+print(f"peak RSS of the server: {int(sys.argv[1]) / 1024:.1f} MB")
+EOF
