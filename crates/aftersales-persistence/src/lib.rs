@@ -384,7 +384,8 @@ async fn apply_op(txn: &DatabaseTransaction, op: Op, moves: &mut Moves) -> Resul
         }
         Op::InsertCustomer(c) => {
             insert(txn, "customer", customer_row(&c).into_active_model().reset_all()).await?;
-            index_terms(txn, &c.store, c.id.0, c.id.0, customer_terms(&c)).await
+            // A new file has no terms yet: nothing to replace.
+            insert_terms(txn, &c.store, c.id.0, c.id.0, customer_terms(&c)).await
         }
         Op::UpdateCustomer { customer: c, expected_version } => {
             let filter = Condition::all()
@@ -396,7 +397,7 @@ async fn apply_op(txn: &DatabaseTransaction, op: Op, moves: &mut Moves) -> Resul
         }
         Op::InsertVehicle(v) => {
             insert(txn, "vehicle", vehicle_row(&v).into_active_model().reset_all()).await?;
-            index_terms(txn, &v.store, v.customer_id.0, v.id.0, vehicle_terms(&v)).await
+            insert_terms(txn, &v.store, v.customer_id.0, v.id.0, vehicle_terms(&v)).await
         }
         Op::UpdateVehicle { vehicle: v, expected_version } => {
             let filter = Condition::all()
