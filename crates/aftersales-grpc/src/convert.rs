@@ -1,3 +1,5 @@
+// Kept whole for now: one table of enum and timestamp conversions for every service; issue 9
+// moves them beside the service that owns each type.
 //! Conversions between protobuf messages and domain types.
 
 use aftersales_domain::app::IdempotencyKey;

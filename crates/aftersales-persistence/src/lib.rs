@@ -1,3 +1,5 @@
+// Kept whole for now: one transaction loop applies every Op; issue 9 splits the adapter into a
+// module per aggregate behind one trait per aggregate.
 //! Storage for Aftersales on SQLite or PostgreSQL through sea-orm.
 //!
 //! [`SeaRepository`] implements the domain's [`Repository`] port. Every query of a store-owned

@@ -1,3 +1,5 @@
+// Kept whole for now: every resource's wire types in one place; issue 9 splits it into
+// dto/<resource>.rs mirroring routes/.
 //! Response bodies, and their conversions from domain entities.
 
 use aftersales_domain::app::{IncompleteFile, StoreFigures, SummaryView};

@@ -1,3 +1,5 @@
+// Kept whole for now: the follow-up use cases share TaskPlan and the worklist helpers; the split into
+// tasks, contacts and campaigns modules is scheduled by issue 9 (shape before growth).
 //! The follow-up service: tasks on the regulation's schedule, worklists and contact records
 //! (FU-1..FU-5).
 

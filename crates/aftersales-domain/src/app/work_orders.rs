@@ -1,3 +1,5 @@
+// Kept whole for now: every step shares the `step` helper and the order's load; the split into
+// reception, workshop, delivery and inspection modules is scheduled by issue 9.
 //! Work orders and inspections: the reception-to-delivery workflow (WO-1..WO-11, IN-1..IN-3).
 
 use std::sync::Arc;
@@ -27,7 +29,6 @@ use crate::model::work_order::{
     RepairCategory, SettlementParties, WorkOrder, WorkOrderFilter, WorkOrderId, WorkOrderStatus, build_line,
 };
 use crate::paging::{Page, PageRequest};
-use crate::ports::TaskFilter;
 use crate::ports::{ChangeSet, NUMBER_SLOT, NumberRequest, Op};
 use crate::value::{CustomerId, Etag, Plate, RecordId, StoreCode, VehicleId, Vin, non_empty};
 use crate::{DomainError, Result};
@@ -985,17 +986,11 @@ impl WorkOrderService {
         let lead = shop.sla.maintenance_reminder_lead_days;
         let window = maintenance_reminder_window(due.date, projected, today, lead).filter(|_| known);
         if let Some(window) = window {
-            let filter = TaskFilter {
-                status: Some(TaskStatus::Open),
-                customer_id: Some(order.customer_id),
-                ..TaskFilter::default()
-            };
-            let open =
-                core.repo.list_tasks(&shop.code, &filter, &PageRequest { size: 500, after: None }).await?;
+            let open = core.open_tasks_of(&shop.code, order.customer_id).await?;
             // The car is back: its earlier reminder and lapsing follow-up give way to the new ones.
             let replaced =
                 |t: &FollowUpTask| matches!(t.kind, TaskKind::MaintenanceReminder | TaskKind::Lapsing);
-            for old in open.items.into_iter().filter(replaced) {
+            for old in open.into_iter().filter(replaced) {
                 let Some(of) = old.work_order_id else { continue };
                 let same_car =
                     core.repo.get_work_order(&shop.code, of).await?.is_some_and(|o| o.vehicle_id == car.id);
