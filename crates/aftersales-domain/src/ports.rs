@@ -218,13 +218,22 @@ pub fn render_number(seq: i64) -> String {
     format!("{seq:06}")
 }
 
+/// Whether a value carries a [`NUMBER_SLOT`] still to be filled.
+pub fn holds_number<T: Serialize>(value: &T) -> bool {
+    // A value that cannot be written out carries nothing; filling it would fail the same way.
+    serde_json::to_string(value).is_ok_and(|json| json.contains(&escaped_slot()))
+}
+
+/// The slot as serde_json writes it inside a string: its control characters as `\u0001`.
+fn escaped_slot() -> String {
+    NUMBER_SLOT.replace('\u{1}', "\\u0001")
+}
+
 /// Fills a taken number into every [`NUMBER_SLOT`] of a value.
 pub fn fill_number<T: Serialize + serde::de::DeserializeOwned>(value: &T, seq: i64) -> Result<T> {
     let internal = |e: serde_json::Error| crate::DomainError::Internal(format!("number slot: {e}"));
     let json = serde_json::to_string(value).map_err(internal)?;
-    // serde_json writes the slot's control characters as \u0001.
-    let slot = serde_json::to_string(NUMBER_SLOT).map_err(internal)?;
-    let filled = json.replace(slot.trim_matches('"'), &render_number(seq));
+    let filled = json.replace(&escaped_slot(), &render_number(seq));
     serde_json::from_str(&filled).map_err(internal)
 }
 
@@ -409,4 +418,19 @@ pub trait Repository: Send + Sync {
         filter: &AuditFilter,
         page: &PageRequest,
     ) -> Result<Page<AuditEvent>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wo_1_a_slot_is_found_and_filled_wherever_it_sits() {
+        let value = vec![format!("SH001-2026-{NUMBER_SLOT}"), "plain".to_string()];
+        assert!(holds_number(&value));
+        assert!(!holds_number(&vec!["SH001-2026-000001".to_string()]));
+        let filled = fill_number(&value, 42).ok();
+        assert_eq!(filled, Some(vec!["SH001-2026-000042".to_string(), "plain".to_string()]));
+        assert!(!holds_number(&filled));
+    }
 }

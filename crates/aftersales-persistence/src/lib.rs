@@ -31,7 +31,7 @@ use aftersales_domain::model::work_order::{WorkOrder, WorkOrderFilter, WorkOrder
 use aftersales_domain::paging::{Page, PageRequest};
 use aftersales_domain::ports::{
     ChangeSet, ComplaintFilter, ContactFilter, IdempotencyRecord, LeaseToken, NumberRequest, Op, Repository,
-    TaskFilter, fill_number,
+    TaskFilter, fill_number, holds_number,
 };
 use aftersales_domain::value::{CustomerId, Etag, StoreCode, VehicleId, Vin};
 use aftersales_domain::{DomainError, Result};
@@ -313,9 +313,53 @@ enum Either<'a> {
 }
 
 /// The store's time zone, which decides the local day a record counts on.
-async fn store_tz(txn: &DatabaseTransaction, code: &StoreCode) -> Result<chrono_tz::Tz> {
-    let row = store::Entity::find_by_id(code.to_string()).one(txn).await.map_err(read_err)?;
+async fn store_tz<C: sea_orm::ConnectionTrait>(db: &C, code: &StoreCode) -> Result<chrono_tz::Tz> {
+    let row = store::Entity::find_by_id(code.to_string()).one(db).await.map_err(read_err)?;
     Ok(row.and_then(|r| r.timezone.parse().ok()).unwrap_or(chrono_tz::Asia::Shanghai))
+}
+
+/// The time zones of the stores one transaction counts in, each read once.
+#[derive(Default)]
+struct Zones(BTreeMap<StoreCode, chrono_tz::Tz>);
+
+impl Zones {
+    async fn of<C: sea_orm::ConnectionTrait>(&mut self, db: &C, code: &StoreCode) -> Result<chrono_tz::Tz> {
+        if let Some(tz) = self.0.get(code) {
+            return Ok(*tz);
+        }
+        let tz = store_tz(db, code).await?;
+        self.0.insert(code.clone(), tz);
+        Ok(tz)
+    }
+}
+
+/// The store whose day counters an op moves, if it moves any.
+fn counted_store(op: &Op) -> Option<&StoreCode> {
+    match op {
+        Op::InsertTask(t) | Op::UpdateTask { task: t, .. } => Some(&t.store),
+        Op::InsertContact(c) => Some(&c.store),
+        Op::InsertLetter(l) => Some(&l.store),
+        Op::InsertWorkOrder(o) => Some(&o.store),
+        Op::InsertStore(_)
+        | Op::UpdateStore { .. }
+        | Op::InsertStaff(_)
+        | Op::UpdateStaff { .. }
+        | Op::InsertCustomer(_)
+        | Op::UpdateCustomer { .. }
+        | Op::InsertVehicle(_)
+        | Op::UpdateVehicle { .. }
+        | Op::InsertOdometer(_)
+        | Op::InsertConsent(_)
+        | Op::InsertCampaign(_)
+        | Op::InsertSummary(_)
+        | Op::InsertComplaint(_)
+        | Op::UpdateComplaint { .. }
+        | Op::InsertEhealthUpload(_)
+        | Op::UpdateWorkOrder { .. }
+        | Op::InsertInspection(_)
+        | Op::DeleteInspection { .. }
+        | Op::MoveCustomerRecords { .. } => None,
+    }
 }
 
 /// The counter moves of one transaction, merged; applied last and in key order, so that two
@@ -368,7 +412,7 @@ async fn count(
     Ok(())
 }
 
-async fn apply_op(txn: &DatabaseTransaction, op: Op, moves: &mut Moves) -> Result<()> {
+async fn apply_op(txn: &DatabaseTransaction, op: Op, zones: &mut Zones, moves: &mut Moves) -> Result<()> {
     match op {
         Op::InsertStore(s) => insert(txn, "store", store_row(&s)?.into_active_model().reset_all()).await,
         Op::UpdateStore { store: s, expected_version } => {
@@ -417,7 +461,7 @@ async fn apply_op(txn: &DatabaseTransaction, op: Op, moves: &mut Moves) -> Resul
         }
         Op::InsertTask(t) => {
             insert(txn, "follow_up_task", task_row(&t)?.into_active_model().reset_all()).await?;
-            let tz = store_tz(txn, &t.store).await?;
+            let tz = zones.of(txn, &t.store).await?;
             {
                 moves.add(&t.store, tallies(&[], &task_buckets(&t, tz)));
                 Ok(())
@@ -431,7 +475,7 @@ async fn apply_op(txn: &DatabaseTransaction, op: Op, moves: &mut Moves) -> Resul
             let row = task_row(&t)?.into_active_model().reset_all();
             update_checked(txn, "follow_up_task", row, filter, expected_version, task::Column::Version)
                 .await?;
-            let tz = store_tz(txn, &t.store).await?;
+            let tz = zones.of(txn, &t.store).await?;
             let before = match before {
                 Some(row) => task_buckets(&task_from(row)?, tz),
                 None => vec![],
@@ -443,7 +487,7 @@ async fn apply_op(txn: &DatabaseTransaction, op: Op, moves: &mut Moves) -> Resul
         }
         Op::InsertContact(c) => {
             insert(txn, "contact_record", contact_row(&c)?.into_active_model().reset_all()).await?;
-            let tz = store_tz(txn, &c.store).await?;
+            let tz = zones.of(txn, &c.store).await?;
             {
                 moves.add(&c.store, tallies(&[], &contact_buckets(&c, tz)));
                 Ok(())
@@ -466,7 +510,7 @@ async fn apply_op(txn: &DatabaseTransaction, op: Op, moves: &mut Moves) -> Resul
                 sent_at: l.sent_at,
             };
             insert(txn, "letter", row.into_active_model().reset_all()).await?;
-            let tz = store_tz(txn, &l.store).await?;
+            let tz = zones.of(txn, &l.store).await?;
             {
                 moves.add(&l.store, tallies(&[], &letter_buckets(&l, tz)));
                 Ok(())
@@ -497,7 +541,7 @@ async fn apply_op(txn: &DatabaseTransaction, op: Op, moves: &mut Moves) -> Resul
         Op::InsertWorkOrder(o) => {
             insert(txn, "work_order", work_order_row(&o)?.into_active_model().reset_all()).await?;
             // The counted fields (opening day, comeback) never change after the insert.
-            let tz = store_tz(txn, &o.store).await?;
+            let tz = zones.of(txn, &o.store).await?;
             {
                 moves.add(&o.store, tallies(&[], &work_order_buckets(&o, tz)));
                 Ok(())
@@ -595,6 +639,14 @@ async fn insert_terms<C: sea_orm::ConnectionTrait>(
     Ok(())
 }
 
+/// A value with the taken number filled in, if one was taken.
+fn filled<T: serde::Serialize + serde::de::DeserializeOwned>(value: T, taken: Option<i64>) -> Result<T> {
+    match taken {
+        Some(seq) => fill_number(&value, seq),
+        None => Ok(value),
+    }
+}
+
 /// Takes the next number of a per-store sequence with one statement in the transaction:
 /// `INSERT ... ON CONFLICT DO UPDATE SET value = value + 1 RETURNING value`. The row stays locked
 /// until commit, so concurrent writers queue instead of clashing, and a rollback gives it back.
@@ -624,25 +676,47 @@ impl Repository for SeaRepository {
     }
 
     async fn apply(&self, changes: ChangeSet) -> Result<Option<i64>> {
+        let ChangeSet { ops, audit, idempotency, number } = changes;
+        // The zones are read before the transaction: on SQLite a transaction that reads first
+        // cannot take the write lock later without failing busy.
+        let mut zones = Zones::default();
+        for store in ops.iter().filter_map(counted_store) {
+            zones.of(&self.db, store).await?;
+        }
         let txn = self.db.begin().await.map_err(read_err)?;
-        let (changes, taken) = match &changes.number {
-            Some(request) => {
-                let seq = take_number(&txn, request).await?;
-                (fill_number(&changes, seq)?, Some(seq))
-            }
-            None => (changes, None),
-        };
+        // The sequence and day-counter rows are shared by every writer of the store and stay
+        // locked until commit, so everything that does not need them goes first: the records
+        // before the first one carrying the number, the audit entries without it.
+        let mut ops = ops.into_iter().peekable();
         let mut moves = Moves::default();
-        for op in changes.ops {
-            apply_op(&txn, op, &mut moves).await?;
+        let mut numbered_audit = Vec::new();
+        while let Some(op) = ops.next_if(|op| number.is_none() || !holds_number(op)) {
+            apply_op(&txn, op, &mut zones, &mut moves).await?;
+        }
+        for event in audit {
+            if number.is_some() && holds_number(&event) {
+                numbered_audit.push(event);
+            } else {
+                insert(&txn, "audit_event", audit_row(&event)?.into_active_model().reset_all()).await?;
+            }
+        }
+        let taken = match &number {
+            Some(request) => Some(take_number(&txn, request).await?),
+            None => None,
+        };
+        for op in ops {
+            apply_op(&txn, filled(op, taken)?, &mut zones, &mut moves).await?;
+        }
+        for event in numbered_audit {
+            let event = filled(event, taken)?;
+            insert(&txn, "audit_event", audit_row(&event)?.into_active_model().reset_all()).await?;
+        }
+        if let Some(record) = idempotency {
+            let record = filled(record, taken)?;
+            insert(&txn, "idempotency_key", idempotency_row(&record)?.into_active_model().reset_all())
+                .await?;
         }
         moves.apply(&txn).await?;
-        for event in &changes.audit {
-            insert(&txn, "audit_event", audit_row(event)?.into_active_model().reset_all()).await?;
-        }
-        if let Some(record) = &changes.idempotency {
-            insert(&txn, "idempotency_key", idempotency_row(record)?.into_active_model().reset_all()).await?;
-        }
         txn.commit().await.map_err(read_err)?;
         Ok(taken)
     }
