@@ -372,8 +372,8 @@ pub trait Repository: Send + Sync {
     /// Open complaints whose escalation instant has come by `now`, oldest first, across stores (FU-6).
     async fn open_complaints_escalating_by(&self, now: DateTime<Utc>, limit: u64) -> Result<Vec<Complaint>>;
 
-    /// Sums the per-day counters of `stores` over the store-local days `[from, to)`, per store and
-    /// metric (HQ-2).
+    /// Sums the month counters of `stores` over the store-local months starting in `[from, to)`
+    /// (both first days of months), per store and metric (HQ-2).
     async fn rollup_counts(
         &self,
         stores: &[StoreCode],

@@ -372,12 +372,13 @@ pub mod rollup {
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "follow_up_rollups")]
+    #[sea_orm(table_name = "follow_up_month_counts")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
         pub store: String,
+        /// The first day of the store-local month counted.
         #[sea_orm(primary_key, auto_increment = false)]
-        pub day: Date,
+        pub month: Date,
         #[sea_orm(primary_key, auto_increment = false)]
         pub metric: String,
         pub n: i64,

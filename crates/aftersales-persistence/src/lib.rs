@@ -370,46 +370,41 @@ struct Moves(BTreeMap<(StoreCode, chrono::NaiveDate, String), i64>);
 impl Moves {
     fn add(&mut self, store: &StoreCode, tallies: Vec<Tally>) {
         for t in tallies {
-            *self.0.entry((store.clone(), t.day, t.metric)).or_default() += t.delta;
+            *self.0.entry((store.clone(), t.month, t.metric)).or_default() += t.delta;
         }
     }
 
-    async fn apply(self, txn: &DatabaseTransaction) -> Result<()> {
-        for ((store, day, metric), delta) in self.0 {
-            if delta != 0 {
-                count(txn, &store, day, metric, delta).await?;
-            }
+    /// Moves the store's month counters (HQ-2) with multi-row upserts, in the transaction of the
+    /// change they count.
+    async fn apply<C: sea_orm::ConnectionTrait>(self, db: &C) -> Result<()> {
+        let rows: Vec<rollup::ActiveModel> = self
+            .0
+            .into_iter()
+            .filter(|(_, delta)| *delta != 0)
+            .map(|((store, month, metric), n)| {
+                rollup::Model { store: store.to_string(), month, metric, n }.into_active_model().reset_all()
+            })
+            .collect();
+        let add = Expr::col((rollup::Entity, rollup::Column::N))
+            .add(Expr::col((Alias::new("excluded"), rollup::Column::N)));
+        // Chunks stay under SQLite's bound-parameter limit.
+        for chunk in rows.chunks(200) {
+            rollup::Entity::insert_many(chunk.to_vec())
+                .on_conflict(
+                    OnConflict::columns([
+                        rollup::Column::Store,
+                        rollup::Column::Month,
+                        rollup::Column::Metric,
+                    ])
+                    .value(rollup::Column::N, add.clone())
+                    .to_owned(),
+                )
+                .exec_without_returning(db)
+                .await
+                .map_err(|e| db_err("rollup", e))?;
         }
         Ok(())
     }
-}
-
-/// Moves one of the store's day counters, in the transaction of the change it counts (HQ-2).
-async fn count(
-    txn: &DatabaseTransaction,
-    code: &StoreCode,
-    day: chrono::NaiveDate,
-    metric: String,
-    delta: i64,
-) -> Result<()> {
-    let row = rollup::ActiveModel {
-        store: sea_orm::Set(code.to_string()),
-        day: sea_orm::Set(day),
-        metric: sea_orm::Set(metric),
-        n: sea_orm::Set(delta),
-    };
-    let add = Expr::col((rollup::Entity, rollup::Column::N))
-        .add(Expr::col((Alias::new("excluded"), rollup::Column::N)));
-    rollup::Entity::insert(row)
-        .on_conflict(
-            OnConflict::columns([rollup::Column::Store, rollup::Column::Day, rollup::Column::Metric])
-                .value(rollup::Column::N, add)
-                .to_owned(),
-        )
-        .exec_without_returning(txn)
-        .await
-        .map_err(|e| db_err("rollup", e))?;
-    Ok(())
 }
 
 async fn apply_op(txn: &DatabaseTransaction, op: Op, zones: &mut Zones, moves: &mut Moves) -> Result<()> {
@@ -1164,8 +1159,8 @@ impl Repository for SeaRepository {
             .column(rollup::Column::Metric)
             .column_as(Expr::cust("CAST(SUM(n) AS BIGINT)"), "total")
             .filter(rollup::Column::Store.is_in(stores.iter().map(StoreCode::to_string)))
-            .filter(rollup::Column::Day.gte(from))
-            .filter(rollup::Column::Day.lt(to))
+            .filter(rollup::Column::Month.gte(from))
+            .filter(rollup::Column::Month.lt(to))
             .group_by(rollup::Column::Store)
             .group_by(rollup::Column::Metric)
             .into_tuple()

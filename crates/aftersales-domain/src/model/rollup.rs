@@ -1,7 +1,9 @@
-//! Per-store, per-day counters kept in the same transaction as the records they count, so that
-//! headquarters' figures read a few rows per store instead of scanning raw records (HQ-2).
+//! Per-store, per-month counters kept in the same transaction as the records they count, so that
+//! headquarters' figures read a few rows per store instead of scanning raw records (HQ-2). A
+//! record counts on a store-local day; its counter is that day's month, because the figures are
+//! only ever read by whole months and years (FU-9).
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use crate::model::follow_up::{
@@ -16,8 +18,8 @@ pub type Bucket = (NaiveDate, String);
 /// A change to one counter.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tally {
-    /// The store-local day.
-    pub day: NaiveDate,
+    /// The first day of the store-local month counted.
+    pub month: NaiveDate,
     /// What is counted.
     pub metric: String,
     /// How much it moves.
@@ -26,6 +28,11 @@ pub struct Tally {
 
 fn local_day(at: DateTime<Utc>, tz: Tz) -> NaiveDate {
     at.with_timezone(&tz).date_naive()
+}
+
+/// The first day of the month a day falls in: the key of its counter.
+pub fn month_of(day: NaiveDate) -> NaiveDate {
+    day.with_day(1).unwrap_or(day)
 }
 
 fn kind_key(kind: TaskKind) -> &'static str {
@@ -90,9 +97,10 @@ pub fn tallies(before: &[Bucket], after: &[Bucket]) -> Vec<Tally> {
     let mut out: Vec<Tally> = Vec::new();
     let moves = before.iter().map(|b| (b, -1)).chain(after.iter().map(|b| (b, 1)));
     for ((day, metric), delta) in moves {
-        match out.iter_mut().find(|t| t.day == *day && t.metric == *metric) {
+        let month = month_of(*day);
+        match out.iter_mut().find(|t| t.month == month && t.metric == *metric) {
             Some(t) => t.delta += delta,
-            None => out.push(Tally { day: *day, metric: metric.clone(), delta }),
+            None => out.push(Tally { month, metric: metric.clone(), delta }),
         }
     }
     out.retain(|t| t.delta != 0);
@@ -186,6 +194,20 @@ mod tests {
         }
     }
 
+    // HQ-2: a record counts in the month of its store-local day; a move inside the month moves no
+    // counter, a move across months moves two.
+    #[test]
+    fn a_record_counts_in_its_month() {
+        let day = |s: &str| s.parse::<NaiveDate>().unwrap();
+        assert_eq!(month_of(day("2026-11-30")), day("2026-11-01"));
+        let bucket = |d: &str| vec![(day(d), "work_order".to_string())];
+        assert!(tallies(&bucket("2026-11-03"), &bucket("2026-11-30")).is_empty());
+        let moved = tallies(&bucket("2026-11-30"), &bucket("2026-12-01"));
+        assert_eq!(moved.len(), 2);
+        assert!(moved.contains(&Tally { month: day("2026-11-01"), metric: "work_order".into(), delta: -1 }));
+        assert!(moved.contains(&Tally { month: day("2026-12-01"), metric: "work_order".into(), delta: 1 }));
+    }
+
     // HQ-2: counters moved on every change sum to what a direct count over the records gives (FU-9).
     #[test]
     fn counters_kept_through_every_change_equal_a_direct_count() {
@@ -193,7 +215,7 @@ mod tests {
         let mut counters: Vec<Tally> = Vec::new();
         let mut apply = |before: &[Bucket], after: &[Bucket]| {
             for t in tallies(before, after) {
-                match counters.iter_mut().find(|c| c.day == t.day && c.metric == t.metric) {
+                match counters.iter_mut().find(|c| c.month == t.month && c.metric == t.metric) {
                     Some(c) => c.delta += t.delta,
                     None => counters.push(t),
                 }

@@ -1,0 +1,73 @@
+//! Headquarters reads whole months and years only, so the counters are kept per store-local month
+//! instead of per day (HQ-2): a year of one store is twelve rows per metric, not 365. The day
+//! counters are summed into their months, then dropped; rolling back counts the days again from
+//! the records.
+
+use std::collections::BTreeMap;
+
+use aftersales_domain::model::rollup::month_of;
+use chrono::NaiveDate;
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::*;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+/// Rows per insert, well under SQLite's bound-parameter limit.
+const CHUNK: usize = 200;
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("follow_up_month_counts")
+                .col(string_len("store", 16))
+                .col(date("month"))
+                .col(string_len("metric", 64))
+                .col(big_integer("n"))
+                .primary_key(Index::create().col("store").col("month").col("metric"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .name("fk_follow_up_month_counts_store")
+                        .from_tbl("follow_up_month_counts")
+                        .from_col("store")
+                        .to_tbl("stores")
+                        .to_col("code"),
+                )
+                .to_owned(),
+        )
+        .await?;
+        let db = m.get_connection();
+        let rows = db
+            .query_all(Query::select().columns(["store", "day", "metric", "n"]).from("follow_up_rollups"))
+            .await?;
+        let mut months: BTreeMap<(String, NaiveDate, String), i64> = BTreeMap::new();
+        for row in rows {
+            let store: String = row.try_get("", "store")?;
+            let day: NaiveDate = row.try_get("", "day")?;
+            let metric: String = row.try_get("", "metric")?;
+            let n: i64 = row.try_get("", "n")?;
+            *months.entry((store, month_of(day), metric)).or_default() += n;
+        }
+        let rows: Vec<_> = months.into_iter().filter(|(_, n)| *n != 0).collect();
+        for chunk in rows.chunks(CHUNK) {
+            let mut insert = Query::insert();
+            insert.into_table("follow_up_month_counts").columns(["store", "month", "metric", "n"]);
+            for ((store, month, metric), n) in chunk {
+                insert
+                    .values([store.clone().into(), (*month).into(), metric.clone().into(), (*n).into()])
+                    .map_err(|e| DbErr::Custom(e.to_string()))?;
+            }
+            m.exec_stmt(insert).await?;
+        }
+        m.drop_table(Table::drop().table("follow_up_rollups").to_owned()).await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        // The days a month's counts came from are not kept; the day counters are counted again
+        // from the records, as migration 8 first did.
+        m.drop_table(Table::drop().table("follow_up_month_counts").to_owned()).await?;
+        crate::m20261127_000008_rollups::Migration.up(m).await
+    }
+}
