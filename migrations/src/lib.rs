@@ -14,7 +14,7 @@ mod m20261127_000008_rollups;
 mod m20261202_000009_escalation_and_task_contacts;
 mod m20261202_000010_worklist_index;
 mod m20261202_000011_customer_search;
-mod m20261202_000012_month_counts;
+mod m20261202_000012_period_counts;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -34,7 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000009_escalation_and_task_contacts::Migration),
             Box::new(m20261202_000010_worklist_index::Migration),
             Box::new(m20261202_000011_customer_search::Migration),
-            Box::new(m20261202_000012_month_counts::Migration),
+            Box::new(m20261202_000012_period_counts::Migration),
         ]
     }
 }

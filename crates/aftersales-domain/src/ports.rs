@@ -372,20 +372,18 @@ pub trait Repository: Send + Sync {
     /// Open complaints whose escalation instant has come by `now`, oldest first, across stores (FU-6).
     async fn open_complaints_escalating_by(&self, now: DateTime<Utc>, limit: u64) -> Result<Vec<Complaint>>;
 
-    /// Sums the month counters of `stores` over the store-local months starting in `[from, to)`
-    /// (both first days of months), per store and metric (HQ-2).
+    /// Reads the counters of `stores` for one store-local month or year, per store and metric
+    /// (HQ-2).
     async fn rollup_counts(
         &self,
         stores: &[StoreCode],
-        from: chrono::NaiveDate,
-        to: chrono::NaiveDate,
+        period: crate::model::summary::Period,
     ) -> Result<Vec<(StoreCode, String, i64)>>;
-    /// Lists a store's complaints raised in `[from, to)`.
-    async fn complaints_opened_between(
+    /// Lists the complaints raised in each window: a store and its `[from, to)`, one read for
+    /// many stores (each in its own time zone).
+    async fn complaints_opened_within(
         &self,
-        store: &StoreCode,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
+        windows: &[(StoreCode, DateTime<Utc>, DateTime<Utc>)],
     ) -> Result<Vec<Complaint>>;
     /// Reads a campaign.
     async fn get_campaign(&self, store: &StoreCode, id: CampaignId) -> Result<Option<Campaign>>;

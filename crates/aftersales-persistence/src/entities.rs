@@ -372,13 +372,13 @@ pub mod rollup {
     use sea_orm::entity::prelude::*;
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
-    #[sea_orm(table_name = "follow_up_month_counts")]
+    #[sea_orm(table_name = "follow_up_counts")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
         pub store: String,
-        /// The first day of the store-local month counted.
+        /// The store-local month (`2026-11`) or year (`2026`) counted.
         #[sea_orm(primary_key, auto_increment = false)]
-        pub month: Date,
+        pub period: String,
         #[sea_orm(primary_key, auto_increment = false)]
         pub metric: String,
         pub n: i64,

@@ -212,7 +212,8 @@ impl SeaRepository {
             .into_iter()
             .map(contact_from)
             .collect::<Result<Vec<_>>>()?;
-        let complaints = self.complaints_opened_between(&store.code, start(from)?, start(to)?).await?;
+        let complaints =
+            self.complaints_opened_within(&[(store.code.clone(), start(from)?, start(to)?)]).await?;
         Ok(aftersales_domain::model::summary::figures(&tasks, &complaints, &contacts, &[], tz))
     }
 }
@@ -365,24 +366,24 @@ fn counted_store(op: &Op) -> Option<&StoreCode> {
 /// The counter moves of one transaction, merged; applied last and in key order, so that two
 /// transactions always lock shared counter rows in the same order and never deadlock on them.
 #[derive(Default)]
-struct Moves(BTreeMap<(StoreCode, chrono::NaiveDate, String), i64>);
+struct Moves(BTreeMap<(StoreCode, String, String), i64>);
 
 impl Moves {
     fn add(&mut self, store: &StoreCode, tallies: Vec<Tally>) {
         for t in tallies {
-            *self.0.entry((store.clone(), t.month, t.metric)).or_default() += t.delta;
+            *self.0.entry((store.clone(), t.period.to_string(), t.metric)).or_default() += t.delta;
         }
     }
 
-    /// Moves the store's month counters (HQ-2) with multi-row upserts, in the transaction of the
+    /// Moves the store's month and year counters (HQ-2) with multi-row upserts, in the transaction of the
     /// change they count.
     async fn apply<C: sea_orm::ConnectionTrait>(self, db: &C) -> Result<()> {
         let rows: Vec<rollup::ActiveModel> = self
             .0
             .into_iter()
             .filter(|(_, delta)| *delta != 0)
-            .map(|((store, month, metric), n)| {
-                rollup::Model { store: store.to_string(), month, metric, n }.into_active_model().reset_all()
+            .map(|((store, period, metric), n)| {
+                rollup::Model { store: store.to_string(), period, metric, n }.into_active_model().reset_all()
             })
             .collect();
         let add = Expr::col((rollup::Entity, rollup::Column::N))
@@ -393,7 +394,7 @@ impl Moves {
                 .on_conflict(
                     OnConflict::columns([
                         rollup::Column::Store,
-                        rollup::Column::Month,
+                        rollup::Column::Period,
                         rollup::Column::Metric,
                     ])
                     .value(rollup::Column::N, add.clone())
@@ -1146,23 +1147,18 @@ impl Repository for SeaRepository {
     async fn rollup_counts(
         &self,
         stores: &[StoreCode],
-        from: chrono::NaiveDate,
-        to: chrono::NaiveDate,
+        period: aftersales_domain::model::summary::Period,
     ) -> Result<Vec<(StoreCode, String, i64)>> {
         if stores.is_empty() {
             return Ok(vec![]);
         }
-        // SUM of a BIGINT is NUMERIC on PostgreSQL: cast back for one type on both databases.
         let rows: Vec<(String, String, i64)> = rollup::Entity::find()
             .select_only()
             .column(rollup::Column::Store)
             .column(rollup::Column::Metric)
-            .column_as(Expr::cust("CAST(SUM(n) AS BIGINT)"), "total")
+            .column(rollup::Column::N)
             .filter(rollup::Column::Store.is_in(stores.iter().map(StoreCode::to_string)))
-            .filter(rollup::Column::Month.gte(from))
-            .filter(rollup::Column::Month.lt(to))
-            .group_by(rollup::Column::Store)
-            .group_by(rollup::Column::Metric)
+            .filter(rollup::Column::Period.eq(period.to_string()))
             .into_tuple()
             .all(&self.db)
             .await
@@ -1176,22 +1172,28 @@ impl Repository for SeaRepository {
             .collect()
     }
 
-    async fn complaints_opened_between(
+    async fn complaints_opened_within(
         &self,
-        store: &StoreCode,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
+        windows: &[(StoreCode, DateTime<Utc>, DateTime<Utc>)],
     ) -> Result<Vec<Complaint>> {
-        complaint::Entity::find()
-            .filter(complaint::Column::Store.eq(store.as_str()))
-            .filter(complaint::Column::OpenedAt.gte(from))
-            .filter(complaint::Column::OpenedAt.lt(to))
-            .all(&self.db)
-            .await
-            .map_err(read_err)?
-            .into_iter()
-            .map(complaint_from)
-            .collect()
+        let mut out = Vec::new();
+        // Bounded OR lists keep the statement small; each arm is a range of the (store, opened_at) index.
+        for chunk in windows.chunks(200) {
+            let mut any = Condition::any();
+            for (store, from, to) in chunk {
+                any = any.add(
+                    Condition::all()
+                        .add(complaint::Column::Store.eq(store.as_str()))
+                        .add(complaint::Column::OpenedAt.gte(*from))
+                        .add(complaint::Column::OpenedAt.lt(*to)),
+                );
+            }
+            let rows = complaint::Entity::find().filter(any).all(&self.db).await.map_err(read_err)?;
+            for row in rows {
+                out.push(complaint_from(row)?);
+            }
+        }
+        Ok(out)
     }
 
     async fn get_campaign(&self, store: &StoreCode, id: CampaignId) -> Result<Option<Campaign>> {

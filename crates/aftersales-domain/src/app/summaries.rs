@@ -1,5 +1,6 @@
 //! Summaries (FU-9) and headquarters' follow-up figures (HQ-1).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono_tz::Tz;
@@ -7,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Core;
 use crate::auth::{Action, Principal};
+use crate::model::follow_up::Complaint;
 use crate::model::rollup::{figures_from_counts, work_order_counts};
 use crate::model::store::{Store, check_text};
 use crate::model::summary::{FollowUpFigures, Period, Summary, check_period_over};
@@ -66,6 +68,20 @@ pub struct StoreFigures {
     pub comeback_rate: Option<f64>,
 }
 
+/// One store's month counters and complaints of a period.
+#[derive(Default)]
+struct Gathered {
+    counts: Vec<(String, i64)>,
+    complaints: Vec<Complaint>,
+}
+
+impl Gathered {
+    /// The store's figures and its (work orders, comebacks).
+    fn assemble(&self) -> (FollowUpFigures, (u64, u64)) {
+        (figures_from_counts(&self.counts, &self.complaints), work_order_counts(&self.counts))
+    }
+}
+
 fn rate(part: u64, whole: u64) -> Option<f64> {
     // Counts are far below 2^52: exact as floats.
     (whole > 0).then(|| part as f64 / whole as f64)
@@ -87,34 +103,37 @@ impl SummaryService {
     }
 
     /// A period's counters for each store, summed (HQ-2).
-    async fn counts(&self, stores: &[&Store], period: Period) -> Result<Vec<(StoreCode, String, i64)>> {
-        let (from_day, to_day) = period.days();
+    /// Each store's counters and complaints of the period, read for all of them at once.
+    async fn gather(&self, stores: &[&Store], period: Period) -> Result<BTreeMap<StoreCode, Gathered>> {
+        let mut out: BTreeMap<StoreCode, Gathered> =
+            stores.iter().map(|s| (s.code.clone(), Gathered::default())).collect();
         let codes: Vec<StoreCode> = stores.iter().map(|s| s.code.clone()).collect();
-        let mut out = Vec::new();
         // Bounded IN lists keep the statement small whatever the number of stores.
         for chunk in codes.chunks(200) {
-            out.extend(self.core.repo.rollup_counts(chunk, from_day, to_day).await?);
+            for (store, metric, n) in self.core.repo.rollup_counts(chunk, period).await? {
+                if let Some(g) = out.get_mut(&store) {
+                    g.counts.push((metric, n));
+                }
+            }
+        }
+        let windows: Vec<_> = stores
+            .iter()
+            .map(|s| {
+                let (from, to) = period.instants(timezone(s));
+                (s.code.clone(), from, to)
+            })
+            .collect();
+        for complaint in self.core.repo.complaints_opened_within(&windows).await? {
+            if let Some(g) = out.get_mut(&complaint.store) {
+                g.complaints.push(complaint);
+            }
         }
         Ok(out)
     }
 
     async fn compute(&self, store: &Store, period: Period) -> Result<(FollowUpFigures, (u64, u64))> {
-        let counts = self.counts(&[store], period).await?;
-        self.assemble(store, period, &counts).await
-    }
-
-    /// One store's figures and its (work orders, comebacks), from its counters and its complaints.
-    async fn assemble(
-        &self,
-        store: &Store,
-        period: Period,
-        counts: &[(StoreCode, String, i64)],
-    ) -> Result<(FollowUpFigures, (u64, u64))> {
-        let mine: Vec<(String, i64)> =
-            counts.iter().filter(|(s, _, _)| *s == store.code).map(|(_, m, n)| (m.clone(), *n)).collect();
-        let (from, to) = period.instants(timezone(store));
-        let complaints = self.core.repo.complaints_opened_between(&store.code, from, to).await?;
-        Ok((figures_from_counts(&mine, &complaints), work_order_counts(&mine)))
+        let gathered = self.gather(&[store], period).await?;
+        Ok(gathered.get(&store.code).map(Gathered::assemble).unwrap_or_default())
     }
 
     /// Returns a period's figures: computed now, or as archived once submitted (FU-9).
@@ -198,10 +217,11 @@ impl SummaryService {
             }
         }
         let refs: Vec<&Store> = chosen.iter().collect();
-        let counts = self.counts(&refs, period).await?;
+        let gathered = self.gather(&refs, period).await?;
         let mut out = Vec::with_capacity(chosen.len());
         for store in &chosen {
-            let (f, (orders, comebacks)) = self.assemble(store, period, &counts).await?;
+            let (f, (orders, comebacks)) =
+                gathered.get(&store.code).map(Gathered::assemble).unwrap_or_default();
             out.push(StoreFigures {
                 store: store.code.to_string(),
                 period: period.to_string(),

@@ -1,7 +1,7 @@
-//! Per-store, per-month counters kept in the same transaction as the records they count, so that
-//! headquarters' figures read a few rows per store instead of scanning raw records (HQ-2). A
-//! record counts on a store-local day; its counter is that day's month, because the figures are
-//! only ever read by whole months and years (FU-9).
+//! Per-store counters kept in the same transaction as the records they count, so that
+//! headquarters' figures read one row per store and metric instead of scanning raw records
+//! (HQ-2). A record counts on a store-local day, in that day's month and in its year, because the
+//! figures are only ever read by whole months and years (FU-9).
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -9,7 +9,7 @@ use chrono_tz::Tz;
 use crate::model::follow_up::{
     Complaint, ContactRecord, FollowUpChannel, FollowUpTask, Letter, TaskKind, TaskStatus,
 };
-use crate::model::summary::{FollowUpFigures, complaint_figures};
+use crate::model::summary::{FollowUpFigures, Period, complaint_figures};
 use crate::model::work_order::WorkOrder;
 
 /// A counter: a store-local day and what is counted on it.
@@ -18,8 +18,8 @@ pub type Bucket = (NaiveDate, String);
 /// A change to one counter.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tally {
-    /// The first day of the store-local month counted.
-    pub month: NaiveDate,
+    /// The store-local month or year counted.
+    pub period: Period,
     /// What is counted.
     pub metric: String,
     /// How much it moves.
@@ -30,9 +30,9 @@ fn local_day(at: DateTime<Utc>, tz: Tz) -> NaiveDate {
     at.with_timezone(&tz).date_naive()
 }
 
-/// The first day of the month a day falls in: the key of its counter.
-pub fn month_of(day: NaiveDate) -> NaiveDate {
-    day.with_day(1).unwrap_or(day)
+/// The month and the year a day falls in: the keys of its counters.
+pub fn periods_of(day: NaiveDate) -> [Period; 2] {
+    [Period::Month { year: day.year(), month: day.month() }, Period::Year(day.year())]
 }
 
 fn kind_key(kind: TaskKind) -> &'static str {
@@ -97,10 +97,11 @@ pub fn tallies(before: &[Bucket], after: &[Bucket]) -> Vec<Tally> {
     let mut out: Vec<Tally> = Vec::new();
     let moves = before.iter().map(|b| (b, -1)).chain(after.iter().map(|b| (b, 1)));
     for ((day, metric), delta) in moves {
-        let month = month_of(*day);
-        match out.iter_mut().find(|t| t.month == month && t.metric == *metric) {
-            Some(t) => t.delta += delta,
-            None => out.push(Tally { month, metric: metric.clone(), delta }),
+        for period in periods_of(*day) {
+            match out.iter_mut().find(|t| t.period == period && t.metric == *metric) {
+                Some(t) => t.delta += delta,
+                None => out.push(Tally { period, metric: metric.clone(), delta }),
+            }
         }
     }
     out.retain(|t| t.delta != 0);
@@ -194,18 +195,22 @@ mod tests {
         }
     }
 
-    // HQ-2: a record counts in the month of its store-local day; a move inside the month moves no
-    // counter, a move across months moves two.
+    // HQ-2: a record counts in the month and the year of its store-local day; a move inside the
+    // month moves no counter, across months two, across years four.
     #[test]
-    fn a_record_counts_in_its_month() {
+    fn a_record_counts_in_its_month_and_its_year() {
         let day = |s: &str| s.parse::<NaiveDate>().unwrap();
-        assert_eq!(month_of(day("2026-11-30")), day("2026-11-01"));
+        let (nov, dec) = (Period::Month { year: 2026, month: 11 }, Period::Month { year: 2026, month: 12 });
+        assert_eq!(periods_of(day("2026-11-30")), [nov, Period::Year(2026)]);
         let bucket = |d: &str| vec![(day(d), "work_order".to_string())];
+        let tally = |period, delta| Tally { period, metric: "work_order".into(), delta };
         assert!(tallies(&bucket("2026-11-03"), &bucket("2026-11-30")).is_empty());
         let moved = tallies(&bucket("2026-11-30"), &bucket("2026-12-01"));
-        assert_eq!(moved.len(), 2);
-        assert!(moved.contains(&Tally { month: day("2026-11-01"), metric: "work_order".into(), delta: -1 }));
-        assert!(moved.contains(&Tally { month: day("2026-12-01"), metric: "work_order".into(), delta: 1 }));
+        assert_eq!(moved, vec![tally(nov, -1), tally(dec, 1)]);
+        let moved = tallies(&bucket("2026-12-31"), &bucket("2027-01-01"));
+        assert_eq!(moved.len(), 4);
+        assert!(moved.contains(&tally(Period::Year(2026), -1)));
+        assert!(moved.contains(&tally(Period::Year(2027), 1)));
     }
 
     // HQ-2: counters moved on every change sum to what a direct count over the records gives (FU-9).
@@ -215,7 +220,7 @@ mod tests {
         let mut counters: Vec<Tally> = Vec::new();
         let mut apply = |before: &[Bucket], after: &[Bucket]| {
             for t in tallies(before, after) {
-                match counters.iter_mut().find(|c| c.month == t.month && c.metric == t.metric) {
+                match counters.iter_mut().find(|c| c.period == t.period && c.metric == t.metric) {
                     Some(c) => c.delta += t.delta,
                     None => counters.push(t),
                 }
@@ -242,9 +247,12 @@ mod tests {
             tasks[i].closed_at = at.single();
             apply(&before, &task_buckets(&tasks[i], tz));
         }
-        let summed: Vec<(String, i64)> = counters.iter().map(|c| (c.metric.clone(), c.delta)).collect();
-        let counted = figures_from_counts(&summed, &[]);
+        let of = |period: Period| -> Vec<(String, i64)> {
+            counters.iter().filter(|c| c.period == period).map(|c| (c.metric.clone(), c.delta)).collect()
+        };
+        let counted = figures_from_counts(&of(Period::Month { year: 2026, month: 11 }), &[]);
         assert_eq!(counted, figures(&tasks, &[], &[], &[], tz));
+        assert_eq!(figures_from_counts(&of(Period::Year(2026)), &[]), counted, "the year holds the month");
         assert_eq!((counted.first_follow_ups_due, counted.first_follow_ups_on_time), (2, 1));
         assert_eq!((counted.done_on_time, counted.done_late, counted.still_open), (1, 1, 1));
         assert_eq!((counted.campaign_calls_due, counted.tasks_due), (1, 4));

@@ -1,12 +1,11 @@
 //! Headquarters reads whole months and years only, so the counters are kept per store-local month
-//! instead of per day (HQ-2): a year of one store is twelve rows per metric, not 365. The day
-//! counters are summed into their months, then dropped; rolling back counts the days again from
+//! and per year instead of per day (HQ-2): a store's year is one row per metric, not 365. The day
+//! counters are summed into their months and years, then dropped; rolling back counts the days again from
 //! the records.
 
 use std::collections::BTreeMap;
 
-use aftersales_domain::model::rollup::month_of;
-use chrono::NaiveDate;
+use aftersales_domain::model::rollup::periods_of;
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
@@ -21,16 +20,17 @@ impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.create_table(
             Table::create()
-                .table("follow_up_month_counts")
+                .table("follow_up_counts")
                 .col(string_len("store", 16))
-                .col(date("month"))
+                // `2026-11` or `2026`: a read is one store's period, by equality.
+                .col(string_len("period", 7))
                 .col(string_len("metric", 64))
                 .col(big_integer("n"))
-                .primary_key(Index::create().col("store").col("month").col("metric"))
+                .primary_key(Index::create().col("store").col("period").col("metric"))
                 .foreign_key(
                     ForeignKey::create()
-                        .name("fk_follow_up_month_counts_store")
-                        .from_tbl("follow_up_month_counts")
+                        .name("fk_follow_up_counts_store")
+                        .from_tbl("follow_up_counts")
                         .from_col("store")
                         .to_tbl("stores")
                         .to_col("code"),
@@ -42,21 +42,23 @@ impl MigrationTrait for Migration {
         let rows = db
             .query_all(Query::select().columns(["store", "day", "metric", "n"]).from("follow_up_rollups"))
             .await?;
-        let mut months: BTreeMap<(String, NaiveDate, String), i64> = BTreeMap::new();
+        let mut periods: BTreeMap<(String, String, String), i64> = BTreeMap::new();
         for row in rows {
             let store: String = row.try_get("", "store")?;
-            let day: NaiveDate = row.try_get("", "day")?;
+            let day: chrono::NaiveDate = row.try_get("", "day")?;
             let metric: String = row.try_get("", "metric")?;
             let n: i64 = row.try_get("", "n")?;
-            *months.entry((store, month_of(day), metric)).or_default() += n;
+            for period in periods_of(day) {
+                *periods.entry((store.clone(), period.to_string(), metric.clone())).or_default() += n;
+            }
         }
-        let rows: Vec<_> = months.into_iter().filter(|(_, n)| *n != 0).collect();
+        let rows: Vec<_> = periods.into_iter().filter(|(_, n)| *n != 0).collect();
         for chunk in rows.chunks(CHUNK) {
             let mut insert = Query::insert();
-            insert.into_table("follow_up_month_counts").columns(["store", "month", "metric", "n"]);
-            for ((store, month, metric), n) in chunk {
+            insert.into_table("follow_up_counts").columns(["store", "period", "metric", "n"]);
+            for ((store, period, metric), n) in chunk {
                 insert
-                    .values([store.clone().into(), (*month).into(), metric.clone().into(), (*n).into()])
+                    .values([store.clone().into(), period.clone().into(), metric.clone().into(), (*n).into()])
                     .map_err(|e| DbErr::Custom(e.to_string()))?;
             }
             m.exec_stmt(insert).await?;
@@ -65,9 +67,9 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        // The days a month's counts came from are not kept; the day counters are counted again
+        // The days a period's counts came from are not kept; the day counters are counted again
         // from the records, as migration 8 first did.
-        m.drop_table(Table::drop().table("follow_up_month_counts").to_owned()).await?;
+        m.drop_table(Table::drop().table("follow_up_counts").to_owned()).await?;
         crate::m20261127_000008_rollups::Migration.up(m).await
     }
 }
