@@ -243,7 +243,7 @@ async fn seeded_volume_reads_the_same_from_the_counters_as_from_the_records() {
     .unwrap();
     assert!(written > 600, "customers, tasks and contacts: {written}");
     let period = chrono::Utc::now().format("%Y").to_string();
-    let report = bench_hq(&services, &repo, &period, 1).await.unwrap();
+    let report = bench_hq(&services, &repo, &period, 1, 1).await.unwrap();
     assert_eq!(report.stores, 3);
     assert!(report.equal, "HQ figures differ from a direct count over the records");
     let hq = app.token("hq-1", &["hq_analyst"], &["*"]);
