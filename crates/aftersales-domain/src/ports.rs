@@ -248,12 +248,16 @@ pub struct ChangeSet {
     pub idempotency: Option<IdempotencyRecord>,
     /// The sequence number this change takes, filled into its [`NUMBER_SLOT`]s.
     pub number: Option<NumberRequest>,
+    /// The store's time zone as the service read it, so the counters of the change (HQ-2) need
+    /// not read the store again.
+    #[serde(skip)]
+    pub store_zone: Option<(StoreCode, chrono_tz::Tz)>,
 }
 
 impl ChangeSet {
     /// Starts a change set with one op and its audit entry.
     pub fn of(op: Op, audit: AuditEvent) -> Self {
-        Self { ops: vec![op], audit: vec![audit], idempotency: None, number: None }
+        Self { ops: vec![op], audit: vec![audit], idempotency: None, number: None, store_zone: None }
     }
 }
 

@@ -672,15 +672,15 @@ impl Repository for SeaRepository {
     }
 
     async fn apply(&self, changes: ChangeSet) -> Result<Option<i64>> {
-        let ChangeSet { ops, audit, idempotency, number } = changes;
+        let ChangeSet { ops, audit, idempotency, number, store_zone } = changes;
         // The zones are read before the transaction: on SQLite a transaction that reads first
         // cannot take the write lock later without failing busy.
-        let mut zones = Zones::default();
+        let mut zones = Zones(store_zone.into_iter().collect());
         for store in ops.iter().filter_map(counted_store) {
             zones.of(&self.db, store).await?;
         }
         let txn = self.db.begin().await.map_err(read_err)?;
-        // The sequence and day-counter rows are shared by every writer of the store and stay
+        // The sequence and counter rows are shared by every writer of the store and stay
         // locked until commit, so everything that does not need them goes first: the records
         // before the first one carrying the number, the audit entries without it.
         let mut ops = ops.into_iter().peekable();

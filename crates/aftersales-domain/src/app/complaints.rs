@@ -184,7 +184,10 @@ impl ComplaintService {
             );
             let audit =
                 core.audit(who, store, &format!("complaint.{name}"), "complaint", id, vec!["status".into()]);
-            Ok((next, ChangeSet { ops, audit: vec![audit], idempotency: None, number: None }))
+            Ok((
+                next,
+                ChangeSet { ops, audit: vec![audit], idempotency: None, number: None, store_zone: None },
+            ))
         })
         .await
     }

@@ -229,7 +229,8 @@ impl CustomerService {
                     .filter(|f| f != "consent_method" && (f != "marketing_consent" || consent_changed))
                     .collect();
                 let audit = self.core.audit(who, store, "customer.update", "customer", id, fields);
-                let mut changes = ChangeSet { ops, audit: vec![audit], idempotency: None, number: None };
+                let mut changes =
+                    ChangeSet { ops, audit: vec![audit], idempotency: None, number: None, store_zone: None };
                 if consent_changed && !next.marketing_consent {
                     self.core.cancel_marketing_tasks(who, store, id, &mut changes).await?;
                 }
@@ -311,7 +312,7 @@ impl CustomerService {
                     ),
                     core.audit(who, store, "customer.merge", "customer", target.id, fields),
                 ];
-                let mut changes = ChangeSet { ops, audit, idempotency: None, number: None };
+                let mut changes = ChangeSet { ops, audit, idempotency: None, number: None, store_zone: None };
                 if !consent {
                     // Neither file may be marketed to any more (CF-5).
                     for file in [source.id, target.id] {
@@ -524,6 +525,7 @@ impl CustomerService {
                 audit: vec![audit],
                 idempotency: None,
                 number: None,
+                store_zone: None,
             };
             Ok((next, changes))
         })

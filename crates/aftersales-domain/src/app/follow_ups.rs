@@ -516,7 +516,10 @@ impl FollowUpService {
                 }
             }
             let audit = core.audit(who, store, "contact.create", "customer", cmd.customer_id, vec![]);
-            Ok((contact, ChangeSet { ops, audit: vec![audit], idempotency: None, number: None }))
+            Ok((
+                contact,
+                ChangeSet { ops, audit: vec![audit], idempotency: None, number: None, store_zone: None },
+            ))
         })
         .await
     }
@@ -576,7 +579,16 @@ impl FollowUpService {
                 Op::InsertContact(Box::new(fallback)),
                 Op::UpdateTask { task: Box::new(closed.clone()), expected_version: task.version },
             ];
-            Ok((closed, ChangeSet { ops, audit: vec![audit], idempotency: None, number: None }))
+            Ok((
+                closed,
+                ChangeSet {
+                    ops,
+                    audit: vec![audit],
+                    idempotency: None,
+                    number: None,
+                    store_zone: Some((store.clone(), tz)),
+                },
+            ))
         })
         .await
     }
@@ -661,7 +673,10 @@ impl FollowUpService {
             moved.push(next);
         }
         if !ops.is_empty() {
-            self.core.repo.apply(ChangeSet { ops, audit, idempotency: None, number: None }).await?;
+            self.core
+                .repo
+                .apply(ChangeSet { ops, audit, idempotency: None, number: None, store_zone: None })
+                .await?;
         }
         Ok(Reassignment { moved })
     }
@@ -793,7 +808,16 @@ impl FollowUpService {
                 })));
             }
             let audit = core.audit(who, store, "campaign.create", "campaign", campaign.id, vec![]);
-            Ok((campaign, ChangeSet { ops, audit: vec![audit], idempotency: None, number: None }))
+            Ok((
+                campaign,
+                ChangeSet {
+                    ops,
+                    audit: vec![audit],
+                    idempotency: None,
+                    number: None,
+                    store_zone: Some((store.clone(), timezone(&shop))),
+                },
+            ))
         })
         .await
     }
@@ -847,7 +871,16 @@ impl FollowUpService {
             let task = core.plan_task(&shop, plan).await?;
             let audit = core.audit(who, store, "visit.create", "customer", cmd.customer_id, vec![]);
             let ops = vec![Op::InsertContact(Box::new(contact)), Op::InsertTask(Box::new(task.clone()))];
-            Ok((task, ChangeSet { ops, audit: vec![audit], idempotency: None, number: None }))
+            Ok((
+                task,
+                ChangeSet {
+                    ops,
+                    audit: vec![audit],
+                    idempotency: None,
+                    number: None,
+                    store_zone: Some((store.clone(), timezone(&shop))),
+                },
+            ))
         })
         .await
     }
@@ -903,7 +936,10 @@ impl FollowUpService {
                 ops.push(Op::UpdateTask { task: Box::new(done), expected_version: task.version });
             }
             let audit = core.audit(who, store, "letter.create", "letter", letter.id, vec![]);
-            Ok((letter, ChangeSet { ops, audit: vec![audit], idempotency: None, number: None }))
+            Ok((
+                letter,
+                ChangeSet { ops, audit: vec![audit], idempotency: None, number: None, store_zone: None },
+            ))
         })
         .await
     }

@@ -434,6 +434,7 @@ impl WorkOrderService {
                 audit: vec![core.audit(who, store, "work_order.create", "work_order", order.id, vec![])],
                 idempotency: None,
                 number: Some(number),
+                store_zone: Some((store.clone(), tz)),
             };
             Ok((order, changes))
         })
@@ -1121,7 +1122,16 @@ impl WorkOrderService {
             let first = core.plan_task(&shop, plan).await?;
             let reminders = self.reminders(&shop, &next, &vehicle, today).await?;
             let ops = [ops, vec![Op::InsertTask(Box::new(first))], reminders].concat();
-            Ok((next, ChangeSet { ops, audit: vec![audit], idempotency: None, number: Some(number) }))
+            Ok((
+                next,
+                ChangeSet {
+                    ops,
+                    audit: vec![audit],
+                    idempotency: None,
+                    number: Some(number),
+                    store_zone: None,
+                },
+            ))
         })
         .await
     }
@@ -1178,6 +1188,7 @@ impl WorkOrderService {
                 )],
                 idempotency: None,
                 number: None,
+                store_zone: None,
             };
             Ok((inspection, changes))
         })
@@ -1244,7 +1255,7 @@ impl WorkOrderService {
             ops.push(Op::UpdateWorkOrder { order: Box::new(next), expected_version: order.version });
             let action = if passed { "inspection.exit_passed" } else { "inspection.exit_failed" };
             let audit = vec![core.audit(who, store, action, "work_order", id, vec!["status".into()])];
-            Ok((inspection, ChangeSet { ops, audit, idempotency: None, number }))
+            Ok((inspection, ChangeSet { ops, audit, idempotency: None, number, store_zone: None }))
         })
         .await
     }
