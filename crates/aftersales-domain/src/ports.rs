@@ -259,6 +259,17 @@ impl ChangeSet {
     pub fn of(op: Op, audit: AuditEvent) -> Self {
         Self { ops: vec![op], audit: vec![audit], idempotency: None, number: None, store_zone: None }
     }
+
+    /// A change set of ops counted in a store whose zone the service already read.
+    pub fn counted(ops: Vec<Op>, audit: AuditEvent, store: &StoreCode, zone: chrono_tz::Tz) -> Self {
+        Self {
+            ops,
+            audit: vec![audit],
+            idempotency: None,
+            number: None,
+            store_zone: Some((store.clone(), zone)),
+        }
+    }
 }
 
 /// Storage. Every read of a store-owned record takes the store, so no query can cross stores.

@@ -579,16 +579,7 @@ impl FollowUpService {
                 Op::InsertContact(Box::new(fallback)),
                 Op::UpdateTask { task: Box::new(closed.clone()), expected_version: task.version },
             ];
-            Ok((
-                closed,
-                ChangeSet {
-                    ops,
-                    audit: vec![audit],
-                    idempotency: None,
-                    number: None,
-                    store_zone: Some((store.clone(), tz)),
-                },
-            ))
+            Ok((closed, ChangeSet::counted(ops, audit, store, tz)))
         })
         .await
     }
@@ -808,16 +799,7 @@ impl FollowUpService {
                 })));
             }
             let audit = core.audit(who, store, "campaign.create", "campaign", campaign.id, vec![]);
-            Ok((
-                campaign,
-                ChangeSet {
-                    ops,
-                    audit: vec![audit],
-                    idempotency: None,
-                    number: None,
-                    store_zone: Some((store.clone(), timezone(&shop))),
-                },
-            ))
+            Ok((campaign, ChangeSet::counted(ops, audit, store, timezone(&shop))))
         })
         .await
     }
@@ -871,16 +853,7 @@ impl FollowUpService {
             let task = core.plan_task(&shop, plan).await?;
             let audit = core.audit(who, store, "visit.create", "customer", cmd.customer_id, vec![]);
             let ops = vec![Op::InsertContact(Box::new(contact)), Op::InsertTask(Box::new(task.clone()))];
-            Ok((
-                task,
-                ChangeSet {
-                    ops,
-                    audit: vec![audit],
-                    idempotency: None,
-                    number: None,
-                    store_zone: Some((store.clone(), timezone(&shop))),
-                },
-            ))
+            Ok((task, ChangeSet::counted(ops, audit, store, timezone(&shop))))
         })
         .await
     }
