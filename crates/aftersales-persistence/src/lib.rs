@@ -564,15 +564,26 @@ async fn apply_op(txn: &DatabaseTransaction, op: Op, zones: &mut Zones, moves: &
             Ok(())
         }
         Op::MoveCustomerRecords { store, from, to } => {
-            // The moved cars' search terms now find the surviving file.
-            search::Entity::update_many()
-                .col_expr(search::Column::CustomerId, Expr::value(to.0))
-                .filter(search::Column::Store.eq(store.as_str()))
-                .filter(search::Column::CustomerId.eq(from.0))
-                .filter(search::Column::Source.ne(from.0))
-                .exec(txn)
+            // The moved cars' search terms now find the surviving file. They are reached by their
+            // cars (the (store, source) index), not by a scan of the store's terms for the owner.
+            let cars: Vec<Uuid> = vehicle::Entity::find()
+                .select_only()
+                .column(vehicle::Column::Id)
+                .filter(vehicle::Column::Store.eq(store.as_str()))
+                .filter(vehicle::Column::CustomerId.eq(from.0))
+                .into_tuple()
+                .all(txn)
                 .await
-                .map_err(|e| db_err("customer_search", e))?;
+                .map_err(read_err)?;
+            if !cars.is_empty() {
+                search::Entity::update_many()
+                    .col_expr(search::Column::CustomerId, Expr::value(to.0))
+                    .filter(search::Column::Store.eq(store.as_str()))
+                    .filter(search::Column::Source.is_in(cars))
+                    .exec(txn)
+                    .await
+                    .map_err(|e| db_err("customer_search", e))?;
+            }
             vehicle::Entity::update_many()
                 .col_expr(vehicle::Column::CustomerId, Expr::value(to.0))
                 .filter(vehicle::Column::Store.eq(store.as_str()))
