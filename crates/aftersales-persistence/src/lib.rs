@@ -70,6 +70,8 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
         .max_connections(max_connections)
         .min_connections(1)
         .connect_timeout(Duration::from_secs(10))
+        // Well inside the 30 s request deadline: a request that waits this long for a connection
+        // answers 503 `unavailable` (retryable) instead of timing out without a reason.
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|o| {

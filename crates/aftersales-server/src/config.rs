@@ -28,7 +28,7 @@ pub struct Config {
     pub grpc_addr: SocketAddr,
     /// `sqlite://path` or `postgres://user@host/db`.
     pub database_url: String,
-    /// Connection pool size.
+    /// Connection pool size (per process; keep processes x pool under PostgreSQL's `max_connections`).
     pub database_max_connections: u32,
     /// Algorithm every token must use.
     pub jwt_algorithm: JwtAlgorithm,
@@ -76,7 +76,8 @@ impl Default for Config {
             http_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             grpc_addr: SocketAddr::from(([127, 0, 0, 1], 50051)),
             database_url: "sqlite://aftersales.db".into(),
-            database_max_connections: 10,
+            // Chosen by measurement: see the README's pool-size table.
+            database_max_connections: 16,
             jwt_algorithm: JwtAlgorithm::HS256,
             jwt_secret: None,
             jwt_jwks_file: None,
