@@ -107,7 +107,7 @@ impl SeaRepository {
         Ok(())
     }
 
-    /// Loads generated records in one transaction, moving the day counters exactly as the
+    /// Loads generated records in one transaction, moving the month and year counters exactly as the
     /// application's own writes do (HQ-2); used by `aftersales seed`.
     pub async fn bulk_load(
         &self,
@@ -336,7 +336,7 @@ impl Zones {
     }
 }
 
-/// The store whose day counters an op moves, if it moves any.
+/// The store whose month and year counters an op moves, if it moves any.
 fn counted_store(op: &Op) -> Option<&StoreCode> {
     match op {
         Op::InsertTask(t) | Op::UpdateTask { task: t, .. } => Some(&t.store),
