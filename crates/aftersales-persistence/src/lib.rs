@@ -107,8 +107,8 @@ impl SeaRepository {
         Ok(())
     }
 
-    /// Loads generated records in one transaction, moving the month and year counters exactly as the
-    /// application's own writes do (HQ-2); used by `aftersales seed`.
+    /// Loads generated records in one transaction, moving the month and year counters exactly
+    /// as the application's own writes do (HQ-2); used by `aftersales seed`.
     pub async fn bulk_load(
         &self,
         customers: &[Customer],
@@ -377,8 +377,8 @@ impl Moves {
         }
     }
 
-    /// Moves the store's month and year counters (HQ-2) with multi-row upserts, in the transaction of the
-    /// change they count.
+    /// Moves the store's month and year counters (HQ-2) with multi-row upserts, in the
+    /// transaction of the change they count.
     async fn apply<C: sea_orm::ConnectionTrait>(self, db: &C) -> Result<()> {
         let rows: Vec<rollup::ActiveModel> = self
             .0
@@ -1190,7 +1190,8 @@ impl Repository for SeaRepository {
         windows: &[(StoreCode, DateTime<Utc>, DateTime<Utc>)],
     ) -> Result<Vec<Complaint>> {
         let mut out = Vec::new();
-        // Bounded OR lists keep the statement small; each arm is a range of the (store, opened_at) index.
+        // Bounded OR lists keep the statement small; each arm is a range of the
+        // (store, opened_at) index.
         for chunk in windows.chunks(200) {
             let mut any = Condition::any();
             for (store, from, to) in chunk {

@@ -68,7 +68,7 @@ pub struct StoreFigures {
     pub comeback_rate: Option<f64>,
 }
 
-/// One store's month counters and complaints of a period.
+/// One store's counters and complaints of a period.
 #[derive(Default)]
 struct Gathered {
     counts: Vec<(String, i64)>,
@@ -102,8 +102,7 @@ impl SummaryService {
         Self { core }
     }
 
-    /// A period's counters for each store, summed (HQ-2).
-    /// Each store's counters and complaints of the period, read for all of them at once.
+    /// Each store's counters (HQ-2) and complaints of the period, read for all of them at once.
     async fn gather(&self, stores: &[&Store], period: Period) -> Result<BTreeMap<StoreCode, Gathered>> {
         let mut out: BTreeMap<StoreCode, Gathered> =
             stores.iter().map(|s| (s.code.clone(), Gathered::default())).collect();
