@@ -1,7 +1,7 @@
 //! Headquarters reads whole months and years only, so the counters are kept per store-local month
 //! and per year instead of per day (HQ-2): a store's year is one row per metric, not 365. The day
-//! counters are summed into their months and years, then dropped; rolling back counts the days again from
-//! the records.
+//! counters are summed into their months and years, one store at a time, then dropped; rolling
+//! back counts the days again from the records.
 
 use std::collections::BTreeMap;
 
@@ -39,29 +39,44 @@ impl MigrationTrait for Migration {
         )
         .await?;
         let db = m.get_connection();
-        let rows = db
-            .query_all(Query::select().columns(["store", "day", "metric", "n"]).from("follow_up_rollups"))
-            .await?;
-        let mut periods: BTreeMap<(String, String, String), i64> = BTreeMap::new();
-        for row in rows {
-            let store: String = row.try_get("", "store")?;
-            let day: chrono::NaiveDate = row.try_get("", "day")?;
-            let metric: String = row.try_get("", "metric")?;
-            let n: i64 = row.try_get("", "n")?;
-            for period in periods_of(day) {
-                *periods.entry((store.clone(), period.to_string(), metric.clone())).or_default() += n;
+        // One store at a time: memory stays bounded by one store's day rows.
+        let stores =
+            db.query_all(Query::select().column("code").from("stores").order_by("code", Order::Asc)).await?;
+        for row in stores {
+            let code: String = row.try_get("", "code")?;
+            let days = db
+                .query_all(
+                    Query::select()
+                        .columns(["day", "metric", "n"])
+                        .from("follow_up_rollups")
+                        .and_where(Expr::col("store").eq(code.as_str())),
+                )
+                .await?;
+            let mut periods: BTreeMap<(String, String), i64> = BTreeMap::new();
+            for row in days {
+                let day: chrono::NaiveDate = row.try_get("", "day")?;
+                let metric: String = row.try_get("", "metric")?;
+                let n: i64 = row.try_get("", "n")?;
+                for period in periods_of(day) {
+                    *periods.entry((period.to_string(), metric.clone())).or_default() += n;
+                }
             }
-        }
-        let rows: Vec<_> = periods.into_iter().filter(|(_, n)| *n != 0).collect();
-        for chunk in rows.chunks(CHUNK) {
-            let mut insert = Query::insert();
-            insert.into_table("follow_up_counts").columns(["store", "period", "metric", "n"]);
-            for ((store, period, metric), n) in chunk {
-                insert
-                    .values([store.clone().into(), period.clone().into(), metric.clone().into(), (*n).into()])
-                    .map_err(|e| DbErr::Custom(e.to_string()))?;
+            let rows: Vec<_> = periods.into_iter().filter(|(_, n)| *n != 0).collect();
+            for chunk in rows.chunks(CHUNK) {
+                let mut insert = Query::insert();
+                insert.into_table("follow_up_counts").columns(["store", "period", "metric", "n"]);
+                for ((period, metric), n) in chunk {
+                    insert
+                        .values([
+                            code.as_str().into(),
+                            period.clone().into(),
+                            metric.clone().into(),
+                            (*n).into(),
+                        ])
+                        .map_err(|e| DbErr::Custom(e.to_string()))?;
+                }
+                m.exec_stmt(insert).await?;
             }
-            m.exec_stmt(insert).await?;
         }
         m.drop_table(Table::drop().table("follow_up_rollups").to_owned()).await
     }
