@@ -1,5 +1,4 @@
-// Kept whole for now: one table of enum and timestamp conversions for every service; issue 9
-// moves them beside the service that owns each type.
+// Stays whole because it is the one enum and timestamp conversion table of every service (issue 9).
 //! Conversions between protobuf messages and domain types.
 
 use aftersales_domain::app::IdempotencyKey;

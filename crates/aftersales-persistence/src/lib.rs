@@ -1,5 +1,4 @@
-// Kept whole for now: one transaction loop applies every Op; issue 9 splits the adapter into a
-// module per aggregate behind one trait per aggregate.
+// Stays whole because `impl Repository` is one trait impl (one per aggregate comes with issue 9).
 //! Storage for Aftersales on SQLite or PostgreSQL through sea-orm.
 //!
 //! [`SeaRepository`] implements the domain's [`Repository`] port. Every query of a store-owned

@@ -1,5 +1,4 @@
-// Kept whole for now: every resource's wire types in one place; issue 9 splits it into
-// dto/<resource>.rs mirroring routes/.
+// Stays whole because every resource's wire types share its conversions and schemas (issue 9).
 //! Response bodies, and their conversions from domain entities.
 
 use aftersales_domain::app::{IncompleteFile, StoreFigures, SummaryView};

@@ -1,5 +1,4 @@
-// Kept whole for now: the follow-up use cases share TaskPlan and the worklist helpers; the split into
-// tasks, contacts and campaigns modules is scheduled by issue 9 (shape before growth).
+// Stays whole because its use cases share TaskPlan and the private worklist helpers (issue 9).
 //! The follow-up service: tasks on the regulation's schedule, worklists and contact records
 //! (FU-1..FU-5).
 

@@ -1,5 +1,4 @@
-// Kept whole for now: every step shares the `step` helper and the order's load; the split into
-// reception, workshop, delivery and inspection modules is scheduled by issue 9.
+// Stays whole because every step goes through the private `step` helper and order load (issue 9).
 //! Work orders and inspections: the reception-to-delivery workflow (WO-1..WO-11, IN-1..IN-3).
 
 use std::sync::Arc;

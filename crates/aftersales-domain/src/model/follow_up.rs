@@ -1,5 +1,4 @@
-// Kept whole for now: tasks, contacts, campaigns and complaints share their id and window types;
-// issue 9 splits them along those seams.
+// Stays whole because tasks, contacts, campaigns and complaints share id and window types.
 //! Follow-up service (追踪服务): tasks on the regulation's schedule and contact records
 //! (FU-1..FU-5).
 

@@ -1,5 +1,4 @@
-// Kept whole for now: the state machine's methods reach into lines, approvals and settlement;
-// issue 9 splits it into model/work_order/{lines,approval,settlement,handover}.rs.
+// Stays whole because the state machine reaches into lines, approvals and settlement (issue 9).
 //! Work orders (任务委托书): the reception-to-delivery workflow and its rules (WO-1..WO-11).
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
