@@ -3,6 +3,8 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod shape;
+
 mod m20261127_000001_foundation;
 mod m20261127_000002_work_orders;
 mod m20261127_000003_ehealth_uploads;

@@ -7,9 +7,12 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
+use crate::shape::{self, drop_tables, index};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
+/// Foundation references refuse to delete a row still pointed at.
 fn fk(
     name: &str,
     from: &'static str,
@@ -17,27 +20,7 @@ fn fk(
     to: &'static str,
     to_cols: &[&'static str],
 ) -> ForeignKeyCreateStatement {
-    let mut fk = ForeignKey::create();
-    fk.name(name).from_tbl(from).to_tbl(to).on_delete(ForeignKeyAction::Restrict);
-    for c in cols {
-        fk.from_col(*c);
-    }
-    for c in to_cols {
-        fk.to_col(*c);
-    }
-    fk
-}
-
-fn index(name: &str, table: &'static str, cols: &[&'static str], unique: bool) -> IndexCreateStatement {
-    let mut idx = Index::create();
-    idx.name(name).table(table);
-    for c in cols {
-        idx.col(*c);
-    }
-    if unique {
-        idx.unique();
-    }
-    idx
+    shape::fk(name, from, cols, to, to_cols).on_delete(ForeignKeyAction::Restrict).to_owned()
 }
 
 #[async_trait::async_trait]
@@ -220,18 +203,19 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for table in [
-            "idempotency_keys",
-            "audit_events",
-            "consent_events",
-            "odometer_readings",
-            "vehicles",
-            "customers",
-            "staff",
-            "stores",
-        ] {
-            m.drop_table(Table::drop().table(table).to_owned()).await?;
-        }
-        Ok(())
+        drop_tables(
+            m,
+            &[
+                "idempotency_keys",
+                "audit_events",
+                "consent_events",
+                "odometer_readings",
+                "vehicles",
+                "customers",
+                "staff",
+                "stores",
+            ],
+        )
+        .await
     }
 }

@@ -6,6 +6,8 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
+use crate::shape::{create_index, drop_tables, index, same_store_fk, store_fk};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -19,14 +21,7 @@ impl MigrationTrait for Migration {
                 .col(string_len("name", 64))
                 .col(big_integer("value"))
                 .primary_key(Index::create().col("store").col("name"))
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_counters_store")
-                        .from_tbl("counters")
-                        .from_col("store")
-                        .to_tbl("stores")
-                        .to_col("code"),
-                )
+                .foreign_key(&mut store_fk("fk_counters_store", "counters"))
                 .to_owned(),
         )
         .await?;
@@ -49,16 +44,12 @@ impl MigrationTrait for Migration {
                 .col(big_integer("version"))
                 .col(timestamp_with_time_zone("created_at"))
                 .col(timestamp_with_time_zone("updated_at"))
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_work_orders_vehicle")
-                        .from_tbl("work_orders")
-                        .from_col("store")
-                        .from_col("vehicle_id")
-                        .to_tbl("vehicles")
-                        .to_col("store")
-                        .to_col("id"),
-                )
+                .foreign_key(&mut same_store_fk(
+                    "fk_work_orders_vehicle",
+                    "work_orders",
+                    "vehicle_id",
+                    "vehicles",
+                ))
                 .to_owned(),
         )
         .await?;
@@ -69,15 +60,7 @@ impl MigrationTrait for Migration {
             ("ix_work_orders_store_promised", &["store", "promised_at"][..], false),
             ("ix_work_orders_store_vin", &["store", "vin"][..], false),
         ] {
-            let mut idx = Index::create();
-            idx.name(name).table("work_orders");
-            for c in cols {
-                idx.col(*c);
-            }
-            if unique {
-                idx.unique();
-            }
-            m.create_index(idx).await?;
+            m.create_index(index(name, "work_orders", cols, unique)).await?;
         }
 
         m.create_table(
@@ -90,35 +73,20 @@ impl MigrationTrait for Migration {
                 .col(string_len("inspector", 64))
                 .col(timestamp_with_time_zone("submitted_at"))
                 .col(text("document"))
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_inspections_work_order")
-                        .from_tbl("inspections")
-                        .from_col("store")
-                        .from_col("work_order_id")
-                        .to_tbl("work_orders")
-                        .to_col("store")
-                        .to_col("id"),
-                )
+                .foreign_key(&mut same_store_fk(
+                    "fk_inspections_work_order",
+                    "inspections",
+                    "work_order_id",
+                    "work_orders",
+                ))
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ix_inspections_work_order")
-                .table("inspections")
-                .col("store")
-                .col("work_order_id")
-                .to_owned(),
-        )
-        .await?;
+        create_index(m, "ix_inspections_work_order", "inspections", &["store", "work_order_id"]).await?;
         Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for table in ["inspections", "work_orders", "counters"] {
-            m.drop_table(Table::drop().table(table).to_owned()).await?;
-        }
-        Ok(())
+        drop_tables(m, &["inspections", "work_orders", "counters"]).await
     }
 }

@@ -3,6 +3,8 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
+use crate::shape::{create_index, same_store_fk};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -24,28 +26,16 @@ impl MigrationTrait for Migration {
                 .col(text_null("last_error"))
                 .col(timestamp_with_time_zone_null("uploaded_at"))
                 .col(timestamp_with_time_zone("created_at"))
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_ehealth_work_order")
-                        .from_tbl("ehealth_uploads")
-                        .from_col("store")
-                        .from_col("work_order_id")
-                        .to_tbl("work_orders")
-                        .to_col("store")
-                        .to_col("id"),
-                )
+                .foreign_key(&mut same_store_fk(
+                    "fk_ehealth_work_order",
+                    "ehealth_uploads",
+                    "work_order_id",
+                    "work_orders",
+                ))
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ix_ehealth_due")
-                .table("ehealth_uploads")
-                .col("status")
-                .col("next_attempt_at")
-                .to_owned(),
-        )
-        .await
+        create_index(m, "ix_ehealth_due", "ehealth_uploads", &["status", "next_attempt_at"]).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {

@@ -3,6 +3,8 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
+use crate::shape::{create_index, drop_tables, same_store_fk};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -25,30 +27,17 @@ impl MigrationTrait for Migration {
                 .col(big_integer("version"))
                 .col(timestamp_with_time_zone("created_at"))
                 .col(timestamp_with_time_zone("updated_at"))
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_tasks_customer")
-                        .from_tbl("follow_up_tasks")
-                        .from_col("store")
-                        .from_col("customer_id")
-                        .to_tbl("customers")
-                        .to_col("store")
-                        .to_col("id"),
-                )
+                .foreign_key(&mut same_store_fk(
+                    "fk_tasks_customer",
+                    "follow_up_tasks",
+                    "customer_id",
+                    "customers",
+                ))
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ix_tasks_worklist")
-                .table("follow_up_tasks")
-                .col("store")
-                .col("assignee")
-                .col("status")
-                .col("due_from")
-                .to_owned(),
-        )
-        .await?;
+        create_index(m, "ix_tasks_worklist", "follow_up_tasks", &["store", "assignee", "status", "due_from"])
+            .await?;
         m.create_table(
             Table::create()
                 .table("contact_records")
@@ -59,32 +48,19 @@ impl MigrationTrait for Migration {
                 .col(string_len("agent", 64))
                 .col(timestamp_with_time_zone("contacted_at"))
                 .col(text("document"))
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_contacts_customer")
-                        .from_tbl("contact_records")
-                        .from_col("store")
-                        .from_col("customer_id")
-                        .to_tbl("customers")
-                        .to_col("store")
-                        .to_col("id"),
-                )
+                .foreign_key(&mut same_store_fk(
+                    "fk_contacts_customer",
+                    "contact_records",
+                    "customer_id",
+                    "customers",
+                ))
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ix_contacts_customer")
-                .table("contact_records")
-                .col("store")
-                .col("customer_id")
-                .to_owned(),
-        )
-        .await
+        create_index(m, "ix_contacts_customer", "contact_records", &["store", "customer_id"]).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_table(Table::drop().table("contact_records").to_owned()).await?;
-        m.drop_table(Table::drop().table("follow_up_tasks").to_owned()).await
+        drop_tables(m, &["contact_records", "follow_up_tasks"]).await
     }
 }

@@ -3,6 +3,8 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
+use crate::shape::{create_index, same_store_fk};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -19,28 +21,16 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone("opened_at"))
                 .col(text("document"))
                 .col(big_integer("version"))
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_complaints_customer")
-                        .from_tbl("complaints")
-                        .from_col("store")
-                        .from_col("customer_id")
-                        .to_tbl("customers")
-                        .to_col("store")
-                        .to_col("id"),
-                )
+                .foreign_key(&mut same_store_fk(
+                    "fk_complaints_customer",
+                    "complaints",
+                    "customer_id",
+                    "customers",
+                ))
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ix_complaints_due")
-                .table("complaints")
-                .col("status")
-                .col("opened_at")
-                .to_owned(),
-        )
-        .await
+        create_index(m, "ix_complaints_due", "complaints", &["status", "opened_at"]).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {

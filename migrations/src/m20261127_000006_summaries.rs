@@ -3,6 +3,8 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
+use crate::shape::{create_index, store_fk};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -17,44 +19,13 @@ impl MigrationTrait for Migration {
                 .col(text("document"))
                 .col(timestamp_with_time_zone("submitted_at"))
                 .primary_key(Index::create().col("store").col("period"))
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_summaries_store")
-                        .from_tbl("summaries")
-                        .from_col("store")
-                        .to_tbl("stores")
-                        .to_col("code"),
-                )
+                .foreign_key(&mut store_fk("fk_summaries_store", "summaries"))
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ix_tasks_due")
-                .table("follow_up_tasks")
-                .col("store")
-                .col("due_to")
-                .to_owned(),
-        )
-        .await?;
-        m.create_index(
-            Index::create()
-                .name("ix_contacts_time")
-                .table("contact_records")
-                .col("store")
-                .col("contacted_at")
-                .to_owned(),
-        )
-        .await?;
-        m.create_index(
-            Index::create()
-                .name("ix_complaints_opened")
-                .table("complaints")
-                .col("store")
-                .col("opened_at")
-                .to_owned(),
-        )
-        .await
+        create_index(m, "ix_tasks_due", "follow_up_tasks", &["store", "due_to"]).await?;
+        create_index(m, "ix_contacts_time", "contact_records", &["store", "contacted_at"]).await?;
+        create_index(m, "ix_complaints_opened", "complaints", &["store", "opened_at"]).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {

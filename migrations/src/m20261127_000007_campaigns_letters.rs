@@ -3,6 +3,8 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
+use crate::shape::{create_index, drop_tables, store_fk};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -17,30 +19,14 @@ impl MigrationTrait for Migration {
             } else {
                 t.col(timestamp_with_time_zone(time_col));
             }
-            t.foreign_key(
-                ForeignKey::create()
-                    .name(format!("fk_{table}_store"))
-                    .from_tbl(table)
-                    .from_col("store")
-                    .to_tbl("stores")
-                    .to_col("code"),
-            );
+            t.foreign_key(&mut store_fk(&format!("fk_{table}_store"), table));
             m.create_table(t.to_owned()).await?;
-            m.create_index(
-                Index::create()
-                    .name(format!("ix_{table}_store"))
-                    .table(table)
-                    .col("store")
-                    .col(time_col)
-                    .to_owned(),
-            )
-            .await?;
+            create_index(m, &format!("ix_{table}_store"), table, &["store", time_col]).await?;
         }
         Ok(())
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.drop_table(Table::drop().table("letters").to_owned()).await?;
-        m.drop_table(Table::drop().table("campaigns").to_owned()).await
+        drop_tables(m, &["letters", "campaigns"]).await
     }
 }

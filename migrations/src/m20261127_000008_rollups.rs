@@ -11,6 +11,8 @@ use aftersales_domain::model::work_order::WorkOrder;
 use chrono_tz::Tz;
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
+
+use crate::shape::{insert_rows, store_fk};
 use sea_orm_migration::sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
@@ -67,14 +69,7 @@ impl MigrationTrait for Migration {
                 .col(big_integer("n"))
                 // Store first: every read is one store (or a few) over a range of days.
                 .primary_key(Index::create().col("store").col("day").col("metric"))
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_follow_up_rollups_store")
-                        .from_tbl("follow_up_rollups")
-                        .from_col("store")
-                        .to_tbl("stores")
-                        .to_col("code"),
-                )
+                .foreign_key(&mut store_fk("fk_follow_up_rollups_store", "follow_up_rollups"))
                 .to_owned(),
         )
         .await?;
@@ -113,18 +108,15 @@ impl MigrationTrait for Migration {
             &mut counts,
         )
         .await?;
-        let rows: Vec<_> = counts.into_iter().collect();
-        for chunk in rows.chunks(500) {
-            let mut insert = Query::insert();
-            insert.into_table("follow_up_rollups").columns(["store", "day", "metric", "n"]);
-            for ((store, day, metric), n) in chunk {
-                insert
-                    .values([store.clone().into(), (*day).into(), metric.clone().into(), (*n).into()])
-                    .map_err(|e| DbErr::Custom(e.to_string()))?;
-            }
-            m.exec_stmt(insert).await?;
-        }
-        Ok(())
+        insert_rows(
+            m,
+            "follow_up_rollups",
+            ["store", "day", "metric", "n"],
+            counts
+                .into_iter()
+                .map(|((store, day, metric), n)| [store.into(), day.into(), metric.into(), n.into()]),
+        )
+        .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {

@@ -10,6 +10,8 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
+
+use crate::shape::create_index;
 use sea_orm_migration::sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
@@ -50,24 +52,8 @@ impl MigrationTrait for Migration {
             update.table("complaints").value("escalates_at", at).and_where(Expr::col("id").eq(id));
             m.exec_stmt(update).await?;
         }
-        m.create_index(
-            Index::create()
-                .name("ix_complaints_escalation")
-                .table("complaints")
-                .col("status")
-                .col("escalates_at")
-                .to_owned(),
-        )
-        .await?;
-        m.create_index(
-            Index::create()
-                .name("ix_contacts_task")
-                .table("contact_records")
-                .col("store")
-                .col("task_id")
-                .to_owned(),
-        )
-        .await
+        create_index(m, "ix_complaints_escalation", "complaints", &["status", "escalates_at"]).await?;
+        create_index(m, "ix_contacts_task", "contact_records", &["store", "task_id"]).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {

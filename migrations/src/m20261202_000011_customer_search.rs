@@ -5,25 +5,13 @@
 use aftersales_domain::model::search::{name_phone_terms, plate_vin_terms};
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
+
+use crate::shape::{create_index, insert_rows};
 use sea_orm_migration::sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-async fn insert_terms(m: &SchemaManager<'_>, rows: &[(String, String, Uuid, Uuid)]) -> Result<(), DbErr> {
-    for chunk in rows.chunks(500) {
-        let mut insert = Query::insert();
-        insert.into_table("customer_search").columns(["store", "term", "customer_id", "source"]);
-        for (store, term, customer, source) in chunk {
-            insert
-                .values([store.clone().into(), term.clone().into(), (*customer).into(), (*source).into()])
-                .map_err(|e| DbErr::Custom(e.to_string()))?;
-        }
-        m.exec_stmt(insert).await?;
-    }
-    Ok(())
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -40,15 +28,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        m.create_index(
-            Index::create()
-                .name("ix_customer_search_source")
-                .table("customer_search")
-                .col("store")
-                .col("source")
-                .to_owned(),
-        )
-        .await?;
+        create_index(m, "ix_customer_search_source", "customer_search", &["store", "source"]).await?;
         let db = m.get_connection();
         let mut rows = Vec::new();
         for row in
@@ -70,7 +50,15 @@ impl MigrationTrait for Migration {
                 plate_vin_terms(plate.as_deref(), &vin).into_iter().map(|t| (store.clone(), t, customer, id)),
             );
         }
-        insert_terms(m, &rows).await
+        insert_rows(
+            m,
+            "customer_search",
+            ["store", "term", "customer_id", "source"],
+            rows.into_iter().map(|(store, term, customer, source)| {
+                [store.into(), term.into(), customer.into(), source.into()]
+            }),
+        )
+        .await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {

@@ -9,11 +9,10 @@ use aftersales_domain::model::rollup::periods_of;
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
+use crate::shape::{insert_rows, store_fk};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
-
-/// Rows per insert, well under SQLite's bound-parameter limit.
-const CHUNK: usize = 200;
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -27,14 +26,7 @@ impl MigrationTrait for Migration {
                 .col(string_len("metric", 64))
                 .col(big_integer("n"))
                 .primary_key(Index::create().col("store").col("period").col("metric"))
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_follow_up_counts_store")
-                        .from_tbl("follow_up_counts")
-                        .from_col("store")
-                        .to_tbl("stores")
-                        .to_col("code"),
-                )
+                .foreign_key(&mut store_fk("fk_follow_up_counts_store", "follow_up_counts"))
                 .to_owned(),
         )
         .await?;
@@ -61,22 +53,11 @@ impl MigrationTrait for Migration {
                     *periods.entry((period.to_string(), metric.clone())).or_default() += n;
                 }
             }
-            let rows: Vec<_> = periods.into_iter().filter(|(_, n)| *n != 0).collect();
-            for chunk in rows.chunks(CHUNK) {
-                let mut insert = Query::insert();
-                insert.into_table("follow_up_counts").columns(["store", "period", "metric", "n"]);
-                for ((period, metric), n) in chunk {
-                    insert
-                        .values([
-                            code.as_str().into(),
-                            period.clone().into(),
-                            metric.clone().into(),
-                            (*n).into(),
-                        ])
-                        .map_err(|e| DbErr::Custom(e.to_string()))?;
-                }
-                m.exec_stmt(insert).await?;
-            }
+            let rows = periods
+                .into_iter()
+                .filter(|(_, n)| *n != 0)
+                .map(|((period, metric), n)| [code.as_str().into(), period.into(), metric.into(), n.into()]);
+            insert_rows(m, "follow_up_counts", ["store", "period", "metric", "n"], rows).await?;
         }
         m.drop_table(Table::drop().table("follow_up_rollups").to_owned()).await
     }
