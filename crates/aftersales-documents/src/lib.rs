@@ -216,7 +216,7 @@ struct SettlementDoc {
 
 /// Renders a document as a complete HTML page.
 pub fn render(kind: DocumentKind, data: &DocumentData, now: DateTime<Utc>) -> Result<String, RenderError> {
-    let ctx = Ctx { tz: data.store.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai) };
+    let ctx = Ctx { tz: data.store.timezone };
     let o = &data.order;
     let store_name = data.store.name.clone();
     let store_code = data.store.code.to_string();

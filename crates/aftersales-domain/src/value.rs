@@ -3,37 +3,39 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
+/// Declares a UUID-backed id newtype: time-ordered generation, parsing that names the field, and
+/// a transparent string form. Every id of the domain is one of these.
 macro_rules! uuid_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, format = Uuid))]
         #[serde(transparent)]
-        pub struct $name(pub Uuid);
+        pub struct $name(pub uuid::Uuid);
 
         impl $name {
             /// Creates a new time-ordered id (UUIDv7).
             pub fn generate() -> Self {
-                Self(Uuid::now_v7())
+                Self(uuid::Uuid::now_v7())
             }
 
             /// Parses an id from its string form, naming `field` on failure.
             pub fn parse(field: &str, raw: &str) -> crate::Result<Self> {
-                Uuid::parse_str(raw.trim())
+                uuid::Uuid::parse_str(raw.trim())
                     .map(Self)
                     .map_err(|_| crate::DomainError::invalid(field, "must be a UUID"))
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 self.0.fmt(f)
             }
         }
     };
 }
+pub(crate) use uuid_id;
 
 uuid_id!(
     /// Identifies a customer file.

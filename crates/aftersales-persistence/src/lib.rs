@@ -186,7 +186,7 @@ impl SeaRepository {
         from: chrono::NaiveDate,
         to: chrono::NaiveDate,
     ) -> Result<aftersales_domain::model::summary::FollowUpFigures> {
-        let tz: chrono_tz::Tz = store.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai);
+        let tz = store.timezone;
         let start = |d: chrono::NaiveDate| {
             d.and_hms_opt(0, 0, 0)
                 .and_then(|t| t.and_local_timezone(tz).earliest())
@@ -316,8 +316,10 @@ enum Either<'a> {
 
 /// The store's time zone, which decides the local day a record counts on.
 async fn store_tz<C: sea_orm::ConnectionTrait>(db: &C, code: &StoreCode) -> Result<chrono_tz::Tz> {
-    let row = store::Entity::find_by_id(code.to_string()).one(db).await.map_err(read_err)?;
-    Ok(row.and_then(|r| r.timezone.parse().ok()).unwrap_or(chrono_tz::Asia::Shanghai))
+    match store::Entity::find_by_id(code.to_string()).one(db).await.map_err(read_err)? {
+        Some(row) => Ok(store_from(row)?.timezone),
+        None => Err(DomainError::NotFound { resource: "store" }),
+    }
 }
 
 /// The time zones of the stores one transaction counts in, each read once.

@@ -2,7 +2,7 @@
 
 use aftersales_domain::model::audit::AuditEvent;
 use aftersales_domain::model::customer::{ConsentEvent, Customer, OdometerReading, Vehicle};
-use aftersales_domain::model::store::{StaffMember, Store};
+use aftersales_domain::model::store::{StaffMember, Store, parse_timezone};
 use aftersales_domain::ports::IdempotencyRecord;
 use aftersales_domain::value::{CustomerId, Phone, Plate, RecordId, StoreCode, VehicleId, Vin};
 use aftersales_domain::{DomainError, Result};
@@ -57,7 +57,7 @@ pub(crate) fn store_row(s: &Store) -> Result<store::Model> {
     Ok(store::Model {
         code: s.code.to_string(),
         name: s.name.clone(),
-        timezone: s.timezone.clone(),
+        timezone: s.timezone.name().to_string(),
         call_hours: to_json(&s.call_hours)?,
         sla: to_json(&s.sla)?,
         version: s.version,
@@ -70,7 +70,7 @@ pub(crate) fn store_from(m: store::Model) -> Result<Store> {
     Ok(Store {
         code: code(&m.code)?,
         name: m.name,
-        timezone: m.timezone,
+        timezone: parse_timezone(&m.timezone).map_err(|e| corrupt("time zone", e))?,
         call_hours: from_json("call hours", &m.call_hours)?,
         sla: from_json("sla", &m.sla)?,
         version: m.version,

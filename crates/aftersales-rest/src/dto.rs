@@ -67,7 +67,7 @@ impl From<Store> for StoreDto {
         Self {
             code: s.code.to_string(),
             name: s.name,
-            timezone: s.timezone,
+            timezone: s.timezone.name().to_string(),
             call_hours: s
                 .call_hours
                 .iter()

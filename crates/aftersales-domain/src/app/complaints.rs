@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::follow_ups::TaskPlan;
@@ -55,10 +54,6 @@ pub struct ResolveComplaint {
     pub solution: String,
 }
 
-fn timezone(store: &Store) -> Tz {
-    store.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai)
-}
-
 /// Use cases on complaints.
 #[derive(Clone)]
 pub struct ComplaintService {
@@ -106,7 +101,7 @@ impl ComplaintService {
                 summary: summary.clone(),
                 status: ComplaintStatus::Open,
                 opened_at: now,
-                escalates_at: escalation_instant(now, timezone(&shop), shop.sla.complaint_escalation_days),
+                escalates_at: escalation_instant(now, shop.timezone, shop.sla.complaint_escalation_days),
                 escalated_at: None,
                 solution: None,
                 resolved_at: None,
@@ -124,7 +119,7 @@ impl ComplaintService {
             });
             if let Some(solution) = &cmd.solved_on_the_spot {
                 complaint.resolve(solution, &who.sub, now)?;
-                complaint.notify_customer(timezone(&shop), &who.sub, now)?;
+                complaint.notify_customer(shop.timezone, &who.sub, now)?;
             }
             let audit = core.audit(who, store, "complaint.create", "complaint", complaint.id, vec![]);
             Ok((complaint.clone(), ChangeSet::of(Op::InsertComplaint(Box::new(complaint)), audit)))
@@ -218,7 +213,7 @@ impl ComplaintService {
     ) -> Result<Complaint> {
         let now = self.core.now();
         self.step(who, store, id, "notify_customer", if_match, |c, shop| {
-            c.notify_customer(timezone(shop), &who.sub, now).map(|()| vec![])
+            c.notify_customer(shop.timezone, &who.sub, now).map(|()| vec![])
         })
         .await
     }
@@ -234,7 +229,7 @@ impl ComplaintService {
         who.authorize(Action::FollowUpWork, store, "complaint")?;
         let shop = self.core.store(who, store).await?;
         let current = self.load(store, id).await?;
-        let today = self.core.now().with_timezone(&timezone(&shop)).date_naive();
+        let today = self.core.now().with_timezone(&shop.timezone).date_naive();
         let advisor = match current.work_order_id {
             Some(order) => self.core.repo.get_work_order(store, order).await?.map(|o| (order, o.advisor)),
             None => None,
@@ -273,7 +268,7 @@ impl ComplaintService {
                 slot.insert(self.core.repo.get_store(&complaint.store).await?);
             }
             let Some(Some(shop)) = stores.get(&complaint.store) else { continue };
-            let tz = timezone(shop);
+            let tz = shop.timezone;
             if !complaint.escalation_due(now, tz, shop.sla.complaint_escalation_days) {
                 continue;
             }

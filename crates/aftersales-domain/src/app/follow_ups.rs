@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::{Core, IdempotencyKey};
@@ -189,10 +188,6 @@ pub struct WorklistItem {
     pub next_call_at: Option<DateTime<Utc>>,
 }
 
-fn timezone(store: &Store) -> Tz {
-    store.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai)
-}
-
 impl Core {
     /// Lists a store's whole staff.
     pub(crate) async fn all_staff(&self, store: &StoreCode) -> Result<Vec<StaffMember>> {
@@ -346,7 +341,7 @@ impl FollowUpService {
             who.authorize(Action::SupervisorLists, store, "store")?;
         }
         let shop = self.core.store(who, store).await?;
-        let tz = timezone(&shop);
+        let tz = shop.timezone;
         let now = self.core.now();
         let day = day.unwrap_or_else(|| now.with_timezone(&tz).date_naive());
         let capacity = slots_in_day(day, tz, &shop.call_hours).max(1) as u64;
@@ -472,7 +467,7 @@ impl FollowUpService {
                     if let (TaskKind::CampaignCall, Some(campaign_id)) = (task.kind, task.campaign_id)
                         && core.repo.get_campaign(store, campaign_id).await?.is_some_and(|c| c.letter_wanted)
                     {
-                        let today = now.with_timezone(&timezone(&shop)).date_naive();
+                        let today = now.with_timezone(&shop.timezone).date_naive();
                         let plan = TaskPlan {
                             kind: TaskKind::CampaignLetter,
                             customer_id: task.customer_id,
@@ -497,7 +492,7 @@ impl FollowUpService {
                         let order = task.work_order_id.zip(advisor.as_deref());
                         let mut covered = task.topics_covered.clone();
                         covered.extend(contact.topics.iter().cloned());
-                        let today = now.with_timezone(&timezone(&shop)).date_naive();
+                        let today = now.with_timezone(&shop.timezone).date_naive();
                         let plan = TaskPlan {
                             kind: TaskKind::SecondFollowUp,
                             customer_id: task.customer_id,
@@ -540,7 +535,7 @@ impl FollowUpService {
         let core = &self.core;
         core.write_once(who, store, "task.close_unreachable", key, &(id, &cmd), || async {
             let shop = core.store(who, store).await?;
-            let tz = timezone(&shop);
+            let tz = shop.timezone;
             let task = core.repo.get_task(store, id).await?.ok_or(TASK_NOT_FOUND)?;
             if task.status != TaskStatus::Open {
                 return Err(DomainError::FailedPrecondition {
@@ -728,7 +723,7 @@ impl FollowUpService {
         core.write_once(who, store, "campaign.create", key, &cmd, || async {
             let shop = core.store(who, store).await?;
             let now = core.now();
-            let today = now.with_timezone(&timezone(&shop)).date_naive();
+            let today = now.with_timezone(&shop.timezone).date_naive();
             let window = campaign_call_window(today, cmd.event_date, shop.sla.event_call_lead_days)?;
             // A campaign is marketing: customers without current consent are left out (CF-5).
             let mut invited = Vec::with_capacity(cmd.customer_ids.len());
@@ -798,7 +793,7 @@ impl FollowUpService {
                 })));
             }
             let audit = core.audit(who, store, "campaign.create", "campaign", campaign.id, vec![]);
-            Ok((campaign, ChangeSet::counted(ops, audit, store, timezone(&shop))))
+            Ok((campaign, ChangeSet::counted(ops, audit, store, shop.timezone)))
         })
         .await
     }
@@ -843,7 +838,7 @@ impl FollowUpService {
                 order: None,
                 // Whoever received the visit does not follow it up (FU-3).
                 received_by: Some(&who.sub),
-                from_day: now.with_timezone(&timezone(&shop)).date_naive(),
+                from_day: now.with_timezone(&shop.timezone).date_naive(),
                 previous: None,
                 topics: vec![],
                 window: None,
@@ -852,7 +847,7 @@ impl FollowUpService {
             let task = core.plan_task(&shop, plan).await?;
             let audit = core.audit(who, store, "visit.create", "customer", cmd.customer_id, vec![]);
             let ops = vec![Op::InsertContact(Box::new(contact)), Op::InsertTask(Box::new(task.clone()))];
-            Ok((task, ChangeSet::counted(ops, audit, store, timezone(&shop))))
+            Ok((task, ChangeSet::counted(ops, audit, store, shop.timezone)))
         })
         .await
     }

@@ -46,15 +46,15 @@ impl StoreService {
         let mut v = Validator::new();
         let code = v.check("code", StoreCode::parse(&cmd.code));
         let name = check_text(&mut v, "name", &cmd.name, 100);
-        let timezone = cmd.timezone.as_deref().unwrap_or(DEFAULT_TIMEZONE);
-        v.check("timezone", parse_timezone(timezone));
+        let timezone =
+            v.check("timezone", parse_timezone(cmd.timezone.as_deref().unwrap_or(DEFAULT_TIMEZONE)));
         let call_hours = match &cmd.call_hours {
             Some(input) => parse_call_hours(&mut v, "call_hours", input),
             None => Some(default_call_hours()),
         };
         let sla = SlaSettings::default().patched(&cmd.sla.clone().unwrap_or_default(), &mut v);
         v.finish()?;
-        let (Some(code), Some(call_hours)) = (code, call_hours) else {
+        let (Some(code), Some(call_hours), Some(timezone)) = (code, call_hours, timezone) else {
             return Err(DomainError::Internal("validated store fields missing".into()));
         };
         let core = &self.core;
@@ -63,7 +63,7 @@ impl StoreService {
             let store = Store {
                 code: code.clone(),
                 name: name.clone(),
-                timezone: timezone.trim().to_string(),
+                timezone,
                 call_hours: call_hours.clone(),
                 sla,
                 version: 1,
@@ -107,9 +107,10 @@ impl StoreService {
                 if let Some(name) = &cmd.name {
                     next.name = check_text(&mut v, "name", name, 100);
                 }
-                if let Some(tz) = &cmd.timezone {
-                    v.check("timezone", parse_timezone(tz));
-                    next.timezone = tz.trim().to_string();
+                if let Some(tz) =
+                    cmd.timezone.as_deref().and_then(|tz| v.check("timezone", parse_timezone(tz)))
+                {
+                    next.timezone = tz;
                 }
                 if let Some(input) = &cmd.call_hours
                     && let Some(windows) = parse_call_hours(&mut v, "call_hours", input)

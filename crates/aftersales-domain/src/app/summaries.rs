@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use super::Core;
@@ -87,10 +86,6 @@ fn rate(part: u64, whole: u64) -> Option<f64> {
     (whole > 0).then(|| part as f64 / whole as f64)
 }
 
-fn timezone(store: &Store) -> Tz {
-    store.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai)
-}
-
 /// Use cases on summaries and headquarters figures.
 #[derive(Clone)]
 pub struct SummaryService {
@@ -118,7 +113,7 @@ impl SummaryService {
         let windows: Vec<_> = stores
             .iter()
             .map(|s| {
-                let (from, to) = period.instants(timezone(s));
+                let (from, to) = period.instants(s.timezone);
                 (s.code.clone(), from, to)
             })
             .collect();
@@ -163,7 +158,7 @@ impl SummaryService {
         v.finish()?;
         let shop = self.core.store(who, store).await?;
         let now = self.core.now();
-        check_period_over(period, now.with_timezone(&timezone(&shop)).date_naive())?;
+        check_period_over(period, now.with_timezone(&shop.timezone).date_naive())?;
         let summary = Summary {
             store: store.clone(),
             period: period.to_string(),

@@ -298,10 +298,6 @@ pub struct WorkOrderService {
     core: Arc<Core>,
 }
 
-fn timezone(store: &Store) -> Tz {
-    store.timezone.parse().unwrap_or(chrono_tz::Asia::Shanghai)
-}
-
 /// Returns the first instant of a store-local day.
 fn local_midnight(tz: Tz, day: NaiveDate) -> Option<DateTime<Utc>> {
     day.and_hms_opt(0, 0, 0)?.and_local_timezone(tz).earliest().map(|t| t.with_timezone(&Utc))
@@ -365,7 +361,7 @@ impl WorkOrderService {
                 });
             }
             let now = core.now();
-            let tz = timezone(&shop);
+            let tz = shop.timezone;
             let today = now.with_timezone(&tz).date_naive();
             if let Some(earlier) = cmd.comeback_of {
                 let original = core.repo.get_work_order(store, earlier).await?;
@@ -459,7 +455,7 @@ impl WorkOrderService {
             who.authorize(Action::SupervisorLists, store, "store")?;
         }
         let shop = self.core.store(who, store).await?;
-        let tz = timezone(&shop);
+        let tz = shop.timezone;
         let mut v = Validator::new();
         crate::model::store::check_staff_filter(&mut v, "advisor", query.advisor.as_deref());
         let plate = non_empty(query.plate.clone()).and_then(|p| v.check("plate", Plate::parse(&p)));
@@ -748,7 +744,7 @@ impl WorkOrderService {
     pub async fn incomplete_files(&self, who: &Principal, store: &StoreCode) -> Result<Vec<IncompleteFile>> {
         who.authorize(Action::SupervisorLists, store, "store")?;
         let shop = self.core.store(who, store).await?;
-        let tz = timezone(&shop);
+        let tz = shop.timezone;
         let today = self.core.now().with_timezone(&tz).date_naive();
         // An intake on day D is due by the end of D + file_open_days: overdue once that day is over.
         let Some(cutoff_day) = today.checked_sub_days(Days::new(u64::from(shop.sla.file_open_days))) else {
@@ -1063,7 +1059,7 @@ impl WorkOrderService {
                 ));
             };
             let now = core.now();
-            let today = now.with_timezone(&timezone(&shop)).date_naive();
+            let today = now.with_timezone(&shop.timezone).date_naive();
             let mut next = current.clone();
             next.deliver(notes, cmd.accessories_returned.unwrap_or(false), today, &who.sub, now)?;
             let number = Self::next_number(&shop, "settlement", today.year());
@@ -1085,7 +1081,7 @@ impl WorkOrderService {
                 id,
                 vec!["status".into(), "settlement".into()],
             );
-            let tz = timezone(&shop);
+            let tz = shop.timezone;
             let record =
                 EhealthRecord::of(&next, &shop.name, next.created_at.with_timezone(&tz).date_naive(), today)
                     .ok_or_else(|| DomainError::Internal("settled order has no e-health record".into()))?;
@@ -1223,7 +1219,7 @@ impl WorkOrderService {
             let mut ops = Vec::new();
             let mut number = None;
             let certificate = if passed {
-                let year = now.with_timezone(&timezone(&shop)).year();
+                let year = now.with_timezone(&shop.timezone).year();
                 number = Some(Self::next_number(&shop, "certificate", year));
                 Some(format!("{store}-HG-{year}-{NUMBER_SLOT}"))
             } else {

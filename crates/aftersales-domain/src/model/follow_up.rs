@@ -8,54 +8,27 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::store::{CallWindow, SlaSettings, StaffMember};
 use crate::model::work_order::WorkOrderId;
+use crate::value::uuid_id;
 use crate::value::{CustomerId, StoreCode};
 use crate::{DomainError, Result};
 
-macro_rules! follow_up_id {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, format = Uuid))]
-        #[serde(transparent)]
-        pub struct $name(pub uuid::Uuid);
-
-        impl $name {
-            /// Creates a new time-ordered id.
-            pub fn generate() -> Self {
-                Self(uuid::Uuid::now_v7())
-            }
-
-            /// Parses an id, naming `field` on failure.
-            pub fn parse(field: &str, raw: &str) -> Result<Self> {
-                uuid::Uuid::parse_str(raw.trim()).map(Self).map_err(|_| DomainError::invalid(field, "must be a UUID"))
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                self.0.fmt(f)
-            }
-        }
-    };
-}
-
-follow_up_id!(
+uuid_id!(
     /// Identifies a follow-up task.
     TaskId
 );
-follow_up_id!(
+uuid_id!(
     /// Identifies a contact record.
     ContactId
 );
-follow_up_id!(
+uuid_id!(
     /// Identifies a complaint.
     ComplaintId
 );
-follow_up_id!(
+uuid_id!(
     /// Identifies a campaign.
     CampaignId
 );
-follow_up_id!(
+uuid_id!(
     /// Identifies a registered letter.
     LetterId
 );

@@ -8,31 +8,13 @@ use crate::model::store::check_optional_text;
 use crate::model::work_order::{
     FuelLevel, LineId, LineStatus, RepairCategory, WarrantyTerms, WorkOrder, WorkOrderId,
 };
-use crate::value::StoreCode;
+use crate::value::{StoreCode, uuid_id};
 use crate::{DomainError, Result};
 
-/// Identifies an inspection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct InspectionId(pub uuid::Uuid);
-
-impl InspectionId {
-    /// Creates a new time-ordered id.
-    pub fn generate() -> Self {
-        Self(uuid::Uuid::now_v7())
-    }
-
-    /// Parses an id, naming `field` on failure.
-    pub fn parse(field: &str, raw: &str) -> Result<Self> {
-        uuid::Uuid::parse_str(raw.trim()).map(Self).map_err(|_| DomainError::invalid(field, "must be a UUID"))
-    }
-}
-
-impl std::fmt::Display for InspectionId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
+uuid_id!(
+    /// Identifies an inspection.
+    InspectionId
+);
 
 /// Which inspection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -224,8 +224,8 @@ pub struct Store {
     pub code: StoreCode,
     /// Display name.
     pub name: String,
-    /// IANA time zone; every day count uses it.
-    pub timezone: String,
+    /// IANA time zone, parsed where it enters; every day count uses it.
+    pub timezone: Tz,
     /// Windows in which customers may be called.
     pub call_hours: Vec<CallWindow>,
     /// Day limits.

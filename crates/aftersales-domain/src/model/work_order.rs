@@ -5,44 +5,15 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Validator;
+use crate::value::uuid_id;
 use crate::value::{CustomerId, StoreCode, VehicleId};
 use crate::{DomainError, Result};
 
-macro_rules! id_type {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(value_type = String, format = Uuid))]
-        #[serde(transparent)]
-        pub struct $name(pub uuid::Uuid);
-
-        impl $name {
-            /// Creates a new time-ordered id.
-            pub fn generate() -> Self {
-                Self(uuid::Uuid::now_v7())
-            }
-
-            /// Parses an id, naming `field` on failure.
-            pub fn parse(field: &str, raw: &str) -> Result<Self> {
-                uuid::Uuid::parse_str(raw.trim())
-                    .map(Self)
-                    .map_err(|_| DomainError::invalid(field, "must be a UUID"))
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                self.0.fmt(f)
-            }
-        }
-    };
-}
-
-id_type!(
+uuid_id!(
     /// Identifies a work order.
     WorkOrderId
 );
-id_type!(
+uuid_id!(
     /// Identifies a line of a work order.
     LineId
 );
