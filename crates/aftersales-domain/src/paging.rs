@@ -71,6 +71,24 @@ pub struct Page<T> {
     pub next_page_token: Option<String>,
 }
 
+/// Reads every page of a list, in key order, the largest pages at a time; `read` is one page.
+pub async fn all_pages<T, F, Fut>(mut read: F) -> Result<Vec<T>>
+where
+    F: FnMut(PageRequest) -> Fut,
+    Fut: std::future::Future<Output = Result<Page<T>>>,
+{
+    let mut items = Vec::new();
+    let mut page = PageRequest { size: MAX_PAGE_SIZE, after: None };
+    loop {
+        let batch = read(page).await?;
+        items.extend(batch.items);
+        match batch.next_page_token {
+            Some(token) => page = PageRequest::parse(Some(MAX_PAGE_SIZE as i64), Some(&token))?,
+            None => return Ok(items),
+        }
+    }
+}
+
 impl<T> Page<T> {
     /// Builds a page from up to `size + 1` rows: the extra row only says that more exist.
     pub fn from_overfetch(mut rows: Vec<T>, size: u64, key: impl Fn(&T) -> String) -> Self {

@@ -47,6 +47,8 @@ pub struct TaskFilter {
     pub due_by: Option<chrono::NaiveDate>,
     /// Only this customer's.
     pub customer_id: Option<CustomerId>,
+    /// Only tasks whose deadline falls in `[from, to)` (store-local days), e.g. a month's.
+    pub due_within: Option<(chrono::NaiveDate, chrono::NaiveDate)>,
 }
 
 /// Filters for complaints.
@@ -67,6 +69,8 @@ pub struct ContactFilter {
     pub task_id: Option<TaskId>,
     /// Only this agent's.
     pub agent: Option<String>,
+    /// Only contacts made in `[from, to)`.
+    pub contacted_within: Option<(DateTime<Utc>, DateTime<Utc>)>,
 }
 
 /// Proof that a worker holds a lease on a queued item.
@@ -272,16 +276,14 @@ impl ChangeSet {
     }
 }
 
-/// Storage. Every read of a store-owned record takes the store, so no query can cross stores.
+/// Writing: every change is one change set, applied atomically.
 #[async_trait]
-pub trait Repository: Send + Sync {
+pub trait Writes: Send + Sync {
     /// Checks that the database answers.
     async fn ping(&self) -> Result<()>;
-
     /// Applies a change set atomically; a stale update fails with `StaleEtag`. Answers the number
     /// taken for [`ChangeSet::number`], if it asked for one.
     async fn apply(&self, changes: ChangeSet) -> Result<Option<i64>>;
-
     /// Finds a stored idempotent answer.
     async fn find_idempotency(
         &self,
@@ -289,19 +291,28 @@ pub trait Repository: Send + Sync {
         principal: &str,
         key: &str,
     ) -> Result<Option<IdempotencyRecord>>;
+}
 
+/// Stores and their staff.
+#[async_trait]
+pub trait StoreReads: Send + Sync {
     /// Reads a store.
     async fn get_store(&self, code: &StoreCode) -> Result<Option<Store>>;
     /// Lists the stores a token reaches, by code.
     async fn list_stores(&self, access: &StoreAccess, page: &PageRequest) -> Result<Page<Store>>;
-
     /// Reads a staff member.
     async fn get_staff(&self, store: &StoreCode, id: &str) -> Result<Option<StaffMember>>;
     /// Lists a store's staff, by id.
     async fn list_staff(&self, store: &StoreCode, page: &PageRequest) -> Result<Page<StaffMember>>;
+}
 
+/// Customer files, their cars and consent history.
+#[async_trait]
+pub trait CustomerReads: Send + Sync {
     /// Reads a customer file.
     async fn get_customer(&self, store: &StoreCode, id: CustomerId) -> Result<Option<Customer>>;
+    /// Reads several customer files at once; those not found are left out.
+    async fn get_customers(&self, store: &StoreCode, ids: &[CustomerId]) -> Result<Vec<Customer>>;
     /// Lists live (not merged) customer files, newest last.
     async fn list_customers(
         &self,
@@ -312,7 +323,6 @@ pub trait Repository: Send + Sync {
     /// Lists a customer's consent history, oldest first.
     async fn list_consent_events(&self, store: &StoreCode, customer: CustomerId)
     -> Result<Vec<ConsentEvent>>;
-
     /// Reads a vehicle.
     async fn get_vehicle(&self, store: &StoreCode, id: VehicleId) -> Result<Option<Vehicle>>;
     /// Finds a vehicle by VIN.
@@ -324,7 +334,11 @@ pub trait Repository: Send + Sync {
         customer: CustomerId,
         page: &PageRequest,
     ) -> Result<Page<Vehicle>>;
+}
 
+/// Work orders and their inspections.
+#[async_trait]
+pub trait WorkOrderReads: Send + Sync {
     /// Reads a work order.
     async fn get_work_order(&self, store: &StoreCode, id: WorkOrderId) -> Result<Option<WorkOrder>>;
     /// Lists work orders, oldest first.
@@ -338,7 +352,11 @@ pub trait Repository: Send + Sync {
     async fn list_inspections(&self, store: &StoreCode, order: WorkOrderId) -> Result<Vec<Inspection>>;
     /// Reads an inspection.
     async fn get_inspection(&self, store: &StoreCode, id: InspectionId) -> Result<Option<Inspection>>;
+}
 
+/// Follow-up tasks, contacts, complaints, campaigns, letters and summaries.
+#[async_trait]
+pub trait FollowUpReads: Send + Sync {
     /// Reads a follow-up task.
     async fn get_task(&self, store: &StoreCode, id: TaskId) -> Result<Option<FollowUpTask>>;
     /// Lists follow-up tasks by id.
@@ -363,8 +381,6 @@ pub trait Repository: Send + Sync {
         store: &StoreCode,
         tasks: &[TaskId],
     ) -> Result<Vec<(TaskId, DateTime<Utc>)>>;
-    /// Reads several customer files at once; those not found are left out.
-    async fn get_customers(&self, store: &StoreCode, ids: &[CustomerId]) -> Result<Vec<Customer>>;
     /// Counts open tasks per assignee, for balancing (FU-3).
     async fn open_task_counts(&self, store: &StoreCode) -> Result<Vec<(String, u64)>>;
     /// Lists contact records, newest last.
@@ -374,7 +390,6 @@ pub trait Repository: Send + Sync {
         filter: &ContactFilter,
         page: &PageRequest,
     ) -> Result<Page<ContactRecord>>;
-
     /// Reads a complaint.
     async fn get_complaint(&self, store: &StoreCode, id: ComplaintId) -> Result<Option<Complaint>>;
     /// Lists a store's complaints by id, optionally in one state.
@@ -386,7 +401,17 @@ pub trait Repository: Send + Sync {
     ) -> Result<Page<Complaint>>;
     /// Open complaints whose escalation instant has come by `now`, oldest first, across stores (FU-6).
     async fn open_complaints_escalating_by(&self, now: DateTime<Utc>, limit: u64) -> Result<Vec<Complaint>>;
+    /// Reads a campaign.
+    async fn get_campaign(&self, store: &StoreCode, id: CampaignId) -> Result<Option<Campaign>>;
+    /// Lists registered letters, oldest first.
+    async fn list_letters(&self, store: &StoreCode, page: &PageRequest) -> Result<Page<Letter>>;
+    /// Reads a submitted summary.
+    async fn get_summary(&self, store: &StoreCode, period: &str) -> Result<Option<Summary>>;
+}
 
+/// Headquarters' reads across stores (HQ-1, HQ-2).
+#[async_trait]
+pub trait AnalyticsReads: Send + Sync {
     /// Reads the counters of `stores` for one store-local month or year, per store and metric
     /// (HQ-2).
     async fn rollup_counts(
@@ -400,13 +425,11 @@ pub trait Repository: Send + Sync {
         &self,
         windows: &[(StoreCode, DateTime<Utc>, DateTime<Utc>)],
     ) -> Result<Vec<Complaint>>;
-    /// Reads a campaign.
-    async fn get_campaign(&self, store: &StoreCode, id: CampaignId) -> Result<Option<Campaign>>;
-    /// Lists registered letters, oldest first.
-    async fn list_letters(&self, store: &StoreCode, page: &PageRequest) -> Result<Page<Letter>>;
-    /// Reads a submitted summary.
-    async fn get_summary(&self, store: &StoreCode, period: &str) -> Result<Option<Summary>>;
+}
 
+/// The leased e-health upload queue (WO-12).
+#[async_trait]
+pub trait EhealthQueue: Send + Sync {
     /// Reads an order's e-health upload.
     async fn get_ehealth_upload(
         &self,
@@ -423,7 +446,11 @@ pub trait Repository: Send + Sync {
     ) -> Result<Vec<(EhealthUpload, LeaseToken)>>;
     /// Stores an attempt's result if the lease is still held; returns whether it was.
     async fn finish_upload(&self, upload: &EhealthUpload, lease: &LeaseToken) -> Result<bool>;
+}
 
+/// The audit trail.
+#[async_trait]
+pub trait AuditReads: Send + Sync {
     /// Lists audit events, oldest first.
     async fn list_audit(
         &self,
@@ -431,6 +458,33 @@ pub trait Repository: Send + Sync {
         filter: &AuditFilter,
         page: &PageRequest,
     ) -> Result<Page<AuditEvent>>;
+}
+
+/// Storage: every port of one aggregate at once. Every read of a store-owned record takes the
+/// store, so no query can cross stores.
+pub trait Repository:
+    Writes
+    + StoreReads
+    + CustomerReads
+    + WorkOrderReads
+    + FollowUpReads
+    + AnalyticsReads
+    + EhealthQueue
+    + AuditReads
+{
+}
+
+impl<
+    T: Writes
+        + StoreReads
+        + CustomerReads
+        + WorkOrderReads
+        + FollowUpReads
+        + AnalyticsReads
+        + EhealthQueue
+        + AuditReads,
+> Repository for T
+{
 }
 
 #[cfg(test)]

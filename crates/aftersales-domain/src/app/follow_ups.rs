@@ -23,7 +23,7 @@ use crate::model::follow_up::{
 };
 use crate::model::store::{StaffMember, Store, check_optional_text};
 use crate::model::work_order::WorkOrderId;
-use crate::paging::{Page, PageRequest};
+use crate::paging::{Page, PageRequest, all_pages};
 use crate::ports::{ChangeSet, ContactFilter, Op, TaskFilter};
 use crate::value::{CustomerId, StoreCode};
 use crate::{DomainError, Result};
@@ -191,16 +191,7 @@ pub struct WorklistItem {
 impl Core {
     /// Lists a store's whole staff.
     pub(crate) async fn all_staff(&self, store: &StoreCode) -> Result<Vec<StaffMember>> {
-        let mut staff = Vec::new();
-        let mut page = PageRequest { size: 500, after: None };
-        loop {
-            let batch = self.repo.list_staff(store, &page).await?;
-            staff.extend(batch.items);
-            match batch.next_page_token {
-                Some(token) => page = PageRequest::parse(Some(500), Some(&token))?,
-                None => return Ok(staff),
-            }
-        }
+        all_pages(|page| async move { self.repo.list_staff(store, &page).await }).await
     }
 
     /// Plans a follow-up task: its window and its agent, never the order's advisor (FU-1..FU-3).
@@ -613,8 +604,10 @@ impl FollowUpService {
             status: Some(TaskStatus::Open),
             ..TaskFilter::default()
         };
+        // Every open task moves, not only a first page of them.
+        let filter = &filter;
         let open =
-            self.core.repo.list_tasks(store, &filter, &PageRequest { size: 500, after: None }).await?.items;
+            all_pages(|page| async move { self.core.repo.list_tasks(store, filter, &page).await }).await?;
         let mut load: Vec<(String, u64)> = self.core.repo.open_task_counts(store).await?;
         let others: Vec<StaffMember> = staff.into_iter().filter(|s| s.id != cmd.from_agent).collect();
         let now = self.core.now();

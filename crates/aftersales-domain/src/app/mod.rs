@@ -40,7 +40,6 @@ pub use work_orders::{
 use crate::auth::{Action, Command, Principal};
 use crate::model::audit::AuditEvent;
 use crate::model::store::Store;
-use crate::paging::PageRequest;
 use crate::ports::{ChangeSet, Clock, IdempotencyRecord, Repository};
 use crate::value::{CustomerId, Etag, RecordId, StoreCode};
 use crate::{DomainError, Result};
@@ -213,16 +212,8 @@ impl Core {
             customer_id: Some(customer),
             ..Default::default()
         };
-        let mut page = PageRequest { size: crate::paging::MAX_PAGE_SIZE, after: None };
-        let mut tasks = Vec::new();
-        loop {
-            let batch = self.repo.list_tasks(store, &filter, &page).await?;
-            tasks.extend(batch.items);
-            match batch.next_page_token {
-                Some(token) => page = PageRequest::parse(Some(500), Some(&token))?,
-                None => return Ok(tasks),
-            }
-        }
+        let filter = &filter;
+        crate::paging::all_pages(|page| async move { self.repo.list_tasks(store, filter, &page).await }).await
     }
 
     /// Cancels a customer's open marketing tasks in the change being built, each audited: their

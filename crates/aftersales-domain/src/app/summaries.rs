@@ -11,7 +11,7 @@ use crate::model::follow_up::Complaint;
 use crate::model::rollup::{figures_from_counts, work_order_counts};
 use crate::model::store::{Store, check_text};
 use crate::model::summary::{FollowUpFigures, Period, Summary, check_period_over};
-use crate::paging::PageRequest;
+use crate::paging::all_pages;
 use crate::ports::{ChangeSet, Op};
 use crate::value::StoreCode;
 use crate::{DomainError, Result};
@@ -199,15 +199,9 @@ impl SummaryService {
                 }
             }
             None => {
-                let mut page = PageRequest { size: 500, after: None };
-                loop {
-                    let batch = self.core.repo.list_stores(&who.stores, &page).await?;
-                    chosen.extend(batch.items);
-                    match batch.next_page_token {
-                        Some(token) => page = PageRequest::parse(Some(500), Some(&token))?,
-                        None => break,
-                    }
-                }
+                let access = &who.stores;
+                chosen =
+                    all_pages(|page| async move { self.core.repo.list_stores(access, &page).await }).await?;
             }
         }
         let refs: Vec<&Store> = chosen.iter().collect();

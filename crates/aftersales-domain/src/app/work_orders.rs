@@ -27,7 +27,7 @@ use crate::model::work_order::{
     Approval, ApprovalMethod, FuelLevel, LineDecision, LineId, LineInput, LineOrigin, Payment, PaymentMethod,
     RepairCategory, SettlementParties, WorkOrder, WorkOrderFilter, WorkOrderId, WorkOrderStatus, build_line,
 };
-use crate::paging::{Page, PageRequest};
+use crate::paging::{Page, PageRequest, all_pages};
 use crate::ports::{ChangeSet, NUMBER_SLOT, NumberRequest, Op};
 use crate::value::{CustomerId, Etag, Plate, RecordId, StoreCode, VehicleId, Vin, non_empty};
 use crate::{DomainError, Result};
@@ -756,18 +756,14 @@ impl WorkOrderService {
             created_from: window_start.and_then(|d| local_midnight(tz, d)),
             ..WorkOrderFilter::default()
         };
+        let filter = &filter;
         let mut first_intakes: Vec<WorkOrder> = Vec::new();
-        let mut page = PageRequest { size: 500, after: None };
-        loop {
-            let batch = self.core.repo.list_work_orders(store, &filter, &page).await?;
-            for order in batch.items {
-                if !first_intakes.iter().any(|o| o.customer_id == order.customer_id) {
-                    first_intakes.push(order);
-                }
-            }
-            match batch.next_page_token {
-                Some(token) => page = PageRequest::parse(Some(500), Some(&token))?,
-                None => break,
+        for order in
+            all_pages(|page| async move { self.core.repo.list_work_orders(store, filter, &page).await })
+                .await?
+        {
+            if !first_intakes.iter().any(|o| o.customer_id == order.customer_id) {
+                first_intakes.push(order);
             }
         }
         let mut files = Vec::new();

@@ -170,6 +170,7 @@ impl pb::follow_up_service_server::FollowUpService for Adapter {
             status: TaskStatus::from_proto(r.status)?,
             due_by: None,
             customer_id: optional_id("customer_id", &r.customer_id, CustomerId::parse)?,
+            due_within: None,
         };
         let result = self
             .services
@@ -381,6 +382,7 @@ impl pb::follow_up_service_server::FollowUpService for Adapter {
             customer_id: optional_id("customer_id", &r.customer_id, CustomerId::parse)?,
             task_id: optional_id("task_id", &r.task_id, TaskId::parse)?,
             agent: non_empty(&r.agent),
+            contacted_within: None,
         };
         let result = self
             .services

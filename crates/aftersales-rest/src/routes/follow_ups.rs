@@ -79,6 +79,7 @@ async fn list_tasks(
         status: q.status,
         due_by: None,
         customer_id: q.customer_id.map(CustomerId),
+        due_within: None,
     };
     Ok(axum::Json(s.services.follow_ups.list_tasks(&who, &store_code(&store)?, &filter, &page).await?.into()))
 }
@@ -195,6 +196,7 @@ async fn list_contacts(
         customer_id: q.customer_id.map(CustomerId),
         task_id: q.task_id.map(TaskId),
         agent: aftersales_domain::value::non_empty(q.agent),
+        contacted_within: None,
     };
     Ok(axum::Json(
         s.services.follow_ups.list_contacts(&who, &store_code(&store)?, &filter, &page).await?.into(),
@@ -393,6 +395,7 @@ async fn export_contacts(
         customer_id: q.customer_id.map(CustomerId),
         task_id: None,
         agent: aftersales_domain::value::non_empty(q.agent),
+        contacted_within: None,
     };
     let rows = s.services.follow_ups.export_contacts(&who, &store, &filter).await?;
     let internal = |e: String| crate::error::ApiError::from(aftersales_domain::DomainError::Internal(e));

@@ -1,0 +1,152 @@
+//! Customer files, cars and consent history.
+
+use crate::entities::search;
+use aftersales_domain::Result;
+use aftersales_domain::model::customer::{ConsentEvent, Customer, CustomerFilter, Vehicle};
+use aftersales_domain::model::search::query_term;
+use aftersales_domain::paging::{Page, PageRequest};
+use aftersales_domain::value::{CustomerId, StoreCode, VehicleId, Vin};
+use async_trait::async_trait;
+use sea_orm::sea_query::Query;
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use crate::entities::{consent, customer, vehicle};
+use crate::mapping::*;
+use crate::{SeaRepository, after_uuid, limit, read_err, uuid_page};
+use aftersales_domain::ports::CustomerReads;
+
+#[async_trait]
+impl CustomerReads for SeaRepository {
+    async fn get_customer(&self, store: &StoreCode, id: CustomerId) -> Result<Option<Customer>> {
+        customer::Entity::find()
+            .filter(customer::Column::Store.eq(store.as_str()))
+            .filter(customer::Column::Id.eq(id.0))
+            .one(&self.db)
+            .await
+            .map_err(read_err)?
+            .map(customer_from)
+            .transpose()
+    }
+
+    async fn get_customers(&self, store: &StoreCode, ids: &[CustomerId]) -> Result<Vec<Customer>> {
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let rows = customer::Entity::find()
+                .filter(customer::Column::Store.eq(store.as_str()))
+                .filter(customer::Column::Id.is_in(chunk.iter().map(|c| c.0)))
+                .all(&self.db)
+                .await
+                .map_err(read_err)?;
+            for row in rows {
+                found.push(customer_from(row)?);
+            }
+        }
+        Ok(found)
+    }
+
+    async fn list_customers(
+        &self,
+        store: &StoreCode,
+        filter: &CustomerFilter,
+        page: &PageRequest,
+    ) -> Result<Page<Customer>> {
+        let vehicles_where = |cond: Condition| {
+            Query::select()
+                .column(vehicle::Column::CustomerId)
+                .from(vehicle::Entity)
+                .cond_where(Condition::all().add(vehicle::Column::Store.eq(store.as_str())).add(cond))
+                .to_owned()
+        };
+        let mut cond = Condition::all()
+            .add(customer::Column::Store.eq(store.as_str()))
+            .add(customer::Column::MergedInto.is_null());
+        let searching = filter.q.as_deref().and_then(query_term);
+        if let Some(term) = &searching {
+            // One index lookup of the term (CF-1), not a scan of the store.
+            let found = Query::select()
+                .column(search::Column::CustomerId)
+                .from(search::Entity)
+                .cond_where(
+                    Condition::all()
+                        .add(search::Column::Store.eq(store.as_str()))
+                        .add(search::Column::Term.eq(term.as_str())),
+                )
+                .to_owned();
+            cond = cond.add(customer::Column::Id.in_subquery(found));
+        }
+        if let Some(plate) = &filter.plate {
+            cond = cond.add(customer::Column::Id.in_subquery(vehicles_where(
+                Condition::all().add(vehicle::Column::Plate.eq(plate.as_str())),
+            )));
+        }
+        if let Some(vin) = &filter.vin {
+            cond = cond
+                .add(customer::Column::Id.in_subquery(vehicles_where(
+                    Condition::all().add(vehicle::Column::Vin.eq(vin.as_str())),
+                )));
+        }
+        let query = customer::Entity::find().filter(cond);
+        if searching.is_some() {
+            // Search results come newest first: the file a desk is looking for is most often recent.
+            let mut query = query.order_by_desc(customer::Column::Id).limit(limit(page));
+            if let Some(after) = after_uuid(page)? {
+                query = query.filter(customer::Column::Id.lt(after));
+            }
+            let rows = query.all(&self.db).await.map_err(read_err)?;
+            let items = rows.into_iter().map(customer_from).collect::<Result<Vec<_>>>()?;
+            return Ok(Page::from_overfetch(items, page.size, |c| c.id.to_string()));
+        }
+        uuid_page(&self.db, query, customer::Column::Id, page, customer_from, |c| c.id.to_string()).await
+    }
+
+    async fn list_consent_events(
+        &self,
+        store: &StoreCode,
+        customer: CustomerId,
+    ) -> Result<Vec<ConsentEvent>> {
+        consent::Entity::find()
+            .filter(consent::Column::Store.eq(store.as_str()))
+            .filter(consent::Column::CustomerId.eq(customer.0))
+            .order_by_asc(consent::Column::Id)
+            .all(&self.db)
+            .await
+            .map_err(read_err)?
+            .into_iter()
+            .map(consent_from)
+            .collect()
+    }
+
+    async fn get_vehicle(&self, store: &StoreCode, id: VehicleId) -> Result<Option<Vehicle>> {
+        vehicle::Entity::find()
+            .filter(vehicle::Column::Store.eq(store.as_str()))
+            .filter(vehicle::Column::Id.eq(id.0))
+            .one(&self.db)
+            .await
+            .map_err(read_err)?
+            .map(vehicle_from)
+            .transpose()
+    }
+
+    async fn find_vehicle_by_vin(&self, store: &StoreCode, vin: &Vin) -> Result<Option<Vehicle>> {
+        vehicle::Entity::find()
+            .filter(vehicle::Column::Store.eq(store.as_str()))
+            .filter(vehicle::Column::Vin.eq(vin.as_str()))
+            .one(&self.db)
+            .await
+            .map_err(read_err)?
+            .map(vehicle_from)
+            .transpose()
+    }
+
+    async fn list_vehicles(
+        &self,
+        store: &StoreCode,
+        customer: CustomerId,
+        page: &PageRequest,
+    ) -> Result<Page<Vehicle>> {
+        let query = vehicle::Entity::find()
+            .filter(vehicle::Column::Store.eq(store.as_str()))
+            .filter(vehicle::Column::CustomerId.eq(customer.0));
+        uuid_page(&self.db, query, vehicle::Column::Id, page, vehicle_from, |v| v.id.to_string()).await
+    }
+}

@@ -1,0 +1,61 @@
+//! Stores and their staff.
+
+use aftersales_domain::Result;
+use aftersales_domain::auth::StoreAccess;
+use aftersales_domain::model::store::{StaffMember, Store};
+use aftersales_domain::paging::{Page, PageRequest};
+use aftersales_domain::value::StoreCode;
+use async_trait::async_trait;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use crate::entities::{staff, store};
+use crate::mapping::*;
+use crate::{SeaRepository, limit, read_err};
+use aftersales_domain::ports::StoreReads;
+
+#[async_trait]
+impl StoreReads for SeaRepository {
+    async fn get_store(&self, code: &StoreCode) -> Result<Option<Store>> {
+        store::Entity::find_by_id(code.to_string())
+            .one(&self.db)
+            .await
+            .map_err(read_err)?
+            .map(store_from)
+            .transpose()
+    }
+
+    async fn list_stores(&self, access: &StoreAccess, page: &PageRequest) -> Result<Page<Store>> {
+        let mut query = store::Entity::find().order_by_asc(store::Column::Code).limit(limit(page));
+        if let StoreAccess::Only(codes) = access {
+            query = query.filter(store::Column::Code.is_in(codes.iter().map(|c| c.to_string())));
+        }
+        if let Some(after) = &page.after {
+            query = query.filter(store::Column::Code.gt(after.as_str()));
+        }
+        let rows = query.all(&self.db).await.map_err(read_err)?;
+        let items = rows.into_iter().map(store_from).collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_overfetch(items, page.size, |s| s.code.to_string()))
+    }
+
+    async fn get_staff(&self, store: &StoreCode, id: &str) -> Result<Option<StaffMember>> {
+        staff::Entity::find_by_id((store.to_string(), id.to_string()))
+            .one(&self.db)
+            .await
+            .map_err(read_err)?
+            .map(staff_from)
+            .transpose()
+    }
+
+    async fn list_staff(&self, store: &StoreCode, page: &PageRequest) -> Result<Page<StaffMember>> {
+        let mut query = staff::Entity::find()
+            .filter(staff::Column::Store.eq(store.as_str()))
+            .order_by_asc(staff::Column::Id)
+            .limit(limit(page));
+        if let Some(after) = &page.after {
+            query = query.filter(staff::Column::Id.gt(after.as_str()));
+        }
+        let rows = query.all(&self.db).await.map_err(read_err)?;
+        let items = rows.into_iter().map(staff_from).collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_overfetch(items, page.size, |s| s.id.clone()))
+    }
+}

@@ -1,0 +1,572 @@
+//! Applying change sets: one transaction each, numbers and counters taken in it.
+
+use std::collections::BTreeMap;
+
+use crate::entities::{campaign, complaint, letter, rollup, search, summary};
+use aftersales_domain::model::customer::Customer;
+use aftersales_domain::model::follow_up::{ContactRecord, FollowUpTask};
+use aftersales_domain::model::rollup::{
+    Tally, contact_buckets, letter_buckets, tallies, task_buckets, work_order_buckets,
+};
+use aftersales_domain::model::search::{customer_terms, vehicle_terms};
+use aftersales_domain::ports::{ChangeSet, IdempotencyRecord, NumberRequest, Op, fill_number, holds_number};
+use aftersales_domain::value::{Etag, StoreCode};
+use aftersales_domain::{DomainError, Result};
+use async_trait::async_trait;
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
+    QuerySelect, TransactionTrait,
+};
+use uuid::Uuid;
+
+use crate::entities::{
+    consent, contact, counter, customer, idempotency, inspection, staff, store, task, vehicle, work_order,
+};
+use crate::mapping::*;
+use crate::{SeaRepository, db_err, read_err};
+use aftersales_domain::ports::Writes;
+
+#[async_trait]
+impl Writes for SeaRepository {
+    async fn ping(&self) -> Result<()> {
+        self.db.ping().await.map_err(|e| DomainError::Unavailable(e.to_string()))
+    }
+
+    async fn apply(&self, changes: ChangeSet) -> Result<Option<i64>> {
+        let ChangeSet { ops, audit, idempotency, number, store_zone } = changes;
+        // The zones are read before the transaction: on SQLite a transaction that reads first
+        // cannot take the write lock later without failing busy.
+        let mut zones = Zones(store_zone.into_iter().collect());
+        for store in ops.iter().filter_map(counted_store) {
+            zones.of(&self.db, store).await?;
+        }
+        let txn = self.db.begin().await.map_err(read_err)?;
+        // The sequence and counter rows are shared by every writer of the store and stay
+        // locked until commit, so everything that does not need them goes first: the records
+        // before the first one carrying the number, the audit entries without it.
+        let mut ops = ops.into_iter().peekable();
+        let mut moves = Moves::default();
+        let mut numbered_audit = Vec::new();
+        while let Some(op) = ops.next_if(|op| number.is_none() || !holds_number(op)) {
+            apply_op(&txn, op, &mut zones, &mut moves).await?;
+        }
+        for event in audit {
+            if number.is_some() && holds_number(&event) {
+                numbered_audit.push(event);
+            } else {
+                insert(&txn, "audit_event", audit_row(&event)?.into_active_model().reset_all()).await?;
+            }
+        }
+        let taken = match &number {
+            Some(request) => Some(take_number(&txn, request).await?),
+            None => None,
+        };
+        for op in ops {
+            apply_op(&txn, filled(op, taken)?, &mut zones, &mut moves).await?;
+        }
+        for event in numbered_audit {
+            let event = filled(event, taken)?;
+            insert(&txn, "audit_event", audit_row(&event)?.into_active_model().reset_all()).await?;
+        }
+        if let Some(record) = idempotency {
+            let record = filled(record, taken)?;
+            insert(&txn, "idempotency_key", idempotency_row(&record)?.into_active_model().reset_all())
+                .await?;
+        }
+        moves.apply(&txn).await?;
+        txn.commit().await.map_err(read_err)?;
+        Ok(taken)
+    }
+
+    async fn find_idempotency(
+        &self,
+        store: &StoreCode,
+        principal: &str,
+        key: &str,
+    ) -> Result<Option<IdempotencyRecord>> {
+        idempotency::Entity::find_by_id((store.to_string(), principal.to_string(), key.to_string()))
+            .one(&self.db)
+            .await
+            .map_err(read_err)?
+            .map(idempotency_from)
+            .transpose()
+    }
+}
+
+async fn update_checked<A>(
+    txn: &DatabaseTransaction,
+    resource: &'static str,
+    active: A,
+    filter: Condition,
+    expected_version: i64,
+    version_col: impl ColumnTrait,
+) -> Result<()>
+where
+    A: ActiveModelTrait + Send,
+{
+    let result = A::Entity::update_many()
+        .set(active)
+        .filter(filter.add(version_col.eq(expected_version)))
+        .exec(txn)
+        .await
+        .map_err(|e| db_err(resource, e))?;
+    if result.rows_affected == 1 {
+        Ok(())
+    } else {
+        // Someone wrote between our read and this update (GEN-2).
+        Err(DomainError::StaleEtag { resource, current: Etag::render(expected_version + 1) })
+    }
+}
+
+async fn insert<A>(txn: &DatabaseTransaction, resource: &'static str, active: A) -> Result<()>
+where
+    A: ActiveModelTrait + Send,
+{
+    A::Entity::insert(active).exec_without_returning(txn).await.map_err(|e| db_err(resource, e))?;
+    Ok(())
+}
+
+/// A record of either kind the counters count in a bulk load.
+enum Either<'a> {
+    Task(&'a FollowUpTask),
+    Contact(&'a ContactRecord),
+}
+
+/// The store's time zone, which decides the local day a record counts on.
+async fn store_tz<C: sea_orm::ConnectionTrait>(db: &C, code: &StoreCode) -> Result<chrono_tz::Tz> {
+    match store::Entity::find_by_id(code.to_string()).one(db).await.map_err(read_err)? {
+        Some(row) => Ok(store_from(row)?.timezone),
+        None => Err(DomainError::NotFound { resource: "store" }),
+    }
+}
+
+/// The time zones of the stores one transaction counts in, each read once.
+#[derive(Default)]
+struct Zones(BTreeMap<StoreCode, chrono_tz::Tz>);
+
+impl Zones {
+    async fn of<C: sea_orm::ConnectionTrait>(&mut self, db: &C, code: &StoreCode) -> Result<chrono_tz::Tz> {
+        if let Some(tz) = self.0.get(code) {
+            return Ok(*tz);
+        }
+        let tz = store_tz(db, code).await?;
+        self.0.insert(code.clone(), tz);
+        Ok(tz)
+    }
+}
+
+/// The store whose month and year counters an op moves, if it moves any.
+fn counted_store(op: &Op) -> Option<&StoreCode> {
+    match op {
+        Op::InsertTask(t) | Op::UpdateTask { task: t, .. } => Some(&t.store),
+        Op::InsertContact(c) => Some(&c.store),
+        Op::InsertLetter(l) => Some(&l.store),
+        Op::InsertWorkOrder(o) => Some(&o.store),
+        Op::InsertStore(_)
+        | Op::UpdateStore { .. }
+        | Op::InsertStaff(_)
+        | Op::UpdateStaff { .. }
+        | Op::InsertCustomer(_)
+        | Op::UpdateCustomer { .. }
+        | Op::InsertVehicle(_)
+        | Op::UpdateVehicle { .. }
+        | Op::InsertOdometer(_)
+        | Op::InsertConsent(_)
+        | Op::InsertCampaign(_)
+        | Op::InsertSummary(_)
+        | Op::InsertComplaint(_)
+        | Op::UpdateComplaint { .. }
+        | Op::InsertEhealthUpload(_)
+        | Op::UpdateWorkOrder { .. }
+        | Op::InsertInspection(_)
+        | Op::DeleteInspection { .. }
+        | Op::MoveCustomerRecords { .. } => None,
+    }
+}
+
+/// The counter moves of one transaction, merged; applied last and in key order, so that two
+/// transactions always lock shared counter rows in the same order and never deadlock on them.
+#[derive(Default)]
+struct Moves(BTreeMap<(StoreCode, String, String), i64>);
+
+impl Moves {
+    fn add(&mut self, store: &StoreCode, tallies: Vec<Tally>) {
+        for t in tallies {
+            *self.0.entry((store.clone(), t.period.to_string(), t.metric)).or_default() += t.delta;
+        }
+    }
+
+    /// Moves the store's month and year counters (HQ-2) with multi-row upserts, in the
+    /// transaction of the change they count.
+    async fn apply<C: sea_orm::ConnectionTrait>(self, db: &C) -> Result<()> {
+        let rows: Vec<rollup::ActiveModel> = self
+            .0
+            .into_iter()
+            .filter(|(_, delta)| *delta != 0)
+            .map(|((store, period, metric), n)| {
+                rollup::Model { store: store.to_string(), period, metric, n }.into_active_model().reset_all()
+            })
+            .collect();
+        let add = Expr::col((rollup::Entity, rollup::Column::N))
+            .add(Expr::col((Alias::new("excluded"), rollup::Column::N)));
+        // Chunks stay under SQLite's bound-parameter limit.
+        for chunk in rows.chunks(200) {
+            rollup::Entity::insert_many(chunk.to_vec())
+                .on_conflict(
+                    OnConflict::columns([
+                        rollup::Column::Store,
+                        rollup::Column::Period,
+                        rollup::Column::Metric,
+                    ])
+                    .value(rollup::Column::N, add.clone())
+                    .to_owned(),
+                )
+                .exec_without_returning(db)
+                .await
+                .map_err(|e| db_err("rollup", e))?;
+        }
+        Ok(())
+    }
+}
+
+async fn apply_op(txn: &DatabaseTransaction, op: Op, zones: &mut Zones, moves: &mut Moves) -> Result<()> {
+    match op {
+        Op::InsertStore(s) => insert(txn, "store", store_row(&s)?.into_active_model().reset_all()).await,
+        Op::UpdateStore { store: s, expected_version } => {
+            let filter = Condition::all().add(store::Column::Code.eq(s.code.as_str()));
+            let row = store_row(&s)?.into_active_model().reset_all();
+            update_checked(txn, "store", row, filter, expected_version, store::Column::Version).await
+        }
+        Op::InsertStaff(s) => insert(txn, "staff", staff_row(&s)?.into_active_model().reset_all()).await,
+        Op::UpdateStaff { staff: s, expected_version } => {
+            let filter = Condition::all()
+                .add(staff::Column::Store.eq(s.store.as_str()))
+                .add(staff::Column::Id.eq(s.id.as_str()));
+            let row = staff_row(&s)?.into_active_model().reset_all();
+            update_checked(txn, "staff", row, filter, expected_version, staff::Column::Version).await
+        }
+        Op::InsertCustomer(c) => {
+            insert(txn, "customer", customer_row(&c).into_active_model().reset_all()).await?;
+            // A new file has no terms yet: nothing to replace.
+            insert_terms(txn, &c.store, c.id.0, c.id.0, customer_terms(&c)).await
+        }
+        Op::UpdateCustomer { customer: c, expected_version } => {
+            let filter = Condition::all()
+                .add(customer::Column::Store.eq(c.store.as_str()))
+                .add(customer::Column::Id.eq(c.id.0));
+            let row = customer_row(&c).into_active_model().reset_all();
+            update_checked(txn, "customer", row, filter, expected_version, customer::Column::Version).await?;
+            index_terms(txn, &c.store, c.id.0, c.id.0, customer_terms(&c)).await
+        }
+        Op::InsertVehicle(v) => {
+            insert(txn, "vehicle", vehicle_row(&v).into_active_model().reset_all()).await?;
+            insert_terms(txn, &v.store, v.customer_id.0, v.id.0, vehicle_terms(&v)).await
+        }
+        Op::UpdateVehicle { vehicle: v, expected_version } => {
+            let filter = Condition::all()
+                .add(vehicle::Column::Store.eq(v.store.as_str()))
+                .add(vehicle::Column::Id.eq(v.id.0));
+            let row = vehicle_row(&v).into_active_model().reset_all();
+            update_checked(txn, "vehicle", row, filter, expected_version, vehicle::Column::Version).await?;
+            index_terms(txn, &v.store, v.customer_id.0, v.id.0, vehicle_terms(&v)).await
+        }
+        Op::InsertOdometer(r) => {
+            insert(txn, "odometer_reading", odometer_row(&r).into_active_model().reset_all()).await
+        }
+        Op::InsertConsent(c) => {
+            insert(txn, "consent_event", consent_row(&c).into_active_model().reset_all()).await
+        }
+        Op::InsertTask(t) => {
+            insert(txn, "follow_up_task", task_row(&t)?.into_active_model().reset_all()).await?;
+            let tz = zones.of(txn, &t.store).await?;
+            {
+                moves.add(&t.store, tallies(&[], &task_buckets(&t, tz)));
+                Ok(())
+            }
+        }
+        Op::UpdateTask { task: t, expected_version } => {
+            let filter = Condition::all()
+                .add(task::Column::Store.eq(t.store.as_str()))
+                .add(task::Column::Id.eq(t.id.0));
+            let before = task::Entity::find().filter(filter.clone()).one(txn).await.map_err(read_err)?;
+            let row = task_row(&t)?.into_active_model().reset_all();
+            update_checked(txn, "follow_up_task", row, filter, expected_version, task::Column::Version)
+                .await?;
+            let tz = zones.of(txn, &t.store).await?;
+            let before = match before {
+                Some(row) => task_buckets(&task_from(row)?, tz),
+                None => vec![],
+            };
+            {
+                moves.add(&t.store, tallies(&before, &task_buckets(&t, tz)));
+                Ok(())
+            }
+        }
+        Op::InsertContact(c) => {
+            insert(txn, "contact_record", contact_row(&c)?.into_active_model().reset_all()).await?;
+            let tz = zones.of(txn, &c.store).await?;
+            {
+                moves.add(&c.store, tallies(&[], &contact_buckets(&c, tz)));
+                Ok(())
+            }
+        }
+        Op::InsertCampaign(c) => {
+            let row = campaign::Model {
+                id: c.id.0,
+                store: c.store.to_string(),
+                document: to_json(&*c)?,
+                event_date: c.event_date,
+            };
+            insert(txn, "campaign", row.into_active_model().reset_all()).await
+        }
+        Op::InsertLetter(l) => {
+            let row = letter::Model {
+                id: l.id.0,
+                store: l.store.to_string(),
+                document: to_json(&*l)?,
+                sent_at: l.sent_at,
+            };
+            insert(txn, "letter", row.into_active_model().reset_all()).await?;
+            let tz = zones.of(txn, &l.store).await?;
+            {
+                moves.add(&l.store, tallies(&[], &letter_buckets(&l, tz)));
+                Ok(())
+            }
+        }
+        Op::InsertSummary(summary_record) => {
+            let row = summary::Model {
+                store: summary_record.store.to_string(),
+                period: summary_record.period.clone(),
+                document: to_json(&*summary_record)?,
+                submitted_at: summary_record.submitted_at,
+            };
+            insert(txn, "summary", row.into_active_model().reset_all()).await
+        }
+        Op::InsertComplaint(c) => {
+            insert(txn, "complaint", complaint_row(&c)?.into_active_model().reset_all()).await
+        }
+        Op::UpdateComplaint { complaint: c, expected_version } => {
+            let filter = Condition::all()
+                .add(complaint::Column::Store.eq(c.store.as_str()))
+                .add(complaint::Column::Id.eq(c.id.0));
+            let row = complaint_row(&c)?.into_active_model().reset_all();
+            update_checked(txn, "complaint", row, filter, expected_version, complaint::Column::Version).await
+        }
+        Op::InsertEhealthUpload(u) => {
+            insert(txn, "ehealth_upload", ehealth_row(&u)?.into_active_model().reset_all()).await
+        }
+        Op::InsertWorkOrder(o) => {
+            insert(txn, "work_order", work_order_row(&o)?.into_active_model().reset_all()).await?;
+            // The counted fields (opening day, comeback) never change after the insert.
+            let tz = zones.of(txn, &o.store).await?;
+            {
+                moves.add(&o.store, tallies(&[], &work_order_buckets(&o, tz)));
+                Ok(())
+            }
+        }
+        Op::UpdateWorkOrder { order, expected_version } => {
+            let filter = Condition::all()
+                .add(work_order::Column::Store.eq(order.store.as_str()))
+                .add(work_order::Column::Id.eq(order.id.0));
+            let row = work_order_row(&order)?.into_active_model().reset_all();
+            update_checked(txn, "work_order", row, filter, expected_version, work_order::Column::Version)
+                .await
+        }
+        Op::InsertInspection(i) => {
+            insert(txn, "inspection", inspection_row(&i)?.into_active_model().reset_all()).await
+        }
+        Op::DeleteInspection { store, id } => {
+            inspection::Entity::delete_many()
+                .filter(inspection::Column::Store.eq(store.as_str()))
+                .filter(inspection::Column::Id.eq(id.0))
+                .exec(txn)
+                .await
+                .map_err(|e| db_err("inspection", e))?;
+            Ok(())
+        }
+        Op::MoveCustomerRecords { store, from, to } => {
+            // The moved cars' search terms now find the surviving file. They are reached by their
+            // cars (the (store, source) index), not by a scan of the store's terms for the owner.
+            let cars: Vec<Uuid> = vehicle::Entity::find()
+                .select_only()
+                .column(vehicle::Column::Id)
+                .filter(vehicle::Column::Store.eq(store.as_str()))
+                .filter(vehicle::Column::CustomerId.eq(from.0))
+                .into_tuple()
+                .all(txn)
+                .await
+                .map_err(read_err)?;
+            if !cars.is_empty() {
+                search::Entity::update_many()
+                    .col_expr(search::Column::CustomerId, Expr::value(to.0))
+                    .filter(search::Column::Store.eq(store.as_str()))
+                    .filter(search::Column::Source.is_in(cars))
+                    .exec(txn)
+                    .await
+                    .map_err(|e| db_err("customer_search", e))?;
+            }
+            vehicle::Entity::update_many()
+                .col_expr(vehicle::Column::CustomerId, Expr::value(to.0))
+                .filter(vehicle::Column::Store.eq(store.as_str()))
+                .filter(vehicle::Column::CustomerId.eq(from.0))
+                .exec(txn)
+                .await
+                .map_err(|e| db_err("vehicle", e))?;
+            consent::Entity::update_many()
+                .col_expr(consent::Column::CustomerId, Expr::value(to.0))
+                .filter(consent::Column::Store.eq(store.as_str()))
+                .filter(consent::Column::CustomerId.eq(from.0))
+                .exec(txn)
+                .await
+                .map_err(|e| db_err("consent_event", e))?;
+            Ok(())
+        }
+    }
+}
+
+/// Replaces the search terms one file or car is found under (CF-1), in the transaction that
+/// changed it.
+async fn index_terms(
+    txn: &DatabaseTransaction,
+    store: &StoreCode,
+    customer: Uuid,
+    source: Uuid,
+    terms: Vec<String>,
+) -> Result<()> {
+    search::Entity::delete_many()
+        .filter(search::Column::Store.eq(store.as_str()))
+        .filter(search::Column::Source.eq(source))
+        .exec(txn)
+        .await
+        .map_err(|e| db_err("customer_search", e))?;
+    insert_terms(txn, store, customer, source, terms).await
+}
+
+async fn insert_terms<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    store: &StoreCode,
+    customer: Uuid,
+    source: Uuid,
+    terms: Vec<String>,
+) -> Result<()> {
+    let rows: Vec<search::ActiveModel> = terms
+        .into_iter()
+        .map(|term| {
+            search::Model { store: store.to_string(), term, customer_id: customer, source }
+                .into_active_model()
+                .reset_all()
+        })
+        .collect();
+    for chunk in rows.chunks(200) {
+        search::Entity::insert_many(chunk.to_vec())
+            .on_conflict_do_nothing()
+            .exec_without_returning(db)
+            .await
+            .map_err(|e| db_err("customer_search", e))?;
+    }
+    Ok(())
+}
+
+/// A value with the taken number filled in, if one was taken.
+fn filled<T: serde::Serialize + serde::de::DeserializeOwned>(value: T, taken: Option<i64>) -> Result<T> {
+    match taken {
+        Some(seq) => fill_number(&value, seq),
+        None => Ok(value),
+    }
+}
+
+/// Takes the next number of a per-store sequence with one statement in the transaction:
+/// `INSERT ... ON CONFLICT DO UPDATE SET value = value + 1 RETURNING value`. The row stays locked
+/// until commit, so concurrent writers queue instead of clashing, and a rollback gives it back.
+async fn take_number(txn: &DatabaseTransaction, request: &NumberRequest) -> Result<i64> {
+    let row = counter::ActiveModel {
+        store: sea_orm::Set(request.store.to_string()),
+        name: sea_orm::Set(request.name.clone()),
+        value: sea_orm::Set(1),
+    };
+    let next = Expr::col((counter::Entity, counter::Column::Value)).add(1);
+    let taken = counter::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([counter::Column::Store, counter::Column::Name])
+                .value(counter::Column::Value, next)
+                .to_owned(),
+        )
+        .exec_with_returning(txn)
+        .await
+        .map_err(|e| db_err("sequence", e))?;
+    Ok(taken.value)
+}
+
+impl SeaRepository {
+    /// Loads generated records in one transaction, moving the month and year counters exactly
+    /// as the application's own writes do (HQ-2); used by `aftersales seed`.
+    pub async fn bulk_load(
+        &self,
+        customers: &[Customer],
+        tasks: &[FollowUpTask],
+        contacts: &[ContactRecord],
+    ) -> Result<()> {
+        let txn = self.db.begin().await.map_err(read_err)?;
+        // Chunks stay under SQLite's bound-parameter limit.
+        for chunk in customers.chunks(400) {
+            let rows = chunk.iter().map(|c| customer_row(c).into_active_model().reset_all());
+            customer::Entity::insert_many(rows).exec_without_returning(&txn).await.map_err(read_err)?;
+        }
+        // Search terms in multi-row inserts across files, as the write path would index them.
+        let terms: Vec<search::ActiveModel> = customers
+            .iter()
+            .flat_map(|c| {
+                customer_terms(c).into_iter().map(|term| {
+                    search::Model { store: c.store.to_string(), term, customer_id: c.id.0, source: c.id.0 }
+                        .into_active_model()
+                        .reset_all()
+                })
+            })
+            .collect();
+        for chunk in terms.chunks(1000) {
+            search::Entity::insert_many(chunk.to_vec())
+                .on_conflict_do_nothing()
+                .exec_without_returning(&txn)
+                .await
+                .map_err(read_err)?;
+        }
+        for chunk in tasks.chunks(400) {
+            let rows = chunk
+                .iter()
+                .map(|t| task_row(t).map(|r| r.into_active_model().reset_all()))
+                .collect::<Result<Vec<_>>>()?;
+            task::Entity::insert_many(rows).exec_without_returning(&txn).await.map_err(read_err)?;
+        }
+        for chunk in contacts.chunks(400) {
+            let rows = chunk
+                .iter()
+                .map(|c| contact_row(c).map(|r| r.into_active_model().reset_all()))
+                .collect::<Result<Vec<_>>>()?;
+            contact::Entity::insert_many(rows).exec_without_returning(&txn).await.map_err(read_err)?;
+        }
+        let mut zones: BTreeMap<StoreCode, chrono_tz::Tz> = BTreeMap::new();
+        let mut moves = Moves::default();
+        let records = tasks
+            .iter()
+            .map(|t| (&t.store, Either::Task(t)))
+            .chain(contacts.iter().map(|c| (&c.store, Either::Contact(c))));
+        for (store, record) in records {
+            let tz = match zones.get(store) {
+                Some(tz) => *tz,
+                None => {
+                    let tz = store_tz(&txn, store).await?;
+                    zones.insert(store.clone(), tz);
+                    tz
+                }
+            };
+            let buckets = match record {
+                Either::Task(t) => task_buckets(t, tz),
+                Either::Contact(c) => contact_buckets(c, tz),
+            };
+            moves.add(store, tallies(&[], &buckets));
+        }
+        moves.apply(&txn).await?;
+        txn.commit().await.map_err(read_err)
+    }
+}
