@@ -1,0 +1,38 @@
+//! Response bodies, and their conversions from domain entities, one module per resource as in
+//! `routes/`.
+
+macro_rules! list_dto {
+    ($(#[$doc:meta])* $name:ident, $field:ident, $item:ty) => {
+        $(#[$doc])*
+        #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+        pub struct $name {
+            /// This page's items.
+            pub $field: Vec<$item>,
+            /// Token for the next page; empty at the end.
+            pub next_page_token: String,
+        }
+
+        impl<T: Into<$item>> From<aftersales_domain::paging::Page<T>> for $name {
+            fn from(page: aftersales_domain::paging::Page<T>) -> Self {
+                Self {
+                    $field: page.items.into_iter().map(Into::into).collect(),
+                    next_page_token: page.next_page_token.unwrap_or_default(),
+                }
+            }
+        }
+    };
+}
+
+mod audit;
+mod customers;
+mod follow_ups;
+mod stores;
+mod summaries;
+mod work_orders;
+
+pub use audit::*;
+pub use customers::*;
+pub use follow_ups::*;
+pub use stores::*;
+pub use summaries::*;
+pub use work_orders::*;
