@@ -1,0 +1,326 @@
+//! Lines of a work order: labour and parts, their amounts with exact rounding, and totals
+//! (WO-3, WO-8).
+
+use super::*;
+
+/// Labour or a part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum LineKind {
+    /// Work, priced by hours and rate.
+    Labour,
+    /// A part, priced by quantity and unit price.
+    Part,
+}
+
+/// Whether a line was on the first quote or added during work (WO-5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum LineOrigin {
+    /// On the first quote.
+    Initial,
+    /// Added from a finding during work.
+    Additional,
+}
+
+/// Where a line stands (WO-5, WO-11).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum LineStatus {
+    /// Waiting for the customer's decision.
+    Proposed,
+    /// The customer agreed; it may be worked.
+    Approved,
+    /// The customer said no; kept on record.
+    Declined,
+    /// Worked.
+    Done,
+}
+
+/// What happened to the replaced part (WO-6, old-for-new).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum OldPartDisposition {
+    /// Handed back to the stores department (old for new).
+    ReturnedToStores,
+    /// The customer took it.
+    GivenToCustomer,
+    /// Sent for recycling.
+    Recycled,
+    /// Nothing was replaced.
+    NotApplicable,
+}
+
+/// One line of work or one part.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkOrderLine {
+    /// Id.
+    pub id: LineId,
+    /// Labour or part.
+    pub kind: LineKind,
+    /// Operation code (labour) or part code (part).
+    pub code: String,
+    /// What is done, or the part's name.
+    pub description: String,
+    /// Labour hours in hundredths (150 = 1.5 h).
+    pub hours_hundredths: u32,
+    /// Labour rate per hour, fen.
+    pub rate_fen: i64,
+    /// Part quantity in thousandths (4500 = 4.5 L).
+    pub quantity_milli: u32,
+    /// Part unit price, fen.
+    pub unit_price_fen: i64,
+    /// What happened to the old part (parts only).
+    pub old_part: Option<OldPartDisposition>,
+    /// The line's amount, fen, computed (WO-8).
+    pub amount_fen: i64,
+    /// On the first quote or added later.
+    pub origin: LineOrigin,
+    /// Where it stands.
+    pub status: LineStatus,
+    /// Technician assigned.
+    pub technician: Option<String>,
+    /// The finding it comes from (additional lines, WO-5).
+    pub finding: Option<String>,
+    /// The estimate version that first showed it.
+    pub estimate_version: u32,
+    /// Why the customer declined it.
+    pub decline_reason: Option<String>,
+}
+
+/// A line as a client describes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LineInput {
+    /// Labour or part.
+    pub kind: LineKind,
+    /// Operation code or part code.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 32))]
+    pub code: String,
+    /// Description or part name.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 200))]
+    pub description: String,
+    /// Labour hours, up to 2 decimals (labour only).
+    pub hours: Option<f64>,
+    /// Labour rate per hour, fen (labour only).
+    pub rate_fen: Option<i64>,
+    /// Part quantity, up to 3 decimals (parts only).
+    pub quantity: Option<f64>,
+    /// Part unit price, fen (parts only).
+    pub unit_price_fen: Option<i64>,
+    /// Old-part disposition (parts only).
+    pub old_part: Option<OldPartDisposition>,
+    /// Technician to do it (staff id).
+    pub technician: Option<String>,
+}
+
+/// Largest price or rate accepted, fen (10 million yuan).
+pub const MAX_PRICE_FEN: i64 = 1_000_000_000;
+
+/// Converts a decimal quantity to an integer count of `1/scale` units, refusing finer fractions.
+pub(super) fn fixed(v: &mut Validator, field: &str, value: f64, scale: u32, max: f64) -> u32 {
+    let scaled = value * f64::from(scale);
+    let rounded = scaled.round();
+    if !value.is_finite() || value <= 0.0 || value > max {
+        v.push(field, format!("must be more than 0 and at most {max}"));
+        return 0;
+    }
+    if (scaled - rounded).abs() > 1e-6 {
+        let decimals = scale.ilog10();
+        v.push(field, format!("must have at most {decimals} decimals"));
+        return 0;
+    }
+    // In range: `rounded` is a positive integer below u32::MAX.
+    rounded as u32
+}
+
+/// Divides rounding half away from zero, so amounts are exact to the fen (WO-8).
+pub fn div_round(numerator: i128, denominator: i128) -> i128 {
+    let half = denominator / 2;
+    if numerator >= 0 { (numerator + half) / denominator } else { (numerator - half) / denominator }
+}
+
+/// Computes a labour line's amount: hours x rate, rounded to the fen (WO-8).
+pub fn labour_amount(hours_hundredths: u32, rate_fen: i64) -> i64 {
+    i64::try_from(div_round(i128::from(hours_hundredths) * i128::from(rate_fen), 100)).unwrap_or(i64::MAX)
+}
+
+/// Computes a part line's amount: quantity x unit price, rounded to the fen (WO-8).
+pub fn part_amount(quantity_milli: u32, unit_price_fen: i64) -> i64 {
+    i64::try_from(div_round(i128::from(quantity_milli) * i128::from(unit_price_fen), 1000))
+        .unwrap_or(i64::MAX)
+}
+
+/// Builds a line from client input; errors are recorded under `field` (e.g. `lines[2]`).
+pub fn build_line(
+    v: &mut Validator,
+    field: &str,
+    input: &LineInput,
+    origin: LineOrigin,
+    estimate_version: u32,
+    finding: Option<String>,
+) -> WorkOrderLine {
+    let code = input.code.trim();
+    if code.is_empty() || code.chars().count() > 32 || crate::value::has_control_chars(code) {
+        v.push(format!("{field}.code"), "must be 1 to 32 characters");
+    }
+    let description =
+        crate::model::store::check_text(v, &format!("{field}.description"), &input.description, 200);
+    let price = |v: &mut Validator, name: &str, value: Option<i64>| match value {
+        Some(p) if (0..=MAX_PRICE_FEN).contains(&p) => p,
+        Some(_) => {
+            v.push(format!("{field}.{name}"), format!("must be between 0 and {MAX_PRICE_FEN} fen"));
+            0
+        }
+        None => {
+            v.push(format!("{field}.{name}"), "is required");
+            0
+        }
+    };
+    let forbid = |v: &mut Validator, name: &str, present: bool, kind: &str| {
+        if present {
+            v.push(format!("{field}.{name}"), format!("does not apply to a {kind} line"));
+        }
+    };
+    let (mut hours_hundredths, mut rate_fen, mut quantity_milli, mut unit_price_fen) = (0, 0, 0, 0);
+    let mut old_part = None;
+    match input.kind {
+        LineKind::Labour => {
+            match input.hours {
+                Some(h) => hours_hundredths = fixed(v, &format!("{field}.hours"), h, 100, 1000.0),
+                None => v.push(format!("{field}.hours"), "is required for labour"),
+            }
+            rate_fen = price(v, "rate_fen", input.rate_fen);
+            forbid(v, "quantity", input.quantity.is_some(), "labour");
+            forbid(v, "unit_price_fen", input.unit_price_fen.is_some(), "labour");
+            forbid(v, "old_part", input.old_part.is_some(), "labour");
+        }
+        LineKind::Part => {
+            match input.quantity {
+                Some(q) => quantity_milli = fixed(v, &format!("{field}.quantity"), q, 1000, 100_000.0),
+                None => v.push(format!("{field}.quantity"), "is required for a part"),
+            }
+            unit_price_fen = price(v, "unit_price_fen", input.unit_price_fen);
+            old_part = Some(input.old_part.unwrap_or(OldPartDisposition::ReturnedToStores));
+            forbid(v, "hours", input.hours.is_some(), "part");
+            forbid(v, "rate_fen", input.rate_fen.is_some(), "part");
+        }
+    }
+    let technician = crate::value::non_empty(input.technician.clone());
+    if let Some(t) = &technician
+        && !crate::model::store::is_staff_id(t)
+    {
+        v.push(format!("{field}.technician"), "is not a staff id");
+    }
+    let amount_fen = match input.kind {
+        LineKind::Labour => labour_amount(hours_hundredths, rate_fen),
+        LineKind::Part => part_amount(quantity_milli, unit_price_fen),
+    };
+    WorkOrderLine {
+        id: LineId::generate(),
+        kind: input.kind,
+        code: code.to_string(),
+        description,
+        hours_hundredths,
+        rate_fen,
+        quantity_milli,
+        unit_price_fen,
+        old_part,
+        amount_fen,
+        origin,
+        status: LineStatus::Proposed,
+        technician,
+        finding,
+        estimate_version,
+        decline_reason: None,
+    }
+}
+
+/// Money totals of a work order, fen (WO-8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Totals {
+    /// Labour the customer agreed to (approved and done lines).
+    pub labour_fen: i64,
+    /// Parts the customer agreed to.
+    pub parts_fen: i64,
+    /// Labour plus parts.
+    pub total_fen: i64,
+    /// Still waiting for a decision (proposed lines).
+    pub pending_fen: i64,
+}
+
+/// Sums the lines: agreed (approved, done) and pending (proposed); declined lines count nowhere.
+pub fn totals(lines: &[WorkOrderLine]) -> Totals {
+    let mut t = Totals::default();
+    for line in lines {
+        match (line.status, line.kind) {
+            (LineStatus::Approved | LineStatus::Done, LineKind::Labour) => t.labour_fen += line.amount_fen,
+            (LineStatus::Approved | LineStatus::Done, LineKind::Part) => t.parts_fen += line.amount_fen,
+            (LineStatus::Proposed, LineKind::Labour | LineKind::Part) => t.pending_fen += line.amount_fen,
+            (LineStatus::Declined, LineKind::Labour | LineKind::Part) => {}
+        }
+    }
+    t.total_fen = t.labour_fen + t.parts_fen;
+    t
+}
+
+impl WorkOrder {
+    pub(super) fn line_mut(&mut self, id: LineId, field: &str) -> Result<&mut WorkOrderLine> {
+        self.lines
+            .iter_mut()
+            .find(|l| l.id == id)
+            .ok_or_else(|| DomainError::invalid(field, format!("line {id} is not on this work order")))
+    }
+
+    /// Adds lines found during work; they stay proposed until the customer decides (WO-5).
+    pub fn propose_lines(&mut self, lines: Vec<WorkOrderLine>, actor: &str, at: DateTime<Utc>) -> Result<()> {
+        self.require("propose-lines", &[WorkOrderStatus::InProgress], "lines are added only during work")?;
+        if lines.is_empty() {
+            return Err(DomainError::invalid("lines", "needs at least one line"));
+        }
+        self.estimate_version += 1;
+        let version = self.estimate_version;
+        self.lines.extend(lines.into_iter().map(|mut l| {
+            l.estimate_version = version;
+            l
+        }));
+        let status = self.status;
+        self.record("propose_lines", status, actor, at, None);
+        Ok(())
+    }
+
+    /// Marks an approved line as worked; proposed or declined lines cannot be (WO-5).
+    pub fn complete_line(&mut self, line: LineId, actor: &str, at: DateTime<Utc>) -> Result<()> {
+        self.require(
+            "complete-line",
+            &[WorkOrderStatus::InProgress],
+            "lines are worked only in the workshop",
+        )?;
+        let target = self.line_mut(line, "line_id")?;
+        match target.status {
+            LineStatus::Approved => target.status = LineStatus::Done,
+            LineStatus::Done => {}
+            LineStatus::Proposed | LineStatus::Declined => {
+                return Err(DomainError::FailedPrecondition {
+                    code: "work_order.line_not_approved",
+                    message: format!(
+                        "line {line} is {}; only a line the customer approved may be worked (WO-5)",
+                        match target.status {
+                            LineStatus::Proposed => "proposed",
+                            LineStatus::Approved | LineStatus::Done | LineStatus::Declined => "declined",
+                        }
+                    ),
+                });
+            }
+        }
+        let status = self.status;
+        self.record("complete_line", status, actor, at, Some(line.to_string()));
+        Ok(())
+    }
+}

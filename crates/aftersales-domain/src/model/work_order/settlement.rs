@@ -1,0 +1,242 @@
+//! Settlement: the frozen bill, who paid and how (WO-8).
+
+use super::*;
+
+/// How the customer paid (WO-10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentMethod {
+    /// 现金.
+    Cash,
+    /// 银行卡.
+    BankCard,
+    /// 微信支付.
+    WechatPay,
+    /// 支付宝.
+    Alipay,
+    /// 转账.
+    BankTransfer,
+    /// 保险理赔.
+    Insurance,
+    /// Nothing to pay (e.g. a warranty comeback).
+    Waived,
+}
+
+impl PaymentMethod {
+    /// Returns the Chinese name printed on the settlement.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::Cash => "现金",
+            Self::BankCard => "银行卡",
+            Self::WechatPay => "微信支付",
+            Self::Alipay => "支付宝",
+            Self::BankTransfer => "转账",
+            Self::Insurance => "保险理赔",
+            Self::Waived => "免费",
+        }
+    }
+}
+
+/// A labour line as settled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SettledLabour {
+    /// Operation code.
+    pub code: String,
+    /// What was done.
+    pub description: String,
+    /// Hours in hundredths.
+    pub hours_hundredths: u32,
+    /// Rate per hour, fen.
+    pub rate_fen: i64,
+    /// Amount, fen.
+    pub amount_fen: i64,
+}
+
+/// A part as settled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SettledPart {
+    /// Part code.
+    pub code: String,
+    /// Part name.
+    pub name: String,
+    /// Quantity in thousandths.
+    pub quantity_milli: u32,
+    /// Unit price, fen.
+    pub unit_price_fen: i64,
+    /// Amount, fen.
+    pub amount_fen: i64,
+    /// What happened to the old part (WO-6).
+    pub old_part: Option<OldPartDisposition>,
+}
+
+/// The settlement (结算清单, JT/T 1133), frozen at delivery and never changed (WO-10).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Settlement {
+    /// Settlement number, unique per store.
+    pub number: String,
+    /// When it was settled.
+    pub settled_at: DateTime<Utc>,
+    /// Store code.
+    pub store_code: String,
+    /// Store name.
+    pub store_name: String,
+    /// Customer name.
+    pub customer_name: String,
+    /// Customer phone, masked.
+    pub customer_phone: String,
+    /// Company, for fleet customers.
+    pub customer_company: Option<String>,
+    /// Plate.
+    pub plate: Option<String>,
+    /// VIN.
+    pub vin: String,
+    /// Make and model.
+    pub vehicle_model: String,
+    /// Repair category.
+    pub repair_category: RepairCategory,
+    /// When the car came in.
+    pub intake_at: DateTime<Utc>,
+    /// Odometer at intake.
+    pub intake_mileage_km: u32,
+    /// Completion certificate number.
+    pub certificate_number: String,
+    /// Labour, line by line.
+    pub labour: Vec<SettledLabour>,
+    /// Parts, line by line.
+    pub parts: Vec<SettledPart>,
+    /// Labour total, fen.
+    pub labour_fen: i64,
+    /// Parts total, fen.
+    pub parts_fen: i64,
+    /// Labour plus parts, fen.
+    pub total_fen: i64,
+    /// Discount, fen.
+    pub discount_fen: i64,
+    /// Amount due, fen.
+    pub amount_due_fen: i64,
+    /// Amount paid, fen.
+    pub amount_paid_fen: i64,
+    /// How it was paid.
+    pub payment_method: PaymentMethod,
+    /// Warranty end (WO-9).
+    pub warranty_until_date: NaiveDate,
+    /// Warranty end odometer (WO-9).
+    pub warranty_until_km: u32,
+}
+
+/// Who is named on a settlement, as they were at delivery (WO-10).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettlementParties {
+    /// Store name.
+    pub store_name: String,
+    /// Customer name.
+    pub customer_name: String,
+    /// Customer phone, masked.
+    pub customer_phone: String,
+    /// Customer company.
+    pub customer_company: Option<String>,
+    /// Make and model.
+    pub vehicle_model: String,
+}
+
+/// What the front desk records about the payment at delivery (WO-10).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Payment {
+    /// Discount, fen.
+    pub discount_fen: i64,
+    /// Amount paid, fen.
+    pub amount_paid_fen: i64,
+    /// How.
+    pub method: PaymentMethod,
+}
+
+/// Checks a payment against the agreed total and returns the amount due (WO-8, WO-10).
+pub fn check_payment(total_fen: i64, payment: &Payment) -> Result<i64> {
+    let mut v = Validator::new();
+    if !(0..=total_fen).contains(&payment.discount_fen) {
+        v.push("discount_fen", format!("must be between 0 and the total of {total_fen} fen"));
+    }
+    let due = total_fen - payment.discount_fen.clamp(0, total_fen);
+    if payment.amount_paid_fen != due {
+        v.push("amount_paid_fen", format!("must equal the amount due, {due} fen"));
+    }
+    if (due == 0) != (payment.method == PaymentMethod::Waived) {
+        v.push(
+            "payment_method",
+            if due == 0 { "must be waived when nothing is due" } else { "waived is only for nothing due" },
+        );
+    }
+    v.finish()?;
+    Ok(due)
+}
+
+impl WorkOrder {
+    /// Freezes the settlement of a just-delivered order (WO-10); the order never changes again.
+    pub fn settle(&mut self, parties: SettlementParties, number: String, payment: &Payment) -> Result<()> {
+        let (Some(warranty), Some(certificate), Some(settled_at)) =
+            (self.warranty, self.certificate_number.clone(), self.delivered_at)
+        else {
+            return Err(refuse("settle", self.status, "the order is not delivered"));
+        };
+        let totals = self.totals();
+        let due = check_payment(totals.total_fen, payment)?;
+        let agreed = |l: &&WorkOrderLine| matches!(l.status, LineStatus::Done | LineStatus::Approved);
+        self.settlement = Some(Settlement {
+            number,
+            settled_at,
+            store_code: self.store.to_string(),
+            store_name: parties.store_name,
+            customer_name: parties.customer_name,
+            customer_phone: parties.customer_phone,
+            customer_company: parties.customer_company,
+            plate: self.plate.clone(),
+            vin: self.vin.clone(),
+            vehicle_model: parties.vehicle_model,
+            repair_category: self.repair_category,
+            intake_at: self.created_at,
+            intake_mileage_km: self.intake_mileage_km,
+            certificate_number: certificate,
+            labour: self
+                .lines
+                .iter()
+                .filter(agreed)
+                .filter(|l| l.kind == LineKind::Labour)
+                .map(|l| SettledLabour {
+                    code: l.code.clone(),
+                    description: l.description.clone(),
+                    hours_hundredths: l.hours_hundredths,
+                    rate_fen: l.rate_fen,
+                    amount_fen: l.amount_fen,
+                })
+                .collect(),
+            parts: self
+                .lines
+                .iter()
+                .filter(agreed)
+                .filter(|l| l.kind == LineKind::Part)
+                .map(|l| SettledPart {
+                    code: l.code.clone(),
+                    name: l.description.clone(),
+                    quantity_milli: l.quantity_milli,
+                    unit_price_fen: l.unit_price_fen,
+                    amount_fen: l.amount_fen,
+                    old_part: l.old_part,
+                })
+                .collect(),
+            labour_fen: totals.labour_fen,
+            parts_fen: totals.parts_fen,
+            total_fen: totals.total_fen,
+            discount_fen: payment.discount_fen,
+            amount_due_fen: due,
+            amount_paid_fen: payment.amount_paid_fen,
+            payment_method: payment.method,
+            warranty_until_date: warranty.until_date,
+            warranty_until_km: warranty.until_km,
+        });
+        Ok(())
+    }
+}
