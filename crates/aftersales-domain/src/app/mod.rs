@@ -34,7 +34,7 @@ pub use summaries::{StoreFigures, SubmitSummary, SummaryService, SummaryView};
 pub use work_orders::{
     CancelWorkOrder, CompleteLine, CompleteWork, CreateWorkOrder, DeliverWorkOrder, DocumentData,
     DocumentKind, IncompleteFile, LineChange, NoInput, ProposeLines, RecordAccessories, RecordDecisions,
-    RecordSignature, ReviseEstimate, StartWork, WorkOrderQuery, WorkOrderService,
+    RecordSignature, ReviseEstimate, StartWork, Step, WorkOrderQuery, WorkOrderService,
 };
 
 use crate::auth::{Action, Command, Principal};

@@ -1,10 +1,12 @@
 //! `WorkOrderService` and `InspectionService`.
 
 use aftersales_domain::app::{
-    CancelWorkOrder, CompleteLine, CompleteWork, CreateWorkOrder, DeliverWorkOrder, IdempotencyKey,
-    ProposeLines, RecordDecisions, StartWork, WorkOrderQuery,
+    CancelWorkOrder, CompleteLine, CompleteWork, CreateWorkOrder, DeliverWorkOrder, ProposeLines,
+    RecordDecisions, StartWork, WorkOrderQuery,
 };
-use aftersales_domain::app::{DocumentKind, LineChange, RecordAccessories, RecordSignature, ReviseEstimate};
+use aftersales_domain::app::{
+    DocumentKind, LineChange, RecordAccessories, RecordSignature, ReviseEstimate, Step,
+};
 use aftersales_domain::model::inspection::{
     InspectionId, InspectionMethod, LineResult, RoadTest, SubmitEntryInspection, SubmitExitInspection,
     VehicleCondition,
@@ -14,7 +16,7 @@ use aftersales_domain::model::work_order::{
     ApprovalMethod, FuelLevel, LineDecision, LineId, LineInput, LineKind, OldPartDisposition, RepairCategory,
     WorkOrderId, WorkOrderStatus,
 };
-use aftersales_domain::value::{CustomerId, Etag, StoreCode, VehicleId};
+use aftersales_domain::value::{CustomerId, StoreCode, VehicleId};
 use chrono::{DateTime, Utc};
 use tonic::{Request, Response, Status};
 
@@ -24,18 +26,13 @@ use crate::pb;
 use crate::status::{invalid, to_status};
 
 /// Parses the fields every step carries.
-fn target(
-    store: &str,
-    id: &str,
-    tag: &str,
-    key: &str,
-) -> Result<(StoreCode, WorkOrderId, Option<Etag>, Option<IdempotencyKey>), Status> {
-    Ok((
-        store_code(store)?,
-        WorkOrderId::parse("work_order_id", id).map_err(to_status)?,
-        etag(tag)?,
-        request_id(key)?,
-    ))
+fn target(store: &str, id: &str, tag: &str, key: &str) -> Result<(StoreCode, Step), Status> {
+    let step = Step {
+        id: WorkOrderId::parse("work_order_id", id).map_err(to_status)?,
+        if_match: etag(tag)?,
+        key: request_id(key)?,
+    };
+    Ok((store_code(store)?, step))
 }
 
 fn instant(field: &str, ts: Option<prost_types::Timestamp>) -> Result<DateTime<Utc>, Status> {
@@ -125,7 +122,7 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
     async fn get_work_order(&self, req: Request<pb::GetWorkOrderRequest>) -> Answer<pb::WorkOrder> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
-        let (store, id, _, _) = target(&r.store, &r.work_order_id, "", "")?;
+        let (store, Step { id, .. }) = target(&r.store, &r.work_order_id, "", "")?;
         answer(self.services.work_orders.get(&who, &store, id).await)
     }
 
@@ -161,51 +158,49 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
     async fn submit_quote(&self, req: Request<pb::SubmitQuoteRequest>) -> Answer<pb::WorkOrder> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
-        let (store, id, tag, key) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
-        answer(self.services.work_orders.submit_quote(&who, &store, id, tag, key).await)
+        let (store, step) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        answer(self.services.work_orders.submit_quote(&who, &store, step).await)
     }
 
     async fn approve_work_order(&self, req: Request<pb::RecordDecisionsRequest>) -> Answer<pb::WorkOrder> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
-        let (store, id, tag, key) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        let (store, step) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
         may::<RecordDecisions>(&who, Some(&store))?;
-        answer(self.services.work_orders.approve(&who, &store, id, decisions(&r)?, tag, key).await)
+        answer(self.services.work_orders.approve(&who, &store, step, decisions(&r)?).await)
     }
 
     async fn cancel_work_order(&self, req: Request<pb::CancelWorkOrderRequest>) -> Answer<pb::WorkOrder> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
-        let (store, id, tag, key) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        let (store, step) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
         may::<CancelWorkOrder>(&who, Some(&store))?;
         let cmd = CancelWorkOrder { reason: r.reason };
-        answer(self.services.work_orders.cancel(&who, &store, id, cmd, tag, key).await)
+        answer(self.services.work_orders.cancel(&who, &store, step, cmd).await)
     }
 
     async fn start_work(&self, req: Request<pb::StartWorkRequest>) -> Answer<pb::WorkOrder> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
-        let (store, id, tag, key) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        let (store, step) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
         may::<StartWork>(&who, Some(&store))?;
-        answer(
-            self.services.work_orders.start(&who, &store, id, StartWork { plate: r.plate }, tag, key).await,
-        )
+        answer(self.services.work_orders.start(&who, &store, step, StartWork { plate: r.plate }).await)
     }
 
     async fn propose_lines(&self, req: Request<pb::ProposeLinesRequest>) -> Answer<pb::WorkOrder> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
-        let (store, id, tag, key) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        let (store, step) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
         may::<ProposeLines>(&who, Some(&store))?;
         let cmd = ProposeLines { finding: r.finding, lines: line_inputs(r.lines)? };
-        answer(self.services.work_orders.propose_lines(&who, &store, id, cmd, tag, key).await)
+        answer(self.services.work_orders.propose_lines(&who, &store, step, cmd).await)
     }
 
     async fn revise_estimate(&self, req: Request<pb::ReviseEstimateRequest>) -> Answer<pb::WorkOrder> {
         let who = self.caller(&req)?;
         let pb::ReviseEstimateRequest { store, work_order_id, etag, request_id, add, change, remove } =
             req.into_inner();
-        let (store, id, tag, key) = target(&store, &work_order_id, &etag, &request_id)?;
+        let (store, step) = target(&store, &work_order_id, &etag, &request_id)?;
         may::<ReviseEstimate>(&who, Some(&store))?;
         let add = add
             .into_iter()
@@ -232,46 +227,46 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
             .map(|(i, raw)| LineId::parse(&format!("remove[{i}]"), raw).map_err(to_status))
             .collect::<Result<Vec<_>, _>>()?;
         let cmd = ReviseEstimate { add, change, remove };
-        answer(self.services.work_orders.revise_estimate(&who, &store, id, cmd, tag, key).await)
+        answer(self.services.work_orders.revise_estimate(&who, &store, step, cmd).await)
     }
 
     async fn record_approval(&self, req: Request<pb::RecordDecisionsRequest>) -> Answer<pb::WorkOrder> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
-        let (store, id, tag, key) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        let (store, step) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
         may::<RecordDecisions>(&who, Some(&store))?;
-        answer(self.services.work_orders.record_approval(&who, &store, id, decisions(&r)?, tag, key).await)
+        answer(self.services.work_orders.record_approval(&who, &store, step, decisions(&r)?).await)
     }
 
     async fn complete_line(&self, req: Request<pb::CompleteLineRequest>) -> Answer<pb::WorkOrder> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
-        let (store, id, tag, key) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        let (store, step) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
         may::<CompleteLine>(&who, Some(&store))?;
         let cmd = CompleteLine { line_id: LineId::parse("line_id", &r.line_id).map_err(to_status)? };
-        answer(self.services.work_orders.complete_line(&who, &store, id, cmd, tag, key).await)
+        answer(self.services.work_orders.complete_line(&who, &store, step, cmd).await)
     }
 
     async fn complete_work(&self, req: Request<pb::CompleteWorkRequest>) -> Answer<pb::WorkOrder> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
-        let (store, id, tag, key) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        let (store, step) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
         may::<CompleteWork>(&who, Some(&store))?;
         let cmd = CompleteWork { self_check_notes: r.self_check_notes };
-        answer(self.services.work_orders.complete_work(&who, &store, id, cmd, tag, key).await)
+        answer(self.services.work_orders.complete_work(&who, &store, step, cmd).await)
     }
 
     async fn notify_customer(&self, req: Request<pb::NotifyCustomerRequest>) -> Answer<pb::WorkOrder> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
-        let (store, id, tag, key) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
-        answer(self.services.work_orders.notify_customer(&who, &store, id, tag, key).await)
+        let (store, step) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        answer(self.services.work_orders.notify_customer(&who, &store, step).await)
     }
 
     async fn record_accessories(&self, req: Request<pb::RecordAccessoriesRequest>) -> Answer<pb::WorkOrder> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
-        let (store, id, tag, key) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        let (store, step) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
         may::<RecordAccessories>(&who, Some(&store))?;
         let items = r
             .items
@@ -281,7 +276,7 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
         answer(
             self.services
                 .work_orders
-                .record_accessories(&who, &store, id, RecordAccessories { items }, tag, key)
+                .record_accessories(&who, &store, step, RecordAccessories { items })
                 .await,
         )
     }
@@ -289,7 +284,7 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
     async fn record_signature(&self, req: Request<pb::RecordSignatureRequest>) -> Answer<pb::WorkOrder> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
-        let (store, id, tag, key) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        let (store, step) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
         may::<RecordSignature>(&who, Some(&store))?;
         let cmd = RecordSignature {
             document: SignedDocument::from_proto(r.document)?
@@ -297,7 +292,7 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
             signer: r.signer,
             method: SignatureMethod::from_proto(r.method)?.ok_or_else(|| invalid("method", "is required"))?,
         };
-        answer(self.services.work_orders.record_signature(&who, &store, id, cmd, tag, key).await)
+        answer(self.services.work_orders.record_signature(&who, &store, step, cmd).await)
     }
 
     async fn list_incomplete_files(
@@ -326,7 +321,7 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
     async fn get_document(&self, req: Request<pb::GetDocumentRequest>) -> Answer<pb::Document> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
-        let (store, id, _, _) = target(&r.store, &r.work_order_id, "", "")?;
+        let (store, Step { id, .. }) = target(&r.store, &r.work_order_id, "", "")?;
         let kind = DocumentKind::from_proto(r.kind)?.ok_or_else(|| invalid("kind", "is required"))?;
         let data = self.services.work_orders.document(&who, &store, id, kind).await.map_err(to_status)?;
         let html = aftersales_documents::render(kind, &data, chrono::Utc::now())
@@ -337,14 +332,14 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
     async fn get_ehealth_record(&self, req: Request<pb::GetWorkOrderRequest>) -> Answer<pb::EhealthUpload> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
-        let (store, id, _, _) = target(&r.store, &r.work_order_id, "", "")?;
+        let (store, Step { id, .. }) = target(&r.store, &r.work_order_id, "", "")?;
         answer(self.services.ehealth.status(&who, &store, id).await)
     }
 
     async fn deliver_work_order(&self, req: Request<pb::DeliverWorkOrderRequest>) -> Answer<pb::WorkOrder> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
-        let (store, id, tag, key) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        let (store, step) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
         may::<DeliverWorkOrder>(&who, Some(&store))?;
         let cmd = DeliverWorkOrder {
             walkaround_notes: r.walkaround_notes,
@@ -354,7 +349,7 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
                 .ok_or_else(|| invalid("payment_method", "is required"))?,
             accessories_returned: r.accessories_returned,
         };
-        answer(self.services.work_orders.deliver(&who, &store, id, cmd, tag, key).await)
+        answer(self.services.work_orders.deliver(&who, &store, step, cmd).await)
     }
 }
 
@@ -366,7 +361,7 @@ impl pb::inspection_service_server::InspectionService for Adapter {
     ) -> Answer<pb::Inspection> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
-        let (store, id, _, key) = target(&r.store, &r.work_order_id, "", &r.request_id)?;
+        let (store, Step { id, key, .. }) = target(&r.store, &r.work_order_id, "", &r.request_id)?;
         may::<SubmitEntryInspection>(&who, Some(&store))?;
         let methods = r
             .methods
@@ -399,7 +394,7 @@ impl pb::inspection_service_server::InspectionService for Adapter {
     ) -> Answer<pb::Inspection> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
-        let (store, id, _, key) = target(&r.store, &r.work_order_id, "", &r.request_id)?;
+        let (store, Step { id, key, .. }) = target(&r.store, &r.work_order_id, "", &r.request_id)?;
         may::<SubmitExitInspection>(&who, Some(&store))?;
         let results = r
             .results
@@ -427,7 +422,7 @@ impl pb::inspection_service_server::InspectionService for Adapter {
     ) -> Answer<pb::ListInspectionsResponse> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
-        let (store, id, _, _) = target(&r.store, &r.work_order_id, "", "")?;
+        let (store, Step { id, .. }) = target(&r.store, &r.work_order_id, "", "")?;
         let list = self.services.work_orders.inspections(&who, &store, id).await.map_err(to_status)?;
         Ok(Response::new(pb::ListInspectionsResponse {
             inspections: list.into_iter().map(Into::into).collect(),
@@ -437,7 +432,7 @@ impl pb::inspection_service_server::InspectionService for Adapter {
     async fn delete_inspection(&self, req: Request<pb::DeleteInspectionRequest>) -> Answer<()> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
-        let (store, id, _, _) = target(&r.store, &r.work_order_id, "", "")?;
+        let (store, Step { id, .. }) = target(&r.store, &r.work_order_id, "", "")?;
         let inspection = InspectionId::parse("inspection_id", &r.inspection_id).map_err(to_status)?;
         self.services.work_orders.delete_inspection(&who, &store, id, inspection).await.map_err(to_status)?;
         Ok(Response::new(()))

@@ -4,7 +4,7 @@ use aftersales_domain::app::{
     CancelWorkOrder, CompleteLine, CompleteWork, CreateWorkOrder, DeliverWorkOrder, ProposeLines,
     RecordDecisions, ReviseEstimate, StartWork, WorkOrderQuery,
 };
-use aftersales_domain::app::{DocumentKind, RecordAccessories, RecordSignature};
+use aftersales_domain::app::{DocumentKind, RecordAccessories, RecordSignature, Step};
 use aftersales_domain::model::inspection::{InspectionId, SubmitEntryInspection, SubmitExitInspection};
 use aftersales_domain::model::work_order::{WorkOrderId, WorkOrderStatus};
 use aftersales_domain::value::StoreCode;
@@ -164,7 +164,7 @@ macro_rules! step {
             IdemKey(key): IdemKey,
         ) -> ApiResult<Response> {
             let (store, id) = ids(&store, &id)?;
-            Ok(order(StatusCode::OK, s.services.work_orders.$method(&who, &store, id, etag, key).await?))
+            Ok(order(StatusCode::OK, s.services.work_orders.$method(&who, &store, Step { id, if_match: etag, key }).await?))
         }
     };
     ($fn:ident, $path:literal, $doc:literal, $method:ident, $body:ty) => {
@@ -185,7 +185,7 @@ macro_rules! step {
             ApiJson(cmd): ApiJson<$body>,
         ) -> ApiResult<Response> {
             let (store, id) = ids(&store, &id)?;
-            Ok(order(StatusCode::OK, s.services.work_orders.$method(&who, &store, id, cmd, etag, key).await?))
+            Ok(order(StatusCode::OK, s.services.work_orders.$method(&who, &store, Step { id, if_match: etag, key }, cmd).await?))
         }
     };
 }
