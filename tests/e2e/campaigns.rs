@@ -77,6 +77,7 @@ async fn a_campaign_is_phoned_two_weeks_ahead_and_each_call_is_followed_by_a_let
         (Some("2026-11-27"), Some("2026-11-27"))
     );
     assert_eq!(call["assignee"], "fu-1");
+    assert_eq!(call["campaign_id"], created.body["id"], "the call task names its campaign");
 
     let reached = app
         .post(
@@ -198,6 +199,19 @@ async fn campaigns_letters_and_visits_work_over_grpc() {
         (call["due_from"].as_str(), call["due_to"].as_str()),
         (Some("2026-11-27"), Some("2026-12-17"))
     );
+    assert_eq!(call["campaign_id"], created.id.as_str());
+    let over_grpc = client
+        .get_follow_up_task(authed(
+            &shop.supervisor,
+            pb::GetFollowUpTaskRequest {
+                store: shop.store.clone(),
+                task_id: call["id"].as_str().unwrap_or_default().into(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(over_grpc.campaign_id.as_deref(), Some(created.id.as_str()), "both fronts name it");
 
     let agent = app.token("fu-1", &["followup_agent"], &[&shop.store]);
     let letter = client

@@ -250,3 +250,64 @@ async fn a_car_goes_from_reception_to_delivery_over_grpc_and_reads_the_same_over
         .into_inner();
     assert_eq!(overdue.work_orders.len(), 1);
 }
+
+// GEN-2, and the fronts read their inputs alike: `etag: "*"` means any version on gRPC as
+// `If-Match: *` does on REST, and a timestamp with negative nanos is refused naming the field,
+// not read as a whole second.
+#[tokio::test]
+async fn grpc_reads_any_version_and_refuses_unnormalised_timestamps_as_rest_does() {
+    let app = TestApp::spawn().await;
+    let shop = shop(&app).await;
+    let mut orders = WorkOrderServiceClient::new(app.grpc_channel.clone());
+    let create = |promised_at| pb::CreateWorkOrderRequest {
+        store: shop.store.clone(),
+        customer_id: shop.customer.clone(),
+        vehicle_id: shop.vehicle.clone(),
+        fault_description: "异响".into(),
+        intake_mileage_km: 40_000,
+        fuel_level: pb::FuelLevel::Half.into(),
+        repair_category: pb::RepairCategory::MinorRepair.into(),
+        promised_at,
+        lines: vec![],
+        comeback_of: None,
+        request_id: String::new(),
+    };
+    let mut bad = in_hours(6);
+    if let Some(ts) = bad.as_mut() {
+        ts.nanos = -1;
+    }
+    let refused = orders.create_work_order(authed(&shop.advisor, create(bad))).await.unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+    assert_eq!(status_details(&refused).1, vec!["promised_at.nanos"]);
+
+    let first =
+        orders.create_work_order(authed(&shop.advisor, create(in_hours(6)))).await.unwrap().into_inner();
+    let second =
+        orders.create_work_order(authed(&shop.advisor, create(in_hours(6)))).await.unwrap().into_inner();
+    let cancelled = orders
+        .cancel_work_order(authed(
+            &shop.advisor,
+            pb::CancelWorkOrderRequest {
+                store: shop.store.clone(),
+                work_order_id: first.id.clone(),
+                etag: "*".into(),
+                reason: "客户改期".into(),
+                request_id: String::new(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(cancelled.status, pb::WorkOrderStatus::Cancelled as i32);
+    let rest = app
+        .send(
+            reqwest::Method::POST,
+            &format!("/v1/stores/{}/work-orders/{}/cancel", shop.store, second.id),
+            Some(&shop.advisor),
+            Some(json!({"reason": "客户改期"})),
+            &[("If-Match", "*")],
+        )
+        .await;
+    assert_eq!(rest.status, StatusCode::OK, "If-Match: * on REST, as etag \"*\" on gRPC");
+    assert_eq!(rest.body["status"], "cancelled");
+}

@@ -268,6 +268,17 @@ pub struct Principal {
     pub stores: StoreAccess,
 }
 
+/// Reads the token of an `Authorization: Bearer <JWT>` header (REST) or `authorization`
+/// metadata (gRPC); both fronts answer the same errors.
+pub fn bearer_token(header: Option<&str>) -> Result<&str> {
+    let header = header.ok_or_else(|| DomainError::Unauthenticated("missing bearer token".into()))?;
+    header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .map(str::trim)
+        .ok_or_else(|| DomainError::Unauthenticated("authorization header must be 'Bearer <token>'".into()))
+}
+
 impl Principal {
     /// Builds a principal from claim values, refusing unknown roles and store codes.
     pub fn from_claims(sub: &str, name: &str, roles: &[String], stores: &[String]) -> Result<Self> {

@@ -368,6 +368,17 @@ impl Etag {
             .map(Self)
             .ok_or_else(|| crate::DomainError::invalid("etag", "is not an etag this service issued"))
     }
+
+    /// Parses a write's precondition as either front receives it (`If-Match` on REST, `etag` on
+    /// gRPC): absent, empty or `*` means any version (GEN-2); errors name `field`.
+    pub fn parse_condition(field: &str, raw: Option<&str>) -> crate::Result<Option<Self>> {
+        match raw.map(str::trim) {
+            None | Some("") | Some("*") => Ok(None),
+            Some(tag) => Self::parse(tag)
+                .map(Some)
+                .map_err(|_| crate::DomainError::invalid(field, "is not an etag this service issued")),
+        }
+    }
 }
 
 /// Whether text holds control characters (NUL and the like) that no field may contain; tabs and

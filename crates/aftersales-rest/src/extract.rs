@@ -32,20 +32,8 @@ where
             return Ok(Caller(who.clone()));
         }
         let state = AppState::from_ref(state);
-        let header = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
-            ApiError::from(aftersales_domain::DomainError::Unauthenticated("missing bearer token".into()))
-        })?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
-            .map(str::trim)
-            .ok_or_else(|| {
-                ApiError::from(aftersales_domain::DomainError::Unauthenticated(
-                    "authorization header must be 'Bearer <token>'".into(),
-                ))
-            })?;
-        let who = state.auth.authenticate(token)?;
+        let header = parts.headers.get(header::AUTHORIZATION).map(|h| h.to_str().unwrap_or_default());
+        let who = state.auth.authenticate(aftersales_domain::auth::bearer_token(header)?)?;
         // Kept for the body extractor, which checks the role before it reads the body.
         parts.extensions.insert(who.clone());
         Ok(Caller(who))
@@ -176,9 +164,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IdemKey {
                 v.to_str().map_err(|_| ApiError::invalid("Idempotency-Key", "must be visible ASCII"))?
             }
         };
-        IdempotencyKey::parse(raw)
-            .map(|k| IdemKey(Some(k)))
-            .map_err(|_| ApiError::invalid("Idempotency-Key", "must be 1 to 255 visible ASCII characters"))
+        Ok(IdemKey(Some(IdempotencyKey::parse_named("Idempotency-Key", raw)?)))
     }
 }
 
@@ -193,13 +179,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
             return Ok(IfMatch(None));
         };
         let raw = value.to_str().map_err(|_| ApiError::invalid("If-Match", "must be an etag"))?;
-        // `*` matches any version.
-        if raw.trim() == "*" {
-            return Ok(IfMatch(None));
-        }
-        Etag::parse(raw)
-            .map(|e| IfMatch(Some(e)))
-            .map_err(|_| ApiError::invalid("If-Match", "is not an etag this service issued"))
+        Ok(IfMatch(Etag::parse_condition("If-Match", Some(raw))?))
     }
 }
 

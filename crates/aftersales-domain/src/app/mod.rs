@@ -159,9 +159,15 @@ impl IdempotencyKey {
         }
     }
 
-    /// Parses an optional key, treating empty as absent.
-    pub fn parse_optional(raw: Option<&str>) -> Result<Option<Self>> {
-        raw.filter(|k| !k.is_empty()).map(Self::parse).transpose()
+    /// Parses an optional key as either front receives it (`Idempotency-Key` on REST,
+    /// `request_id` on gRPC), treating empty as absent; errors name `field`.
+    pub fn parse_optional(field: &str, raw: Option<&str>) -> Result<Option<Self>> {
+        raw.filter(|k| !k.is_empty()).map(|k| Self::parse_named(field, k)).transpose()
+    }
+
+    /// Parses a key that was sent, naming `field` on failure.
+    pub fn parse_named(field: &str, raw: &str) -> Result<Self> {
+        Self::parse(raw).map_err(|_| DomainError::invalid(field, "must be 1 to 255 visible ASCII characters"))
     }
 }
 

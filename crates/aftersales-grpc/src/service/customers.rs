@@ -8,9 +8,8 @@ use aftersales_domain::model::customer::{
 use tonic::{Request, Response};
 
 use super::{Adapter, Answer, answer, may};
-use crate::convert::{
-    EnumField, Mask, customer_id, date, etag, non_empty, page, request_id, store_code, vehicle_id,
-};
+use crate::convert;
+use crate::convert::{EnumField, Mask};
 use crate::pb;
 use crate::status::{invalid, to_status};
 
@@ -18,30 +17,42 @@ use crate::status::{invalid, to_status};
 impl pb::customer_service_server::CustomerService for Adapter {
     async fn create_customer(&self, req: Request<pb::CreateCustomerRequest>) -> Answer<pb::Customer> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let store = store_code(&r.store)?;
+        let pb::CreateCustomerRequest {
+            store,
+            name,
+            phone,
+            address,
+            company,
+            preferred_channel,
+            preferred_contact_time,
+            wanted_services,
+            marketing_consent,
+            consent_method,
+            request_id,
+        } = req.into_inner();
+        let store = convert::store_code(&store)?;
         may::<CreateCustomer>(&who, Some(&store))?;
         let cmd = CreateCustomer {
-            name: r.name,
-            phone: r.phone,
-            address: r.address,
-            company: r.company,
-            preferred_channel: ContactChannel::from_proto(r.preferred_channel)?,
-            preferred_contact_time: r.preferred_contact_time,
-            wanted_services: r.wanted_services,
-            marketing_consent: Some(r.marketing_consent),
-            consent_method: ConsentMethod::from_proto(r.consent_method)?,
+            name,
+            phone,
+            address,
+            company,
+            preferred_channel: ContactChannel::from_proto(preferred_channel)?,
+            preferred_contact_time,
+            wanted_services,
+            marketing_consent: Some(marketing_consent),
+            consent_method: ConsentMethod::from_proto(consent_method)?,
         };
-        answer(self.services.customers.create(&who, &store, cmd, request_id(&r.request_id)?).await)
+        answer(self.services.customers.create(&who, &store, cmd, convert::request_id(&request_id)?).await)
     }
 
     async fn get_customer(&self, req: Request<pb::GetCustomerRequest>) -> Answer<pb::Customer> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
+        let pb::GetCustomerRequest { store, customer_id } = req.into_inner();
         answer(
             self.services
                 .customers
-                .get(&who, &store_code(&r.store)?, customer_id("customer_id", &r.customer_id)?)
+                .get(&who, &convert::store_code(&store)?, convert::customer_id("customer_id", &customer_id)?)
                 .await,
         )
     }
@@ -52,12 +63,16 @@ impl pb::customer_service_server::CustomerService for Adapter {
     ) -> Answer<pb::ListCustomersResponse> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
-        let store = store_code(&r.store)?;
-        let query = CustomerQuery { q: non_empty(&r.q), plate: non_empty(&r.plate), vin: non_empty(&r.vin) };
+        let store = convert::store_code(&r.store)?;
+        let query = CustomerQuery {
+            q: convert::non_empty(&r.q),
+            plate: convert::non_empty(&r.plate),
+            vin: convert::non_empty(&r.vin),
+        };
         let result = self
             .services
             .customers
-            .list(&who, &store, &query, &page(r.page_size, &r.page_token)?)
+            .list(&who, &store, &query, &convert::page(r.page_size, &r.page_token)?)
             .await
             .map_err(to_status)?;
         Ok(Response::new(pb::ListCustomersResponse {
@@ -68,13 +83,14 @@ impl pb::customer_service_server::CustomerService for Adapter {
 
     async fn update_customer(&self, req: Request<pb::UpdateCustomerRequest>) -> Answer<pb::Customer> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let store = store_code(&r.store)?;
+        let pb::UpdateCustomerRequest { store, customer, update_mask, consent_method, etag } =
+            req.into_inner();
+        let store = convert::store_code(&store)?;
         may::<UpdateCustomer>(&who, Some(&store))?;
-        let c = r.customer.ok_or_else(|| invalid("customer", "is required"))?;
-        let id = customer_id("customer.id", &c.id)?;
+        let c = customer.ok_or_else(|| invalid("customer", "is required"))?;
+        let id = convert::customer_id("customer.id", &c.id)?;
         let mask = Mask::new(
-            r.update_mask,
+            update_mask,
             &[
                 "name",
                 "phone",
@@ -103,23 +119,23 @@ impl pb::customer_service_server::CustomerService for Adapter {
             preferred_contact_time: text("preferred_contact_time", c.preferred_contact_time),
             wanted_services: text("wanted_services", c.wanted_services),
             marketing_consent: mask
-                .has("marketing_consent", r.consent_method != 0)
+                .has("marketing_consent", consent_method != 0)
                 .then_some(c.marketing_consent),
-            consent_method: ConsentMethod::from_proto(r.consent_method)?,
+            consent_method: ConsentMethod::from_proto(consent_method)?,
         };
-        answer(self.services.customers.update(&who, &store, id, cmd, etag(&r.etag)?).await)
+        answer(self.services.customers.update(&who, &store, id, cmd, convert::etag(&etag)?).await)
     }
 
     async fn merge_customers(&self, req: Request<pb::MergeCustomersRequest>) -> Answer<pb::Customer> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let store = store_code(&r.store)?;
+        let pb::MergeCustomersRequest { store, source_id, target_id, request_id } = req.into_inner();
+        let store = convert::store_code(&store)?;
         may::<MergeCustomers>(&who, Some(&store))?;
         let cmd = MergeCustomers {
-            source_id: customer_id("source_id", &r.source_id)?,
-            target_id: customer_id("target_id", &r.target_id)?,
+            source_id: convert::customer_id("source_id", &source_id)?,
+            target_id: convert::customer_id("target_id", &target_id)?,
         };
-        answer(self.services.customers.merge(&who, &store, cmd, request_id(&r.request_id)?).await)
+        answer(self.services.customers.merge(&who, &store, cmd, convert::request_id(&request_id)?).await)
     }
 
     async fn list_consent_events(
@@ -128,11 +144,11 @@ impl pb::customer_service_server::CustomerService for Adapter {
     ) -> Answer<pb::ListConsentEventsResponse> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
-        let store = store_code(&r.store)?;
+        let store = convert::store_code(&r.store)?;
         let events = self
             .services
             .customers
-            .consent_history(&who, &store, customer_id("customer_id", &r.customer_id)?)
+            .consent_history(&who, &store, convert::customer_id("customer_id", &r.customer_id)?)
             .await
             .map_err(to_status)?;
         Ok(Response::new(pb::ListConsentEventsResponse {
@@ -142,50 +158,67 @@ impl pb::customer_service_server::CustomerService for Adapter {
 
     async fn add_vehicle(&self, req: Request<pb::AddVehicleRequest>) -> Answer<pb::Vehicle> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let store = store_code(&r.store)?;
+        let pb::AddVehicleRequest {
+            store,
+            customer_id,
+            vin,
+            plate,
+            make,
+            model,
+            vehicle_type,
+            color,
+            registration_date,
+            mileage_km,
+            maintenance_cycle_km,
+            maintenance_cycle_months,
+            last_service_date,
+            last_service_km,
+            request_id,
+        } = req.into_inner();
+        let store = convert::store_code(&store)?;
         may::<AddVehicle>(&who, Some(&store))?;
-        let customer = customer_id("customer_id", &r.customer_id)?;
+        let customer = convert::customer_id("customer_id", &customer_id)?;
         let cmd = AddVehicle {
-            vin: r.vin,
-            plate: r.plate,
-            make: r.make,
-            model: r.model,
-            vehicle_type: VehicleType::from_proto(r.vehicle_type)?,
-            color: r.color,
-            registration_date: date("registration_date", r.registration_date.as_deref())?,
-            mileage_km: r.mileage_km,
-            maintenance_cycle_km: r.maintenance_cycle_km,
-            maintenance_cycle_months: r.maintenance_cycle_months,
-            last_service_date: date("last_service_date", r.last_service_date.as_deref())?,
-            last_service_km: r.last_service_km,
+            vin,
+            plate,
+            make,
+            model,
+            vehicle_type: VehicleType::from_proto(vehicle_type)?,
+            color,
+            registration_date: convert::date("registration_date", registration_date.as_deref())?,
+            mileage_km,
+            maintenance_cycle_km,
+            maintenance_cycle_months,
+            last_service_date: convert::date("last_service_date", last_service_date.as_deref())?,
+            last_service_km,
         };
         answer(
             self.services
                 .customers
-                .add_vehicle(&who, &store, customer, cmd, request_id(&r.request_id)?)
+                .add_vehicle(&who, &store, customer, cmd, convert::request_id(&request_id)?)
                 .await,
         )
     }
 
     async fn get_vehicle(&self, req: Request<pb::GetVehicleRequest>) -> Answer<pb::Vehicle> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let store = store_code(&r.store)?;
-        let (customer, vehicle) = (customer_id("customer_id", &r.customer_id)?, vehicle_id(&r.vehicle_id)?);
+        let pb::GetVehicleRequest { store, customer_id, vehicle_id } = req.into_inner();
+        let store = convert::store_code(&store)?;
+        let (customer, vehicle) =
+            (convert::customer_id("customer_id", &customer_id)?, convert::vehicle_id(&vehicle_id)?);
         answer(self.services.customers.get_vehicle(&who, &store, customer, vehicle).await)
     }
 
     async fn update_vehicle(&self, req: Request<pb::UpdateVehicleRequest>) -> Answer<pb::Vehicle> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let store = store_code(&r.store)?;
+        let pb::UpdateVehicleRequest { store, customer_id, vehicle, update_mask, etag } = req.into_inner();
+        let store = convert::store_code(&store)?;
         may::<UpdateVehicle>(&who, Some(&store))?;
-        let customer = customer_id("customer_id", &r.customer_id)?;
-        let v = r.vehicle.ok_or_else(|| invalid("vehicle", "is required"))?;
+        let customer = convert::customer_id("customer_id", &customer_id)?;
+        let v = vehicle.ok_or_else(|| invalid("vehicle", "is required"))?;
         let id = aftersales_domain::value::VehicleId::parse("vehicle.id", &v.id).map_err(to_status)?;
         let mask = Mask::new(
-            r.update_mask,
+            update_mask,
             &[
                 "plate",
                 "make",
@@ -210,7 +243,7 @@ impl pb::customer_service_server::CustomerService for Adapter {
             },
             color: mask.has("color", v.color.is_some()).then(|| v.color.clone().unwrap_or_default()),
             registration_date: if mask.has("registration_date", v.registration_date.is_some()) {
-                date("vehicle.registration_date", v.registration_date.as_deref())?
+                convert::date("vehicle.registration_date", v.registration_date.as_deref())?
             } else {
                 None
             },
@@ -221,7 +254,7 @@ impl pb::customer_service_server::CustomerService for Adapter {
                 .has("maintenance_cycle_months", v.maintenance_cycle_months != 0)
                 .then_some(v.maintenance_cycle_months),
             last_service_date: if mask.has("last_service_date", v.last_service_date.is_some()) {
-                date("vehicle.last_service_date", v.last_service_date.as_deref())?
+                convert::date("vehicle.last_service_date", v.last_service_date.as_deref())?
             } else {
                 None
             },
@@ -230,18 +263,23 @@ impl pb::customer_service_server::CustomerService for Adapter {
                 .then_some(v.last_service_km)
                 .flatten(),
         };
-        answer(self.services.customers.update_vehicle(&who, &store, customer, id, cmd, etag(&r.etag)?).await)
+        answer(
+            self.services
+                .customers
+                .update_vehicle(&who, &store, customer, id, cmd, convert::etag(&etag)?)
+                .await,
+        )
     }
 
     async fn list_vehicles(&self, req: Request<pb::ListVehiclesRequest>) -> Answer<pb::ListVehiclesResponse> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let store = store_code(&r.store)?;
-        let customer = customer_id("customer_id", &r.customer_id)?;
+        let pb::ListVehiclesRequest { store, customer_id, page_size, page_token } = req.into_inner();
+        let store = convert::store_code(&store)?;
+        let customer = convert::customer_id("customer_id", &customer_id)?;
         let result = self
             .services
             .customers
-            .list_vehicles(&who, &store, customer, &page(r.page_size, &r.page_token)?)
+            .list_vehicles(&who, &store, customer, &convert::page(page_size, &page_token)?)
             .await
             .map_err(to_status)?;
         Ok(Response::new(pb::ListVehiclesResponse {
@@ -252,17 +290,27 @@ impl pb::customer_service_server::CustomerService for Adapter {
 
     async fn record_odometer(&self, req: Request<pb::RecordOdometerRequest>) -> Answer<pb::Vehicle> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let store = store_code(&r.store)?;
+        let pb::RecordOdometerRequest {
+            store,
+            customer_id,
+            vehicle_id,
+            mileage_km,
+            source,
+            correction,
+            note,
+            request_id,
+        } = req.into_inner();
+        let store = convert::store_code(&store)?;
         may::<RecordOdometer>(&who, Some(&store))?;
-        let (customer, vehicle) = (customer_id("customer_id", &r.customer_id)?, vehicle_id(&r.vehicle_id)?);
+        let (customer, vehicle) =
+            (convert::customer_id("customer_id", &customer_id)?, convert::vehicle_id(&vehicle_id)?);
         let cmd = RecordOdometer {
-            mileage_km: r.mileage_km,
-            source: OdometerSource::from_proto(r.source)?,
-            correction: Some(r.correction),
-            note: r.note,
+            mileage_km,
+            source: OdometerSource::from_proto(source)?,
+            correction: Some(correction),
+            note,
         };
-        let key = request_id(&r.request_id)?;
+        let key = convert::request_id(&request_id)?;
         answer(self.services.customers.record_odometer(&who, &store, customer, vehicle, cmd, key).await)
     }
 }

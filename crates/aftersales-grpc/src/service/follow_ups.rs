@@ -17,7 +17,8 @@ use aftersales_domain::value::{CustomerId, Etag, StoreCode};
 use tonic::{Request, Response, Status};
 
 use super::{Adapter, Answer, answer, may};
-use crate::convert::{EnumField, date, non_empty, page, request_id, store_code, ts};
+use crate::convert;
+use crate::convert::{EnumField, ts};
 use crate::pb;
 use crate::status::{invalid, to_status};
 
@@ -68,71 +69,112 @@ impl From<Campaign> for pb::Campaign {
 
 impl From<Letter> for pb::Letter {
     fn from(l: Letter) -> Self {
+        let Letter { id, customer_id, kind, subject, channel, task_id, sent_by, sent_at, store: _ } = l;
         Self {
-            id: l.id.0.to_string(),
-            customer_id: l.customer_id.0.to_string(),
-            kind: pb::LetterKind::from(l.kind).into(),
-            subject: l.subject,
-            channel: pb::LetterChannel::from(l.channel).into(),
-            task_id: l.task_id.map(|t| t.0.to_string()),
-            sent_by: l.sent_by,
-            sent_at: ts(l.sent_at),
+            id: id.0.to_string(),
+            customer_id: customer_id.0.to_string(),
+            kind: pb::LetterKind::from(kind).into(),
+            subject,
+            channel: pb::LetterChannel::from(channel).into(),
+            task_id: task_id.map(|t| t.0.to_string()),
+            sent_by,
+            sent_at: ts(sent_at),
         }
     }
 }
 
 impl From<FollowUpTask> for pb::FollowUpTask {
     fn from(t: FollowUpTask) -> Self {
+        let FollowUpTask {
+            id,
+            store,
+            kind,
+            customer_id,
+            work_order_id,
+            previous_task,
+            assignee,
+            due_from,
+            due_to,
+            status,
+            topics_covered,
+            subjects,
+            closed_at,
+            version,
+            created_at,
+            campaign_id,
+            // Internal: whom the planner kept it from (FU-3), and a change time the etag stands for.
+            not_by: _,
+            updated_at: _,
+        } = t;
         Self {
-            id: t.id.to_string(),
-            store: t.store.to_string(),
-            kind: pb::TaskKind::from(t.kind).into(),
-            customer_id: t.customer_id.to_string(),
-            work_order_id: t.work_order_id.map(|w| w.to_string()),
-            previous_task: t.previous_task.map(|p| p.to_string()),
-            assignee: t.assignee,
-            due_from: t.due_from.to_string(),
-            due_to: t.due_to.to_string(),
-            status: pb::TaskStatus::from(t.status).into(),
-            topics_covered: t.topics_covered,
-            subjects: t.subjects,
-            closed_at: t.closed_at.and_then(ts),
-            etag: Etag::render(t.version),
-            created_at: ts(t.created_at),
+            id: id.to_string(),
+            store: store.to_string(),
+            kind: pb::TaskKind::from(kind).into(),
+            customer_id: customer_id.to_string(),
+            work_order_id: work_order_id.map(|w| w.to_string()),
+            campaign_id: campaign_id.map(|c| c.to_string()),
+            previous_task: previous_task.map(|p| p.to_string()),
+            assignee,
+            due_from: due_from.to_string(),
+            due_to: due_to.to_string(),
+            status: pb::TaskStatus::from(status).into(),
+            topics_covered,
+            subjects,
+            closed_at: closed_at.and_then(ts),
+            etag: Etag::render(version),
+            created_at: ts(created_at),
         }
     }
 }
 
 impl From<Complaint> for pb::Complaint {
     fn from(c: Complaint) -> Self {
+        let Complaint {
+            id,
+            customer_id,
+            contact_id,
+            work_order_id,
+            summary,
+            status,
+            opened_at,
+            escalated_at,
+            escalates_at,
+            solution,
+            resolved_at,
+            customer_notified_at,
+            notice_breach,
+            return_visit_task,
+            history,
+            version,
+            store: _,
+        } = c;
         Self {
-            id: c.id.to_string(),
-            customer_id: c.customer_id.to_string(),
-            contact_id: c.contact_id.map(|x| x.to_string()),
-            work_order_id: c.work_order_id.map(|x| x.to_string()),
-            summary: c.summary,
-            status: pb::ComplaintStatus::from(c.status).into(),
-            opened_at: ts(c.opened_at),
-            escalated_at: c.escalated_at.and_then(ts),
-            escalates_at: c.escalates_at.and_then(ts),
-            solution: c.solution,
-            resolved_at: c.resolved_at.and_then(ts),
-            customer_notified_at: c.customer_notified_at.and_then(ts),
-            notice_breach: c.notice_breach,
-            return_visit_task: c.return_visit_task.map(|t| t.to_string()),
-            history: c
-                .history
+            id: id.to_string(),
+            customer_id: customer_id.to_string(),
+            contact_id: contact_id.map(|x| x.to_string()),
+            work_order_id: work_order_id.map(|x| x.to_string()),
+            summary,
+            status: pb::ComplaintStatus::from(status).into(),
+            opened_at: ts(opened_at),
+            escalated_at: escalated_at.and_then(ts),
+            escalates_at: escalates_at.and_then(ts),
+            solution,
+            resolved_at: resolved_at.and_then(ts),
+            customer_notified_at: customer_notified_at.and_then(ts),
+            notice_breach,
+            return_visit_task: return_visit_task.map(|t| t.to_string()),
+            history: history
                 .into_iter()
                 .map(|e| pb::ComplaintEvent { action: e.action, actor: e.actor, at: ts(e.at), note: e.note })
                 .collect(),
-            etag: Etag::render(c.version),
+            etag: Etag::render(version),
         }
     }
 }
 
 fn complaint_target(r: &pb::ComplaintRequest) -> Result<(StoreCode, ComplaintId, Option<Etag>), Status> {
     Ok((
-        store_code(&r.store)?,
+        convert::store_code(&r.store)?,
         ComplaintId::parse("complaint_id", &r.complaint_id).map_err(to_status)?,
         crate::convert::etag(&r.etag)?,
     ))
@@ -140,18 +182,32 @@ fn complaint_target(r: &pb::ComplaintRequest) -> Result<(StoreCode, ComplaintId,
 
 impl From<ContactRecord> for pb::ContactRecord {
     fn from(c: ContactRecord) -> Self {
+        let ContactRecord {
+            id,
+            customer_id,
+            task_id,
+            channel,
+            direction,
+            outcome,
+            topics,
+            notes,
+            satisfaction,
+            agent,
+            contacted_at,
+            store: _,
+        } = c;
         Self {
-            id: c.id.to_string(),
-            customer_id: c.customer_id.to_string(),
-            task_id: c.task_id.map(|t| t.to_string()),
-            channel: pb::FollowUpChannel::from(c.channel).into(),
-            direction: pb::Direction::from(c.direction).into(),
-            outcome: pb::ContactOutcome::from(c.outcome).into(),
-            topics: c.topics,
-            notes: c.notes,
-            satisfaction: c.satisfaction.map(u32::from),
-            agent: c.agent,
-            contacted_at: ts(c.contacted_at),
+            id: id.to_string(),
+            customer_id: customer_id.to_string(),
+            task_id: task_id.map(|t| t.to_string()),
+            channel: pb::FollowUpChannel::from(channel).into(),
+            direction: pb::Direction::from(direction).into(),
+            outcome: pb::ContactOutcome::from(outcome).into(),
+            topics,
+            notes,
+            satisfaction: satisfaction.map(u32::from),
+            agent,
+            contacted_at: ts(contacted_at),
         }
     }
 }
@@ -164,9 +220,9 @@ impl pb::follow_up_service_server::FollowUpService for Adapter {
     ) -> Answer<pb::ListFollowUpTasksResponse> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
-        let store = store_code(&r.store)?;
+        let store = convert::store_code(&r.store)?;
         let filter = TaskFilter {
-            assignee: non_empty(&r.assignee),
+            assignee: convert::non_empty(&r.assignee),
             status: TaskStatus::from_proto(r.status)?,
             due_by: None,
             customer_id: optional_id("customer_id", &r.customer_id, CustomerId::parse)?,
@@ -175,7 +231,7 @@ impl pb::follow_up_service_server::FollowUpService for Adapter {
         let result = self
             .services
             .follow_ups
-            .list_tasks(&who, &store, &filter, &page(r.page_size, &r.page_token)?)
+            .list_tasks(&who, &store, &filter, &convert::page(r.page_size, &r.page_token)?)
             .await
             .map_err(to_status)?;
         Ok(Response::new(pb::ListFollowUpTasksResponse {
@@ -186,21 +242,21 @@ impl pb::follow_up_service_server::FollowUpService for Adapter {
 
     async fn get_follow_up_task(&self, req: Request<pb::GetFollowUpTaskRequest>) -> Answer<pb::FollowUpTask> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let id = TaskId::parse("task_id", &r.task_id).map_err(to_status)?;
-        answer(self.services.follow_ups.get_task(&who, &store_code(&r.store)?, id).await)
+        let pb::GetFollowUpTaskRequest { task_id, store } = req.into_inner();
+        let id = TaskId::parse("task_id", &task_id).map_err(to_status)?;
+        answer(self.services.follow_ups.get_task(&who, &convert::store_code(&store)?, id).await)
     }
 
     async fn get_worklist(&self, req: Request<pb::GetWorklistRequest>) -> Answer<pb::GetWorklistResponse> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let store = store_code(&r.store)?;
-        let agent = non_empty(&r.agent);
-        let day = date("day", Some(&r.day))?;
+        let pb::GetWorklistRequest { store, agent, day, page_size, page_token } = req.into_inner();
+        let store = convert::store_code(&store)?;
+        let agent = convert::non_empty(&agent);
+        let day = convert::date("day", Some(&day))?;
         let plan = self
             .services
             .follow_ups
-            .worklist(&who, &store, agent.as_deref(), day, &page(r.page_size, &r.page_token)?)
+            .worklist(&who, &store, agent.as_deref(), day, &convert::page(page_size, &page_token)?)
             .await
             .map_err(to_status)?;
         Ok(Response::new(pb::GetWorklistResponse {
@@ -219,36 +275,53 @@ impl pb::follow_up_service_server::FollowUpService for Adapter {
 
     async fn record_contact(&self, req: Request<pb::RecordContactRequest>) -> Answer<pb::ContactRecord> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let store = store_code(&r.store)?;
+        let pb::RecordContactRequest {
+            store,
+            customer_id,
+            task_id,
+            channel,
+            direction,
+            outcome,
+            topics,
+            notes,
+            satisfaction,
+            completes_task,
+            request_id,
+        } = req.into_inner();
+        let store = convert::store_code(&store)?;
         may::<RecordContact>(&who, Some(&store))?;
         let cmd = RecordContact {
-            customer_id: CustomerId::parse("customer_id", &r.customer_id).map_err(to_status)?,
-            task_id: optional_id("task_id", r.task_id.as_deref().unwrap_or(""), TaskId::parse)?,
-            channel: FollowUpChannel::from_proto(r.channel)?
+            customer_id: CustomerId::parse("customer_id", &customer_id).map_err(to_status)?,
+            task_id: optional_id("task_id", task_id.as_deref().unwrap_or(""), TaskId::parse)?,
+            channel: FollowUpChannel::from_proto(channel)?
                 .ok_or_else(|| invalid("channel", "is required"))?,
-            direction: Direction::from_proto(r.direction)?,
-            outcome: ContactOutcome::from_proto(r.outcome)?
-                .ok_or_else(|| invalid("outcome", "is required"))?,
-            topics: r.topics,
-            notes: r.notes,
-            satisfaction: match r.satisfaction {
+            direction: Direction::from_proto(direction)?,
+            outcome: ContactOutcome::from_proto(outcome)?.ok_or_else(|| invalid("outcome", "is required"))?,
+            topics,
+            notes,
+            satisfaction: match satisfaction {
                 Some(s) => Some(u8::try_from(s).map_err(|_| invalid("satisfaction", "must be 1 to 5"))?),
                 None => None,
             },
-            completes_task: Some(r.completes_task),
+            completes_task: Some(completes_task),
         };
-        answer(self.services.follow_ups.record_contact(&who, &store, cmd, request_id(&r.request_id)?).await)
+        answer(
+            self.services
+                .follow_ups
+                .record_contact(&who, &store, cmd, convert::request_id(&request_id)?)
+                .await,
+        )
     }
 
     async fn close_unreachable(&self, req: Request<pb::CloseUnreachableRequest>) -> Answer<pb::FollowUpTask> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let store = store_code(&r.store)?;
+        let pb::CloseUnreachableRequest { store, task_id, fallback_channel, notes, request_id } =
+            req.into_inner();
+        let store = convert::store_code(&store)?;
         may::<CloseUnreachable>(&who, Some(&store))?;
-        let id = TaskId::parse("task_id", &r.task_id).map_err(to_status)?;
+        let id = TaskId::parse("task_id", &task_id).map_err(to_status)?;
         let cmd = CloseUnreachable {
-            fallback_channel: match FollowUpChannel::from_proto(r.fallback_channel)? {
+            fallback_channel: match FollowUpChannel::from_proto(fallback_channel)? {
                 Some(FollowUpChannel::Sms) => FallbackChannel::Sms,
                 Some(FollowUpChannel::Letter) => FallbackChannel::Letter,
                 Some(FollowUpChannel::Phone | FollowUpChannel::Wechat | FollowUpChannel::InPerson) => {
@@ -256,12 +329,12 @@ impl pb::follow_up_service_server::FollowUpService for Adapter {
                 }
                 None => return Err(invalid("fallback_channel", "is required")),
             },
-            notes: r.notes,
+            notes,
         };
         answer(
             self.services
                 .follow_ups
-                .close_unreachable(&who, &store, id, cmd, request_id(&r.request_id)?)
+                .close_unreachable(&who, &store, id, cmd, convert::request_id(&request_id)?)
                 .await,
         )
     }
@@ -272,13 +345,13 @@ impl pb::follow_up_service_server::FollowUpService for Adapter {
     ) -> Answer<pb::ListFollowUpTasksResponse> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
-        let store = store_code(&r.store)?;
+        let store = convert::store_code(&r.store)?;
         may::<ReassignTasks>(&who, Some(&store))?;
         let cmd = ReassignTasks {
             from_agent: r.from_agent,
-            absent_from: date("absent_from", Some(&r.absent_from))?
+            absent_from: convert::date("absent_from", Some(&r.absent_from))?
                 .ok_or_else(|| invalid("absent_from", "is required"))?,
-            absent_to: date("absent_to", Some(&r.absent_to))?
+            absent_to: convert::date("absent_to", Some(&r.absent_to))?
                 .ok_or_else(|| invalid("absent_to", "is required"))?,
             to_agent: r.to_agent,
         };
@@ -291,36 +364,44 @@ impl pb::follow_up_service_server::FollowUpService for Adapter {
 
     async fn get_summary(&self, req: Request<pb::GetSummaryRequest>) -> Answer<pb::SummaryView> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        answer(self.services.summaries.get(&who, &store_code(&r.store)?, &r.period).await)
+        let pb::GetSummaryRequest { store, period } = req.into_inner();
+        answer(self.services.summaries.get(&who, &convert::store_code(&store)?, &period).await)
     }
 
     async fn submit_summary(&self, req: Request<pb::SubmitSummaryRequest>) -> Answer<pb::Summary> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let store = store_code(&r.store)?;
+        let pb::SubmitSummaryRequest { store, period, report } = req.into_inner();
+        let store = convert::store_code(&store)?;
         may::<aftersales_domain::app::SubmitSummary>(&who, Some(&store))?;
-        let cmd = aftersales_domain::app::SubmitSummary { period: r.period, report: r.report };
+        let cmd = aftersales_domain::app::SubmitSummary { period, report };
         answer(self.services.summaries.submit(&who, &store, cmd).await)
     }
 
     async fn open_complaint(&self, req: Request<pb::OpenComplaintRequest>) -> Answer<pb::Complaint> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let store = store_code(&r.store)?;
+        let pb::OpenComplaintRequest {
+            store,
+            customer_id,
+            contact_id,
+            work_order_id,
+            summary,
+            solved_on_the_spot,
+            request_id,
+        } = req.into_inner();
+        let store = convert::store_code(&store)?;
         may::<OpenComplaint>(&who, Some(&store))?;
         let cmd = OpenComplaint {
-            customer_id: CustomerId::parse("customer_id", &r.customer_id).map_err(to_status)?,
-            contact_id: optional_id("contact_id", r.contact_id.as_deref().unwrap_or(""), ContactId::parse)?,
+            customer_id: CustomerId::parse("customer_id", &customer_id).map_err(to_status)?,
+            contact_id: optional_id("contact_id", contact_id.as_deref().unwrap_or(""), ContactId::parse)?,
             work_order_id: optional_id(
                 "work_order_id",
-                r.work_order_id.as_deref().unwrap_or(""),
+                work_order_id.as_deref().unwrap_or(""),
                 WorkOrderId::parse,
             )?,
-            summary: r.summary,
-            solved_on_the_spot: r.solved_on_the_spot,
+            summary,
+            solved_on_the_spot,
         };
-        answer(self.services.complaints.open(&who, &store, cmd, request_id(&r.request_id)?).await)
+        answer(self.services.complaints.open(&who, &store, cmd, convert::request_id(&request_id)?).await)
     }
 
     async fn get_complaint(&self, req: Request<pb::ComplaintRequest>) -> Answer<pb::Complaint> {
@@ -335,12 +416,12 @@ impl pb::follow_up_service_server::FollowUpService for Adapter {
     ) -> Answer<pb::ListComplaintsResponse> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
-        let store = store_code(&r.store)?;
+        let store = convert::store_code(&r.store)?;
         let status = ComplaintStatus::from_proto(r.status)?;
         let result = self
             .services
             .complaints
-            .list(&who, &store, status, r.escalating, &page(r.page_size, &r.page_token)?)
+            .list(&who, &store, status, r.escalating, &convert::page(r.page_size, &r.page_token)?)
             .await
             .map_err(to_status)?;
         Ok(Response::new(pb::ListComplaintsResponse {
@@ -351,11 +432,11 @@ impl pb::follow_up_service_server::FollowUpService for Adapter {
 
     async fn resolve_complaint(&self, req: Request<pb::ResolveComplaintRequest>) -> Answer<pb::Complaint> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let target = pb::ComplaintRequest { store: r.store, complaint_id: r.complaint_id, etag: r.etag };
+        let pb::ResolveComplaintRequest { store, complaint_id, etag, solution } = req.into_inner();
+        let target = pb::ComplaintRequest { store, complaint_id, etag };
         let (store, id, tag) = complaint_target(&target)?;
         may::<ResolveComplaint>(&who, Some(&store))?;
-        let cmd = ResolveComplaint { solution: r.solution };
+        let cmd = ResolveComplaint { solution };
         answer(self.services.complaints.resolve(&who, &store, id, cmd, tag).await)
     }
 
@@ -377,17 +458,17 @@ impl pb::follow_up_service_server::FollowUpService for Adapter {
     ) -> Answer<pb::ListContactRecordsResponse> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
-        let store = store_code(&r.store)?;
+        let store = convert::store_code(&r.store)?;
         let filter = ContactFilter {
             customer_id: optional_id("customer_id", &r.customer_id, CustomerId::parse)?,
             task_id: optional_id("task_id", &r.task_id, TaskId::parse)?,
-            agent: non_empty(&r.agent),
+            agent: convert::non_empty(&r.agent),
             contacted_within: None,
         };
         let result = self
             .services
             .follow_ups
-            .list_contacts(&who, &store, &filter, &page(r.page_size, &r.page_token)?)
+            .list_contacts(&who, &store, &filter, &convert::page(r.page_size, &r.page_token)?)
             .await
             .map_err(to_status)?;
         Ok(Response::new(pb::ListContactRecordsResponse {
@@ -398,7 +479,7 @@ impl pb::follow_up_service_server::FollowUpService for Adapter {
     async fn create_campaign(&self, req: Request<pb::CreateCampaignRequest>) -> Answer<pb::Campaign> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
-        let store = store_code(&r.store)?;
+        let store = convert::store_code(&r.store)?;
         may::<CreateCampaign>(&who, Some(&store))?;
         let customer_ids = r
             .customer_ids
@@ -409,52 +490,61 @@ impl pb::follow_up_service_server::FollowUpService for Adapter {
         let cmd = CreateCampaign {
             name: r.name,
             kind: CampaignKind::from_proto(r.kind)?.ok_or_else(|| invalid("kind", "is required"))?,
-            event_date: date("event_date", Some(&r.event_date))?
+            event_date: convert::date("event_date", Some(&r.event_date))?
                 .ok_or_else(|| invalid("event_date", "is required"))?,
             customer_ids,
             letter_wanted: r.letter_wanted,
         };
-        answer(self.services.follow_ups.create_campaign(&who, &store, cmd, request_id(&r.request_id)?).await)
+        answer(
+            self.services
+                .follow_ups
+                .create_campaign(&who, &store, cmd, convert::request_id(&r.request_id)?)
+                .await,
+        )
     }
 
     async fn record_visit(&self, req: Request<pb::RecordVisitRequest>) -> Answer<pb::FollowUpTask> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let store = store_code(&r.store)?;
+        let pb::RecordVisitRequest { store, customer_id, purpose, channel, request_id } = req.into_inner();
+        let store = convert::store_code(&store)?;
         may::<RecordVisit>(&who, Some(&store))?;
         let cmd = RecordVisit {
-            customer_id: CustomerId::parse("customer_id", &r.customer_id).map_err(to_status)?,
-            purpose: r.purpose,
-            channel: FollowUpChannel::from_proto(r.channel)?
+            customer_id: CustomerId::parse("customer_id", &customer_id).map_err(to_status)?,
+            purpose,
+            channel: FollowUpChannel::from_proto(channel)?
                 .ok_or_else(|| invalid("channel", "is required"))?,
         };
-        answer(self.services.follow_ups.record_visit(&who, &store, cmd, request_id(&r.request_id)?).await)
+        answer(
+            self.services.follow_ups.record_visit(&who, &store, cmd, convert::request_id(&request_id)?).await,
+        )
     }
 
     async fn send_letter(&self, req: Request<pb::SendLetterRequest>) -> Answer<pb::Letter> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let store = store_code(&r.store)?;
+        let pb::SendLetterRequest { store, customer_id, kind, subject, channel, task_id, request_id } =
+            req.into_inner();
+        let store = convert::store_code(&store)?;
         may::<SendLetter>(&who, Some(&store))?;
         let cmd = SendLetter {
-            customer_id: CustomerId::parse("customer_id", &r.customer_id).map_err(to_status)?,
-            kind: LetterKind::from_proto(r.kind)?.ok_or_else(|| invalid("kind", "is required"))?,
-            subject: r.subject,
-            channel: LetterChannel::from_proto(r.channel)?
-                .ok_or_else(|| invalid("channel", "is required"))?,
-            task_id: optional_id("task_id", r.task_id.as_deref().unwrap_or(""), TaskId::parse)?,
+            customer_id: CustomerId::parse("customer_id", &customer_id).map_err(to_status)?,
+            kind: LetterKind::from_proto(kind)?.ok_or_else(|| invalid("kind", "is required"))?,
+            subject,
+            channel: LetterChannel::from_proto(channel)?.ok_or_else(|| invalid("channel", "is required"))?,
+            task_id: optional_id("task_id", task_id.as_deref().unwrap_or(""), TaskId::parse)?,
         };
-        answer(self.services.follow_ups.send_letter(&who, &store, cmd, request_id(&r.request_id)?).await)
+        answer(
+            self.services.follow_ups.send_letter(&who, &store, cmd, convert::request_id(&request_id)?).await,
+        )
     }
 
     async fn list_letters(&self, req: Request<pb::ListLettersRequest>) -> Answer<pb::ListLettersResponse> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let store = store_code(&r.store)?;
+        let pb::ListLettersRequest { store, page_size, page_token } = req.into_inner();
+        let store = convert::store_code(&store)?;
         let result = self
             .services
             .follow_ups
-            .list_letters(&who, &store, &page(r.page_size, &r.page_token)?)
+            .list_letters(&who, &store, &convert::page(page_size, &page_token)?)
             .await
             .map_err(to_status)?;
         Ok(Response::new(pb::ListLettersResponse {

@@ -8,7 +8,6 @@ mod work_orders;
 
 use std::sync::Arc;
 
-use aftersales_domain::DomainError;
 use aftersales_domain::app::Services;
 use aftersales_domain::auth::{Authenticator, Command, Principal};
 use aftersales_domain::value::StoreCode;
@@ -26,13 +25,8 @@ pub struct Adapter {
 impl Adapter {
     /// Authenticates the `authorization: Bearer <JWT>` metadata.
     pub(crate) fn caller<T>(&self, req: &Request<T>) -> Result<Principal, Status> {
-        let token = req
-            .metadata()
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
-            .map(str::trim)
-            .ok_or_else(|| to_status(DomainError::Unauthenticated("missing bearer token".into())))?;
+        let header = req.metadata().get("authorization").map(|v| v.to_str().unwrap_or_default());
+        let token = aftersales_domain::auth::bearer_token(header).map_err(to_status)?;
         self.auth.authenticate(token).map_err(to_status)
     }
 }

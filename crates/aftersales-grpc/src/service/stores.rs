@@ -6,9 +6,8 @@ use aftersales_domain::model::store::{CreateStaff, CreateStore, UpdateStaff, Upd
 use tonic::{Request, Response};
 
 use super::{Adapter, Answer, answer, may};
-use crate::convert::{
-    EnumField, Mask, call_windows, etag, non_empty, page, request_id, sla_patch, store_code,
-};
+use crate::convert;
+use crate::convert::{EnumField, Mask, call_windows, sla_patch};
 use crate::pb;
 use crate::status::{invalid, to_status};
 
@@ -23,28 +22,32 @@ impl pb::store_service_server::StoreService for Adapter {
     async fn create_store(&self, req: Request<pb::CreateStoreRequest>) -> Answer<pb::Store> {
         let who = self.caller(&req)?;
         may::<CreateStore>(&who, None)?;
-        let r = req.into_inner();
+        let pb::CreateStoreRequest { code, name, timezone, call_hours, sla, request_id } = req.into_inner();
         let cmd = CreateStore {
-            code: r.code,
-            name: r.name,
-            timezone: non_empty(&r.timezone),
-            call_hours: (!r.call_hours.is_empty()).then(|| call_windows(&r.call_hours)),
-            sla: r.sla.as_ref().map(|s| sla_patch(s, None)),
+            code,
+            name,
+            timezone: convert::non_empty(&timezone),
+            call_hours: (!call_hours.is_empty()).then(|| call_windows(&call_hours)),
+            sla: sla.as_ref().map(|s| sla_patch(s, None)),
         };
-        answer(self.services.stores.create(&who, cmd, request_id(&r.request_id)?).await)
+        answer(self.services.stores.create(&who, cmd, convert::request_id(&request_id)?).await)
     }
 
     async fn get_store(&self, req: Request<pb::GetStoreRequest>) -> Answer<pb::Store> {
         let who = self.caller(&req)?;
-        let store = store_code(&req.get_ref().store)?;
+        let store = convert::store_code(&req.get_ref().store)?;
         answer(self.services.stores.get(&who, &store).await)
     }
 
     async fn list_stores(&self, req: Request<pb::ListStoresRequest>) -> Answer<pb::ListStoresResponse> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let result =
-            self.services.stores.list(&who, &page(r.page_size, &r.page_token)?).await.map_err(to_status)?;
+        let pb::ListStoresRequest { page_size, page_token } = req.into_inner();
+        let result = self
+            .services
+            .stores
+            .list(&who, &convert::page(page_size, &page_token)?)
+            .await
+            .map_err(to_status)?;
         Ok(Response::new(pb::ListStoresResponse {
             stores: result.items.into_iter().map(Into::into).collect(),
             next_page_token: result.next_page_token.unwrap_or_default(),
@@ -53,11 +56,11 @@ impl pb::store_service_server::StoreService for Adapter {
 
     async fn update_store(&self, req: Request<pb::UpdateStoreRequest>) -> Answer<pb::Store> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let store = r.store.ok_or_else(|| invalid("store", "is required"))?;
-        let code = store_code(&store.code)?;
+        let pb::UpdateStoreRequest { store, update_mask, etag } = req.into_inner();
+        let store = store.ok_or_else(|| invalid("store", "is required"))?;
+        let code = convert::store_code(&store.code)?;
         may::<UpdateStore>(&who, Some(&code))?;
-        let mask = Mask::new(r.update_mask, &["name", "timezone", "call_hours", "sla"])?;
+        let mask = Mask::new(update_mask, &["name", "timezone", "call_hours", "sla"])?;
         let sla = store.sla.unwrap_or_default();
         let cmd = UpdateStore {
             name: mask.has("name", !store.name.is_empty()).then_some(store.name),
@@ -67,7 +70,7 @@ impl pb::store_service_server::StoreService for Adapter {
                 .then(|| call_windows(&store.call_hours)),
             sla: mask.touches("sla", true).then(|| sla_patch(&sla, Some((&mask, "sla")))),
         };
-        answer(self.services.stores.update(&who, &code, cmd, etag(&r.etag)?).await)
+        answer(self.services.stores.update(&who, &code, cmd, convert::etag(&etag)?).await)
     }
 
     async fn create_staff_member(
@@ -76,26 +79,28 @@ impl pb::store_service_server::StoreService for Adapter {
     ) -> Answer<pb::StaffMember> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
-        let store = store_code(&r.store)?;
+        let store = convert::store_code(&r.store)?;
         may::<CreateStaff>(&who, Some(&store))?;
         let cmd = CreateStaff { id: r.id, name: r.name, roles: roles(&r.roles)?, active: r.active };
-        answer(self.services.stores.create_staff(&who, &store, cmd, request_id(&r.request_id)?).await)
+        answer(
+            self.services.stores.create_staff(&who, &store, cmd, convert::request_id(&r.request_id)?).await,
+        )
     }
 
     async fn get_staff_member(&self, req: Request<pb::GetStaffMemberRequest>) -> Answer<pb::StaffMember> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        answer(self.services.stores.get_staff(&who, &store_code(&r.store)?, &r.id).await)
+        let pb::GetStaffMemberRequest { store, id } = req.into_inner();
+        answer(self.services.stores.get_staff(&who, &convert::store_code(&store)?, &id).await)
     }
 
     async fn list_staff(&self, req: Request<pb::ListStaffRequest>) -> Answer<pb::ListStaffResponse> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let store = store_code(&r.store)?;
+        let pb::ListStaffRequest { store, page_size, page_token } = req.into_inner();
+        let store = convert::store_code(&store)?;
         let result = self
             .services
             .stores
-            .list_staff(&who, &store, &page(r.page_size, &r.page_token)?)
+            .list_staff(&who, &store, &convert::page(page_size, &page_token)?)
             .await
             .map_err(to_status)?;
         Ok(Response::new(pb::ListStaffResponse {
@@ -111,7 +116,7 @@ impl pb::store_service_server::StoreService for Adapter {
         let who = self.caller(&req)?;
         let r = req.into_inner();
         let staff = r.staff_member.ok_or_else(|| invalid("staff_member", "is required"))?;
-        let store = store_code(&staff.store)?;
+        let store = convert::store_code(&staff.store)?;
         may::<UpdateStaff>(&who, Some(&store))?;
         let mask = Mask::new(r.update_mask, &["name", "roles", "active"])?;
         let cmd = UpdateStaff {
@@ -119,7 +124,7 @@ impl pb::store_service_server::StoreService for Adapter {
             roles: if mask.has("roles", !staff.roles.is_empty()) { Some(roles(&staff.roles)?) } else { None },
             active: mask.has("active", false).then_some(staff.active),
         };
-        answer(self.services.stores.update_staff(&who, &store, &staff.id, cmd, etag(&r.etag)?).await)
+        answer(self.services.stores.update_staff(&who, &store, &staff.id, cmd, convert::etag(&r.etag)?).await)
     }
 
     async fn list_audit_events(
@@ -128,16 +133,16 @@ impl pb::store_service_server::StoreService for Adapter {
     ) -> Answer<pb::ListAuditEventsResponse> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
-        let store = store_code(&r.store)?;
+        let store = convert::store_code(&r.store)?;
         let filter = AuditFilter {
-            resource_type: non_empty(&r.resource_type),
-            resource_id: non_empty(&r.resource_id),
-            actor: non_empty(&r.actor),
+            resource_type: convert::non_empty(&r.resource_type),
+            resource_id: convert::non_empty(&r.resource_id),
+            actor: convert::non_empty(&r.actor),
         };
         let result = self
             .services
             .audit
-            .list(&who, &store, &filter, &page(r.page_size, &r.page_token)?)
+            .list(&who, &store, &filter, &convert::page(r.page_size, &r.page_token)?)
             .await
             .map_err(to_status)?;
         Ok(Response::new(pb::ListAuditEventsResponse {

@@ -21,7 +21,8 @@ use chrono::{DateTime, Utc};
 use tonic::{Request, Response, Status};
 
 use super::{Adapter, Answer, answer, may};
-use crate::convert::{EnumField, date, etag, non_empty, page, request_id, store_code};
+use crate::convert;
+use crate::convert::EnumField;
 use crate::pb;
 use crate::status::{invalid, to_status};
 
@@ -29,16 +30,20 @@ use crate::status::{invalid, to_status};
 fn target(store: &str, id: &str, tag: &str, key: &str) -> Result<(StoreCode, Step), Status> {
     let step = Step {
         id: WorkOrderId::parse("work_order_id", id).map_err(to_status)?,
-        if_match: etag(tag)?,
-        key: request_id(key)?,
+        if_match: convert::etag(tag)?,
+        key: convert::request_id(key)?,
     };
-    Ok((store_code(store)?, step))
+    Ok((convert::store_code(store)?, step))
 }
 
 fn instant(field: &str, ts: Option<prost_types::Timestamp>) -> Result<DateTime<Utc>, Status> {
     let ts = ts.ok_or_else(|| invalid(field, "is required"))?;
-    DateTime::from_timestamp(ts.seconds, u32::try_from(ts.nanos).unwrap_or(0))
-        .ok_or_else(|| invalid(field, "is not a valid instant"))
+    // Negative or oversized nanos are not a normalised Timestamp: refused, not read as 0.
+    let nanos = u32::try_from(ts.nanos)
+        .ok()
+        .filter(|n| *n < 1_000_000_000)
+        .ok_or_else(|| invalid(&format!("{field}.nanos"), "must be between 0 and 999,999,999"))?;
+    DateTime::from_timestamp(ts.seconds, nanos).ok_or_else(|| invalid(field, "is not a valid instant"))
 }
 
 fn line_inputs(lines: Vec<pb::LineInput>) -> Result<Vec<LineInput>, Status> {
@@ -97,7 +102,7 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
     async fn create_work_order(&self, req: Request<pb::CreateWorkOrderRequest>) -> Answer<pb::WorkOrder> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
-        let store = store_code(&r.store)?;
+        let store = convert::store_code(&r.store)?;
         may::<CreateWorkOrder>(&who, Some(&store))?;
         let cmd = CreateWorkOrder {
             customer_id: CustomerId::parse("customer_id", &r.customer_id).map_err(to_status)?,
@@ -116,13 +121,13 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
                 .transpose()
                 .map_err(to_status)?,
         };
-        answer(self.services.work_orders.create(&who, &store, cmd, request_id(&r.request_id)?).await)
+        answer(self.services.work_orders.create(&who, &store, cmd, convert::request_id(&r.request_id)?).await)
     }
 
     async fn get_work_order(&self, req: Request<pb::GetWorkOrderRequest>) -> Answer<pb::WorkOrder> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let (store, Step { id, .. }) = target(&r.store, &r.work_order_id, "", "")?;
+        let pb::GetWorkOrderRequest { store, work_order_id } = req.into_inner();
+        let (store, Step { id, .. }) = target(&store, &work_order_id, "", "")?;
         answer(self.services.work_orders.get(&who, &store, id).await)
     }
 
@@ -132,21 +137,21 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
     ) -> Answer<pb::ListWorkOrdersResponse> {
         let who = self.caller(&req)?;
         let r = req.into_inner();
-        let store = store_code(&r.store)?;
+        let store = convert::store_code(&r.store)?;
         let query = WorkOrderQuery {
             status: WorkOrderStatus::from_proto(r.status)?,
-            advisor: non_empty(&r.advisor),
-            plate: non_empty(&r.plate),
-            vin: non_empty(&r.vin),
-            created_from: date("created_from", Some(&r.created_from))?,
-            created_to: date("created_to", Some(&r.created_to))?,
+            advisor: convert::non_empty(&r.advisor),
+            plate: convert::non_empty(&r.plate),
+            vin: convert::non_empty(&r.vin),
+            created_from: convert::date("created_from", Some(&r.created_from))?,
+            created_to: convert::date("created_to", Some(&r.created_to))?,
             overdue: r.overdue,
             awaiting_decision: r.awaiting_decision,
         };
         let result = self
             .services
             .work_orders
-            .list(&who, &store, &query, &page(r.page_size, &r.page_token)?)
+            .list(&who, &store, &query, &convert::page(r.page_size, &r.page_token)?)
             .await
             .map_err(to_status)?;
         Ok(Response::new(pb::ListWorkOrdersResponse {
@@ -157,8 +162,8 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
 
     async fn submit_quote(&self, req: Request<pb::SubmitQuoteRequest>) -> Answer<pb::WorkOrder> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let (store, step) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        let pb::SubmitQuoteRequest { store, work_order_id, etag, request_id } = req.into_inner();
+        let (store, step) = target(&store, &work_order_id, &etag, &request_id)?;
         answer(self.services.work_orders.submit_quote(&who, &store, step).await)
     }
 
@@ -172,27 +177,28 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
 
     async fn cancel_work_order(&self, req: Request<pb::CancelWorkOrderRequest>) -> Answer<pb::WorkOrder> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let (store, step) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        let pb::CancelWorkOrderRequest { store, work_order_id, etag, request_id, reason } = req.into_inner();
+        let (store, step) = target(&store, &work_order_id, &etag, &request_id)?;
         may::<CancelWorkOrder>(&who, Some(&store))?;
-        let cmd = CancelWorkOrder { reason: r.reason };
+        let cmd = CancelWorkOrder { reason };
         answer(self.services.work_orders.cancel(&who, &store, step, cmd).await)
     }
 
     async fn start_work(&self, req: Request<pb::StartWorkRequest>) -> Answer<pb::WorkOrder> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let (store, step) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        let pb::StartWorkRequest { store, work_order_id, etag, request_id, plate } = req.into_inner();
+        let (store, step) = target(&store, &work_order_id, &etag, &request_id)?;
         may::<StartWork>(&who, Some(&store))?;
-        answer(self.services.work_orders.start(&who, &store, step, StartWork { plate: r.plate }).await)
+        answer(self.services.work_orders.start(&who, &store, step, StartWork { plate }).await)
     }
 
     async fn propose_lines(&self, req: Request<pb::ProposeLinesRequest>) -> Answer<pb::WorkOrder> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let (store, step) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        let pb::ProposeLinesRequest { store, work_order_id, etag, request_id, finding, lines } =
+            req.into_inner();
+        let (store, step) = target(&store, &work_order_id, &etag, &request_id)?;
         may::<ProposeLines>(&who, Some(&store))?;
-        let cmd = ProposeLines { finding: r.finding, lines: line_inputs(r.lines)? };
+        let cmd = ProposeLines { finding, lines: line_inputs(lines)? };
         answer(self.services.work_orders.propose_lines(&who, &store, step, cmd).await)
     }
 
@@ -240,26 +246,27 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
 
     async fn complete_line(&self, req: Request<pb::CompleteLineRequest>) -> Answer<pb::WorkOrder> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let (store, step) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        let pb::CompleteLineRequest { store, work_order_id, etag, request_id, line_id } = req.into_inner();
+        let (store, step) = target(&store, &work_order_id, &etag, &request_id)?;
         may::<CompleteLine>(&who, Some(&store))?;
-        let cmd = CompleteLine { line_id: LineId::parse("line_id", &r.line_id).map_err(to_status)? };
+        let cmd = CompleteLine { line_id: LineId::parse("line_id", &line_id).map_err(to_status)? };
         answer(self.services.work_orders.complete_line(&who, &store, step, cmd).await)
     }
 
     async fn complete_work(&self, req: Request<pb::CompleteWorkRequest>) -> Answer<pb::WorkOrder> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let (store, step) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        let pb::CompleteWorkRequest { store, work_order_id, etag, request_id, self_check_notes } =
+            req.into_inner();
+        let (store, step) = target(&store, &work_order_id, &etag, &request_id)?;
         may::<CompleteWork>(&who, Some(&store))?;
-        let cmd = CompleteWork { self_check_notes: r.self_check_notes };
+        let cmd = CompleteWork { self_check_notes };
         answer(self.services.work_orders.complete_work(&who, &store, step, cmd).await)
     }
 
     async fn notify_customer(&self, req: Request<pb::NotifyCustomerRequest>) -> Answer<pb::WorkOrder> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let (store, step) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        let pb::NotifyCustomerRequest { store, work_order_id, etag, request_id } = req.into_inner();
+        let (store, step) = target(&store, &work_order_id, &etag, &request_id)?;
         answer(self.services.work_orders.notify_customer(&who, &store, step).await)
     }
 
@@ -283,14 +290,15 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
 
     async fn record_signature(&self, req: Request<pb::RecordSignatureRequest>) -> Answer<pb::WorkOrder> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let (store, step) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        let pb::RecordSignatureRequest { store, work_order_id, etag, request_id, document, signer, method } =
+            req.into_inner();
+        let (store, step) = target(&store, &work_order_id, &etag, &request_id)?;
         may::<RecordSignature>(&who, Some(&store))?;
         let cmd = RecordSignature {
-            document: SignedDocument::from_proto(r.document)?
+            document: SignedDocument::from_proto(document)?
                 .ok_or_else(|| invalid("document", "is required"))?,
-            signer: r.signer,
-            method: SignatureMethod::from_proto(r.method)?.ok_or_else(|| invalid("method", "is required"))?,
+            signer,
+            method: SignatureMethod::from_proto(method)?.ok_or_else(|| invalid("method", "is required"))?,
         };
         answer(self.services.work_orders.record_signature(&who, &store, step, cmd).await)
     }
@@ -300,7 +308,7 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
         req: Request<pb::ListIncompleteFilesRequest>,
     ) -> Answer<pb::ListIncompleteFilesResponse> {
         let who = self.caller(&req)?;
-        let store = store_code(&req.get_ref().store)?;
+        let store = convert::store_code(&req.get_ref().store)?;
         let files = self.services.work_orders.incomplete_files(&who, &store).await.map_err(to_status)?;
         Ok(Response::new(pb::ListIncompleteFilesResponse {
             files: files
@@ -320,9 +328,9 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
 
     async fn get_document(&self, req: Request<pb::GetDocumentRequest>) -> Answer<pb::Document> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let (store, Step { id, .. }) = target(&r.store, &r.work_order_id, "", "")?;
-        let kind = DocumentKind::from_proto(r.kind)?.ok_or_else(|| invalid("kind", "is required"))?;
+        let pb::GetDocumentRequest { store, work_order_id, kind } = req.into_inner();
+        let (store, Step { id, .. }) = target(&store, &work_order_id, "", "")?;
+        let kind = DocumentKind::from_proto(kind)?.ok_or_else(|| invalid("kind", "is required"))?;
         let data = self.services.work_orders.document(&who, &store, id, kind).await.map_err(to_status)?;
         let html = aftersales_documents::render(kind, &data, chrono::Utc::now())
             .map_err(|e| to_status(aftersales_domain::DomainError::Internal(e.to_string())))?;
@@ -331,23 +339,33 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
 
     async fn get_ehealth_record(&self, req: Request<pb::GetWorkOrderRequest>) -> Answer<pb::EhealthUpload> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let (store, Step { id, .. }) = target(&r.store, &r.work_order_id, "", "")?;
+        let pb::GetWorkOrderRequest { store, work_order_id } = req.into_inner();
+        let (store, Step { id, .. }) = target(&store, &work_order_id, "", "")?;
         answer(self.services.ehealth.status(&who, &store, id).await)
     }
 
     async fn deliver_work_order(&self, req: Request<pb::DeliverWorkOrderRequest>) -> Answer<pb::WorkOrder> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let (store, step) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        let pb::DeliverWorkOrderRequest {
+            store,
+            work_order_id,
+            etag,
+            request_id,
+            walkaround_notes,
+            discount_fen,
+            amount_paid_fen,
+            payment_method,
+            accessories_returned,
+        } = req.into_inner();
+        let (store, step) = target(&store, &work_order_id, &etag, &request_id)?;
         may::<DeliverWorkOrder>(&who, Some(&store))?;
         let cmd = DeliverWorkOrder {
-            walkaround_notes: r.walkaround_notes,
-            discount_fen: r.discount_fen,
-            amount_paid_fen: r.amount_paid_fen,
-            payment_method: PaymentMethod::from_proto(r.payment_method)?
+            walkaround_notes,
+            discount_fen,
+            amount_paid_fen,
+            payment_method: PaymentMethod::from_proto(payment_method)?
                 .ok_or_else(|| invalid("payment_method", "is required"))?,
-            accessories_returned: r.accessories_returned,
+            accessories_returned,
         };
         answer(self.services.work_orders.deliver(&who, &store, step, cmd).await)
     }
@@ -431,9 +449,9 @@ impl pb::inspection_service_server::InspectionService for Adapter {
 
     async fn delete_inspection(&self, req: Request<pb::DeleteInspectionRequest>) -> Answer<()> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let (store, Step { id, .. }) = target(&r.store, &r.work_order_id, "", "")?;
-        let inspection = InspectionId::parse("inspection_id", &r.inspection_id).map_err(to_status)?;
+        let pb::DeleteInspectionRequest { store, work_order_id, inspection_id } = req.into_inner();
+        let (store, Step { id, .. }) = target(&store, &work_order_id, "", "")?;
+        let inspection = InspectionId::parse("inspection_id", &inspection_id).map_err(to_status)?;
         self.services.work_orders.delete_inspection(&who, &store, id, inspection).await.map_err(to_status)?;
         Ok(Response::new(()))
     }

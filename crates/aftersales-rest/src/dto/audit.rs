@@ -29,15 +29,17 @@ pub struct AuditEventDto {
 
 impl From<AuditEvent> for AuditEventDto {
     fn from(a: AuditEvent) -> Self {
+        let AuditEvent { id, store, actor, action, resource_type, resource_id, changed_fields, occurred_at } =
+            a;
         Self {
-            id: a.id.0,
-            store: a.store.to_string(),
-            actor: a.actor,
-            action: a.action,
-            resource_type: a.resource_type,
-            resource_id: a.resource_id,
-            changed_fields: a.changed_fields,
-            occurred_at: a.occurred_at,
+            id: id.0,
+            store: store.to_string(),
+            actor,
+            action,
+            resource_type,
+            resource_id,
+            changed_fields,
+            occurred_at,
         }
     }
 }

@@ -48,24 +48,41 @@ pub struct CustomerDto {
 
 impl From<CustomerView> for CustomerDto {
     fn from(view: CustomerView) -> Self {
-        let c = view.customer;
+        let CustomerView { customer, phone_masked } = view;
+        let aftersales_domain::model::customer::Customer {
+            id,
+            store,
+            name,
+            phone,
+            address,
+            company,
+            preferred_channel,
+            preferred_contact_time,
+            wanted_services,
+            marketing_consent,
+            marketing_consent_changed_at,
+            merged_into,
+            version,
+            created_at,
+            updated_at,
+        } = customer;
         Self {
-            id: c.id.0,
-            store: c.store.to_string(),
-            name: c.name,
-            phone: c.phone.as_str().to_string(),
-            phone_masked: view.phone_masked,
-            address: c.address,
-            company: c.company,
-            preferred_channel: c.preferred_channel,
-            preferred_contact_time: c.preferred_contact_time,
-            wanted_services: c.wanted_services,
-            marketing_consent: c.marketing_consent,
-            marketing_consent_changed_at: c.marketing_consent_changed_at,
-            merged_into: c.merged_into.map(|id| id.0),
-            etag: Etag::render(c.version),
-            created_at: c.created_at,
-            updated_at: c.updated_at,
+            id: id.0,
+            store: store.to_string(),
+            name,
+            phone: phone.as_str().to_string(),
+            phone_masked,
+            address,
+            company,
+            preferred_channel,
+            preferred_contact_time,
+            wanted_services,
+            marketing_consent,
+            marketing_consent_changed_at,
+            merged_into: merged_into.map(|id| id.0),
+            etag: Etag::render(version),
+            created_at,
+            updated_at,
         }
     }
 }
@@ -120,28 +137,49 @@ pub struct VehicleDto {
 impl From<Vehicle> for VehicleDto {
     fn from(v: Vehicle) -> Self {
         let due = v.next_maintenance();
+        let Vehicle {
+            id,
+            store,
+            customer_id,
+            vin,
+            plate,
+            make,
+            model,
+            vehicle_type,
+            color,
+            registration_date,
+            mileage_km,
+            maintenance_cycle_km,
+            maintenance_cycle_months,
+            last_service_date,
+            last_service_km,
+            owner_since,
+            version,
+            created_at,
+            updated_at,
+        } = v;
         Self {
-            id: v.id.0,
-            store: v.store.to_string(),
-            customer_id: v.customer_id.0,
-            vin: v.vin.to_string(),
-            plate: v.plate.map(|p| p.to_string()),
-            make: v.make,
-            model: v.model,
-            vehicle_type: v.vehicle_type,
-            color: v.color,
-            registration_date: v.registration_date,
-            mileage_km: v.mileage_km,
-            maintenance_cycle_km: v.maintenance_cycle_km,
-            maintenance_cycle_months: v.maintenance_cycle_months,
-            last_service_date: v.last_service_date,
-            last_service_km: v.last_service_km,
+            id: id.0,
+            store: store.to_string(),
+            customer_id: customer_id.0,
+            vin: vin.to_string(),
+            plate: plate.map(|p| p.to_string()),
+            make,
+            model,
+            vehicle_type,
+            color,
+            registration_date,
+            mileage_km,
+            maintenance_cycle_km,
+            maintenance_cycle_months,
+            last_service_date,
+            last_service_km,
             next_maintenance_due_date: due.date,
             next_maintenance_due_km: due.km,
-            owner_since: v.owner_since,
-            etag: Etag::render(v.version),
-            created_at: v.created_at,
-            updated_at: v.updated_at,
+            owner_since,
+            etag: Etag::render(version),
+            created_at,
+            updated_at,
         }
     }
 }
@@ -163,13 +201,8 @@ pub struct ConsentEventDto {
 
 impl From<ConsentEvent> for ConsentEventDto {
     fn from(e: ConsentEvent) -> Self {
-        Self {
-            id: e.id.0,
-            granted: e.granted,
-            method: e.method,
-            recorded_by: e.recorded_by,
-            recorded_at: e.recorded_at,
-        }
+        let ConsentEvent { id, granted, method, recorded_by, recorded_at, store: _, customer_id: _ } = e;
+        Self { id: id.0, granted, method, recorded_by, recorded_at }
     }
 }
 

@@ -28,6 +28,8 @@ pub struct FollowUpTaskDto {
     pub work_order_id: Option<Uuid>,
     /// The task whose completion created it.
     pub previous_task: Option<Uuid>,
+    /// The campaign a campaign call or letter task belongs to (FU-7).
+    pub campaign_id: Option<Uuid>,
     /// The agent (staff id); never the order's advisor.
     pub assignee: Option<String>,
     /// First store-local day of the window.
@@ -50,22 +52,44 @@ pub struct FollowUpTaskDto {
 
 impl From<FollowUpTask> for FollowUpTaskDto {
     fn from(t: FollowUpTask) -> Self {
+        let FollowUpTask {
+            id,
+            store,
+            kind,
+            customer_id,
+            work_order_id,
+            previous_task,
+            assignee,
+            due_from,
+            due_to,
+            status,
+            topics_covered,
+            subjects,
+            closed_at,
+            version,
+            created_at,
+            campaign_id,
+            // Internal: whom the planner kept it from (FU-3), and a change time the etag stands for.
+            not_by: _,
+            updated_at: _,
+        } = t;
         Self {
-            id: t.id.0,
-            store: t.store.to_string(),
-            kind: t.kind,
-            customer_id: t.customer_id.0,
-            work_order_id: t.work_order_id.map(|w| w.0),
-            previous_task: t.previous_task.map(|p| p.0),
-            assignee: t.assignee,
-            due_from: t.due_from,
-            due_to: t.due_to,
-            status: t.status,
-            topics_covered: t.topics_covered,
-            subjects: t.subjects,
-            closed_at: t.closed_at,
-            etag: Etag::render(t.version),
-            created_at: t.created_at,
+            id: id.0,
+            store: store.to_string(),
+            kind,
+            customer_id: customer_id.0,
+            work_order_id: work_order_id.map(|w| w.0),
+            campaign_id: campaign_id.map(|c| c.0),
+            previous_task: previous_task.map(|p| p.0),
+            assignee,
+            due_from,
+            due_to,
+            status,
+            topics_covered,
+            subjects,
+            closed_at,
+            etag: Etag::render(version),
+            created_at,
         }
     }
 }
@@ -119,18 +143,32 @@ pub struct ContactRecordDto {
 
 impl From<ContactRecord> for ContactRecordDto {
     fn from(c: ContactRecord) -> Self {
+        let ContactRecord {
+            id,
+            customer_id,
+            task_id,
+            channel,
+            direction,
+            outcome,
+            topics,
+            notes,
+            satisfaction,
+            agent,
+            contacted_at,
+            store: _,
+        } = c;
         Self {
-            id: c.id.0,
-            customer_id: c.customer_id.0,
-            task_id: c.task_id.map(|t| t.0),
-            channel: c.channel,
-            direction: c.direction,
-            outcome: c.outcome,
-            topics: c.topics,
-            notes: c.notes,
-            satisfaction: c.satisfaction,
-            agent: c.agent,
-            contacted_at: c.contacted_at,
+            id: id.0,
+            customer_id: customer_id.0,
+            task_id: task_id.map(|t| t.0),
+            channel,
+            direction,
+            outcome,
+            topics,
+            notes,
+            satisfaction,
+            agent,
+            contacted_at,
         }
     }
 }
@@ -184,23 +222,42 @@ pub struct ComplaintDto {
 
 impl From<Complaint> for ComplaintDto {
     fn from(c: Complaint) -> Self {
+        let Complaint {
+            id,
+            customer_id,
+            contact_id,
+            work_order_id,
+            summary,
+            status,
+            opened_at,
+            escalated_at,
+            escalates_at,
+            solution,
+            resolved_at,
+            customer_notified_at,
+            notice_breach,
+            return_visit_task,
+            history,
+            version,
+            store: _,
+        } = c;
         Self {
-            id: c.id.0,
-            customer_id: c.customer_id.0,
-            contact_id: c.contact_id.map(|x| x.0),
-            work_order_id: c.work_order_id.map(|x| x.0),
-            summary: c.summary,
-            status: c.status,
-            opened_at: c.opened_at,
-            escalated_at: c.escalated_at,
-            escalates_at: c.escalates_at,
-            solution: c.solution,
-            resolved_at: c.resolved_at,
-            customer_notified_at: c.customer_notified_at,
-            notice_breach: c.notice_breach,
-            return_visit_task: c.return_visit_task.map(|t| t.0),
-            history: c.history,
-            etag: Etag::render(c.version),
+            id: id.0,
+            customer_id: customer_id.0,
+            contact_id: contact_id.map(|x| x.0),
+            work_order_id: work_order_id.map(|x| x.0),
+            summary,
+            status,
+            opened_at,
+            escalated_at,
+            escalates_at,
+            solution,
+            resolved_at,
+            customer_notified_at,
+            notice_breach,
+            return_visit_task: return_visit_task.map(|t| t.0),
+            history,
+            etag: Etag::render(version),
         }
     }
 }
@@ -233,15 +290,27 @@ pub struct CampaignDto {
 
 impl From<Campaign> for CampaignDto {
     fn from(c: Campaign) -> Self {
+        let Campaign {
+            id,
+            name,
+            kind,
+            event_date,
+            letter_wanted,
+            customers,
+            left_out,
+            created_at,
+            store: _,
+            created_by: _,
+        } = c;
         Self {
-            id: c.id.0,
-            name: c.name,
-            kind: c.kind,
-            event_date: c.event_date,
-            letter_wanted: c.letter_wanted,
-            customer_ids: c.customers.into_iter().map(|x| x.0).collect(),
-            left_out: c.left_out,
-            created_at: c.created_at,
+            id: id.0,
+            name,
+            kind,
+            event_date,
+            letter_wanted,
+            customer_ids: customers.into_iter().map(|x| x.0).collect(),
+            left_out,
+            created_at,
         }
     }
 }
@@ -269,15 +338,16 @@ pub struct LetterDto {
 
 impl From<Letter> for LetterDto {
     fn from(l: Letter) -> Self {
+        let Letter { id, customer_id, kind, subject, channel, task_id, sent_by, sent_at, store: _ } = l;
         Self {
-            id: l.id.0,
-            customer_id: l.customer_id.0,
-            kind: l.kind,
-            subject: l.subject,
-            channel: l.channel,
-            task_id: l.task_id.map(|t| t.0),
-            sent_by: l.sent_by,
-            sent_at: l.sent_at,
+            id: id.0,
+            customer_id: customer_id.0,
+            kind,
+            subject,
+            channel,
+            task_id: task_id.map(|t| t.0),
+            sent_by,
+            sent_at,
         }
     }
 }

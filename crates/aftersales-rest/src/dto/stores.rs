@@ -39,22 +39,22 @@ pub struct StoreDto {
 
 impl From<Store> for StoreDto {
     fn from(s: Store) -> Self {
+        let Store { code, name, timezone, call_hours, sla, version, created_at, updated_at } = s;
         Self {
-            code: s.code.to_string(),
-            name: s.name,
-            timezone: s.timezone.name().to_string(),
-            call_hours: s
-                .call_hours
+            code: code.to_string(),
+            name,
+            timezone: timezone.name().to_string(),
+            call_hours: call_hours
                 .iter()
                 .map(|w| CallWindowDto {
                     start: w.start.format("%H:%M").to_string(),
                     end: w.end.format("%H:%M").to_string(),
                 })
                 .collect(),
-            sla: s.sla,
-            etag: Etag::render(s.version),
-            created_at: s.created_at,
-            updated_at: s.updated_at,
+            sla,
+            etag: Etag::render(version),
+            created_at,
+            updated_at,
         }
     }
 }
@@ -82,15 +82,16 @@ pub struct StaffDto {
 
 impl From<StaffMember> for StaffDto {
     fn from(s: StaffMember) -> Self {
+        let StaffMember { store, id, name, roles, active, version, created_at, updated_at } = s;
         Self {
-            store: s.store.to_string(),
-            id: s.id,
-            name: s.name,
-            roles: s.roles,
-            active: s.active,
-            etag: Etag::render(s.version),
-            created_at: s.created_at,
-            updated_at: s.updated_at,
+            store: store.to_string(),
+            id,
+            name,
+            roles,
+            active,
+            etag: Etag::render(version),
+            created_at,
+            updated_at,
         }
     }
 }

@@ -25,14 +25,8 @@ pub struct SummaryDto {
 
 impl From<Summary> for SummaryDto {
     fn from(s: Summary) -> Self {
-        Self {
-            store: s.store.to_string(),
-            period: s.period,
-            figures: s.figures,
-            report: s.report,
-            submitted_by: s.submitted_by,
-            submitted_at: s.submitted_at,
-        }
+        let Summary { store, period, figures, report, submitted_by, submitted_at } = s;
+        Self { store: store.to_string(), period, figures, report, submitted_by, submitted_at }
     }
 }
 
@@ -49,7 +43,8 @@ pub struct SummaryViewDto {
 
 impl From<SummaryView> for SummaryViewDto {
     fn from(v: SummaryView) -> Self {
-        Self { period: v.period, figures: v.figures, submitted: v.submitted.map(Into::into) }
+        let SummaryView { period, figures, submitted } = v;
+        Self { period, figures, submitted: submitted.map(Into::into) }
     }
 }
 
@@ -82,18 +77,31 @@ pub struct StoreFiguresDto {
 
 impl From<StoreFigures> for StoreFiguresDto {
     fn from(f: StoreFigures) -> Self {
+        let StoreFigures {
+            store,
+            period,
+            figures,
+            first_follow_up_on_time_rate,
+            second_follow_up_on_time_rate,
+            campaign_call_on_time_rate,
+            campaign_letter_on_time_rate,
+            complaints_within_limit_rate,
+            work_orders,
+            comebacks,
+            comeback_rate,
+        } = f;
         Self {
-            store: f.store,
-            period: f.period,
-            figures: f.figures,
-            first_follow_up_on_time_rate: f.first_follow_up_on_time_rate,
-            second_follow_up_on_time_rate: f.second_follow_up_on_time_rate,
-            campaign_call_on_time_rate: f.campaign_call_on_time_rate,
-            campaign_letter_on_time_rate: f.campaign_letter_on_time_rate,
-            complaints_within_limit_rate: f.complaints_within_limit_rate,
-            work_orders: f.work_orders,
-            comebacks: f.comebacks,
-            comeback_rate: f.comeback_rate,
+            store,
+            period,
+            figures,
+            first_follow_up_on_time_rate,
+            second_follow_up_on_time_rate,
+            campaign_call_on_time_rate,
+            campaign_letter_on_time_rate,
+            complaints_within_limit_rate,
+            work_orders,
+            comebacks,
+            comeback_rate,
         }
     }
 }

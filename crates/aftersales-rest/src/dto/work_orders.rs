@@ -55,24 +55,42 @@ pub struct WorkOrderLineDto {
 
 impl From<WorkOrderLine> for WorkOrderLineDto {
     fn from(l: WorkOrderLine) -> Self {
-        let labour = l.kind == LineKind::Labour;
+        let WorkOrderLine {
+            kind,
+            id,
+            code,
+            description,
+            hours_hundredths,
+            rate_fen,
+            quantity_milli,
+            unit_price_fen,
+            old_part,
+            amount_fen,
+            origin,
+            status,
+            technician,
+            finding,
+            estimate_version,
+            decline_reason,
+        } = l;
+        let labour = kind == LineKind::Labour;
         Self {
-            id: l.id.0,
-            kind: l.kind,
-            code: l.code,
-            description: l.description,
-            hours: labour.then(|| f64::from(l.hours_hundredths) / 100.0),
-            rate_fen: labour.then_some(l.rate_fen),
-            quantity: (!labour).then(|| f64::from(l.quantity_milli) / 1000.0),
-            unit_price_fen: (!labour).then_some(l.unit_price_fen),
-            old_part: l.old_part,
-            amount_fen: l.amount_fen,
-            origin: l.origin,
-            status: l.status,
-            technician: l.technician,
-            finding: l.finding,
-            estimate_version: l.estimate_version,
-            decline_reason: l.decline_reason,
+            id: id.0,
+            kind,
+            code,
+            description,
+            hours: labour.then(|| f64::from(hours_hundredths) / 100.0),
+            rate_fen: labour.then_some(rate_fen),
+            quantity: (!labour).then(|| f64::from(quantity_milli) / 1000.0),
+            unit_price_fen: (!labour).then_some(unit_price_fen),
+            old_part,
+            amount_fen,
+            origin,
+            status,
+            technician,
+            finding,
+            estimate_version,
+            decline_reason,
         }
     }
 }
@@ -189,26 +207,61 @@ pub struct WorkOrderDto {
 impl From<WorkOrder> for WorkOrderDto {
     fn from(o: WorkOrder) -> Self {
         let totals = o.totals();
+        let WorkOrder {
+            id,
+            store,
+            number,
+            customer_id,
+            vehicle_id,
+            plate,
+            vin,
+            advisor,
+            status,
+            fault_description,
+            intake_mileage_km,
+            fuel_level,
+            repair_category,
+            promised_at,
+            lines,
+            estimate_version,
+            approvals,
+            entry_inspected,
+            rework_count,
+            exit_passed,
+            certificate_number,
+            self_check_notes,
+            cancel_reason,
+            comeback_of,
+            delivered_at,
+            warranty,
+            walkaround_notes,
+            settlement,
+            accessories,
+            signatures,
+            events,
+            version,
+            created_at,
+            updated_at,
+        } = o;
         Self {
-            id: o.id.0,
-            store: o.store.to_string(),
-            number: o.number,
-            customer_id: o.customer_id.0,
-            vehicle_id: o.vehicle_id.0,
-            plate: o.plate,
-            vin: o.vin,
-            advisor: o.advisor,
-            status: o.status,
-            fault_description: o.fault_description,
-            intake_mileage_km: o.intake_mileage_km,
-            fuel_level: o.fuel_level,
-            repair_category: o.repair_category,
-            promised_at: o.promised_at,
-            lines: o.lines.into_iter().map(Into::into).collect(),
+            id: id.0,
+            store: store.to_string(),
+            number,
+            customer_id: customer_id.0,
+            vehicle_id: vehicle_id.0,
+            plate,
+            vin,
+            advisor,
+            status,
+            fault_description,
+            intake_mileage_km,
+            fuel_level,
+            repair_category,
+            promised_at,
+            lines: lines.into_iter().map(Into::into).collect(),
             totals,
-            estimate_version: o.estimate_version,
-            approvals: o
-                .approvals
+            estimate_version,
+            approvals: approvals
                 .into_iter()
                 .map(|a| ApprovalDto {
                     estimate_version: a.estimate_version,
@@ -218,22 +271,21 @@ impl From<WorkOrder> for WorkOrderDto {
                     recorded_at: a.recorded_at,
                 })
                 .collect(),
-            entry_inspected: o.entry_inspected,
-            rework_count: o.rework_count,
-            exit_passed: o.exit_passed,
-            certificate_number: o.certificate_number,
-            self_check_notes: o.self_check_notes,
-            cancel_reason: o.cancel_reason,
-            comeback_of: o.comeback_of.map(|id| id.0),
-            delivered_at: o.delivered_at,
-            warranty_until_date: o.warranty.map(|w| w.until_date),
-            warranty_until_km: o.warranty.map(|w| w.until_km),
-            walkaround_notes: o.walkaround_notes,
-            settlement: o.settlement.map(Into::into),
-            accessories: o.accessories,
-            signatures: o.signatures,
-            status_events: o
-                .events
+            entry_inspected,
+            rework_count,
+            exit_passed,
+            certificate_number,
+            self_check_notes,
+            cancel_reason,
+            comeback_of: comeback_of.map(|id| id.0),
+            delivered_at,
+            warranty_until_date: warranty.map(|w| w.until_date),
+            warranty_until_km: warranty.map(|w| w.until_km),
+            walkaround_notes,
+            settlement: settlement.map(Into::into),
+            accessories,
+            signatures,
+            status_events: events
                 .into_iter()
                 .map(|e| StatusEventDto {
                     action: e.action,
@@ -244,9 +296,9 @@ impl From<WorkOrder> for WorkOrderDto {
                     note: e.note,
                 })
                 .collect(),
-            etag: Etag::render(o.version),
-            created_at: o.created_at,
-            updated_at: o.updated_at,
+            etag: Etag::render(version),
+            created_at,
+            updated_at,
         }
     }
 }
@@ -288,22 +340,39 @@ pub struct InspectionDto {
 
 impl From<Inspection> for InspectionDto {
     fn from(i: Inspection) -> Self {
+        let Inspection {
+            id,
+            work_order_id,
+            kind,
+            inspector,
+            submitted_at,
+            methods,
+            findings,
+            condition,
+            confirmed_category,
+            results,
+            road_test,
+            passed,
+            certificate_number,
+            warranty,
+            store: _,
+        } = i;
         Self {
-            id: i.id.0,
-            work_order_id: i.work_order_id.0,
-            kind: i.kind,
-            inspector: i.inspector,
-            submitted_at: i.submitted_at,
-            methods: i.methods,
-            findings: i.findings,
-            condition: i.condition,
-            confirmed_category: i.confirmed_category,
-            results: i.results,
-            road_test: i.road_test,
-            passed: i.passed,
-            certificate_number: i.certificate_number,
-            warranty_km: i.warranty.map(|w| w.km),
-            warranty_days: i.warranty.map(|w| w.days),
+            id: id.0,
+            work_order_id: work_order_id.0,
+            kind,
+            inspector,
+            submitted_at,
+            methods,
+            findings,
+            condition,
+            confirmed_category,
+            results,
+            road_test,
+            passed,
+            certificate_number,
+            warranty_km: warranty.map(|w| w.km),
+            warranty_days: warranty.map(|w| w.days),
         }
     }
 }
@@ -409,23 +478,49 @@ pub struct SettlementDto {
 
 impl From<Settlement> for SettlementDto {
     fn from(s: Settlement) -> Self {
+        let Settlement {
+            number,
+            settled_at,
+            store_code,
+            store_name,
+            customer_name,
+            customer_phone,
+            customer_company,
+            plate,
+            vin,
+            vehicle_model,
+            repair_category,
+            intake_at,
+            intake_mileage_km,
+            certificate_number,
+            labour,
+            parts,
+            labour_fen,
+            parts_fen,
+            total_fen,
+            discount_fen,
+            amount_due_fen,
+            amount_paid_fen,
+            payment_method,
+            warranty_until_date,
+            warranty_until_km,
+        } = s;
         Self {
-            number: s.number,
-            settled_at: s.settled_at,
-            store_code: s.store_code,
-            store_name: s.store_name,
-            customer_name: s.customer_name,
-            customer_phone: s.customer_phone,
-            customer_company: s.customer_company,
-            plate: s.plate,
-            vin: s.vin,
-            vehicle_model: s.vehicle_model,
-            repair_category: s.repair_category,
-            intake_at: s.intake_at,
-            intake_mileage_km: s.intake_mileage_km,
-            certificate_number: s.certificate_number,
-            labour: s
-                .labour
+            number,
+            settled_at,
+            store_code,
+            store_name,
+            customer_name,
+            customer_phone,
+            customer_company,
+            plate,
+            vin,
+            vehicle_model,
+            repair_category,
+            intake_at,
+            intake_mileage_km,
+            certificate_number,
+            labour: labour
                 .into_iter()
                 .map(|l| SettledLabourDto {
                     code: l.code,
@@ -435,8 +530,7 @@ impl From<Settlement> for SettlementDto {
                     amount_fen: l.amount_fen,
                 })
                 .collect(),
-            parts: s
-                .parts
+            parts: parts
                 .into_iter()
                 .map(|p| SettledPartDto {
                     code: p.code,
@@ -447,15 +541,15 @@ impl From<Settlement> for SettlementDto {
                     old_part: p.old_part,
                 })
                 .collect(),
-            labour_fen: s.labour_fen,
-            parts_fen: s.parts_fen,
-            total_fen: s.total_fen,
-            discount_fen: s.discount_fen,
-            amount_due_fen: s.amount_due_fen,
-            amount_paid_fen: s.amount_paid_fen,
-            payment_method: s.payment_method,
-            warranty_until_date: s.warranty_until_date,
-            warranty_until_km: s.warranty_until_km,
+            labour_fen,
+            parts_fen,
+            total_fen,
+            discount_fen,
+            amount_due_fen,
+            amount_paid_fen,
+            payment_method,
+            warranty_until_date,
+            warranty_until_km,
         }
     }
 }
@@ -516,16 +610,28 @@ pub struct EhealthUploadDto {
 
 impl From<EhealthUpload> for EhealthUploadDto {
     fn from(u: EhealthUpload) -> Self {
-        let r = u.record;
+        let EhealthUpload {
+            record,
+            work_order_id,
+            province,
+            status,
+            attempts,
+            next_attempt_at,
+            last_error,
+            uploaded_at,
+            created_at,
+            store: _,
+        } = u;
+        let r = record;
         Self {
-            work_order_id: u.work_order_id.0,
-            province: u.province,
-            status: u.status,
-            attempts: u.attempts,
-            next_attempt_at: u.next_attempt_at,
-            last_error: u.last_error,
-            uploaded_at: u.uploaded_at,
-            created_at: u.created_at,
+            work_order_id: work_order_id.0,
+            province,
+            status,
+            attempts,
+            next_attempt_at,
+            last_error,
+            uploaded_at,
+            created_at,
             record: EhealthRecordDto {
                 company: r.company,
                 vin: r.vin,
@@ -566,14 +672,23 @@ pub struct IncompleteFileDto {
 
 impl From<IncompleteFile> for IncompleteFileDto {
     fn from(f: IncompleteFile) -> Self {
+        let IncompleteFile {
+            customer_id,
+            customer_name,
+            vehicle_id,
+            work_order_number,
+            first_intake_at,
+            due_on,
+            missing,
+        } = f;
         Self {
-            customer_id: f.customer_id.0,
-            customer_name: f.customer_name,
-            vehicle_id: f.vehicle_id.0,
-            work_order_number: f.work_order_number,
-            first_intake_at: f.first_intake_at,
-            due_on: f.due_on,
-            missing: f.missing,
+            customer_id: customer_id.0,
+            customer_name,
+            vehicle_id: vehicle_id.0,
+            work_order_number,
+            first_intake_at,
+            due_on,
+            missing,
         }
     }
 }
