@@ -102,6 +102,25 @@ impl DomainError {
         }
     }
 
+    /// How this error travels on each front: the one table both read (API.md, "Errors"), so
+    /// the HTTP status and the gRPC code of an error cannot drift apart.
+    pub fn wire(&self) -> Wire {
+        use grpc_code::*;
+        let (http, grpc) = match self {
+            Self::Invalid(_) => (400, INVALID_ARGUMENT),
+            Self::Unauthenticated(_) => (401, UNAUTHENTICATED),
+            Self::PermissionDenied { .. } => (403, PERMISSION_DENIED),
+            Self::NotFound { .. } => (404, NOT_FOUND),
+            Self::AlreadyExists { .. } => (409, ALREADY_EXISTS),
+            Self::FailedPrecondition { .. } => (409, FAILED_PRECONDITION),
+            Self::StaleEtag { .. } => (412, ABORTED),
+            Self::IdempotencyKeyReused => (422, INVALID_ARGUMENT),
+            Self::Unavailable(_) => (503, UNAVAILABLE),
+            Self::Internal(_) => (500, INTERNAL),
+        };
+        Wire { http, grpc }
+    }
+
     /// Returns the field errors, if this is an input error.
     pub fn field_errors(&self) -> &[FieldError] {
         if let Self::Invalid(errors) = self { errors } else { &[] }
@@ -117,6 +136,37 @@ impl DomainError {
             self.to_string()
         }
     }
+}
+
+/// An error's status on each front.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wire {
+    /// The HTTP status code.
+    pub http: u16,
+    /// The gRPC status code, as numbered by `google.rpc.Code`.
+    pub grpc: i32,
+}
+
+/// The `google.rpc.Code` numbers the table uses (the domain knows no gRPC crate).
+pub mod grpc_code {
+    /// `INVALID_ARGUMENT`.
+    pub const INVALID_ARGUMENT: i32 = 3;
+    /// `NOT_FOUND`.
+    pub const NOT_FOUND: i32 = 5;
+    /// `ALREADY_EXISTS`.
+    pub const ALREADY_EXISTS: i32 = 6;
+    /// `PERMISSION_DENIED`.
+    pub const PERMISSION_DENIED: i32 = 7;
+    /// `FAILED_PRECONDITION`.
+    pub const FAILED_PRECONDITION: i32 = 9;
+    /// `ABORTED`.
+    pub const ABORTED: i32 = 10;
+    /// `INTERNAL`.
+    pub const INTERNAL: i32 = 13;
+    /// `UNAVAILABLE`.
+    pub const UNAVAILABLE: i32 = 14;
+    /// `UNAUTHENTICATED`.
+    pub const UNAUTHENTICATED: i32 = 16;
 }
 
 /// Result alias for domain operations.

@@ -9,19 +9,9 @@ use tonic_types::{ErrorDetails, StatusExt};
 /// The ErrorInfo domain of every error this service returns.
 pub const ERROR_DOMAIN: &str = "aftersales";
 
-/// Returns the gRPC code for a domain error (API.md table).
+/// Returns the gRPC code for a domain error, from the domain's one table.
 pub fn code_of(err: &DomainError) -> Code {
-    match err {
-        DomainError::Invalid(_) | DomainError::IdempotencyKeyReused => Code::InvalidArgument,
-        DomainError::Unauthenticated(_) => Code::Unauthenticated,
-        DomainError::PermissionDenied { .. } => Code::PermissionDenied,
-        DomainError::NotFound { .. } => Code::NotFound,
-        DomainError::AlreadyExists { .. } => Code::AlreadyExists,
-        DomainError::FailedPrecondition { .. } => Code::FailedPrecondition,
-        DomainError::StaleEtag { .. } => Code::Aborted,
-        DomainError::Unavailable(_) => Code::Unavailable,
-        DomainError::Internal(_) => Code::Internal,
-    }
+    Code::from_i32(err.wire().grpc)
 }
 
 /// Converts a domain error into a status carrying its stable code and field violations.
@@ -35,7 +25,7 @@ pub fn to_status(err: DomainError) -> Status {
         details.add_bad_request_violation(field.field.clone(), field.message.clone());
     }
     if matches!(err, DomainError::IdempotencyKeyReused) {
-        details.add_bad_request_violation("request_id", "was already used with a different request");
+        details.add_bad_request_violation("request_id", err.public_message());
     }
     Status::with_error_details(code, err.public_message(), details)
 }
@@ -43,4 +33,27 @@ pub fn to_status(err: DomainError) -> Status {
 /// Builds an INVALID_ARGUMENT status for one field.
 pub fn invalid(field: &str, message: impl Into<String>) -> Status {
     to_status(DomainError::invalid(field, message))
+}
+
+#[cfg(test)]
+mod tests {
+    use aftersales_domain::error::grpc_code;
+    use tonic::Code;
+
+    #[test]
+    fn the_domain_table_numbers_are_the_grpc_codes_they_name() {
+        for (number, code) in [
+            (grpc_code::INVALID_ARGUMENT, Code::InvalidArgument),
+            (grpc_code::NOT_FOUND, Code::NotFound),
+            (grpc_code::ALREADY_EXISTS, Code::AlreadyExists),
+            (grpc_code::PERMISSION_DENIED, Code::PermissionDenied),
+            (grpc_code::FAILED_PRECONDITION, Code::FailedPrecondition),
+            (grpc_code::ABORTED, Code::Aborted),
+            (grpc_code::INTERNAL, Code::Internal),
+            (grpc_code::UNAVAILABLE, Code::Unavailable),
+            (grpc_code::UNAUTHENTICATED, Code::Unauthenticated),
+        ] {
+            assert_eq!(Code::from_i32(number), code);
+        }
+    }
 }

@@ -69,19 +69,9 @@ impl ApiError {
     }
 }
 
-/// Returns the HTTP status for a domain error (API.md table).
+/// Returns the HTTP status for a domain error, from the domain's one table.
 pub fn status_of(err: &DomainError) -> StatusCode {
-    match err {
-        DomainError::Invalid(_) => StatusCode::BAD_REQUEST,
-        DomainError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-        DomainError::PermissionDenied { .. } => StatusCode::FORBIDDEN,
-        DomainError::NotFound { .. } => StatusCode::NOT_FOUND,
-        DomainError::AlreadyExists { .. } | DomainError::FailedPrecondition { .. } => StatusCode::CONFLICT,
-        DomainError::StaleEtag { .. } => StatusCode::PRECONDITION_FAILED,
-        DomainError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-        DomainError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-        DomainError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-    }
+    StatusCode::from_u16(err.wire().http).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 impl From<DomainError> for ApiError {

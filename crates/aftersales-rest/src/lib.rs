@@ -45,7 +45,9 @@ pub struct AppState {
 #[openapi(
     info(
         title = "Aftersales API",
-        description = "After-sales backend for 4S dealerships: customer files, vehicles, stores and staff. \
+        description = "After-sales backend for 4S dealerships: stores and staff, customer files and vehicles, \
+                       work orders from reception to delivery with inspections and the e-health upload, follow-up \
+                       with complaints, campaigns, letters and summaries, and PII-free headquarters figures. \
                        Every store-owned record lives under `/v1/stores/{store}`; a token never sees another store's data.",
         version = "1.0.0"
     ),
