@@ -169,6 +169,27 @@ pub mod grpc_code {
     pub const UNAUTHENTICATED: i32 = 16;
 }
 
+/// The length limits of text fields, in characters. The OpenAPI schema states the same numbers
+/// (`max_length` takes literals only), and `make fuzz-api` checks the two agree.
+pub mod limits {
+    /// A person's or a store's name.
+    pub const NAME: usize = 100;
+    /// A car's make, model or colour.
+    pub const LABEL: usize = 50;
+    /// One line: an address, a subject, a line's description.
+    pub const LINE: usize = 200;
+    /// A short note.
+    pub const NOTE: usize = 500;
+    /// Free text: a finding, a solution, a report of a call.
+    pub const TEXT: usize = 2000;
+    /// A summary's written report.
+    pub const REPORT: usize = 20_000;
+    /// A resource type.
+    pub const KIND: usize = 32;
+    /// A staff or resource id.
+    pub const ID: usize = 64;
+}
+
 /// Result alias for domain operations.
 pub type Result<T, E = DomainError> = std::result::Result<T, E>;
 
@@ -197,6 +218,28 @@ impl Validator {
                 self.push(field, message);
                 None
             }
+        }
+    }
+
+    /// Checks a required name-like field: non-empty after trimming, at most `max` characters, no
+    /// control characters; returns it trimmed.
+    pub fn text(&mut self, field: &str, value: &str, max: usize) -> String {
+        let trimmed = value.trim();
+        if trimmed.is_empty() {
+            self.push(field, "must not be empty");
+        } else {
+            self.optional_text(field, Some(trimmed), max);
+        }
+        trimmed.to_string()
+    }
+
+    /// Checks an optional free-text field: at most `max` characters, no control characters.
+    pub fn optional_text(&mut self, field: &str, value: Option<&str>, max: usize) {
+        let Some(text) = value else { return };
+        if text.chars().count() > max {
+            self.push(field, format!("must be at most {max} characters"));
+        } else if crate::value::has_control_chars(text) {
+            self.push(field, "must not contain control characters");
         }
     }
 

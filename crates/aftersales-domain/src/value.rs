@@ -514,9 +514,9 @@ mod pattern_tests {
         }
 
         #[test]
-        fn required_text_the_pattern_allows_passes_check_text(text in proptest::string::string_regex(r"[^\u{0}-\u{8}\u{b}\u{c}\u{e}-\u{1f}\u{7f}-\u{9f}]{0,5}[^\s\u{0}-\u{1f}\u{7f}-\u{9f}][^\u{0}-\u{8}\u{b}\u{c}\u{e}-\u{1f}\u{7f}-\u{9f}]{0,5}").unwrap()) {
+        fn required_text_the_pattern_allows_passes_the_text_check(text in proptest::string::string_regex(r"[^\u{0}-\u{8}\u{b}\u{c}\u{e}-\u{1f}\u{7f}-\u{9f}]{0,5}[^\s\u{0}-\u{1f}\u{7f}-\u{9f}][^\u{0}-\u{8}\u{b}\u{c}\u{e}-\u{1f}\u{7f}-\u{9f}]{0,5}").unwrap()) {
             let mut v = crate::error::Validator::new();
-            crate::model::store::check_text(&mut v, "f", &text, 100);
+            v.text("f", &text, crate::error::limits::NAME);
             prop_assert!(v.finish().is_ok(), "{text:?}");
         }
     }

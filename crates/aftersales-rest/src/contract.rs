@@ -69,7 +69,7 @@ fn parameter(param: &mut Value) {
             *schema = json!({"type": "string", "pattern": STAFF_ID_PATTERN.replace("{1,64}", "{0,64}")});
         }
         ("query", "vin") => *schema = json!({"type": "string", "format": "vin"}),
-        // Free-text filters: what `check_optional_text` accepts.
+        // Free-text filters: what `Validator::optional_text` accepts.
         ("query", _)
             if schema.get("maxLength").is_some()
                 && schema["pattern"].as_str().is_some_and(|p| p.starts_with(r"^[^\u0000")) =>
@@ -165,7 +165,7 @@ fn string_property(name: &str, prop: &mut Value) {
         "topics" => {
             obj.insert("pattern".into(), json!(REQUIRED_TEXT_PATTERN));
         }
-        // Free text: what `check_text` (required) and `check_optional_text` accept.
+        // Free text: what `Validator::text` (required) and `Validator::optional_text` accept.
         _ if obj.get("maxLength").is_some() && obj.get("pattern").is_none() => {
             let required = obj.get("minLength").and_then(Value::as_u64).is_some_and(|n| n >= 1);
             obj.insert("pattern".into(), json!(if required { REQUIRED_TEXT_PATTERN } else { TEXT_PATTERN }));

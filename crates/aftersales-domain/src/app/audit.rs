@@ -7,7 +7,6 @@ use crate::Result;
 use crate::auth::{Action, Principal};
 use crate::error::Validator;
 use crate::model::audit::{AuditEvent, AuditFilter};
-use crate::model::store::check_optional_text;
 use crate::paging::{Page, PageRequest};
 use crate::value::StoreCode;
 
@@ -32,9 +31,9 @@ impl AuditService {
     ) -> Result<Page<AuditEvent>> {
         who.authorize(Action::ReadAudit, store, "store")?;
         let mut v = Validator::new();
-        check_optional_text(&mut v, "resource_type", filter.resource_type.as_deref(), 32);
-        check_optional_text(&mut v, "resource_id", filter.resource_id.as_deref(), 64);
-        check_optional_text(&mut v, "actor", filter.actor.as_deref(), 64);
+        v.optional_text("resource_type", filter.resource_type.as_deref(), crate::error::limits::KIND);
+        v.optional_text("resource_id", filter.resource_id.as_deref(), crate::error::limits::ID);
+        v.optional_text("actor", filter.actor.as_deref(), crate::error::limits::ID);
         v.finish()?;
         self.core.store(who, store).await?;
         self.core.repo.list_audit(store, filter, page).await

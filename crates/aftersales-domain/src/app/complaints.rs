@@ -16,7 +16,7 @@ use crate::error::Validator;
 use crate::model::follow_up::{
     Complaint, ComplaintId, ComplaintStatus, ContactId, TaskKind, escalation_instant,
 };
-use crate::model::store::{Store, check_text};
+use crate::model::store::Store;
 use crate::model::work_order::WorkOrderId;
 use crate::paging::{Page, PageRequest};
 use crate::ports::{ChangeSet, ComplaintFilter, Op};
@@ -79,9 +79,9 @@ impl ComplaintService {
     ) -> Result<Complaint> {
         who.authorize(Action::FollowUpWork, store, "store")?;
         let mut v = Validator::new();
-        let summary = check_text(&mut v, "summary", &cmd.summary, 2000);
+        let summary = v.text("summary", &cmd.summary, crate::error::limits::TEXT);
         if let Some(solution) = &cmd.solved_on_the_spot {
-            check_text(&mut v, "solved_on_the_spot", solution, 2000);
+            v.text("solved_on_the_spot", solution, crate::error::limits::TEXT);
         }
         v.finish()?;
         let core = &self.core;

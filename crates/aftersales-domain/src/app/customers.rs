@@ -8,9 +8,8 @@ use crate::error::Validator;
 use crate::model::customer::{
     AddVehicle, ConsentEvent, ConsentMethod, CreateCustomer, Customer, CustomerFilter, CustomerView,
     DEFAULT_CYCLE_KM, DEFAULT_CYCLE_MONTHS, MergeCustomers, OdometerReading, OdometerSource, RecordOdometer,
-    UpdateCustomer, UpdateVehicle, Vehicle, check_odometer, merged_consent,
+    UpdateCustomer, UpdateVehicle, Vehicle, merged_consent,
 };
-use crate::model::store::{check_optional_text, check_text};
 use crate::paging::{Page, PageRequest};
 use crate::ports::{ChangeSet, Op};
 use crate::value::{CustomerId, Etag, Phone, Plate, RecordId, StoreCode, VehicleId, Vin, non_empty};
@@ -69,7 +68,7 @@ impl CustomerService {
         who.authorize(Action::WriteCustomer, store, "store")?;
         self.core.store(who, store).await?;
         let mut v = Validator::new();
-        let name = check_text(&mut v, "name", &cmd.name, 100);
+        let name = v.text("name", &cmd.name, crate::error::limits::NAME);
         let phone = v.check("phone", Phone::parse(&cmd.phone));
         let consent = cmd.marketing_consent.unwrap_or(false);
         if consent && cmd.consent_method.is_none() {
@@ -157,7 +156,7 @@ impl CustomerService {
             plate: non_empty(query.plate.clone()).and_then(|p| v.check("plate", Plate::parse(&p))),
             vin: non_empty(query.vin.clone()).and_then(|p| v.check("vin", Vin::parse(&p))),
         };
-        check_optional_text(&mut v, "q", filter.q.as_deref(), 100);
+        v.optional_text("q", filter.q.as_deref(), crate::error::limits::NAME);
         v.finish()?;
         self.core.store(who, store).await?;
         let page = self.core.repo.list_customers(store, &filter, page).await?;
@@ -183,7 +182,7 @@ impl CustomerService {
                 let mut v = Validator::new();
                 let mut next = current.clone();
                 if let Some(name) = &cmd.name {
-                    next.name = check_text(&mut v, "name", name, 100);
+                    next.name = v.text("name", name, crate::error::limits::NAME);
                 }
                 if let Some(phone) = cmd.phone.as_deref().and_then(|p| v.check("phone", Phone::parse(p))) {
                     next.phone = phone;
@@ -338,10 +337,10 @@ impl CustomerService {
         let mut v = Validator::new();
         let vin = v.check("vin", Vin::parse(&cmd.vin));
         let plate = non_empty(cmd.plate.clone()).and_then(|p| v.check("plate", Plate::parse(&p)));
-        let make = check_text(&mut v, "make", &cmd.make, 50);
-        let model = check_text(&mut v, "model", &cmd.model, 50);
+        let make = v.text("make", &cmd.make, crate::error::limits::LABEL);
+        let model = v.text("model", &cmd.model, crate::error::limits::LABEL);
         check_cycle(&mut v, cmd.maintenance_cycle_km, cmd.maintenance_cycle_months);
-        check_optional_text(&mut v, "color", cmd.color.as_deref(), 50);
+        v.optional_text("color", cmd.color.as_deref(), crate::error::limits::LABEL);
         v.finish()?;
         let Some(vin) = vin else {
             return Err(DomainError::Internal("validated vin missing".into()));
@@ -452,13 +451,13 @@ impl CustomerService {
                     None => {}
                 }
                 if let Some(make) = &cmd.make {
-                    next.make = check_text(&mut v, "make", make, 50);
+                    next.make = v.text("make", make, crate::error::limits::LABEL);
                 }
                 if let Some(model) = &cmd.model {
-                    next.model = check_text(&mut v, "model", model, 50);
+                    next.model = v.text("model", model, crate::error::limits::LABEL);
                 }
                 check_cycle(&mut v, cmd.maintenance_cycle_km, cmd.maintenance_cycle_months);
-                check_optional_text(&mut v, "color", cmd.color.as_deref(), 50);
+                v.optional_text("color", cmd.color.as_deref(), crate::error::limits::LABEL);
                 v.finish()?;
                 // The input is checked before the state: a bad request is 400 whatever the etag.
                 check_etag("vehicle", current.version, if_match)?;
@@ -493,28 +492,12 @@ impl CustomerService {
     ) -> Result<Vehicle> {
         who.authorize(Action::RecordOdometer, store, "vehicle")?;
         let mut v = Validator::new();
-        check_optional_text(&mut v, "note", cmd.note.as_deref(), 500);
+        v.optional_text("note", cmd.note.as_deref(), crate::error::limits::NOTE);
         v.finish()?;
         let core = &self.core;
         core.write_once(who, store, "vehicle.record_odometer", key, &(customer_id, id, &cmd), || async {
             let current = self.load_vehicle(store, customer_id, id).await?;
-            check_odometer(current.mileage_km, &cmd)?;
-            let now = core.now();
-            let mut next = current.clone();
-            next.mileage_km = cmd.mileage_km;
-            next.version = current.version + 1;
-            next.updated_at = now;
-            let reading = OdometerReading {
-                id: RecordId::generate(),
-                store: store.clone(),
-                vehicle_id: id,
-                mileage_km: cmd.mileage_km,
-                source: cmd.source.unwrap_or(OdometerSource::Store),
-                correction: cmd.correction.unwrap_or(false),
-                note: non_empty(cmd.note.clone()),
-                recorded_by: who.sub.clone(),
-                recorded_at: now,
-            };
+            let (next, reading) = current.read_odometer("mileage_km", &cmd, &who.sub, core.now())?;
             let audit =
                 core.audit(who, store, "vehicle.record_odometer", "vehicle", id, vec!["mileage_km".into()]);
             let changes = ChangeSet {
@@ -555,7 +538,7 @@ fn check_optional_lengths(
         ("preferred_contact_time", preferred_contact_time, 100),
         ("wanted_services", wanted_services, 500),
     ] {
-        check_optional_text(v, field, value.as_deref(), max);
+        v.optional_text(field, value.as_deref(), max);
     }
 }
 

@@ -7,8 +7,7 @@ use crate::auth::{Action, Principal};
 use crate::error::Validator;
 use crate::model::store::{
     CreateStaff, CreateStore, DEFAULT_TIMEZONE, SlaSettings, StaffMember, Store, UpdateStaff, UpdateStore,
-    check_staff_id, check_staff_roles, check_text, default_call_hours, is_staff_id, parse_call_hours,
-    parse_timezone,
+    check_staff_id, check_staff_roles, default_call_hours, is_staff_id, parse_call_hours, parse_timezone,
 };
 use crate::paging::{Page, PageRequest};
 use crate::ports::{ChangeSet, Op};
@@ -45,7 +44,7 @@ impl StoreService {
         who.authorize_role(Action::CreateStore)?;
         let mut v = Validator::new();
         let code = v.check("code", StoreCode::parse(&cmd.code));
-        let name = check_text(&mut v, "name", &cmd.name, 100);
+        let name = v.text("name", &cmd.name, crate::error::limits::NAME);
         let timezone =
             v.check("timezone", parse_timezone(cmd.timezone.as_deref().unwrap_or(DEFAULT_TIMEZONE)));
         let call_hours = match &cmd.call_hours {
@@ -105,7 +104,7 @@ impl StoreService {
                 let mut v = Validator::new();
                 let mut next = current.clone();
                 if let Some(name) = &cmd.name {
-                    next.name = check_text(&mut v, "name", name, 100);
+                    next.name = v.text("name", name, crate::error::limits::NAME);
                 }
                 if let Some(tz) =
                     cmd.timezone.as_deref().and_then(|tz| v.check("timezone", parse_timezone(tz)))
@@ -146,7 +145,7 @@ impl StoreService {
         self.core.store(who, store).await?;
         let mut v = Validator::new();
         check_staff_id(&mut v, &cmd.id);
-        let name = check_text(&mut v, "name", &cmd.name, 100);
+        let name = v.text("name", &cmd.name, crate::error::limits::NAME);
         let roles = check_staff_roles(&mut v, &cmd.roles);
         v.finish()?;
         let core = &self.core;
@@ -204,7 +203,7 @@ impl StoreService {
                 let mut v = Validator::new();
                 let mut next = current.clone();
                 if let Some(name) = &cmd.name {
-                    next.name = check_text(&mut v, "name", name, 100);
+                    next.name = v.text("name", name, crate::error::limits::NAME);
                 }
                 if let Some(roles) = &cmd.roles {
                     next.roles = check_staff_roles(&mut v, roles);

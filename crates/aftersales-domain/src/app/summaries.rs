@@ -9,7 +9,7 @@ use super::Core;
 use crate::auth::{Action, Principal};
 use crate::model::follow_up::Complaint;
 use crate::model::rollup::{figures_from_counts, work_order_counts};
-use crate::model::store::{Store, check_text};
+use crate::model::store::Store;
 use crate::model::summary::{FollowUpFigures, Period, Summary, check_period_over};
 use crate::paging::all_pages;
 use crate::ports::{ChangeSet, Op};
@@ -154,7 +154,7 @@ impl SummaryService {
         who.authorize(Action::SupervisorLists, store, "store")?;
         let period = Period::parse(&cmd.period)?;
         let mut v = crate::error::Validator::new();
-        let report = check_text(&mut v, "report", &cmd.report, 20_000);
+        let report = v.text("report", &cmd.report, crate::error::limits::REPORT);
         v.finish()?;
         let shop = self.core.store(who, store).await?;
         let now = self.core.now();

@@ -419,7 +419,7 @@ pub struct RecordOdometer {
 }
 
 /// Checks a new reading against the current one: readings only go up unless corrected (CF-6).
-pub fn check_odometer(current_km: u32, reading: &RecordOdometer) -> Result<()> {
+pub fn check_odometer(field: &str, current_km: u32, reading: &RecordOdometer) -> Result<()> {
     let correction = reading.correction.unwrap_or(false);
     if correction && reading.note.as_deref().is_none_or(|n| n.trim().is_empty()) {
         return Err(DomainError::invalid("note", "a correction needs a note saying why"));
@@ -428,13 +428,43 @@ pub fn check_odometer(current_km: u32, reading: &RecordOdometer) -> Result<()> {
         return Err(DomainError::FailedPrecondition {
             code: "odometer.reading_lower",
             message: format!(
-                "mileage_km {} is lower than the current reading {current_km}; odometer readings only go up \
-                 unless recorded as a correction",
+                "{field} {} is lower than the vehicle's current reading {current_km}; odometer readings only \
+                 go up unless recorded as a correction",
                 reading.mileage_km
             ),
         });
     }
     Ok(())
+}
+
+impl Vehicle {
+    /// Takes a reading under the CF-6 rule (`field` names it in errors): the car as it reads now,
+    /// and the reading to append.
+    pub fn read_odometer(
+        &self,
+        field: &str,
+        reading: &RecordOdometer,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(Vehicle, OdometerReading)> {
+        check_odometer(field, self.mileage_km, reading)?;
+        let mut next = self.clone();
+        next.mileage_km = reading.mileage_km;
+        next.version = self.version + 1;
+        next.updated_at = now;
+        let record = OdometerReading {
+            id: RecordId::generate(),
+            store: self.store.clone(),
+            vehicle_id: self.id,
+            mileage_km: reading.mileage_km,
+            source: reading.source.unwrap_or(OdometerSource::Store),
+            correction: reading.correction.unwrap_or(false),
+            note: crate::value::non_empty(reading.note.clone()),
+            recorded_by: by.to_string(),
+            recorded_at: now,
+        };
+        Ok((next, record))
+    }
 }
 
 /// Merges one customer file into another (CF-6).
@@ -522,17 +552,17 @@ mod tests {
     // CF-6
     #[test]
     fn odometer_readings_only_go_up() {
-        assert!(check_odometer(10_000, &reading(10_000, false, None)).is_ok());
-        assert!(check_odometer(10_000, &reading(10_001, false, None)).is_ok());
-        let err = check_odometer(10_000, &reading(9_999, false, None)).unwrap_err();
+        assert!(check_odometer("mileage_km", 10_000, &reading(10_000, false, None)).is_ok());
+        assert!(check_odometer("mileage_km", 10_000, &reading(10_001, false, None)).is_ok());
+        let err = check_odometer("mileage_km", 10_000, &reading(9_999, false, None)).unwrap_err();
         assert_eq!(err.code(), "odometer.reading_lower");
     }
 
     // CF-6
     #[test]
     fn a_lower_reading_is_accepted_only_as_a_correction_with_a_note() {
-        assert!(check_odometer(10_000, &reading(1_000, true, Some("typo at intake"))).is_ok());
-        let err = check_odometer(10_000, &reading(1_000, true, None)).unwrap_err();
+        assert!(check_odometer("mileage_km", 10_000, &reading(1_000, true, Some("typo at intake"))).is_ok());
+        let err = check_odometer("mileage_km", 10_000, &reading(1_000, true, None)).unwrap_err();
         assert_eq!(err.field_errors()[0].field, "note");
     }
 
@@ -540,7 +570,7 @@ mod tests {
         // CF-6: whatever the numbers, a lower uncorrected reading never passes.
         #[test]
         fn no_uncorrected_reading_below_the_current_passes(current in 0u32..2_000_000, new in 0u32..2_000_000) {
-            let ok = check_odometer(current, &reading(new, false, None)).is_ok();
+            let ok = check_odometer("mileage_km", current, &reading(new, false, None)).is_ok();
             proptest::prop_assert_eq!(ok, new >= current);
         }
     }

@@ -4,7 +4,6 @@ use chrono::{DateTime, Months, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Validator;
-use crate::model::store::check_optional_text;
 use crate::model::work_order::{
     FuelLevel, LineId, LineStatus, RepairCategory, WarrantyTerms, WorkOrder, WorkOrderId,
 };
@@ -193,10 +192,10 @@ pub fn check_entry(order: &WorkOrder, cmd: &SubmitEntryInspection) -> Result<()>
     if cmd.methods.is_empty() {
         v.push("methods", "needs at least one method");
     }
-    crate::model::store::check_text(&mut v, "findings", &cmd.findings, 2000);
+    v.text("findings", &cmd.findings, crate::error::limits::TEXT);
     if let Some(c) = &cmd.condition {
-        check_optional_text(&mut v, "condition.exterior_marks", c.exterior_marks.as_deref(), 500);
-        check_optional_text(&mut v, "condition.valuables", c.valuables.as_deref(), 500);
+        v.optional_text("condition.exterior_marks", c.exterior_marks.as_deref(), crate::error::limits::NOTE);
+        v.optional_text("condition.valuables", c.valuables.as_deref(), crate::error::limits::NOTE);
     }
     v.finish()
 }
@@ -213,7 +212,7 @@ pub fn check_exit(order: &WorkOrder, cmd: &SubmitExitInspection) -> Result<(bool
         } else if cmd.results[..i].iter().any(|e| e.line_id == r.line_id) {
             v.push(format!("results[{i}].line_id"), "has a result already");
         }
-        check_optional_text(&mut v, &format!("results[{i}].notes"), r.notes.as_deref(), 500);
+        v.optional_text(&format!("results[{i}].notes"), r.notes.as_deref(), crate::error::limits::NOTE);
     }
     for id in &worked {
         if !cmd.results.iter().any(|r| r.line_id == *id) {

@@ -370,27 +370,6 @@ pub fn check_staff_filter(v: &mut Validator, field: &str, value: Option<&str>) {
     }
 }
 
-/// Checks a required name-like field: non-empty after trimming, at most `max` characters.
-pub fn check_text(v: &mut Validator, field: &str, value: &str, max: usize) -> String {
-    let trimmed = value.trim();
-    if trimmed.is_empty() {
-        v.push(field, "must not be empty");
-    } else {
-        check_optional_text(v, field, Some(trimmed), max);
-    }
-    trimmed.to_string()
-}
-
-/// Checks an optional free-text field: at most `max` characters, no control characters.
-pub fn check_optional_text(v: &mut Validator, field: &str, value: Option<&str>, max: usize) {
-    let Some(text) = value else { return };
-    if text.chars().count() > max {
-        v.push(field, format!("must be at most {max} characters"));
-    } else if crate::value::has_control_chars(text) {
-        v.push(field, "must not contain control characters");
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -448,10 +427,10 @@ mod tests {
     #[test]
     fn text_with_control_characters_is_refused_but_line_breaks_are_kept() {
         let mut v = Validator::new();
-        check_optional_text(&mut v, "address", Some("上海市\n浦东新区"), 200);
+        v.optional_text("address", Some("上海市\n浦东新区"), crate::error::limits::LINE);
         assert!(v.finish().is_ok());
         let mut v = Validator::new();
-        check_text(&mut v, "name", "张\u{0}伟", 100);
+        v.text("name", "张\u{0}伟", crate::error::limits::NAME);
         assert_eq!(v.finish().unwrap_err().field_errors()[0].field, "name");
         assert!(!is_staff_id("adv\u{0}1"));
     }

@@ -13,7 +13,7 @@ impl FollowUpService {
     ) -> Result<Campaign> {
         who.authorize(Action::SupervisorLists, store, "store")?;
         let mut v = Validator::new();
-        let name = crate::model::store::check_text(&mut v, "name", &cmd.name, 100);
+        let name = v.text("name", &cmd.name, crate::error::limits::NAME);
         if cmd.customer_ids.is_empty() || cmd.customer_ids.len() > 5000 {
             v.push("customer_ids", "needs 1 to 5000 customers");
         }
@@ -107,7 +107,7 @@ impl FollowUpService {
     ) -> Result<Letter> {
         who.authorize(Action::FollowUpWork, store, "store")?;
         let mut v = Validator::new();
-        let subject = crate::model::store::check_text(&mut v, "subject", &cmd.subject, 200);
+        let subject = v.text("subject", &cmd.subject, crate::error::limits::LINE);
         v.finish()?;
         let core = &self.core;
         core.write_once(who, store, "letter.create", key, &cmd, || async {

@@ -19,9 +19,9 @@ impl FollowUpService {
             v.push("topics", "at most 20 topics");
         }
         for (i, t) in cmd.topics.iter().enumerate() {
-            crate::model::store::check_text(&mut v, &format!("topics[{i}]"), t, 50);
+            v.text(&format!("topics[{i}]"), t, crate::error::limits::LABEL);
         }
-        check_optional_text(&mut v, "notes", cmd.notes.as_deref(), 2000);
+        v.optional_text("notes", cmd.notes.as_deref(), crate::error::limits::TEXT);
         if cmd.satisfaction.is_some_and(|s| !(1..=5).contains(&s)) {
             v.push("satisfaction", "must be 1 to 5");
         }
@@ -146,7 +146,7 @@ impl FollowUpService {
     ) -> Result<FollowUpTask> {
         who.authorize(Action::FollowUpWork, store, "follow_up_task")?;
         let mut v = Validator::new();
-        check_optional_text(&mut v, "notes", cmd.notes.as_deref(), 2000);
+        v.optional_text("notes", cmd.notes.as_deref(), crate::error::limits::TEXT);
         v.finish()?;
         let core = &self.core;
         core.write_once(who, store, "task.close_unreachable", key, &(id, &cmd), || async {

@@ -20,7 +20,7 @@ use crate::model::follow_up::{
     ContactId, ContactOutcome, ContactRecord, Direction, FollowUpChannel, FollowUpTask, TaskId, TaskKind,
     TaskStatus, choose_agent, first_window, return_visit_window, second_window,
 };
-use crate::model::store::{StaffMember, Store, check_optional_text};
+use crate::model::store::{StaffMember, Store};
 use crate::model::work_order::WorkOrderId;
 use crate::paging::{Page, PageRequest, all_pages};
 use crate::ports::{ChangeSet, ContactFilter, Op, TaskFilter};
@@ -481,7 +481,7 @@ impl FollowUpService {
     ) -> Result<FollowUpTask> {
         who.authorize(Action::RecordVisit, store, "store")?;
         let mut v = Validator::new();
-        let purpose = crate::model::store::check_text(&mut v, "purpose", &cmd.purpose, 500);
+        let purpose = v.text("purpose", &cmd.purpose, crate::error::limits::NOTE);
         v.finish()?;
         let core = &self.core;
         core.write_once(who, store, "visit.create", key, &cmd, || async {

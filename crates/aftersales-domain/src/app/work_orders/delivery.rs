@@ -97,12 +97,7 @@ impl WorkOrderService {
         who.authorize(Action::FrontDeskStep, store, "work_order")?;
         let Step { id, if_match, key } = step;
         let mut v = Validator::new();
-        crate::model::store::check_optional_text(
-            &mut v,
-            "walkaround_notes",
-            Some(&cmd.walkaround_notes),
-            2000,
-        );
+        v.optional_text("walkaround_notes", Some(&cmd.walkaround_notes), crate::error::limits::TEXT);
         v.finish()?;
         let payment = Payment {
             discount_fen: cmd.discount_fen.unwrap_or(0),

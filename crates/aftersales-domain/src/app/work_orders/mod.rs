@@ -10,7 +10,7 @@ use super::follow_ups::TaskPlan;
 use super::{Core, IdempotencyKey, check_etag};
 use crate::auth::{Action, Command, Principal};
 use crate::error::Validator;
-use crate::model::customer::{CustomerView, OdometerReading, OdometerSource, Vehicle, missing_file_items};
+use crate::model::customer::{CustomerView, OdometerSource, RecordOdometer, Vehicle, missing_file_items};
 use crate::model::ehealth::{EhealthRecord, EhealthUpload, UploadStatus};
 use crate::model::follow_up::{
     FollowUpTask, TaskKind, TaskStatus, lapsing_window, maintenance_reminder_window, projected_mileage_day,
@@ -19,8 +19,9 @@ use crate::model::inspection::{
     Inspection, InspectionId, InspectionKind, SubmitEntryInspection, SubmitExitInspection, check_entry,
     check_exit,
 };
-use crate::model::store::{Store, check_text};
+use crate::model::store::Store;
 use crate::model::work_order::LineStatus;
+use crate::model::work_order::Opening;
 use crate::model::work_order::{AccessoryInput, Signature, SignatureMethod, SignedDocument};
 use crate::model::work_order::{
     Approval, ApprovalMethod, FuelLevel, LineDecision, LineId, LineInput, LineOrigin, Payment, PaymentMethod,
@@ -28,7 +29,7 @@ use crate::model::work_order::{
 };
 use crate::paging::{Page, PageRequest, all_pages};
 use crate::ports::{ChangeSet, NUMBER_SLOT, NumberRequest, Op};
-use crate::value::{CustomerId, Etag, Plate, RecordId, StoreCode, VehicleId, Vin, non_empty};
+use crate::value::{CustomerId, Etag, Plate, StoreCode, VehicleId, Vin, non_empty};
 use crate::{DomainError, Result};
 
 mod commands;
@@ -79,7 +80,7 @@ impl WorkOrderService {
     ) -> Result<WorkOrder> {
         who.authorize(Action::CreateWorkOrder, store, "store")?;
         let mut v = Validator::new();
-        let fault = check_text(&mut v, "fault_description", &cmd.fault_description, 2000);
+        let fault = v.text("fault_description", &cmd.fault_description, crate::error::limits::TEXT);
         let lines: Vec<_> = cmd
             .lines
             .iter()
@@ -102,75 +103,37 @@ impl WorkOrderService {
                 .await?
                 .filter(|v| v.customer_id == customer.id)
                 .ok_or(DomainError::NotFound { resource: "vehicle" })?;
-            if cmd.intake_mileage_km < vehicle.mileage_km {
-                return Err(DomainError::FailedPrecondition {
-                    code: "odometer.reading_lower",
-                    message: format!(
-                        "intake_mileage_km {} is lower than the vehicle's last reading {}; check the odometer (CF-6)",
-                        cmd.intake_mileage_km, vehicle.mileage_km
-                    ),
-                });
-            }
             let now = core.now();
             let tz = shop.timezone;
             let today = now.with_timezone(&tz).date_naive();
             if let Some(earlier) = cmd.comeback_of {
                 let original = core.repo.get_work_order(store, earlier).await?;
-                let original = original.ok_or_else(|| DomainError::invalid("comeback_of", "no such work order"))?;
+                let original =
+                    original.ok_or_else(|| DomainError::invalid("comeback_of", "no such work order"))?;
                 original.accepts_comeback(vehicle.id, today, cmd.intake_mileage_km)?;
             }
             let number = Self::next_number(&shop, "work_order", today.year());
-            let order = WorkOrder {
-                id: WorkOrderId::generate(),
-                store: store.clone(),
-                number: format!("{store}-{}-{NUMBER_SLOT}", today.year()),
-                customer_id: customer.id,
-                vehicle_id: vehicle.id,
-                plate: vehicle.plate.as_ref().map(|p| p.to_string()),
-                vin: vehicle.vin.to_string(),
-                advisor: who.sub.clone(),
-                status: WorkOrderStatus::Open,
+            let order = WorkOrder::open(Opening {
+                vehicle: &vehicle,
+                advisor: &who.sub,
                 fault_description: fault.clone(),
                 intake_mileage_km: cmd.intake_mileage_km,
                 fuel_level: cmd.fuel_level,
                 repair_category: cmd.repair_category,
                 promised_at: cmd.promised_at,
                 lines: lines.clone(),
-                estimate_version: 0,
-                approvals: vec![],
-                entry_inspected: false,
-                rework_count: 0,
-                exit_passed: false,
-                certificate_number: None,
-                self_check_notes: None,
-                cancel_reason: None,
                 comeback_of: cmd.comeback_of,
-                delivered_at: None,
-                warranty: None,
-                walkaround_notes: None,
-                settlement: None,
-                accessories: vec![],
-                signatures: vec![],
-                events: vec![],
-                version: 1,
-                created_at: now,
-                updated_at: now,
-            };
-            let mut moved = vehicle.clone();
-            moved.mileage_km = cmd.intake_mileage_km;
-            moved.version += 1;
-            moved.updated_at = now;
-            let reading = OdometerReading {
-                id: RecordId::generate(),
-                store: store.clone(),
-                vehicle_id: vehicle.id,
+                number: format!("{store}-{}-{NUMBER_SLOT}", today.year()),
+                now,
+            });
+            // CF-6 as for any reading: the intake mileage never goes below the car's last one.
+            let intake = RecordOdometer {
                 mileage_km: cmd.intake_mileage_km,
-                source: OdometerSource::Store,
-                correction: false,
+                source: Some(OdometerSource::Store),
+                correction: None,
                 note: Some(format!("intake {}", order.number)),
-                recorded_by: who.sub.clone(),
-                recorded_at: now,
             };
+            let (moved, reading) = vehicle.read_odometer("intake_mileage_km", &intake, &who.sub, now)?;
             let mut ops = vec![Op::InsertWorkOrder(Box::new(order.clone())), Op::InsertOdometer(reading)];
             if moved.mileage_km != vehicle.mileage_km {
                 ops.push(Op::UpdateVehicle { vehicle: moved, expected_version: vehicle.version });
@@ -307,7 +270,7 @@ impl WorkOrderService {
         cmd: CancelWorkOrder,
     ) -> Result<WorkOrder> {
         let mut v = Validator::new();
-        crate::model::store::check_optional_text(&mut v, "reason", Some(&cmd.reason), 500);
+        v.optional_text("reason", Some(&cmd.reason), crate::error::limits::NOTE);
         v.finish()?;
         self.step(who, store, step, (Action::FrontDeskStep, "cancel"), &cmd, |o, _, now| {
             o.cancel(&cmd.reason, &who.sub, now)
@@ -338,7 +301,7 @@ impl WorkOrderService {
         cmd: ProposeLines,
     ) -> Result<WorkOrder> {
         let mut v = Validator::new();
-        let finding = check_text(&mut v, "finding", &cmd.finding, 2000);
+        let finding = v.text("finding", &cmd.finding, crate::error::limits::TEXT);
         let lines: Vec<_> = cmd
             .lines
             .iter()
@@ -425,12 +388,7 @@ impl WorkOrderService {
         cmd: CompleteWork,
     ) -> Result<WorkOrder> {
         let mut v = Validator::new();
-        crate::model::store::check_optional_text(
-            &mut v,
-            "self_check_notes",
-            Some(&cmd.self_check_notes),
-            2000,
-        );
+        v.optional_text("self_check_notes", Some(&cmd.self_check_notes), crate::error::limits::TEXT);
         v.finish()?;
         self.step(who, store, step, (Action::WorkshopStep, "complete_work"), &cmd, |o, _, now| {
             o.complete_work(&cmd.self_check_notes, &who.sub, now)

@@ -78,11 +78,10 @@ impl WorkOrder {
             if !d.approved && d.reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
                 v.push(format!("decisions[{i}].reason"), "a decline needs the customer's reason");
             }
-            crate::model::store::check_optional_text(
-                &mut v,
+            v.optional_text(
                 &format!("decisions[{i}].reason"),
                 d.reason.as_deref(),
-                500,
+                crate::error::limits::NOTE,
             );
         }
         v.finish()?;

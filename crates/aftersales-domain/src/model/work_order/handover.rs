@@ -143,14 +143,9 @@ impl WorkOrder {
             .iter()
             .enumerate()
             .map(|(i, item)| {
-                let name =
-                    crate::model::store::check_text(&mut v, &format!("items[{i}].name"), &item.name, 100);
-                let stored_at = crate::model::store::check_text(
-                    &mut v,
-                    &format!("items[{i}].stored_at"),
-                    &item.stored_at,
-                    100,
-                );
+                let name = v.text(&format!("items[{i}].name"), &item.name, crate::error::limits::NAME);
+                let stored_at =
+                    v.text(&format!("items[{i}].stored_at"), &item.stored_at, crate::error::limits::NAME);
                 let quantity = item.quantity.unwrap_or(1);
                 if !(1..=1000).contains(&quantity) {
                     v.push(format!("items[{i}].quantity"), "must be between 1 and 1000");

@@ -169,8 +169,7 @@ pub fn build_line(
     if code.is_empty() || code.chars().count() > 32 || crate::value::has_control_chars(code) {
         v.push(format!("{field}.code"), "must be 1 to 32 characters");
     }
-    let description =
-        crate::model::store::check_text(v, &format!("{field}.description"), &input.description, 200);
+    let description = v.text(&format!("{field}.description"), &input.description, crate::error::limits::LINE);
     let price = |v: &mut Validator, name: &str, value: Option<i64>| match value {
         Some(p) if (0..=MAX_PRICE_FEN).contains(&p) => p,
         Some(_) => {

@@ -4,6 +4,7 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Validator;
+use crate::model::customer::Vehicle;
 use crate::value::uuid_id;
 use crate::value::{CustomerId, StoreCode, VehicleId};
 use crate::{DomainError, Result};
@@ -281,6 +282,88 @@ pub struct WorkOrderFilter {
     pub overdue_at: Option<DateTime<Utc>>,
     /// Only orders with lines waiting for the customer's decision.
     pub awaiting_decision: bool,
+}
+
+/// What opening a work order takes: the car as received, and the advisor's intake (WO-1, WO-2).
+#[derive(Debug, Clone)]
+pub struct Opening<'a> {
+    /// The car; its owner's file is the order's customer.
+    pub vehicle: &'a Vehicle,
+    /// The advisor who receives it.
+    pub advisor: &'a str,
+    /// What the customer reports.
+    pub fault_description: String,
+    /// The odometer at intake.
+    pub intake_mileage_km: u32,
+    /// The fuel gauge at intake, if read.
+    pub fuel_level: Option<FuelLevel>,
+    /// The repair category.
+    pub repair_category: RepairCategory,
+    /// When the car is promised back.
+    pub promised_at: DateTime<Utc>,
+    /// The estimate's lines.
+    pub lines: Vec<WorkOrderLine>,
+    /// The earlier order this one reworks under warranty, if any (WO-9).
+    pub comeback_of: Option<WorkOrderId>,
+    /// The number, or the slot standing for it until the write takes it.
+    pub number: String,
+    /// When.
+    pub now: DateTime<Utc>,
+}
+
+impl WorkOrder {
+    /// Opens an order for a received car: open, nothing approved, inspected or delivered yet (WO-1).
+    pub fn open(opening: Opening<'_>) -> Self {
+        let Opening {
+            vehicle,
+            advisor,
+            fault_description,
+            intake_mileage_km,
+            fuel_level,
+            repair_category,
+            promised_at,
+            lines,
+            comeback_of,
+            number,
+            now,
+        } = opening;
+        WorkOrder {
+            id: WorkOrderId::generate(),
+            store: vehicle.store.clone(),
+            number,
+            customer_id: vehicle.customer_id,
+            vehicle_id: vehicle.id,
+            plate: vehicle.plate.as_ref().map(|p| p.to_string()),
+            vin: vehicle.vin.to_string(),
+            advisor: advisor.to_string(),
+            status: WorkOrderStatus::Open,
+            fault_description,
+            intake_mileage_km,
+            fuel_level,
+            repair_category,
+            promised_at,
+            lines,
+            estimate_version: 0,
+            approvals: vec![],
+            entry_inspected: false,
+            rework_count: 0,
+            exit_passed: false,
+            certificate_number: None,
+            self_check_notes: None,
+            cancel_reason: None,
+            comeback_of,
+            delivered_at: None,
+            warranty: None,
+            walkaround_notes: None,
+            settlement: None,
+            accessories: vec![],
+            signatures: vec![],
+            events: vec![],
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        }
+    }
 }
 
 fn refuse(step: &str, status: WorkOrderStatus, why: &str) -> DomainError {
