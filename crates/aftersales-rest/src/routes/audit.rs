@@ -12,6 +12,7 @@ use crate::AppState;
 use crate::dto::AuditEventList;
 use crate::error::ApiResult;
 use crate::extract::{ApiPath, ApiQuery, Caller, PageParams, store_code};
+use crate::params::*;
 
 /// Routes for the audit trail.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -41,7 +42,7 @@ struct AuditQuery {
 
 /// Lists a store's audit events, oldest first (supervisor).
 #[utoipa::path(get, path = "/v1/stores/{store}/audit-events", tag = "audit",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"), AuditQuery),
+    params(StoreParam, AuditQuery),
     responses((status = 200, description = "A page of audit events", body = AuditEventList)))]
 async fn list_audit_events(
     State(s): State<AppState>,

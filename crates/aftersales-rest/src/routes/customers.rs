@@ -21,6 +21,7 @@ use crate::error::ApiResult;
 use crate::extract::{
     ApiJson, ApiPath, ApiQuery, Caller, IdemKey, IfMatch, PageParams, customer_id, store_code, vehicle_id,
 };
+use crate::params::*;
 
 /// Routes for customer files and vehicles.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -70,7 +71,7 @@ impl aftersales_domain::auth::Command for MergeRequest {
 
 /// Opens a customer file (CF-1).
 #[utoipa::path(post, path = "/v1/stores/{store}/customers", tag = "customers",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
+    params(StoreParam,
            ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried create safe", pattern = r"^[!-~]{1,255}$")),
     request_body = CreateCustomer,
     responses((status = 201, description = "Created", body = CustomerDto)))]
@@ -87,7 +88,7 @@ async fn create_customer(
 
 /// Lists customer files, newest last; merged files are left out.
 #[utoipa::path(get, path = "/v1/stores/{store}/customers", tag = "customers",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"), CustomerListQuery),
+    params(StoreParam, CustomerListQuery),
     responses((status = 200, description = "A page of customer files", body = CustomerList)))]
 async fn list_customers(
     State(s): State<AppState>,
@@ -102,7 +103,7 @@ async fn list_customers(
 
 /// Reads a customer file.
 #[utoipa::path(get, path = "/v1/stores/{store}/customers/{customer_id}", tag = "customers",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"), ("customer_id" = Uuid, Path, description = "Customer id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
+    params(StoreParam, CustomerParam),
     responses((status = 200, description = "The customer file", body = CustomerDto)))]
 async fn get_customer(
     State(s): State<AppState>,
@@ -115,7 +116,7 @@ async fn get_customer(
 
 /// Changes a customer file; `marketing_consent` changes need `consent_method` (CF-5).
 #[utoipa::path(patch, path = "/v1/stores/{store}/customers/{customer_id}", tag = "customers",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"), ("customer_id" = Uuid, Path, description = "Customer id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+    params(StoreParam, CustomerParam,
            ("If-Match" = Option<String>, Header, description = "Refuse the change if the file changed since this etag", pattern = r#"^(\*|(W/)?"?v[0-9]{1,18}"?)$"#)),
     request_body = UpdateCustomer,
     responses((status = 200, description = "The changed file", body = CustomerDto)))]
@@ -133,7 +134,7 @@ async fn update_customer(
 
 /// Merges a duplicate file into this one, with its whole history (CF-6).
 #[utoipa::path(post, path = "/v1/stores/{store}/customers/{customer_id}/merge", tag = "customers",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"), ("customer_id" = Uuid, Path, description = "The file that stays", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+    params(StoreParam, SurvivingCustomerParam,
            ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried merge safe", pattern = r"^[!-~]{1,255}$")),
     request_body = MergeRequest,
     responses((status = 200, description = "The surviving file", body = CustomerDto)))]
@@ -151,7 +152,7 @@ async fn merge_customers(
 
 /// Lists a customer's marketing-consent history, oldest first (CF-5).
 #[utoipa::path(get, path = "/v1/stores/{store}/customers/{customer_id}/consent-events", tag = "customers",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"), ("customer_id" = Uuid, Path, description = "Customer id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
+    params(StoreParam, CustomerParam),
     responses((status = 200, description = "The consent history", body = ConsentEventList)))]
 async fn list_consent_events(
     State(s): State<AppState>,
@@ -166,7 +167,7 @@ async fn list_consent_events(
 
 /// Adds a vehicle to a customer file (CF-4, CF-6).
 #[utoipa::path(post, path = "/v1/stores/{store}/customers/{customer_id}/vehicles", tag = "vehicles",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"), ("customer_id" = Uuid, Path, description = "Customer id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+    params(StoreParam, CustomerParam,
            ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried create safe", pattern = r"^[!-~]{1,255}$")),
     request_body = AddVehicle,
     responses((status = 201, description = "Created", body = VehicleDto)))]
@@ -185,7 +186,7 @@ async fn add_vehicle(
 
 /// Lists a customer's vehicles.
 #[utoipa::path(get, path = "/v1/stores/{store}/customers/{customer_id}/vehicles", tag = "vehicles",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"), ("customer_id" = Uuid, Path, description = "Customer id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"), PageParams),
+    params(StoreParam, CustomerParam, PageParams),
     responses((status = 200, description = "A page of vehicles", body = VehicleList)))]
 async fn list_vehicles(
     State(s): State<AppState>,
@@ -200,8 +201,8 @@ async fn list_vehicles(
 
 /// Reads a vehicle, with its next maintenance due (CF-1).
 #[utoipa::path(get, path = "/v1/stores/{store}/customers/{customer_id}/vehicles/{vehicle_id}", tag = "vehicles",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"), ("customer_id" = Uuid, Path, description = "Customer id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
-           ("vehicle_id" = Uuid, Path, description = "Vehicle id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
+    params(StoreParam, CustomerParam,
+           VehicleParam),
     responses((status = 200, description = "The vehicle", body = VehicleDto)))]
 async fn get_vehicle(
     State(s): State<AppState>,
@@ -217,8 +218,8 @@ async fn get_vehicle(
 
 /// Changes a vehicle's description or maintenance plan; the VIN never changes.
 #[utoipa::path(patch, path = "/v1/stores/{store}/customers/{customer_id}/vehicles/{vehicle_id}", tag = "vehicles",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"), ("customer_id" = Uuid, Path, description = "Customer id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
-           ("vehicle_id" = Uuid, Path, description = "Vehicle id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+    params(StoreParam, CustomerParam,
+           VehicleParam,
            ("If-Match" = Option<String>, Header, description = "Refuse the change if the vehicle changed since this etag", pattern = r#"^(\*|(W/)?"?v[0-9]{1,18}"?)$"#)),
     request_body = UpdateVehicle,
     responses((status = 200, description = "The changed vehicle", body = VehicleDto)))]
@@ -237,8 +238,8 @@ async fn update_vehicle(
 
 /// Records an odometer reading; lower readings need `correction` and a `note` (CF-6).
 #[utoipa::path(post, path = "/v1/stores/{store}/customers/{customer_id}/vehicles/{vehicle_id}/record-odometer", tag = "vehicles",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"), ("customer_id" = Uuid, Path, description = "Customer id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
-           ("vehicle_id" = Uuid, Path, description = "Vehicle id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+    params(StoreParam, CustomerParam,
+           VehicleParam,
            ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried reading safe", pattern = r"^[!-~]{1,255}$")),
     request_body = RecordOdometer,
     responses((status = 200, description = "The vehicle with its new mileage", body = VehicleDto)))]

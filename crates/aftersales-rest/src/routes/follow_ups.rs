@@ -23,6 +23,7 @@ use crate::dto::{
 };
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, IdemKey, IfMatch, PageParams, store_code};
+use crate::params::*;
 
 /// Routes for the follow-up service.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -65,7 +66,7 @@ struct TaskQuery {
 
 /// Lists follow-up tasks.
 #[utoipa::path(get, path = "/v1/stores/{store}/follow-up-tasks", tag = "follow-up",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"), TaskQuery),
+    params(StoreParam, TaskQuery),
     responses((status = 200, description = "A page of tasks", body = FollowUpTaskList)))]
 async fn list_tasks(
     State(s): State<AppState>,
@@ -104,7 +105,7 @@ struct WorklistQuery {
 /// An agent's plan for a day (FU-5): the open tasks due or overdue that the day's call slots hold,
 /// most urgent first, each planned in a slot, in the order of the calls; paged.
 #[utoipa::path(get, path = "/v1/stores/{store}/follow-up-tasks/worklist", tag = "follow-up",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"), WorklistQuery),
+    params(StoreParam, WorklistQuery),
     responses((status = 200, description = "The worklist", body = Worklist)))]
 async fn worklist(
     State(s): State<AppState>,
@@ -132,8 +133,8 @@ async fn worklist(
 
 /// Reads a follow-up task.
 #[utoipa::path(get, path = "/v1/stores/{store}/follow-up-tasks/{task_id}", tag = "follow-up",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
-           ("task_id" = Uuid, Path, description = "Task id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
+    params(StoreParam,
+           TaskParam),
     responses((status = 200, description = "The task", body = FollowUpTaskDto)))]
 async fn get_task(
     State(s): State<AppState>,
@@ -147,7 +148,7 @@ async fn get_task(
 /// Records a contact; `completes_task` closes the task, and a completed first follow-up creates
 /// the second (FU-2, FU-4).
 #[utoipa::path(post, path = "/v1/stores/{store}/contact-records", tag = "follow-up",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
+    params(StoreParam,
            ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried record safe", pattern = r"^[!-~]{1,255}$")),
     request_body = RecordContact,
     responses((status = 201, description = "Recorded", body = ContactRecordDto)))]
@@ -183,7 +184,7 @@ struct ContactQuery {
 
 /// Lists contact records, oldest first (the register, FU-4).
 #[utoipa::path(get, path = "/v1/stores/{store}/contact-records", tag = "follow-up",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"), ContactQuery),
+    params(StoreParam, ContactQuery),
     responses((status = 200, description = "A page of contact records", body = ContactRecordList)))]
 async fn list_contacts(
     State(s): State<AppState>,
@@ -205,7 +206,7 @@ async fn list_contacts(
 
 /// Raises a complaint; `solved_on_the_spot` resolves it and records that the customer was told (FU-6).
 #[utoipa::path(post, path = "/v1/stores/{store}/complaints", tag = "follow-up",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
+    params(StoreParam,
            ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried create safe", pattern = r"^[!-~]{1,255}$")),
     request_body = OpenComplaint,
     responses((status = 201, description = "Raised", body = ComplaintDto)))]
@@ -238,7 +239,7 @@ struct ComplaintQuery {
 
 /// Lists complaints.
 #[utoipa::path(get, path = "/v1/stores/{store}/complaints", tag = "follow-up",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"), ComplaintQuery),
+    params(StoreParam, ComplaintQuery),
     responses((status = 200, description = "A page of complaints", body = ComplaintList)))]
 async fn list_complaints(
     State(s): State<AppState>,
@@ -265,8 +266,8 @@ fn complaint_ids(
 
 /// Reads a complaint with its whole history.
 #[utoipa::path(get, path = "/v1/stores/{store}/complaints/{complaint_id}", tag = "follow-up",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
-           ("complaint_id" = Uuid, Path, description = "Complaint id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
+    params(StoreParam,
+           ComplaintParam),
     responses((status = 200, description = "The complaint", body = ComplaintDto)))]
 async fn get_complaint(
     State(s): State<AppState>,
@@ -279,8 +280,8 @@ async fn get_complaint(
 
 /// Records the solution (FU-6).
 #[utoipa::path(post, path = "/v1/stores/{store}/complaints/{complaint_id}/resolve", tag = "follow-up",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
-           ("complaint_id" = Uuid, Path, description = "Complaint id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+    params(StoreParam,
+           ComplaintParam,
            ("If-Match" = Option<String>, Header, description = "Refuse if it changed since this etag", pattern = r#"^(\*|(W/)?"?v[0-9]{1,18}"?)$"#)),
     request_body = ResolveComplaint,
     responses((status = 200, description = "Resolved", body = ComplaintDto)))]
@@ -297,8 +298,8 @@ async fn resolve_complaint(
 
 /// Records that the customer was told; a later store day than the solution is flagged as a breach (FU-6).
 #[utoipa::path(post, path = "/v1/stores/{store}/complaints/{complaint_id}/notify-customer", tag = "follow-up",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
-           ("complaint_id" = Uuid, Path, description = "Complaint id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+    params(StoreParam,
+           ComplaintParam,
            ("If-Match" = Option<String>, Header, description = "Refuse if it changed since this etag", pattern = r#"^(\*|(W/)?"?v[0-9]{1,18}"?)$"#)),
     responses((status = 200, description = "Recorded", body = ComplaintDto)))]
 async fn notify_complaint_customer(
@@ -313,8 +314,8 @@ async fn notify_complaint_customer(
 
 /// Closes a resolved complaint the customer was told about, creating the return-visit task (FU-6).
 #[utoipa::path(post, path = "/v1/stores/{store}/complaints/{complaint_id}/close", tag = "follow-up",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
-           ("complaint_id" = Uuid, Path, description = "Complaint id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+    params(StoreParam,
+           ComplaintParam,
            ("If-Match" = Option<String>, Header, description = "Refuse if it changed since this etag", pattern = r#"^(\*|(W/)?"?v[0-9]{1,18}"?)$"#)),
     responses((status = 200, description = "Closed", body = ComplaintDto)))]
 async fn close_complaint(
@@ -330,8 +331,8 @@ async fn close_complaint(
 /// Closes a task as unreachable after attempts over the store's `unreachable_after_days`, with the
 /// fallback SMS or letter on record (FU-5).
 #[utoipa::path(post, path = "/v1/stores/{store}/follow-up-tasks/{task_id}/close-unreachable", tag = "follow-up",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
-           ("task_id" = Uuid, Path, description = "Task id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+    params(StoreParam,
+           TaskParam,
            ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried close safe", pattern = r"^[!-~]{1,255}$")),
     request_body = CloseUnreachable,
     responses((status = 200, description = "Closed as unreachable", body = FollowUpTaskDto)))]
@@ -351,7 +352,7 @@ async fn close_unreachable(
 /// Moves an absent agent's open tasks to another agent, or spreads them; never to the order's
 /// advisor; each move is audited (FU-3). Supervisors.
 #[utoipa::path(post, path = "/v1/stores/{store}/follow-up-tasks/reassign", tag = "follow-up",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$")),
+    params(StoreParam),
     request_body = ReassignTasks,
     responses((status = 200, description = "The moved tasks", body = FollowUpTaskList)))]
 async fn reassign(
@@ -381,7 +382,7 @@ struct ExportQuery {
 /// Exports the contact register (追踪服务登记表) as CSV, UTF-8 with a byte-order mark so Excel
 /// opens the Chinese text correctly (FU-4). At most 10,000 rows.
 #[utoipa::path(get, path = "/v1/stores/{store}/contact-records/export", tag = "follow-up",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"), ExportQuery),
+    params(StoreParam, ExportQuery),
     responses((status = 200, description = "The register", content_type = "text/csv", body = String)))]
 async fn export_contacts(
     State(s): State<AppState>,
@@ -452,7 +453,7 @@ fn serde_plain<T: serde::Serialize>(value: &T) -> String {
 
 /// Creates a campaign and a call task per invited customer, due at least 14 days before the event (FU-7). Supervisors.
 #[utoipa::path(post, path = "/v1/stores/{store}/campaigns", tag = "follow-up",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
+    params(StoreParam,
            ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried create safe", pattern = r"^[!-~]{1,255}$")),
     request_body = CreateCampaign,
     responses((status = 201, description = "Created", body = CampaignDto)))]
@@ -469,7 +470,7 @@ async fn create_campaign(
 
 /// Records a visit or consultation; answers the first follow-up task it creates (FU-1).
 #[utoipa::path(post, path = "/v1/stores/{store}/visits", tag = "follow-up",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
+    params(StoreParam,
            ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried record safe", pattern = r"^[!-~]{1,255}$")),
     request_body = RecordVisit,
     responses((status = 201, description = "The follow-up task", body = FollowUpTaskDto)))]
@@ -486,7 +487,7 @@ async fn record_visit(
 
 /// Registers a letter; one that fulfils a campaign letter task completes it (FU-7, FU-8).
 #[utoipa::path(post, path = "/v1/stores/{store}/letters", tag = "follow-up",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
+    params(StoreParam,
            ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried record safe", pattern = r"^[!-~]{1,255}$")),
     request_body = SendLetter,
     responses((status = 201, description = "Registered", body = LetterDto)))]
@@ -503,7 +504,7 @@ async fn send_letter(
 
 /// Lists the letter register (FU-8).
 #[utoipa::path(get, path = "/v1/stores/{store}/letters", tag = "follow-up",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"), PageParams),
+    params(StoreParam, PageParams),
     responses((status = 200, description = "A page of letters", body = LetterList)))]
 async fn list_letters(
     State(s): State<AppState>,

@@ -12,6 +12,7 @@ use crate::AppState;
 use crate::dto::{StaffDto, StaffList, StoreDto, StoreList};
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, IdemKey, IfMatch, PageParams, store_code};
+use crate::params::*;
 
 /// Routes for stores and staff.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -50,7 +51,7 @@ async fn list_stores(
 
 /// Reads a store.
 #[utoipa::path(get, path = "/v1/stores/{store}", tag = "stores",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$")),
+    params(StoreParam),
     responses((status = 200, description = "The store", body = StoreDto)))]
 async fn get_store(
     State(s): State<AppState>,
@@ -63,7 +64,7 @@ async fn get_store(
 
 /// Changes a store's settings (admin).
 #[utoipa::path(patch, path = "/v1/stores/{store}", tag = "stores",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
+    params(StoreParam,
            ("If-Match" = Option<String>, Header, description = "Refuse the change if the store changed since this etag", pattern = r#"^(\*|(W/)?"?v[0-9]{1,18}"?)$"#)),
     request_body = UpdateStore,
     responses((status = 200, description = "The changed store", body = StoreDto)))]
@@ -80,7 +81,7 @@ async fn update_store(
 
 /// Adds a person to the staff list (supervisor, admin).
 #[utoipa::path(post, path = "/v1/stores/{store}/staff", tag = "staff",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
+    params(StoreParam,
            ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried create safe", pattern = r"^[!-~]{1,255}$")),
     request_body = CreateStaff,
     responses((status = 201, description = "Created", body = StaffDto)))]
@@ -97,7 +98,7 @@ async fn create_staff(
 
 /// Lists a store's staff.
 #[utoipa::path(get, path = "/v1/stores/{store}/staff", tag = "staff",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"), PageParams),
+    params(StoreParam, PageParams),
     responses((status = 200, description = "A page of staff", body = StaffList)))]
 async fn list_staff(
     State(s): State<AppState>,
@@ -110,7 +111,7 @@ async fn list_staff(
 
 /// Reads a staff member.
 #[utoipa::path(get, path = "/v1/stores/{store}/staff/{staff_id}", tag = "staff",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"), ("staff_id" = String, Path, description = "Staff id", pattern = r"^[^\s/]{1,64}$")),
+    params(StoreParam, StaffParam),
     responses((status = 200, description = "The staff member", body = StaffDto)))]
 async fn get_staff(
     State(s): State<AppState>,
@@ -123,7 +124,7 @@ async fn get_staff(
 
 /// Changes a staff member (supervisor, admin).
 #[utoipa::path(patch, path = "/v1/stores/{store}/staff/{staff_id}", tag = "staff",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"), ("staff_id" = String, Path, description = "Staff id", pattern = r"^[^\s/]{1,64}$"),
+    params(StoreParam, StaffParam,
            ("If-Match" = Option<String>, Header, description = "Refuse the change if it changed since this etag", pattern = r#"^(\*|(W/)?"?v[0-9]{1,18}"?)$"#)),
     request_body = UpdateStaff,
     responses((status = 200, description = "The changed staff member", body = StaffDto)))]

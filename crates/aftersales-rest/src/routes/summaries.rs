@@ -13,6 +13,7 @@ use crate::AppState;
 use crate::dto::{FollowUpAnalytics, SummaryDto, SummaryViewDto};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, store_code};
+use crate::params::*;
 
 /// Routes for summaries and analytics.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -24,8 +25,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// A period's follow-up figures: live, or as archived once submitted (FU-9). Supervisors.
 #[utoipa::path(get, path = "/v1/stores/{store}/summaries/{period}", tag = "follow-up",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
-           ("period" = String, Path, description = "YYYY-MM or YYYY", pattern = r"^[0-9]{4}(-[0-9]{2})?$")),
+    params(StoreParam,
+           PeriodParam),
     responses((status = 200, description = "The figures", body = SummaryViewDto)))]
 async fn get_summary(
     State(s): State<AppState>,
@@ -37,7 +38,7 @@ async fn get_summary(
 
 /// Submits a finished period's summary with the written report; archived and never changed (FU-9).
 #[utoipa::path(post, path = "/v1/stores/{store}/summaries", tag = "follow-up",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$")),
+    params(StoreParam),
     request_body = SubmitSummary,
     responses((status = 201, description = "Archived", body = SummaryDto)))]
 async fn submit_summary(

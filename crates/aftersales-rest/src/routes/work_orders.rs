@@ -24,6 +24,7 @@ use crate::dto::{
 };
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, IdemKey, IfMatch, PageParams, store_code};
+use crate::params::*;
 
 /// Routes for work orders and inspections.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -94,7 +95,7 @@ struct WorkOrderListQuery {
 
 /// Opens a work order with a per-store number; the intake mileage is recorded (WO-1, CF-6).
 #[utoipa::path(post, path = "/v1/stores/{store}/work-orders", tag = "work orders",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
+    params(StoreParam,
            ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried create safe", pattern = r"^[!-~]{1,255}$")),
     request_body = CreateWorkOrder,
     responses((status = 201, description = "Created", body = WorkOrderDto)))]
@@ -110,7 +111,7 @@ async fn create_work_order(
 
 /// Lists work orders, oldest first; supervisors find overdue orders and lines waiting for approval here.
 #[utoipa::path(get, path = "/v1/stores/{store}/work-orders", tag = "work orders",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"), WorkOrderListQuery),
+    params(StoreParam, WorkOrderListQuery),
     responses((status = 200, description = "A page of work orders", body = WorkOrderList)))]
 async fn list_work_orders(
     State(s): State<AppState>,
@@ -134,8 +135,8 @@ async fn list_work_orders(
 
 /// Reads a work order with its lines, totals, approvals and status events.
 #[utoipa::path(get, path = "/v1/stores/{store}/work-orders/{work_order_id}", tag = "work orders",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
-           ("work_order_id" = Uuid, Path, description = "Work order id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
+    params(StoreParam,
+           WorkOrderParam),
     responses((status = 200, description = "The work order", body = WorkOrderDto)))]
 async fn get_work_order(
     State(s): State<AppState>,
@@ -151,8 +152,8 @@ macro_rules! step {
     ($fn:ident, $path:literal, $doc:literal, $method:ident) => {
         #[doc = $doc]
         #[utoipa::path(post, path = concat!("/v1/stores/{store}/work-orders/{work_order_id}/", $path), tag = "work orders",
-            params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
-                   ("work_order_id" = Uuid, Path, description = "Work order id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+            params(StoreParam,
+                   WorkOrderParam,
                    ("If-Match" = Option<String>, Header, description = "Refuse the step if the order changed since this etag", pattern = r#"^(\*|(W/)?"?v[0-9]{1,18}"?)$"#),
                    ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried step safe", pattern = r"^[!-~]{1,255}$")),
             responses((status = 200, description = "The work order after the step", body = WorkOrderDto)))]
@@ -170,8 +171,8 @@ macro_rules! step {
     ($fn:ident, $path:literal, $doc:literal, $method:ident, $body:ty) => {
         #[doc = $doc]
         #[utoipa::path(post, path = concat!("/v1/stores/{store}/work-orders/{work_order_id}/", $path), tag = "work orders",
-            params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
-                   ("work_order_id" = Uuid, Path, description = "Work order id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+            params(StoreParam,
+                   WorkOrderParam,
                    ("If-Match" = Option<String>, Header, description = "Refuse the step if the order changed since this etag", pattern = r#"^(\*|(W/)?"?v[0-9]{1,18}"?)$"#),
                    ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried step safe", pattern = r"^[!-~]{1,255}$")),
             request_body = $body,
@@ -276,8 +277,8 @@ step!(
 
 /// Lists a work order's inspections, oldest first.
 #[utoipa::path(get, path = "/v1/stores/{store}/work-orders/{work_order_id}/inspections", tag = "inspections",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
-           ("work_order_id" = Uuid, Path, description = "Work order id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
+    params(StoreParam,
+           WorkOrderParam),
     responses((status = 200, description = "The inspections", body = InspectionList)))]
 async fn list_inspections(
     State(s): State<AppState>,
@@ -291,8 +292,8 @@ async fn list_inspections(
 
 /// Submits the entry inspection, before approval (IN-1).
 #[utoipa::path(post, path = "/v1/stores/{store}/work-orders/{work_order_id}/inspections/entry", tag = "inspections",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
-           ("work_order_id" = Uuid, Path, description = "Work order id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+    params(StoreParam,
+           WorkOrderParam,
            ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried submission safe", pattern = r"^[!-~]{1,255}$")),
     request_body = SubmitEntryInspection,
     responses((status = 201, description = "Submitted; append-only from now on (IN-3)", body = InspectionDto)))]
@@ -311,8 +312,8 @@ async fn submit_entry_inspection(
 /// Submits an exit (or rework) inspection: all pass issues the certificate, any fail sends the
 /// order back to rework (IN-2). Inspectors only.
 #[utoipa::path(post, path = "/v1/stores/{store}/work-orders/{work_order_id}/inspections/exit", tag = "inspections",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
-           ("work_order_id" = Uuid, Path, description = "Work order id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+    params(StoreParam,
+           WorkOrderParam,
            ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried submission safe", pattern = r"^[!-~]{1,255}$")),
     request_body = SubmitExitInspection,
     responses((status = 201, description = "Submitted; append-only from now on (IN-3)", body = InspectionDto)))]
@@ -330,9 +331,9 @@ async fn submit_exit_inspection(
 
 /// Deletes an inspection; refused while the 3-year retention runs (IN-3).
 #[utoipa::path(delete, path = "/v1/stores/{store}/work-orders/{work_order_id}/inspections/{inspection_id}", tag = "inspections",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
-           ("work_order_id" = Uuid, Path, description = "Work order id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
-           ("inspection_id" = Uuid, Path, description = "Inspection id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
+    params(StoreParam,
+           WorkOrderParam,
+           InspectionParam),
     responses((status = 204, description = "Deleted (only past the retention period)")))]
 async fn delete_inspection(
     State(s): State<AppState>,
@@ -347,8 +348,8 @@ async fn delete_inspection(
 
 /// Shows the order's e-health record and its upload status (WO-12); exists once delivered.
 #[utoipa::path(get, path = "/v1/stores/{store}/work-orders/{work_order_id}/ehealth-record", tag = "work orders",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
-           ("work_order_id" = Uuid, Path, description = "Work order id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")),
+    params(StoreParam,
+           WorkOrderParam),
     responses((status = 200, description = "The record and its upload", body = EhealthUploadDto)))]
 async fn get_ehealth_record(
     State(s): State<AppState>,
@@ -363,8 +364,8 @@ async fn get_ehealth_record(
 /// `work-order`, `accessory-list`, `certificate` (after a passed exit inspection) or `settlement`
 /// (after delivery).
 #[utoipa::path(get, path = "/v1/stores/{store}/work-orders/{work_order_id}/documents/{kind}", tag = "work orders",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"),
-           ("work_order_id" = Uuid, Path, description = "Work order id", pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"),
+    params(StoreParam,
+           WorkOrderParam,
            ("kind" = inline(DocumentKind), Path, description = "Which document")),
     responses((status = 200, description = "The page", content_type = "text/html", body = String)))]
 async fn get_document(
@@ -382,7 +383,7 @@ async fn get_document(
 /// Lists customer files still incomplete after the store's `file_open_days` (default 2) past the
 /// first intake, oldest first (CF-2). Supervisors.
 #[utoipa::path(get, path = "/v1/stores/{store}/supervisor/incomplete-files", tag = "work orders",
-    params(("store" = String, Path, description = "Store code", pattern = r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$")),
+    params(StoreParam),
     responses((status = 200, description = "Files overdue for completion", body = IncompleteFileList)))]
 async fn list_incomplete_files(
     State(s): State<AppState>,

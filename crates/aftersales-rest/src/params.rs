@@ -1,0 +1,68 @@
+//! The path parameters of the API, each declared once for the OpenAPI document; routes list them
+//! by name (`params(StoreParam, WorkOrderParam, ...)`).
+
+#![allow(dead_code)] // Read by utoipa's derive only; handlers take the segments through `ApiPath`.
+
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+macro_rules! path_param {
+    ($(#[$doc:meta])* $name:ident, $field:ident: $ty:ty, $desc:literal, $pattern:literal) => {
+        $(#[$doc])*
+        #[derive(IntoParams)]
+        #[into_params(parameter_in = Path)]
+        pub struct $name {
+            #[doc = $desc]
+            #[param(pattern = $pattern)]
+            $field: $ty,
+        }
+    };
+}
+
+path_param!(
+    /// `{store}`.
+    StoreParam, store: String, "Store code", r"^[A-Za-z0-9][A-Za-z0-9_-]{1,15}$"
+);
+path_param!(
+    /// `{work_order_id}`.
+    WorkOrderParam, work_order_id: Uuid, "Work order id",
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+);
+path_param!(
+    /// `{customer_id}`.
+    CustomerParam, customer_id: Uuid, "Customer id",
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+);
+path_param!(
+    /// `{customer_id}` of a merge: the file that stays.
+    SurvivingCustomerParam, customer_id: Uuid, "The file that stays",
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+);
+path_param!(
+    /// `{complaint_id}`.
+    ComplaintParam, complaint_id: Uuid, "Complaint id",
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+);
+path_param!(
+    /// `{vehicle_id}`.
+    VehicleParam, vehicle_id: Uuid, "Vehicle id",
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+);
+path_param!(
+    /// `{task_id}`.
+    TaskParam, task_id: Uuid, "Task id",
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+);
+path_param!(
+    /// `{inspection_id}`.
+    InspectionParam, inspection_id: Uuid, "Inspection id",
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+);
+path_param!(
+    /// `{staff_id}`.
+    StaffParam, staff_id: String, "Staff id", r"^[^\s/]{1,64}$"
+);
+path_param!(
+    /// `{period}`.
+    PeriodParam, period: String, "YYYY-MM or YYYY", r"^[0-9]{4}(-[0-9]{2})?$"
+);
