@@ -221,7 +221,7 @@ pub fn render(kind: DocumentKind, data: &DocumentData, now: DateTime<Utc>) -> Re
     let store_name = data.store.name.clone();
     let store_code = data.store.code.to_string();
     let printed_on = ctx.day(now);
-    let plate = o.plate.clone().unwrap_or_default();
+    let plate = o.plate.as_ref().map(ToString::to_string).unwrap_or_default();
     let model = format!("{} {}", data.vehicle.make, data.vehicle.model);
     let customer = data.customer.customer.name.clone();
     let html = match kind {
@@ -235,7 +235,7 @@ pub fn render(kind: DocumentKind, data: &DocumentData, now: DateTime<Utc>) -> Re
                 customer,
                 phone: data.customer.customer.phone.as_str().to_string(),
                 plate,
-                vin: o.vin.clone(),
+                vin: o.vin.to_string(),
                 model,
                 category: o.repair_category.label_zh(),
                 intake_at: ctx.minute(o.created_at),
@@ -306,7 +306,7 @@ pub fn render(kind: DocumentKind, data: &DocumentData, now: DateTime<Utc>) -> Re
                 certificate: o.certificate_number.clone().unwrap_or_default(),
                 customer,
                 plate,
-                vin: o.vin.clone(),
+                vin: o.vin.to_string(),
                 model,
                 category: o.repair_category.label_zh(),
                 intake_on: ctx.day(o.created_at),

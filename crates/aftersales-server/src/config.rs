@@ -19,6 +19,16 @@ pub enum JwtAlgorithm {
     ES256,
 }
 
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Plain,
+    /// One JSON object a line, for log collectors.
+    Json,
+}
+
 /// Every setting; see the README's configuration table.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Config {
@@ -46,7 +56,7 @@ pub struct Config {
     /// Log filter, e.g. `info` or `aftersales=debug,info`.
     pub log: String,
     /// `plain` or `json`.
-    pub log_format: String,
+    pub log_format: LogFormat,
     /// Create a demo store with staff when the database is empty, and print a token.
     pub demo: bool,
     /// The province e-health platform's base URL (WO-12); uploads queue but wait while unset.
@@ -85,7 +95,7 @@ impl Default for Config {
             jwt_audience: "aftersales".into(),
             jwt_leeway_seconds: 30,
             log: "info".into(),
-            log_format: "plain".into(),
+            log_format: LogFormat::Plain,
             demo: false,
             ehealth_endpoint: None,
             ehealth_province: "shanghai".into(),
@@ -154,9 +164,6 @@ impl Config {
                 }
             }
         }
-        if !matches!(self.log_format.as_str(), "plain" | "json") {
-            return Err(ConfigError::Invalid("AFTERSALES_LOG_FORMAT must be plain or json".into()));
-        }
         if self.ehealth_endpoint.is_some()
             && (self.ehealth_app_key.is_none() || self.ehealth_app_secret.is_none())
         {
@@ -184,5 +191,23 @@ impl Config {
             ));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_log_format_is_parsed_where_it_enters_and_a_wrong_one_names_the_key() {
+        let read = |format: &str| {
+            Figment::from(Serialized::defaults(Config::default()))
+                .merge(("log_format", format))
+                .extract::<Config>()
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(read("json").map(|c| c.log_format).ok(), Some(LogFormat::Json));
+        let err = read("xml").err().unwrap_or_default();
+        assert!(err.contains("log_format") && err.contains("plain"), "{err}");
     }
 }

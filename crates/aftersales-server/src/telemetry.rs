@@ -16,5 +16,9 @@ pub fn init(config: &Config) {
         .unwrap_or_else(|| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
     // A second init (tests) is harmless: keep the first subscriber.
-    let _ = if config.log_format == "json" { builder.json().try_init() } else { builder.try_init() };
+    let _ = if config.log_format == crate::config::LogFormat::Json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
 }

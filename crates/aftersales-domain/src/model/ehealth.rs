@@ -54,8 +54,8 @@ impl EhealthRecord {
         let parts: Vec<_> = worked.iter().filter(|l| l.kind == LineKind::Part).collect();
         Some(Self {
             company: company.to_string(),
-            vin: order.vin.clone(),
-            plate: order.plate.clone().unwrap_or_default(),
+            vin: order.vin.to_string(),
+            plate: order.plate.as_ref().map(ToString::to_string).unwrap_or_default(),
             intake_date,
             intake_mileage_km: order.intake_mileage_km,
             settlement_date,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::Validator;
 use crate::model::customer::Vehicle;
 use crate::value::uuid_id;
-use crate::value::{CustomerId, StoreCode, VehicleId};
+use crate::value::{CustomerId, Plate, StoreCode, VehicleId, Vin};
 use crate::{DomainError, Result};
 
 mod approval;
@@ -202,9 +202,9 @@ pub struct WorkOrder {
     /// Vehicle.
     pub vehicle_id: VehicleId,
     /// Plate on the vehicle at intake, for the technician's check (WO-4).
-    pub plate: Option<String>,
+    pub plate: Option<Plate>,
     /// VIN at intake.
-    pub vin: String,
+    pub vin: Vin,
     /// The service advisor (staff id).
     pub advisor: String,
     /// State (WO-3).
@@ -333,8 +333,8 @@ impl WorkOrder {
             number,
             customer_id: vehicle.customer_id,
             vehicle_id: vehicle.id,
-            plate: vehicle.plate.as_ref().map(|p| p.to_string()),
-            vin: vehicle.vin.to_string(),
+            plate: vehicle.plate.clone(),
+            vin: vehicle.vin.clone(),
             advisor: advisor.to_string(),
             status: WorkOrderStatus::Open,
             fault_description,
@@ -422,7 +422,7 @@ impl WorkOrder {
     pub fn start(&mut self, confirmed_plate: &str, actor: &str, at: DateTime<Utc>) -> Result<()> {
         self.require("start", &[WorkOrderStatus::Approved], "only an approved order goes into the workshop")?;
         let seen: String = confirmed_plate.chars().filter(|c| !c.is_whitespace() && *c != '·').collect();
-        let expected = self.plate.clone().unwrap_or_else(|| self.vin.clone());
+        let expected = self.plate.as_ref().map_or_else(|| self.vin.to_string(), Plate::to_string);
         if !seen.eq_ignore_ascii_case(&expected) {
             return Err(DomainError::FailedPrecondition {
                 code: "work_order.plate_mismatch",

@@ -1,7 +1,7 @@
 //! Unit tests of the work-order rules.
 
 use super::*;
-use crate::value::{CustomerId, StoreCode, VehicleId};
+use crate::value::{CustomerId, Plate, StoreCode, VehicleId, Vin};
 
 fn labour(hours: f64, rate: i64) -> LineInput {
     LineInput {
@@ -107,8 +107,8 @@ fn order() -> WorkOrder {
         number: "SH001-2026-000001".into(),
         customer_id: CustomerId(uuid::Uuid::now_v7()),
         vehicle_id: VehicleId(uuid::Uuid::now_v7()),
-        plate: Some("沪A12345".into()),
-        vin: "LSVAU218XN2183294".into(),
+        plate: Plate::parse("沪A12345").ok(),
+        vin: Vin::parse("LSVAU218XN2183294").expect("a valid VIN"),
         advisor: "adv-1".into(),
         status: WorkOrderStatus::Open,
         fault_description: "刹车异响".into(),
