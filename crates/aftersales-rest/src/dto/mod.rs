@@ -25,14 +25,18 @@ macro_rules! list_dto {
 
 mod audit;
 mod customers;
+mod ehealth;
 mod follow_ups;
+mod settlement;
 mod stores;
 mod summaries;
 mod work_orders;
 
 pub use audit::*;
 pub use customers::*;
+pub use ehealth::*;
 pub use follow_ups::*;
+pub use settlement::*;
 pub use stores::*;
 pub use summaries::*;
 pub use work_orders::*;
