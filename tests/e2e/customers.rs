@@ -476,3 +476,37 @@ async fn search_follows_renames_and_merges() {
         "a merged-away file is gone"
     );
 }
+
+// CF-4, GEN-2: a plate longer than the schema allows is refused as sent, even when it is only
+// spaces (which would otherwise read as "no plate"), and before the etag is looked at.
+#[tokio::test]
+async fn a_plate_past_the_limit_is_refused_as_sent_whatever_the_etag() {
+    let app = TestApp::spawn().await;
+    let store = app.seed_store("SH001").await;
+    let token = app.advisor(&store);
+    let c = app.seed_customer(&store, "张伟", "13812345678").await;
+    let cid = c["id"].as_str().unwrap();
+    let vehicles = format!("/v1/stores/{store}/customers/{cid}/vehicles");
+    let spaces = "\u{3000}".repeat(17);
+    let add = app
+        .post(
+            &vehicles,
+            &token,
+            json!({"vin": VINS[0], "plate": spaces, "make": "大众", "model": "朗逸",
+                                        "mileage_km": 1000}),
+        )
+        .await;
+    assert_eq!((add.status, add.fields()), (StatusCode::BAD_REQUEST, vec!["plate".to_string()]));
+    let v = app.seed_vehicle(&store, cid, VINS[0], "沪A12345").await;
+    let path = format!("{vehicles}/{}", v["id"].as_str().unwrap());
+    let patch = app
+        .send(
+            reqwest::Method::PATCH,
+            &path,
+            Some(&token),
+            Some(json!({"plate": spaces})),
+            &[("If-Match", "v0")],
+        )
+        .await;
+    assert_eq!((patch.status, patch.fields()), (StatusCode::BAD_REQUEST, vec!["plate".to_string()]));
+}

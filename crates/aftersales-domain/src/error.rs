@@ -174,6 +174,8 @@ pub mod grpc_code {
 pub mod limits {
     /// A person's or a store's name.
     pub const NAME: usize = 100;
+    /// A plate as sent, before spaces are dropped.
+    pub const PLATE: usize = 16;
     /// A car's make, model or colour.
     pub const LABEL: usize = 50;
     /// One line: an address, a subject, a line's description.
@@ -221,14 +223,15 @@ impl Validator {
         }
     }
 
-    /// Checks a required name-like field: non-empty after trimming, at most `max` characters, no
-    /// control characters; returns it trimmed.
+    /// Checks a required name-like field: non-empty after trimming, at most `max` characters as
+    /// sent (the schema's limit; padding is no way past it), no control characters; returns it
+    /// trimmed.
     pub fn text(&mut self, field: &str, value: &str, max: usize) -> String {
         let trimmed = value.trim();
         if trimmed.is_empty() {
             self.push(field, "must not be empty");
         } else {
-            self.optional_text(field, Some(trimmed), max);
+            self.optional_text(field, Some(value), max);
         }
         trimmed.to_string()
     }
@@ -246,5 +249,18 @@ impl Validator {
     /// Returns `Ok(())` when nothing was recorded, else every recorded error.
     pub fn finish(self) -> Result<()> {
         if self.errors.is_empty() { Ok(()) } else { Err(DomainError::Invalid(self.errors)) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_text_limit_counts_what_was_sent() {
+        let mut v = Validator::new();
+        assert_eq!(v.text("name", " 张伟 ", 4), "张伟");
+        v.text("name", &format!("{}{}", "a".repeat(99), " ".repeat(5)), 100);
+        assert_eq!(v.finish().map_err(|e| e.field_errors()[0].field.clone()), Err("name".to_string()));
     }
 }

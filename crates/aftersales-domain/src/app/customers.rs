@@ -336,6 +336,8 @@ impl CustomerService {
         who.authorize(Action::WriteCustomer, store, "customer")?;
         let mut v = Validator::new();
         let vin = v.check("vin", Vin::parse(&cmd.vin));
+        // The sent length counts, as the schema says: spaces are not a way past the limit.
+        v.optional_text("plate", cmd.plate.as_deref(), crate::error::limits::PLATE);
         let plate = non_empty(cmd.plate.clone()).and_then(|p| v.check("plate", Plate::parse(&p)));
         let make = v.text("make", &cmd.make, crate::error::limits::LABEL);
         let model = v.text("model", &cmd.model, crate::error::limits::LABEL);
@@ -441,6 +443,7 @@ impl CustomerService {
                 let current = self.load_vehicle(store, customer_id, id).await?;
                 let mut v = Validator::new();
                 let mut next = current.clone();
+                v.optional_text("plate", cmd.plate.as_deref(), crate::error::limits::PLATE);
                 match cmd.plate.as_deref().map(str::trim) {
                     Some("") => next.plate = None,
                     Some(raw) => {
