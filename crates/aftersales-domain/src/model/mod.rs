@@ -4,6 +4,7 @@ pub mod audit;
 pub mod call_plan;
 pub mod customer;
 pub mod ehealth;
+pub mod figures;
 pub mod follow_up;
 pub mod inspection;
 pub mod rollup;

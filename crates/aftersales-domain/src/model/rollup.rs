@@ -6,10 +6,10 @@
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
 
+use crate::model::figures::{FollowUpFigures, Period, complaint_figures};
 use crate::model::follow_up::{
     Complaint, ContactRecord, FollowUpChannel, FollowUpTask, Letter, TaskKind, TaskStatus,
 };
-use crate::model::summary::{FollowUpFigures, Period, complaint_figures};
 use crate::model::work_order::WorkOrder;
 
 /// A counter: a store-local day and what is counted on it.
