@@ -85,7 +85,7 @@ async fn an_unresolved_complaint_escalates_after_two_store_days_and_closes_with_
     let grpc = client
         .get_complaint(authed(
             &agent,
-            pb::ComplaintRequest {
+            pb::GetComplaintRequest {
                 store: shop.store.clone(),
                 complaint_id: complaint["id"].as_str().unwrap().into(),
                 etag: String::new(),

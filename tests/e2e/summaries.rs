@@ -180,7 +180,7 @@ async fn a_month_of_follow_up_is_summarised_for_the_store_and_for_headquarters()
     let mut stream = client
         .export_follow_up_figures(authed(
             &hq,
-            pb::FollowUpFiguresRequest { period: "2026-11".into(), stores: vec![] },
+            pb::ExportFollowUpFiguresRequest { period: "2026-11".into(), stores: vec![] },
         ))
         .await
         .unwrap()
@@ -324,13 +324,15 @@ async fn the_follow_up_month_runs_over_grpc_alone() {
     // Two store days unresolved: escalated by the job, once.
     clock.set("2026-11-08T02:00:00Z");
     assert_eq!(app.services().complaints.escalate_due().await.unwrap(), 1);
-    let target = |c: &pb::Complaint| pb::ComplaintRequest {
-        store: store.clone(),
-        complaint_id: c.id.clone(),
-        etag: c.etag.clone(),
-    };
-    let escalated =
-        fu.get_complaint(authed(&shop.supervisor, target(&complaint))).await.unwrap().into_inner();
+    let target = |c: &pb::Complaint| (store.clone(), c.id.clone(), c.etag.clone());
+    let escalated = fu
+        .get_complaint(authed(&shop.supervisor, {
+            let (store, complaint_id, etag) = target(&complaint);
+            pb::GetComplaintRequest { store, complaint_id, etag }
+        }))
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(escalated.status, i32::from(pb::ComplaintStatus::Escalated));
     clock.set("2026-11-08T06:00:00Z");
     let resolved = fu
@@ -346,10 +348,23 @@ async fn the_follow_up_month_runs_over_grpc_alone() {
         .await
         .unwrap()
         .into_inner();
-    let told =
-        fu.notify_complaint_customer(authed(&shop.supervisor, target(&resolved))).await.unwrap().into_inner();
+    let told = fu
+        .notify_complaint_customer(authed(&shop.supervisor, {
+            let (store, complaint_id, etag) = target(&resolved);
+            pb::NotifyComplaintCustomerRequest { store, complaint_id, etag }
+        }))
+        .await
+        .unwrap()
+        .into_inner();
     assert!(!told.notice_breach, "told the same store day");
-    let closed = fu.close_complaint(authed(&shop.supervisor, target(&told))).await.unwrap().into_inner();
+    let closed = fu
+        .close_complaint(authed(&shop.supervisor, {
+            let (store, complaint_id, etag) = target(&told);
+            pb::CloseComplaintRequest { store, complaint_id, etag }
+        }))
+        .await
+        .unwrap()
+        .into_inner();
     assert!(closed.return_visit_task.is_some(), "FU-6: closing creates the return visit");
 
     // The second call, inside day 7 to day 14 after the first.
@@ -382,7 +397,7 @@ async fn the_follow_up_month_runs_over_grpc_alone() {
     let figures = AnalyticsServiceClient::new(app.grpc_channel.clone())
         .get_follow_up_figures(authed(
             &hq,
-            pb::FollowUpFiguresRequest { period: "2026-11".into(), stores: vec![] },
+            pb::GetFollowUpFiguresRequest { period: "2026-11".into(), stores: vec![] },
         ))
         .await
         .unwrap()

@@ -73,7 +73,7 @@ async fn a_car_goes_from_reception_to_delivery_over_grpc_and_reads_the_same_over
         .await
         .unwrap()
         .into_inner();
-    let approve = pb::RecordDecisionsRequest {
+    let approve = pb::ApproveWorkOrderRequest {
         store: s.clone(),
         work_order_id: id.clone(),
         etag: quoted.etag.clone(),
@@ -92,7 +92,7 @@ async fn a_car_goes_from_reception_to_delivery_over_grpc_and_reads_the_same_over
     let again = orders
         .approve_work_order(authed(
             &shop.advisor,
-            pb::RecordDecisionsRequest { etag: String::new(), ..approve },
+            pb::ApproveWorkOrderRequest { etag: String::new(), ..approve },
         ))
         .await
         .unwrap_err();

@@ -11,28 +11,25 @@ use crate::pb;
 use crate::status::{invalid, to_status};
 
 impl Adapter {
+    /// The figures both analytics RPCs answer, for `period` over `stores` (empty: all reached).
     async fn figures(
         &self,
-        req: Request<pb::FollowUpFiguresRequest>,
+        who: &aftersales_domain::auth::Principal,
+        period: &str,
+        stores: &[String],
     ) -> Result<Vec<pb::StoreFigures>, Status> {
-        let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let stores = if r.stores.is_empty() {
+        let stores = if stores.is_empty() {
             None
         } else {
             Some(
-                r.stores
+                stores
                     .iter()
                     .map(|c| StoreCode::parse(c).map_err(|e| invalid("stores", e)))
                     .collect::<Result<Vec<_>, _>>()?,
             )
         };
-        let figures = self
-            .services
-            .summaries
-            .headquarters(&who, stores.as_deref(), &r.period)
-            .await
-            .map_err(to_status)?;
+        let figures =
+            self.services.summaries.headquarters(who, stores.as_deref(), period).await.map_err(to_status)?;
         Ok(figures.into_iter().map(Into::into).collect())
     }
 }
@@ -41,18 +38,22 @@ impl Adapter {
 impl pb::analytics_service_server::AnalyticsService for Adapter {
     async fn get_follow_up_figures(
         &self,
-        req: Request<pb::FollowUpFiguresRequest>,
+        req: Request<pb::GetFollowUpFiguresRequest>,
     ) -> Answer<pb::FollowUpFiguresResponse> {
-        Ok(Response::new(pb::FollowUpFiguresResponse { stores: self.figures(req).await? }))
+        let who = self.caller(&req)?;
+        let pb::GetFollowUpFiguresRequest { period, stores } = req.into_inner();
+        Ok(Response::new(pb::FollowUpFiguresResponse { stores: self.figures(&who, &period, &stores).await? }))
     }
 
     type ExportFollowUpFiguresStream = Pin<Box<dyn Stream<Item = Result<pb::StoreFigures, Status>> + Send>>;
 
     async fn export_follow_up_figures(
         &self,
-        req: Request<pb::FollowUpFiguresRequest>,
+        req: Request<pb::ExportFollowUpFiguresRequest>,
     ) -> Answer<Self::ExportFollowUpFiguresStream> {
-        let rows = self.figures(req).await?;
+        let who = self.caller(&req)?;
+        let pb::ExportFollowUpFiguresRequest { period, stores } = req.into_inner();
+        let rows = self.figures(&who, &period, &stores).await?;
         Ok(Response::new(Box::pin(tokio_stream::iter(rows.into_iter().map(Ok)))))
     }
 }

@@ -172,11 +172,16 @@ impl From<Complaint> for pb::Complaint {
     }
 }
 
-fn complaint_target(r: &pb::ComplaintRequest) -> Result<(StoreCode, ComplaintId, Option<Etag>), Status> {
+/// The complaint a complaint RPC names, and the etag it was sent with.
+fn complaint_target(
+    store: &str,
+    complaint_id: &str,
+    etag: &str,
+) -> Result<(StoreCode, ComplaintId, Option<Etag>), Status> {
     Ok((
-        convert::store_code(&r.store)?,
-        ComplaintId::parse("complaint_id", &r.complaint_id).map_err(to_status)?,
-        crate::convert::etag(&r.etag)?,
+        convert::store_code(store)?,
+        ComplaintId::parse("complaint_id", complaint_id).map_err(to_status)?,
+        crate::convert::etag(etag)?,
     ))
 }
 
@@ -404,9 +409,11 @@ impl pb::follow_up_service_server::FollowUpService for Adapter {
         answer(self.services.complaints.open(&who, &store, cmd, convert::request_id(&request_id)?).await)
     }
 
-    async fn get_complaint(&self, req: Request<pb::ComplaintRequest>) -> Answer<pb::Complaint> {
+    async fn get_complaint(&self, req: Request<pb::GetComplaintRequest>) -> Answer<pb::Complaint> {
         let who = self.caller(&req)?;
-        let (store, id, _) = complaint_target(req.get_ref())?;
+        // A read takes no precondition; an etag sent with it is only checked for its form.
+        let pb::GetComplaintRequest { store, complaint_id, etag } = req.into_inner();
+        let (store, id, _) = complaint_target(&store, &complaint_id, &etag)?;
         answer(self.services.complaints.get(&who, &store, id).await)
     }
 
@@ -433,22 +440,26 @@ impl pb::follow_up_service_server::FollowUpService for Adapter {
     async fn resolve_complaint(&self, req: Request<pb::ResolveComplaintRequest>) -> Answer<pb::Complaint> {
         let who = self.caller(&req)?;
         let pb::ResolveComplaintRequest { store, complaint_id, etag, solution } = req.into_inner();
-        let target = pb::ComplaintRequest { store, complaint_id, etag };
-        let (store, id, tag) = complaint_target(&target)?;
+        let (store, id, tag) = complaint_target(&store, &complaint_id, &etag)?;
         may::<ResolveComplaint>(&who, Some(&store))?;
         let cmd = ResolveComplaint { solution };
         answer(self.services.complaints.resolve(&who, &store, id, cmd, tag).await)
     }
 
-    async fn notify_complaint_customer(&self, req: Request<pb::ComplaintRequest>) -> Answer<pb::Complaint> {
+    async fn notify_complaint_customer(
+        &self,
+        req: Request<pb::NotifyComplaintCustomerRequest>,
+    ) -> Answer<pb::Complaint> {
         let who = self.caller(&req)?;
-        let (store, id, tag) = complaint_target(req.get_ref())?;
+        let pb::NotifyComplaintCustomerRequest { store, complaint_id, etag } = req.into_inner();
+        let (store, id, tag) = complaint_target(&store, &complaint_id, &etag)?;
         answer(self.services.complaints.notify_customer(&who, &store, id, tag).await)
     }
 
-    async fn close_complaint(&self, req: Request<pb::ComplaintRequest>) -> Answer<pb::Complaint> {
+    async fn close_complaint(&self, req: Request<pb::CloseComplaintRequest>) -> Answer<pb::Complaint> {
         let who = self.caller(&req)?;
-        let (store, id, tag) = complaint_target(req.get_ref())?;
+        let pb::CloseComplaintRequest { store, complaint_id, etag } = req.into_inner();
+        let (store, id, tag) = complaint_target(&store, &complaint_id, &etag)?;
         answer(self.services.complaints.close(&who, &store, id, tag).await)
     }
 

@@ -77,12 +77,16 @@ fn line_input(field: &str, l: pb::LineInput) -> Result<LineInput, Status> {
     })
 }
 
-fn decisions(r: &pb::RecordDecisionsRequest) -> Result<RecordDecisions, Status> {
+/// The customer's decisions as both approval RPCs carry them.
+fn decisions(
+    estimate_version: u32,
+    method: i32,
+    lines: &[pb::LineDecision],
+) -> Result<RecordDecisions, Status> {
     Ok(RecordDecisions {
-        estimate_version: r.estimate_version,
-        method: ApprovalMethod::from_proto(r.method)?.ok_or_else(|| invalid("method", "is required"))?,
-        decisions: r
-            .decisions
+        estimate_version,
+        method: ApprovalMethod::from_proto(method)?.ok_or_else(|| invalid("method", "is required"))?,
+        decisions: lines
             .iter()
             .enumerate()
             .map(|(i, d)| {
@@ -167,12 +171,21 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
         answer(self.services.work_orders.submit_quote(&who, &store, step).await)
     }
 
-    async fn approve_work_order(&self, req: Request<pb::RecordDecisionsRequest>) -> Answer<pb::WorkOrder> {
+    async fn approve_work_order(&self, req: Request<pb::ApproveWorkOrderRequest>) -> Answer<pb::WorkOrder> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let (store, step) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        let pb::ApproveWorkOrderRequest {
+            store,
+            work_order_id,
+            etag,
+            request_id,
+            estimate_version,
+            method,
+            decisions: lines,
+        } = req.into_inner();
+        let (store, step) = target(&store, &work_order_id, &etag, &request_id)?;
         may::<RecordDecisions>(&who, Some(&store))?;
-        answer(self.services.work_orders.approve(&who, &store, step, decisions(&r)?).await)
+        let cmd = decisions(estimate_version, method, &lines)?;
+        answer(self.services.work_orders.approve(&who, &store, step, cmd).await)
     }
 
     async fn cancel_work_order(&self, req: Request<pb::CancelWorkOrderRequest>) -> Answer<pb::WorkOrder> {
@@ -236,12 +249,21 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
         answer(self.services.work_orders.revise_estimate(&who, &store, step, cmd).await)
     }
 
-    async fn record_approval(&self, req: Request<pb::RecordDecisionsRequest>) -> Answer<pb::WorkOrder> {
+    async fn record_approval(&self, req: Request<pb::RecordApprovalRequest>) -> Answer<pb::WorkOrder> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let (store, step) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        let pb::RecordApprovalRequest {
+            store,
+            work_order_id,
+            etag,
+            request_id,
+            estimate_version,
+            method,
+            decisions: lines,
+        } = req.into_inner();
+        let (store, step) = target(&store, &work_order_id, &etag, &request_id)?;
         may::<RecordDecisions>(&who, Some(&store))?;
-        answer(self.services.work_orders.record_approval(&who, &store, step, decisions(&r)?).await)
+        let cmd = decisions(estimate_version, method, &lines)?;
+        answer(self.services.work_orders.record_approval(&who, &store, step, cmd).await)
     }
 
     async fn complete_line(&self, req: Request<pb::CompleteLineRequest>) -> Answer<pb::WorkOrder> {
@@ -337,9 +359,12 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
         Ok(Response::new(pb::Document { content_type: "text/html; charset=utf-8".into(), content: html }))
     }
 
-    async fn get_ehealth_record(&self, req: Request<pb::GetWorkOrderRequest>) -> Answer<pb::EhealthUpload> {
+    async fn get_ehealth_record(
+        &self,
+        req: Request<pb::GetEhealthRecordRequest>,
+    ) -> Answer<pb::EhealthUpload> {
         let who = self.caller(&req)?;
-        let pb::GetWorkOrderRequest { store, work_order_id } = req.into_inner();
+        let pb::GetEhealthRecordRequest { store, work_order_id } = req.into_inner();
         let (store, Step { id, .. }) = target(&store, &work_order_id, "", "")?;
         answer(self.services.ehealth.status(&who, &store, id).await)
     }
