@@ -510,3 +510,46 @@ async fn a_plate_past_the_limit_is_refused_as_sent_whatever_the_etag() {
         .await;
     assert_eq!((patch.status, patch.fields()), (StatusCode::BAD_REQUEST, vec!["plate".to_string()]));
 }
+
+// CF-6: every distance a client sends is bounded as the schema says (2,000,000 km), on every
+// operation that takes one, and the bound is checked before the etag.
+#[tokio::test]
+async fn every_distance_past_the_limit_is_refused_naming_its_field() {
+    let app = TestApp::spawn().await;
+    let shop = crate::work_orders::shop(&app).await;
+    let (store, cid, token) = (&shop.store, &shop.customer, &shop.advisor);
+    let over = 2_000_001u32;
+    let vehicles = format!("/v1/stores/{store}/customers/{cid}/vehicles");
+    let car = format!("{vehicles}/{}", shop.vehicle);
+    let refused = |a: &crate::common::Answer, field: &str| {
+        assert_eq!(
+            (a.status, a.fields()),
+            (StatusCode::BAD_REQUEST, vec![field.to_string()]),
+            "{:?}",
+            a.body
+        );
+    };
+    for field in ["mileage_km", "last_service_km"] {
+        let mut body = json!({"vin": VINS[1], "make": "大众", "model": "朗逸", "mileage_km": 1000});
+        body[field] = json!(over);
+        refused(&app.post(&vehicles, token, body).await, field);
+    }
+    let patch = app
+        .send(
+            reqwest::Method::PATCH,
+            &car,
+            Some(token),
+            Some(json!({"last_service_km": over})),
+            &[("If-Match", "v0")],
+        )
+        .await;
+    refused(&patch, "last_service_km");
+    refused(
+        &app.post(&format!("{car}/record-odometer"), token, json!({"mileage_km": over})).await,
+        "mileage_km",
+    );
+    let order = crate::work_orders::new_order(&shop, over);
+    refused(&app.post(&format!("/v1/stores/{store}/work-orders"), token, order).await, "intake_mileage_km");
+    let ok = app.post(&format!("{car}/record-odometer"), token, json!({"mileage_km": 2_000_000})).await;
+    assert_eq!(ok.status, StatusCode::OK, "the limit itself is a reading: {:?}", ok.body);
+}

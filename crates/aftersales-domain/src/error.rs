@@ -190,6 +190,8 @@ pub mod limits {
     pub const KIND: usize = 32;
     /// A staff or resource id.
     pub const ID: usize = 64;
+    /// The highest odometer reading taken as real, in km; the schema states it as `maximum`.
+    pub const MAX_KM: u32 = 2_000_000;
 }
 
 /// Result alias for domain operations.
@@ -243,6 +245,13 @@ impl Validator {
             self.push(field, format!("must be at most {max} characters"));
         } else if crate::value::has_control_chars(text) {
             self.push(field, "must not contain control characters");
+        }
+    }
+
+    /// Checks a distance in km: at most [`limits::MAX_KM`], as the schema says.
+    pub fn km(&mut self, field: &str, value: Option<u32>) {
+        if value.is_some_and(|km| km > limits::MAX_KM) {
+            self.push(field, format!("must be at most {} km", limits::MAX_KM));
         }
     }
 

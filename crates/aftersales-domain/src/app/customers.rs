@@ -335,6 +335,8 @@ impl CustomerService {
     ) -> Result<Vehicle> {
         who.authorize(Action::WriteCustomer, store, "customer")?;
         let mut v = Validator::new();
+        v.km("mileage_km", cmd.mileage_km);
+        v.km("last_service_km", cmd.last_service_km);
         let vin = v.check("vin", Vin::parse(&cmd.vin));
         // The sent length counts, as the schema says: spaces are not a way past the limit.
         v.optional_text("plate", cmd.plate.as_deref(), crate::error::limits::PLATE);
@@ -442,6 +444,7 @@ impl CustomerService {
             .write_latest(if_match.is_some(), move || async move {
                 let current = self.load_vehicle(store, customer_id, id).await?;
                 let mut v = Validator::new();
+                v.km("last_service_km", cmd.last_service_km);
                 let mut next = current.clone();
                 v.optional_text("plate", cmd.plate.as_deref(), crate::error::limits::PLATE);
                 match cmd.plate.as_deref().map(str::trim) {
@@ -495,6 +498,7 @@ impl CustomerService {
     ) -> Result<Vehicle> {
         who.authorize(Action::RecordOdometer, store, "vehicle")?;
         let mut v = Validator::new();
+        v.km("mileage_km", Some(cmd.mileage_km));
         v.optional_text("note", cmd.note.as_deref(), crate::error::limits::NOTE);
         v.finish()?;
         let core = &self.core;

@@ -333,6 +333,7 @@ pub struct AddVehicle {
     /// First registration, `YYYY-MM-DD`.
     pub registration_date: Option<NaiveDate>,
     /// Odometer now.
+    #[cfg_attr(feature = "openapi", schema(maximum = 2000000))]
     pub mileage_km: Option<u32>,
     /// Maintenance interval in km.
     #[cfg_attr(feature = "openapi", schema(minimum = 500, maximum = 100000))]
@@ -343,6 +344,7 @@ pub struct AddVehicle {
     /// Last maintenance date, for cars serviced before this system.
     pub last_service_date: Option<NaiveDate>,
     /// Odometer at the last maintenance.
+    #[cfg_attr(feature = "openapi", schema(maximum = 2000000))]
     pub last_service_km: Option<u32>,
 }
 
@@ -376,6 +378,7 @@ pub struct UpdateVehicle {
     /// New last service date.
     pub last_service_date: Option<NaiveDate>,
     /// New last service mileage.
+    #[cfg_attr(feature = "openapi", schema(maximum = 2000000))]
     pub last_service_km: Option<u32>,
 }
 
@@ -408,6 +411,7 @@ pub struct OdometerReading {
 #[serde(deny_unknown_fields)]
 pub struct RecordOdometer {
     /// Reading in km.
+    #[cfg_attr(feature = "openapi", schema(maximum = 2000000))]
     pub mileage_km: u32,
     /// Source; default `store`.
     pub source: Option<OdometerSource>,

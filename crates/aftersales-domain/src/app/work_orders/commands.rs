@@ -15,6 +15,7 @@ pub struct CreateWorkOrder {
     #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 2000))]
     pub fault_description: String,
     /// Odometer at intake; recorded as a reading (CF-6).
+    #[cfg_attr(feature = "openapi", schema(maximum = 2000000))]
     pub intake_mileage_km: u32,
     /// Fuel at intake.
     pub fuel_level: Option<FuelLevel>,

@@ -80,6 +80,7 @@ impl WorkOrderService {
     ) -> Result<WorkOrder> {
         who.authorize(Action::CreateWorkOrder, store, "store")?;
         let mut v = Validator::new();
+        v.km("intake_mileage_km", Some(cmd.intake_mileage_km));
         let fault = v.text("fault_description", &cmd.fault_description, crate::error::limits::TEXT);
         let lines: Vec<_> = cmd
             .lines
