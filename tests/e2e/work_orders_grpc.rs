@@ -309,5 +309,15 @@ async fn grpc_reads_any_version_and_refuses_unnormalised_timestamps_as_rest_does
         )
         .await;
     assert_eq!(rest.status, StatusCode::OK, "If-Match: * on REST, as etag \"*\" on gRPC");
+    let empty = app
+        .send(
+            reqwest::Method::POST,
+            &format!("/v1/stores/{}/work-orders/{}/cancel", shop.store, first.id),
+            Some(&shop.advisor),
+            Some(json!({"reason": "客户改期"})),
+            &[("If-Match", "")],
+        )
+        .await;
+    assert_eq!((empty.status, empty.fields()), (StatusCode::BAD_REQUEST, vec!["If-Match".to_string()]));
     assert_eq!(rest.body["status"], "cancelled");
 }

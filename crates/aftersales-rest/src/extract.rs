@@ -179,6 +179,10 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
             return Ok(IfMatch(None));
         };
         let raw = value.to_str().map_err(|_| ApiError::invalid("If-Match", "must be an etag"))?;
+        // A header sent empty is not a precondition left out: HTTP has no empty If-Match.
+        if raw.trim().is_empty() {
+            return Err(ApiError::invalid("If-Match", "must be an etag or *"));
+        }
         Ok(IfMatch(Etag::parse_condition("If-Match", Some(raw))?))
     }
 }
