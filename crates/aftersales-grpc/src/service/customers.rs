@@ -62,17 +62,17 @@ impl pb::customer_service_server::CustomerService for Adapter {
         req: Request<pb::ListCustomersRequest>,
     ) -> Answer<pb::ListCustomersResponse> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let store = convert::store_code(&r.store)?;
+        let pb::ListCustomersRequest { store, q, plate, vin, page_size, page_token } = req.into_inner();
+        let store = convert::store_code(&store)?;
         let query = CustomerQuery {
-            q: convert::non_empty(&r.q),
-            plate: convert::non_empty(&r.plate),
-            vin: convert::non_empty(&r.vin),
+            q: convert::non_empty(&q),
+            plate: convert::non_empty(&plate),
+            vin: convert::non_empty(&vin),
         };
         let result = self
             .services
             .customers
-            .list(&who, &store, &query, &convert::page(r.page_size, &r.page_token)?)
+            .list(&who, &store, &query, &convert::page(page_size, &page_token)?)
             .await
             .map_err(to_status)?;
         Ok(Response::new(pb::ListCustomersResponse {
@@ -143,12 +143,12 @@ impl pb::customer_service_server::CustomerService for Adapter {
         req: Request<pb::ListConsentEventsRequest>,
     ) -> Answer<pb::ListConsentEventsResponse> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let store = convert::store_code(&r.store)?;
+        let pb::ListConsentEventsRequest { store, customer_id } = req.into_inner();
+        let store = convert::store_code(&store)?;
         let events = self
             .services
             .customers
-            .consent_history(&who, &store, convert::customer_id("customer_id", &r.customer_id)?)
+            .consent_history(&who, &store, convert::customer_id("customer_id", &customer_id)?)
             .await
             .map_err(to_status)?;
         Ok(Response::new(pb::ListConsentEventsResponse {

@@ -224,19 +224,20 @@ impl pb::follow_up_service_server::FollowUpService for Adapter {
         req: Request<pb::ListFollowUpTasksRequest>,
     ) -> Answer<pb::ListFollowUpTasksResponse> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let store = convert::store_code(&r.store)?;
+        let pb::ListFollowUpTasksRequest { store, assignee, status, customer_id, page_size, page_token } =
+            req.into_inner();
+        let store = convert::store_code(&store)?;
         let filter = TaskFilter {
-            assignee: convert::non_empty(&r.assignee),
-            status: TaskStatus::from_proto(r.status)?,
+            assignee: convert::non_empty(&assignee),
+            status: TaskStatus::from_proto(status)?,
             due_by: None,
-            customer_id: optional_id("customer_id", &r.customer_id, CustomerId::parse)?,
+            customer_id: optional_id("customer_id", &customer_id, CustomerId::parse)?,
             due_within: None,
         };
         let result = self
             .services
             .follow_ups
-            .list_tasks(&who, &store, &filter, &convert::page(r.page_size, &r.page_token)?)
+            .list_tasks(&who, &store, &filter, &convert::page(page_size, &page_token)?)
             .await
             .map_err(to_status)?;
         Ok(Response::new(pb::ListFollowUpTasksResponse {
@@ -349,16 +350,17 @@ impl pb::follow_up_service_server::FollowUpService for Adapter {
         req: Request<pb::ReassignTasksRequest>,
     ) -> Answer<pb::ListFollowUpTasksResponse> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let store = convert::store_code(&r.store)?;
+        let pb::ReassignTasksRequest { store, from_agent, absent_from, absent_to, to_agent } =
+            req.into_inner();
+        let store = convert::store_code(&store)?;
         may::<ReassignTasks>(&who, Some(&store))?;
         let cmd = ReassignTasks {
-            from_agent: r.from_agent,
-            absent_from: convert::date("absent_from", Some(&r.absent_from))?
+            from_agent,
+            absent_from: convert::date("absent_from", Some(&absent_from))?
                 .ok_or_else(|| invalid("absent_from", "is required"))?,
-            absent_to: convert::date("absent_to", Some(&r.absent_to))?
+            absent_to: convert::date("absent_to", Some(&absent_to))?
                 .ok_or_else(|| invalid("absent_to", "is required"))?,
-            to_agent: r.to_agent,
+            to_agent,
         };
         let moved = self.services.follow_ups.reassign(&who, &store, cmd).await.map_err(to_status)?.moved;
         Ok(Response::new(pb::ListFollowUpTasksResponse {
@@ -422,13 +424,13 @@ impl pb::follow_up_service_server::FollowUpService for Adapter {
         req: Request<pb::ListComplaintsRequest>,
     ) -> Answer<pb::ListComplaintsResponse> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let store = convert::store_code(&r.store)?;
-        let status = ComplaintStatus::from_proto(r.status)?;
+        let pb::ListComplaintsRequest { store, status, escalating, page_size, page_token } = req.into_inner();
+        let store = convert::store_code(&store)?;
+        let status = ComplaintStatus::from_proto(status)?;
         let result = self
             .services
             .complaints
-            .list(&who, &store, status, r.escalating, &convert::page(r.page_size, &r.page_token)?)
+            .list(&who, &store, status, escalating, &convert::page(page_size, &page_token)?)
             .await
             .map_err(to_status)?;
         Ok(Response::new(pb::ListComplaintsResponse {
@@ -468,18 +470,19 @@ impl pb::follow_up_service_server::FollowUpService for Adapter {
         req: Request<pb::ListContactRecordsRequest>,
     ) -> Answer<pb::ListContactRecordsResponse> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let store = convert::store_code(&r.store)?;
+        let pb::ListContactRecordsRequest { store, customer_id, task_id, agent, page_size, page_token } =
+            req.into_inner();
+        let store = convert::store_code(&store)?;
         let filter = ContactFilter {
-            customer_id: optional_id("customer_id", &r.customer_id, CustomerId::parse)?,
-            task_id: optional_id("task_id", &r.task_id, TaskId::parse)?,
-            agent: convert::non_empty(&r.agent),
+            customer_id: optional_id("customer_id", &customer_id, CustomerId::parse)?,
+            task_id: optional_id("task_id", &task_id, TaskId::parse)?,
+            agent: convert::non_empty(&agent),
             contacted_within: None,
         };
         let result = self
             .services
             .follow_ups
-            .list_contacts(&who, &store, &filter, &convert::page(r.page_size, &r.page_token)?)
+            .list_contacts(&who, &store, &filter, &convert::page(page_size, &page_token)?)
             .await
             .map_err(to_status)?;
         Ok(Response::new(pb::ListContactRecordsResponse {
@@ -489,27 +492,34 @@ impl pb::follow_up_service_server::FollowUpService for Adapter {
     }
     async fn create_campaign(&self, req: Request<pb::CreateCampaignRequest>) -> Answer<pb::Campaign> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let store = convert::store_code(&r.store)?;
+        let pb::CreateCampaignRequest {
+            store,
+            customer_ids,
+            name,
+            kind,
+            event_date,
+            letter_wanted,
+            request_id,
+        } = req.into_inner();
+        let store = convert::store_code(&store)?;
         may::<CreateCampaign>(&who, Some(&store))?;
-        let customer_ids = r
-            .customer_ids
+        let customer_ids = customer_ids
             .iter()
             .enumerate()
             .map(|(i, raw)| CustomerId::parse(&format!("customer_ids[{i}]"), raw).map_err(to_status))
             .collect::<Result<Vec<_>, _>>()?;
         let cmd = CreateCampaign {
-            name: r.name,
-            kind: CampaignKind::from_proto(r.kind)?.ok_or_else(|| invalid("kind", "is required"))?,
-            event_date: convert::date("event_date", Some(&r.event_date))?
+            name,
+            kind: CampaignKind::from_proto(kind)?.ok_or_else(|| invalid("kind", "is required"))?,
+            event_date: convert::date("event_date", Some(&event_date))?
                 .ok_or_else(|| invalid("event_date", "is required"))?,
             customer_ids,
-            letter_wanted: r.letter_wanted,
+            letter_wanted,
         };
         answer(
             self.services
                 .follow_ups
-                .create_campaign(&who, &store, cmd, convert::request_id(&r.request_id)?)
+                .create_campaign(&who, &store, cmd, convert::request_id(&request_id)?)
                 .await,
         )
     }

@@ -78,13 +78,11 @@ impl pb::store_service_server::StoreService for Adapter {
         req: Request<pb::CreateStaffMemberRequest>,
     ) -> Answer<pb::StaffMember> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let store = convert::store_code(&r.store)?;
+        let pb::CreateStaffMemberRequest { store, id, name, roles, active, request_id } = req.into_inner();
+        let store = convert::store_code(&store)?;
         may::<CreateStaff>(&who, Some(&store))?;
-        let cmd = CreateStaff { id: r.id, name: r.name, roles: roles(&r.roles)?, active: r.active };
-        answer(
-            self.services.stores.create_staff(&who, &store, cmd, convert::request_id(&r.request_id)?).await,
-        )
+        let cmd = CreateStaff { id, name, roles: self::roles(&roles)?, active };
+        answer(self.services.stores.create_staff(&who, &store, cmd, convert::request_id(&request_id)?).await)
     }
 
     async fn get_staff_member(&self, req: Request<pb::GetStaffMemberRequest>) -> Answer<pb::StaffMember> {
@@ -114,17 +112,17 @@ impl pb::store_service_server::StoreService for Adapter {
         req: Request<pb::UpdateStaffMemberRequest>,
     ) -> Answer<pb::StaffMember> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let staff = r.staff_member.ok_or_else(|| invalid("staff_member", "is required"))?;
+        let pb::UpdateStaffMemberRequest { staff_member, update_mask, etag } = req.into_inner();
+        let staff = staff_member.ok_or_else(|| invalid("staff_member", "is required"))?;
         let store = convert::store_code(&staff.store)?;
         may::<UpdateStaff>(&who, Some(&store))?;
-        let mask = Mask::new(r.update_mask, &["name", "roles", "active"])?;
+        let mask = Mask::new(update_mask, &["name", "roles", "active"])?;
         let cmd = UpdateStaff {
             name: mask.has("name", !staff.name.is_empty()).then_some(staff.name),
             roles: if mask.has("roles", !staff.roles.is_empty()) { Some(roles(&staff.roles)?) } else { None },
             active: mask.has("active", false).then_some(staff.active),
         };
-        answer(self.services.stores.update_staff(&who, &store, &staff.id, cmd, convert::etag(&r.etag)?).await)
+        answer(self.services.stores.update_staff(&who, &store, &staff.id, cmd, convert::etag(&etag)?).await)
     }
 
     async fn list_audit_events(
@@ -132,17 +130,18 @@ impl pb::store_service_server::StoreService for Adapter {
         req: Request<pb::ListAuditEventsRequest>,
     ) -> Answer<pb::ListAuditEventsResponse> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let store = convert::store_code(&r.store)?;
+        let pb::ListAuditEventsRequest { store, resource_type, resource_id, actor, page_size, page_token } =
+            req.into_inner();
+        let store = convert::store_code(&store)?;
         let filter = AuditFilter {
-            resource_type: convert::non_empty(&r.resource_type),
-            resource_id: convert::non_empty(&r.resource_id),
-            actor: convert::non_empty(&r.actor),
+            resource_type: convert::non_empty(&resource_type),
+            resource_id: convert::non_empty(&resource_id),
+            actor: convert::non_empty(&actor),
         };
         let result = self
             .services
             .audit
-            .list(&who, &store, &filter, &convert::page(r.page_size, &r.page_token)?)
+            .list(&who, &store, &filter, &convert::page(page_size, &page_token)?)
             .await
             .map_err(to_status)?;
         Ok(Response::new(pb::ListAuditEventsResponse {

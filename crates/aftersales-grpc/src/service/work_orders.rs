@@ -105,27 +105,38 @@ fn decisions(
 impl pb::work_order_service_server::WorkOrderService for Adapter {
     async fn create_work_order(&self, req: Request<pb::CreateWorkOrderRequest>) -> Answer<pb::WorkOrder> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let store = convert::store_code(&r.store)?;
+        let pb::CreateWorkOrderRequest {
+            store,
+            customer_id,
+            vehicle_id,
+            fault_description,
+            intake_mileage_km,
+            fuel_level,
+            repair_category,
+            promised_at,
+            lines,
+            comeback_of,
+            request_id,
+        } = req.into_inner();
+        let store = convert::store_code(&store)?;
         may::<CreateWorkOrder>(&who, Some(&store))?;
         let cmd = CreateWorkOrder {
-            customer_id: CustomerId::parse("customer_id", &r.customer_id).map_err(to_status)?,
-            vehicle_id: VehicleId::parse("vehicle_id", &r.vehicle_id).map_err(to_status)?,
-            fault_description: r.fault_description,
-            intake_mileage_km: r.intake_mileage_km,
-            fuel_level: FuelLevel::from_proto(r.fuel_level)?,
-            repair_category: RepairCategory::from_proto(r.repair_category)?
+            customer_id: CustomerId::parse("customer_id", &customer_id).map_err(to_status)?,
+            vehicle_id: VehicleId::parse("vehicle_id", &vehicle_id).map_err(to_status)?,
+            fault_description,
+            intake_mileage_km,
+            fuel_level: FuelLevel::from_proto(fuel_level)?,
+            repair_category: RepairCategory::from_proto(repair_category)?
                 .ok_or_else(|| invalid("repair_category", "is required"))?,
-            promised_at: instant("promised_at", r.promised_at)?,
-            lines: line_inputs(r.lines)?,
-            comeback_of: r
-                .comeback_of
+            promised_at: instant("promised_at", promised_at)?,
+            lines: line_inputs(lines)?,
+            comeback_of: comeback_of
                 .as_deref()
                 .map(|id| WorkOrderId::parse("comeback_of", id))
                 .transpose()
                 .map_err(to_status)?,
         };
-        answer(self.services.work_orders.create(&who, &store, cmd, convert::request_id(&r.request_id)?).await)
+        answer(self.services.work_orders.create(&who, &store, cmd, convert::request_id(&request_id)?).await)
     }
 
     async fn get_work_order(&self, req: Request<pb::GetWorkOrderRequest>) -> Answer<pb::WorkOrder> {
@@ -140,22 +151,34 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
         req: Request<pb::ListWorkOrdersRequest>,
     ) -> Answer<pb::ListWorkOrdersResponse> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let store = convert::store_code(&r.store)?;
+        let pb::ListWorkOrdersRequest {
+            store,
+            status,
+            advisor,
+            plate,
+            vin,
+            created_from,
+            created_to,
+            overdue,
+            awaiting_decision,
+            page_size,
+            page_token,
+        } = req.into_inner();
+        let store = convert::store_code(&store)?;
         let query = WorkOrderQuery {
-            status: WorkOrderStatus::from_proto(r.status)?,
-            advisor: convert::non_empty(&r.advisor),
-            plate: convert::non_empty(&r.plate),
-            vin: convert::non_empty(&r.vin),
-            created_from: convert::date("created_from", Some(&r.created_from))?,
-            created_to: convert::date("created_to", Some(&r.created_to))?,
-            overdue: r.overdue,
-            awaiting_decision: r.awaiting_decision,
+            status: WorkOrderStatus::from_proto(status)?,
+            advisor: convert::non_empty(&advisor),
+            plate: convert::non_empty(&plate),
+            vin: convert::non_empty(&vin),
+            created_from: convert::date("created_from", Some(&created_from))?,
+            created_to: convert::date("created_to", Some(&created_to))?,
+            overdue,
+            awaiting_decision,
         };
         let result = self
             .services
             .work_orders
-            .list(&who, &store, &query, &convert::page(r.page_size, &r.page_token)?)
+            .list(&who, &store, &query, &convert::page(page_size, &page_token)?)
             .await
             .map_err(to_status)?;
         Ok(Response::new(pb::ListWorkOrdersResponse {
@@ -294,11 +317,10 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
 
     async fn record_accessories(&self, req: Request<pb::RecordAccessoriesRequest>) -> Answer<pb::WorkOrder> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let (store, step) = target(&r.store, &r.work_order_id, &r.etag, &r.request_id)?;
+        let pb::RecordAccessoriesRequest { store, work_order_id, etag, request_id, items } = req.into_inner();
+        let (store, step) = target(&store, &work_order_id, &etag, &request_id)?;
         may::<RecordAccessories>(&who, Some(&store))?;
-        let items = r
-            .items
+        let items = items
             .into_iter()
             .map(|i| AccessoryInput { name: i.name, quantity: i.quantity, stored_at: i.stored_at })
             .collect();
@@ -403,18 +425,25 @@ impl pb::inspection_service_server::InspectionService for Adapter {
         req: Request<pb::SubmitEntryInspectionRequest>,
     ) -> Answer<pb::Inspection> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let (store, Step { id, key, .. }) = target(&r.store, &r.work_order_id, "", &r.request_id)?;
+        let pb::SubmitEntryInspectionRequest {
+            store,
+            work_order_id,
+            request_id,
+            methods,
+            condition,
+            findings,
+            confirmed_category,
+        } = req.into_inner();
+        let (store, Step { id, key, .. }) = target(&store, &work_order_id, "", &request_id)?;
         may::<SubmitEntryInspection>(&who, Some(&store))?;
-        let methods = r
-            .methods
+        let methods = methods
             .iter()
             .map(|m| {
                 InspectionMethod::from_proto(*m)?
                     .ok_or_else(|| invalid("methods", "UNSPECIFIED is not a method"))
             })
             .collect::<Result<_, Status>>()?;
-        let condition = match r.condition {
+        let condition = match condition {
             Some(c) => Some(VehicleCondition {
                 exterior_marks: c.exterior_marks,
                 fuel_level: FuelLevel::from_proto(c.fuel_level)?,
@@ -424,9 +453,9 @@ impl pb::inspection_service_server::InspectionService for Adapter {
         };
         let cmd = SubmitEntryInspection {
             methods,
-            findings: r.findings,
+            findings,
             condition,
-            confirmed_category: RepairCategory::from_proto(r.confirmed_category)?,
+            confirmed_category: RepairCategory::from_proto(confirmed_category)?,
         };
         answer(self.services.work_orders.submit_entry_inspection(&who, &store, id, cmd, key).await)
     }
@@ -436,11 +465,11 @@ impl pb::inspection_service_server::InspectionService for Adapter {
         req: Request<pb::SubmitExitInspectionRequest>,
     ) -> Answer<pb::Inspection> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let (store, Step { id, key, .. }) = target(&r.store, &r.work_order_id, "", &r.request_id)?;
+        let pb::SubmitExitInspectionRequest { store, work_order_id, request_id, results, road_test } =
+            req.into_inner();
+        let (store, Step { id, key, .. }) = target(&store, &work_order_id, "", &request_id)?;
         may::<SubmitExitInspection>(&who, Some(&store))?;
-        let results = r
-            .results
+        let results = results
             .into_iter()
             .enumerate()
             .map(|(i, l)| {
@@ -454,7 +483,7 @@ impl pb::inspection_service_server::InspectionService for Adapter {
             .collect::<Result<_, Status>>()?;
         let cmd = SubmitExitInspection {
             results,
-            road_test: r.road_test.map(|t| RoadTest { passed: t.passed, notes: t.notes }),
+            road_test: road_test.map(|t| RoadTest { passed: t.passed, notes: t.notes }),
         };
         answer(self.services.work_orders.submit_exit_inspection(&who, &store, id, cmd, key).await)
     }
@@ -464,8 +493,8 @@ impl pb::inspection_service_server::InspectionService for Adapter {
         req: Request<pb::ListInspectionsRequest>,
     ) -> Answer<pb::ListInspectionsResponse> {
         let who = self.caller(&req)?;
-        let r = req.into_inner();
-        let (store, Step { id, .. }) = target(&r.store, &r.work_order_id, "", "")?;
+        let pb::ListInspectionsRequest { store, work_order_id } = req.into_inner();
+        let (store, Step { id, .. }) = target(&store, &work_order_id, "", "")?;
         let list = self.services.work_orders.inspections(&who, &store, id).await.map_err(to_status)?;
         Ok(Response::new(pb::ListInspectionsResponse {
             inspections: list.into_iter().map(Into::into).collect(),
