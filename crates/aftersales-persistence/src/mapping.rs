@@ -66,11 +66,17 @@ pub(crate) fn store_row(s: &Store) -> Result<store::Model> {
     })
 }
 
+/// A stored store's time zone, without reading the rest of its settings.
+pub(crate) fn store_zone(m: &store::Model) -> Result<chrono_tz::Tz> {
+    parse_timezone(&m.timezone).map_err(|e| corrupt("time zone", e))
+}
+
 pub(crate) fn store_from(m: store::Model) -> Result<Store> {
+    let timezone = store_zone(&m)?;
     Ok(Store {
         code: code(&m.code)?,
         name: m.name,
-        timezone: parse_timezone(&m.timezone).map_err(|e| corrupt("time zone", e))?,
+        timezone,
         call_hours: from_json("call hours", &m.call_hours)?,
         sla: from_json("sla", &m.sla)?,
         version: m.version,

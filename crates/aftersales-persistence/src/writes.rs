@@ -136,7 +136,7 @@ enum Either<'a> {
 /// The store's time zone, which decides the local day a record counts on.
 async fn store_tz<C: sea_orm::ConnectionTrait>(db: &C, code: &StoreCode) -> Result<chrono_tz::Tz> {
     match store::Entity::find_by_id(code.to_string()).one(db).await.map_err(read_err)? {
-        Some(row) => Ok(store_from(row)?.timezone),
+        Some(row) => store_zone(&row),
         None => Err(DomainError::NotFound { resource: "store" }),
     }
 }

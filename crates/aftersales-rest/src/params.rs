@@ -17,6 +17,11 @@ macro_rules! path_param {
             $field: $ty,
         }
     };
+    // A UUID segment: the one pattern every id parameter states.
+    ($(#[$doc:meta])* $name:ident, $field:ident: Uuid, $desc:literal) => {
+        path_param!($(#[$doc])* $name, $field: Uuid, $desc,
+            r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$");
+    };
 }
 
 path_param!(
@@ -25,38 +30,31 @@ path_param!(
 );
 path_param!(
     /// `{work_order_id}`.
-    WorkOrderParam, work_order_id: Uuid, "Work order id",
-    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    WorkOrderParam, work_order_id: Uuid, "Work order id"
 );
 path_param!(
     /// `{customer_id}`.
-    CustomerParam, customer_id: Uuid, "Customer id",
-    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    CustomerParam, customer_id: Uuid, "Customer id"
 );
 path_param!(
     /// `{customer_id}` of a merge: the file that stays.
-    SurvivingCustomerParam, customer_id: Uuid, "The file that stays",
-    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    SurvivingCustomerParam, customer_id: Uuid, "The file that stays"
 );
 path_param!(
     /// `{complaint_id}`.
-    ComplaintParam, complaint_id: Uuid, "Complaint id",
-    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    ComplaintParam, complaint_id: Uuid, "Complaint id"
 );
 path_param!(
     /// `{vehicle_id}`.
-    VehicleParam, vehicle_id: Uuid, "Vehicle id",
-    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    VehicleParam, vehicle_id: Uuid, "Vehicle id"
 );
 path_param!(
     /// `{task_id}`.
-    TaskParam, task_id: Uuid, "Task id",
-    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    TaskParam, task_id: Uuid, "Task id"
 );
 path_param!(
     /// `{inspection_id}`.
-    InspectionParam, inspection_id: Uuid, "Inspection id",
-    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    InspectionParam, inspection_id: Uuid, "Inspection id"
 );
 path_param!(
     /// `{staff_id}`.

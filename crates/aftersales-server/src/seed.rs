@@ -245,7 +245,7 @@ pub async fn bench_hq(
 ) -> Result<BenchReport> {
     let hq = principal(Role::HqAnalyst);
     let stores = all_stores(services).await?;
-    let (from, to) = Period::parse(period)?.days();
+    let parsed = Period::parse(period)?;
     let figures = services.summaries.headquarters(&hq, None, period).await?;
     let mut counted = Vec::new();
     for _ in 0..runs.max(1) {
@@ -258,7 +258,7 @@ pub async fn bench_hq(
         let started = Instant::now();
         let mut scans = Vec::with_capacity(stores.len());
         for store in &stores {
-            scans.push((store.code.clone(), figures_by_scanning(repo, store, from, to).await?));
+            scans.push((store.code.clone(), figures_by_scanning(repo, store, parsed).await?));
         }
         scanned.push(started.elapsed());
         for (code, scan) in &scans {
@@ -279,21 +279,11 @@ pub async fn bench_hq(
 /// The FU-9 figures of one store read the way they were before the counters: every task,
 /// contact and complaint of the period loaded through the repository's lists and counted
 /// (registered letters left out). The baseline of the HQ-2 benchmark.
-async fn figures_by_scanning(
-    repo: &SeaRepository,
-    store: &Store,
-    from: NaiveDate,
-    to: NaiveDate,
-) -> Result<FollowUpFigures> {
+async fn figures_by_scanning(repo: &SeaRepository, store: &Store, period: Period) -> Result<FollowUpFigures> {
     let tz = store.timezone;
-    let start = |d: NaiveDate| {
-        d.and_hms_opt(0, 0, 0)
-            .and_then(|t| t.and_local_timezone(tz).earliest())
-            .map(|t| t.with_timezone(&Utc))
-            .ok_or_else(|| DomainError::Internal(format!("no local midnight on {d}")))
-    };
-    let (code, window) = (&store.code, (start(from)?, start(to)?));
-    let tasks = &TaskFilter { due_within: Some((from, to)), ..TaskFilter::default() };
+    // The period's days and instants as the summaries reckon them.
+    let (code, window) = (&store.code, period.instants(tz));
+    let tasks = &TaskFilter { due_within: Some(period.days()), ..TaskFilter::default() };
     let contacts = &ContactFilter { contacted_within: Some(window), ..ContactFilter::default() };
     let tasks = all_pages(|page| async move { repo.list_tasks(code, tasks, &page).await }).await?;
     let contacts = all_pages(|page| async move { repo.list_contacts(code, contacts, &page).await }).await?;
