@@ -18,6 +18,7 @@ mod ehealth;
 mod estimates;
 mod follow_ups;
 mod isolation;
+mod numbers;
 mod parity;
 mod reminders;
 mod stores;

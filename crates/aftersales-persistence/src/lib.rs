@@ -8,6 +8,7 @@ mod mapping;
 
 mod analytics;
 mod audit_trail;
+mod batch;
 mod customers;
 mod ehealth;
 mod follow_ups;
@@ -66,12 +67,13 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), SetupError> {
 #[derive(Clone)]
 pub struct SeaRepository {
     db: DatabaseConnection,
+    groups: std::sync::Arc<batch::Groups>,
 }
 
 impl SeaRepository {
     /// Wraps an open (and migrated) connection.
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self { db, groups: Default::default() }
     }
 
     /// Refreshes the planner's statistics after a bulk load, so the indexes are used at once.

@@ -34,49 +34,13 @@ impl Writes for SeaRepository {
     }
 
     async fn apply(&self, changes: ChangeSet) -> Result<Option<i64>> {
-        let ChangeSet { ops, audit, idempotency, number, store_zone } = changes;
-        // The zones are read before the transaction: on SQLite a transaction that reads first
-        // cannot take the write lock later without failing busy.
-        let mut zones = Zones(store_zone.into_iter().collect());
-        for store in ops.iter().filter_map(counted_store) {
-            zones.of(&self.db, store).await?;
-        }
-        let txn = self.db.begin().await.map_err(read_err)?;
-        // The sequence and counter rows are shared by every writer of the store and stay
-        // locked until commit, so everything that does not need them goes first: the records
-        // before the first one carrying the number, the audit entries without it.
-        let mut ops = ops.into_iter().peekable();
-        let mut moves = Moves::default();
-        let mut numbered_audit = Vec::new();
-        while let Some(op) = ops.next_if(|op| number.is_none() || !holds_number(op)) {
-            apply_op(&txn, op, &mut zones, &mut moves).await?;
-        }
-        for event in audit {
-            if number.is_some() && holds_number(&event) {
-                numbered_audit.push(event);
-            } else {
-                insert(&txn, "audit_event", audit_row(&event)?.into_active_model().reset_all()).await?;
+        match &changes.number {
+            Some(NumberRequest { store, name }) => {
+                let sequence = (store.to_string(), name.clone());
+                self.groups.submit(self, sequence, changes).await
             }
+            None => self.apply_alone(changes).await,
         }
-        let taken = match &number {
-            Some(request) => Some(take_number(&txn, request).await?),
-            None => None,
-        };
-        for op in ops {
-            apply_op(&txn, filled(op, taken)?, &mut zones, &mut moves).await?;
-        }
-        for event in numbered_audit {
-            let event = filled(event, taken)?;
-            insert(&txn, "audit_event", audit_row(&event)?.into_active_model().reset_all()).await?;
-        }
-        if let Some(record) = idempotency {
-            let record = filled(record, taken)?;
-            insert(&txn, "idempotency_key", idempotency_row(&record)?.into_active_model().reset_all())
-                .await?;
-        }
-        moves.apply(&txn).await?;
-        txn.commit().await.map_err(read_err)?;
-        Ok(taken)
     }
 
     async fn find_idempotency(
@@ -92,6 +56,84 @@ impl Writes for SeaRepository {
             .map(idempotency_from)
             .transpose()
     }
+}
+
+impl SeaRepository {
+    /// Applies one change set in a transaction of its own.
+    pub(crate) async fn apply_alone(&self, changes: ChangeSet) -> Result<Option<i64>> {
+        let mut zones = self.zones(std::slice::from_ref(&changes)).await?;
+        let txn = self.db.begin().await.map_err(read_err)?;
+        let mut moves = Moves::default();
+        let taken = apply_in(&txn, changes, &mut zones, &mut moves).await?;
+        moves.apply(&txn).await?;
+        txn.commit().await.map_err(read_err)?;
+        Ok(taken)
+    }
+
+    /// Applies change sets in one transaction, all or none; answers each one's number.
+    pub(crate) async fn apply_together(&self, sets: Vec<ChangeSet>) -> Result<Vec<Option<i64>>> {
+        let mut zones = self.zones(&sets).await?;
+        let txn = self.db.begin().await.map_err(read_err)?;
+        let mut moves = Moves::default();
+        let mut taken = Vec::with_capacity(sets.len());
+        for changes in sets {
+            taken.push(apply_in(&txn, changes, &mut zones, &mut moves).await?);
+        }
+        moves.apply(&txn).await?;
+        txn.commit().await.map_err(read_err)?;
+        Ok(taken)
+    }
+
+    /// The time zones the change sets count in. They are read before the transaction: on SQLite
+    /// a transaction that reads first cannot take the write lock later without failing busy.
+    async fn zones(&self, sets: &[ChangeSet]) -> Result<Zones> {
+        let mut zones = Zones(sets.iter().filter_map(|c| c.store_zone.clone()).collect());
+        for store in sets.iter().flat_map(|c| c.ops.iter().filter_map(counted_store)) {
+            zones.of(&self.db, store).await?;
+        }
+        Ok(zones)
+    }
+}
+
+/// Writes one change set inside a transaction; the counter moves are gathered, not applied.
+async fn apply_in(
+    txn: &DatabaseTransaction,
+    changes: ChangeSet,
+    zones: &mut Zones,
+    moves: &mut Moves,
+) -> Result<Option<i64>> {
+    let ChangeSet { ops, audit, idempotency, number, store_zone: _ } = changes;
+    // The sequence and counter rows are shared by every writer of the store and stay locked
+    // until commit, so everything that does not need them goes first: the records before the
+    // first one carrying the number, the audit entries without it.
+    let mut ops = ops.into_iter().peekable();
+    let mut numbered_audit = Vec::new();
+    while let Some(op) = ops.next_if(|op| number.is_none() || !holds_number(op)) {
+        apply_op(txn, op, zones, moves).await?;
+    }
+    for event in audit {
+        if number.is_some() && holds_number(&event) {
+            numbered_audit.push(event);
+        } else {
+            insert(txn, "audit_event", audit_row(&event)?.into_active_model().reset_all()).await?;
+        }
+    }
+    let taken = match &number {
+        Some(request) => Some(take_number(txn, request).await?),
+        None => None,
+    };
+    for op in ops {
+        apply_op(txn, filled(op, taken)?, zones, moves).await?;
+    }
+    for event in numbered_audit {
+        let event = filled(event, taken)?;
+        insert(txn, "audit_event", audit_row(&event)?.into_active_model().reset_all()).await?;
+    }
+    if let Some(record) = idempotency {
+        let record = filled(record, taken)?;
+        insert(txn, "idempotency_key", idempotency_row(&record)?.into_active_model().reset_all()).await?;
+    }
+    Ok(taken)
 }
 
 async fn update_checked<A>(

@@ -1,0 +1,134 @@
+//! Group commit of the writes that take a number from a per-store sequence.
+//!
+//! A gap-free number (WO-1) is a row every numbered write of the store locks until its commit,
+//! so one store's creates are serial through the commit's disk flush. Here the numbered writes
+//! one process receives for the same sequence while a transaction on it runs are queued and then
+//! applied together in the next transaction: one lock and one flush for the whole group. A group
+//! in which any write fails is rolled back whole and its writes are applied one by one instead,
+//! so each answers exactly as it would have alone and none is lost or numbered twice.
+//!
+//! Nothing waits for a group to fill: the first write of an idle sequence starts at once, and
+//! groups form only from writes that would otherwise have queued on the row lock.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use aftersales_domain::ports::ChangeSet;
+use aftersales_domain::{DomainError, Result};
+use tokio::sync::oneshot;
+
+use crate::SeaRepository;
+
+/// Most writes applied in one transaction; bounds the time a group holds the sequence row.
+const MAX_GROUP: usize = 32;
+
+/// The writes waiting for each sequence (store and sequence name), and whether one is running.
+#[derive(Default)]
+pub(crate) struct Groups {
+    queues: Mutex<HashMap<(String, String), Vec<Waiting>>>,
+}
+
+/// A write waiting for its group, and where its answer goes.
+struct Waiting {
+    changes: ChangeSet,
+    answer: oneshot::Sender<Result<Option<i64>>>,
+}
+
+impl Groups {
+    /// Queues a numbered write and waits for its answer; starts the sequence's runner if idle.
+    pub(crate) async fn submit(
+        &self,
+        repo: &SeaRepository,
+        sequence: (String, String),
+        changes: ChangeSet,
+    ) -> Result<Option<i64>> {
+        let (answer, answered) = oneshot::channel();
+        let start = {
+            let mut queues = self.queues.lock().unwrap_or_else(PoisonError::into_inner);
+            match queues.get_mut(&sequence) {
+                Some(queue) => {
+                    queue.push(Waiting { changes, answer });
+                    false
+                }
+                None => {
+                    queues.insert(sequence.clone(), vec![Waiting { changes, answer }]);
+                    true
+                }
+            }
+        };
+        if start {
+            // A task of its own, so a client that hangs up does not abandon the others' writes.
+            let repo = repo.clone();
+            tokio::spawn(async move { run(repo, sequence).await });
+        }
+        answered.await.map_err(|_| DomainError::Unavailable("the write was interrupted; retry".into()))?
+    }
+
+    /// Takes the next group of a sequence, or retires the sequence's runner when none waits.
+    fn next_group(&self, sequence: &(String, String)) -> Vec<Waiting> {
+        let mut queues = self.queues.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(queue) = queues.get_mut(sequence) else { return Vec::new() };
+        if queue.is_empty() {
+            queues.remove(sequence);
+            return Vec::new();
+        }
+        let take = queue.len().min(MAX_GROUP);
+        queue.drain(..take).collect()
+    }
+}
+
+/// Retires a runner that ends abnormally (a panic), so the next write starts a new one; the
+/// writes still queued then fail `unavailable` (retryable) instead of waiting forever. A runner
+/// that ends normally was retired by [`Groups::next_group`] under the lock.
+struct Retire {
+    groups: Arc<Groups>,
+    sequence: (String, String),
+    armed: bool,
+}
+
+impl Drop for Retire {
+    fn drop(&mut self) {
+        if self.armed {
+            let mut queues = self.groups.queues.lock().unwrap_or_else(PoisonError::into_inner);
+            queues.remove(&self.sequence);
+        }
+    }
+}
+
+/// Applies a sequence's queued writes group after group until none waits.
+async fn run(repo: SeaRepository, sequence: (String, String)) {
+    let mut retire = Retire { groups: repo.groups.clone(), sequence: sequence.clone(), armed: true };
+    loop {
+        let group = repo.groups.next_group(&sequence);
+        if group.is_empty() {
+            retire.armed = false;
+            return;
+        }
+        let (sets, answers): (Vec<_>, Vec<_>) = group.into_iter().map(|w| (w.changes, w.answer)).unzip();
+        tracing::debug!(sequence = %sequence.1, writes = sets.len(), "numbered write group");
+        let results = apply_group(&repo, sets).await;
+        for (answer, result) in answers.into_iter().zip(results) {
+            // A caller that went away no longer needs its answer; its write stands.
+            let _ = answer.send(result);
+        }
+    }
+}
+
+/// Applies a group in one transaction, or each write alone when the group fails.
+async fn apply_group(repo: &SeaRepository, mut sets: Vec<ChangeSet>) -> Vec<Result<Option<i64>>> {
+    if sets.len() == 1 {
+        let only = sets.remove(0);
+        return vec![repo.apply_alone(only).await];
+    }
+    match repo.apply_together(sets.clone()).await {
+        Ok(taken) => taken.into_iter().map(Ok).collect(),
+        Err(err) => {
+            tracing::debug!(error = %err, writes = sets.len(), "numbered write group failed; applying alone");
+            let mut results = Vec::with_capacity(sets.len());
+            for changes in sets {
+                results.push(repo.apply_alone(changes).await);
+            }
+            results
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! Numbers taken by concurrent writes: WO-1 with GEN-2.
+
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::common::TestApp;
+use crate::work_orders::{new_order, shop};
+
+// WO-1, GEN-2: concurrent creates of one store are applied in groups sharing one transaction. A
+// group in which some writes fail (twins racing on one idempotency key) still numbers every
+// order that was made exactly once, gap-free, and answers each twin as it would alone.
+#[tokio::test]
+async fn failures_among_concurrent_creates_leave_the_numbers_gap_free() {
+    const PLAIN: usize = 24;
+    const SAME_BODY_TWINS: usize = 8;
+    const OTHER_BODY_TWINS: usize = 4;
+    let app = TestApp::spawn().await;
+    let shop = shop(&app).await;
+    let path = shop.orders();
+    let mut requests = Vec::new();
+    for i in 0..PLAIN {
+        requests.push((None, new_order(&shop, 30_000), format!("plain-{i}")));
+    }
+    for i in 0..SAME_BODY_TWINS {
+        // One body for both: a retry sends the same bytes.
+        let (key, body) = (format!("twin-{i}"), new_order(&shop, 30_000));
+        for _ in 0..2 {
+            requests.push((Some(key.clone()), body.clone(), key.clone()));
+        }
+    }
+    for i in 0..OTHER_BODY_TWINS {
+        let key = format!("clash-{i}");
+        for side in ["左", "右"] {
+            let mut body = new_order(&shop, 30_000);
+            body["fault_description"] = json!(format!("{side}前轮异响"));
+            requests.push((Some(key.clone()), body, key.clone()));
+        }
+    }
+    let sends = requests.iter().map(|(key, body, _)| {
+        let headers: Vec<(&str, &str)> = key.iter().map(|k| ("Idempotency-Key", k.as_str())).collect();
+        let (app, path, token, body) = (&app, &path, &shop.advisor, body.clone());
+        async move { app.send(Method::POST, path, Some(token), Some(body), &headers).await }
+    });
+    let answers = futures_util::future::join_all(sends).await;
+    let mut made = std::collections::BTreeMap::<String, String>::new();
+    let mut by_key = std::collections::BTreeMap::<&str, Vec<_>>::new();
+    for ((_, _, label), answer) in requests.iter().zip(&answers) {
+        by_key.entry(label.as_str()).or_default().push(answer);
+        if answer.status == StatusCode::CREATED {
+            let number = answer.body["number"].as_str().unwrap().to_string();
+            let id = answer.body["id"].as_str().unwrap().to_string();
+            assert_eq!(
+                made.insert(id, number.clone()).unwrap_or(number.clone()),
+                number,
+                "one id, one number"
+            );
+        }
+    }
+    for (label, twins) in &by_key {
+        let created = twins.iter().filter(|a| a.status == StatusCode::CREATED).count();
+        if label.starts_with("twin-") {
+            assert_eq!(created, 2, "{label}: a replay answers like the first: {twins:?}");
+            assert_eq!(twins[0].body["id"], twins[1].body["id"], "{label}");
+        } else if label.starts_with("clash-") {
+            assert_eq!(created, 1, "{label}: {twins:?}");
+            let refused = twins.iter().find(|a| a.status != StatusCode::CREATED).unwrap();
+            assert_eq!(refused.code(), "idempotency_key.reused", "{label}: {:?}", refused.body);
+        } else {
+            assert_eq!(created, 1, "{label}: {twins:?}");
+        }
+    }
+    let orders = PLAIN + SAME_BODY_TWINS + OTHER_BODY_TWINS;
+    let mut numbers: Vec<_> = made.into_values().collect();
+    numbers.sort();
+    let year = chrono::Utc::now().format("%Y");
+    let expected: Vec<String> = (1..=orders).map(|n| format!("SH001-{year}-{n:06}")).collect();
+    assert_eq!(numbers, expected);
+    let listed = app.get(&format!("{path}?page_size=100"), &shop.advisor).await;
+    assert_eq!(listed.body["work_orders"].as_array().unwrap().len(), orders, "{:?}", listed.body);
+}
