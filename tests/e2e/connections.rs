@@ -1,6 +1,7 @@
 //! Slow and greedy clients on both listeners: a connection that never finishes its headers (or
 //! sends nothing) is closed after the header-read timeout, and one client address holds at most
-//! its budget of connections.
+//! its budget of connections. A database connection cut while idle is replaced, not answered
+//! as an error.
 
 use std::time::Duration;
 
@@ -87,5 +88,30 @@ async fn one_client_holds_at_most_its_budget_of_connections() {
             closed_within(&mut again, Duration::from_millis(500)).await.is_none(),
             "{addr}: a freed place is taken again"
         );
+    }
+}
+
+// API "errors" (503 only when the database is really unreachable): the pool does not ping a connection on
+// every checkout, only one idle long enough to have been cut; after PostgreSQL dropped every
+// connection of the server (a restart, a failover, a proxy's idle cut), the next calls answer.
+#[tokio::test]
+async fn connections_the_database_cut_while_idle_are_replaced() {
+    use sea_orm::ConnectionTrait;
+    let app = TestApp::spawn().await;
+    let store = app.seed_store("SH001").await;
+    let path = format!("/v1/stores/{store}/customers");
+    let token = app.advisor(&store);
+    assert_eq!(app.get(&path, &token).await.status, reqwest::StatusCode::OK);
+    if app.config.database_url.starts_with("postgres") {
+        let admin = sea_orm::Database::connect(app.config.database_url.as_str()).await.unwrap();
+        let cut = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                   WHERE datname = current_database() AND pid <> pg_backend_pid()";
+        let killed = admin.query_all_raw(sea_orm::Statement::from_string(admin.get_database_backend(), cut));
+        assert!(!killed.await.unwrap().is_empty(), "the server held connections to cut");
+    }
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    for _ in 0..20 {
+        let answer = app.get(&path, &token).await;
+        assert_eq!(answer.status, reqwest::StatusCode::OK, "{:?}", answer.body);
     }
 }

@@ -48,6 +48,10 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
         // Well inside the 30 s request deadline: a request that waits this long for a connection
         // answers 503 `unavailable` (retryable) instead of timing out without a reason.
         .acquire_timeout(Duration::from_secs(10))
+        // A connection in use is known to be alive; pinging it on every checkout cost a round
+        // trip per statement outside a transaction. Only one idle for longer than HikariCP's
+        // bypass window (500 ms) is pinged, so one cut by a restart or a proxy is replaced.
+        .test_before_acquire_if_idle_for(Duration::from_millis(500))
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|o| {
             o.create_if_missing(true)
@@ -94,11 +98,27 @@ fn db_err(resource: &'static str, err: DbErr) -> DomainError {
             code: "reference.missing",
             message: format!("{resource} refers to a record that does not exist"),
         },
-        _ if matches!(err, DbErr::Conn(_) | DbErr::ConnectionAcquire(_)) => {
-            DomainError::Unavailable(err.to_string())
-        }
+        _ if unreachable(&err) => DomainError::Unavailable(err.to_string()),
         _ => DomainError::Internal(err.to_string()),
     }
+}
+
+/// Whether an error says the database is away (a retry may succeed) rather than that the
+/// statement is wrong: no connection, a connection cut mid-statement, a server shutting down.
+fn unreachable(err: &DbErr) -> bool {
+    use sea_orm::{RuntimeErr, sqlx::Error};
+    if matches!(err, DbErr::Conn(_) | DbErr::ConnectionAcquire(_)) {
+        return true;
+    }
+    let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = err else {
+        return false;
+    };
+    // SQLSTATE class 08 (connection exception) and 57P01..57P03 (shutdown, restart).
+    let shutdown = |code: &str| code.starts_with("08") || code.starts_with("57P");
+    matches!(
+        &**e,
+        Error::Io(_) | Error::Tls(_) | Error::PoolTimedOut | Error::PoolClosed | Error::WorkerCrashed
+    ) || matches!(&**e, Error::Database(db) if db.code().is_some_and(|c| shutdown(&c)))
 }
 
 fn read_err(err: DbErr) -> DomainError {
@@ -148,5 +168,27 @@ pub fn backend_name(db: &DatabaseConnection) -> &'static str {
         sea_orm::DatabaseBackend::MySql => "mysql",
         #[allow(unreachable_patterns)]
         _ => "other",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error;
+
+    use super::*;
+
+    // API "errors": a connection the database cut mid-statement answers 503 (retry), not 500.
+    #[test]
+    fn a_cut_connection_is_unavailable_and_a_bad_statement_is_internal() {
+        let cut = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset by peer");
+        let cut = DbErr::Query(RuntimeErr::SqlxError(Arc::new(Error::Io(cut))));
+        assert!(matches!(read_err(cut), DomainError::Unavailable(_)));
+        let timed_out = DbErr::Exec(RuntimeErr::SqlxError(Arc::new(Error::PoolTimedOut)));
+        assert!(matches!(read_err(timed_out), DomainError::Unavailable(_)));
+        let wrong = DbErr::Query(RuntimeErr::SqlxError(Arc::new(Error::RowNotFound)));
+        assert!(matches!(read_err(wrong), DomainError::Internal(_)));
     }
 }
