@@ -3,6 +3,7 @@
 
 pub use sea_orm_migration::prelude::*;
 
+#[macro_use]
 mod shape;
 
 mod m20261127_000001_foundation;

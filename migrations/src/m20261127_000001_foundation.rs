@@ -9,9 +9,6 @@ use sea_orm_migration::schema::*;
 
 use crate::shape::{self, drop_tables, index};
 
-#[derive(DeriveMigrationName)]
-pub struct Migration;
-
 /// Foundation references refuse to delete a row still pointed at.
 fn fk(
     name: &str,
@@ -23,9 +20,8 @@ fn fk(
     shape::fk(name, from, cols, to, to_cols).on_delete(ForeignKeyAction::Restrict).to_owned()
 }
 
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+migration! {
+    up(m) {
         m.create_table(
             Table::create()
                 .table("stores")
@@ -201,8 +197,7 @@ impl MigrationTrait for Migration {
         .await?;
         Ok(())
     }
-
-    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+    down(m) {
         drop_tables(
             m,
             &[

@@ -8,12 +8,8 @@ use sea_orm_migration::schema::*;
 
 use crate::shape::{create_index, drop_tables, index, same_store_fk, store_fk};
 
-#[derive(DeriveMigrationName)]
-pub struct Migration;
-
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+migration! {
+    up(m) {
         m.create_table(
             Table::create()
                 .table("counters")
@@ -85,8 +81,7 @@ impl MigrationTrait for Migration {
         create_index(m, "ix_inspections_work_order", "inspections", &["store", "work_order_id"]).await?;
         Ok(())
     }
-
-    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+    down(m) {
         drop_tables(m, &["inspections", "work_orders", "counters"]).await
     }
 }

@@ -5,12 +5,8 @@ use sea_orm_migration::schema::*;
 
 use crate::shape::{create_index, same_store_fk};
 
-#[derive(DeriveMigrationName)]
-pub struct Migration;
-
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+migration! {
+    up(m) {
         m.create_table(
             Table::create()
                 .table("ehealth_uploads")
@@ -37,8 +33,7 @@ impl MigrationTrait for Migration {
         .await?;
         create_index(m, "ix_ehealth_due", "ehealth_uploads", &["status", "next_attempt_at"]).await
     }
-
-    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+    down(m) {
         m.drop_table(Table::drop().table("ehealth_uploads").to_owned()).await
     }
 }

@@ -5,12 +5,8 @@ use sea_orm_migration::schema::*;
 
 use crate::shape::{create_index, drop_tables, same_store_fk};
 
-#[derive(DeriveMigrationName)]
-pub struct Migration;
-
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+migration! {
+    up(m) {
         m.create_table(
             Table::create()
                 .table("follow_up_tasks")
@@ -59,8 +55,7 @@ impl MigrationTrait for Migration {
         .await?;
         create_index(m, "ix_contacts_customer", "contact_records", &["store", "customer_id"]).await
     }
-
-    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+    down(m) {
         drop_tables(m, &["contact_records", "follow_up_tasks"]).await
     }
 }

@@ -5,12 +5,8 @@ use sea_orm_migration::schema::*;
 
 use crate::shape::{create_index, same_store_fk};
 
-#[derive(DeriveMigrationName)]
-pub struct Migration;
-
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+migration! {
+    up(m) {
         m.create_table(
             Table::create()
                 .table("complaints")
@@ -32,8 +28,7 @@ impl MigrationTrait for Migration {
         .await?;
         create_index(m, "ix_complaints_due", "complaints", &["status", "opened_at"]).await
     }
-
-    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+    down(m) {
         m.drop_table(Table::drop().table("complaints").to_owned()).await
     }
 }

@@ -5,12 +5,8 @@ use sea_orm_migration::schema::*;
 
 use crate::shape::{create_index, store_fk};
 
-#[derive(DeriveMigrationName)]
-pub struct Migration;
-
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+migration! {
+    up(m) {
         m.create_table(
             Table::create()
                 .table("summaries")
@@ -27,8 +23,7 @@ impl MigrationTrait for Migration {
         create_index(m, "ix_contacts_time", "contact_records", &["store", "contacted_at"]).await?;
         create_index(m, "ix_complaints_opened", "complaints", &["store", "opened_at"]).await
     }
-
-    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+    down(m) {
         m.drop_table(Table::drop().table("summaries").to_owned()).await
     }
 }

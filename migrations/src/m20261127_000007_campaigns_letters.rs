@@ -5,12 +5,8 @@ use sea_orm_migration::schema::*;
 
 use crate::shape::{create_index, drop_tables, store_fk};
 
-#[derive(DeriveMigrationName)]
-pub struct Migration;
-
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+migration! {
+    up(m) {
         for (table, time_col) in [("campaigns", "event_date"), ("letters", "sent_at")] {
             let mut t = Table::create();
             t.table(table).col(uuid("id").primary_key()).col(string_len("store", 16)).col(text("document"));
@@ -25,8 +21,7 @@ impl MigrationTrait for Migration {
         }
         Ok(())
     }
-
-    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+    down(m) {
         drop_tables(m, &["letters", "campaigns"]).await
     }
 }

@@ -54,12 +54,8 @@ fn parse<T: serde::de::DeserializeOwned>(document: &str) -> Result<T, DbErr> {
     serde_json::from_str(document).map_err(|e| DbErr::Custom(format!("stored document: {e}")))
 }
 
-#[derive(DeriveMigrationName)]
-pub struct Migration;
-
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+migration! {
+    up(m) {
         m.create_table(
             Table::create()
                 .table("follow_up_rollups")
@@ -118,8 +114,7 @@ impl MigrationTrait for Migration {
         )
         .await
     }
-
-    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+    down(m) {
         m.drop_table(Table::drop().table("follow_up_rollups").to_owned()).await
     }
 }

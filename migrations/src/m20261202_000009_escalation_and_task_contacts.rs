@@ -15,12 +15,8 @@ use crate::shape::create_index;
 use sea_orm_migration::sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
-#[derive(DeriveMigrationName)]
-pub struct Migration;
-
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+migration! {
+    up(m) {
         m.alter_table(
             Table::alter()
                 .table("complaints")
@@ -55,8 +51,7 @@ impl MigrationTrait for Migration {
         create_index(m, "ix_complaints_escalation", "complaints", &["status", "escalates_at"]).await?;
         create_index(m, "ix_contacts_task", "contact_records", &["store", "task_id"]).await
     }
-
-    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+    down(m) {
         m.drop_index(Index::drop().name("ix_contacts_task").table("contact_records").to_owned()).await?;
         m.drop_index(Index::drop().name("ix_complaints_escalation").table("complaints").to_owned()).await?;
         m.alter_table(Table::alter().table("complaints").drop_column("escalates_at").to_owned()).await

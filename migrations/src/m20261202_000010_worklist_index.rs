@@ -3,12 +3,8 @@
 
 use sea_orm_migration::prelude::*;
 
-#[derive(DeriveMigrationName)]
-pub struct Migration;
-
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+migration! {
+    up(m) {
         m.create_index(
             Index::create()
                 .name("ix_tasks_day_queue")
@@ -22,8 +18,7 @@ impl MigrationTrait for Migration {
         )
         .await
     }
-
-    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+    down(m) {
         m.drop_index(Index::drop().name("ix_tasks_day_queue").table("follow_up_tasks").to_owned()).await
     }
 }

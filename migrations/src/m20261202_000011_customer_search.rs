@@ -10,12 +10,8 @@ use crate::shape::{create_index, insert_rows};
 use sea_orm_migration::sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
-#[derive(DeriveMigrationName)]
-pub struct Migration;
-
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+migration! {
+    up(m) {
         m.create_table(
             Table::create()
                 .table("customer_search")
@@ -60,8 +56,7 @@ impl MigrationTrait for Migration {
         )
         .await
     }
-
-    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+    down(m) {
         m.drop_table(Table::drop().table("customer_search").to_owned()).await
     }
 }

@@ -11,12 +11,8 @@ use sea_orm_migration::schema::*;
 
 use crate::shape::{insert_rows, store_fk};
 
-#[derive(DeriveMigrationName)]
-pub struct Migration;
-
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+migration! {
+    up(m) {
         m.create_table(
             Table::create()
                 .table("follow_up_counts")
@@ -61,8 +57,7 @@ impl MigrationTrait for Migration {
         }
         m.drop_table(Table::drop().table("follow_up_rollups").to_owned()).await
     }
-
-    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+    down(m) {
         // The days a period's counts came from are not kept; the day counters are counted again
         // from the records, as migration 8 first did.
         m.drop_table(Table::drop().table("follow_up_counts").to_owned()).await?;

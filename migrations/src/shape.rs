@@ -3,6 +3,22 @@
 
 use sea_orm_migration::prelude::*;
 
+/// Declares a file's migration from its `up` and `down` bodies, each given the schema manager;
+/// the migration is named after the file, as sea-orm-migration records it.
+macro_rules! migration {
+    (up($up_m:ident) $up:block down($down_m:ident) $down:block) => {
+        #[derive(DeriveMigrationName)]
+        pub struct Migration;
+
+        #[async_trait::async_trait]
+        impl MigrationTrait for Migration {
+            async fn up(&self, $up_m: &SchemaManager) -> Result<(), DbErr> $up
+
+            async fn down(&self, $down_m: &SchemaManager) -> Result<(), DbErr> $down
+        }
+    };
+}
+
 /// Rows per insert, well under SQLite's bound-parameter limit.
 const CHUNK: usize = 200;
 
