@@ -78,3 +78,52 @@ async fn failures_among_concurrent_creates_leave_the_numbers_gap_free() {
     let listed = app.get(&format!("{path}?page_size=100"), &shop.advisor).await;
     assert_eq!(listed.body["work_orders"].as_array().unwrap().len(), orders, "{:?}", listed.body);
 }
+
+// WO-10, IN-2, GEN-2: exits and deliveries of different orders at once take their certificate and
+// settlement numbers in groups too; every one succeeds and the numbers stay gap-free.
+#[tokio::test]
+async fn concurrent_exits_and_deliveries_number_certificates_and_settlements_gap_free() {
+    const ORDERS: usize = 8;
+    let app = TestApp::spawn().await;
+    let shop = shop(&app).await;
+    let mut worked = Vec::new();
+    for _ in 0..ORDERS {
+        let approved = shop.approved(&app, 30_000).await;
+        worked.push(shop.worked(&app, &approved).await);
+    }
+    let exits =
+        futures_util::future::join_all(worked.iter().map(|o| shop.exit_inspection(&app, o, true))).await;
+    let mut certificates: Vec<String> = exits
+        .iter()
+        .map(|a| {
+            assert_eq!(a.status, StatusCode::CREATED, "{:?}", a.body);
+            a.body["certificate_number"].as_str().unwrap().to_string()
+        })
+        .collect();
+    certificates.sort();
+    let year = chrono::Utc::now().format("%Y");
+    let expected: Vec<String> = (1..=ORDERS).map(|n| format!("SH001-HG-{year}-{n:06}")).collect();
+    assert_eq!(certificates, expected);
+    let mut ready = Vec::new();
+    for order in &worked {
+        let told = shop.step(&app, order, "notify-customer", &shop.advisor, json!({})).await;
+        assert_eq!(told.status, StatusCode::OK, "{:?}", told.body);
+        ready.push(told.body);
+    }
+    let deliveries = ready.iter().map(|o| {
+        let paid = o["totals"]["total_fen"].as_u64().unwrap();
+        let body = json!({"walkaround_notes": "环车检查", "amount_paid_fen": paid, "payment_method": "cash"});
+        shop.step(&app, o, "deliver", &shop.advisor, body)
+    });
+    let delivered = futures_util::future::join_all(deliveries).await;
+    let mut settlements: Vec<String> = delivered
+        .iter()
+        .map(|a| {
+            assert_eq!(a.status, StatusCode::OK, "{:?}", a.body);
+            a.body["settlement"]["number"].as_str().unwrap().to_string()
+        })
+        .collect();
+    settlements.sort();
+    let expected: Vec<String> = (1..=ORDERS).map(|n| format!("SH001-JS-{year}-{n:06}")).collect();
+    assert_eq!(settlements, expected);
+}

@@ -13,11 +13,19 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use aftersales_domain::ports::ChangeSet;
+use aftersales_domain::model::rollup::{tallies, work_order_buckets};
+use aftersales_domain::ports::{ChangeSet, Op};
 use aftersales_domain::{DomainError, Result};
+use sea_orm::{ActiveModelTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, TransactionTrait};
 use tokio::sync::oneshot;
 
-use crate::SeaRepository;
+use crate::entities::{audit, idempotency, odometer, work_order};
+use crate::mapping::{audit_row, idempotency_row, odometer_row, work_order_row};
+use crate::writes::{Moves, Zones, apply_op, filled, take_numbers};
+use crate::{SeaRepository, db_err, read_err};
+
+/// Rows per multi-row insert, well under SQLite's bound-parameter limit.
+const ROWS: usize = 50;
 
 /// Most writes applied in one transaction; bounds the time a group holds the sequence row.
 const MAX_GROUP: usize = 32;
@@ -131,4 +139,107 @@ async fn apply_group(repo: &SeaRepository, mut sets: Vec<ChangeSet>) -> Vec<Resu
             results
         }
     }
+}
+
+impl SeaRepository {
+    /// Applies the change sets of one group in one transaction, all or none, and answers each
+    /// one's number. The group's numbers are taken with one statement, and the records are
+    /// written table by table in multi-row inserts: the k-th op of every set after the
+    /// (k-1)-th, so each set's own order stands.
+    pub(crate) async fn apply_together(&self, sets: Vec<ChangeSet>) -> Result<Vec<Option<i64>>> {
+        let mut zones = self.zones(&sets).await?;
+        let txn = self.db.begin().await.map_err(read_err)?;
+        let numbered: i64 = sets.iter().filter(|c| c.number.is_some()).map(|_| 1).sum();
+        let mut next = match sets.iter().find_map(|c| c.number.as_ref()) {
+            Some(request) => Some(take_numbers(&txn, request, numbered).await?),
+            None => None,
+        };
+        let mut taken = Vec::with_capacity(sets.len());
+        let (mut columns, mut audits, mut keys) = (Vec::new(), Vec::new(), Vec::new());
+        for set in sets {
+            let ChangeSet { ops, audit, idempotency, number, store_zone: _ } = set;
+            let seq = match number {
+                Some(_) => next.inspect(|n| next = Some(n + 1)),
+                None => None,
+            };
+            for (k, op) in ops.into_iter().enumerate() {
+                if columns.len() <= k {
+                    columns.push(Vec::new());
+                }
+                columns[k].push(filled(op, seq)?);
+            }
+            for event in audit {
+                audits.push(audit_row(&filled(event, seq)?)?.into_active_model().reset_all());
+            }
+            if let Some(record) = idempotency {
+                keys.push(idempotency_row(&filled(record, seq)?)?.into_active_model().reset_all());
+            }
+            taken.push(seq);
+        }
+        let mut moves = Moves::default();
+        for ops in columns {
+            apply_column(&txn, ops, &mut zones, &mut moves).await?;
+        }
+        for chunk in audits.chunks(ROWS) {
+            audit::Entity::insert_many(chunk.to_vec())
+                .exec_without_returning(&txn)
+                .await
+                .map_err(|e| db_err("audit_event", e))?;
+        }
+        for chunk in keys.chunks(ROWS) {
+            idempotency::Entity::insert_many(chunk.to_vec())
+                .exec_without_returning(&txn)
+                .await
+                .map_err(|e| db_err("idempotency_key", e))?;
+        }
+        moves.apply(&txn).await?;
+        txn.commit().await.map_err(read_err)?;
+        Ok(taken)
+    }
+}
+
+/// Writes the ops standing at one position of a group's sets: the inserts a create makes (the
+/// order, its intake reading) in multi-row inserts, anything else one by one.
+async fn apply_column(
+    txn: &DatabaseTransaction,
+    ops: Vec<Op>,
+    zones: &mut Zones,
+    moves: &mut Moves,
+) -> Result<()> {
+    if ops.iter().all(|op| matches!(op, Op::InsertWorkOrder(_))) {
+        let mut rows = Vec::with_capacity(ops.len());
+        for op in &ops {
+            if let Op::InsertWorkOrder(o) = op {
+                rows.push(work_order_row(o)?.into_active_model().reset_all());
+                let tz = zones.of(txn, &o.store).await?;
+                moves.add(&o.store, tallies(&[], &work_order_buckets(o, tz)));
+            }
+        }
+        for chunk in rows.chunks(ROWS) {
+            work_order::Entity::insert_many(chunk.to_vec())
+                .exec_without_returning(txn)
+                .await
+                .map_err(|e| db_err("work_order", e))?;
+        }
+        return Ok(());
+    }
+    if ops.iter().all(|op| matches!(op, Op::InsertOdometer(_))) {
+        let mut rows = Vec::with_capacity(ops.len());
+        for op in &ops {
+            if let Op::InsertOdometer(r) = op {
+                rows.push(odometer_row(r).into_active_model().reset_all());
+            }
+        }
+        for chunk in rows.chunks(ROWS) {
+            odometer::Entity::insert_many(chunk.to_vec())
+                .exec_without_returning(txn)
+                .await
+                .map_err(|e| db_err("odometer_reading", e))?;
+        }
+        return Ok(());
+    }
+    for op in ops {
+        apply_op(txn, op, zones, moves).await?;
+    }
+    Ok(())
 }

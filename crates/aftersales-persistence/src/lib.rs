@@ -9,6 +9,7 @@ mod mapping;
 mod analytics;
 mod audit_trail;
 mod batch;
+mod bulk;
 mod customers;
 mod ehealth;
 mod follow_ups;

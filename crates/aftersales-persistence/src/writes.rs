@@ -3,8 +3,6 @@
 use std::collections::BTreeMap;
 
 use crate::entities::{campaign, complaint, letter, rollup, search, summary};
-use aftersales_domain::model::customer::Customer;
-use aftersales_domain::model::follow_up::{ContactRecord, FollowUpTask};
 use aftersales_domain::model::rollup::{
     Tally, contact_buckets, letter_buckets, tallies, task_buckets, work_order_buckets,
 };
@@ -21,7 +19,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::entities::{
-    consent, contact, counter, customer, idempotency, inspection, staff, store, task, vehicle, work_order,
+    consent, counter, customer, idempotency, inspection, staff, store, task, vehicle, work_order,
 };
 use crate::mapping::*;
 use crate::{SeaRepository, db_err, read_err};
@@ -70,23 +68,9 @@ impl SeaRepository {
         Ok(taken)
     }
 
-    /// Applies change sets in one transaction, all or none; answers each one's number.
-    pub(crate) async fn apply_together(&self, sets: Vec<ChangeSet>) -> Result<Vec<Option<i64>>> {
-        let mut zones = self.zones(&sets).await?;
-        let txn = self.db.begin().await.map_err(read_err)?;
-        let mut moves = Moves::default();
-        let mut taken = Vec::with_capacity(sets.len());
-        for changes in sets {
-            taken.push(apply_in(&txn, changes, &mut zones, &mut moves).await?);
-        }
-        moves.apply(&txn).await?;
-        txn.commit().await.map_err(read_err)?;
-        Ok(taken)
-    }
-
     /// The time zones the change sets count in. They are read before the transaction: on SQLite
     /// a transaction that reads first cannot take the write lock later without failing busy.
-    async fn zones(&self, sets: &[ChangeSet]) -> Result<Zones> {
+    pub(crate) async fn zones(&self, sets: &[ChangeSet]) -> Result<Zones> {
         let mut zones = Zones(sets.iter().filter_map(|c| c.store_zone.clone()).collect());
         for store in sets.iter().flat_map(|c| c.ops.iter().filter_map(counted_store)) {
             zones.of(&self.db, store).await?;
@@ -119,7 +103,7 @@ async fn apply_in(
         }
     }
     let taken = match &number {
-        Some(request) => Some(take_number(txn, request).await?),
+        Some(request) => Some(take_numbers(txn, request, 1).await?),
         None => None,
     };
     for op in ops {
@@ -161,7 +145,7 @@ where
     }
 }
 
-async fn insert<A>(txn: &DatabaseTransaction, resource: &'static str, active: A) -> Result<()>
+pub(crate) async fn insert<A>(txn: &DatabaseTransaction, resource: &'static str, active: A) -> Result<()>
 where
     A: ActiveModelTrait + Send,
 {
@@ -169,14 +153,8 @@ where
     Ok(())
 }
 
-/// A record of either kind the counters count in a bulk load.
-enum Either<'a> {
-    Task(&'a FollowUpTask),
-    Contact(&'a ContactRecord),
-}
-
 /// The store's time zone, which decides the local day a record counts on.
-async fn store_tz<C: sea_orm::ConnectionTrait>(db: &C, code: &StoreCode) -> Result<chrono_tz::Tz> {
+pub(crate) async fn store_tz<C: sea_orm::ConnectionTrait>(db: &C, code: &StoreCode) -> Result<chrono_tz::Tz> {
     match store::Entity::find_by_id(code.to_string()).one(db).await.map_err(read_err)? {
         Some(row) => store_zone(&row),
         None => Err(DomainError::NotFound { resource: "store" }),
@@ -185,10 +163,14 @@ async fn store_tz<C: sea_orm::ConnectionTrait>(db: &C, code: &StoreCode) -> Resu
 
 /// The time zones of the stores one transaction counts in, each read once.
 #[derive(Default)]
-struct Zones(BTreeMap<StoreCode, chrono_tz::Tz>);
+pub(crate) struct Zones(BTreeMap<StoreCode, chrono_tz::Tz>);
 
 impl Zones {
-    async fn of<C: sea_orm::ConnectionTrait>(&mut self, db: &C, code: &StoreCode) -> Result<chrono_tz::Tz> {
+    pub(crate) async fn of<C: sea_orm::ConnectionTrait>(
+        &mut self,
+        db: &C,
+        code: &StoreCode,
+    ) -> Result<chrono_tz::Tz> {
         if let Some(tz) = self.0.get(code) {
             return Ok(*tz);
         }
@@ -230,10 +212,10 @@ fn counted_store(op: &Op) -> Option<&StoreCode> {
 /// The counter moves of one transaction, merged; applied last and in key order, so that two
 /// transactions always lock shared counter rows in the same order and never deadlock on them.
 #[derive(Default)]
-struct Moves(BTreeMap<(StoreCode, String, String), i64>);
+pub(crate) struct Moves(BTreeMap<(StoreCode, String, String), i64>);
 
 impl Moves {
-    fn add(&mut self, store: &StoreCode, tallies: Vec<Tally>) {
+    pub(crate) fn add(&mut self, store: &StoreCode, tallies: Vec<Tally>) {
         for t in tallies {
             *self.0.entry((store.clone(), t.period.to_string(), t.metric)).or_default() += t.delta;
         }
@@ -241,7 +223,7 @@ impl Moves {
 
     /// Moves the store's month and year counters (HQ-2) with multi-row upserts, in the
     /// transaction of the change they count.
-    async fn apply<C: sea_orm::ConnectionTrait>(self, db: &C) -> Result<()> {
+    pub(crate) async fn apply<C: sea_orm::ConnectionTrait>(self, db: &C) -> Result<()> {
         let rows: Vec<rollup::ActiveModel> = self
             .0
             .into_iter()
@@ -272,7 +254,12 @@ impl Moves {
     }
 }
 
-async fn apply_op(txn: &DatabaseTransaction, op: Op, zones: &mut Zones, moves: &mut Moves) -> Result<()> {
+pub(crate) async fn apply_op(
+    txn: &DatabaseTransaction,
+    op: Op,
+    zones: &mut Zones,
+    moves: &mut Moves,
+) -> Result<()> {
     match op {
         Op::InsertStore(s) => insert(txn, "store", store_row(&s)?.into_active_model().reset_all()).await,
         Op::UpdateStore { store: s, expected_version } => {
@@ -511,23 +498,27 @@ async fn insert_terms<C: sea_orm::ConnectionTrait>(
 }
 
 /// A value with the taken number filled in, if one was taken.
-fn filled<T: serde::Serialize + serde::de::DeserializeOwned>(value: T, taken: Option<i64>) -> Result<T> {
+pub(crate) fn filled<T: serde::Serialize + serde::de::DeserializeOwned>(
+    value: T,
+    taken: Option<i64>,
+) -> Result<T> {
     match taken {
         Some(seq) => fill_number(&value, seq),
         None => Ok(value),
     }
 }
 
-/// Takes the next number of a per-store sequence with one statement in the transaction:
-/// `INSERT ... ON CONFLICT DO UPDATE SET value = value + 1 RETURNING value`. The row stays locked
-/// until commit, so concurrent writers queue instead of clashing, and a rollback gives it back.
-async fn take_number(txn: &DatabaseTransaction, request: &NumberRequest) -> Result<i64> {
+/// Takes the next `n` numbers of a per-store sequence with one statement in the transaction:
+/// `INSERT ... ON CONFLICT DO UPDATE SET value = value + n RETURNING value`; answers the first.
+/// The row stays locked until commit, so concurrent writers queue instead of clashing, and a
+/// rollback gives the numbers back.
+pub(crate) async fn take_numbers(txn: &DatabaseTransaction, request: &NumberRequest, n: i64) -> Result<i64> {
     let row = counter::ActiveModel {
         store: sea_orm::Set(request.store.to_string()),
         name: sea_orm::Set(request.name.clone()),
-        value: sea_orm::Set(1),
+        value: sea_orm::Set(n),
     };
-    let next = Expr::col((counter::Entity, counter::Column::Value)).add(1);
+    let next = Expr::col((counter::Entity, counter::Column::Value)).add(n);
     let taken = counter::Entity::insert(row)
         .on_conflict(
             OnConflict::columns([counter::Column::Store, counter::Column::Name])
@@ -537,78 +528,5 @@ async fn take_number(txn: &DatabaseTransaction, request: &NumberRequest) -> Resu
         .exec_with_returning(txn)
         .await
         .map_err(|e| db_err("sequence", e))?;
-    Ok(taken.value)
-}
-
-impl SeaRepository {
-    /// Loads generated records in one transaction, moving the month and year counters exactly
-    /// as the application's own writes do (HQ-2); used by `aftersales seed`.
-    pub async fn bulk_load(
-        &self,
-        customers: &[Customer],
-        tasks: &[FollowUpTask],
-        contacts: &[ContactRecord],
-    ) -> Result<()> {
-        let txn = self.db.begin().await.map_err(read_err)?;
-        // Chunks stay under SQLite's bound-parameter limit.
-        for chunk in customers.chunks(400) {
-            let rows = chunk.iter().map(|c| customer_row(c).into_active_model().reset_all());
-            customer::Entity::insert_many(rows).exec_without_returning(&txn).await.map_err(read_err)?;
-        }
-        // Search terms in multi-row inserts across files, as the write path would index them.
-        let terms: Vec<search::ActiveModel> = customers
-            .iter()
-            .flat_map(|c| {
-                customer_terms(c).into_iter().map(|term| {
-                    search::Model { store: c.store.to_string(), term, customer_id: c.id.0, source: c.id.0 }
-                        .into_active_model()
-                        .reset_all()
-                })
-            })
-            .collect();
-        for chunk in terms.chunks(1000) {
-            search::Entity::insert_many(chunk.to_vec())
-                .on_conflict_do_nothing()
-                .exec_without_returning(&txn)
-                .await
-                .map_err(read_err)?;
-        }
-        for chunk in tasks.chunks(400) {
-            let rows = chunk
-                .iter()
-                .map(|t| task_row(t).map(|r| r.into_active_model().reset_all()))
-                .collect::<Result<Vec<_>>>()?;
-            task::Entity::insert_many(rows).exec_without_returning(&txn).await.map_err(read_err)?;
-        }
-        for chunk in contacts.chunks(400) {
-            let rows = chunk
-                .iter()
-                .map(|c| contact_row(c).map(|r| r.into_active_model().reset_all()))
-                .collect::<Result<Vec<_>>>()?;
-            contact::Entity::insert_many(rows).exec_without_returning(&txn).await.map_err(read_err)?;
-        }
-        let mut zones: BTreeMap<StoreCode, chrono_tz::Tz> = BTreeMap::new();
-        let mut moves = Moves::default();
-        let records = tasks
-            .iter()
-            .map(|t| (&t.store, Either::Task(t)))
-            .chain(contacts.iter().map(|c| (&c.store, Either::Contact(c))));
-        for (store, record) in records {
-            let tz = match zones.get(store) {
-                Some(tz) => *tz,
-                None => {
-                    let tz = store_tz(&txn, store).await?;
-                    zones.insert(store.clone(), tz);
-                    tz
-                }
-            };
-            let buckets = match record {
-                Either::Task(t) => task_buckets(t, tz),
-                Either::Contact(c) => contact_buckets(c, tz),
-            };
-            moves.add(store, tallies(&[], &buckets));
-        }
-        moves.apply(&txn).await?;
-        txn.commit().await.map_err(read_err)
-    }
+    Ok(taken.value - n + 1)
 }
