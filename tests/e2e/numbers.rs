@@ -127,3 +127,45 @@ async fn concurrent_exits_and_deliveries_number_certificates_and_settlements_gap
     let expected: Vec<String> = (1..=ORDERS).map(|n| format!("SH001-JS-{year}-{n:06}")).collect();
     assert_eq!(settlements, expected);
 }
+
+// CF-1, GEN-2: a burst of customer files in one store is written in shared transactions; every
+// file is created once, each is found by its name and the last four digits of its phone (the
+// search terms go in with it), and a file with a clashing key still answers as alone.
+#[tokio::test]
+async fn a_burst_of_new_customer_files_is_created_and_indexed_whole() {
+    const FILES: usize = 40;
+    let app = TestApp::spawn().await;
+    let store = app.seed_store("SH001").await;
+    let token = app.advisor(&store);
+    let path = format!("/v1/stores/{store}/customers");
+    // The last four reuse the first four keys with another body (an address more).
+    let body = |i: usize| {
+        let n = i % (FILES - 4);
+        let mut b = json!({"name": format!("客户{n:02}号"), "phone": format!("1380000{n:04}")});
+        if i >= FILES - 4 {
+            b["address"] = json!("上海市");
+        }
+        b
+    };
+    let creates =
+        (0..FILES).map(|i| {
+            let key = format!("file-{}", i % (FILES - 4));
+            let (app, path, token) = (&app, &path, &token);
+            async move {
+                app.send(Method::POST, path, Some(token), Some(body(i)), &[("Idempotency-Key", &key)]).await
+            }
+        });
+    let answers = futures_util::future::join_all(creates).await;
+    let refused = answers.iter().filter(|a| a.status != StatusCode::CREATED).count();
+    for a in answers.iter().filter(|a| a.status != StatusCode::CREATED) {
+        assert_eq!(a.code(), "idempotency_key.reused", "{:?}", a.body);
+    }
+    assert_eq!(refused, 4, "one of each pair sharing a key is refused");
+    for i in 0..FILES - 4 {
+        let found = app.get(&format!("{path}?q=1380000{i:04}"), &token).await;
+        let names: Vec<_> = found.body["customers"].as_array().unwrap().iter().map(|c| &c["name"]).collect();
+        assert_eq!(names, vec![&json!(format!("客户{i:02}号"))], "{:?}", found.body);
+    }
+    let listed = app.get(&format!("{path}?page_size=100"), &token).await;
+    assert_eq!(listed.body["customers"].as_array().unwrap().len(), FILES - 4);
+}

@@ -1,11 +1,13 @@
-//! Group commit of the writes that take a number from a per-store sequence.
+//! Group commit of a store's numbered writes and of its creates.
 //!
 //! A gap-free number (WO-1) is a row every numbered write of the store locks until its commit,
 //! so one store's creates are serial through the commit's disk flush. Here the numbered writes
 //! one process receives for the same sequence while a transaction on it runs are queued and then
-//! applied together in the next transaction: one lock and one flush for the whole group. A group
-//! in which any write fails is rolled back whole and its writes are applied one by one instead,
-//! so each answers exactly as it would have alone and none is lost or numbered twice.
+//! applied together in the next transaction: one lock and one flush for the whole group. Writes
+//! that only insert (a new customer file, a contact record) are grouped the same way per store,
+//! so a burst of them shares transactions and multi-row inserts. A group in which any write fails
+//! is rolled back whole and its writes are applied one by one instead, so each answers exactly as
+//! it would have alone and none is lost or numbered twice.
 //!
 //! Nothing waits for a group to fill: the first write of an idle sequence starts at once, and
 //! groups form only from writes that would otherwise have queued on the row lock.
@@ -14,13 +16,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use aftersales_domain::model::rollup::{tallies, work_order_buckets};
-use aftersales_domain::ports::{ChangeSet, Op};
+use aftersales_domain::model::search::customer_terms;
+use aftersales_domain::ports::{ChangeSet, NumberRequest, Op};
 use aftersales_domain::{DomainError, Result};
 use sea_orm::{ActiveModelTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, TransactionTrait};
 use tokio::sync::oneshot;
 
-use crate::entities::{audit, idempotency, odometer, work_order};
-use crate::mapping::{audit_row, idempotency_row, odometer_row, work_order_row};
+use crate::entities::{audit, customer, idempotency, odometer, search, work_order};
+use crate::mapping::{audit_row, customer_row, idempotency_row, odometer_row, work_order_row};
 use crate::writes::{Moves, Zones, apply_op, filled, take_numbers};
 use crate::{SeaRepository, db_err, read_err};
 
@@ -42,8 +45,49 @@ struct Waiting {
     answer: oneshot::Sender<Result<Option<i64>>>,
 }
 
+/// The group a change set joins: its number's sequence, or its store's creates when it only
+/// inserts records; `None` for a write that changes existing records (it runs alone).
+pub(crate) fn group_of(changes: &ChangeSet) -> Option<(String, String)> {
+    if let Some(NumberRequest { store, name }) = &changes.number {
+        return Some((store.to_string(), name.clone()));
+    }
+    let store = &changes.audit.first()?.store;
+    changes.ops.iter().all(inserts_only).then(|| (store.to_string(), String::new()))
+}
+
+/// Whether an op only adds a record (nothing it writes can be stale).
+fn inserts_only(op: &Op) -> bool {
+    match op {
+        Op::InsertStaff(_)
+        | Op::InsertCustomer(_)
+        | Op::InsertVehicle(_)
+        | Op::InsertOdometer(_)
+        | Op::InsertConsent(_)
+        | Op::InsertTask(_)
+        | Op::InsertContact(_)
+        | Op::InsertCampaign(_)
+        | Op::InsertLetter(_)
+        | Op::InsertComplaint(_)
+        | Op::InsertWorkOrder(_)
+        | Op::InsertInspection(_) => true,
+        // A store is not grouped under itself; summaries and uploads are rare.
+        Op::InsertStore(_)
+        | Op::InsertSummary(_)
+        | Op::InsertEhealthUpload(_)
+        | Op::UpdateStore { .. }
+        | Op::UpdateStaff { .. }
+        | Op::UpdateCustomer { .. }
+        | Op::UpdateVehicle { .. }
+        | Op::UpdateTask { .. }
+        | Op::UpdateComplaint { .. }
+        | Op::UpdateWorkOrder { .. }
+        | Op::DeleteInspection { .. }
+        | Op::MoveCustomerRecords { .. } => false,
+    }
+}
+
 impl Groups {
-    /// Queues a numbered write and waits for its answer; starts the sequence's runner if idle.
+    /// Queues a grouped write and waits for its answer; starts the sequence's runner if idle.
     pub(crate) async fn submit(
         &self,
         repo: &SeaRepository,
@@ -198,8 +242,9 @@ impl SeaRepository {
     }
 }
 
-/// Writes the ops standing at one position of a group's sets: the inserts a create makes (the
-/// order, its intake reading) in multi-row inserts, anything else one by one.
+/// Writes the ops standing at one position of a group's sets: the inserts the hot creates make
+/// (an order and its intake reading, a customer file and its search terms) in multi-row inserts,
+/// anything else one by one.
 async fn apply_column(
     txn: &DatabaseTransaction,
     ops: Vec<Op>,
@@ -235,6 +280,34 @@ async fn apply_column(
                 .exec_without_returning(txn)
                 .await
                 .map_err(|e| db_err("odometer_reading", e))?;
+        }
+        return Ok(());
+    }
+    if ops.iter().all(|op| matches!(op, Op::InsertCustomer(_))) {
+        let (mut rows, mut terms) = (Vec::with_capacity(ops.len()), Vec::new());
+        for op in &ops {
+            if let Op::InsertCustomer(c) = op {
+                rows.push(customer_row(c).into_active_model().reset_all());
+                // A new file has no terms yet: nothing to replace (CF-1).
+                terms.extend(customer_terms(c).into_iter().map(|term| {
+                    search::Model { store: c.store.to_string(), term, customer_id: c.id.0, source: c.id.0 }
+                        .into_active_model()
+                        .reset_all()
+                }));
+            }
+        }
+        for chunk in rows.chunks(ROWS) {
+            customer::Entity::insert_many(chunk.to_vec())
+                .exec_without_returning(txn)
+                .await
+                .map_err(|e| db_err("customer", e))?;
+        }
+        for chunk in terms.chunks(ROWS * 4) {
+            search::Entity::insert_many(chunk.to_vec())
+                .on_conflict_do_nothing()
+                .exec_without_returning(txn)
+                .await
+                .map_err(|e| db_err("customer_search", e))?;
         }
         return Ok(());
     }

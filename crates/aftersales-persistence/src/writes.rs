@@ -32,11 +32,8 @@ impl Writes for SeaRepository {
     }
 
     async fn apply(&self, changes: ChangeSet) -> Result<Option<i64>> {
-        match &changes.number {
-            Some(NumberRequest { store, name }) => {
-                let sequence = (store.to_string(), name.clone());
-                self.groups.submit(self, sequence, changes).await
-            }
+        match crate::batch::group_of(&changes) {
+            Some(group) => self.groups.submit(self, group, changes).await,
             None => self.apply_alone(changes).await,
         }
     }
