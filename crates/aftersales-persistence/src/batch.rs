@@ -22,7 +22,7 @@ use aftersales_domain::{DomainError, Result};
 use sea_orm::{ActiveModelTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, TransactionTrait};
 use tokio::sync::oneshot;
 
-use crate::entities::{audit, customer, idempotency, odometer, search, work_order};
+use crate::entities::search;
 use crate::mapping::{audit_row, customer_row, idempotency_row, odometer_row, work_order_row};
 use crate::writes::{Moves, Zones, apply_op, filled, take_numbers};
 use crate::{SeaRepository, db_err, read_err};
@@ -241,18 +241,8 @@ impl SeaRepository {
         for ops in columns {
             apply_column(&txn, ops, &mut zones, &mut moves).await?;
         }
-        for chunk in runs(&audits, ROWS) {
-            audit::Entity::insert_many(chunk.to_vec())
-                .exec_without_returning(&txn)
-                .await
-                .map_err(|e| db_err("audit_event", e))?;
-        }
-        for chunk in runs(&keys, ROWS) {
-            idempotency::Entity::insert_many(chunk.to_vec())
-                .exec_without_returning(&txn)
-                .await
-                .map_err(|e| db_err("idempotency_key", e))?;
-        }
+        insert_runs(&txn, "audit_event", &audits, ROWS).await?;
+        insert_runs(&txn, "idempotency_key", &keys, ROWS).await?;
         moves.apply(&txn).await?;
         txn.commit().await.map_err(read_err)?;
         Ok(taken)
@@ -277,12 +267,7 @@ async fn apply_column(
                 moves.add(&o.store, tallies(&[], &work_order_buckets(o, tz)));
             }
         }
-        for chunk in runs(&rows, ROWS) {
-            work_order::Entity::insert_many(chunk.to_vec())
-                .exec_without_returning(txn)
-                .await
-                .map_err(|e| db_err("work_order", e))?;
-        }
+        insert_runs(txn, "work_order", &rows, ROWS).await?;
         return Ok(());
     }
     if ops.iter().all(|op| matches!(op, Op::InsertOdometer(_))) {
@@ -292,12 +277,7 @@ async fn apply_column(
                 rows.push(odometer_row(r).into_active_model().reset_all());
             }
         }
-        for chunk in runs(&rows, ROWS) {
-            odometer::Entity::insert_many(chunk.to_vec())
-                .exec_without_returning(txn)
-                .await
-                .map_err(|e| db_err("odometer_reading", e))?;
-        }
+        insert_runs(txn, "odometer_reading", &rows, ROWS).await?;
         return Ok(());
     }
     if ops.iter().all(|op| matches!(op, Op::InsertCustomer(_))) {
@@ -313,12 +293,7 @@ async fn apply_column(
                 }));
             }
         }
-        for chunk in runs(&rows, ROWS) {
-            customer::Entity::insert_many(chunk.to_vec())
-                .exec_without_returning(txn)
-                .await
-                .map_err(|e| db_err("customer", e))?;
-        }
+        insert_runs(txn, "customer", &rows, ROWS).await?;
         for chunk in runs(&terms, ROWS * 4) {
             search::Entity::insert_many(chunk.to_vec())
                 .on_conflict_do_nothing()
@@ -330,6 +305,25 @@ async fn apply_column(
     }
     for op in ops {
         apply_op(txn, op, zones, moves).await?;
+    }
+    Ok(())
+}
+
+/// Inserts rows in power-of-two runs; `resource` names what a unique clash is about.
+async fn insert_runs<A>(
+    txn: &DatabaseTransaction,
+    resource: &'static str,
+    rows: &[A],
+    max: usize,
+) -> Result<()>
+where
+    A: ActiveModelTrait + Clone + Send,
+{
+    for run in runs(rows, max) {
+        A::Entity::insert_many(run.to_vec())
+            .exec_without_returning(txn)
+            .await
+            .map_err(|e| db_err(resource, e))?;
     }
     Ok(())
 }
