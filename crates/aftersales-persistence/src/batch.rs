@@ -51,10 +51,28 @@ fn runs<T>(rows: &[T], max: usize) -> impl Iterator<Item = &[T]> {
 /// Most writes applied in one transaction; bounds the time a group holds the sequence row.
 const MAX_GROUP: usize = 32;
 
-/// The writes waiting for each sequence (store and sequence name), and whether one is running.
+/// Runners of one store's creates at a time. They share no row, so two groups in flight let
+/// PostgreSQL work on both (search terms and indexes) at once; a sequence has one runner, as a
+/// second would only queue on its row.
+const CREATE_RUNNERS: usize = 2;
+
+/// The queues of grouped writes: per sequence (store and sequence name) or per store's creates
+/// (store and an empty name).
 #[derive(Default)]
 pub(crate) struct Groups {
-    queues: Mutex<HashMap<(String, String), Vec<Waiting>>>,
+    queues: Mutex<HashMap<(String, String), Queue>>,
+}
+
+/// The writes waiting in one queue and how many runners serve it.
+#[derive(Default)]
+struct Queue {
+    waiting: Vec<Waiting>,
+    running: usize,
+}
+
+/// How many runners a queue may have.
+fn runners(queue: &(String, String)) -> usize {
+    if queue.1.is_empty() { CREATE_RUNNERS } else { 1 }
 }
 
 /// A write waiting for its group, and where its answer goes.
@@ -115,16 +133,13 @@ impl Groups {
         let (answer, answered) = oneshot::channel();
         let start = {
             let mut queues = self.queues.lock().unwrap_or_else(PoisonError::into_inner);
-            match queues.get_mut(&sequence) {
-                Some(queue) => {
-                    queue.push(Waiting { changes, answer });
-                    false
-                }
-                None => {
-                    queues.insert(sequence.clone(), vec![Waiting { changes, answer }]);
-                    true
-                }
+            let queue = queues.entry(sequence.clone()).or_default();
+            queue.waiting.push(Waiting { changes, answer });
+            let start = queue.running < runners(&sequence);
+            if start {
+                queue.running += 1;
             }
+            start
         };
         if start {
             // A task of its own, so a client that hangs up does not abandon the others' writes.
@@ -134,22 +149,32 @@ impl Groups {
         answered.await.map_err(|_| DomainError::Unavailable("the write was interrupted; retry".into()))?
     }
 
-    /// Takes the next group of a sequence, or retires the sequence's runner when none waits.
+    /// Takes the next group of a queue, or retires the calling runner when none waits.
     fn next_group(&self, sequence: &(String, String)) -> Vec<Waiting> {
         let mut queues = self.queues.lock().unwrap_or_else(PoisonError::into_inner);
         let Some(queue) = queues.get_mut(sequence) else { return Vec::new() };
-        if queue.is_empty() {
-            queues.remove(sequence);
+        if queue.waiting.is_empty() {
+            Self::retire(&mut queues, sequence);
             return Vec::new();
         }
-        let take = queue.len().min(MAX_GROUP);
-        queue.drain(..take).collect()
+        let take = queue.waiting.len().min(MAX_GROUP);
+        queue.waiting.drain(..take).collect()
+    }
+
+    /// Counts a runner out; the last one out removes the queue with whatever still waits in it.
+    fn retire(queues: &mut HashMap<(String, String), Queue>, sequence: &(String, String)) {
+        if let Some(queue) = queues.get_mut(sequence) {
+            queue.running = queue.running.saturating_sub(1);
+            if queue.running == 0 {
+                queues.remove(sequence);
+            }
+        }
     }
 }
 
-/// Retires a runner that ends abnormally (a panic), so the next write starts a new one; the
-/// writes still queued then fail `unavailable` (retryable) instead of waiting forever. A runner
-/// that ends normally was retired by [`Groups::next_group`] under the lock.
+/// Retires a runner that ends abnormally (a panic), so the next write starts a new one; if it was
+/// the last, the writes still queued fail `unavailable` (retryable) instead of waiting forever. A
+/// runner that ends normally was retired by [`Groups::next_group`] under the lock.
 struct Retire {
     groups: Arc<Groups>,
     sequence: (String, String),
@@ -160,7 +185,7 @@ impl Drop for Retire {
     fn drop(&mut self) {
         if self.armed {
             let mut queues = self.groups.queues.lock().unwrap_or_else(PoisonError::into_inner);
-            queues.remove(&self.sequence);
+            Groups::retire(&mut queues, &self.sequence);
         }
     }
 }
@@ -175,7 +200,7 @@ async fn run(repo: SeaRepository, sequence: (String, String)) {
             return;
         }
         let (sets, answers): (Vec<_>, Vec<_>) = group.into_iter().map(|w| (w.changes, w.answer)).unzip();
-        tracing::debug!(sequence = %sequence.1, writes = sets.len(), "numbered write group");
+        tracing::debug!(store = %sequence.0, sequence = %sequence.1, writes = sets.len(), "write group");
         let results = apply_group(&repo, sets).await;
         for (answer, result) in answers.into_iter().zip(results) {
             // A caller that went away no longer needs its answer; its write stands.
@@ -193,7 +218,7 @@ async fn apply_group(repo: &SeaRepository, mut sets: Vec<ChangeSet>) -> Vec<Resu
     match repo.apply_together(sets.clone()).await {
         Ok(taken) => taken.into_iter().map(Ok).collect(),
         Err(err) => {
-            tracing::debug!(error = %err, writes = sets.len(), "numbered write group failed; applying alone");
+            tracing::debug!(error = %err, writes = sets.len(), "write group failed; applying alone");
             let mut results = Vec::with_capacity(sets.len());
             for changes in sets {
                 results.push(repo.apply_alone(changes).await);
