@@ -16,7 +16,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use aftersales_domain::model::rollup::{tallies, work_order_buckets};
-use aftersales_domain::model::search::customer_terms;
 use aftersales_domain::ports::{ChangeSet, NumberRequest, Op};
 use aftersales_domain::{DomainError, Result};
 use sea_orm::{ActiveModelTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, TransactionTrait};
@@ -24,7 +23,7 @@ use tokio::sync::oneshot;
 
 use crate::entities::search;
 use crate::mapping::{audit_row, customer_row, idempotency_row, odometer_row, work_order_row};
-use crate::writes::{Moves, Zones, apply_op, filled, take_numbers};
+use crate::writes::{Moves, Zones, apply_op, customer_term_rows, filled, take_numbers};
 use crate::{SeaRepository, db_err, read_err};
 
 /// Most rows per multi-row insert, well under SQLite's bound-parameter limit.
@@ -312,11 +311,7 @@ async fn apply_column(
             if let Op::InsertCustomer(c) = op {
                 rows.push(customer_row(c).into_active_model().reset_all());
                 // A new file has no terms yet: nothing to replace (CF-1).
-                terms.extend(customer_terms(c).into_iter().map(|term| {
-                    search::Model { store: c.store.to_string(), term, customer_id: c.id.0, source: c.id.0 }
-                        .into_active_model()
-                        .reset_all()
-                }));
+                terms.extend(customer_term_rows(c));
             }
         }
         insert_runs(txn, "customer", &rows, ROWS).await?;

@@ -6,13 +6,12 @@ use aftersales_domain::Result;
 use aftersales_domain::model::customer::Customer;
 use aftersales_domain::model::follow_up::{ContactRecord, FollowUpTask};
 use aftersales_domain::model::rollup::{contact_buckets, tallies, task_buckets};
-use aftersales_domain::model::search::customer_terms;
 use aftersales_domain::value::StoreCode;
 use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, TransactionTrait};
 
 use crate::entities::{contact, customer, search, task};
 use crate::mapping::*;
-use crate::writes::{Moves, store_tz};
+use crate::writes::{Moves, customer_term_rows, store_tz};
 use crate::{SeaRepository, read_err};
 
 /// A record of either kind the counters count in a bulk load.
@@ -37,16 +36,7 @@ impl SeaRepository {
             customer::Entity::insert_many(rows).exec_without_returning(&txn).await.map_err(read_err)?;
         }
         // Search terms in multi-row inserts across files, as the write path would index them.
-        let terms: Vec<search::ActiveModel> = customers
-            .iter()
-            .flat_map(|c| {
-                customer_terms(c).into_iter().map(|term| {
-                    search::Model { store: c.store.to_string(), term, customer_id: c.id.0, source: c.id.0 }
-                        .into_active_model()
-                        .reset_all()
-                })
-            })
-            .collect();
+        let terms: Vec<_> = customers.iter().flat_map(customer_term_rows).collect();
         for chunk in terms.chunks(1000) {
             search::Entity::insert_many(chunk.to_vec())
                 .on_conflict_do_nothing()

@@ -23,6 +23,7 @@ use crate::entities::{
 };
 use crate::mapping::*;
 use crate::{SeaRepository, db_err, read_err};
+use aftersales_domain::model::customer::Customer;
 use aftersales_domain::ports::Writes;
 
 #[async_trait]
@@ -476,14 +477,7 @@ async fn insert_terms<C: sea_orm::ConnectionTrait>(
     source: Uuid,
     terms: Vec<String>,
 ) -> Result<()> {
-    let rows: Vec<search::ActiveModel> = terms
-        .into_iter()
-        .map(|term| {
-            search::Model { store: store.to_string(), term, customer_id: customer, source }
-                .into_active_model()
-                .reset_all()
-        })
-        .collect();
+    let rows = term_rows(store, customer, source, terms);
     for chunk in rows.chunks(200) {
         search::Entity::insert_many(chunk.to_vec())
             .on_conflict_do_nothing()
@@ -492,6 +486,29 @@ async fn insert_terms<C: sea_orm::ConnectionTrait>(
             .map_err(|e| db_err("customer_search", e))?;
     }
     Ok(())
+}
+
+/// The rows of the terms one file or car is found under (CF-1).
+pub(crate) fn term_rows(
+    store: &StoreCode,
+    customer: Uuid,
+    source: Uuid,
+    terms: Vec<String>,
+) -> Vec<search::ActiveModel> {
+    let store = store.to_string();
+    terms
+        .into_iter()
+        .map(|term| {
+            search::Model { store: store.clone(), term, customer_id: customer, source }
+                .into_active_model()
+                .reset_all()
+        })
+        .collect()
+}
+
+/// The rows of a new customer file's own terms (its name and phone).
+pub(crate) fn customer_term_rows(c: &Customer) -> Vec<search::ActiveModel> {
+    term_rows(&c.store, c.id.0, c.id.0, customer_terms(c))
 }
 
 /// A value with the taken number filled in, if one was taken.
