@@ -10,6 +10,7 @@ DEV_JWT_SECRET ?= dev-only-secret-change-me-0123456789abcdef
 run:
 	AFTERSALES_JWT_SECRET="$${AFTERSALES_JWT_SECRET:-$(DEV_JWT_SECRET)}" \
 	AFTERSALES_DEMO="$${AFTERSALES_DEMO:-true}" \
+	AFTERSALES_WEBHOOK_ALLOW_PRIVATE="$${AFTERSALES_WEBHOOK_ALLOW_PRIVATE:-true}" \
 	$(CARGO) run --bin aftersales -- serve
 
 # Mints a token with the same secret as `make run`, e.g.

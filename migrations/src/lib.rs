@@ -18,6 +18,7 @@ mod m20261202_000009_escalation_and_task_contacts;
 mod m20261202_000010_worklist_index;
 mod m20261202_000011_customer_search;
 mod m20261202_000012_period_counts;
+mod m20261203_000013_events;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000010_worklist_index::Migration),
             Box::new(m20261202_000011_customer_search::Migration),
             Box::new(m20261202_000012_period_counts::Migration),
+            Box::new(m20261203_000013_events::Migration),
         ]
     }
 }

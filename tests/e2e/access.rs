@@ -8,6 +8,7 @@ use aftersales_domain::app::{
     ReassignTasks, RecordAccessories, RecordContact, RecordDecisions, RecordSignature, RecordVisit,
     ResolveComplaint, ReviseEstimate, SendLetter, StartWork, SubmitSummary,
 };
+use aftersales_domain::app::{CreateSubscription, ReplaySubscription, UpdateSubscription};
 use aftersales_domain::auth::{Action, Command, Role};
 use aftersales_domain::model::customer::{
     AddVehicle, CreateCustomer, MergeCustomers, RecordOdometer, UpdateCustomer, UpdateVehicle,
@@ -59,6 +60,9 @@ fn action_of(schema: &str) -> Action {
         "OpenComplaint" => of::<OpenComplaint>(),
         "ResolveComplaint" => of::<ResolveComplaint>(),
         "SubmitSummary" => of::<SubmitSummary>(),
+        "CreateSubscription" => of::<CreateSubscription>(),
+        "UpdateSubscription" => of::<UpdateSubscription>(),
+        "ReplaySubscription" => of::<ReplaySubscription>(),
         other => panic!("route body {other} has no entry here: add it with its command"),
     }
 }

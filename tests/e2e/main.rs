@@ -16,6 +16,7 @@ mod customers;
 mod documents;
 mod ehealth;
 mod estimates;
+mod events;
 mod follow_ups;
 mod isolation;
 mod numbers;

@@ -138,11 +138,15 @@ pub enum Action {
     ReadAnalytics,
     /// Record a customer's visit or consultation (FU-1).
     RecordVisit,
+    /// Read a store's event feed and stream (EV-2).
+    ReadEvents,
+    /// Keep a store's webhook subscriptions (EV-3).
+    ManageWebhooks,
 }
 
 impl Action {
     /// Every action, in table order.
-    pub const ALL: [Action; 23] = [
+    pub const ALL: [Action; 25] = [
         Action::CreateStore,
         Action::UpdateStore,
         Action::ReadStore,
@@ -166,6 +170,8 @@ impl Action {
         Action::ReadFollowUp,
         Action::ReadAnalytics,
         Action::RecordVisit,
+        Action::ReadEvents,
+        Action::ManageWebhooks,
     ];
 
     /// Returns the action's name, for errors and logs.
@@ -194,6 +200,8 @@ impl Action {
             Action::ReadFollowUp => "follow_up.read",
             Action::ReadAnalytics => "analytics.read",
             Action::RecordVisit => "visit.record",
+            Action::ReadEvents => "events.read",
+            Action::ManageWebhooks => "webhooks.manage",
         }
     }
 
@@ -228,6 +236,8 @@ impl Action {
             Action::EntryInspection => &[Advisor, Inspector, Supervisor],
             // IN-2: the exit inspection is the quality inspector's alone.
             Action::ExitInspection => &[Inspector],
+            Action::ReadEvents => &[Integration, Supervisor],
+            Action::ManageWebhooks => &[Integration, Supervisor, Admin],
         }
     }
 }

@@ -1,5 +1,8 @@
 //! Ports: what the application services need from the outside (storage, time).
 
+mod events;
+pub use events::{ClaimedDelivery, EventStore, WebhookTransport};
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -124,21 +127,23 @@ pub enum Op {
     },
     /// Insert a customer file.
     InsertCustomer(Customer),
-    /// Update a customer file if still at `expected_version`.
+    /// Update a customer file if still at the version it was read at.
     UpdateCustomer {
         /// The new state.
         customer: Customer,
-        /// The version it was read at.
-        expected_version: i64,
+        /// The state it was read at: its version is the one expected, and events are the
+        /// difference between the two (EV-1).
+        before: Box<Customer>,
     },
     /// Insert a vehicle.
     InsertVehicle(Vehicle),
-    /// Update a vehicle if still at `expected_version`.
+    /// Update a vehicle if still at the version it was read at.
     UpdateVehicle {
         /// The new state.
         vehicle: Vehicle,
-        /// The version it was read at.
-        expected_version: i64,
+        /// The state it was read at: its version is the one expected, and events are the
+        /// difference between the two (EV-1).
+        before: Box<Vehicle>,
     },
     /// Append an odometer reading.
     InsertOdometer(OdometerReading),
@@ -146,12 +151,13 @@ pub enum Op {
     InsertConsent(ConsentEvent),
     /// Insert a follow-up task.
     InsertTask(Box<FollowUpTask>),
-    /// Update a follow-up task if still at `expected_version`.
+    /// Update a follow-up task if still at the version it was read at.
     UpdateTask {
         /// The new state.
         task: Box<FollowUpTask>,
-        /// The version it was read at.
-        expected_version: i64,
+        /// The state it was read at: its version is the one expected, and events are the
+        /// difference between the two (EV-1).
+        before: Box<FollowUpTask>,
     },
     /// Append a contact record.
     InsertContact(Box<ContactRecord>),
@@ -163,23 +169,25 @@ pub enum Op {
     InsertSummary(Box<Summary>),
     /// Insert a complaint.
     InsertComplaint(Box<Complaint>),
-    /// Update a complaint if still at `expected_version`.
+    /// Update a complaint if still at the version it was read at.
     UpdateComplaint {
         /// The new state.
         complaint: Box<Complaint>,
-        /// The version it was read at.
-        expected_version: i64,
+        /// The state it was read at: its version is the one expected, and events are the
+        /// difference between the two (EV-1).
+        before: Box<Complaint>,
     },
     /// Queue an e-health upload (WO-12).
     InsertEhealthUpload(Box<EhealthUpload>),
     /// Insert a work order.
     InsertWorkOrder(Box<WorkOrder>),
-    /// Update a work order if still at `expected_version`.
+    /// Update a work order if still at the version it was read at.
     UpdateWorkOrder {
         /// The new state.
         order: Box<WorkOrder>,
-        /// The version it was read at.
-        expected_version: i64,
+        /// The state it was read at: its version is the one expected, and events are the
+        /// difference between the two (EV-1).
+        before: Box<WorkOrder>,
     },
     /// Append a submitted inspection (IN-3: never updated).
     InsertInspection(Box<Inspection>),
@@ -471,6 +479,7 @@ pub trait Repository:
     + AnalyticsReads
     + EhealthQueue
     + AuditReads
+    + EventStore
 {
 }
 
@@ -482,7 +491,8 @@ impl<
         + FollowUpReads
         + AnalyticsReads
         + EhealthQueue
-        + AuditReads,
+        + AuditReads
+        + EventStore,
 > Repository for T
 {
 }

@@ -27,7 +27,7 @@ use crate::writes::{Moves, Zones, apply_op, customer_term_rows, filled, take_num
 use crate::{SeaRepository, db_err, read_err};
 
 /// Most rows per multi-row insert, well under SQLite's bound-parameter limit.
-const ROWS: usize = 32;
+pub(crate) const ROWS: usize = 32;
 
 /// Splits rows into runs of power-of-two lengths, longest first, at most `max` (a power of two).
 /// Every distinct length is a statement the driver prepares and keeps per connection, so lengths
@@ -241,8 +241,10 @@ impl SeaRepository {
             None => None,
         };
         let mut taken = Vec::with_capacity(sets.len());
-        let (mut columns, mut audits, mut keys) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut columns, mut audits, mut keys, mut events) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for set in sets {
+            let derived = aftersales_domain::model::event::derive(&set);
             let ChangeSet { ops, audit, idempotency, number, store_zone: _ } = set;
             let seq = match number {
                 Some(_) => next.inspect(|n| next = Some(n + 1)),
@@ -260,6 +262,7 @@ impl SeaRepository {
             if let Some(record) = idempotency {
                 keys.push(idempotency_row(&filled(record, seq)?)?.into_active_model().reset_all());
             }
+            events.extend(filled(derived, seq)?);
             taken.push(seq);
         }
         let mut moves = Moves::default();
@@ -269,7 +272,9 @@ impl SeaRepository {
         insert_runs(&txn, "audit_event", &audits, ROWS).await?;
         insert_runs(&txn, "idempotency_key", &keys, ROWS).await?;
         moves.apply(&txn).await?;
+        crate::events::append(&txn, events).await?;
         txn.commit().await.map_err(read_err)?;
+        self.committed.notify_waiters();
         Ok(taken)
     }
 }
@@ -331,7 +336,7 @@ async fn apply_column(
 }
 
 /// Inserts rows in power-of-two runs; `resource` names what a unique clash is about.
-async fn insert_runs<A>(
+pub(crate) async fn insert_runs<A>(
     txn: &DatabaseTransaction,
     resource: &'static str,
     rows: &[A],

@@ -2,13 +2,14 @@
 
 use aftersales_domain::Result;
 use aftersales_domain::model::ehealth::{EhealthUpload, UploadStatus};
+use aftersales_domain::model::event::ehealth_status_changed;
 use aftersales_domain::model::work_order::WorkOrderId;
 use aftersales_domain::ports::LeaseToken;
 use aftersales_domain::value::StoreCode;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Query};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, TransactionTrait};
 use uuid::Uuid;
 
 use crate::entities::ehealth_upload;
@@ -75,6 +76,7 @@ impl EhealthQueue for SeaRepository {
 
     async fn finish_upload(&self, upload: &EhealthUpload, lease: &LeaseToken) -> Result<bool> {
         use ehealth_upload::Column as C;
+        let txn = self.db.begin().await.map_err(read_err)?;
         let result = ehealth_upload::Entity::update_many()
             .col_expr(C::Status, Expr::value(upload.status.as_str()))
             .col_expr(C::Attempts, Expr::value(i32::try_from(upload.attempts).unwrap_or(i32::MAX)))
@@ -86,9 +88,17 @@ impl EhealthQueue for SeaRepository {
             .filter(C::Store.eq(upload.store.as_str()))
             .filter(C::WorkOrderId.eq(upload.work_order_id.0))
             .filter(C::LeaseOwner.eq(lease.0))
-            .exec(&self.db)
+            .exec(&txn)
             .await
             .map_err(read_err)?;
-        Ok(result.rows_affected == 1)
+        let held = result.rows_affected == 1;
+        // A retry keeps the upload pending; made or given up is news for the integrations (EV-1).
+        if held && upload.status != UploadStatus::Pending {
+            let at = upload.uploaded_at.unwrap_or_else(Utc::now);
+            crate::events::append(&txn, vec![ehealth_status_changed(upload, at)]).await?;
+        }
+        txn.commit().await.map_err(read_err)?;
+        self.committed.notify_waiters();
+        Ok(held)
     }
 }

@@ -403,3 +403,97 @@ pub mod search {
     }
     no_relations!();
 }
+
+pub mod event {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "events")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub store: String,
+        pub sequence: i64,
+        pub event_type: String,
+        pub resource_type: String,
+        pub resource_id: String,
+        pub resource_etag: Option<String>,
+        pub occurred_at: DateTimeUtc,
+        pub actor: String,
+        pub data: String,
+    }
+    no_relations!();
+}
+
+pub mod webhook_subscription {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "webhook_subscriptions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub store: String,
+        pub url: String,
+        pub event_types: String,
+        pub active: bool,
+        pub secret: String,
+        pub previous_secret: Option<String>,
+        pub previous_until: Option<DateTimeUtc>,
+        pub disabled_reason: Option<String>,
+        pub failing_since: Option<DateTimeUtc>,
+        pub fanned_out: i64,
+        pub version: i64,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+    no_relations!();
+}
+
+pub mod webhook_delivery {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "webhook_deliveries")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub subscription_id: Uuid,
+        pub store: String,
+        pub event_id: Uuid,
+        pub sequence: i64,
+        pub resource_key: String,
+        pub status: String,
+        pub attempts: i32,
+        pub next_attempt_at: DateTimeUtc,
+        pub lease_owner: Option<Uuid>,
+        pub lease_until: Option<DateTimeUtc>,
+        pub last_status_code: Option<i32>,
+        pub last_error: Option<String>,
+        pub created_at: DateTimeUtc,
+    }
+    no_relations!();
+}
+
+pub mod webhook_attempt {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "webhook_attempts")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub subscription_id: Uuid,
+        pub delivery_id: Uuid,
+        pub store: String,
+        pub event_id: Uuid,
+        pub sequence: i64,
+        pub event_type: String,
+        pub attempt: i32,
+        pub status_code: Option<i32>,
+        pub latency_ms: i64,
+        pub error: Option<String>,
+        pub attempted_at: DateTimeUtc,
+    }
+    no_relations!();
+}

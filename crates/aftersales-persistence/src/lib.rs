@@ -12,8 +12,10 @@ mod batch;
 mod bulk;
 mod customers;
 mod ehealth;
+mod events;
 mod follow_ups;
 mod stores;
+mod webhooks;
 mod work_orders;
 mod writes;
 
@@ -73,12 +75,14 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), SetupError> {
 pub struct SeaRepository {
     db: DatabaseConnection,
     groups: std::sync::Arc<batch::Groups>,
+    /// Woken after every commit, so a feed read waiting for events answers at once.
+    committed: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl SeaRepository {
     /// Wraps an open (and migrated) connection.
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db, groups: Default::default() }
+        Self { db, groups: Default::default(), committed: Default::default() }
     }
 
     /// Refreshes the planner's statistics after a bulk load, so the indexes are used at once.

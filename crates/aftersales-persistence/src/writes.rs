@@ -1,5 +1,6 @@
 //! Applying change sets: one transaction each, numbers and counters taken in it.
 
+use aftersales_domain::model::event::{self, Event};
 use std::collections::BTreeMap;
 
 use crate::entities::{campaign, complaint, letter, rollup, search, summary};
@@ -60,9 +61,11 @@ impl SeaRepository {
         let mut zones = self.zones(std::slice::from_ref(&changes)).await?;
         let txn = self.db.begin().await.map_err(read_err)?;
         let mut moves = Moves::default();
-        let taken = apply_in(&txn, changes, &mut zones, &mut moves).await?;
+        let (taken, events) = apply_in(&txn, changes, &mut zones, &mut moves).await?;
         moves.apply(&txn).await?;
+        crate::events::append(&txn, events).await?;
         txn.commit().await.map_err(read_err)?;
+        self.committed.notify_waiters();
         Ok(taken)
     }
 
@@ -77,13 +80,15 @@ impl SeaRepository {
     }
 }
 
-/// Writes one change set inside a transaction; the counter moves are gathered, not applied.
+/// Writes one change set inside a transaction; the counter moves are gathered, not applied, and
+/// its events (EV-1) are answered with their numbers filled, for the caller to append last.
 async fn apply_in(
     txn: &DatabaseTransaction,
     changes: ChangeSet,
     zones: &mut Zones,
     moves: &mut Moves,
-) -> Result<Option<i64>> {
+) -> Result<(Option<i64>, Vec<Event>)> {
+    let events = event::derive(&changes);
     let ChangeSet { ops, audit, idempotency, number, store_zone: _ } = changes;
     // The sequence and counter rows are shared by every writer of the store and stay locked
     // until commit, so everything that does not need them goes first: the records before the
@@ -115,7 +120,7 @@ async fn apply_in(
         let record = filled(record, taken)?;
         insert(txn, "idempotency_key", idempotency_row(&record)?.into_active_model().reset_all()).await?;
     }
-    Ok(taken)
+    Ok((taken, filled(events, taken)?))
 }
 
 async fn update_checked<A>(
@@ -278,24 +283,24 @@ pub(crate) async fn apply_op(
             // A new file has no terms yet: nothing to replace.
             insert_terms(txn, &c.store, c.id.0, c.id.0, customer_terms(&c)).await
         }
-        Op::UpdateCustomer { customer: c, expected_version } => {
+        Op::UpdateCustomer { customer: c, before } => {
             let filter = Condition::all()
                 .add(customer::Column::Store.eq(c.store.as_str()))
                 .add(customer::Column::Id.eq(c.id.0));
             let row = customer_row(&c).into_active_model().reset_all();
-            update_checked(txn, "customer", row, filter, expected_version, customer::Column::Version).await?;
+            update_checked(txn, "customer", row, filter, before.version, customer::Column::Version).await?;
             index_terms(txn, &c.store, c.id.0, c.id.0, customer_terms(&c)).await
         }
         Op::InsertVehicle(v) => {
             insert(txn, "vehicle", vehicle_row(&v).into_active_model().reset_all()).await?;
             insert_terms(txn, &v.store, v.customer_id.0, v.id.0, vehicle_terms(&v)).await
         }
-        Op::UpdateVehicle { vehicle: v, expected_version } => {
+        Op::UpdateVehicle { vehicle: v, before } => {
             let filter = Condition::all()
                 .add(vehicle::Column::Store.eq(v.store.as_str()))
                 .add(vehicle::Column::Id.eq(v.id.0));
             let row = vehicle_row(&v).into_active_model().reset_all();
-            update_checked(txn, "vehicle", row, filter, expected_version, vehicle::Column::Version).await?;
+            update_checked(txn, "vehicle", row, filter, before.version, vehicle::Column::Version).await?;
             index_terms(txn, &v.store, v.customer_id.0, v.id.0, vehicle_terms(&v)).await
         }
         Op::InsertOdometer(r) => {
@@ -312,19 +317,15 @@ pub(crate) async fn apply_op(
                 Ok(())
             }
         }
-        Op::UpdateTask { task: t, expected_version } => {
+        Op::UpdateTask { task: t, before } => {
             let filter = Condition::all()
                 .add(task::Column::Store.eq(t.store.as_str()))
                 .add(task::Column::Id.eq(t.id.0));
-            let before = task::Entity::find().filter(filter.clone()).one(txn).await.map_err(read_err)?;
             let row = task_row(&t)?.into_active_model().reset_all();
-            update_checked(txn, "follow_up_task", row, filter, expected_version, task::Column::Version)
-                .await?;
+            update_checked(txn, "follow_up_task", row, filter, before.version, task::Column::Version).await?;
+            // The checked update proves the row was still at `before`, so its counts need no read.
             let tz = zones.of(txn, &t.store).await?;
-            let before = match before {
-                Some(row) => task_buckets(&task_from(row)?, tz),
-                None => vec![],
-            };
+            let before = task_buckets(&before, tz);
             {
                 moves.add(&t.store, tallies(&before, &task_buckets(&t, tz)));
                 Ok(())
@@ -373,12 +374,12 @@ pub(crate) async fn apply_op(
         Op::InsertComplaint(c) => {
             insert(txn, "complaint", complaint_row(&c)?.into_active_model().reset_all()).await
         }
-        Op::UpdateComplaint { complaint: c, expected_version } => {
+        Op::UpdateComplaint { complaint: c, before } => {
             let filter = Condition::all()
                 .add(complaint::Column::Store.eq(c.store.as_str()))
                 .add(complaint::Column::Id.eq(c.id.0));
             let row = complaint_row(&c)?.into_active_model().reset_all();
-            update_checked(txn, "complaint", row, filter, expected_version, complaint::Column::Version).await
+            update_checked(txn, "complaint", row, filter, before.version, complaint::Column::Version).await
         }
         Op::InsertEhealthUpload(u) => {
             insert(txn, "ehealth_upload", ehealth_row(&u)?.into_active_model().reset_all()).await
@@ -392,13 +393,12 @@ pub(crate) async fn apply_op(
                 Ok(())
             }
         }
-        Op::UpdateWorkOrder { order, expected_version } => {
+        Op::UpdateWorkOrder { order, before } => {
             let filter = Condition::all()
                 .add(work_order::Column::Store.eq(order.store.as_str()))
                 .add(work_order::Column::Id.eq(order.id.0));
             let row = work_order_row(&order)?.into_active_model().reset_all();
-            update_checked(txn, "work_order", row, filter, expected_version, work_order::Column::Version)
-                .await
+            update_checked(txn, "work_order", row, filter, before.version, work_order::Column::Version).await
         }
         Op::InsertInspection(i) => {
             insert(txn, "inspection", inspection_row(&i)?.into_active_model().reset_all()).await

@@ -134,6 +134,7 @@ pub fn routes() -> (Router<AppState>, OpenApi) {
         .merge(routes::work_orders::router())
         .merge(routes::follow_ups::router())
         .merge(routes::summaries::router())
+        .merge(routes::events::router())
         .split_for_parts();
     // Applied after the merge: the derive's own modifiers run before any route is known.
     ApiConventions.modify(&mut api);

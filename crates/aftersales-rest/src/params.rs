@@ -64,3 +64,7 @@ path_param!(
     /// `{period}`.
     PeriodParam, period: String, "YYYY-MM or YYYY", r"^[0-9]{4}(-[0-9]{2})?$"
 );
+path_param!(
+    /// `{subscription_id}`.
+    SubscriptionParam, subscription_id: Uuid, "Webhook subscription id"
+);

@@ -74,6 +74,15 @@ pub struct Config {
     pub ehealth_retry_base_ms: u64,
     /// How often scheduled jobs (complaint escalation) run, in milliseconds.
     pub jobs_interval_ms: u64,
+    /// How often the webhook worker looks for events and due deliveries, in milliseconds.
+    pub webhook_interval_ms: u64,
+    /// How long a webhook endpoint has to answer, in milliseconds.
+    pub webhook_timeout_ms: u64,
+    /// The waits before each retry of a failed delivery, e.g. `5s,5m,30m,2h,5h,10h,10h`.
+    pub webhook_schedule: String,
+    /// Whether subscriptions may target loopback, private or link-local addresses and plain
+    /// http (tests and `make run` only: otherwise a subscription could reach internal services).
+    pub webhook_allow_private: bool,
     /// How long a client has to send its first bytes and, on REST, each request's headers.
     pub header_read_timeout_ms: u64,
     /// Connections one client address may hold open at once, on each listener.
@@ -104,6 +113,10 @@ impl Default for Config {
             ehealth_interval_ms: 5_000,
             ehealth_retry_base_ms: 30_000,
             jobs_interval_ms: 60_000,
+            webhook_interval_ms: 1_000,
+            webhook_timeout_ms: 15_000,
+            webhook_schedule: "5s,5m,30m,2h,5h,10h,10h".into(),
+            webhook_allow_private: false,
             header_read_timeout_ms: 10_000,
             max_connections_per_client: 256,
         }
@@ -182,6 +195,13 @@ impl Config {
         if self.jobs_interval_ms == 0 {
             return Err(ConfigError::Invalid("AFTERSALES_JOBS_INTERVAL_MS must be at least 1".into()));
         }
+        if self.webhook_interval_ms == 0 || self.webhook_timeout_ms == 0 {
+            return Err(ConfigError::Invalid(
+                "AFTERSALES_WEBHOOK_INTERVAL_MS and AFTERSALES_WEBHOOK_TIMEOUT_MS must be at least 1".into(),
+            ));
+        }
+        aftersales_domain::model::webhook::parse_schedule(&self.webhook_schedule)
+            .map_err(|e| ConfigError::Invalid(format!("AFTERSALES_WEBHOOK_SCHEDULE: {e}")))?;
         if self.ehealth_interval_ms == 0 {
             return Err(ConfigError::Invalid("AFTERSALES_EHEALTH_INTERVAL_MS must be at least 1".into()));
         }

@@ -9,6 +9,7 @@ pub mod jwt;
 pub mod listen;
 pub mod seed;
 pub mod telemetry;
+pub mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -101,9 +102,18 @@ pub async fn start_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<
     let db = connect(&config.database_url, config.database_max_connections).await?;
     migrate(&db).await?;
     tracing::info!(backend = backend_name(&db), "database ready");
+    let schedule = aftersales_domain::model::webhook::parse_schedule(&config.webhook_schedule)
+        .map_err(|e| StartError::Serve(format!("webhook schedule: {e}")))?;
+    let webhook_timeout = Duration::from_millis(config.webhook_timeout_ms);
     let settings = Settings {
         ehealth_province: config.ehealth_province.clone(),
         ehealth_retry_base: Duration::from_millis(config.ehealth_retry_base_ms),
+        webhooks: aftersales_domain::app::WebhookSettings {
+            allow_private: config.webhook_allow_private,
+            schedule,
+            // Longer than a send may take, so a live worker never loses its lease mid-send.
+            lease: webhook_timeout * 2 + Duration::from_secs(5),
+        },
     };
     let services = Services::with_settings(Arc::new(SeaRepository::new(db)), clock, settings);
     let auth: Arc<dyn Authenticator> = Arc::new(JwtAuthenticator::from_config(config)?);
@@ -155,6 +165,14 @@ pub async fn start_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<
     tokio::spawn(jobs::run(
         services.clone(),
         Duration::from_millis(config.jobs_interval_ms),
+        stop.subscribe(),
+    ));
+    let transport = webhooks::HttpTransport::new(webhook_timeout, config.webhook_allow_private)
+        .map_err(|e| StartError::Serve(format!("webhook client: {e}")))?;
+    tokio::spawn(webhooks::run_worker(
+        services.clone(),
+        transport,
+        Duration::from_millis(config.webhook_interval_ms),
         stop.subscribe(),
     ));
     match (&config.ehealth_endpoint, &config.ehealth_app_key, &config.ehealth_app_secret) {

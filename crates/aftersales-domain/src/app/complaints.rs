@@ -175,7 +175,7 @@ impl ComplaintService {
             next.version = current.version + 1;
             ops.insert(
                 0,
-                Op::UpdateComplaint { complaint: Box::new(next.clone()), expected_version: current.version },
+                Op::UpdateComplaint { complaint: Box::new(next.clone()), before: Box::new(current.clone()) },
             );
             let audit =
                 core.audit(who, store, &format!("complaint.{name}"), "complaint", id, vec!["status".into()]);
@@ -285,7 +285,7 @@ impl ComplaintService {
                 changed_fields: vec!["status".into()],
                 occurred_at: now,
             };
-            let op = Op::UpdateComplaint { complaint: Box::new(next), expected_version: complaint.version };
+            let op = Op::UpdateComplaint { complaint: Box::new(next), before: Box::new(complaint.clone()) };
             match self.core.repo.apply(ChangeSet::of(op, audit)).await {
                 Ok(_) => escalated += 1,
                 // Another process escalated it, or someone resolved it meanwhile.

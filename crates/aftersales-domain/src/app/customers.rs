@@ -220,7 +220,7 @@ impl CustomerService {
                 next.updated_at = now;
                 ops.insert(
                     0,
-                    Op::UpdateCustomer { customer: next.clone(), expected_version: current.version },
+                    Op::UpdateCustomer { customer: next.clone(), before: Box::new(current.clone()) },
                 );
                 let consent_changed = next.marketing_consent != current.marketing_consent;
                 let fields = set_fields(&cmd)
@@ -279,7 +279,7 @@ impl CustomerService {
                 kept.version += 1;
                 kept.updated_at = now;
                 let mut ops = vec![
-                    Op::UpdateCustomer { customer: gone, expected_version: source.version },
+                    Op::UpdateCustomer { customer: gone, before: Box::new(source.clone()) },
                     Op::MoveCustomerRecords { store: store.clone(), from: source.id, to: target.id },
                 ];
                 let consent = merged_consent(&target, &source);
@@ -298,7 +298,7 @@ impl CustomerService {
                 }
                 ops.insert(
                     1,
-                    Op::UpdateCustomer { customer: kept.clone(), expected_version: target.version },
+                    Op::UpdateCustomer { customer: kept.clone(), before: Box::new(target.clone()) },
                 );
                 let audit = vec![
                     core.audit(
@@ -479,7 +479,7 @@ impl CustomerService {
                 next.updated_at = self.core.now();
                 let fields = set_fields(&cmd);
                 let audit = self.core.audit(who, store, "vehicle.update", "vehicle", id, fields);
-                let op = Op::UpdateVehicle { vehicle: next.clone(), expected_version: current.version };
+                let op = Op::UpdateVehicle { vehicle: next.clone(), before: Box::new(current.clone()) };
                 Ok((next, ChangeSet::of(op, audit)))
             })
             .await?;
@@ -509,7 +509,7 @@ impl CustomerService {
                 core.audit(who, store, "vehicle.record_odometer", "vehicle", id, vec!["mileage_km".into()]);
             let changes = ChangeSet {
                 ops: vec![
-                    Op::UpdateVehicle { vehicle: next.clone(), expected_version: current.version },
+                    Op::UpdateVehicle { vehicle: next.clone(), before: Box::new(current.clone()) },
                     Op::InsertOdometer(reading),
                 ],
                 audit: vec![audit],

@@ -7,6 +7,7 @@ mod audit;
 mod complaints;
 mod customers;
 mod ehealth;
+mod events;
 mod follow_ups;
 mod stores;
 mod summaries;
@@ -25,6 +26,10 @@ pub use complaints::{ComplaintService, OpenComplaint, ResolveComplaint};
 pub use customers::CustomerQuery;
 pub use customers::CustomerService;
 pub use ehealth::EhealthService;
+pub use events::{
+    CreateSubscription, EventService, FeedPage, FeedQuery, ReplaySubscription, UpdateSubscription, cursor_of,
+    parse_cursor,
+};
 pub use follow_ups::{
     CloseUnreachable, FollowUpService, ReassignTasks, Reassignment, RecordContact, WorklistItem,
 };
@@ -70,6 +75,7 @@ commands! {
     FollowUpWork: RecordContact, CloseUnreachable, SendLetter, OpenComplaint, ResolveComplaint;
     SupervisorLists: ReassignTasks, CreateCampaign, SubmitSummary;
     RecordVisit: RecordVisit;
+    ManageWebhooks: events::CreateSubscription, events::UpdateSubscription, events::ReplaySubscription;
 }
 
 /// Every application service, sharing one repository and clock.
@@ -91,6 +97,8 @@ pub struct Services {
     pub complaints: ComplaintService,
     /// Summaries and headquarters figures.
     pub summaries: SummaryService,
+    /// The event feed and webhook subscriptions.
+    pub events: EventService,
     core: Arc<Core>,
 }
 
@@ -112,6 +120,7 @@ impl Services {
             follow_ups: FollowUpService::new(core.clone()),
             complaints: ComplaintService::new(core.clone()),
             summaries: SummaryService::new(core.clone()),
+            events: EventService::new(core.clone()),
             core,
         }
     }
@@ -129,11 +138,39 @@ pub struct Settings {
     pub ehealth_province: String,
     /// The first wait after a failed upload; it doubles each time (WO-12).
     pub ehealth_retry_base: std::time::Duration,
+    /// Webhook deliveries (EV-3).
+    pub webhooks: WebhookSettings,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { ehealth_province: "shanghai".into(), ehealth_retry_base: std::time::Duration::from_secs(30) }
+        Self {
+            ehealth_province: "shanghai".into(),
+            ehealth_retry_base: std::time::Duration::from_secs(30),
+            webhooks: WebhookSettings::default(),
+        }
+    }
+}
+
+/// How webhooks are delivered (EV-3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookSettings {
+    /// Whether subscriptions may point at loopback, private or link-local addresses (and plain
+    /// http): tests and `make run` only.
+    pub allow_private: bool,
+    /// The waits before each retry; given up when they run out.
+    pub schedule: Vec<std::time::Duration>,
+    /// How long a worker holds a delivery it claimed (longer than the send timeout).
+    pub lease: std::time::Duration,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            allow_private: false,
+            schedule: crate::model::webhook::DEFAULT_SCHEDULE.to_vec(),
+            lease: std::time::Duration::from_secs(60),
+        }
     }
 }
 
@@ -242,7 +279,7 @@ impl Core {
             let cancelled = task.closed(crate::model::follow_up::TaskStatus::Cancelled, now);
             changes.ops.push(crate::ports::Op::UpdateTask {
                 task: Box::new(cancelled),
-                expected_version: task.version,
+                before: Box::new(task.clone()),
             });
             changes.audit.push(self.audit(
                 who,

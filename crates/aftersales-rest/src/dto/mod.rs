@@ -26,6 +26,7 @@ macro_rules! list_dto {
 mod audit;
 mod customers;
 mod ehealth;
+mod events;
 mod follow_ups;
 mod settlement;
 mod stores;
@@ -35,6 +36,7 @@ mod work_orders;
 pub use audit::*;
 pub use customers::*;
 pub use ehealth::*;
+pub use events::*;
 pub use follow_ups::*;
 pub use settlement::*;
 pub use stores::*;

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod customers;
+pub mod events;
 pub mod follow_ups;
 pub mod ops;
 pub mod stores;

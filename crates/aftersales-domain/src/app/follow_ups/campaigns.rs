@@ -145,7 +145,7 @@ impl FollowUpService {
                     ));
                 }
                 let done = task.closed(TaskStatus::Done, now);
-                ops.push(Op::UpdateTask { task: Box::new(done), expected_version: task.version });
+                ops.push(Op::UpdateTask { task: Box::new(done), before: Box::new(task.clone()) });
             }
             let audit = core.audit(who, store, "letter.create", "letter", letter.id, vec![]);
             Ok((

@@ -79,7 +79,7 @@ impl FollowUpService {
                 }
                 if completes {
                     let done = task.closed(TaskStatus::Done, now);
-                    ops.push(Op::UpdateTask { task: Box::new(done), expected_version: task.version });
+                    ops.push(Op::UpdateTask { task: Box::new(done), before: Box::new(task.clone()) });
                     if let (TaskKind::CampaignCall, Some(campaign_id)) = (task.kind, task.campaign_id)
                         && core.repo.get_campaign(store, campaign_id).await?.is_some_and(|c| c.letter_wanted)
                     {
@@ -187,7 +187,7 @@ impl FollowUpService {
                 core.audit(who, store, "task.close_unreachable", "follow_up_task", id, vec!["status".into()]);
             let ops = vec![
                 Op::InsertContact(Box::new(fallback)),
-                Op::UpdateTask { task: Box::new(closed.clone()), expected_version: task.version },
+                Op::UpdateTask { task: Box::new(closed.clone()), before: Box::new(task.clone()) },
             ];
             Ok((closed, ChangeSet::counted(ops, audit, store, tz)))
         })

@@ -459,7 +459,7 @@ impl FollowUpService {
                 task.id,
                 vec!["assignee".into()],
             ));
-            ops.push(Op::UpdateTask { task: Box::new(next.clone()), expected_version: task.version });
+            ops.push(Op::UpdateTask { task: Box::new(next.clone()), before: Box::new(task.clone()) });
             moved.push(next);
         }
         if !ops.is_empty() {

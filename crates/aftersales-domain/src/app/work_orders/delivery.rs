@@ -37,7 +37,7 @@ impl WorkOrderService {
             car.last_service_km = Some(order.intake_mileage_km);
             car.version += 1;
             car.updated_at = now;
-            ops.push(Op::UpdateVehicle { vehicle: car.clone(), expected_version: vehicle.version });
+            ops.push(Op::UpdateVehicle { vehicle: car.clone(), before: Box::new(vehicle.clone()) });
         }
         let due = car.next_maintenance();
         // With neither a service nor a registration on record, nothing says when it falls due.
@@ -57,7 +57,7 @@ impl WorkOrderService {
                     core.repo.get_work_order(&shop.code, of).await?.is_some_and(|o| o.vehicle_id == car.id);
                 if same_car {
                     let cancelled = old.closed(TaskStatus::Cancelled, now);
-                    ops.push(Op::UpdateTask { task: Box::new(cancelled), expected_version: old.version });
+                    ops.push(Op::UpdateTask { task: Box::new(cancelled), before: Box::new(old.clone()) });
                 }
             }
             let mut task = core.plan_task(shop, plan(TaskKind::MaintenanceReminder, Some(window))).await?;
@@ -158,7 +158,7 @@ impl WorkOrderService {
                 created_at: now,
             };
             let ops = vec![
-                Op::UpdateWorkOrder { order: Box::new(next.clone()), expected_version: current.version },
+                Op::UpdateWorkOrder { order: Box::new(next.clone()), before: Box::new(current.clone()) },
                 Op::InsertEhealthUpload(Box::new(upload)),
             ];
             // The first follow-up is born with the delivery, in the same transaction (FU-1, FU-3).

@@ -43,7 +43,7 @@ impl WorkOrderService {
             let changes = ChangeSet {
                 ops: vec![
                     Op::InsertInspection(Box::new(inspection.clone())),
-                    Op::UpdateWorkOrder { order: Box::new(next), expected_version: order.version },
+                    Op::UpdateWorkOrder { order: Box::new(next), before: Box::new(order.clone()) },
                 ],
                 audit: vec![core.audit(
                     who,
@@ -119,7 +119,7 @@ impl WorkOrderService {
             next.version += 1;
             next.updated_at = now;
             ops.push(Op::InsertInspection(Box::new(inspection.clone())));
-            ops.push(Op::UpdateWorkOrder { order: Box::new(next), expected_version: order.version });
+            ops.push(Op::UpdateWorkOrder { order: Box::new(next), before: Box::new(order.clone()) });
             let action = if passed { "inspection.exit_passed" } else { "inspection.exit_failed" };
             let audit = vec![core.audit(who, store, action, "work_order", id, vec!["status".into()])];
             Ok((inspection, ChangeSet { ops, audit, idempotency: None, number, store_zone: None }))

@@ -137,7 +137,7 @@ impl WorkOrderService {
             let (moved, reading) = vehicle.read_odometer("intake_mileage_km", &intake, &who.sub, now)?;
             let mut ops = vec![Op::InsertWorkOrder(Box::new(order.clone())), Op::InsertOdometer(reading)];
             if moved.mileage_km != vehicle.mileage_km {
-                ops.push(Op::UpdateVehicle { vehicle: moved, expected_version: vehicle.version });
+                ops.push(Op::UpdateVehicle { vehicle: moved, before: Box::new(vehicle.clone()) });
             }
             let changes = ChangeSet {
                 ops,
@@ -220,7 +220,7 @@ impl WorkOrderService {
                 id,
                 vec!["status".into()],
             );
-            let op = Op::UpdateWorkOrder { order: Box::new(next.clone()), expected_version: current.version };
+            let op = Op::UpdateWorkOrder { order: Box::new(next.clone()), before: Box::new(current.clone()) };
             Ok((next, ChangeSet::of(op, audit)))
         })
         .await
