@@ -34,11 +34,52 @@ pub fn tighten(api: OpenApi) -> OpenApi {
                 request_schema(schema);
             }
         }
+        for name in ["CreateSubscription", "UpdateSubscription"] {
+            if let Some(props) = schemas.get_mut(name).and_then(|s| s.get_mut("properties")) {
+                subscription_schema(props);
+            }
+        }
         if let Some(line) = schemas.get("LineInput").cloned() {
             schemas.insert("LineInput".into(), line_input(&line));
         }
     }
+    doc["webhooks"] = webhooks();
     serde_json::from_value(doc).unwrap_or(api)
+}
+
+/// The OpenAPI 3.1 `webhooks` section: every event type of the catalogue, as a delivery POSTs it.
+fn webhooks() -> Value {
+    let mut out = serde_json::Map::new();
+    for kind in aftersales_domain::model::event::CATALOGUE {
+        let fields = if kind.fields.is_empty() { "none".to_string() } else { kind.fields.join(", ") };
+        out.insert(
+            kind.name.to_string(),
+            json!({"post": {
+                "operationId": format!("webhook_{}", kind.name.replace('.', "_")),
+                "summary": kind.about,
+                "description": format!("`data` fields: {fields}. Signed with the Standard Webhooks headers \
+                    `webhook-id` (the event id), `webhook-timestamp` and `webhook-signature`."),
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Event"}}}},
+                "responses": {"200": {"description": "Any 2xx acknowledges the delivery; 410 disables the subscription"}}
+            }}),
+        );
+    }
+    Value::Object(out)
+}
+
+/// A subscription's URL is an https URL with a plain host, and its types come from the catalogue.
+fn subscription_schema(props: &mut Value) {
+    let names: Vec<&str> = aftersales_domain::model::event::CATALOGUE.iter().map(|k| k.name).collect();
+    let url = json!({"type": "string", "maxLength": 2000,
+        "pattern": r"^https://[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63}){0,8}(:[1-9][0-9]{0,3})?(/[A-Za-z0-9._~/-]{0,200})?$"});
+    let types = json!({"type": "array", "maxItems": 64, "items": {"type": "string", "enum": names}});
+    for (key, value) in [("url", url), ("event_types", types)] {
+        if let Some(slot) = props.get_mut(key) {
+            // An optional field of a patch stays nullable as utoipa wrote it.
+            let nullable = slot.get("type").is_some_and(|t| t.is_array()) || slot.get("oneOf").is_some();
+            *slot = if nullable { json!({"oneOf": [{"type": "null"}, value]}) } else { value };
+        }
+    }
 }
 
 /// A plate, or nothing but white space (no plate, or no filter).
@@ -69,6 +110,16 @@ fn parameter(param: &mut Value) {
             *schema = json!({"type": "string", "pattern": STAFF_ID_PATTERN.replace("{1,64}", "{0,64}")});
         }
         ("query", "vin") => *schema = json!({"type": "string", "format": "vin"}),
+        ("query", "after") => *schema = json!({"type": "string", "format": "event-cursor"}),
+        // Only the catalogue's types, comma-separated.
+        ("query", "types") => {
+            let one = aftersales_domain::model::event::CATALOGUE
+                .iter()
+                .map(|k| k.name.replace('.', r"\."))
+                .collect::<Vec<_>>()
+                .join("|");
+            *schema = json!({"type": "string", "pattern": format!("^(({one})(,({one}))*)?$")});
+        }
         // Free-text filters: what `Validator::optional_text` accepts.
         ("query", _)
             if schema.get("maxLength").is_some()
