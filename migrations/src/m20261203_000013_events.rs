@@ -5,7 +5,14 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
-use crate::shape::{create_index, drop_tables, index, store_fk};
+use crate::shape::{create_index, drop_tables, fk, index, store_fk};
+
+/// A delivery's or attempt's subscription; they go with it when it is deleted.
+fn subscription_fk(name: &str, from: &'static str) -> ForeignKeyCreateStatement {
+    let mut fk = fk(name, from, &["subscription_id"], "webhook_subscriptions", &["id"]);
+    fk.on_delete(ForeignKeyAction::Cascade);
+    fk
+}
 
 migration! {
     up(m) {
@@ -71,15 +78,7 @@ migration! {
                 .col(integer_null("last_status_code"))
                 .col(text_null("last_error"))
                 .col(timestamp_with_time_zone("created_at"))
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_webhook_deliveries_subscription")
-                        .from_tbl("webhook_deliveries")
-                        .from_col("subscription_id")
-                        .to_tbl("webhook_subscriptions")
-                        .to_col("id")
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
+                .foreign_key(&mut subscription_fk("fk_webhook_deliveries_subscription", "webhook_deliveries"))
                 .to_owned(),
         )
         .await?;
@@ -107,15 +106,7 @@ migration! {
                 .col(big_integer("latency_ms"))
                 .col(text_null("error"))
                 .col(timestamp_with_time_zone("attempted_at"))
-                .foreign_key(
-                    ForeignKey::create()
-                        .name("fk_webhook_attempts_subscription")
-                        .from_tbl("webhook_attempts")
-                        .from_col("subscription_id")
-                        .to_tbl("webhook_subscriptions")
-                        .to_col("id")
-                        .on_delete(ForeignKeyAction::Cascade),
-                )
+                .foreign_key(&mut subscription_fk("fk_webhook_attempts_subscription", "webhook_attempts"))
                 .to_owned(),
         )
         .await?;

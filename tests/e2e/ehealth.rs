@@ -61,22 +61,7 @@ impl Peer {
 }
 
 async fn delivered(app: &TestApp, shop: &Shop) -> Value {
-    let approved = shop.approved(app, 30_000).await;
-    let worked = shop.worked(app, &approved).await;
-    shop.exit_inspection(app, &worked, true).await;
-    shop.step(app, &approved, "notify-customer", &shop.advisor, json!({})).await;
-    let done = shop
-        .step(
-            app,
-            &approved,
-            "deliver",
-            &shop.advisor,
-            json!({"walkaround_notes": "环车检查",
-            "amount_paid_fen": 56_000, "payment_method": "cash"}),
-        )
-        .await;
-    assert_eq!(done.status, reqwest::StatusCode::OK, "{:?}", done.body);
-    done.body
+    shop.delivered(app).await
 }
 
 async fn wait_for_status(app: &TestApp, shop: &Shop, order: &Value, want: &str) -> Value {

@@ -47,24 +47,11 @@ async fn ev_1_a_work_order_from_open_to_delivered_is_announced_once_in_order_wit
     let app = TestApp::spawn().await;
     let shop = shop(&app).await;
     let dms = app.token("dms-1", &["integration"], &[&shop.store]);
-    let approved = shop.approved(&app, 30_000).await;
-    let worked = shop.worked(&app, &approved).await;
-    shop.exit_inspection(&app, &worked, true).await;
-    shop.step(&app, &approved, "notify-customer", &shop.advisor, json!({})).await;
-    let delivered = shop
-        .step(
-            &app,
-            &approved,
-            "deliver",
-            &shop.advisor,
-            json!({"walkaround_notes": "环车检查", "amount_paid_fen": 56_000, "payment_method": "cash"}),
-        )
-        .await;
-    assert_eq!(delivered.status, StatusCode::OK, "{:?}", delivered.body);
+    let delivered = shop.delivered(&app).await;
 
     let events = whole_feed(&app, &shop.store, &dms).await;
     assert_gap_free(&events);
-    let order_id = approved["id"].as_str().unwrap();
+    let order_id = delivered["id"].as_str().unwrap();
     let of_order: Vec<&str> = events
         .iter()
         .filter(|e| e["resource"]["type"] == "work_order" && e["resource"]["id"] == order_id)
@@ -90,8 +77,8 @@ async fn ev_1_a_work_order_from_open_to_delivered_is_announced_once_in_order_wit
         assert_eq!(of_order.iter().filter(|t| **t == want).count(), 1, "{want} announced twice");
     }
     let last = events.iter().rfind(|e| e["type"] == "work_order.delivered").unwrap();
-    assert_eq!(last["data"]["settlement_number"], delivered.body["settlement"]["number"]);
-    assert_eq!(last["resource"]["etag"], delivered.body["etag"]);
+    assert_eq!(last["data"]["settlement_number"], delivered["settlement"]["number"]);
+    assert_eq!(last["resource"]["etag"], delivered["etag"]);
     assert_eq!(last["actor"], "adv-1");
     for kind in ["customer.created", "vehicle.added", "inspection.entry_recorded", "follow_up_task.created"] {
         assert!(events.iter().any(|e| e["type"] == kind), "{kind} missing");

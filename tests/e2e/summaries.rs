@@ -11,19 +11,7 @@ use crate::common::{TestApp, TestClock, authed};
 use crate::work_orders::shop;
 
 async fn deliver(app: &TestApp, shop: &crate::work_orders::Shop) -> Value {
-    let approved = shop.approved(app, 30_000).await;
-    let worked = shop.worked(app, &approved).await;
-    shop.exit_inspection(app, &worked, true).await;
-    shop.step(app, &approved, "notify-customer", &shop.advisor, json!({})).await;
-    shop.step(
-        app,
-        &approved,
-        "deliver",
-        &shop.advisor,
-        json!({"walkaround_notes": "环车检查", "amount_paid_fen": 56_000, "payment_method": "cash"}),
-    )
-    .await
-    .body
+    shop.delivered(app).await
 }
 
 // FU-1, FU-2, FU-6, FU-9, HQ-1

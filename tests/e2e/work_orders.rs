@@ -123,6 +123,19 @@ impl Shop {
         completed.body
     }
 
+    /// Takes a new order all the way: approved, worked, passed, customer told, delivered and paid.
+    pub async fn delivered(&self, app: &TestApp) -> Value {
+        let approved = self.approved(app, 30_000).await;
+        let worked = self.worked(app, &approved).await;
+        self.exit_inspection(app, &worked, true).await;
+        self.step(app, &approved, "notify-customer", &self.advisor, json!({})).await;
+        let body =
+            json!({"walkaround_notes": "环车检查", "amount_paid_fen": 56_000, "payment_method": "cash"});
+        let done = self.step(app, &approved, "deliver", &self.advisor, body).await;
+        assert_eq!(done.status, StatusCode::OK, "{:?}", done.body);
+        done.body
+    }
+
     pub async fn exit_inspection(&self, app: &TestApp, order: &Value, pass: bool) -> Answer {
         let results: Vec<Value> = order["lines"]
             .as_array()
@@ -507,20 +520,7 @@ async fn a_submitted_inspection_cannot_be_deleted_inside_the_retention_period() 
 async fn a_comeback_is_accepted_only_inside_the_original_warranty() {
     let app = TestApp::spawn().await;
     let shop = shop(&app).await;
-    let approved = shop.approved(&app, 30_000).await;
-    let worked = shop.worked(&app, &approved).await;
-    shop.exit_inspection(&app, &worked, true).await;
-    shop.step(&app, &approved, "notify-customer", &shop.advisor, json!({})).await;
-    let delivered = shop
-        .step(
-            &app,
-            &approved,
-            "deliver",
-            &shop.advisor,
-            json!({"walkaround_notes": "环车检查完毕", "amount_paid_fen": 56_000, "payment_method": "cash"}),
-        )
-        .await
-        .body;
+    let delivered = shop.delivered(&app).await;
     assert_eq!(delivered["warranty_until_km"], 32_000);
 
     let mut outside = new_order(&shop, 32_001);

@@ -111,7 +111,7 @@ impl SeaRepository {
         }
     }
 
-    async fn read_events_once(
+    pub(crate) async fn read_events_once(
         &self,
         store: &StoreCode,
         after: i64,

@@ -20,8 +20,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -186,26 +185,13 @@ impl EventStore for SeaRepository {
     }
 
     async fn delete_subscription(&self, store: &StoreCode, id: SubscriptionId) -> Result<bool> {
-        let txn = self.db.begin().await.map_err(read_err)?;
-        attempt::Entity::delete_many()
-            .filter(attempt::Column::SubscriptionId.eq(id.0))
-            .exec(&txn)
-            .await
-            .map_err(read_err)?;
-        delivery::Entity::delete_many()
-            .filter(delivery::Column::SubscriptionId.eq(id.0))
-            .exec(&txn)
-            .await
-            .map_err(read_err)?;
+        // Its deliveries and attempts go with it (ON DELETE CASCADE).
         let gone = sub::Entity::delete_many()
             .filter(sub::Column::Store.eq(store.as_str()))
             .filter(sub::Column::Id.eq(id.0))
-            .exec(&txn)
+            .exec(&self.db)
             .await
             .map_err(read_err)?;
-        if gone.rows_affected == 1 {
-            txn.commit().await.map_err(read_err)?;
-        }
         Ok(gone.rows_affected == 1)
     }
 
@@ -239,17 +225,11 @@ impl EventStore for SeaRepository {
             sub::Entity::find().filter(sub::Column::Active.eq(true)).all(&self.db).await.map_err(read_err)?;
         let mut made = 0;
         for s in subs {
-            let rows = event::Entity::find()
-                .filter(event::Column::Store.eq(s.store.as_str()))
-                .filter(event::Column::Sequence.gt(s.fanned_out))
-                .order_by_asc(event::Column::Sequence)
-                .limit(limit)
-                .all(&self.db)
-                .await
-                .map_err(read_err)?;
-            let Some(last) = rows.last().map(|r| r.sequence) else { continue };
+            let store = StoreCode::parse(&s.store)
+                .map_err(|_| DomainError::Internal("stored subscription: bad store".into()))?;
+            let events = self.read_events_once(&store, s.fanned_out, &[], limit).await?;
+            let Some(last) = events.last().map(|e| e.sequence) else { continue };
             let wanted = sub_from(s.clone())?;
-            let events = rows.into_iter().map(event_from).collect::<Result<Vec<_>>>()?;
             let deliveries: Vec<_> = events
                 .iter()
                 .filter(|e| wanted.wants(&e.event_type))
@@ -327,16 +307,28 @@ impl EventStore for SeaRepository {
             .map_err(read_err)?;
         let rows =
             delivery::Entity::find().filter(C::LeaseOwner.eq(owner)).all(&self.db).await.map_err(read_err)?;
+        // One read each for the leased rows' subscriptions and events, not one per row.
+        let sub_ids: Vec<Uuid> = rows.iter().map(|r| r.subscription_id).collect();
+        let event_ids: Vec<Uuid> = rows.iter().map(|r| r.event_id).collect();
+        let subs = sub::Entity::find()
+            .filter(sub::Column::Id.is_in(sub_ids))
+            .all(&self.db)
+            .await
+            .map_err(read_err)?;
+        let events = event::Entity::find()
+            .filter(event::Column::Id.is_in(event_ids))
+            .all(&self.db)
+            .await
+            .map_err(read_err)?;
         let mut claimed = Vec::with_capacity(rows.len());
         for row in rows {
-            let subscription =
-                sub::Entity::find_by_id(row.subscription_id).one(&self.db).await.map_err(read_err)?;
-            let event = event::Entity::find_by_id(row.event_id).one(&self.db).await.map_err(read_err)?;
+            let subscription = subs.iter().find(|s| s.id == row.subscription_id);
+            let event = events.iter().find(|e| e.id == row.event_id);
             if let (Some(s), Some(e)) = (subscription, event) {
                 claimed.push(ClaimedDelivery {
                     delivery: delivery_from(&row)?,
-                    subscription: sub_from(s)?,
-                    event: event_from(e)?,
+                    subscription: sub_from(s.clone())?,
+                    event: event_from(e.clone())?,
                     lease: LeaseToken(owner),
                 });
             }

@@ -187,19 +187,17 @@ pub async fn run_worker(
     services: Services,
     platform: HttpPlatform,
     interval: Duration,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) {
-    loop {
+    crate::jobs::every(interval, stop, || async {
         match services.ehealth.process_due(&platform, 20).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(attempted = n, "e-health uploads attempted"),
             Err(e) => tracing::warn!(error = %e, "e-health worker step failed"),
         }
-        tokio::select! {
-            _ = tokio::time::sleep(interval) => {}
-            _ = stop.wait_for(|s| *s) => return,
-        }
-    }
+        false
+    })
+    .await;
 }
 
 #[cfg(test)]

@@ -7,10 +7,26 @@ use aftersales_domain::app::Services;
 use tokio::sync::watch;
 
 /// Runs the scheduled jobs every `interval` until `stop` turns true.
-pub async fn run(services: Services, interval: Duration, mut stop: watch::Receiver<bool>) {
-    loop {
+pub async fn run(services: Services, interval: Duration, stop: watch::Receiver<bool>) {
+    every(interval, stop, || async {
         if let Err(e) = services.complaints.escalate_due().await {
             tracing::warn!(error = %e, "complaint escalation failed; retrying next round");
+        }
+        false
+    })
+    .await;
+}
+
+/// Runs `step` every `interval` until `stop` turns true; a step that answers `true` (more work
+/// is waiting) runs again at once. Every background worker of the server is one of these.
+pub async fn every<F, Fut>(interval: Duration, mut stop: watch::Receiver<bool>, mut step: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    loop {
+        if step().await && !*stop.borrow() {
+            continue;
         }
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}

@@ -113,24 +113,18 @@ pub async fn run_worker(
     services: Services,
     transport: HttpTransport,
     interval: Duration,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) {
-    loop {
-        let busy = match services.events.deliver_due(&transport, 50).await {
+    crate::jobs::every(interval, stop, || async {
+        match services.events.deliver_due(&transport, 50).await {
             Ok(n) => n > 0,
             Err(e) => {
                 tracing::warn!(error = %e, "webhook worker step failed");
                 false
             }
-        };
-        if busy && !*stop.borrow() {
-            continue;
         }
-        tokio::select! {
-            _ = tokio::time::sleep(interval) => {}
-            _ = stop.wait_for(|s| *s) => return,
-        }
-    }
+    })
+    .await;
 }
 
 #[cfg(test)]
