@@ -28,8 +28,10 @@ fi
 
 cargo build -q --bin aftersales
 # Subscriptions the fuzzer creates may name any host; none is ever reached (no event is fanned out
-# to them within the run's seconds, and a refused connection is only logged).
-export AFTERSALES_JWT_SECRET="$secret" AFTERSALES_LOG=warn AFTERSALES_DEMO=true AFTERSALES_WEBHOOK_ALLOW_PRIVATE=true
+# to them within the run's seconds, and a refused connection is only logged). Feed long polls
+# answer within a second, under the fuzzer's read timeout.
+export AFTERSALES_JWT_SECRET="$secret" AFTERSALES_LOG=warn AFTERSALES_DEMO=true AFTERSALES_WEBHOOK_ALLOW_PRIVATE=true \
+  AFTERSALES_EVENTS_MAX_WAIT_SECONDS=1
 export AFTERSALES_DATABASE_URL="sqlite://$workdir/fuzz.db"
 export AFTERSALES_HTTP_ADDR=127.0.0.1:18089 AFTERSALES_GRPC_ADDR=127.0.0.1:15089
 target/debug/aftersales serve >"$workdir/server.log" 2>&1 &

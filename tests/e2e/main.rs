@@ -17,6 +17,7 @@ mod documents;
 mod ehealth;
 mod estimates;
 mod events;
+mod events_grpc;
 mod follow_ups;
 mod isolation;
 mod numbers;

@@ -23,6 +23,7 @@ pub mod pb {
 
 pub use pb::analytics_service_client::AnalyticsServiceClient;
 pub use pb::customer_service_client::CustomerServiceClient;
+pub use pb::event_service_client::EventServiceClient;
 pub use pb::follow_up_service_client::FollowUpServiceClient;
 pub use pb::inspection_service_client::InspectionServiceClient;
 pub use pb::store_service_client::StoreServiceClient;
@@ -35,6 +36,7 @@ pub async fn routes(
 ) -> Result<Routes, tonic_reflection::server::Error> {
     use pb::analytics_service_server::AnalyticsServiceServer;
     use pb::customer_service_server::CustomerServiceServer;
+    use pb::event_service_server::EventServiceServer;
     use pb::follow_up_service_server::FollowUpServiceServer;
     use pb::inspection_service_server::InspectionServiceServer;
     use pb::store_service_server::StoreServiceServer;
@@ -49,6 +51,7 @@ pub async fn routes(
     health.set_serving::<InspectionServiceServer<service::Adapter>>().await;
     health.set_serving::<FollowUpServiceServer<service::Adapter>>().await;
     health.set_serving::<AnalyticsServiceServer<service::Adapter>>().await;
+    health.set_serving::<EventServiceServer<service::Adapter>>().await;
     let reflection = || {
         tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
@@ -63,7 +66,8 @@ pub async fn routes(
         .add_service(WorkOrderServiceServer::new(adapter.clone()))
         .add_service(InspectionServiceServer::new(adapter.clone()))
         .add_service(FollowUpServiceServer::new(adapter.clone()))
-        .add_service(AnalyticsServiceServer::new(adapter))
+        .add_service(AnalyticsServiceServer::new(adapter.clone()))
+        .add_service(EventServiceServer::new(adapter))
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha);

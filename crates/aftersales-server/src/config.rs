@@ -74,6 +74,8 @@ pub struct Config {
     pub ehealth_retry_base_ms: u64,
     /// How often scheduled jobs (complaint escalation) run, in milliseconds.
     pub jobs_interval_ms: u64,
+    /// The longest a feed read waits for a first event, in seconds (1 to 30; clients may ask less).
+    pub events_max_wait_seconds: u64,
     /// How often the webhook worker looks for events and due deliveries, in milliseconds.
     pub webhook_interval_ms: u64,
     /// How long a webhook endpoint has to answer, in milliseconds.
@@ -113,6 +115,7 @@ impl Default for Config {
             ehealth_interval_ms: 5_000,
             ehealth_retry_base_ms: 30_000,
             jobs_interval_ms: 60_000,
+            events_max_wait_seconds: 30,
             webhook_interval_ms: 1_000,
             webhook_timeout_ms: 15_000,
             webhook_schedule: "5s,5m,30m,2h,5h,10h,10h".into(),
@@ -194,6 +197,12 @@ impl Config {
         }
         if self.jobs_interval_ms == 0 {
             return Err(ConfigError::Invalid("AFTERSALES_JOBS_INTERVAL_MS must be at least 1".into()));
+        }
+        if !(1..=30).contains(&self.events_max_wait_seconds) {
+            // At least 1: an idle gRPC stream waits this long between heartbeats.
+            return Err(ConfigError::Invalid(
+                "AFTERSALES_EVENTS_MAX_WAIT_SECONDS must be between 1 and 30".into(),
+            ));
         }
         if self.webhook_interval_ms == 0 || self.webhook_timeout_ms == 0 {
             return Err(ConfigError::Invalid(

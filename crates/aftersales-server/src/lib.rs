@@ -114,6 +114,7 @@ pub async fn start_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<
             // Longer than a send may take, so a live worker never loses its lease mid-send.
             lease: webhook_timeout * 2 + Duration::from_secs(5),
         },
+        feed_max_wait: Duration::from_secs(config.events_max_wait_seconds),
     };
     let services = Services::with_settings(Arc::new(SeaRepository::new(db)), clock, settings);
     let auth: Arc<dyn Authenticator> = Arc::new(JwtAuthenticator::from_config(config)?);

@@ -135,6 +135,8 @@ impl EventService {
             Some(_) => return Err(DomainError::invalid("wait", "must be between 0 and 30 seconds")),
         };
         self.core.store(who, store).await?;
+        // A long poll may answer early with an empty page: the client simply asks again.
+        let wait = wait.min(self.core.settings.feed_max_wait);
         let events = self.core.repo.read_events(store, after, types, limit, wait).await?;
         let next_cursor = cursor_of(events.last().map_or(after, |e| e.sequence));
         Ok(FeedPage { events, next_cursor })

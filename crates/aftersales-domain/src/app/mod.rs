@@ -140,6 +140,9 @@ pub struct Settings {
     pub ehealth_retry_base: std::time::Duration,
     /// Webhook deliveries (EV-3).
     pub webhooks: WebhookSettings,
+    /// The longest a feed read waits for a first event, whatever the client asked (at most 30 s):
+    /// shorter where a proxy cuts idle requests sooner.
+    pub feed_max_wait: std::time::Duration,
 }
 
 impl Default for Settings {
@@ -148,6 +151,7 @@ impl Default for Settings {
             ehealth_province: "shanghai".into(),
             ehealth_retry_base: std::time::Duration::from_secs(30),
             webhooks: WebhookSettings::default(),
+            feed_max_wait: events::MAX_WAIT,
         }
     }
 }

@@ -31,9 +31,12 @@ use crate::pb;
 use crate::status::{invalid, to_status};
 
 mod customers;
+mod events;
 mod stores;
 mod summaries;
 mod work_orders;
+
+pub use events::subscription;
 
 /// Converts an instant to a protobuf timestamp.
 pub fn ts(at: DateTime<Utc>) -> Option<Timestamp> {

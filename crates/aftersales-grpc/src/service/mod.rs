@@ -2,6 +2,7 @@
 
 mod analytics;
 mod customers;
+mod events;
 mod follow_ups;
 mod stores;
 mod work_orders;
