@@ -233,7 +233,12 @@ async fn campaigns_letters_and_visits_work_over_grpc() {
     let listed = client
         .list_letters(authed(
             &shop.supervisor,
-            pb::ListLettersRequest { store: shop.store.clone(), page_size: 10, page_token: String::new() },
+            pb::ListLettersRequest {
+                store: shop.store.clone(),
+                page_size: 10,
+                page_token: String::new(),
+                updated_since: None,
+            },
         ))
         .await
         .unwrap()

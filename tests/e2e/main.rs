@@ -25,6 +25,7 @@ mod parity;
 mod reminders;
 mod stores;
 mod summaries;
+mod sync;
 mod work_orders;
 mod work_orders_grpc;
 mod worklist;

@@ -270,6 +270,7 @@ async fn the_follow_up_month_runs_over_grpc_alone() {
                 customer_id: String::new(),
                 page_size: 50,
                 page_token: String::new(),
+                updated_since: None,
             },
         )
     };

@@ -214,7 +214,7 @@ async fn a_car_goes_from_reception_to_delivery_over_grpc_and_reads_the_same_over
     let listed = inspections
         .list_inspections(authed(
             &shop.advisor,
-            pb::ListInspectionsRequest { store: s.clone(), work_order_id: id.clone() },
+            pb::ListInspectionsRequest { store: s.clone(), work_order_id: id.clone(), updated_since: None },
         ))
         .await
         .unwrap()

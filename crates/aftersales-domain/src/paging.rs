@@ -19,11 +19,14 @@ pub struct PageRequest {
     pub size: u64,
     /// The sort key of the last item of the previous page.
     pub after: Option<String>,
+    /// Only records changed after this instant (incremental sync, EV-2); every list honours it,
+    /// on the time its records change (append-only records: the time they were made).
+    pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Default for PageRequest {
     fn default() -> Self {
-        Self { size: DEFAULT_PAGE_SIZE, after: None }
+        Self { size: DEFAULT_PAGE_SIZE, after: None, updated_since: None }
     }
 }
 
@@ -47,7 +50,12 @@ impl PageRequest {
                     DomainError::invalid("page_token", "is not a token this service issued")
                 })?),
             };
-        Ok(Self { size, after })
+        Ok(Self { size, after, updated_since: None })
+    }
+
+    /// The same request, for records changed after `since` only.
+    pub fn changed_after(self, since: Option<chrono::DateTime<chrono::Utc>>) -> Self {
+        Self { updated_since: since, ..self }
     }
 }
 
@@ -78,7 +86,7 @@ where
     Fut: std::future::Future<Output = Result<Page<T>>>,
 {
     let mut items = Vec::new();
-    let mut page = PageRequest { size: MAX_PAGE_SIZE, after: None };
+    let mut page = PageRequest { size: MAX_PAGE_SIZE, ..PageRequest::default() };
     loop {
         let batch = read(page).await?;
         items.extend(batch.items);

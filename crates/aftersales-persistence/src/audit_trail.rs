@@ -30,6 +30,9 @@ impl AuditReads for SeaRepository {
         if let Some(actor) = &filter.actor {
             query = query.filter(audit::Column::Actor.eq(actor.as_str()));
         }
-        uuid_page(&self.db, query, audit::Column::Id, page, audit_from, |a| a.id.to_string()).await
+        uuid_page(&self.db, query, (audit::Column::Id, audit::Column::OccurredAt), page, audit_from, |a| {
+            a.id.to_string()
+        })
+        .await
     }
 }

@@ -88,6 +88,7 @@ impl CustomerReads for SeaRepository {
         let query = customer::Entity::find().filter(cond);
         if searching.is_some() {
             // Search results come newest first: the file a desk is looking for is most often recent.
+            let query = crate::changed_since(query, customer::Column::UpdatedAt, page);
             let mut query = query.order_by_desc(customer::Column::Id).limit(limit(page));
             if let Some(after) = after_uuid(page)? {
                 query = query.filter(customer::Column::Id.lt(after));
@@ -96,7 +97,15 @@ impl CustomerReads for SeaRepository {
             let items = rows.into_iter().map(customer_from).collect::<Result<Vec<_>>>()?;
             return Ok(Page::from_overfetch(items, page.size, |c| c.id.to_string()));
         }
-        uuid_page(&self.db, query, customer::Column::Id, page, customer_from, |c| c.id.to_string()).await
+        uuid_page(
+            &self.db,
+            query,
+            (customer::Column::Id, customer::Column::UpdatedAt),
+            page,
+            customer_from,
+            |c| c.id.to_string(),
+        )
+        .await
     }
 
     async fn list_consent_events(
@@ -147,6 +156,14 @@ impl CustomerReads for SeaRepository {
         let query = vehicle::Entity::find()
             .filter(vehicle::Column::Store.eq(store.as_str()))
             .filter(vehicle::Column::CustomerId.eq(customer.0));
-        uuid_page(&self.db, query, vehicle::Column::Id, page, vehicle_from, |v| v.id.to_string()).await
+        uuid_page(
+            &self.db,
+            query,
+            (vehicle::Column::Id, vehicle::Column::UpdatedAt),
+            page,
+            vehicle_from,
+            |v| v.id.to_string(),
+        )
+        .await
     }
 }

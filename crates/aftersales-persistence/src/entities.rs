@@ -318,6 +318,7 @@ pub mod complaint {
         pub escalates_at: Option<DateTimeUtc>,
         pub document: String,
         pub version: i64,
+        pub updated_at: Option<DateTimeUtc>,
     }
     no_relations!();
 }

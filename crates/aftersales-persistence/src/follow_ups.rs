@@ -58,7 +58,10 @@ impl FollowUpReads for SeaRepository {
             cond = cond.add(task::Column::DueTo.gte(from)).add(task::Column::DueTo.lt(to));
         }
         let query = task::Entity::find().filter(cond);
-        uuid_page(&self.db, query, task::Column::Id, page, task_from, |t| t.id.to_string()).await
+        uuid_page(&self.db, query, (task::Column::Id, task::Column::UpdatedAt), page, task_from, |t| {
+            t.id.to_string()
+        })
+        .await
     }
 
     async fn worklist_tasks(
@@ -146,7 +149,15 @@ impl FollowUpReads for SeaRepository {
             cond = cond.add(contact::Column::ContactedAt.gte(from)).add(contact::Column::ContactedAt.lt(to));
         }
         let query = contact::Entity::find().filter(cond);
-        uuid_page(&self.db, query, contact::Column::Id, page, contact_from, |c| c.id.to_string()).await
+        uuid_page(
+            &self.db,
+            query,
+            (contact::Column::Id, contact::Column::ContactedAt),
+            page,
+            contact_from,
+            |c| c.id.to_string(),
+        )
+        .await
     }
 
     async fn get_complaint(&self, store: &StoreCode, id: ComplaintId) -> Result<Option<Complaint>> {
@@ -176,7 +187,15 @@ impl FollowUpReads for SeaRepository {
                 .filter(complaint::Column::Status.is_in(unresolved))
                 .filter(complaint::Column::EscalatesAt.lt(before));
         }
-        uuid_page(&self.db, query, complaint::Column::Id, page, complaint_from, |c| c.id.to_string()).await
+        uuid_page(
+            &self.db,
+            query,
+            (complaint::Column::Id, complaint::Column::UpdatedAt),
+            page,
+            complaint_from,
+            |c| c.id.to_string(),
+        )
+        .await
     }
 
     async fn open_complaints_escalating_by(&self, now: DateTime<Utc>, limit: u64) -> Result<Vec<Complaint>> {
@@ -206,7 +225,10 @@ impl FollowUpReads for SeaRepository {
 
     async fn list_letters(&self, store: &StoreCode, page: &PageRequest) -> Result<Page<Letter>> {
         let query = letter::Entity::find().filter(letter::Column::Store.eq(store.as_str()));
-        uuid_page(&self.db, query, letter::Column::Id, page, letter_from, |l| l.id.to_string()).await
+        uuid_page(&self.db, query, (letter::Column::Id, letter::Column::SentAt), page, letter_from, |l| {
+            l.id.to_string()
+        })
+        .await
     }
 
     async fn get_summary(&self, store: &StoreCode, period: &str) -> Result<Option<Summary>> {

@@ -144,11 +144,12 @@ fn limit(page: &PageRequest) -> u64 {
     page.size + 1
 }
 
-/// Reads one keyset page of a table keyed by UUIDv7: the rows after the page token, in id order.
+/// Reads one keyset page of a table keyed by UUIDv7: the rows after the page token, in id order,
+/// changed after the page's `updated_since` by the `changed` column (every list takes it, EV-2).
 async fn uuid_page<E, T>(
     db: &DatabaseConnection,
     query: Select<E>,
-    id: E::Column,
+    (id, changed): (E::Column, E::Column),
     page: &PageRequest,
     from: impl Fn(E::Model) -> Result<T>,
     key: impl Fn(&T) -> String,
@@ -156,13 +157,25 @@ async fn uuid_page<E, T>(
 where
     E: EntityTrait,
 {
-    let mut query = query.order_by_asc(id).limit(limit(page));
+    let mut query = changed_since(query, changed, page).order_by_asc(id).limit(limit(page));
     if let Some(after) = after_uuid(page)? {
         query = query.filter(id.gt(after));
     }
     let rows = query.all(db).await.map_err(read_err)?;
     let items = rows.into_iter().map(from).collect::<Result<Vec<_>>>()?;
     Ok(Page::from_overfetch(items, page.size, key))
+}
+
+/// Keeps the rows whose `changed` column is after the page's `updated_since`, if it has one.
+fn changed_since<E: EntityTrait>(
+    query: Select<E>,
+    changed: impl ColumnTrait,
+    page: &PageRequest,
+) -> Select<E> {
+    match page.updated_since {
+        Some(since) => query.filter(changed.gt(since)),
+        None => query,
+    }
 }
 
 /// Returns the backend name, for logs.

@@ -406,6 +406,7 @@ pub(crate) fn complaint_row(c: &Complaint) -> Result<crate::entities::complaint:
         escalates_at: c.escalates_at,
         document: to_json(c)?,
         version: c.version,
+        updated_at: Some(c.changed_at()),
     })
 }
 

@@ -25,7 +25,8 @@ impl StoreReads for SeaRepository {
     }
 
     async fn list_stores(&self, access: &StoreAccess, page: &PageRequest) -> Result<Page<Store>> {
-        let mut query = store::Entity::find().order_by_asc(store::Column::Code).limit(limit(page));
+        let query = crate::changed_since(store::Entity::find(), store::Column::UpdatedAt, page);
+        let mut query = query.order_by_asc(store::Column::Code).limit(limit(page));
         if let StoreAccess::Only(codes) = access {
             query = query.filter(store::Column::Code.is_in(codes.iter().map(|c| c.to_string())));
         }
@@ -47,7 +48,7 @@ impl StoreReads for SeaRepository {
     }
 
     async fn list_staff(&self, store: &StoreCode, page: &PageRequest) -> Result<Page<StaffMember>> {
-        let mut query = staff::Entity::find()
+        let mut query = crate::changed_since(staff::Entity::find(), staff::Column::UpdatedAt, page)
             .filter(staff::Column::Store.eq(store.as_str()))
             .order_by_asc(staff::Column::Id)
             .limit(limit(page));

@@ -152,7 +152,15 @@ impl EventStore for SeaRepository {
 
     async fn list_subscriptions(&self, store: &StoreCode, page: &PageRequest) -> Result<Page<Subscription>> {
         let query = sub::Entity::find().filter(sub::Column::Store.eq(store.as_str()));
-        uuid_page(&self.db, query, sub::Column::Id, page, sub_from, |s: &Subscription| s.id.to_string()).await
+        uuid_page(
+            &self.db,
+            query,
+            (sub::Column::Id, sub::Column::UpdatedAt),
+            page,
+            sub_from,
+            |s: &Subscription| s.id.to_string(),
+        )
+        .await
     }
 
     async fn update_subscription(&self, s: &Subscription, expected_version: i64) -> Result<()> {
@@ -216,8 +224,15 @@ impl EventStore for SeaRepository {
             .filter(attempt::Column::Store.eq(store.as_str()))
             .filter(attempt::Column::SubscriptionId.eq(id.0));
         let from = |m| Ok(attempt_from(m));
-        uuid_page(&self.db, query, attempt::Column::Id, page, from, |a: &DeliveryAttempt| a.id.to_string())
-            .await
+        uuid_page(
+            &self.db,
+            query,
+            (attempt::Column::Id, attempt::Column::AttemptedAt),
+            page,
+            from,
+            |a: &DeliveryAttempt| a.id.to_string(),
+        )
+        .await
     }
 
     async fn fan_out(&self, now: DateTime<Utc>, limit: u64) -> Result<usize> {

@@ -61,7 +61,15 @@ impl WorkOrderReads for SeaRepository {
             cond = cond.add(work_order::Column::PendingLines.gt(0));
         }
         let query = work_order::Entity::find().filter(cond);
-        uuid_page(&self.db, query, work_order::Column::Id, page, work_order_from, |o| o.id.to_string()).await
+        uuid_page(
+            &self.db,
+            query,
+            (work_order::Column::Id, work_order::Column::UpdatedAt),
+            page,
+            work_order_from,
+            |o| o.id.to_string(),
+        )
+        .await
     }
 
     async fn list_inspections(&self, store: &StoreCode, order: WorkOrderId) -> Result<Vec<Inspection>> {

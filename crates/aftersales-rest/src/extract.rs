@@ -197,12 +197,15 @@ pub struct PageParams {
     /// The `next_page_token` of the previous page.
     #[param(pattern = r"^[A-Za-z0-9_-]*$")]
     pub page_token: Option<String>,
+    /// Only records changed after this instant (RFC 3339), for incremental sync.
+    #[param(value_type = Option<String>, format = DateTime)]
+    pub updated_since: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl PageParams {
     /// Converts into a domain page request.
     pub fn request(&self) -> Result<PageRequest, ApiError> {
-        Ok(PageRequest::parse(self.page_size, self.page_token.as_deref())?)
+        Ok(PageRequest::parse(self.page_size, self.page_token.as_deref())?.changed_after(self.updated_since))
     }
 }
 

@@ -35,7 +35,7 @@ fn system() -> Principal {
 /// Creates the demo store and staff if no store exists; returns whether it did.
 pub async fn seed_if_empty(services: &Services) -> Result<bool> {
     let admin = system();
-    let existing = services.stores.list(&admin, &PageRequest { size: 1, after: None }).await?;
+    let existing = services.stores.list(&admin, &PageRequest { size: 1, ..PageRequest::default() }).await?;
     if !existing.items.is_empty() {
         return Ok(false);
     }

@@ -66,6 +66,29 @@ pub fn page(size: i32, token: &str) -> Result<PageRequest, Status> {
     PageRequest::parse(Some(i64::from(size)), Some(token)).map_err(to_status)
 }
 
+/// Parses `page_size` / `page_token` and a list's `updated_since` (incremental sync).
+pub fn page_since(size: i32, token: &str, since: Option<Timestamp>) -> Result<PageRequest, Status> {
+    Ok(page(size, token)?.changed_after(optional_instant("updated_since", since)?))
+}
+
+/// Reads a required timestamp field, naming it.
+pub fn instant(field: &str, ts: Option<Timestamp>) -> Result<DateTime<Utc>, Status> {
+    optional_instant(field, ts)?.ok_or_else(|| invalid(field, "is required"))
+}
+
+/// Reads an optional timestamp field, naming it.
+pub fn optional_instant(field: &str, ts: Option<Timestamp>) -> Result<Option<DateTime<Utc>>, Status> {
+    let Some(ts) = ts else { return Ok(None) };
+    // Negative or oversized nanos are not a normalised Timestamp: refused, not read as 0.
+    let nanos = u32::try_from(ts.nanos)
+        .ok()
+        .filter(|n| *n < 1_000_000_000)
+        .ok_or_else(|| invalid(&format!("{field}.nanos"), "must be between 0 and 999,999,999"))?;
+    DateTime::from_timestamp(ts.seconds, nanos)
+        .map(Some)
+        .ok_or_else(|| invalid(field, "is not a valid instant"))
+}
+
 /// Parses `request_id` as an idempotency key.
 pub fn request_id(raw: &str) -> Result<Option<IdempotencyKey>, Status> {
     IdempotencyKey::parse_optional("request_id", Some(raw)).map_err(to_status)

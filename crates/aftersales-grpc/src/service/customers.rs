@@ -62,7 +62,8 @@ impl pb::customer_service_server::CustomerService for Adapter {
         req: Request<pb::ListCustomersRequest>,
     ) -> Answer<pb::ListCustomersResponse> {
         let who = self.caller(&req)?;
-        let pb::ListCustomersRequest { store, q, plate, vin, page_size, page_token } = req.into_inner();
+        let pb::ListCustomersRequest { store, q, plate, vin, page_size, page_token, updated_since } =
+            req.into_inner();
         let store = convert::store_code(&store)?;
         let query = CustomerQuery {
             q: convert::non_empty(&q),
@@ -72,7 +73,7 @@ impl pb::customer_service_server::CustomerService for Adapter {
         let result = self
             .services
             .customers
-            .list(&who, &store, &query, &convert::page(page_size, &page_token)?)
+            .list(&who, &store, &query, &convert::page_since(page_size, &page_token, updated_since)?)
             .await
             .map_err(to_status)?;
         Ok(Response::new(pb::ListCustomersResponse {
@@ -273,13 +274,19 @@ impl pb::customer_service_server::CustomerService for Adapter {
 
     async fn list_vehicles(&self, req: Request<pb::ListVehiclesRequest>) -> Answer<pb::ListVehiclesResponse> {
         let who = self.caller(&req)?;
-        let pb::ListVehiclesRequest { store, customer_id, page_size, page_token } = req.into_inner();
+        let pb::ListVehiclesRequest { store, customer_id, page_size, page_token, updated_since } =
+            req.into_inner();
         let store = convert::store_code(&store)?;
         let customer = convert::customer_id("customer_id", &customer_id)?;
         let result = self
             .services
             .customers
-            .list_vehicles(&who, &store, customer, &convert::page(page_size, &page_token)?)
+            .list_vehicles(
+                &who,
+                &store,
+                customer,
+                &convert::page_since(page_size, &page_token, updated_since)?,
+            )
             .await
             .map_err(to_status)?;
         Ok(Response::new(pb::ListVehiclesResponse {

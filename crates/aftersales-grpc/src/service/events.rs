@@ -11,7 +11,7 @@ use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
 use super::{Adapter, Answer, may};
-use crate::convert::{Mask, etag, non_empty, page, store_code, subscription, ts};
+use crate::convert::{Mask, etag, non_empty, page_since, store_code, subscription, ts};
 use crate::pb;
 use crate::status::{invalid, to_status};
 
@@ -133,11 +133,12 @@ impl pb::event_service_server::EventService for Adapter {
         req: Request<pb::ListWebhookSubscriptionsRequest>,
     ) -> Answer<pb::ListWebhookSubscriptionsResponse> {
         let who = self.caller(&req)?;
-        let pb::ListWebhookSubscriptionsRequest { store, page_size, page_token } = req.into_inner();
+        let pb::ListWebhookSubscriptionsRequest { store, page_size, page_token, updated_since } =
+            req.into_inner();
         let found = self
             .services
             .events
-            .list(&who, &store_code(&store)?, &page(page_size, &page_token)?)
+            .list(&who, &store_code(&store)?, &page_since(page_size, &page_token, updated_since)?)
             .await
             .map_err(to_status)?;
         Ok(Response::new(pb::ListWebhookSubscriptionsResponse {
@@ -209,12 +210,13 @@ impl pb::event_service_server::EventService for Adapter {
         req: Request<pb::ListWebhookDeliveriesRequest>,
     ) -> Answer<pb::ListWebhookDeliveriesResponse> {
         let who = self.caller(&req)?;
-        let pb::ListWebhookDeliveriesRequest { store, id, page_size, page_token } = req.into_inner();
+        let pb::ListWebhookDeliveriesRequest { store, id, page_size, page_token, updated_since } =
+            req.into_inner();
         let (store, id) = ids(&store, &id)?;
         let found = self
             .services
             .events
-            .attempts(&who, &store, id, &page(page_size, &page_token)?)
+            .attempts(&who, &store, id, &page_since(page_size, &page_token, updated_since)?)
             .await
             .map_err(to_status)?;
         Ok(Response::new(pb::ListWebhookDeliveriesResponse {

@@ -102,9 +102,9 @@ impl From<FollowUpTask> for pb::FollowUpTask {
             version,
             created_at,
             campaign_id,
-            // Internal: whom the planner kept it from (FU-3), and a change time the etag stands for.
+            // Internal: whom the planner kept it from (FU-3).
             not_by: _,
-            updated_at: _,
+            updated_at,
         } = t;
         Self {
             id: id.to_string(),
@@ -123,12 +123,14 @@ impl From<FollowUpTask> for pb::FollowUpTask {
             closed_at: closed_at.and_then(ts),
             etag: Etag::render(version),
             created_at: ts(created_at),
+            updated_at: ts(updated_at),
         }
     }
 }
 
 impl From<Complaint> for pb::Complaint {
     fn from(c: Complaint) -> Self {
+        let updated_at = ts(c.changed_at());
         let Complaint {
             id,
             customer_id,
@@ -168,6 +170,7 @@ impl From<Complaint> for pb::Complaint {
                 .map(|e| pb::ComplaintEvent { action: e.action, actor: e.actor, at: ts(e.at), note: e.note })
                 .collect(),
             etag: Etag::render(version),
+            updated_at,
         }
     }
 }
@@ -224,8 +227,15 @@ impl pb::follow_up_service_server::FollowUpService for Adapter {
         req: Request<pb::ListFollowUpTasksRequest>,
     ) -> Answer<pb::ListFollowUpTasksResponse> {
         let who = self.caller(&req)?;
-        let pb::ListFollowUpTasksRequest { store, assignee, status, customer_id, page_size, page_token } =
-            req.into_inner();
+        let pb::ListFollowUpTasksRequest {
+            store,
+            assignee,
+            status,
+            customer_id,
+            page_size,
+            page_token,
+            updated_since,
+        } = req.into_inner();
         let store = convert::store_code(&store)?;
         let filter = TaskFilter {
             assignee: convert::non_empty(&assignee),
@@ -237,7 +247,7 @@ impl pb::follow_up_service_server::FollowUpService for Adapter {
         let result = self
             .services
             .follow_ups
-            .list_tasks(&who, &store, &filter, &convert::page(page_size, &page_token)?)
+            .list_tasks(&who, &store, &filter, &convert::page_since(page_size, &page_token, updated_since)?)
             .await
             .map_err(to_status)?;
         Ok(Response::new(pb::ListFollowUpTasksResponse {
@@ -424,13 +434,20 @@ impl pb::follow_up_service_server::FollowUpService for Adapter {
         req: Request<pb::ListComplaintsRequest>,
     ) -> Answer<pb::ListComplaintsResponse> {
         let who = self.caller(&req)?;
-        let pb::ListComplaintsRequest { store, status, escalating, page_size, page_token } = req.into_inner();
+        let pb::ListComplaintsRequest { store, status, escalating, page_size, page_token, updated_since } =
+            req.into_inner();
         let store = convert::store_code(&store)?;
         let status = ComplaintStatus::from_proto(status)?;
         let result = self
             .services
             .complaints
-            .list(&who, &store, status, escalating, &convert::page(page_size, &page_token)?)
+            .list(
+                &who,
+                &store,
+                status,
+                escalating,
+                &convert::page_since(page_size, &page_token, updated_since)?,
+            )
             .await
             .map_err(to_status)?;
         Ok(Response::new(pb::ListComplaintsResponse {
@@ -470,8 +487,15 @@ impl pb::follow_up_service_server::FollowUpService for Adapter {
         req: Request<pb::ListContactRecordsRequest>,
     ) -> Answer<pb::ListContactRecordsResponse> {
         let who = self.caller(&req)?;
-        let pb::ListContactRecordsRequest { store, customer_id, task_id, agent, page_size, page_token } =
-            req.into_inner();
+        let pb::ListContactRecordsRequest {
+            store,
+            customer_id,
+            task_id,
+            agent,
+            page_size,
+            page_token,
+            updated_since,
+        } = req.into_inner();
         let store = convert::store_code(&store)?;
         let filter = ContactFilter {
             customer_id: optional_id("customer_id", &customer_id, CustomerId::parse)?,
@@ -482,7 +506,12 @@ impl pb::follow_up_service_server::FollowUpService for Adapter {
         let result = self
             .services
             .follow_ups
-            .list_contacts(&who, &store, &filter, &convert::page(page_size, &page_token)?)
+            .list_contacts(
+                &who,
+                &store,
+                &filter,
+                &convert::page_since(page_size, &page_token, updated_since)?,
+            )
             .await
             .map_err(to_status)?;
         Ok(Response::new(pb::ListContactRecordsResponse {
@@ -560,12 +589,12 @@ impl pb::follow_up_service_server::FollowUpService for Adapter {
 
     async fn list_letters(&self, req: Request<pb::ListLettersRequest>) -> Answer<pb::ListLettersResponse> {
         let who = self.caller(&req)?;
-        let pb::ListLettersRequest { store, page_size, page_token } = req.into_inner();
+        let pb::ListLettersRequest { store, page_size, page_token, updated_since } = req.into_inner();
         let store = convert::store_code(&store)?;
         let result = self
             .services
             .follow_ups
-            .list_letters(&who, &store, &convert::page(page_size, &page_token)?)
+            .list_letters(&who, &store, &convert::page_since(page_size, &page_token, updated_since)?)
             .await
             .map_err(to_status)?;
         Ok(Response::new(pb::ListLettersResponse {

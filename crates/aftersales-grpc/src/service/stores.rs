@@ -41,11 +41,11 @@ impl pb::store_service_server::StoreService for Adapter {
 
     async fn list_stores(&self, req: Request<pb::ListStoresRequest>) -> Answer<pb::ListStoresResponse> {
         let who = self.caller(&req)?;
-        let pb::ListStoresRequest { page_size, page_token } = req.into_inner();
+        let pb::ListStoresRequest { page_size, page_token, updated_since } = req.into_inner();
         let result = self
             .services
             .stores
-            .list(&who, &convert::page(page_size, &page_token)?)
+            .list(&who, &convert::page_since(page_size, &page_token, updated_since)?)
             .await
             .map_err(to_status)?;
         Ok(Response::new(pb::ListStoresResponse {
@@ -93,12 +93,12 @@ impl pb::store_service_server::StoreService for Adapter {
 
     async fn list_staff(&self, req: Request<pb::ListStaffRequest>) -> Answer<pb::ListStaffResponse> {
         let who = self.caller(&req)?;
-        let pb::ListStaffRequest { store, page_size, page_token } = req.into_inner();
+        let pb::ListStaffRequest { store, page_size, page_token, updated_since } = req.into_inner();
         let store = convert::store_code(&store)?;
         let result = self
             .services
             .stores
-            .list_staff(&who, &store, &convert::page(page_size, &page_token)?)
+            .list_staff(&who, &store, &convert::page_since(page_size, &page_token, updated_since)?)
             .await
             .map_err(to_status)?;
         Ok(Response::new(pb::ListStaffResponse {
@@ -130,8 +130,15 @@ impl pb::store_service_server::StoreService for Adapter {
         req: Request<pb::ListAuditEventsRequest>,
     ) -> Answer<pb::ListAuditEventsResponse> {
         let who = self.caller(&req)?;
-        let pb::ListAuditEventsRequest { store, resource_type, resource_id, actor, page_size, page_token } =
-            req.into_inner();
+        let pb::ListAuditEventsRequest {
+            store,
+            resource_type,
+            resource_id,
+            actor,
+            page_size,
+            page_token,
+            updated_since,
+        } = req.into_inner();
         let store = convert::store_code(&store)?;
         let filter = AuditFilter {
             resource_type: convert::non_empty(&resource_type),
@@ -141,7 +148,7 @@ impl pb::store_service_server::StoreService for Adapter {
         let result = self
             .services
             .audit
-            .list(&who, &store, &filter, &convert::page(page_size, &page_token)?)
+            .list(&who, &store, &filter, &convert::page_since(page_size, &page_token, updated_since)?)
             .await
             .map_err(to_status)?;
         Ok(Response::new(pb::ListAuditEventsResponse {

@@ -17,7 +17,6 @@ use aftersales_domain::model::work_order::{
     WorkOrderId, WorkOrderStatus,
 };
 use aftersales_domain::value::{CustomerId, StoreCode, VehicleId};
-use chrono::{DateTime, Utc};
 use tonic::{Request, Response, Status};
 
 use super::{Adapter, Answer, answer, may};
@@ -34,16 +33,6 @@ fn target(store: &str, id: &str, tag: &str, key: &str) -> Result<(StoreCode, Ste
         key: convert::request_id(key)?,
     };
     Ok((convert::store_code(store)?, step))
-}
-
-fn instant(field: &str, ts: Option<prost_types::Timestamp>) -> Result<DateTime<Utc>, Status> {
-    let ts = ts.ok_or_else(|| invalid(field, "is required"))?;
-    // Negative or oversized nanos are not a normalised Timestamp: refused, not read as 0.
-    let nanos = u32::try_from(ts.nanos)
-        .ok()
-        .filter(|n| *n < 1_000_000_000)
-        .ok_or_else(|| invalid(&format!("{field}.nanos"), "must be between 0 and 999,999,999"))?;
-    DateTime::from_timestamp(ts.seconds, nanos).ok_or_else(|| invalid(field, "is not a valid instant"))
 }
 
 fn line_inputs(lines: Vec<pb::LineInput>) -> Result<Vec<LineInput>, Status> {
@@ -128,7 +117,7 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
             fuel_level: FuelLevel::from_proto(fuel_level)?,
             repair_category: RepairCategory::from_proto(repair_category)?
                 .ok_or_else(|| invalid("repair_category", "is required"))?,
-            promised_at: instant("promised_at", promised_at)?,
+            promised_at: convert::instant("promised_at", promised_at)?,
             lines: line_inputs(lines)?,
             comeback_of: comeback_of
                 .as_deref()
@@ -163,6 +152,7 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
             awaiting_decision,
             page_size,
             page_token,
+            updated_since,
         } = req.into_inner();
         let store = convert::store_code(&store)?;
         let query = WorkOrderQuery {
@@ -178,7 +168,7 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
         let result = self
             .services
             .work_orders
-            .list(&who, &store, &query, &convert::page(page_size, &page_token)?)
+            .list(&who, &store, &query, &convert::page_since(page_size, &page_token, updated_since)?)
             .await
             .map_err(to_status)?;
         Ok(Response::new(pb::ListWorkOrdersResponse {
@@ -493,9 +483,10 @@ impl pb::inspection_service_server::InspectionService for Adapter {
         req: Request<pb::ListInspectionsRequest>,
     ) -> Answer<pb::ListInspectionsResponse> {
         let who = self.caller(&req)?;
-        let pb::ListInspectionsRequest { store, work_order_id } = req.into_inner();
+        let pb::ListInspectionsRequest { store, work_order_id, updated_since } = req.into_inner();
         let (store, Step { id, .. }) = target(&store, &work_order_id, "", "")?;
-        let list = self.services.work_orders.inspections(&who, &store, id).await.map_err(to_status)?;
+        let since = convert::optional_instant("updated_since", updated_since)?;
+        let list = self.services.work_orders.inspections(&who, &store, id, since).await.map_err(to_status)?;
         Ok(Response::new(pb::ListInspectionsResponse {
             inspections: list.into_iter().map(Into::into).collect(),
         }))

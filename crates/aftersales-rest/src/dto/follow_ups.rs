@@ -48,6 +48,8 @@ pub struct FollowUpTaskDto {
     pub etag: String,
     /// Created.
     pub created_at: DateTime<Utc>,
+    /// Last changed (what `updated_since` compares).
+    pub updated_at: DateTime<Utc>,
 }
 
 impl From<FollowUpTask> for FollowUpTaskDto {
@@ -69,9 +71,9 @@ impl From<FollowUpTask> for FollowUpTaskDto {
             version,
             created_at,
             campaign_id,
-            // Internal: whom the planner kept it from (FU-3), and a change time the etag stands for.
+            // Internal: whom the planner kept it from (FU-3).
             not_by: _,
-            updated_at: _,
+            updated_at,
         } = t;
         Self {
             id: id.0,
@@ -90,6 +92,7 @@ impl From<FollowUpTask> for FollowUpTaskDto {
             closed_at,
             etag: Etag::render(version),
             created_at,
+            updated_at,
         }
     }
 }
@@ -218,10 +221,13 @@ pub struct ComplaintDto {
     pub history: Vec<ComplaintEvent>,
     /// Version tag.
     pub etag: String,
+    /// Last changed (what `updated_since` compares).
+    pub updated_at: DateTime<Utc>,
 }
 
 impl From<Complaint> for ComplaintDto {
     fn from(c: Complaint) -> Self {
+        let updated_at = c.changed_at();
         let Complaint {
             id,
             customer_id,
@@ -258,6 +264,7 @@ impl From<Complaint> for ComplaintDto {
             return_visit_task: return_visit_task.map(|t| t.0),
             history,
             etag: Etag::render(version),
+            updated_at,
         }
     }
 }

@@ -38,6 +38,9 @@ struct AuditQuery {
     /// Token of the next page.
     #[param(pattern = r"^[A-Za-z0-9_-]*$")]
     page_token: Option<String>,
+    /// Only records changed after this instant (RFC 3339), for incremental sync.
+    #[param(value_type = Option<String>, format = DateTime)]
+    updated_since: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Lists a store's audit events, oldest first (supervisor).
@@ -50,7 +53,9 @@ async fn list_audit_events(
     ApiPath(store): ApiPath<String>,
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> ApiResult<axum::Json<AuditEventList>> {
-    let page = PageParams { page_size: q.page_size, page_token: q.page_token }.request()?;
+    let page =
+        PageParams { page_size: q.page_size, page_token: q.page_token, updated_since: q.updated_since }
+            .request()?;
     let filter = AuditFilter {
         resource_type: non_empty(q.resource_type),
         resource_id: non_empty(q.resource_id),

@@ -54,6 +54,9 @@ struct CustomerListQuery {
     /// Token of the next page.
     #[param(pattern = r"^[A-Za-z0-9_-]*$")]
     page_token: Option<String>,
+    /// Only records changed after this instant (RFC 3339), for incremental sync.
+    #[param(value_type = Option<String>, format = DateTime)]
+    updated_since: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Merges another file into this one.
@@ -96,7 +99,9 @@ async fn list_customers(
     ApiPath(store): ApiPath<String>,
     ApiQuery(q): ApiQuery<CustomerListQuery>,
 ) -> ApiResult<axum::Json<CustomerList>> {
-    let page = PageParams { page_size: q.page_size, page_token: q.page_token }.request()?;
+    let page =
+        PageParams { page_size: q.page_size, page_token: q.page_token, updated_since: q.updated_since }
+            .request()?;
     let query = CustomerQuery { q: q.q, plate: q.plate, vin: q.vin };
     Ok(axum::Json(s.services.customers.list(&who, &store_code(&store)?, &query, &page).await?.into()))
 }

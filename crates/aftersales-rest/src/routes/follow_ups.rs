@@ -62,6 +62,9 @@ struct TaskQuery {
     /// Token of the next page.
     #[param(pattern = r"^[A-Za-z0-9_-]*$")]
     page_token: Option<String>,
+    /// Only records changed after this instant (RFC 3339), for incremental sync.
+    #[param(value_type = Option<String>, format = DateTime)]
+    updated_since: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Lists follow-up tasks.
@@ -74,7 +77,9 @@ async fn list_tasks(
     ApiPath(store): ApiPath<String>,
     ApiQuery(q): ApiQuery<TaskQuery>,
 ) -> ApiResult<axum::Json<FollowUpTaskList>> {
-    let page = PageParams { page_size: q.page_size, page_token: q.page_token }.request()?;
+    let page =
+        PageParams { page_size: q.page_size, page_token: q.page_token, updated_since: q.updated_since }
+            .request()?;
     let filter = TaskFilter {
         assignee: aftersales_domain::value::non_empty(q.assignee),
         status: q.status,
@@ -114,7 +119,9 @@ async fn worklist(
     ApiQuery(q): ApiQuery<WorklistQuery>,
 ) -> ApiResult<axum::Json<Worklist>> {
     let agent = aftersales_domain::value::non_empty(q.agent);
-    let page = PageParams { page_size: q.page_size, page_token: q.page_token }.request()?;
+    // A day's plan, not a record list: it has no `updated_since`.
+    let page =
+        PageParams { page_size: q.page_size, page_token: q.page_token, updated_since: None }.request()?;
     let plan =
         s.services.follow_ups.worklist(&who, &store_code(&store)?, agent.as_deref(), q.day, &page).await?;
     Ok(axum::Json(Worklist {
@@ -180,6 +187,9 @@ struct ContactQuery {
     /// Token of the next page.
     #[param(pattern = r"^[A-Za-z0-9_-]*$")]
     page_token: Option<String>,
+    /// Only records changed after this instant (RFC 3339), for incremental sync.
+    #[param(value_type = Option<String>, format = DateTime)]
+    updated_since: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Lists contact records, oldest first (the register, FU-4).
@@ -192,7 +202,9 @@ async fn list_contacts(
     ApiPath(store): ApiPath<String>,
     ApiQuery(q): ApiQuery<ContactQuery>,
 ) -> ApiResult<axum::Json<ContactRecordList>> {
-    let page = PageParams { page_size: q.page_size, page_token: q.page_token }.request()?;
+    let page =
+        PageParams { page_size: q.page_size, page_token: q.page_token, updated_since: q.updated_since }
+            .request()?;
     let filter = ContactFilter {
         customer_id: q.customer_id.map(CustomerId),
         task_id: q.task_id.map(TaskId),
@@ -235,6 +247,9 @@ struct ComplaintQuery {
     /// Token of the next page.
     #[param(pattern = r"^[A-Za-z0-9_-]*$")]
     page_token: Option<String>,
+    /// Only records changed after this instant (RFC 3339), for incremental sync.
+    #[param(value_type = Option<String>, format = DateTime)]
+    updated_since: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Lists complaints.
@@ -247,7 +262,9 @@ async fn list_complaints(
     ApiPath(store): ApiPath<String>,
     ApiQuery(q): ApiQuery<ComplaintQuery>,
 ) -> ApiResult<axum::Json<ComplaintList>> {
-    let page = PageParams { page_size: q.page_size, page_token: q.page_token }.request()?;
+    let page =
+        PageParams { page_size: q.page_size, page_token: q.page_token, updated_since: q.updated_since }
+            .request()?;
     Ok(axum::Json(
         s.services
             .complaints

@@ -91,6 +91,9 @@ struct WorkOrderListQuery {
     /// Token of the next page.
     #[param(pattern = r"^[A-Za-z0-9_-]*$")]
     page_token: Option<String>,
+    /// Only records changed after this instant (RFC 3339), for incremental sync.
+    #[param(value_type = Option<String>, format = DateTime)]
+    updated_since: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Opens a work order with a per-store number; the intake mileage is recorded (WO-1, CF-6).
@@ -119,7 +122,9 @@ async fn list_work_orders(
     ApiPath(store): ApiPath<String>,
     ApiQuery(q): ApiQuery<WorkOrderListQuery>,
 ) -> ApiResult<axum::Json<WorkOrderList>> {
-    let page = PageParams { page_size: q.page_size, page_token: q.page_token }.request()?;
+    let page =
+        PageParams { page_size: q.page_size, page_token: q.page_token, updated_since: q.updated_since }
+            .request()?;
     let query = WorkOrderQuery {
         status: q.status,
         advisor: q.advisor,
@@ -275,18 +280,29 @@ step!(
     DeliverWorkOrder
 );
 
+/// The incremental-sync filter of a list that is not paged.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct SinceQuery {
+    /// Only records changed after this instant (RFC 3339), for incremental sync.
+    #[param(value_type = Option<String>, format = DateTime)]
+    updated_since: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 /// Lists a work order's inspections, oldest first.
 #[utoipa::path(get, path = "/v1/stores/{store}/work-orders/{work_order_id}/inspections", tag = "inspections",
     params(StoreParam,
-           WorkOrderParam),
+           WorkOrderParam,
+           SinceQuery),
     responses((status = 200, description = "The inspections", body = InspectionList)))]
 async fn list_inspections(
     State(s): State<AppState>,
     Caller(who): Caller,
     ApiPath((store, id)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<SinceQuery>,
 ) -> ApiResult<axum::Json<InspectionList>> {
     let (store, id) = ids(&store, &id)?;
-    let list = s.services.work_orders.inspections(&who, &store, id).await?;
+    let list = s.services.work_orders.inspections(&who, &store, id, q.updated_since).await?;
     Ok(axum::Json(InspectionList { inspections: list.into_iter().map(Into::into).collect() }))
 }
 

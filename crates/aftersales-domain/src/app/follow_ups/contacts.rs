@@ -160,8 +160,11 @@ impl FollowUpService {
                 });
             }
             let filter = ContactFilter { task_id: Some(id), ..ContactFilter::default() };
-            let attempts =
-                core.repo.list_contacts(store, &filter, &PageRequest { size: 500, after: None }).await?.items;
+            let attempts = core
+                .repo
+                .list_contacts(store, &filter, &PageRequest { size: 500, ..PageRequest::default() })
+                .await?
+                .items;
             let reached = attempts.iter().any(|c| c.outcome == ContactOutcome::Reached);
             let days: Vec<NaiveDate> =
                 attempts.iter().map(|c| c.contacted_at.with_timezone(&tz).date_naive()).collect();
@@ -213,7 +216,7 @@ impl FollowUpService {
             Option<crate::model::customer::CustomerView>,
         > = std::collections::HashMap::new();
         let mut rows = Vec::new();
-        let mut page = PageRequest { size: 500, after: None };
+        let mut page = PageRequest { size: 500, ..PageRequest::default() };
         while rows.len() < 10_000 {
             let batch = self.core.repo.list_contacts(store, filter, &page).await?;
             for record in batch.items {

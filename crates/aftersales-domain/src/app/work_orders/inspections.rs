@@ -133,10 +133,13 @@ impl WorkOrderService {
         who: &Principal,
         store: &StoreCode,
         id: WorkOrderId,
+        updated_since: Option<DateTime<Utc>>,
     ) -> Result<Vec<Inspection>> {
         who.authorize(Action::ReadWorkOrder, store, "work_order")?;
         self.load(store, id).await?;
-        self.core.repo.list_inspections(store, id).await
+        let all = self.core.repo.list_inspections(store, id).await?;
+        // Inspections are never changed (IN-3): one made after the instant is one changed after it.
+        Ok(all.into_iter().filter(|i| updated_since.is_none_or(|since| i.submitted_at > since)).collect())
     }
 
     /// Deletes an inspection, which the 3-year retention refuses while it runs (IN-3).

@@ -93,6 +93,16 @@ pub struct Complaint {
 }
 
 impl Complaint {
+    /// When it last changed: its opening or the latest step of its history (incremental sync).
+    pub fn changed_at(&self) -> DateTime<Utc> {
+        let steps = [self.escalated_at, self.resolved_at, self.customer_notified_at];
+        self.history
+            .iter()
+            .map(|e| e.at)
+            .chain(steps.into_iter().flatten())
+            .fold(self.opened_at, DateTime::max)
+    }
+
     fn refuse(&self, step: &str, why: &str) -> DomainError {
         DomainError::FailedPrecondition {
             code: "complaint.invalid_transition",
