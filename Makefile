@@ -19,10 +19,13 @@ token:
 	@AFTERSALES_JWT_SECRET="$${AFTERSALES_JWT_SECRET:-$(DEV_JWT_SECRET)}" \
 	$(CARGO) run -q --bin aftersales -- token $(ARGS)
 
+# The server binary first: the replica test runs it as a second process and kills it.
 test:
+	$(CARGO) build --bin aftersales
 	$(CARGO) test --workspace --all-targets
 
 test-postgres:
+	$(CARGO) build --bin aftersales
 	AFTERSALES_TEST_DATABASE_URL="$${AFTERSALES_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}" \
 	$(CARGO) test --workspace --all-targets
 

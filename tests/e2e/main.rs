@@ -23,6 +23,7 @@ mod isolation;
 mod numbers;
 mod parity;
 mod reminders;
+mod replicas;
 mod stores;
 mod summaries;
 mod sync;

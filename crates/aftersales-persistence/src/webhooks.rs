@@ -19,9 +19,7 @@ use aftersales_domain::{DomainError, Result};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter, TransactionTrait};
 use uuid::Uuid;
 
 use crate::entities::{
@@ -30,6 +28,10 @@ use crate::entities::{
 use crate::events::event_from;
 use crate::mapping::to_json;
 use crate::{SeaRepository, db_err, read_err, uuid_page};
+
+/// What an attempt's log row says until its answer is written: still being sent, or its worker
+/// stopped (the lease runs out and another worker tries again).
+const IN_FLIGHT: &str = "no answer recorded: in flight, or its worker stopped";
 
 fn sub_row(s: &Subscription, fanned_out: i64) -> Result<sub::Model> {
     Ok(sub::Model {
@@ -312,9 +314,11 @@ impl EventStore for SeaRepository {
             .to_owned();
         // The claimable condition is repeated outside the subquery: PostgreSQL re-checks it on a
         // row a concurrent claim changed, so a second worker takes nothing.
+        // The attempt is counted when it is leased, so a worker killed mid-send still counted it.
         delivery::Entity::update_many()
             .col_expr(C::LeaseUntil, Expr::value(until))
             .col_expr(C::LeaseOwner, Expr::value(owner))
+            .col_expr(C::Attempts, Expr::col(C::Attempts).add(1))
             .filter(C::Id.in_subquery(due))
             .filter(claimable())
             .exec(&self.db)
@@ -335,18 +339,41 @@ impl EventStore for SeaRepository {
             .all(&self.db)
             .await
             .map_err(read_err)?;
-        let mut claimed = Vec::with_capacity(rows.len());
+        let (mut claimed, mut log) = (Vec::with_capacity(rows.len()), Vec::with_capacity(rows.len()));
         for row in rows {
             let subscription = subs.iter().find(|s| s.id == row.subscription_id);
             let event = events.iter().find(|e| e.id == row.event_id);
             if let (Some(s), Some(e)) = (subscription, event) {
+                let attempt = Uuid::now_v7();
+                // Logged before it is sent: a receiver never sees more requests than the log holds.
+                log.push(
+                    attempt::Model {
+                        id: attempt,
+                        subscription_id: s.id,
+                        delivery_id: row.id,
+                        store: row.store.clone(),
+                        event_id: e.id,
+                        sequence: e.sequence,
+                        event_type: e.event_type.clone(),
+                        attempt: row.attempts,
+                        status_code: None,
+                        latency_ms: 0,
+                        error: Some(IN_FLIGHT.into()),
+                        attempted_at: now,
+                    }
+                    .into_active_model(),
+                );
                 claimed.push(ClaimedDelivery {
                     delivery: delivery_from(&row)?,
                     subscription: sub_from(s.clone())?,
                     event: event_from(e.clone())?,
+                    attempt,
                     lease: LeaseToken(owner),
                 });
             }
+        }
+        if !log.is_empty() {
+            attempt::Entity::insert_many(log).exec_without_returning(&self.db).await.map_err(read_err)?;
         }
         Ok(claimed)
     }
@@ -359,8 +386,7 @@ impl EventStore for SeaRepository {
         now: DateTime<Utc>,
     ) -> Result<bool> {
         use delivery::Column as C;
-        let ClaimedDelivery { delivery: d, subscription: s, event: e, lease } = claimed;
-        let attempts = d.attempts + 1;
+        let ClaimedDelivery { delivery: d, subscription: s, event: _, attempt: attempt_id, lease } = claimed;
         let (status, next_at) = match step {
             NextStep::Succeeded => (DeliveryStatus::Succeeded, d.next_attempt_at),
             NextStep::RetryAt(at) => (DeliveryStatus::Pending, *at),
@@ -369,7 +395,6 @@ impl EventStore for SeaRepository {
         let txn = self.db.begin().await.map_err(read_err)?;
         let done = delivery::Entity::update_many()
             .col_expr(C::Status, Expr::value(status.as_str()))
-            .col_expr(C::Attempts, Expr::value(i32::try_from(attempts).unwrap_or(i32::MAX)))
             .col_expr(C::NextAttemptAt, Expr::value(next_at))
             .col_expr(C::LastStatusCode, Expr::value(result.status_code.map(i32::from)))
             .col_expr(C::LastError, Expr::value(result.error.clone()))
@@ -380,25 +405,19 @@ impl EventStore for SeaRepository {
             .exec(&txn)
             .await
             .map_err(read_err)?;
-        // The log keeps every attempt made, even one whose lease ran out meanwhile: it was sent.
-        attempt::Model {
-            id: Uuid::now_v7(),
-            subscription_id: s.id.0,
-            delivery_id: d.id,
-            store: s.store.to_string(),
-            event_id: e.id,
-            sequence: e.sequence,
-            event_type: e.event_type.clone(),
-            attempt: i32::try_from(attempts).unwrap_or(i32::MAX),
-            status_code: result.status_code.map(i32::from),
-            latency_ms: i64::try_from(result.latency_ms).unwrap_or(i64::MAX),
-            error: result.error.clone(),
-            attempted_at: now,
-        }
-        .into_active_model()
-        .insert(&txn)
-        .await
-        .map_err(read_err)?;
+        // The attempt's log row, written at the lease, gets its answer (even when the lease ran
+        // out meanwhile: the request was sent).
+        attempt::Entity::update_many()
+            .col_expr(attempt::Column::StatusCode, Expr::value(result.status_code.map(i32::from)))
+            .col_expr(
+                attempt::Column::LatencyMs,
+                Expr::value(i64::try_from(result.latency_ms).unwrap_or(i64::MAX)),
+            )
+            .col_expr(attempt::Column::Error, Expr::value(result.error.clone()))
+            .filter(attempt::Column::Id.eq(*attempt_id))
+            .exec(&txn)
+            .await
+            .map_err(read_err)?;
         let failing_since = match step {
             NextStep::Succeeded => None,
             NextStep::RetryAt(_) | NextStep::GiveUp | NextStep::Disable(_) => {

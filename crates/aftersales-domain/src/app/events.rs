@@ -302,7 +302,7 @@ impl EventService {
             let secrets = claim.subscription.signing_secrets(now);
             let result = transport.send(&claim.subscription.url, &secrets, claim.event.id, &body).await;
             let now = self.core.now();
-            let attempts = claim.delivery.attempts + 1;
+            let attempts = claim.delivery.attempts;
             let failing_since = claim.subscription.failing_since.or(Some(now));
             let step = next_step(&result, attempts, failing_since, now, &settings.schedule);
             if let NextStep::Disable(reason) = step {

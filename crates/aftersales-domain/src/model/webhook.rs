@@ -201,7 +201,7 @@ pub struct Delivery {
     pub sequence: i64,
     /// Where it stands.
     pub status: DeliveryStatus,
-    /// Attempts made.
+    /// Attempts made, counting the one a worker holds the lease for.
     pub attempts: u32,
     /// When the next attempt is due.
     pub next_attempt_at: DateTime<Utc>,

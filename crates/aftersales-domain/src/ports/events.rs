@@ -24,6 +24,8 @@ pub struct ClaimedDelivery {
     pub subscription: Subscription,
     /// The event to send.
     pub event: Event,
+    /// This attempt's log row, written when it was leased.
+    pub attempt: uuid::Uuid,
     /// The lease.
     pub lease: LeaseToken,
 }
