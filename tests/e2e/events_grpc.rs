@@ -219,3 +219,79 @@ async fn ev_2_a_stream_or_subscription_outside_the_callers_reach_is_refused() {
         .unwrap_err();
     assert_eq!(gone.code(), Code::NotFound);
 }
+
+// EV-1..EV-3 "done when": a work order from open to delivered, the same events with the same ids
+// and sequences on the feed, the gRPC stream (live) and the webhook receiver.
+#[tokio::test]
+async fn ev_1_a_delivered_order_reaches_the_feed_the_stream_and_the_webhooks_alike() {
+    let app = TestApp::spawn_with(|c| {
+        c.webhook_allow_private = true;
+        c.webhook_interval_ms = 50;
+    })
+    .await;
+    let shop = crate::work_orders::shop(&app).await;
+    let dms = app.token("dms-1", &["integration"], &[&shop.store]);
+    let start =
+        app.get(&format!("/v1/stores/{}/events?page_size=500", shop.store), &dms).await.body["next_cursor"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    let receiver = Receiver::failing_first(0);
+    let url = receiver.start().await;
+    let subs = format!("/v1/stores/{}/webhook-subscriptions", shop.store);
+    assert_eq!(app.post(&subs, &dms, json!({"url": url})).await.status, reqwest::StatusCode::CREATED);
+    let mut grpc = EventServiceClient::new(app.grpc_channel.clone());
+    let mut stream =
+        grpc.stream_events(authed(&dms, stream_request(&shop.store, &start))).await.unwrap().into_inner();
+
+    let delivered = shop.delivered(&app).await;
+    let page =
+        app.get(&format!("/v1/stores/{}/events?page_size=500&after={start}", shop.store), &dms).await.body;
+    let feed: Vec<(String, i64)> = page["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["id"].as_str().unwrap().to_string(), e["sequence"].as_i64().unwrap()))
+        .collect();
+    assert!(feed.iter().any(|(id, _)| {
+        page["events"].as_array().unwrap().iter().any(|e| {
+            e["id"] == json!(id)
+                && e["type"] == "work_order.delivered"
+                && e["resource"]["id"] == delivered["id"]
+        })
+    }));
+    let mut streamed = Vec::new();
+    while streamed.len() < feed.len() {
+        let item =
+            tokio::time::timeout(Duration::from_secs(10), stream.next()).await.unwrap().unwrap().unwrap();
+        if let Some(pb::stream_events_response::Item::Event(e)) = item.item {
+            streamed.push((e.id, e.sequence));
+        }
+    }
+    assert_eq!(streamed, feed, "the stream carries the feed's events, ids and sequences, in order");
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while receiver.seen.lock().unwrap().len() < feed.len() && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut hooked: Vec<(String, i64)> = receiver
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(h, body)| {
+            let e: serde_json::Value = serde_json::from_str(body).unwrap();
+            assert_eq!(h["webhook-id"].to_str().unwrap(), e["id"].as_str().unwrap());
+            (e["id"].as_str().unwrap().to_string(), e["sequence"].as_i64().unwrap())
+        })
+        .collect();
+    // Deliveries of different records may overtake each other; one record's arrive in order.
+    let mut last_of: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+    for (_, body) in receiver.seen.lock().unwrap().iter() {
+        let e: serde_json::Value = serde_json::from_str(body).unwrap();
+        let key = format!("{}:{}", e["resource"]["type"], e["resource"]["id"]);
+        let seq = e["sequence"].as_i64().unwrap();
+        assert!(last_of.insert(key.clone(), seq).is_none_or(|before| before < seq), "{key} out of order");
+    }
+    hooked.sort_by_key(|(_, seq)| *seq);
+    assert_eq!(hooked, feed, "each event delivered once, with its id and sequence");
+}
