@@ -328,3 +328,62 @@ async fn ev_3_a_subscription_to_a_private_address_is_refused_unless_allowed() {
     assert_eq!(list.body["webhook_subscriptions"].as_array().unwrap().len(), 1);
     assert!(list.body["webhook_subscriptions"][0].get("secret").is_none());
 }
+
+// EV-3: an endpoint answering 410 is disabled, which is itself an event; resuming clears why.
+#[tokio::test]
+async fn ev_3_an_endpoint_answering_410_disables_its_subscription_and_says_so() {
+    let app = TestApp::spawn_with(|c| {
+        c.webhook_allow_private = true;
+        c.webhook_interval_ms = 50;
+    })
+    .await;
+    let store = app.seed_store("SH001").await;
+    let dms = app.token("dms-1", &["integration"], &[&store]);
+    let gone = axum::Router::new().route("/hooks", axum::routing::post(|| async { AxumStatus::GONE }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, gone).await });
+    let subs = format!("/v1/stores/{store}/webhook-subscriptions");
+    let sub = app.post(&subs, &dms, json!({"url": url})).await.body;
+    let path = format!("{subs}/{}", sub["id"].as_str().unwrap());
+    app.seed_customer(&store, "孙丽", "13400005555").await;
+    app.seed_customer(&store, "周强", "13400006666").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let mut now = app.get(&path, &dms).await.body;
+    while now["active"] == json!(true) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        now = app.get(&path, &dms).await.body;
+    }
+    assert_eq!(now["active"], json!(false), "{now:?}");
+    assert_eq!(now["disabled_reason"], "gone");
+    let disabled: Vec<Value> = whole_feed(&app, &store, &dms)
+        .await
+        .into_iter()
+        .filter(|e| e["type"] == "webhook_subscription.disabled")
+        .collect();
+    assert_eq!(disabled.len(), 1, "announced once");
+    assert_eq!(disabled[0]["resource"]["id"], sub["id"]);
+    assert_eq!(disabled[0]["data"]["reason"], "gone");
+    // Nothing more is sent to a disabled endpoint.
+    let sent =
+        app.get(&format!("{path}/deliveries"), &dms).await.body["deliveries"].as_array().unwrap().len();
+    app.seed_customer(&store, "吴刚", "13400007777").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let log = app.get(&format!("{path}/deliveries"), &dms).await.body;
+    assert_eq!(log["deliveries"].as_array().unwrap().len(), sent, "{log:?}");
+    assert!(log["deliveries"].as_array().unwrap().iter().all(|d| d["status_code"] == 410), "{log:?}");
+
+    let etag = now["etag"].as_str().unwrap().to_string();
+    let resumed = app
+        .send(
+            reqwest::Method::PATCH,
+            &path,
+            Some(&dms),
+            Some(json!({"active": true})),
+            &[("If-Match", &etag)],
+        )
+        .await;
+    assert_eq!(resumed.status, StatusCode::OK, "{:?}", resumed.body);
+    assert_eq!(resumed.body["active"], json!(true));
+    assert!(resumed.body["disabled_reason"].is_null());
+}

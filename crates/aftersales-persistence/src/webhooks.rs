@@ -393,6 +393,26 @@ impl EventStore for SeaRepository {
             NextStep::GiveUp | NextStep::Disable(_) => (DeliveryStatus::Failed, d.next_attempt_at),
         };
         let txn = self.db.begin().await.map_err(read_err)?;
+        // The subscription row first, in every finish: concurrent finishes of one subscription
+        // then queue on it instead of each holding a delivery the other needs (a deadlock).
+        let failing_since = match step {
+            NextStep::Succeeded => None,
+            NextStep::RetryAt(_) | NextStep::GiveUp | NextStep::Disable(_) => {
+                Some(s.failing_since.unwrap_or(now))
+            }
+        };
+        let mut update = sub::Entity::update_many()
+            .col_expr(sub::Column::FailingSince, Expr::value(failing_since))
+            .filter(sub::Column::Id.eq(s.id.0));
+        if let NextStep::Disable(reason) = step {
+            update = update
+                .col_expr(sub::Column::Active, Expr::value(false))
+                .col_expr(sub::Column::DisabledReason, Expr::value(reason.to_string()))
+                .col_expr(sub::Column::Version, Expr::col(sub::Column::Version).add(1))
+                .col_expr(sub::Column::UpdatedAt, Expr::value(now))
+                .filter(sub::Column::Active.eq(true));
+        }
+        let changed = update.exec(&txn).await.map_err(read_err)?;
         let done = delivery::Entity::update_many()
             .col_expr(C::Status, Expr::value(status.as_str()))
             .col_expr(C::NextAttemptAt, Expr::value(next_at))
@@ -418,24 +438,6 @@ impl EventStore for SeaRepository {
             .exec(&txn)
             .await
             .map_err(read_err)?;
-        let failing_since = match step {
-            NextStep::Succeeded => None,
-            NextStep::RetryAt(_) | NextStep::GiveUp | NextStep::Disable(_) => {
-                Some(s.failing_since.unwrap_or(now))
-            }
-        };
-        let mut update = sub::Entity::update_many()
-            .col_expr(sub::Column::FailingSince, Expr::value(failing_since))
-            .filter(sub::Column::Id.eq(s.id.0));
-        if let NextStep::Disable(reason) = step {
-            update = update
-                .col_expr(sub::Column::Active, Expr::value(false))
-                .col_expr(sub::Column::DisabledReason, Expr::value(reason.to_string()))
-                .col_expr(sub::Column::Version, Expr::col(sub::Column::Version).add(1))
-                .col_expr(sub::Column::UpdatedAt, Expr::value(now))
-                .filter(sub::Column::Active.eq(true));
-        }
-        let changed = update.exec(&txn).await.map_err(read_err)?;
         if let (NextStep::Disable(reason), 1) = (step, changed.rows_affected) {
             delivery::Entity::update_many()
                 .col_expr(C::Status, Expr::value(DeliveryStatus::Failed.as_str()))
