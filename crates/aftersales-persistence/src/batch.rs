@@ -244,17 +244,19 @@ impl SeaRepository {
         let (mut columns, mut audits, mut keys, mut events) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for set in sets {
-            let derived = aftersales_domain::model::event::derive(&set);
             let ChangeSet { ops, audit, idempotency, number, store_zone: _ } = set;
             let seq = match number {
                 Some(_) => next.inspect(|n| next = Some(n + 1)),
                 None => None,
             };
+            let ops = ops.into_iter().map(|op| filled(op, seq)).collect::<Result<Vec<_>>>()?;
+            // Derived from the ops as written, numbers filled in.
+            events.extend(aftersales_domain::model::event::derive_ops(&ops, &audit));
             for (k, op) in ops.into_iter().enumerate() {
                 if columns.len() <= k {
                     columns.push(Vec::new());
                 }
-                columns[k].push(filled(op, seq)?);
+                columns[k].push(op);
             }
             for event in audit {
                 audits.push(audit_row(&filled(event, seq)?)?.into_active_model().reset_all());
@@ -262,7 +264,6 @@ impl SeaRepository {
             if let Some(record) = idempotency {
                 keys.push(idempotency_row(&filled(record, seq)?)?.into_active_model().reset_all());
             }
-            events.extend(filled(derived, seq)?);
             taken.push(seq);
         }
         let mut moves = Moves::default();

@@ -81,46 +81,50 @@ impl SeaRepository {
 }
 
 /// Writes one change set inside a transaction; the counter moves are gathered, not applied, and
-/// its events (EV-1) are answered with their numbers filled, for the caller to append last.
+/// its events (EV-1) are answered, derived from the ops as written (numbers filled), for the
+/// caller to append last.
 async fn apply_in(
     txn: &DatabaseTransaction,
     changes: ChangeSet,
     zones: &mut Zones,
     moves: &mut Moves,
 ) -> Result<(Option<i64>, Vec<Event>)> {
-    let events = event::derive(&changes);
-    let ChangeSet { ops, audit, idempotency, number, store_zone: _ } = changes;
+    let ChangeSet { mut ops, audit, idempotency, number, store_zone: _ } = changes;
     // The sequence and counter rows are shared by every writer of the store and stay locked
     // until commit, so everything that does not need them goes first: the records before the
     // first one carrying the number, the audit entries without it.
-    let mut ops = ops.into_iter().peekable();
-    let mut numbered_audit = Vec::new();
-    while let Some(op) = ops.next_if(|op| number.is_none() || !holds_number(op)) {
+    let first_numbered = ops.iter().position(|op| number.is_some() && holds_number(op)).unwrap_or(ops.len());
+    let numbered = ops.split_off(first_numbered);
+    let mut events = event::derive_ops(&ops, &audit);
+    for op in ops {
         apply_op(txn, op, zones, moves).await?;
     }
-    for event in audit {
-        if number.is_some() && holds_number(&event) {
-            numbered_audit.push(event);
+    let mut numbered_audit = Vec::new();
+    for entry in &audit {
+        if number.is_some() && holds_number(entry) {
+            numbered_audit.push(entry.clone());
         } else {
-            insert(txn, "audit_event", audit_row(&event)?.into_active_model().reset_all()).await?;
+            insert(txn, "audit_event", audit_row(entry)?.into_active_model().reset_all()).await?;
         }
     }
     let taken = match &number {
         Some(request) => Some(take_numbers(txn, request, 1).await?),
         None => None,
     };
-    for op in ops {
-        apply_op(txn, filled(op, taken)?, zones, moves).await?;
+    let numbered = numbered.into_iter().map(|op| filled(op, taken)).collect::<Result<Vec<_>>>()?;
+    events.extend(event::derive_ops(&numbered, &audit));
+    for op in numbered {
+        apply_op(txn, op, zones, moves).await?;
     }
-    for event in numbered_audit {
-        let event = filled(event, taken)?;
-        insert(txn, "audit_event", audit_row(&event)?.into_active_model().reset_all()).await?;
+    for entry in numbered_audit {
+        let entry = filled(entry, taken)?;
+        insert(txn, "audit_event", audit_row(&entry)?.into_active_model().reset_all()).await?;
     }
     if let Some(record) = idempotency {
         let record = filled(record, taken)?;
         insert(txn, "idempotency_key", idempotency_row(&record)?.into_active_model().reset_all()).await?;
     }
-    Ok((taken, filled(events, taken)?))
+    Ok((taken, events))
 }
 
 async fn update_checked<A>(

@@ -7,23 +7,29 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::{Event, EventResource};
+use crate::model::audit::AuditEvent;
 use crate::model::ehealth::EhealthUpload;
 use crate::model::follow_up::{ComplaintStatus, TaskStatus};
 use crate::model::inspection::InspectionKind;
 use crate::model::webhook::Subscription;
 use crate::model::work_order::{WorkOrder, WorkOrderStatus};
-use crate::ports::{ChangeSet, Op};
-use crate::value::{Etag, StoreCode};
+use crate::ports::Op;
+use crate::value::{Etag, StoreCode, VehicleId};
 
 /// Fields that change on every write and say nothing a consumer acts on.
 const BOOKKEEPING: &[&str] = &["version", "updated_at"];
 
-/// The events of a change set, in the order of its ops, before the store's sequence is given.
-pub fn derive(changes: &ChangeSet) -> Vec<Event> {
-    let first = changes.audit.first();
+/// The events of a change set's ops, in their order, with the actor and time of its audit
+/// entries; the write path derives them from the ops as written, numbers filled in.
+pub fn derive_ops(ops: &[Op], audit: &[AuditEvent]) -> Vec<Event> {
+    let first = audit.first();
     let actor = first.map_or("system", |a| a.actor.as_str());
-    let mut out = Out { actor, at: first.map(|a| a.occurred_at), events: Vec::new() };
-    for op in &changes.ops {
+    let read = ops
+        .iter()
+        .filter_map(|op| if let Op::InsertOdometer(r) = op { Some(r.vehicle_id) } else { None })
+        .collect();
+    let mut out = Out { actor, at: first.map(|a| a.occurred_at), events: Vec::new(), read };
+    for op in ops {
         out.op(op);
     }
     out.events
@@ -31,7 +37,7 @@ pub fn derive(changes: &ChangeSet) -> Vec<Event> {
 
 /// The event of an e-health upload's new status (WO-12); the upload job writes it with the status.
 pub fn ehealth_status_changed(upload: &EhealthUpload, at: DateTime<Utc>) -> Event {
-    let mut out = Out { actor: "system", at: Some(at), events: Vec::new() };
+    let mut out = Out { actor: "system", at: Some(at), events: Vec::new(), read: Vec::new() };
     out.ehealth(upload, at);
     out.events.remove(0)
 }
@@ -39,7 +45,7 @@ pub fn ehealth_status_changed(upload: &EhealthUpload, at: DateTime<Utc>) -> Even
 /// The event of a subscription the service disabled (EV-3): `gone` after a 410, `failing` after
 /// five days without a success.
 pub fn subscription_disabled(subscription: &Subscription, reason: &str, at: DateTime<Utc>) -> Event {
-    let mut out = Out { actor: "system", at: Some(at), events: Vec::new() };
+    let mut out = Out { actor: "system", at: Some(at), events: Vec::new(), read: Vec::new() };
     let resource = ("webhook_subscription", subscription.id.to_string(), Some(subscription.version + 1));
     out.push("webhook_subscription.disabled", &subscription.store, resource, at, json!({ "reason": reason }));
     out.events.remove(0)
@@ -49,6 +55,9 @@ struct Out<'a> {
     actor: &'a str,
     at: Option<DateTime<Utc>>,
     events: Vec<Event>,
+    /// Vehicles whose reading the same ops record: `vehicle.odometer_recorded` announces their
+    /// new mileage, so `vehicle.updated` does not say it again.
+    read: Vec<VehicleId>,
 }
 
 impl Out<'_> {
@@ -131,7 +140,10 @@ impl Out<'_> {
                 );
             }
             Op::UpdateVehicle { vehicle: v, before } => {
-                let fields = changed_fields(before.as_ref(), v);
+                let mut fields = changed_fields(before.as_ref(), v);
+                if self.read.contains(&v.id) {
+                    fields.retain(|f| f != "mileage_km");
+                }
                 if !fields.is_empty() {
                     let data = json!({ "customer_id": v.customer_id, "changed_fields": fields });
                     self.push(

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::value::StoreCode;
 
-pub use derive::{derive, ehealth_status_changed, subscription_disabled};
+pub use derive::{derive_ops, ehealth_status_changed, subscription_disabled};
 
 /// One change a consumer may act on, as every channel carries it (the feed, the gRPC stream and
 /// webhook deliveries).
