@@ -36,6 +36,8 @@ createdb -h 127.0.0.1 -U postgres "$db"
 export AFTERSALES_DATABASE_URL="$pg/$db" AFTERSALES_LOG=warn
 export AFTERSALES_JWT_SECRET="bench-only-secret-0123456789abcdefghijkl"
 export AFTERSALES_DATABASE_MAX_CONNECTIONS="${BENCH_POOL:-16}"
+# One token drives every load run: no budget, so throughput is the server's, not the limit's.
+export AFTERSALES_RATE_LIMIT_PER_SECOND=0 AFTERSALES_RATE_LIMIT_ANONYMOUS_PER_SECOND=0
 export AFTERSALES_HTTP_ADDR="$http" AFTERSALES_GRPC_ADDR="$grpc"
 
 echo "seeding 100,000 customers and 20,000 open tasks..." >&2

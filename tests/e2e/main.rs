@@ -21,6 +21,8 @@ mod events_grpc;
 mod follow_ups;
 mod isolation;
 mod numbers;
+mod operations;
+mod otlp;
 mod parity;
 mod reminders;
 mod replicas;

@@ -3,7 +3,6 @@
 //! same `webhook-id` once the leases run out; the delivery log holds every request a receiver saw.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -11,24 +10,7 @@ use std::time::{Duration, Instant};
 use axum::http::{HeaderMap, StatusCode as AxumStatus};
 use serde_json::json;
 
-use crate::common::{SECRET, TestApp};
-
-/// The `aftersales` binary `make test` builds before the suite (`AFTERSALES_BIN` overrides).
-fn server_binary() -> PathBuf {
-    if let Some(path) = std::env::var_os("AFTERSALES_BIN") {
-        return PathBuf::from(path);
-    }
-    // target/<profile>/deps/e2e-<hash> -> target/<profile>/aftersales
-    let exe = std::env::current_exe().expect("test binary path");
-    let bin =
-        exe.parent().and_then(|deps| deps.parent()).map(|dir| dir.join("aftersales")).expect("target dir");
-    assert!(
-        bin.exists(),
-        "{} is missing: run `make test` (it builds the server first) or set AFTERSALES_BIN",
-        bin.display()
-    );
-    bin
-}
+use crate::common::{SECRET, TestApp, server_binary};
 
 /// Counts each `webhook-id` as it arrives, and answers slowly, so a killed sender leaves
 /// requests in flight.

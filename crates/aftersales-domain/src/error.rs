@@ -68,6 +68,12 @@ pub enum DomainError {
     /// The idempotency key was used before with a different request.
     #[error("idempotency key was already used with a different request")]
     IdempotencyKeyReused,
+    /// The caller has spent its request budget; it may try again after `retry_after`.
+    #[error("too many requests: try again in {} s", .retry_after.as_secs().max(1))]
+    RateLimited {
+        /// How long until the next request is allowed.
+        retry_after: std::time::Duration,
+    },
     /// The database (or another dependency) cannot be reached.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -97,6 +103,7 @@ impl DomainError {
             Self::FailedPrecondition { code, .. } => (*code).into(),
             Self::StaleEtag { .. } => "etag_mismatch".into(),
             Self::IdempotencyKeyReused => "idempotency_key.reused".into(),
+            Self::RateLimited { .. } => "rate_limited".into(),
             Self::Unavailable(_) => "unavailable".into(),
             Self::Internal(_) => "internal".into(),
         }
@@ -115,10 +122,16 @@ impl DomainError {
             Self::FailedPrecondition { .. } => (409, FAILED_PRECONDITION),
             Self::StaleEtag { .. } => (412, ABORTED),
             Self::IdempotencyKeyReused => (422, INVALID_ARGUMENT),
+            Self::RateLimited { .. } => (429, RESOURCE_EXHAUSTED),
             Self::Unavailable(_) => (503, UNAVAILABLE),
             Self::Internal(_) => (500, INTERNAL),
         };
         Wire { http, grpc }
+    }
+
+    /// How long the caller should wait before trying again, when the error says so.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        if let Self::RateLimited { retry_after } = self { Some(*retry_after) } else { None }
     }
 
     /// Returns the field errors, if this is an input error.
@@ -157,6 +170,8 @@ pub mod grpc_code {
     pub const ALREADY_EXISTS: i32 = 6;
     /// `PERMISSION_DENIED`.
     pub const PERMISSION_DENIED: i32 = 7;
+    /// `RESOURCE_EXHAUSTED`.
+    pub const RESOURCE_EXHAUSTED: i32 = 8;
     /// `FAILED_PRECONDITION`.
     pub const FAILED_PRECONDITION: i32 = 9;
     /// `ABORTED`.

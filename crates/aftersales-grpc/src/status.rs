@@ -27,6 +27,9 @@ pub fn to_status(err: DomainError) -> Status {
     if matches!(err, DomainError::IdempotencyKeyReused) {
         details.add_bad_request_violation("request_id", err.public_message());
     }
+    if let Some(wait) = err.retry_after() {
+        details.set_retry_info(Some(wait));
+    }
     Status::with_error_details(code, err.public_message(), details)
 }
 
@@ -47,6 +50,7 @@ mod tests {
             (grpc_code::NOT_FOUND, Code::NotFound),
             (grpc_code::ALREADY_EXISTS, Code::AlreadyExists),
             (grpc_code::PERMISSION_DENIED, Code::PermissionDenied),
+            (grpc_code::RESOURCE_EXHAUSTED, Code::ResourceExhausted),
             (grpc_code::FAILED_PRECONDITION, Code::FailedPrecondition),
             (grpc_code::ABORTED, Code::Aborted),
             (grpc_code::INTERNAL, Code::Internal),

@@ -14,6 +14,8 @@ mod customers;
 mod ehealth;
 mod events;
 mod follow_ups;
+mod ops;
+pub use ops::{PoolStats, QueueStats};
 mod stores;
 mod webhooks;
 mod work_orders;

@@ -6,6 +6,12 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+tokio::task_local! {
+    /// The trace id of the request being answered, set around each request by the server's
+    /// telemetry layer, so a user can quote it from the error body.
+    pub static TRACE_ID: String;
+}
+
 /// The body of every error answer.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Problem {
@@ -24,6 +30,11 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     #[schema(value_type = Vec<FieldErrorBody>)]
     pub errors: Vec<FieldError>,
+    /// The W3C trace id of this request (the caller's `traceparent` continued, or a new one), to
+    /// quote when reporting the problem.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[0-9a-f]{32}$")]
+    pub trace_id: Option<String>,
 }
 
 /// One bad field.
@@ -40,6 +51,7 @@ pub struct FieldErrorBody {
 pub struct ApiError {
     status: StatusCode,
     problem: Box<Problem>,
+    retry_after: Option<std::time::Duration>,
 }
 
 impl ApiError {
@@ -64,7 +76,9 @@ impl ApiError {
                 detail,
                 code,
                 errors,
+                trace_id: TRACE_ID.try_with(Clone::clone).ok(),
             }),
+            retry_after: None,
         }
     }
 }
@@ -80,7 +94,9 @@ impl From<DomainError> for ApiError {
         if status.is_server_error() {
             tracing::error!(error = %err, code = %err.code(), "request failed");
         }
-        Self::build(status, err.code(), err.public_message(), err.field_errors().to_vec())
+        let mut answer = Self::build(status, err.code(), err.public_message(), err.field_errors().to_vec());
+        answer.retry_after = err.retry_after();
+        answer
     }
 }
 
@@ -91,6 +107,11 @@ impl IntoResponse for ApiError {
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         if self.status == StatusCode::UNAUTHORIZED {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(wait) = self.retry_after {
+            // Whole seconds, rounded up (RFC 9110): never tell a client to come back too early.
+            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
         }
         response
     }

@@ -14,14 +14,12 @@ use std::time::Duration;
 use aftersales_domain::app::Services;
 use aftersales_domain::auth::Authenticator;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::http::{HeaderName, StatusCode};
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi, RefOr, ResponseBuilder};
 use utoipa::{Modify, OpenApi as _, ToSchema};
@@ -81,6 +79,7 @@ const ERROR_ANSWERS: &[(&str, &str)] = &[
     ("413", "Request body too large"),
     ("415", "Request body is not JSON"),
     ("422", "Idempotency key reused with a different request"),
+    ("429", "Over the caller's request budget; `Retry-After` says when to come back"),
     ("500", "Internal error"),
     ("503", "Database unavailable"),
 ];
@@ -146,10 +145,11 @@ pub fn openapi() -> OpenApi {
     routes().1
 }
 
-/// Builds the complete REST application: routes, docs, and the middleware stack.
+/// Builds the complete REST application: routes, docs, and the middleware every answer needs
+/// (panics and deadlines answered as problem+json, the body limit). Request ids, spans and
+/// metrics are the server's: it wraps both fronts in the same layers.
 pub fn app(state: AppState) -> Router {
     let (router, api) = routes();
-    let request_id = HeaderName::from_static("x-request-id");
     router
         .merge(SwaggerUi::new("/docs").url("/openapi.json", api))
         .fallback(not_found)
@@ -157,20 +157,14 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
         .layer(
             ServiceBuilder::new()
-                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
-                .layer(
-                    // The span names the matched route, never the raw URI: queries can hold names and phones.
-                    TraceLayer::new_for_http().make_span_with(|req: &Request| {
-                        let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string());
-                        let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
-                        tracing::info_span!("http", method = %req.method(), route = route.as_deref().unwrap_or("-"), request_id = %id)
-                    }),
-                )
-                .layer(PropagateRequestIdLayer::new(request_id))
                 .layer(CatchPanicLayer::custom(|_| {
-                    ApiError::from(aftersales_domain::DomainError::Internal("handler panicked".into())).into_response()
+                    ApiError::from(aftersales_domain::DomainError::Internal("handler panicked".into()))
+                        .into_response()
                 }))
-                .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Duration::from_secs(30),
+                ))
                 .layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
         )
 }

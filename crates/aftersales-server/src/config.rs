@@ -89,6 +89,21 @@ pub struct Config {
     pub header_read_timeout_ms: u64,
     /// Connections one client address may hold open at once, on each listener.
     pub max_connections_per_client: usize,
+    /// An OTLP/gRPC collector, e.g. `http://otel-collector:4317`; unset: no traces are exported
+    /// (`OTEL_EXPORTER_OTLP_ENDPOINT` is honoured too).
+    pub otlp_endpoint: Option<String>,
+    /// `deployment.environment.name` on exported traces, e.g. `production`.
+    pub environment: String,
+    /// Serve `/metrics` on a listener of its own instead of the REST port.
+    pub metrics_addr: Option<SocketAddr>,
+    /// Requests a second one token subject may make, sustained, on both fronts (0: no limit).
+    pub rate_limit_per_second: u32,
+    /// Requests one subject may make at once after a quiet spell.
+    pub rate_limit_burst: u32,
+    /// Requests a second one client address may make without a token (0: no limit).
+    pub rate_limit_anonymous_per_second: u32,
+    /// Requests one address may make at once without a token.
+    pub rate_limit_anonymous_burst: u32,
 }
 
 impl Default for Config {
@@ -122,6 +137,14 @@ impl Default for Config {
             webhook_allow_private: false,
             header_read_timeout_ms: 10_000,
             max_connections_per_client: 256,
+            otlp_endpoint: None,
+            environment: "development".into(),
+            metrics_addr: None,
+            // A DMS paging through a store's records stays well inside this; a runaway loop does not.
+            rate_limit_per_second: 100,
+            rate_limit_burst: 500,
+            rate_limit_anonymous_per_second: 20,
+            rate_limit_anonymous_burst: 100,
         }
     }
 }

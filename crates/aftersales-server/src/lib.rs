@@ -7,6 +7,9 @@ pub mod ehealth;
 pub mod jobs;
 pub mod jwt;
 pub mod listen;
+pub mod metrics;
+pub mod observe;
+pub mod ratelimit;
 pub mod seed;
 pub mod telemetry;
 pub mod webhooks;
@@ -116,8 +119,26 @@ pub async fn start_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<
         },
         feed_max_wait: Duration::from_secs(config.events_max_wait_seconds),
     };
-    let services = Services::with_settings(Arc::new(SeaRepository::new(db)), clock, settings);
-    let auth: Arc<dyn Authenticator> = Arc::new(JwtAuthenticator::from_config(config)?);
+    let repo = Arc::new(SeaRepository::new(db));
+    let services = Services::with_settings(repo.clone(), clock.clone(), settings);
+    let subjects = Arc::new(ratelimit::Limiter::new(
+        ratelimit::Budget { per_second: config.rate_limit_per_second, burst: config.rate_limit_burst },
+        "subject",
+    ));
+    let addresses = Arc::new(ratelimit::Limiter::new(
+        ratelimit::Budget {
+            per_second: config.rate_limit_anonymous_per_second,
+            burst: config.rate_limit_anonymous_burst,
+        },
+        "address",
+    ));
+    let auth: Arc<dyn Authenticator> = Arc::new(ratelimit::RateLimitedAuthenticator::new(
+        Arc::new(JwtAuthenticator::from_config(config)?),
+        subjects.clone(),
+    ));
+    metrics::install();
+    let scrape = metrics::Scrape { repo, clock };
+    let exporting = telemetry::exporting();
     if config.demo {
         demo::seed_if_empty(&services).await.map_err(|e| StartError::Demo(e.to_string()))?;
     }
@@ -134,8 +155,21 @@ pub async fn start_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<
         per_client: config.max_connections_per_client,
     };
 
-    let app =
+    let mut app =
         aftersales_rest::app(aftersales_rest::AppState { services: services.clone(), auth: auth.clone() });
+    if config.metrics_addr.is_none() {
+        app = app.merge(metrics::router(scrape.clone()));
+    }
+    let request_id = axum::http::HeaderName::from_static("x-request-id");
+    // The last layer is the outermost: an id first, then the span that names it, then budgets.
+    let app = app
+        .layer(axum::middleware::from_fn_with_state(addresses.clone(), ratelimit::anonymous))
+        .layer(observe::ObserveLayer::new(observe::Front::Rest, exporting))
+        .layer(tower_http::request_id::PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(tower_http::request_id::SetRequestIdLayer::new(
+            request_id,
+            tower_http::request_id::MakeRequestUuid,
+        ));
     let http_incoming = listen::accept(http_listener, limits, stopped.clone());
     let http = tokio::spawn(listen::serve_http(http_incoming, app, limits, stopped.clone()));
 
@@ -153,9 +187,7 @@ pub async fn start_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<
             // Windows large enough that a streamed export never waits on flow control on a LAN.
             .initial_connection_window_size(Some(4 * 1024 * 1024))
             .initial_stream_window_size(Some(1024 * 1024))
-            .layer(tower_http::trace::TraceLayer::new_for_grpc().make_span_with(
-                |req: &axum::http::Request<_>| tracing::info_span!("grpc", method = %req.uri().path()),
-            ))
+            .layer(observe::ObserveLayer::new(observe::Front::Grpc, exporting))
             .add_routes(routes)
             .serve_with_incoming_shutdown(grpc_incoming, async move {
                 let _ = grpc_stop.wait_for(|s| *s).await;
@@ -163,6 +195,19 @@ pub async fn start_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<
             .await
     });
 
+    if let Some(addr) = config.metrics_addr {
+        let listener = bind(addr).await?;
+        let mut stop_metrics = stop.subscribe();
+        tokio::spawn(async move {
+            let serve = axum::serve(listener, metrics::router(scrape)).with_graceful_shutdown(async move {
+                let _ = stop_metrics.wait_for(|s| *s).await;
+            });
+            if let Err(error) = serve.await {
+                tracing::error!(%error, "metrics listener stopped");
+            }
+        });
+    }
+    tokio::spawn(ratelimit::prune_every_minute(subjects, addresses, stop.subscribe()));
     tokio::spawn(jobs::run(
         services.clone(),
         Duration::from_millis(config.jobs_interval_ms),

@@ -50,6 +50,13 @@ enum Command {
     },
     /// Prints the OpenAPI document.
     Openapi,
+    /// Exits 0 when a probe URL answers 2xx within 3 s (the container's HEALTHCHECK: the
+    /// runtime image has no shell or curl).
+    Probe {
+        /// The probe to ask.
+        #[arg(long, default_value = "http://127.0.0.1:8080/healthz")]
+        url: String,
+    },
     /// Generates group-scale follow-up volume (stores G0001...) for the HQ-2 benchmark.
     Seed {
         /// Stores to create.
@@ -96,6 +103,9 @@ async fn main() -> ExitCode {
             Err(e) => fail(e),
         };
     }
+    if let Some(Command::Probe { url }) = &cli.command {
+        return probe(url).await;
+    }
     let config = match Config::load(cli.config) {
         Ok(config) => config,
         Err(e) => return fail(e),
@@ -112,7 +122,7 @@ async fn main() -> ExitCode {
                 Err(e) => fail(e),
             }
         }
-        Command::Openapi => ExitCode::SUCCESS,
+        Command::Openapi | Command::Probe { .. } => ExitCode::SUCCESS,
         Command::Seed { stores, tasks_per_store, days, customers_per_store, all_open } => {
             telemetry::init(&config);
             let plan = seed::SeedPlan { stores, tasks_per_store, days, customers_per_store, all_open };
@@ -154,6 +164,18 @@ async fn main() -> ExitCode {
     }
 }
 
+async fn probe(url: &str) -> ExitCode {
+    let client = match reqwest::Client::builder().timeout(std::time::Duration::from_secs(3)).build() {
+        Ok(client) => client,
+        Err(e) => return fail(e),
+    };
+    match client.get(url).send().await {
+        Ok(res) if res.status().is_success() => ExitCode::SUCCESS,
+        Ok(res) => fail(format!("{url} answered {}", res.status())),
+        Err(e) => fail(e),
+    }
+}
+
 fn fail(e: impl std::fmt::Display) -> ExitCode {
     eprintln!("aftersales: {e}");
     ExitCode::FAILURE
@@ -175,7 +197,7 @@ async fn migrate(config: Config) -> ExitCode {
 }
 
 async fn serve(config: Config) -> ExitCode {
-    telemetry::init(&config);
+    let telemetry = telemetry::init(&config);
     let server = match start(&config).await {
         Ok(server) => server,
         Err(e) => return fail(e),
@@ -189,7 +211,10 @@ async fn serve(config: Config) -> ExitCode {
         tracing::info!("shutting down; finishing requests in flight");
         let _ = stop.send(true);
     });
-    match server.wait().await {
+    let stopped = server.wait().await;
+    // After the drain, so the spans of the last requests reach the collector.
+    telemetry.shutdown();
+    match stopped {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(e),
     }

@@ -1,11 +1,60 @@
-//! Structured logs with an env filter, plain or JSON.
+//! Structured logs with an env filter, plain or JSON, and OpenTelemetry traces exported over OTLP
+//! when a collector is configured. Without one nothing is exported and no exporter runs; trace
+//! ids still continue the caller's `traceparent`, so logs and error bodies carry them either way.
 
-use tracing_subscriber::EnvFilter;
+use opentelemetry::KeyValue;
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_otlp::WithExportConfig;
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
 
-use crate::config::Config;
+use crate::config::{Config, LogFormat};
 
-/// Installs the global subscriber; `AFTERSALES_LOG` (or `RUST_LOG`) sets the filter.
-pub fn init(config: &Config) {
+static EXPORTING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether this process exports spans (its request spans then take their trace from OpenTelemetry).
+pub fn exporting() -> bool {
+    EXPORTING.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Keeps the trace exporter alive; [`Telemetry::shutdown`] sends the spans still buffered.
+#[derive(Debug, Default)]
+pub struct Telemetry {
+    provider: Option<SdkTracerProvider>,
+}
+
+impl Telemetry {
+    /// Whether spans are exported to a collector.
+    pub fn exporting(&self) -> bool {
+        self.provider.is_some()
+    }
+
+    /// Flushes and stops the exporter (on shutdown, so the last requests' spans are not lost).
+    pub fn shutdown(&self) {
+        if let Some(provider) = &self.provider
+            && let Err(error) = provider.shutdown()
+        {
+            tracing::warn!(%error, "trace exporter did not shut down cleanly");
+        }
+    }
+}
+
+/// The collector to export to: `AFTERSALES_OTLP_ENDPOINT`, else the standard
+/// `OTEL_EXPORTER_OTLP_ENDPOINT`; none means no export.
+pub fn otlp_endpoint(config: &Config) -> Option<String> {
+    config
+        .otlp_endpoint
+        .clone()
+        .or_else(|| std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").ok())
+        .filter(|e| !e.trim().is_empty())
+}
+
+/// Installs the global subscriber; `AFTERSALES_LOG` (or `RUST_LOG`) sets the filter. Call it
+/// inside the runtime: the OTLP exporter's gRPC channel runs on it.
+pub fn init(config: &Config) -> Telemetry {
     let filter = std::env::var("RUST_LOG")
         .ok()
         .and_then(|f| EnvFilter::try_new(f).ok())
@@ -14,11 +63,45 @@ pub fn init(config: &Config) {
                 .ok()
         })
         .unwrap_or_else(|| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
-    // A second init (tests) is harmless: keep the first subscriber.
-    let _ = if config.log_format == crate::config::LogFormat::Json {
-        builder.json().try_init()
-    } else {
-        builder.try_init()
+    let fmt = tracing_subscriber::fmt::layer().with_target(false);
+    // JSON lines carry the request span's fields, its `trace_id` among them.
+    let fmt = match config.log_format {
+        LogFormat::Json => fmt.json().boxed(),
+        LogFormat::Plain => fmt.boxed(),
     };
+    let (provider, error) = match otlp_endpoint(config) {
+        None => (None, None),
+        Some(endpoint) => match tracer_provider(config, &endpoint) {
+            Ok(provider) => (Some(provider), None),
+            Err(error) => (None, Some(error)),
+        },
+    };
+    let otel = provider.as_ref().map(|p| {
+        tracing_opentelemetry::layer().with_tracer(p.tracer("aftersales")).with_tracked_inactivity(false)
+    });
+    // A second init (tests) is harmless: keep the first subscriber.
+    let _ = tracing_subscriber::registry().with(filter).with(fmt).with(otel).try_init();
+    if let Some(error) = error {
+        tracing::error!(%error, "OTLP exporter not started: traces are not exported");
+    } else if provider.is_some() {
+        EXPORTING.store(true, std::sync::atomic::Ordering::Relaxed);
+        tracing::info!("exporting traces over OTLP");
+    }
+    Telemetry { provider }
+}
+
+fn tracer_provider(config: &Config, endpoint: &str) -> Result<SdkTracerProvider, String> {
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_tonic()
+        .with_endpoint(endpoint)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let resource = Resource::builder()
+        .with_service_name("aftersales")
+        .with_attributes([
+            KeyValue::new("service.version", env!("CARGO_PKG_VERSION")),
+            KeyValue::new("deployment.environment.name", config.environment.clone()),
+        ])
+        .build();
+    Ok(SdkTracerProvider::builder().with_batch_exporter(exporter).with_resource(resource).build())
 }

@@ -368,3 +368,20 @@ impl Drop for TestApp {
 /// Valid VINs (check digits computed) for fixtures.
 pub const VINS: [&str; 4] =
     ["LSVAU218XN2183294", "LFV2A21K7G3000001", "LSGPC52U5AF000002", "WVWZZZ1J70W000003"];
+
+/// The `aftersales` binary `make test` builds before the suite (`AFTERSALES_BIN` overrides).
+pub fn server_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("AFTERSALES_BIN") {
+        return PathBuf::from(path);
+    }
+    // target/<profile>/deps/e2e-<hash> -> target/<profile>/aftersales
+    let exe = std::env::current_exe().expect("test binary path");
+    let bin =
+        exe.parent().and_then(|deps| deps.parent()).map(|dir| dir.join("aftersales")).expect("target dir");
+    assert!(
+        bin.exists(),
+        "{} is missing: run `make test` (it builds the server first) or set AFTERSALES_BIN",
+        bin.display()
+    );
+    bin
+}

@@ -48,7 +48,10 @@ pub fn ts(at: DateTime<Utc>) -> Option<Timestamp> {
 
 /// Parses the `store` field.
 pub fn store_code(raw: &str) -> Result<StoreCode, Status> {
-    StoreCode::parse(raw).map_err(|e| invalid("store", e))
+    let code = StoreCode::parse(raw).map_err(|e| invalid("store", e))?;
+    // The request span names its store, as REST's does from the path (a store code is no PII).
+    tracing::Span::current().record("store", code.as_str());
+    Ok(code)
 }
 
 /// Parses a customer id field.
