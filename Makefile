@@ -5,7 +5,7 @@ CARGO ?= cargo
 # A development-only secret so `make run` needs no setup. Never use it in production.
 DEV_JWT_SECRET ?= dev-only-secret-change-me-0123456789abcdef
 
-.PHONY: run token test test-postgres lint fmt ci openapi fuzz-api bench
+.PHONY: run token test test-postgres lint fmt ci openapi fuzz-api bench deploy-check replicas-test
 
 run:
 	AFTERSALES_JWT_SECRET="$${AFTERSALES_JWT_SECRET:-$(DEV_JWT_SECRET)}" \
@@ -32,6 +32,7 @@ test-postgres:
 lint:
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy -p aftersales-tests --test restart -- -D warnings
 	@# The domain knows nothing of HTTP, gRPC or SQL.
 	@for dep in axum tonic sea-orm sqlx; do \
 		if $(CARGO) tree -p aftersales-domain -e normal,build -i $$dep >/dev/null 2>&1; then \
@@ -54,3 +55,16 @@ fuzz-api:
 # scratch PostgreSQL database); see the README's benchmark section. Not run in CI.
 bench:
 	bash tests/bench.sh
+
+# Lints the Dockerfile and validates the Kubernetes manifests against the Kubernetes schema.
+deploy-check:
+	bash deploy/check.sh
+
+# On PostgreSQL only: the replica tests (three server processes, one killed with SIGKILL), then a
+# PostgreSQL stop and start under load. It restarts the machine's PostgreSQL: run it alone.
+replicas-test:
+	$(CARGO) build --bin aftersales
+	AFTERSALES_TEST_DATABASE_URL="$${AFTERSALES_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}" \
+	$(CARGO) test -p aftersales-tests --test e2e replicas::
+	AFTERSALES_TEST_DATABASE_URL="$${AFTERSALES_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}" \
+	$(CARGO) test -p aftersales-tests --test restart -- --nocapture

@@ -20,6 +20,7 @@ mod m20261202_000011_customer_search;
 mod m20261202_000012_period_counts;
 mod m20261203_000013_events;
 mod m20261203_000014_complaint_changes;
+mod m20261203_000015_distributable;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000012_period_counts::Migration),
             Box::new(m20261203_000013_events::Migration),
             Box::new(m20261203_000014_complaint_changes::Migration),
+            Box::new(m20261203_000015_distributable::Migration),
         ]
     }
 }

@@ -16,13 +16,13 @@ use serde_json::{Value, json};
 use crate::common::TestApp;
 use crate::work_orders::{Shop, shop};
 
-const KEY: &str = "group-key";
-const SECRET: &str = "province-secret-for-tests";
+pub(crate) const KEY: &str = "group-key";
+pub(crate) const SECRET: &str = "province-secret-for-tests";
 
 /// A province platform on loopback: checks the signature, records bodies, answers as scripted.
 #[derive(Clone, Default)]
-struct Peer {
-    received: Arc<Mutex<Vec<RepairRecordBody>>>,
+pub(crate) struct Peer {
+    pub(crate) received: Arc<Mutex<Vec<RepairRecordBody>>>,
     script: Arc<Mutex<Vec<(StatusCode, Value)>>>,
 }
 
@@ -47,7 +47,7 @@ async fn receive(
 
 impl Peer {
     /// Starts the peer; `script` answers are used last-first, then every call is accepted.
-    async fn start(mut script: Vec<(StatusCode, Value)>) -> (Peer, String) {
+    pub(crate) async fn start(mut script: Vec<(StatusCode, Value)>) -> (Peer, String) {
         script.reverse();
         let peer = Peer { script: Arc::new(Mutex::new(script)), ..Peer::default() };
         let app = axum::Router::new()

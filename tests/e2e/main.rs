@@ -26,6 +26,7 @@ mod otlp;
 mod parity;
 mod reminders;
 mod replicas;
+mod schema;
 mod stores;
 mod summaries;
 mod sync;

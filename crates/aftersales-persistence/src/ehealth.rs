@@ -8,7 +8,7 @@ use aftersales_domain::ports::LeaseToken;
 use aftersales_domain::value::StoreCode;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, TransactionTrait};
 use uuid::Uuid;
 
@@ -60,9 +60,11 @@ impl EhealthQueue for SeaRepository {
             .to_owned();
         // The claimable condition is repeated outside the subquery: PostgreSQL re-checks it on a row
         // that a concurrent claim changed, so a second worker takes nothing.
+        // The attempt is counted as it is taken (`EhealthUpload::start_attempt`), before the send.
         ehealth_upload::Entity::update_many()
             .col_expr(C::LeaseUntil, Expr::value(until))
             .col_expr(C::LeaseOwner, Expr::value(owner))
+            .col_expr(C::Attempts, Expr::col(C::Attempts).add(1))
             .filter(C::WorkOrderId.in_subquery(due))
             .filter(claimable())
             .exec(&self.db)

@@ -72,6 +72,8 @@ pub struct Config {
     pub ehealth_interval_ms: u64,
     /// The first wait after a failed upload, in milliseconds; it doubles each time.
     pub ehealth_retry_base_ms: u64,
+    /// How long the platform has to answer an upload, in milliseconds.
+    pub ehealth_timeout_ms: u64,
     /// How often scheduled jobs (complaint escalation) run, in milliseconds.
     pub jobs_interval_ms: u64,
     /// The longest a feed read waits for a first event, in seconds (1 to 30; clients may ask less).
@@ -129,6 +131,7 @@ impl Default for Config {
             ehealth_app_secret: None,
             ehealth_interval_ms: 5_000,
             ehealth_retry_base_ms: 30_000,
+            ehealth_timeout_ms: 15_000,
             jobs_interval_ms: 60_000,
             events_max_wait_seconds: 30,
             webhook_interval_ms: 1_000,
@@ -234,8 +237,10 @@ impl Config {
         }
         aftersales_domain::model::webhook::parse_schedule(&self.webhook_schedule)
             .map_err(|e| ConfigError::Invalid(format!("AFTERSALES_WEBHOOK_SCHEDULE: {e}")))?;
-        if self.ehealth_interval_ms == 0 {
-            return Err(ConfigError::Invalid("AFTERSALES_EHEALTH_INTERVAL_MS must be at least 1".into()));
+        if self.ehealth_interval_ms == 0 || self.ehealth_timeout_ms == 0 {
+            return Err(ConfigError::Invalid(
+                "AFTERSALES_EHEALTH_INTERVAL_MS and AFTERSALES_EHEALTH_TIMEOUT_MS must be at least 1".into(),
+            ));
         }
         if self.database_max_connections == 0 {
             return Err(ConfigError::Invalid(

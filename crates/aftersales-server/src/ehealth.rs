@@ -130,8 +130,13 @@ pub fn signature(secret: &str, timestamp: &str, body: &[u8]) -> String {
 
 impl HttpPlatform {
     /// Builds the adapter; requests time out after 15 seconds.
-    pub fn new(endpoint: &str, app_key: String, app_secret: SecretString) -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder().timeout(Duration::from_secs(15)).build()?;
+    pub fn new(
+        endpoint: &str,
+        app_key: String,
+        app_secret: SecretString,
+        timeout: Duration,
+    ) -> Result<Self, reqwest::Error> {
+        let client = reqwest::Client::builder().timeout(timeout).build()?;
         Ok(Self {
             client,
             url: format!("{}/v1/repair-records", endpoint.trim_end_matches('/')),

@@ -108,9 +108,12 @@ pub async fn start_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<
     let schedule = aftersales_domain::model::webhook::parse_schedule(&config.webhook_schedule)
         .map_err(|e| StartError::Serve(format!("webhook schedule: {e}")))?;
     let webhook_timeout = Duration::from_millis(config.webhook_timeout_ms);
+    let ehealth_timeout = Duration::from_millis(config.ehealth_timeout_ms);
     let settings = Settings {
         ehealth_province: config.ehealth_province.clone(),
         ehealth_retry_base: Duration::from_millis(config.ehealth_retry_base_ms),
+        // Longer than an upload may take, as for webhooks below.
+        ehealth_lease: ehealth_timeout * 2 + Duration::from_secs(5),
         webhooks: aftersales_domain::app::WebhookSettings {
             allow_private: config.webhook_allow_private,
             schedule,
@@ -223,7 +226,7 @@ pub async fn start_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<
     ));
     match (&config.ehealth_endpoint, &config.ehealth_app_key, &config.ehealth_app_secret) {
         (Some(endpoint), Some(key), Some(secret)) => {
-            let platform = ehealth::HttpPlatform::new(endpoint, key.clone(), secret.clone())
+            let platform = ehealth::HttpPlatform::new(endpoint, key.clone(), secret.clone(), ehealth_timeout)
                 .map_err(|e| StartError::Serve(format!("e-health client: {e}")))?;
             let interval = Duration::from_millis(config.ehealth_interval_ms);
             tokio::spawn(ehealth::run_worker(services.clone(), platform, interval, stop.subscribe()));

@@ -116,6 +116,11 @@ impl TestApp {
         Self::spawn_full(|_| {}, clock).await
     }
 
+    /// On a clock the test sets, with the configuration adjusted first.
+    pub async fn spawn_at_with(clock: Arc<TestClock>, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        Self::spawn_full(adjust, clock).await
+    }
+
     async fn spawn_full(adjust: impl FnOnce(&mut Config), clock: Arc<dyn Clock>) -> TestApp {
         CRYPTO.call_once(|| {
             let _ = rustls::crypto::ring::default_provider().install_default();

@@ -10,9 +10,6 @@ use crate::ports::EhealthPlatform;
 use crate::value::StoreCode;
 use crate::{DomainError, Result};
 
-/// How long a worker holds an upload it claimed before another may take it over.
-const LEASE: std::time::Duration = std::time::Duration::from_secs(120);
-
 /// The e-health upload queue.
 #[derive(Clone)]
 pub struct EhealthService {
@@ -42,7 +39,11 @@ impl EhealthService {
     /// Uploads up to `batch` due records through `platform`; returns how many were attempted.
     /// Each due record is leased first, so several workers or replicas never send one twice.
     pub async fn process_due(&self, platform: &dyn EhealthPlatform, batch: u64) -> Result<usize> {
-        let claimed = self.core.repo.claim_due_uploads(self.core.now(), LEASE, batch).await?;
+        let claimed = self
+            .core
+            .repo
+            .claim_due_uploads(self.core.now(), self.core.settings.ehealth_lease, batch)
+            .await?;
         let attempted = claimed.len();
         for (mut upload, lease) in claimed {
             let outcome = platform.upload(&upload.record).await;

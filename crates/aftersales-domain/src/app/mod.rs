@@ -138,6 +138,9 @@ pub struct Settings {
     pub ehealth_province: String,
     /// The first wait after a failed upload; it doubles each time (WO-12).
     pub ehealth_retry_base: std::time::Duration,
+    /// How long a worker holds an upload it took: longer than an upload may take, so a live
+    /// worker keeps it, and short enough that a crashed one's uploads are soon taken over.
+    pub ehealth_lease: std::time::Duration,
     /// Webhook deliveries (EV-3).
     pub webhooks: WebhookSettings,
     /// The longest a feed read waits for a first event, whatever the client asked (at most 30 s):
@@ -150,6 +153,7 @@ impl Default for Settings {
         Self {
             ehealth_province: "shanghai".into(),
             ehealth_retry_base: std::time::Duration::from_secs(30),
+            ehealth_lease: std::time::Duration::from_secs(35),
             webhooks: WebhookSettings::default(),
             feed_max_wait: events::MAX_WAIT,
         }

@@ -142,9 +142,16 @@ pub enum AttemptOutcome {
 }
 
 impl EhealthUpload {
-    /// Records an attempt: accepted, retried after an exponential backoff, or failed (WO-12).
-    pub fn record_attempt(&mut self, outcome: AttemptOutcome, now: DateTime<Utc>, base: Duration) {
+    /// Counts an attempt as it starts. A worker's lease counts it in the same statement that
+    /// takes the record (`claim_due_uploads`), before anything is sent, so a platform never
+    /// receives more uploads than the record counts, even from a worker that crashed mid-send.
+    pub fn start_attempt(&mut self) {
         self.attempts += 1;
+    }
+
+    /// Records how the started attempt ended: accepted, retried after an exponential backoff, or
+    /// failed (WO-12).
+    pub fn record_attempt(&mut self, outcome: AttemptOutcome, now: DateTime<Utc>, base: Duration) {
         match outcome {
             AttemptOutcome::Accepted => {
                 self.status = UploadStatus::Uploaded;
@@ -213,11 +220,13 @@ mod tests {
         let now: DateTime<Utc> = "2026-11-27T01:00:00Z".parse().unwrap();
         let base = Duration::from_secs(30);
         let mut u = upload();
+        u.start_attempt();
         u.record_attempt(AttemptOutcome::Retry("503".into()), now, base);
         assert_eq!(
             (u.status, u.attempts, u.next_attempt_at),
             (UploadStatus::Pending, 1, now + chrono::Duration::seconds(30))
         );
+        u.start_attempt();
         u.record_attempt(AttemptOutcome::Accepted, now, base);
         assert_eq!(
             (u.status, u.uploaded_at, u.last_error.clone()),
@@ -225,11 +234,13 @@ mod tests {
         );
 
         let mut refused = upload();
+        refused.start_attempt();
         refused.record_attempt(AttemptOutcome::Refused("VIN unknown".into()), now, base);
         assert_eq!(refused.status, UploadStatus::Failed);
 
         let mut tired = upload();
         for _ in 0..MAX_ATTEMPTS {
+            tired.start_attempt();
             tired.record_attempt(AttemptOutcome::Retry("timeout".into()), now, base);
         }
         assert_eq!(tired.status, UploadStatus::Failed);
