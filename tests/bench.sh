@@ -22,9 +22,11 @@ db="aftersales_bench_$$"
 work="$(mktemp -d)"
 http=127.0.0.1:18180
 grpc=127.0.0.1:15180
+# The same build with request spans and metrics off, for their cost.
+bare_http=127.0.0.1:18181
 cleanup() {
-  kill "${pid:-0}" 2>/dev/null || true
-  wait "${pid:-0}" 2>/dev/null || true
+  kill "${pid:-0}" "${bare_pid:-0}" 2>/dev/null || true
+  wait "${pid:-0}" "${bare_pid:-0}" 2>/dev/null || true
   psql "$pg/postgres" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
@@ -33,7 +35,8 @@ trap cleanup EXIT
 cargo build --release -q --bin aftersales
 bin=target/release/aftersales
 createdb -h 127.0.0.1 -U postgres "$db"
-export AFTERSALES_DATABASE_URL="$pg/$db" AFTERSALES_LOG=warn
+# Spans enabled at info, as in production; the exporter stays unset.
+export AFTERSALES_DATABASE_URL="$pg/$db" AFTERSALES_LOG=info
 export AFTERSALES_JWT_SECRET="bench-only-secret-0123456789abcdefghijkl"
 export AFTERSALES_DATABASE_MAX_CONNECTIONS="${BENCH_POOL:-16}"
 # One token drives every load run: no budget, so throughput is the server's, not the limit's.
@@ -44,7 +47,10 @@ echo "seeding 100,000 customers and 20,000 open tasks..." >&2
 "$bin" seed --stores 1 --tasks-per-store 20000 --customers-per-store 100000 --all-open --days 3 >&2
 "$bin" serve >"$work/server.log" 2>&1 &
 pid=$!
-for _ in $(seq 1 100); do curl -sf "http://$http/healthz" >/dev/null && break; sleep 0.1; done
+AFTERSALES_REQUEST_TELEMETRY=false AFTERSALES_LOG=warn AFTERSALES_HTTP_ADDR="$bare_http" \
+  AFTERSALES_GRPC_ADDR=127.0.0.1:15181 "$bin" serve >"$work/bare.log" 2>&1 &
+bare_pid=$!
+for _ in $(seq 1 100); do curl -sf "http://$http/healthz" >/dev/null && curl -sf "http://$bare_http/healthz" >/dev/null && break; sleep 0.1; done
 
 token() { "$bin" token --sub "$1" --role "$2" --store G0001 --ttl 2h; }
 adv="$(token adv-1 advisor)"
@@ -123,6 +129,7 @@ for round in $(seq 1 "$rounds"); do
   for c in 16; do
     record "pg_select_$c" "$(pg_rate $c "$work/select.sql")"
     record "get_$c" "$(wrk_rate $c -H "Authorization: Bearer $adv" "$api/work-orders/$order")"
+    record "get_bare_$c" "$(wrk_rate $c -H "Authorization: Bearer $adv" "http://$bare_http/v1/stores/G0001/work-orders/$order")"
   done
   for c in 16 64; do
     record "pg_insert3_$c" "$(pg_rate $c "$work/insert3.sql")"
@@ -156,6 +163,7 @@ rows = [
     ("POST customer, 16 clients", col("post_customer_16"), "pgbench 3-insert transaction", col("pg_insert3_16")),
     ("POST customer, 64 clients", col("post_customer_64"), "pgbench 3-insert transaction", col("pg_insert3_64")),
     ("gRPC GetWorkOrder (h2load, 16)", col("grpc_h2"), "REST GET same order (h2load, 16)", col("rest_h2")),
+    ("GET work order, spans and metrics on, 16", col("get_16"), "same build, both off", col("get_bare_16")),
 ]
 print("| measure | per s | baseline | per s | ratio |\n|---|---|---|---|---|")
 for name, v, base, b in rows:

@@ -21,7 +21,7 @@ use opentelemetry_proto::tonic::trace::v1::Span;
 use opentelemetry_proto::tonic::trace::v1::span::SpanKind;
 use reqwest::{Method, StatusCode};
 
-use crate::common::{SECRET, TestApp, authed, server_binary};
+use crate::common::{TestApp, authed, server_command};
 
 /// A span as received, with its resource's attributes.
 type ReceivedSpan = (Vec<KeyValue>, Span);
@@ -76,18 +76,11 @@ fn text(attributes: &[KeyValue], key: &str) -> Option<String> {
 /// Starts the server binary on `app`'s database and returns it with its REST and gRPC addresses,
 /// read from its JSON start-up line.
 fn serve(app: &TestApp, otlp: Option<&str>) -> (Child, String, String) {
-    let mut command = Command::new(server_binary());
+    let mut command = server_command(app);
     command
-        .arg("serve")
-        .env("AFTERSALES_DATABASE_URL", &app.config.database_url)
-        .env("AFTERSALES_HTTP_ADDR", "127.0.0.1:0")
-        .env("AFTERSALES_GRPC_ADDR", "127.0.0.1:0")
-        .env("AFTERSALES_JWT_SECRET", SECRET)
         .env("AFTERSALES_LOG", "info")
         .env("AFTERSALES_LOG_FORMAT", "json")
         .env("AFTERSALES_ENVIRONMENT", "e2e")
-        .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
-        .env_remove("RUST_LOG")
         .env("OTEL_BSP_SCHEDULE_DELAY", "100")
         .stdout(Stdio::piped())
         .stderr(Stdio::null());

@@ -4,14 +4,14 @@
 //! beyond a logged retry.
 
 use std::collections::HashMap;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::http::{HeaderMap, StatusCode as AxumStatus};
 use serde_json::json;
 
-use crate::common::{SECRET, TestApp, server_binary};
+use crate::common::{TestApp, server_command};
 
 /// Counts each `webhook-id` as it arrives, and answers slowly, so a killed sender leaves
 /// requests in flight.
@@ -56,21 +56,7 @@ async fn ev_3_a_process_killed_mid_delivery_leaves_its_deliveries_to_another_wit
         app.seed_customer(&store, &format!("客户{i}"), &format!("1370000{i:04}")).await;
     }
 
-    let mut child = Command::new(server_binary())
-        .arg("serve")
-        .env("AFTERSALES_DATABASE_URL", &app.config.database_url)
-        .env("AFTERSALES_HTTP_ADDR", "127.0.0.1:0")
-        .env("AFTERSALES_GRPC_ADDR", "127.0.0.1:0")
-        .env("AFTERSALES_JWT_SECRET", SECRET)
-        .env("AFTERSALES_DEMO", "false")
-        .env("AFTERSALES_LOG", "warn")
-        .env("AFTERSALES_WEBHOOK_ALLOW_PRIVATE", "true")
-        .env("AFTERSALES_WEBHOOK_INTERVAL_MS", "50")
-        .env("AFTERSALES_WEBHOOK_TIMEOUT_MS", "1000")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the server binary starts");
+    let mut child = replica(&app, &[]);
     let deadline = Instant::now() + Duration::from_secs(30);
     while arrivals.lock().unwrap().is_empty() && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -129,14 +115,8 @@ fn sent_again(arrivals: &Mutex<HashMap<String, u32>>) -> usize {
 
 /// A server process on `app`'s database with short job intervals, its output discarded.
 fn replica(app: &TestApp, env: &[(&str, &str)]) -> std::process::Child {
-    let mut command = Command::new(server_binary());
+    let mut command = server_command(app);
     command
-        .arg("serve")
-        .env("AFTERSALES_DATABASE_URL", &app.config.database_url)
-        .env("AFTERSALES_HTTP_ADDR", "127.0.0.1:0")
-        .env("AFTERSALES_GRPC_ADDR", "127.0.0.1:0")
-        .env("AFTERSALES_JWT_SECRET", SECRET)
-        .env("AFTERSALES_DEMO", "false")
         .env("AFTERSALES_LOG", "warn")
         .env("AFTERSALES_WEBHOOK_ALLOW_PRIVATE", "true")
         .env("AFTERSALES_WEBHOOK_INTERVAL_MS", "50")

@@ -96,6 +96,9 @@ pub struct Config {
     pub otlp_endpoint: Option<String>,
     /// `deployment.environment.name` on exported traces, e.g. `production`.
     pub environment: String,
+    /// Per-request spans and metrics on both fronts; off only to measure what they cost
+    /// (`make bench`), since `/metrics` then counts no requests.
+    pub request_telemetry: bool,
     /// Serve `/metrics` on a listener of its own instead of the REST port.
     pub metrics_addr: Option<SocketAddr>,
     /// Requests a second one token subject may make, sustained, on both fronts (0: no limit).
@@ -142,6 +145,7 @@ impl Default for Config {
             max_connections_per_client: 256,
             otlp_endpoint: None,
             environment: "development".into(),
+            request_telemetry: true,
             metrics_addr: None,
             // A DMS paging through a store's records stays well inside this; a runaway loop does not.
             rate_limit_per_second: 100,

@@ -165,9 +165,12 @@ pub async fn start_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<
     }
     let request_id = axum::http::HeaderName::from_static("x-request-id");
     // The last layer is the outermost: an id first, then the span that names it, then budgets.
+    let observed = config.request_telemetry.then_some(exporting);
     let app = app
         .layer(axum::middleware::from_fn_with_state(addresses.clone(), ratelimit::anonymous))
-        .layer(observe::ObserveLayer::new(observe::Front::Rest, exporting))
+        .layer(tower::util::option_layer(
+            observed.map(|e| observe::ObserveLayer::new(observe::Front::Rest, e)),
+        ))
         .layer(tower_http::request_id::PropagateRequestIdLayer::new(request_id.clone()))
         .layer(tower_http::request_id::SetRequestIdLayer::new(
             request_id,
@@ -190,7 +193,9 @@ pub async fn start_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<
             // Windows large enough that a streamed export never waits on flow control on a LAN.
             .initial_connection_window_size(Some(4 * 1024 * 1024))
             .initial_stream_window_size(Some(1024 * 1024))
-            .layer(observe::ObserveLayer::new(observe::Front::Grpc, exporting))
+            .layer(tower::util::option_layer(
+                observed.map(|e| observe::ObserveLayer::new(observe::Front::Grpc, e)),
+            ))
             .add_routes(routes)
             .serve_with_incoming_shutdown(grpc_incoming, async move {
                 let _ = grpc_stop.wait_for(|s| *s).await;

@@ -390,3 +390,19 @@ pub fn server_binary() -> PathBuf {
     );
     bin
 }
+
+/// The server binary, ready to `serve` on `app`'s database on random ports with this suite's
+/// secret; callers add their own settings and decide where its output goes.
+pub fn server_command(app: &TestApp) -> std::process::Command {
+    let mut command = std::process::Command::new(server_binary());
+    command
+        .arg("serve")
+        .env("AFTERSALES_DATABASE_URL", &app.config.database_url)
+        .env("AFTERSALES_HTTP_ADDR", "127.0.0.1:0")
+        .env("AFTERSALES_GRPC_ADDR", "127.0.0.1:0")
+        .env("AFTERSALES_JWT_SECRET", SECRET)
+        .env("AFTERSALES_DEMO", "false")
+        .env_remove("RUST_LOG")
+        .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT");
+    command
+}
