@@ -82,6 +82,8 @@ fn serve(app: &TestApp, otlp: Option<&str>) -> (Child, String, String) {
         .env("AFTERSALES_LOG_FORMAT", "json")
         .env("AFTERSALES_ENVIRONMENT", "e2e")
         .env("OTEL_BSP_SCHEDULE_DELAY", "100")
+        .env("AFTERSALES_WEBHOOK_ALLOW_PRIVATE", "true")
+        .env("AFTERSALES_WEBHOOK_INTERVAL_MS", "100")
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
     if let Some(endpoint) = otlp {
@@ -120,10 +122,29 @@ fn hex(bytes: &[u8]) -> String {
 
 #[tokio::test]
 async fn spans_reach_the_collector_with_the_callers_trace_id_and_a_database_child() {
-    let app = TestApp::spawn().await;
+    // This process's own webhook worker stays idle: the replica sends, and traces it.
+    let app = TestApp::spawn_with(|c| {
+        c.webhook_allow_private = true;
+        c.webhook_interval_ms = 3_600_000;
+    })
+    .await;
     let store = app.seed_store("SH001").await;
     let token = app.supervisor(&store);
     let (received, endpoint) = collector().await;
+    // A webhook receiver, so the replica has an outbound call to trace.
+    let hook = axum::Router::new().route("/hooks", axum::routing::post(|| async { "ok" }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook_url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, hook).await });
+    let dms = app.token("dms-1", &["integration"], &[&store]);
+    let sub = app
+        .post(
+            &format!("/v1/stores/{store}/webhook-subscriptions"),
+            &dms,
+            serde_json::json!({"url": hook_url}),
+        )
+        .await;
+    assert_eq!(sub.status, StatusCode::CREATED, "{:?}", sub.body);
     let (child, http, grpc) = serve(&app, Some(&endpoint));
 
     let rest_trace = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -149,10 +170,28 @@ async fn spans_reach_the_collector_with_the_callers_trace_id_and_a_database_chil
     let find = |trace: &str| -> Vec<ReceivedSpan> {
         received.0.lock().unwrap().iter().filter(|(_, s)| hex(&s.trace_id) == trace).cloned().collect()
     };
-    while (find(rest_trace).len() < 2 || find(grpc_trace).len() < 2) && Instant::now() < deadline {
+    let sent = || {
+        received.0.lock().unwrap().iter().any(|(_, s)| {
+            s.name == "POST webhook"
+                && text(&s.attributes, "http.response.status_code").as_deref() == Some("200")
+        })
+    };
+    app.seed_customer(&store, "王芳", "13900001111").await; // an event to deliver
+    while (find(rest_trace).len() < 2 || find(grpc_trace).len() < 2 || !sent()) && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     terminate(child);
+    assert!(sent(), "the webhook sent is a client span with its answer's status");
+    // The workers' idle polling exports nothing: every database span belongs to some trace.
+    let orphans: Vec<_> = received
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(_, s)| text(&s.attributes, "db.operation.name").is_some() && s.parent_span_id.is_empty())
+        .map(|(_, s)| s.name.clone())
+        .collect();
+    assert!(orphans.is_empty(), "database spans without a parent: {orphans:?}");
 
     let rest = find(rest_trace);
     let server = rest

@@ -148,6 +148,9 @@ impl HttpPlatform {
 
 #[async_trait]
 impl EhealthPlatform for HttpPlatform {
+    #[tracing::instrument(name = "ehealth.upload", skip_all, fields(
+        otel.name = "POST repair-records", otel.kind = "client",
+        http.response.status_code = tracing::field::Empty))]
     async fn upload(&self, record: &EhealthRecord) -> AttemptOutcome {
         let Ok(body) = serde_json::to_vec(&RepairRecordBody::from(record)) else {
             return AttemptOutcome::Refused("record does not encode".into());
@@ -169,6 +172,7 @@ impl EhealthPlatform for HttpPlatform {
             Err(e) => return AttemptOutcome::Retry(format!("platform unreachable: {e}")),
         };
         let status = response.status();
+        tracing::Span::current().record("http.response.status_code", status.as_u16());
         if status.is_server_error() || status.as_u16() == 429 {
             return AttemptOutcome::Retry(format!("platform answered {status}"));
         }

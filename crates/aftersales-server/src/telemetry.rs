@@ -103,5 +103,39 @@ fn tracer_provider(config: &Config, endpoint: &str) -> Result<SdkTracerProvider,
             KeyValue::new("deployment.environment.name", config.environment.clone()),
         ])
         .build();
-    Ok(SdkTracerProvider::builder().with_batch_exporter(exporter).with_resource(resource).build())
+    Ok(SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .with_resource(resource)
+        .with_sampler(NoIdlePolling)
+        .build())
+}
+
+/// Samples every trace, except a database span with no parent: the background workers poll
+/// their queues every second or so, and a trace per empty poll would bury the real ones. Their
+/// outbound calls (a webhook sent, a record uploaded) are traces of their own.
+#[derive(Debug, Clone)]
+struct NoIdlePolling;
+
+impl opentelemetry_sdk::trace::ShouldSample for NoIdlePolling {
+    fn should_sample(
+        &self,
+        parent_context: Option<&opentelemetry::Context>,
+        trace_id: opentelemetry::trace::TraceId,
+        name: &str,
+        span_kind: &opentelemetry::trace::SpanKind,
+        attributes: &[KeyValue],
+        links: &[opentelemetry::trace::Link],
+    ) -> opentelemetry_sdk::trace::SamplingResult {
+        use opentelemetry::trace::TraceContextExt;
+        let parented = parent_context.is_some_and(|cx| cx.span().span_context().is_valid());
+        if !parented && attributes.iter().any(|kv| kv.key.as_str() == "db.operation.name") {
+            return opentelemetry_sdk::trace::SamplingResult {
+                decision: opentelemetry_sdk::trace::SamplingDecision::Drop,
+                attributes: Vec::new(),
+                trace_state: opentelemetry::trace::TraceState::default(),
+            };
+        }
+        opentelemetry_sdk::trace::Sampler::ParentBased(Box::new(opentelemetry_sdk::trace::Sampler::AlwaysOn))
+            .should_sample(parent_context, trace_id, name, span_kind, attributes, links)
+    }
 }

@@ -76,6 +76,10 @@ pub fn signature(secrets: &[String], id: &str, timestamp: i64, body: &str) -> St
 
 #[async_trait]
 impl WebhookTransport for HttpTransport {
+    // A client span of its own (no URL: a receiver's URL can hold a token).
+    #[tracing::instrument(name = "webhook.send", skip_all, fields(
+        otel.name = "POST webhook", otel.kind = "client", webhook.event_id = %event_id,
+        http.response.status_code = tracing::field::Empty))]
     async fn send(&self, url: &str, secrets: &[String], event_id: uuid::Uuid, body: &str) -> AttemptResult {
         let started = Instant::now();
         let elapsed = |started: Instant| u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -94,7 +98,9 @@ impl WebhookTransport for HttpTransport {
             .body(body.to_string());
         match request.send().await {
             Ok(answer) => AttemptResult {
-                status_code: Some(answer.status().as_u16()),
+                status_code: Some(answer.status().as_u16()).inspect(|code| {
+                    tracing::Span::current().record("http.response.status_code", code);
+                }),
                 latency_ms: elapsed(started),
                 error: None,
             },
