@@ -73,9 +73,12 @@ fn text(attributes: &[KeyValue], key: &str) -> Option<String> {
     })
 }
 
+/// The JSON lines a server process wrote.
+type Logs = Arc<Mutex<Vec<serde_json::Value>>>;
+
 /// Starts the server binary on `app`'s database and returns it with its REST and gRPC addresses,
-/// read from its JSON start-up line.
-fn serve(app: &TestApp, otlp: Option<&str>) -> (Child, String, String) {
+/// read from its JSON start-up line, and the lines it writes after that.
+fn serve(app: &TestApp, otlp: Option<&str>) -> (Child, String, String, Logs) {
     let mut command = server_command(app);
     command
         .env("AFTERSALES_LOG", "info")
@@ -98,9 +101,46 @@ fn serve(app: &TestApp, otlp: Option<&str>) -> (Child, String, String) {
         .find(|l| l["fields"]["message"] == "aftersales listening")
         .expect("the server says where it listens");
     // Keep reading, so the child never blocks on a full pipe.
-    std::thread::spawn(move || lines.for_each(drop));
+    let logs = Logs::default();
+    let kept = logs.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            kept.lock().unwrap().push(serde_json::from_str(&line).unwrap_or_default());
+        }
+    });
     let addr = |key: &str| listening["fields"][key].as_str().unwrap().to_string();
-    (child, addr("http_addr"), addr("grpc_addr"))
+    (child, addr("http_addr"), addr("grpc_addr"), logs)
+}
+
+/// Creates a webhook subscription through the server at `http` with `traceparent`, and checks
+/// that the line it logs for it names the trace.
+async fn a_logged_line_names_the_trace(app: &TestApp, http: &str, store: &str, logs: &Logs) {
+    let trace = "5bf92f3577b34da6a3ce929d0e0e4799";
+    let res = app
+        .http
+        .post(format!("http://{http}/v1/stores/{store}/webhook-subscriptions"))
+        .bearer_auth(app.token("dms-2", &["integration"], &[store]))
+        .header("traceparent", format!("00-{trace}-00f067aa0ba902b7-01"))
+        .json(&serde_json::json!({"url": "http://127.0.0.1:9/hooks"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let line = logs
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|l| l["fields"]["message"] == "webhook subscription created")
+            .cloned();
+        if let Some(line) = line {
+            assert_eq!(line["trace_id"], trace, "{line}");
+            return;
+        }
+        assert!(Instant::now() < deadline, "the request logged its line");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 fn terminate(mut child: Child) {
@@ -145,7 +185,8 @@ async fn spans_reach_the_collector_with_the_callers_trace_id_and_a_database_chil
         )
         .await;
     assert_eq!(sub.status, StatusCode::CREATED, "{:?}", sub.body);
-    let (child, http, grpc) = serve(&app, Some(&endpoint));
+    let (child, http, grpc, logs) = serve(&app, Some(&endpoint));
+    a_logged_line_names_the_trace(&app, &http, &store, &logs).await;
 
     let rest_trace = "4bf92f3577b34da6a3ce929d0e0e4736";
     let traceparent = format!("00-{rest_trace}-00f067aa0ba902b7-01");
@@ -233,7 +274,8 @@ async fn without_an_endpoint_nothing_is_exported_and_requests_still_answer() {
     let store = app.seed_store("SH001").await;
     let (received, _endpoint) = collector().await;
     // The collector runs but the server is not told of it.
-    let (child, http, _) = serve(&app, None);
+    let (child, http, _, logs) = serve(&app, None);
+    a_logged_line_names_the_trace(&app, &http, &store, &logs).await;
     let res = app
         .http
         .request(Method::GET, format!("http://{http}/v1/stores/{store}"))

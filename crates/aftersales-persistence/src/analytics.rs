@@ -14,7 +14,7 @@ use aftersales_domain::ports::AnalyticsReads;
 
 #[async_trait]
 impl AnalyticsReads for SeaRepository {
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "rollup_counts", otel.kind = "client", db.operation.name = "rollup_counts", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "rollup_counts", otel.kind = "client", db.operation.name = "rollup_counts", db.system.name = crate::backend_name(&self.db)))]
     async fn rollup_counts(
         &self,
         stores: &[StoreCode],
@@ -43,7 +43,7 @@ impl AnalyticsReads for SeaRepository {
             .collect()
     }
 
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "complaints_opened_within", otel.kind = "client", db.operation.name = "complaints_opened_within", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "complaints_opened_within", otel.kind = "client", db.operation.name = "complaints_opened_within", db.system.name = crate::backend_name(&self.db)))]
     async fn complaints_opened_within(
         &self,
         windows: &[(StoreCode, DateTime<Utc>, DateTime<Utc>)],

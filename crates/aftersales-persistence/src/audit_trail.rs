@@ -14,7 +14,7 @@ use aftersales_domain::ports::AuditReads;
 
 #[async_trait]
 impl AuditReads for SeaRepository {
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "list_audit", otel.kind = "client", db.operation.name = "list_audit", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "list_audit", otel.kind = "client", db.operation.name = "list_audit", db.system.name = crate::backend_name(&self.db)))]
     async fn list_audit(
         &self,
         store: &StoreCode,

@@ -17,7 +17,7 @@ use aftersales_domain::ports::CustomerReads;
 
 #[async_trait]
 impl CustomerReads for SeaRepository {
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "get_customer", otel.kind = "client", db.operation.name = "get_customer", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "get_customer", otel.kind = "client", db.operation.name = "get_customer", db.system.name = crate::backend_name(&self.db)))]
     async fn get_customer(&self, store: &StoreCode, id: CustomerId) -> Result<Option<Customer>> {
         customer::Entity::find()
             .filter(customer::Column::Store.eq(store.as_str()))
@@ -29,7 +29,7 @@ impl CustomerReads for SeaRepository {
             .transpose()
     }
 
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "get_customers", otel.kind = "client", db.operation.name = "get_customers", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "get_customers", otel.kind = "client", db.operation.name = "get_customers", db.system.name = crate::backend_name(&self.db)))]
     async fn get_customers(&self, store: &StoreCode, ids: &[CustomerId]) -> Result<Vec<Customer>> {
         let mut found = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(500) {
@@ -46,7 +46,7 @@ impl CustomerReads for SeaRepository {
         Ok(found)
     }
 
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "list_customers", otel.kind = "client", db.operation.name = "list_customers", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "list_customers", otel.kind = "client", db.operation.name = "list_customers", db.system.name = crate::backend_name(&self.db)))]
     async fn list_customers(
         &self,
         store: &StoreCode,
@@ -111,7 +111,7 @@ impl CustomerReads for SeaRepository {
         .await
     }
 
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "list_consent_events", otel.kind = "client", db.operation.name = "list_consent_events", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "list_consent_events", otel.kind = "client", db.operation.name = "list_consent_events", db.system.name = crate::backend_name(&self.db)))]
     async fn list_consent_events(
         &self,
         store: &StoreCode,
@@ -129,7 +129,7 @@ impl CustomerReads for SeaRepository {
             .collect()
     }
 
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "get_vehicle", otel.kind = "client", db.operation.name = "get_vehicle", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "get_vehicle", otel.kind = "client", db.operation.name = "get_vehicle", db.system.name = crate::backend_name(&self.db)))]
     async fn get_vehicle(&self, store: &StoreCode, id: VehicleId) -> Result<Option<Vehicle>> {
         vehicle::Entity::find()
             .filter(vehicle::Column::Store.eq(store.as_str()))
@@ -141,7 +141,7 @@ impl CustomerReads for SeaRepository {
             .transpose()
     }
 
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "find_vehicle_by_vin", otel.kind = "client", db.operation.name = "find_vehicle_by_vin", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "find_vehicle_by_vin", otel.kind = "client", db.operation.name = "find_vehicle_by_vin", db.system.name = crate::backend_name(&self.db)))]
     async fn find_vehicle_by_vin(&self, store: &StoreCode, vin: &Vin) -> Result<Option<Vehicle>> {
         vehicle::Entity::find()
             .filter(vehicle::Column::Store.eq(store.as_str()))
@@ -153,7 +153,7 @@ impl CustomerReads for SeaRepository {
             .transpose()
     }
 
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "list_vehicles", otel.kind = "client", db.operation.name = "list_vehicles", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "list_vehicles", otel.kind = "client", db.operation.name = "list_vehicles", db.system.name = crate::backend_name(&self.db)))]
     async fn list_vehicles(
         &self,
         store: &StoreCode,

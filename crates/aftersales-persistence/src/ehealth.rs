@@ -19,7 +19,7 @@ use aftersales_domain::ports::EhealthQueue;
 
 #[async_trait]
 impl EhealthQueue for SeaRepository {
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "get_ehealth_upload", otel.kind = "client", db.operation.name = "get_ehealth_upload", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "get_ehealth_upload", otel.kind = "client", db.operation.name = "get_ehealth_upload", db.system.name = crate::backend_name(&self.db)))]
     async fn get_ehealth_upload(
         &self,
         store: &StoreCode,
@@ -35,7 +35,7 @@ impl EhealthQueue for SeaRepository {
             .transpose()
     }
 
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "claim_due_uploads", otel.kind = "client", db.operation.name = "claim_due_uploads", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "claim_due_uploads", otel.kind = "client", db.operation.name = "claim_due_uploads", db.system.name = crate::backend_name(&self.db)))]
     async fn claim_due_uploads(
         &self,
         now: DateTime<Utc>,
@@ -78,7 +78,7 @@ impl EhealthQueue for SeaRepository {
         rows.into_iter().map(|m| Ok((ehealth_from(m)?, LeaseToken(owner)))).collect()
     }
 
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "finish_upload", otel.kind = "client", db.operation.name = "finish_upload", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "finish_upload", otel.kind = "client", db.operation.name = "finish_upload", db.system.name = crate::backend_name(&self.db)))]
     async fn finish_upload(&self, upload: &EhealthUpload, lease: &LeaseToken) -> Result<bool> {
         use ehealth_upload::Column as C;
         let txn = self.db.begin().await.map_err(read_err)?;

@@ -24,7 +24,7 @@ use aftersales_domain::ports::FollowUpReads;
 
 #[async_trait]
 impl FollowUpReads for SeaRepository {
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "get_task", otel.kind = "client", db.operation.name = "get_task", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "get_task", otel.kind = "client", db.operation.name = "get_task", db.system.name = crate::backend_name(&self.db)))]
     async fn get_task(&self, store: &StoreCode, id: TaskId) -> Result<Option<FollowUpTask>> {
         task::Entity::find()
             .filter(task::Column::Store.eq(store.as_str()))
@@ -36,7 +36,7 @@ impl FollowUpReads for SeaRepository {
             .transpose()
     }
 
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "list_tasks", otel.kind = "client", db.operation.name = "list_tasks", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "list_tasks", otel.kind = "client", db.operation.name = "list_tasks", db.system.name = crate::backend_name(&self.db)))]
     async fn list_tasks(
         &self,
         store: &StoreCode,
@@ -66,7 +66,7 @@ impl FollowUpReads for SeaRepository {
         .await
     }
 
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "worklist_tasks", otel.kind = "client", db.operation.name = "worklist_tasks", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "worklist_tasks", otel.kind = "client", db.operation.name = "worklist_tasks", db.system.name = crate::backend_name(&self.db)))]
     async fn worklist_tasks(
         &self,
         store: &StoreCode,
@@ -90,7 +90,7 @@ impl FollowUpReads for SeaRepository {
             .collect()
     }
 
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "last_contacts", otel.kind = "client", db.operation.name = "last_contacts", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "last_contacts", otel.kind = "client", db.operation.name = "last_contacts", db.system.name = crate::backend_name(&self.db)))]
     async fn last_contacts(
         &self,
         store: &StoreCode,
@@ -118,7 +118,7 @@ impl FollowUpReads for SeaRepository {
         Ok(latest.into_iter().map(|(task, at)| (TaskId(task), at)).collect())
     }
 
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "open_task_counts", otel.kind = "client", db.operation.name = "open_task_counts", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "open_task_counts", otel.kind = "client", db.operation.name = "open_task_counts", db.system.name = crate::backend_name(&self.db)))]
     async fn open_task_counts(&self, store: &StoreCode) -> Result<Vec<(String, u64)>> {
         let rows: Vec<(Option<String>, i64)> = task::Entity::find()
             .select_only()
@@ -134,7 +134,7 @@ impl FollowUpReads for SeaRepository {
         Ok(rows.into_iter().filter_map(|(a, n)| a.map(|a| (a, u64::try_from(n).unwrap_or(0)))).collect())
     }
 
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "list_contacts", otel.kind = "client", db.operation.name = "list_contacts", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "list_contacts", otel.kind = "client", db.operation.name = "list_contacts", db.system.name = crate::backend_name(&self.db)))]
     async fn list_contacts(
         &self,
         store: &StoreCode,
@@ -166,7 +166,7 @@ impl FollowUpReads for SeaRepository {
         .await
     }
 
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "get_complaint", otel.kind = "client", db.operation.name = "get_complaint", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "get_complaint", otel.kind = "client", db.operation.name = "get_complaint", db.system.name = crate::backend_name(&self.db)))]
     async fn get_complaint(&self, store: &StoreCode, id: ComplaintId) -> Result<Option<Complaint>> {
         complaint::Entity::find()
             .filter(complaint::Column::Store.eq(store.as_str()))
@@ -178,7 +178,7 @@ impl FollowUpReads for SeaRepository {
             .transpose()
     }
 
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "list_complaints", otel.kind = "client", db.operation.name = "list_complaints", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "list_complaints", otel.kind = "client", db.operation.name = "list_complaints", db.system.name = crate::backend_name(&self.db)))]
     async fn list_complaints(
         &self,
         store: &StoreCode,
@@ -206,7 +206,7 @@ impl FollowUpReads for SeaRepository {
         .await
     }
 
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "open_complaints_escalating_by", otel.kind = "client", db.operation.name = "open_complaints_escalating_by", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "open_complaints_escalating_by", otel.kind = "client", db.operation.name = "open_complaints_escalating_by", db.system.name = crate::backend_name(&self.db)))]
     async fn open_complaints_escalating_by(&self, now: DateTime<Utc>, limit: u64) -> Result<Vec<Complaint>> {
         complaint::Entity::find()
             .filter(complaint::Column::Status.eq(ComplaintStatus::Open.as_str()))
@@ -221,7 +221,7 @@ impl FollowUpReads for SeaRepository {
             .collect()
     }
 
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "get_campaign", otel.kind = "client", db.operation.name = "get_campaign", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "get_campaign", otel.kind = "client", db.operation.name = "get_campaign", db.system.name = crate::backend_name(&self.db)))]
     async fn get_campaign(&self, store: &StoreCode, id: CampaignId) -> Result<Option<Campaign>> {
         campaign::Entity::find()
             .filter(campaign::Column::Store.eq(store.as_str()))
@@ -233,7 +233,7 @@ impl FollowUpReads for SeaRepository {
             .transpose()
     }
 
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "list_letters", otel.kind = "client", db.operation.name = "list_letters", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "list_letters", otel.kind = "client", db.operation.name = "list_letters", db.system.name = crate::backend_name(&self.db)))]
     async fn list_letters(&self, store: &StoreCode, page: &PageRequest) -> Result<Page<Letter>> {
         let query = letter::Entity::find().filter(letter::Column::Store.eq(store.as_str()));
         uuid_page(&self.db, query, (letter::Column::Id, letter::Column::SentAt), page, letter_from, |l| {
@@ -242,7 +242,7 @@ impl FollowUpReads for SeaRepository {
         .await
     }
 
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "get_summary", otel.kind = "client", db.operation.name = "get_summary", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "get_summary", otel.kind = "client", db.operation.name = "get_summary", db.system.name = crate::backend_name(&self.db)))]
     async fn get_summary(&self, store: &StoreCode, period: &str) -> Result<Option<Summary>> {
         summary::Entity::find_by_id((store.to_string(), period.to_string()))
             .one(&self.db)

@@ -15,7 +15,7 @@ use aftersales_domain::ports::StoreReads;
 
 #[async_trait]
 impl StoreReads for SeaRepository {
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "get_store", otel.kind = "client", db.operation.name = "get_store", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "get_store", otel.kind = "client", db.operation.name = "get_store", db.system.name = crate::backend_name(&self.db)))]
     async fn get_store(&self, code: &StoreCode) -> Result<Option<Store>> {
         store::Entity::find_by_id(code.to_string())
             .one(&self.db)
@@ -25,7 +25,7 @@ impl StoreReads for SeaRepository {
             .transpose()
     }
 
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "list_stores", otel.kind = "client", db.operation.name = "list_stores", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "list_stores", otel.kind = "client", db.operation.name = "list_stores", db.system.name = crate::backend_name(&self.db)))]
     async fn list_stores(&self, access: &StoreAccess, page: &PageRequest) -> Result<Page<Store>> {
         let query = crate::changed_since(store::Entity::find(), store::Column::UpdatedAt, page);
         let mut query = query.order_by_asc(store::Column::Code).limit(limit(page));
@@ -40,7 +40,7 @@ impl StoreReads for SeaRepository {
         Ok(Page::from_overfetch(items, page.size, |s| s.code.to_string()))
     }
 
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "get_staff", otel.kind = "client", db.operation.name = "get_staff", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "get_staff", otel.kind = "client", db.operation.name = "get_staff", db.system.name = crate::backend_name(&self.db)))]
     async fn get_staff(&self, store: &StoreCode, id: &str) -> Result<Option<StaffMember>> {
         staff::Entity::find_by_id((store.to_string(), id.to_string()))
             .one(&self.db)
@@ -50,7 +50,7 @@ impl StoreReads for SeaRepository {
             .transpose()
     }
 
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "list_staff", otel.kind = "client", db.operation.name = "list_staff", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "list_staff", otel.kind = "client", db.operation.name = "list_staff", db.system.name = crate::backend_name(&self.db)))]
     async fn list_staff(&self, store: &StoreCode, page: &PageRequest) -> Result<Page<StaffMember>> {
         let mut query = crate::changed_since(staff::Entity::find(), staff::Column::UpdatedAt, page)
             .filter(staff::Column::Store.eq(store.as_str()))

@@ -121,7 +121,7 @@ fn new_delivery(s: &sub::Model, e: &Event, now: DateTime<Utc>) -> delivery::Acti
 
 #[async_trait]
 impl EventStore for SeaRepository {
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "read_events", otel.kind = "client", db.operation.name = "read_events", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "read_events", otel.kind = "client", db.operation.name = "read_events", db.system.name = crate::backend_name(&self.db)))]
     async fn read_events(
         &self,
         store: &StoreCode,
@@ -133,7 +133,7 @@ impl EventStore for SeaRepository {
         self.read_events_waiting(store, after, types, limit, wait).await
     }
 
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "insert_subscription", otel.kind = "client", db.operation.name = "insert_subscription", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "insert_subscription", otel.kind = "client", db.operation.name = "insert_subscription", db.system.name = crate::backend_name(&self.db)))]
     async fn insert_subscription(&self, s: &Subscription) -> Result<()> {
         let from = Self::last_sequence(&self.db, &s.store).await?;
         sub::Entity::insert(sub_row(s, from)?.into_active_model())
@@ -143,7 +143,7 @@ impl EventStore for SeaRepository {
         Ok(())
     }
 
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "get_subscription", otel.kind = "client", db.operation.name = "get_subscription", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "get_subscription", otel.kind = "client", db.operation.name = "get_subscription", db.system.name = crate::backend_name(&self.db)))]
     async fn get_subscription(&self, store: &StoreCode, id: SubscriptionId) -> Result<Option<Subscription>> {
         sub::Entity::find()
             .filter(sub::Column::Store.eq(store.as_str()))
@@ -155,7 +155,7 @@ impl EventStore for SeaRepository {
             .transpose()
     }
 
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "list_subscriptions", otel.kind = "client", db.operation.name = "list_subscriptions", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "list_subscriptions", otel.kind = "client", db.operation.name = "list_subscriptions", db.system.name = crate::backend_name(&self.db)))]
     async fn list_subscriptions(&self, store: &StoreCode, page: &PageRequest) -> Result<Page<Subscription>> {
         let query = sub::Entity::find().filter(sub::Column::Store.eq(store.as_str()));
         uuid_page(
@@ -169,7 +169,7 @@ impl EventStore for SeaRepository {
         .await
     }
 
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "update_subscription", otel.kind = "client", db.operation.name = "update_subscription", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "update_subscription", otel.kind = "client", db.operation.name = "update_subscription", db.system.name = crate::backend_name(&self.db)))]
     async fn update_subscription(&self, s: &Subscription, expected_version: i64) -> Result<()> {
         use sub::Column as C;
         let result = sub::Entity::update_many()
@@ -199,7 +199,7 @@ impl EventStore for SeaRepository {
         }
     }
 
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "delete_subscription", otel.kind = "client", db.operation.name = "delete_subscription", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "delete_subscription", otel.kind = "client", db.operation.name = "delete_subscription", db.system.name = crate::backend_name(&self.db)))]
     async fn delete_subscription(&self, store: &StoreCode, id: SubscriptionId) -> Result<bool> {
         // Its deliveries and attempts go with it (ON DELETE CASCADE).
         let gone = sub::Entity::delete_many()
@@ -211,7 +211,7 @@ impl EventStore for SeaRepository {
         Ok(gone.rows_affected == 1)
     }
 
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "replay_subscription", otel.kind = "client", db.operation.name = "replay_subscription", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "replay_subscription", otel.kind = "client", db.operation.name = "replay_subscription", db.system.name = crate::backend_name(&self.db)))]
     async fn replay_subscription(&self, store: &StoreCode, id: SubscriptionId, after: i64) -> Result<()> {
         sub::Entity::update_many()
             .col_expr(sub::Column::FannedOut, Expr::value(after))
@@ -223,7 +223,7 @@ impl EventStore for SeaRepository {
         Ok(())
     }
 
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "list_attempts", otel.kind = "client", db.operation.name = "list_attempts", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "list_attempts", otel.kind = "client", db.operation.name = "list_attempts", db.system.name = crate::backend_name(&self.db)))]
     async fn list_attempts(
         &self,
         store: &StoreCode,
@@ -245,7 +245,7 @@ impl EventStore for SeaRepository {
         .await
     }
 
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "fan_out", otel.kind = "client", db.operation.name = "fan_out", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "fan_out", otel.kind = "client", db.operation.name = "fan_out", db.system.name = crate::backend_name(&self.db)))]
     async fn fan_out(&self, now: DateTime<Utc>, limit: u64) -> Result<usize> {
         let subs =
             sub::Entity::find().filter(sub::Column::Active.eq(true)).all(&self.db).await.map_err(read_err)?;
@@ -279,7 +279,7 @@ impl EventStore for SeaRepository {
         Ok(made)
     }
 
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "claim_deliveries", otel.kind = "client", db.operation.name = "claim_deliveries", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "claim_deliveries", otel.kind = "client", db.operation.name = "claim_deliveries", db.system.name = crate::backend_name(&self.db)))]
     async fn claim_deliveries(
         &self,
         now: DateTime<Utc>,
@@ -388,7 +388,7 @@ impl EventStore for SeaRepository {
         Ok(claimed)
     }
 
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "finish_delivery", otel.kind = "client", db.operation.name = "finish_delivery", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "finish_delivery", otel.kind = "client", db.operation.name = "finish_delivery", db.system.name = crate::backend_name(&self.db)))]
     async fn finish_delivery(
         &self,
         claimed: &ClaimedDelivery,

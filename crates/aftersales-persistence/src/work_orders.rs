@@ -15,7 +15,7 @@ use aftersales_domain::ports::WorkOrderReads;
 
 #[async_trait]
 impl WorkOrderReads for SeaRepository {
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "get_work_order", otel.kind = "client", db.operation.name = "get_work_order", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "get_work_order", otel.kind = "client", db.operation.name = "get_work_order", db.system.name = crate::backend_name(&self.db)))]
     async fn get_work_order(&self, store: &StoreCode, id: WorkOrderId) -> Result<Option<WorkOrder>> {
         work_order::Entity::find()
             .filter(work_order::Column::Store.eq(store.as_str()))
@@ -27,7 +27,7 @@ impl WorkOrderReads for SeaRepository {
             .transpose()
     }
 
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "list_work_orders", otel.kind = "client", db.operation.name = "list_work_orders", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "list_work_orders", otel.kind = "client", db.operation.name = "list_work_orders", db.system.name = crate::backend_name(&self.db)))]
     async fn list_work_orders(
         &self,
         store: &StoreCode,
@@ -74,7 +74,7 @@ impl WorkOrderReads for SeaRepository {
         .await
     }
 
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "list_inspections", otel.kind = "client", db.operation.name = "list_inspections", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "list_inspections", otel.kind = "client", db.operation.name = "list_inspections", db.system.name = crate::backend_name(&self.db)))]
     async fn list_inspections(&self, store: &StoreCode, order: WorkOrderId) -> Result<Vec<Inspection>> {
         inspection::Entity::find()
             .filter(inspection::Column::Store.eq(store.as_str()))
@@ -88,7 +88,7 @@ impl WorkOrderReads for SeaRepository {
             .collect()
     }
 
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "get_inspection", otel.kind = "client", db.operation.name = "get_inspection", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "get_inspection", otel.kind = "client", db.operation.name = "get_inspection", db.system.name = crate::backend_name(&self.db)))]
     async fn get_inspection(&self, store: &StoreCode, id: InspectionId) -> Result<Option<Inspection>> {
         inspection::Entity::find()
             .filter(inspection::Column::Store.eq(store.as_str()))

@@ -29,12 +29,12 @@ use aftersales_domain::ports::Writes;
 
 #[async_trait]
 impl Writes for SeaRepository {
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "ping", otel.kind = "client", db.operation.name = "ping", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "ping", otel.kind = "client", db.operation.name = "ping", db.system.name = crate::backend_name(&self.db)))]
     async fn ping(&self) -> Result<()> {
         self.db.ping().await.map_err(|e| DomainError::Unavailable(e.to_string()))
     }
 
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "apply", otel.kind = "client", db.operation.name = "apply", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "apply", otel.kind = "client", db.operation.name = "apply", db.system.name = crate::backend_name(&self.db)))]
     async fn apply(&self, changes: ChangeSet) -> Result<Option<i64>> {
         match crate::batch::group_of(&changes) {
             Some(group) => self.groups.submit(self, group, changes).await,
@@ -42,7 +42,7 @@ impl Writes for SeaRepository {
         }
     }
 
-    #[tracing::instrument(name = "db", skip_all, fields(otel.name = "find_idempotency", otel.kind = "client", db.operation.name = "find_idempotency", db.system.name = crate::backend_name(&self.db)))]
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "find_idempotency", otel.kind = "client", db.operation.name = "find_idempotency", db.system.name = crate::backend_name(&self.db)))]
     async fn find_idempotency(
         &self,
         store: &StoreCode,

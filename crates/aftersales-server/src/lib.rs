@@ -216,6 +216,7 @@ pub async fn start_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<
         });
     }
     tokio::spawn(ratelimit::prune_every_minute(subjects, addresses, stop.subscribe()));
+    tokio::spawn(metrics::upkeep(stop.subscribe()));
     tokio::spawn(jobs::run(
         services.clone(),
         Duration::from_millis(config.jobs_interval_ms),

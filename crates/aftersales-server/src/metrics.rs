@@ -43,6 +43,21 @@ pub fn install() -> Option<&'static PrometheusHandle> {
         .as_ref()
 }
 
+/// Drains the histograms' sample buffers every 5 s until `stop`: they grow between scrapes, and
+/// a deployment that never scrapes must not grow without end.
+pub async fn upkeep(mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(5)) => {
+                if let Some(handle) = install() {
+                    handle.run_upkeep();
+                }
+            }
+            _ = stop.wait_for(|s| *s) => break,
+        }
+    }
+}
+
 /// Counts a request as in flight.
 pub fn request_started(front: Front, route: &str) {
     metrics::gauge!(IN_FLIGHT, "front" => front_label(front), "route" => route.to_string()).increment(1.0);

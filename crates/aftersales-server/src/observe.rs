@@ -85,20 +85,46 @@ where
         let front = self.layer.front;
         let route = route_of(front, &req);
         let parent = TraceContextPropagator::new().extract(&Headers(req.headers()));
-        // The route, never the raw URI: queries can hold names and phones.
-        let span = tracing::info_span!(
-            "request",
-            otel.name = %format_args!("{} {}", req.method(), route),
-            otel.kind = "server",
-            otel.status_code = Empty,
-            front = front.as_str(),
-            route = %route,
-            status = Empty,
-            store = Empty,
-            resource_id = Empty,
-            trace_id = Empty,
-            request_id = Empty,
-        );
+        let incoming = parent.span().span_context().clone();
+        // The route, never the raw URI: queries can hold names and phones. Without a collector
+        // the span is a debug one: an info span costs its fields' formatting on every request
+        // (about 8% of a read's throughput), and log lines get the trace id from
+        // `telemetry::WithTraceId` anyway.
+        let (span, trace_id) = if self.layer.exporting {
+            let span = tracing::info_span!(
+                "request",
+                otel.name = %format_args!("{} {}", req.method(), route),
+                otel.kind = "server",
+                otel.status_code = Empty,
+                front = front.as_str(),
+                route = %route,
+                status = Empty,
+                store = Empty,
+                resource_id = Empty,
+                trace_id = Empty,
+                request_id = Empty,
+            );
+            // The exported span takes the caller's trace, or starts one; log lines say the same.
+            let _ = span.set_parent(parent);
+            let trace_id = span.context().span().span_context().trace_id().to_string();
+            span.record("trace_id", trace_id.as_str());
+            (span, trace_id)
+        } else {
+            let trace_id = if incoming.is_valid() {
+                incoming.trace_id().to_string()
+            } else {
+                Uuid::new_v4().simple().to_string()
+            };
+            let span = tracing::debug_span!(
+                "request",
+                route = %route,
+                trace_id = %trace_id,
+                store = Empty,
+                resource_id = Empty,
+                request_id = Empty,
+            );
+            (span, trace_id)
+        };
         if let Some(id) = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()) {
             span.record("request_id", id);
         }
@@ -111,17 +137,6 @@ where
                 span.record("resource_id", tracing::field::display(resource));
             }
         }
-        let incoming = parent.span().span_context().clone();
-        let trace_id = if self.layer.exporting {
-            // The exported span takes the caller's trace, or starts one; log lines say the same.
-            let _ = span.set_parent(parent);
-            span.context().span().span_context().trace_id().to_string()
-        } else if incoming.is_valid() {
-            incoming.trace_id().to_string()
-        } else {
-            Uuid::new_v4().simple().to_string()
-        };
-        span.record("trace_id", trace_id.as_str());
 
         crate::metrics::request_started(front, &route);
         let started = Instant::now();

@@ -63,11 +63,14 @@ pub fn init(config: &Config) -> Telemetry {
                 .ok()
         })
         .unwrap_or_else(|| EnvFilter::new("info"));
-    let fmt = tracing_subscriber::fmt::layer().with_target(false);
-    // JSON lines carry the request span's fields, its `trace_id` among them.
+    // Colour only on a terminal: escape codes cost formatting and litter collected logs.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let fmt = tracing_subscriber::fmt::layer().with_ansi(ansi);
+    let format = tracing_subscriber::fmt::format().with_target(false).with_ansi(ansi);
+    // Every line logged while a request is answered names its trace id.
     let fmt = match config.log_format {
-        LogFormat::Json => fmt.json().boxed(),
-        LogFormat::Plain => fmt.boxed(),
+        LogFormat::Json => fmt.json().event_format(WithTraceId { inner: format.json(), json: true }).boxed(),
+        LogFormat::Plain => fmt.event_format(WithTraceId { inner: format, json: false }).boxed(),
     };
     let (provider, error) = match otlp_endpoint(config) {
         None => (None, None),
@@ -76,11 +79,16 @@ pub fn init(config: &Config) -> Telemetry {
             Err(error) => (None, Some(error)),
         },
     };
+    // Each layer has its own filter: the database spans (debug) go to the collector only, so
+    // without one they are never even created, and log lines never pay for them.
     let otel = provider.as_ref().map(|p| {
-        tracing_opentelemetry::layer().with_tracer(p.tracer("aftersales")).with_tracked_inactivity(false)
+        tracing_opentelemetry::layer()
+            .with_tracer(p.tracer("aftersales"))
+            .with_tracked_inactivity(false)
+            .with_filter(EnvFilter::new("info,aftersales_persistence=debug,sqlx=warn,sea_orm=warn,h2=warn"))
     });
     // A second init (tests) is harmless: keep the first subscriber.
-    let _ = tracing_subscriber::registry().with(filter).with(fmt).with(otel).try_init();
+    let _ = tracing_subscriber::registry().with(fmt.with_filter(filter)).with(otel).try_init();
     if let Some(error) = error {
         tracing::error!(%error, "OTLP exporter not started: traces are not exported");
     } else if provider.is_some() {
@@ -88,6 +96,42 @@ pub fn init(config: &Config) -> Telemetry {
         tracing::info!("exporting traces over OTLP");
     }
     Telemetry { provider }
+}
+
+/// An event format that adds the trace id of the request being answered (the task-local the
+/// request layer sets) to each line: a top-level `trace_id` member in JSON, a `trace_id=` prefix
+/// in plain lines.
+struct WithTraceId<F> {
+    inner: F,
+    json: bool,
+}
+
+impl<S, N, F> tracing_subscriber::fmt::FormatEvent<S, N> for WithTraceId<F>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
+    F: tracing_subscriber::fmt::FormatEvent<S, N>,
+{
+    fn format_event(
+        &self,
+        ctx: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
+        mut writer: tracing_subscriber::fmt::format::Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        let Ok(trace_id) = aftersales_rest::error::TRACE_ID.try_with(Clone::clone) else {
+            return self.inner.format_event(ctx, writer, event);
+        };
+        if !self.json {
+            write!(writer, "trace_id={trace_id} ")?;
+            return self.inner.format_event(ctx, writer, event);
+        }
+        let mut line = String::new();
+        self.inner.format_event(ctx, tracing_subscriber::fmt::format::Writer::new(&mut line), event)?;
+        match line.strip_prefix('{') {
+            Some(rest) => write!(writer, "{{\"trace_id\":\"{trace_id}\",{rest}"),
+            None => writer.write_str(&line),
+        }
+    }
 }
 
 fn tracer_provider(config: &Config, endpoint: &str) -> Result<SdkTracerProvider, String> {
