@@ -1,5 +1,6 @@
 //! Entities and the rules that belong to them.
 
+pub mod appointment;
 pub mod audit;
 pub mod call_plan;
 pub mod customer;

@@ -1,0 +1,259 @@
+//! Appointments (AP-1..AP-6): a store's capacity, the free start times computed from the bookings,
+//! and the booking's states. Every move not listed in AP-4 is refused and changes nothing.
+
+pub mod availability;
+pub mod capacity;
+#[cfg(test)]
+mod tests;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+pub use availability::{Need, Occupied, Refusal, check_start, free_starts, need};
+pub use capacity::{BayKind, Capacity, Hours, ServiceType};
+
+use crate::DomainError;
+use crate::value::uuid_id;
+
+uuid_id!(
+    /// An appointment's id.
+    AppointmentId
+);
+
+/// Where an appointment stands (AP-4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AppointmentStatus {
+    /// Kept for a customer who is confirming, until the hold expires.
+    Held,
+    /// Booked.
+    Booked,
+    /// The car arrived; a work order was opened from the booking.
+    CheckedIn,
+    /// Cancelled by the customer or the store.
+    Cancelled,
+    /// Not checked in by the grace time.
+    NoShow,
+}
+
+/// How the booking was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// The customer's app.
+    App,
+    /// A phone call to the store.
+    Phone,
+    /// At the counter.
+    WalkIn,
+}
+
+/// Who cancelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum CancelledBy {
+    /// The customer, before the cut-off.
+    Customer,
+    /// The store, with a reason.
+    Store,
+}
+
+/// One step of an appointment's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    /// The state after the step.
+    pub status: AppointmentStatus,
+    /// The start after the step.
+    pub start: DateTime<Utc>,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// A reason, where one was given.
+    pub reason: Option<String>,
+}
+
+/// A booking of the store's capacity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Appointment {
+    /// Its id.
+    pub id: AppointmentId,
+    /// Where it stands.
+    pub status: AppointmentStatus,
+    /// Arrival, UTC.
+    pub start: DateTime<Utc>,
+    /// What it needs: one bay kind for so many minutes.
+    pub bay: BayKind,
+    /// The services' minutes added up.
+    pub minutes: u32,
+    /// The service type codes.
+    pub services: Vec<String>,
+    /// How it was made.
+    pub channel: Channel,
+    /// When a hold lapses (held only).
+    pub hold_expires_at: Option<DateTime<Utc>>,
+    /// Who cancelled, when cancelled.
+    pub cancelled_by: Option<CancelledBy>,
+    /// Every step, first to last.
+    pub history: Vec<Change>,
+}
+
+impl Appointment {
+    /// A new appointment at `start`, held for `capacity.hold_minutes` or booked at once.
+    pub fn new(
+        need: Need,
+        services: Vec<String>,
+        start: DateTime<Utc>,
+        channel: Channel,
+        hold: Option<&Capacity>,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let (status, hold_expires_at) = match hold {
+            Some(c) => (AppointmentStatus::Held, Some(now + Duration::minutes(i64::from(c.hold_minutes)))),
+            None => (AppointmentStatus::Booked, None),
+        };
+        Self {
+            id: AppointmentId::generate(),
+            status,
+            start,
+            bay: need.bay,
+            minutes: need.minutes,
+            services,
+            channel,
+            hold_expires_at,
+            cancelled_by: None,
+            history: vec![Change { status, start, at: now, reason: None }],
+        }
+    }
+
+    /// When the bay is free again.
+    pub fn end(&self) -> DateTime<Utc> {
+        self.start + Duration::minutes(i64::from(self.minutes))
+    }
+
+    /// Whether it takes capacity at `now`: booked, or held and not yet lapsed.
+    pub fn occupies(&self, now: DateTime<Utc>) -> bool {
+        match self.status {
+            AppointmentStatus::Booked => true,
+            AppointmentStatus::Held => self.hold_expires_at.is_some_and(|until| now < until),
+            AppointmentStatus::CheckedIn | AppointmentStatus::Cancelled | AppointmentStatus::NoShow => false,
+        }
+    }
+
+    /// What it occupies, for availability.
+    pub fn occupied(&self) -> Occupied {
+        Occupied { start: self.start, end: self.end(), bay: self.bay }
+    }
+
+    fn step(&mut self, status: AppointmentStatus, now: DateTime<Utc>, reason: Option<String>) {
+        self.status = status;
+        self.history.push(Change { status, start: self.start, at: now, reason });
+    }
+
+    fn refuse(&self, action: &str) -> DomainError {
+        DomainError::FailedPrecondition {
+            code: "appointment.invalid_transition",
+            message: format!("cannot {action} an appointment that is {}", self.status.as_str()),
+        }
+    }
+
+    /// Confirms a hold that has not lapsed (AP-3).
+    pub fn book(&mut self, now: DateTime<Utc>) -> crate::Result<()> {
+        match self.status {
+            AppointmentStatus::Held if self.occupies(now) => {
+                self.hold_expires_at = None;
+                self.step(AppointmentStatus::Booked, now, None);
+                Ok(())
+            }
+            AppointmentStatus::Held => Err(DomainError::FailedPrecondition {
+                code: "appointment.hold_expired",
+                message: "the hold has lapsed and its place is free again: book anew".into(),
+            }),
+            AppointmentStatus::Booked
+            | AppointmentStatus::CheckedIn
+            | AppointmentStatus::Cancelled
+            | AppointmentStatus::NoShow => Err(self.refuse("book")),
+        }
+    }
+
+    /// Moves a booking to `start` (checked free by the caller); it stays booked (AP-4).
+    pub fn reschedule(&mut self, start: DateTime<Utc>, now: DateTime<Utc>) -> crate::Result<()> {
+        if self.status != AppointmentStatus::Booked {
+            return Err(self.refuse("reschedule"));
+        }
+        self.start = start;
+        self.step(AppointmentStatus::Booked, now, None);
+        Ok(())
+    }
+
+    /// Cancels: a customer until `cutoff_minutes` before the start, the store at any time with
+    /// a reason (AP-4).
+    pub fn cancel(
+        &mut self,
+        by: CancelledBy,
+        reason: Option<String>,
+        capacity: &Capacity,
+        now: DateTime<Utc>,
+    ) -> crate::Result<()> {
+        if !matches!(self.status, AppointmentStatus::Held | AppointmentStatus::Booked) {
+            return Err(self.refuse("cancel"));
+        }
+        let cutoff = self.start - Duration::minutes(i64::from(capacity.cutoff_minutes));
+        match by {
+            CancelledBy::Customer if now > cutoff => {
+                return Err(DomainError::FailedPrecondition {
+                    code: "appointment.past_cutoff",
+                    message: format!(
+                        "customers may cancel until {} minutes before the start; call the store",
+                        capacity.cutoff_minutes
+                    ),
+                });
+            }
+            CancelledBy::Store if reason.as_deref().is_none_or(|r| r.trim().is_empty()) => {
+                return Err(DomainError::invalid("reason", "the store gives a reason when it cancels"));
+            }
+            CancelledBy::Customer | CancelledBy::Store => {}
+        }
+        self.cancelled_by = Some(by);
+        self.step(AppointmentStatus::Cancelled, now, reason);
+        Ok(())
+    }
+
+    /// The car arrived (AP-4); the caller opens the work order from the booking.
+    pub fn check_in(&mut self, now: DateTime<Utc>) -> crate::Result<()> {
+        if self.status != AppointmentStatus::Booked {
+            return Err(self.refuse("check in"));
+        }
+        self.step(AppointmentStatus::CheckedIn, now, None);
+        Ok(())
+    }
+
+    /// Whether the no-show job marks it now: booked and not checked in by the grace time.
+    pub fn no_show_due(&self, capacity: &Capacity, now: DateTime<Utc>) -> bool {
+        self.status == AppointmentStatus::Booked
+            && now >= self.start + Duration::minutes(i64::from(capacity.grace_minutes))
+    }
+
+    /// Marks a no-show (the job, after [`Appointment::no_show_due`]).
+    pub fn mark_no_show(&mut self, capacity: &Capacity, now: DateTime<Utc>) -> crate::Result<()> {
+        if !self.no_show_due(capacity, now) {
+            return Err(self.refuse("mark as no-show"));
+        }
+        self.step(AppointmentStatus::NoShow, now, None);
+        Ok(())
+    }
+}
+
+impl AppointmentStatus {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Held => "held",
+            Self::Booked => "booked",
+            Self::CheckedIn => "checked_in",
+            Self::Cancelled => "cancelled",
+            Self::NoShow => "no_show",
+        }
+    }
+}
