@@ -21,6 +21,7 @@ mod m20261202_000012_period_counts;
 mod m20261203_000013_events;
 mod m20261203_000014_complaint_changes;
 mod m20261203_000015_distributable;
+mod m20261203_000016_appointments;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000013_events::Migration),
             Box::new(m20261203_000014_complaint_changes::Migration),
             Box::new(m20261203_000015_distributable::Migration),
+            Box::new(m20261203_000016_appointments::Migration),
         ]
     }
 }

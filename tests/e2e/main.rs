@@ -7,6 +7,7 @@
 mod common;
 
 mod access;
+mod appointments;
 mod auth;
 mod campaigns;
 mod complaints;

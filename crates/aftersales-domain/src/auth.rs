@@ -142,11 +142,17 @@ pub enum Action {
     ReadEvents,
     /// Keep a store's webhook subscriptions (EV-3).
     ManageWebhooks,
+    /// Keep a store's service capacity (AP-1).
+    ManageCapacity,
+    /// Read a store's capacity and free start times (AP-2).
+    ReadAvailability,
+    /// Hold, book and move appointments (AP-3, AP-4).
+    BookAppointment,
 }
 
 impl Action {
     /// Every action, in table order.
-    pub const ALL: [Action; 25] = [
+    pub const ALL: [Action; 28] = [
         Action::CreateStore,
         Action::UpdateStore,
         Action::ReadStore,
@@ -172,6 +178,9 @@ impl Action {
         Action::RecordVisit,
         Action::ReadEvents,
         Action::ManageWebhooks,
+        Action::ManageCapacity,
+        Action::ReadAvailability,
+        Action::BookAppointment,
     ];
 
     /// Returns the action's name, for errors and logs.
@@ -202,6 +211,9 @@ impl Action {
             Action::RecordVisit => "visit.record",
             Action::ReadEvents => "events.read",
             Action::ManageWebhooks => "webhooks.manage",
+            Action::ManageCapacity => "capacity.manage",
+            Action::ReadAvailability => "availability.read",
+            Action::BookAppointment => "appointment.book",
         }
     }
 
@@ -238,6 +250,9 @@ impl Action {
             Action::ExitInspection => &[Inspector],
             Action::ReadEvents => &[Integration, Supervisor],
             Action::ManageWebhooks => &[Integration, Supervisor, Admin],
+            Action::ManageCapacity => &[Supervisor, Admin],
+            // Integration: the mobile-app backends book on their customers' behalf.
+            Action::ReadAvailability | Action::BookAppointment => &[Advisor, Supervisor, Integration],
         }
     }
 }

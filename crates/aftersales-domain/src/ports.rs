@@ -470,8 +470,44 @@ pub trait AuditReads: Send + Sync {
 
 /// Storage: every port of one aggregate at once. Every read of a store-owned record takes the
 /// store, so no query can cross stores.
+/// A store's capacity and its appointments (AP-1..AP-4).
+#[async_trait]
+pub trait AppointmentStore: Send + Sync {
+    /// The store's capacity, if it has set one.
+    async fn get_capacity(&self, store: &StoreCode) -> Result<Option<crate::model::appointment::Capacity>>;
+
+    /// Replaces the store's capacity.
+    async fn put_capacity(
+        &self,
+        store: &StoreCode,
+        capacity: &crate::model::appointment::Capacity,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<()>;
+
+    /// The store's appointments whose visit overlaps `[from, to)`, every state.
+    async fn appointments_between(
+        &self,
+        store: &StoreCode,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<crate::model::appointment::Appointment>>;
+
+    /// Saves a new appointment if its place is still free, deciding under the store's capacity
+    /// lock held to commit, so of concurrent attempts at the last place exactly one wins; the
+    /// others get `appointment.slot_taken`. The check is the domain's `check_start` at `now`
+    /// against the capacity and bookings read inside that lock.
+    async fn insert_appointment(
+        &self,
+        store: &StoreCode,
+        appointment: &crate::model::appointment::Appointment,
+        tz: chrono_tz::Tz,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<()>;
+}
+
 pub trait Repository:
-    Writes
+    AppointmentStore
+    + Writes
     + StoreReads
     + CustomerReads
     + WorkOrderReads
@@ -484,7 +520,8 @@ pub trait Repository:
 }
 
 impl<
-    T: Writes
+    T: AppointmentStore
+        + Writes
         + StoreReads
         + CustomerReads
         + WorkOrderReads

@@ -498,3 +498,37 @@ pub mod webhook_attempt {
     }
     no_relations!();
 }
+
+pub mod capacity {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "appointment_capacity")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub store: String,
+        pub document: String,
+        pub updated_at: DateTimeUtc,
+    }
+    no_relations!();
+}
+
+pub mod appointment {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "appointments")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub store: String,
+        pub status: String,
+        pub start_at: DateTimeUtc,
+        pub end_at: DateTimeUtc,
+        pub document: String,
+        pub version: i64,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+    no_relations!();
+}

@@ -7,6 +7,7 @@ mod entities;
 mod mapping;
 
 mod analytics;
+mod appointments;
 mod audit_trail;
 mod batch;
 mod bulk;

@@ -3,6 +3,7 @@
 //! Each method takes the caller, checks the permission table and the store, validates the
 //! command, lets the entities decide, and hands one [`ChangeSet`] to the repository.
 
+mod appointments;
 mod audit;
 mod complaints;
 mod customers;
@@ -21,6 +22,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
+pub use appointments::{AppointmentService, BookAppointment, MAX_AVAILABILITY_DAYS};
 pub use audit::AuditService;
 pub use complaints::{ComplaintService, OpenComplaint, ResolveComplaint};
 pub use customers::CustomerQuery;
@@ -81,6 +83,8 @@ commands! {
 /// Every application service, sharing one repository and clock.
 #[derive(Clone)]
 pub struct Services {
+    /// Capacity, availability and appointments.
+    pub appointments: AppointmentService,
     /// Stores and staff.
     pub stores: StoreService,
     /// Customer files and vehicles.
@@ -112,6 +116,7 @@ impl Services {
     pub fn with_settings(repo: Arc<dyn Repository>, clock: Arc<dyn Clock>, settings: Settings) -> Self {
         let core = Arc::new(Core { repo, clock, settings });
         Self {
+            appointments: AppointmentService::new(core.clone()),
             stores: StoreService::new(core.clone()),
             customers: CustomerService::new(core.clone()),
             audit: AuditService::new(core.clone()),

@@ -68,6 +68,29 @@ pub enum Refusal {
     Taken,
 }
 
+impl Refusal {
+    /// The conflict a booking answers.
+    pub fn into_error(self) -> DomainError {
+        let (code, message) = match self {
+            Self::Taken => {
+                ("appointment.slot_taken", "that start time was taken meanwhile: ask for availability again")
+            }
+            Self::NotOffered => {
+                ("appointment.not_offered", "the store does not offer that start time for these services")
+            }
+        };
+        DomainError::FailedPrecondition { code, message: message.into() }
+    }
+}
+
+/// The error when a store has no capacity yet.
+pub fn capacity_not_set() -> DomainError {
+    DomainError::FailedPrecondition {
+        code: "capacity.not_set",
+        message: "the store has not set its service capacity yet".into(),
+    }
+}
+
 /// Whether a booking of `need` may start at `start`, given what is `occupied` (excluding the
 /// booking being moved, if any).
 pub fn check_start(

@@ -131,14 +131,9 @@ impl Capacity {
             if s.code.trim().is_empty() || !codes.insert(s.code.as_str()) {
                 v.push(format!("services[{i}].code"), "must be present and unique");
             }
-            if s.minutes == 0
-                || s.minutes > MAX_SERVICE_MINUTES
-                || s.minutes % self.granularity_minutes.max(1) != 0
-            {
-                v.push(
-                    format!("services[{i}].minutes"),
-                    format!("must be 1 to {MAX_SERVICE_MINUTES} and a multiple of granularity_minutes"),
-                );
+            // Any length: a visit may end between two start times; the next one starts on the grid.
+            if s.minutes == 0 || s.minutes > MAX_SERVICE_MINUTES {
+                v.push(format!("services[{i}].minutes"), format!("must be 1 to {MAX_SERVICE_MINUTES}"));
             }
         }
         if !matches!(self.granularity_minutes, 5 | 10 | 15 | 20 | 30 | 60) {

@@ -9,7 +9,7 @@ mod tests;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use availability::{Need, Occupied, Refusal, check_start, free_starts, need};
+pub use availability::{Need, Occupied, Refusal, capacity_not_set, check_start, free_starts, need};
 pub use capacity::{BayKind, Capacity, Hours, ServiceType};
 
 use crate::DomainError;

@@ -1,0 +1,136 @@
+//! A store's capacity and its appointments (AP-1..AP-4). A booking is decided under the store's
+//! capacity lock: its first statement writes the store's capacity row, which PostgreSQL keeps
+//! locked to commit and which on SQLite takes the write lock before anything is read (a SQLite
+//! transaction that reads first cannot take it later without failing busy). So of concurrent
+//! attempts at the last place, each sees the ones committed before it, and exactly one wins.
+
+use aftersales_domain::model::appointment::{Appointment, Capacity, Refusal, capacity_not_set, check_start};
+use aftersales_domain::ports::AppointmentStore;
+use aftersales_domain::value::StoreCode;
+use aftersales_domain::{DomainError, Result};
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
+};
+
+use crate::entities::{appointment, capacity};
+use crate::{SeaRepository, db_err, read_err};
+
+fn decode<T: serde::de::DeserializeOwned>(document: &str) -> Result<T> {
+    serde_json::from_str(document).map_err(|e| DomainError::Internal(format!("stored document: {e}")))
+}
+
+fn encode<T: serde::Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| DomainError::Internal(format!("document: {e}")))
+}
+
+async fn between<C: ConnectionTrait>(
+    db: &C,
+    store: &StoreCode,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<Appointment>> {
+    appointment::Entity::find()
+        .filter(appointment::Column::Store.eq(store.as_str()))
+        .filter(appointment::Column::StartAt.lt(to))
+        .filter(appointment::Column::EndAt.gt(from))
+        .order_by_asc(appointment::Column::StartAt)
+        .all(db)
+        .await
+        .map_err(read_err)?
+        .iter()
+        .map(|m| decode(&m.document))
+        .collect()
+}
+
+#[async_trait]
+impl AppointmentStore for SeaRepository {
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "get_capacity", otel.kind = "client", db.operation.name = "get_capacity", db.system.name = crate::backend_name(&self.db)))]
+    async fn get_capacity(&self, store: &StoreCode) -> Result<Option<Capacity>> {
+        let row =
+            capacity::Entity::find_by_id(store.as_str().to_string()).one(&self.db).await.map_err(read_err)?;
+        row.map(|m| decode(&m.document)).transpose()
+    }
+
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "put_capacity", otel.kind = "client", db.operation.name = "put_capacity", db.system.name = crate::backend_name(&self.db)))]
+    async fn put_capacity(&self, store: &StoreCode, value: &Capacity, at: DateTime<Utc>) -> Result<()> {
+        let row = capacity::ActiveModel {
+            store: Set(store.as_str().to_string()),
+            document: Set(encode(value)?),
+            updated_at: Set(at),
+        };
+        capacity::Entity::insert(row)
+            .on_conflict(
+                OnConflict::column(capacity::Column::Store)
+                    .update_columns([capacity::Column::Document, capacity::Column::UpdatedAt])
+                    .to_owned(),
+            )
+            .exec(&self.db)
+            .await
+            .map_err(|e| db_err("capacity", e))?;
+        Ok(())
+    }
+
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "appointments_between", otel.kind = "client", db.operation.name = "appointments_between", db.system.name = crate::backend_name(&self.db)))]
+    async fn appointments_between(
+        &self,
+        store: &StoreCode,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Appointment>> {
+        between(&self.db, store, from, to).await
+    }
+
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "insert_appointment", otel.kind = "client", db.operation.name = "insert_appointment", db.system.name = crate::backend_name(&self.db)))]
+    async fn insert_appointment(
+        &self,
+        store: &StoreCode,
+        new: &Appointment,
+        tz: Tz,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let txn = self.db.begin().await.map_err(read_err)?;
+        // The capacity lock: written first, held to commit.
+        let locked = capacity::Entity::update_many()
+            .col_expr(capacity::Column::UpdatedAt, Expr::col(capacity::Column::UpdatedAt))
+            .filter(capacity::Column::Store.eq(store.as_str()))
+            .exec(&txn)
+            .await
+            .map_err(read_err)?;
+        if locked.rows_affected != 1 {
+            return Err(capacity_not_set());
+        }
+        let row = capacity::Entity::find_by_id(store.as_str().to_string())
+            .one(&txn)
+            .await
+            .map_err(read_err)?
+            .ok_or_else(capacity_not_set)?;
+        let capacity: Capacity = decode(&row.document)?;
+        // Everything that can share a bay or the arrival step with the new visit.
+        let occupied: Vec<_> = between(&txn, store, new.start - Duration::hours(1), new.end())
+            .await?
+            .iter()
+            .filter(|a| a.occupies(now))
+            .map(Appointment::occupied)
+            .collect();
+        let need = aftersales_domain::model::appointment::Need { bay: new.bay, minutes: new.minutes };
+        check_start(&capacity, tz, now, need, new.start, &occupied).map_err(Refusal::into_error)?;
+        let row = appointment::ActiveModel {
+            id: Set(new.id.0),
+            store: Set(store.as_str().to_string()),
+            status: Set(new.status.as_str().to_string()),
+            start_at: Set(new.start),
+            end_at: Set(new.end()),
+            document: Set(encode(new)?),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+        };
+        appointment::Entity::insert(row).exec(&txn).await.map_err(|e| db_err("appointment", e))?;
+        txn.commit().await.map_err(read_err)?;
+        Ok(())
+    }
+}

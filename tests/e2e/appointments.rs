@@ -1,0 +1,170 @@
+//! Appointments (AP-1..AP-3) through the application services on the real database, both
+//! backends: capacity, availability computed from the bookings, and the capacity lock. The
+//! REST and gRPC fronts come next (issue 12); these tests drive the same services they will call.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use aftersales_domain::app::BookAppointment;
+use aftersales_domain::auth::{Principal, Role, StoreAccess};
+use aftersales_domain::model::appointment::{BayKind, Capacity, Channel, ServiceType};
+use aftersales_domain::value::StoreCode;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+
+use crate::common::{TestApp, TestClock};
+
+const MONDAY: &str = "2026-12-07";
+
+fn at(hhmm: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(&format!("{MONDAY}T{hhmm}:00+08:00")).unwrap().to_utc()
+}
+
+fn monday() -> NaiveDate {
+    MONDAY.parse().unwrap()
+}
+
+fn who(store: &str, role: Role) -> Principal {
+    Principal {
+        sub: format!("{}-1", role.as_str()),
+        name: String::new(),
+        roles: BTreeSet::from([role]),
+        stores: StoreAccess::Only(BTreeSet::from([StoreCode::parse(store).unwrap()])),
+    }
+}
+
+fn capacity(general: u32, body: u32, advisors: usize) -> Capacity {
+    let service =
+        |code: &str, minutes, bay| ServiceType { code: code.into(), name: code.into(), minutes, bay };
+    Capacity {
+        bays: BTreeMap::from([(BayKind::General, general), (BayKind::BodyPaint, body)]),
+        advisors: (0..advisors).map(|i| format!("adv-{i}")).collect(),
+        services: vec![
+            service("maintenance", 60, BayKind::General),
+            service("body", 120, BayKind::BodyPaint),
+        ],
+        ..Capacity::default()
+    }
+}
+
+async fn setup(cap: Capacity) -> (TestApp, StoreCode) {
+    // Friday before: the lead time and the window never bite on Monday.
+    let app = TestApp::spawn_at(TestClock::at("2026-12-04T01:00:00Z")).await;
+    let store = StoreCode::parse(&app.seed_store("SH001").await).unwrap();
+    let supervisor = who(store.as_str(), Role::Supervisor);
+    app.services().appointments.set_capacity(&supervisor, &store, cap).await.unwrap();
+    (app, store)
+}
+
+fn book(services: &[&str], start: DateTime<Utc>) -> BookAppointment {
+    BookAppointment {
+        service_types: services.iter().map(|s| (*s).to_string()).collect(),
+        start,
+        channel: Channel::App,
+        hold: false,
+    }
+}
+
+// AP-1, AP-2: two general bays and one advisor; a body-paint booking never takes a general bay.
+#[tokio::test]
+async fn availability_shrinks_by_exactly_the_bookings_and_keeps_bay_kinds_apart() {
+    let (app, store) = setup(capacity(2, 1, 1)).await;
+    let advisor = who(store.as_str(), Role::Advisor);
+    let svc = &app.services().appointments;
+    let free = |services: &'static [&'static str]| {
+        let (advisor, store) = (advisor.clone(), store.clone());
+        let codes: Vec<String> = services.iter().map(|s| (*s).to_string()).collect();
+        async move { svc.availability(&advisor, &store, monday(), monday(), &codes).await.unwrap() }
+    };
+    let before = free(&["maintenance"]).await;
+    assert_eq!(before.len(), 37, "08:00 to 17:00 every 15 minutes");
+    svc.book(&advisor, &store, book(&["maintenance"], at("10:00"))).await.unwrap();
+    let after = free(&["maintenance"]).await;
+    assert_eq!(before.len() - after.len(), 1, "the advisor receives one arrival at 10:00");
+    assert!(!after.contains(&at("10:00")));
+
+    // Body and paint has its own bay: booking it leaves the general starts as they were.
+    let body_before = free(&["body"]).await;
+    svc.book(&advisor, &store, book(&["body"], at("13:00"))).await.unwrap();
+    let general_after = free(&["maintenance"]).await;
+    assert_eq!(general_after.len(), after.len() - 1, "only the 13:00 arrival is gone");
+    let body_after = free(&["body"]).await;
+    assert!(body_after.len() < body_before.len() && !body_after.contains(&at("12:00")));
+    assert!(body_after.contains(&at("15:00")), "the body bay is free again from 15:00");
+
+    // A start the store does not offer, and an unknown service, are refused by name.
+    let odd = svc.book(&advisor, &store, book(&["maintenance"], at("10:07"))).await.unwrap_err();
+    assert_eq!(odd.code(), "appointment.not_offered");
+    let unknown = svc.book(&advisor, &store, book(&["wash"], at("11:00"))).await.unwrap_err();
+    assert_eq!(unknown.field_errors()[0].field, "service_types[0]");
+}
+
+// AP-3: 30 concurrent bookings of the last free place: exactly one wins.
+#[tokio::test]
+async fn thirty_concurrent_bookings_of_the_last_place_end_with_exactly_one() {
+    let (app, store) = setup(capacity(2, 0, 2)).await;
+    let advisor = who(store.as_str(), Role::Advisor);
+    let svc = app.services().appointments.clone();
+    svc.book(&advisor, &store, book(&["maintenance"], at("10:00"))).await.unwrap();
+    let attempts: Vec<_> = (0..30)
+        .map(|_| {
+            let (svc, advisor, store) = (svc.clone(), advisor.clone(), store.clone());
+            tokio::spawn(async move { svc.book(&advisor, &store, book(&["maintenance"], at("10:00"))).await })
+        })
+        .collect();
+    let mut won = 0;
+    let mut codes = Vec::new();
+    for attempt in attempts {
+        match attempt.await.unwrap() {
+            Ok(_) => won += 1,
+            Err(e) => codes.push(e.code()),
+        }
+    }
+    assert_eq!(won, 1, "{codes:?}");
+    assert_eq!(codes.len(), 29);
+    assert!(codes.iter().all(|c| c == "appointment.slot_taken"), "{codes:?}");
+    let free =
+        svc.availability(&advisor, &store, monday(), monday(), &["maintenance".to_string()]).await.unwrap();
+    assert!(!free.contains(&at("10:00")) && !free.contains(&at("10:30")));
+}
+
+// AP-3: a hold keeps its place for ten minutes, then frees it.
+#[tokio::test]
+async fn a_hold_keeps_its_place_until_it_lapses() {
+    let clock = TestClock::at("2026-12-04T01:00:00Z");
+    let app = TestApp::spawn_at(clock.clone()).await;
+    let store = StoreCode::parse(&app.seed_store("SH001").await).unwrap();
+    let svc = &app.services().appointments;
+    svc.set_capacity(&who(store.as_str(), Role::Supervisor), &store, capacity(1, 0, 1)).await.unwrap();
+    let app_backend = who(store.as_str(), Role::Integration);
+    let mut held = book(&["maintenance"], at("09:00"));
+    held.hold = true;
+    let hold = svc.book(&app_backend, &store, held).await.unwrap();
+    assert_eq!(hold.hold_expires_at, Some("2026-12-04T01:10:00Z".parse().unwrap()));
+    let second = svc.book(&app_backend, &store, book(&["maintenance"], at("09:00"))).await.unwrap_err();
+    assert_eq!(second.code(), "appointment.slot_taken");
+    clock.set("2026-12-04T01:10:00Z");
+    svc.book(&app_backend, &store, book(&["maintenance"], at("09:00"))).await.unwrap();
+}
+
+// AP-1: only supervisors and admins keep the capacity; a bad one names its field; another
+// store's capacity is not found; technicians cannot read availability.
+#[tokio::test]
+async fn capacity_is_kept_by_supervisors_and_checked_field_by_field() {
+    let (app, store) = setup(capacity(1, 0, 1)).await;
+    let svc = &app.services().appointments;
+    let advisor = who(store.as_str(), Role::Advisor);
+    let refused = svc.set_capacity(&advisor, &store, capacity(3, 0, 1)).await.unwrap_err();
+    assert_eq!(refused.code(), "permission_denied");
+    let mut bad = capacity(1, 0, 1);
+    bad.granularity_minutes = 7;
+    let invalid = svc.set_capacity(&who(store.as_str(), Role::Supervisor), &store, bad).await.unwrap_err();
+    assert_eq!(invalid.field_errors()[0].field, "granularity_minutes");
+    assert_eq!(svc.capacity(&advisor, &store).await.unwrap(), capacity(1, 0, 1));
+    let other = StoreCode::parse("BJ001").unwrap();
+    assert_eq!(svc.capacity(&advisor, &other).await.unwrap_err().code(), "store.not_found");
+    let technician = who(store.as_str(), Role::Technician);
+    let codes = ["maintenance".to_string()];
+    let denied = svc.availability(&technician, &store, monday(), monday(), &codes).await.unwrap_err();
+    assert_eq!(denied.code(), "permission_denied");
+    let too_long = svc.availability(&advisor, &store, monday(), monday() + Duration::days(31), &codes).await;
+    assert_eq!(too_long.unwrap_err().field_errors()[0].field, "to");
+}
