@@ -168,3 +168,68 @@ async fn capacity_is_kept_by_supervisors_and_checked_field_by_field() {
     let too_long = svc.availability(&advisor, &store, monday(), monday() + Duration::days(31), &codes).await;
     assert_eq!(too_long.unwrap_err().field_errors()[0].field, "to");
 }
+
+// AP-4 and AP-5 through the services: reschedule under the lock, cancel around the cut-off,
+// check-in, the no-show job, stale versions, and the advisor's day.
+#[tokio::test]
+async fn each_move_of_an_appointment_keeps_to_ap_4() {
+    use aftersales_domain::model::appointment::{AppointmentStatus, CancelledBy};
+    let clock = TestClock::at("2026-12-04T01:00:00Z");
+    let app = TestApp::spawn_at(clock.clone()).await;
+    let store = StoreCode::parse(&app.seed_store("SH001").await).unwrap();
+    let svc = &app.services().appointments;
+    svc.set_capacity(&who(store.as_str(), Role::Supervisor), &store, capacity(1, 0, 1)).await.unwrap();
+    let advisor = who(store.as_str(), Role::Advisor);
+    let first = svc.book(&advisor, &store, book(&["maintenance"], at("10:00"))).await.unwrap();
+    let second = svc.book(&advisor, &store, book(&["maintenance"], at("14:00"))).await.unwrap();
+
+    // Moving onto a taken place is refused and changes nothing; onto a free one frees the old.
+    let clash = svc.reschedule(&advisor, &store, first.id, Some(1), at("14:30")).await.unwrap_err();
+    assert_eq!(clash.code(), "appointment.slot_taken");
+    assert_eq!(svc.get(&advisor, &store, first.id).await.unwrap(), first);
+    let moved = svc.reschedule(&advisor, &store, first.id, Some(1), at("11:00")).await.unwrap();
+    assert_eq!((moved.start, moved.version, moved.history.len()), (at("11:00"), 2, 2));
+    let stale = svc.reschedule(&advisor, &store, first.id, Some(1), at("12:00")).await.unwrap_err();
+    assert_eq!(stale.code(), "etag_mismatch");
+    let codes = ["maintenance".to_string()];
+    let free = svc.availability(&advisor, &store, monday(), monday(), &codes).await.unwrap();
+    assert!(free.contains(&at("10:00")) && !free.contains(&at("11:30")));
+
+    // The advisor's day lists both arrivals by time.
+    let day = svc.day(&advisor, &store, monday()).await.unwrap();
+    assert_eq!(day.iter().map(|a| a.start).collect::<Vec<_>>(), vec![at("11:00"), at("14:00")]);
+
+    // Cancelling: the customer until the cut-off (2 h), the store with a reason.
+    clock.set(&at("12:01").to_rfc3339());
+    let late = svc.cancel(&advisor, &store, second.id, None, CancelledBy::Customer, None).await.unwrap_err();
+    assert_eq!(late.code(), "appointment.past_cutoff");
+    let cancelled = svc
+        .cancel(&advisor, &store, second.id, None, CancelledBy::Store, Some("技师请假".into()))
+        .await
+        .unwrap();
+    assert_eq!(cancelled.status, AppointmentStatus::Cancelled);
+
+    // The first car arrives late but within the grace time; a new one never does.
+    let third = {
+        clock.set("2026-12-04T01:00:00Z");
+        svc.book(&advisor, &store, book(&["maintenance"], at("15:00"))).await.unwrap()
+    };
+    clock.set(&at("11:20").to_rfc3339());
+    assert_eq!(
+        svc.check_in(&advisor, &store, first.id, None).await.unwrap().status,
+        AppointmentStatus::CheckedIn
+    );
+    clock.set(&at("15:29").to_rfc3339());
+    assert_eq!(svc.mark_no_shows().await.unwrap(), 0, "still within the grace time");
+    clock.set(&at("15:30").to_rfc3339());
+    assert_eq!(svc.mark_no_shows().await.unwrap(), 1);
+    assert_eq!(svc.mark_no_shows().await.unwrap(), 0, "once");
+    assert_eq!(svc.get(&advisor, &store, third.id).await.unwrap().status, AppointmentStatus::NoShow);
+    let again = svc.check_in(&advisor, &store, third.id, None).await.unwrap_err();
+    assert_eq!(again.code(), "appointment.invalid_transition");
+
+    // Another store's appointment is not found.
+    let other = who("BJ001", Role::Advisor);
+    let hidden = svc.get(&other, &StoreCode::parse("BJ001").unwrap(), first.id).await.unwrap_err();
+    assert_eq!(hidden.code(), "appointment.not_found");
+}

@@ -503,6 +503,31 @@ pub trait AppointmentStore: Send + Sync {
         tz: chrono_tz::Tz,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<()>;
+
+    /// Reads one appointment.
+    async fn get_appointment(
+        &self,
+        store: &StoreCode,
+        id: crate::model::appointment::AppointmentId,
+    ) -> Result<Option<crate::model::appointment::Appointment>>;
+
+    /// Saves a changed appointment if it is still at `expected_version` (else `etag_mismatch`);
+    /// with `replace` (a new start), under the capacity lock as for a new one, the appointment
+    /// itself left out of what occupies the store.
+    async fn update_appointment(
+        &self,
+        store: &StoreCode,
+        appointment: &crate::model::appointment::Appointment,
+        expected_version: i64,
+        replace: Option<(chrono_tz::Tz, chrono::DateTime<chrono::Utc>)>,
+    ) -> Result<()>;
+
+    /// Booked appointments of every store that started by `now`: the no-show job's candidates.
+    async fn booked_started_by(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        limit: u64,
+    ) -> Result<Vec<(StoreCode, crate::model::appointment::Appointment)>>;
 }
 
 pub trait Repository:

@@ -4,7 +4,9 @@
 //! transaction that reads first cannot take it later without failing busy). So of concurrent
 //! attempts at the last place, each sees the ones committed before it, and exactly one wins.
 
-use aftersales_domain::model::appointment::{Appointment, Capacity, Refusal, capacity_not_set, check_start};
+use aftersales_domain::model::appointment::{
+    Appointment, AppointmentId, AppointmentStatus, Capacity, Refusal, capacity_not_set, check_start,
+};
 use aftersales_domain::ports::AppointmentStore;
 use aftersales_domain::value::StoreCode;
 use aftersales_domain::{DomainError, Result};
@@ -44,6 +46,43 @@ async fn between<C: ConnectionTrait>(
         .iter()
         .map(|m| decode(&m.document))
         .collect()
+}
+
+/// Takes the store's capacity lock (written first, held to commit) and checks that `visit`'s
+/// place is free among the other appointments that occupy the store at `now`.
+async fn place(
+    txn: &sea_orm::DatabaseTransaction,
+    store: &StoreCode,
+    visit: &Appointment,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    // The capacity lock: written first, held to commit.
+    let locked = capacity::Entity::update_many()
+        .col_expr(capacity::Column::UpdatedAt, Expr::col(capacity::Column::UpdatedAt))
+        .filter(capacity::Column::Store.eq(store.as_str()))
+        .exec(txn)
+        .await
+        .map_err(read_err)?;
+    if locked.rows_affected != 1 {
+        return Err(capacity_not_set());
+    }
+    let row = capacity::Entity::find_by_id(store.as_str().to_string())
+        .one(txn)
+        .await
+        .map_err(read_err)?
+        .ok_or_else(capacity_not_set)?;
+    let capacity: Capacity = decode(&row.document)?;
+    // Everything that can share a bay or the arrival step with the new visit.
+    let occupied: Vec<_> = between(txn, store, visit.start - Duration::hours(1), visit.end())
+        .await?
+        .iter()
+        .filter(|a| a.id != visit.id && a.occupies(now))
+        .map(Appointment::occupied)
+        .collect();
+    let need = aftersales_domain::model::appointment::Need { bay: visit.bay, minutes: visit.minutes };
+    check_start(&capacity, tz, now, need, visit.start, &occupied).map_err(Refusal::into_error)?;
+    Ok(())
 }
 
 #[async_trait]
@@ -93,31 +132,7 @@ impl AppointmentStore for SeaRepository {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let txn = self.db.begin().await.map_err(read_err)?;
-        // The capacity lock: written first, held to commit.
-        let locked = capacity::Entity::update_many()
-            .col_expr(capacity::Column::UpdatedAt, Expr::col(capacity::Column::UpdatedAt))
-            .filter(capacity::Column::Store.eq(store.as_str()))
-            .exec(&txn)
-            .await
-            .map_err(read_err)?;
-        if locked.rows_affected != 1 {
-            return Err(capacity_not_set());
-        }
-        let row = capacity::Entity::find_by_id(store.as_str().to_string())
-            .one(&txn)
-            .await
-            .map_err(read_err)?
-            .ok_or_else(capacity_not_set)?;
-        let capacity: Capacity = decode(&row.document)?;
-        // Everything that can share a bay or the arrival step with the new visit.
-        let occupied: Vec<_> = between(&txn, store, new.start - Duration::hours(1), new.end())
-            .await?
-            .iter()
-            .filter(|a| a.occupies(now))
-            .map(Appointment::occupied)
-            .collect();
-        let need = aftersales_domain::model::appointment::Need { bay: new.bay, minutes: new.minutes };
-        check_start(&capacity, tz, now, need, new.start, &occupied).map_err(Refusal::into_error)?;
+        place(&txn, store, new, tz, now).await?;
         let row = appointment::ActiveModel {
             id: Set(new.id.0),
             store: Set(store.as_str().to_string()),
@@ -125,12 +140,83 @@ impl AppointmentStore for SeaRepository {
             start_at: Set(new.start),
             end_at: Set(new.end()),
             document: Set(encode(new)?),
-            version: Set(1),
+            version: Set(new.version),
             created_at: Set(now),
             updated_at: Set(now),
         };
         appointment::Entity::insert(row).exec(&txn).await.map_err(|e| db_err("appointment", e))?;
         txn.commit().await.map_err(read_err)?;
         Ok(())
+    }
+
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "get_appointment", otel.kind = "client", db.operation.name = "get_appointment", db.system.name = crate::backend_name(&self.db)))]
+    async fn get_appointment(&self, store: &StoreCode, id: AppointmentId) -> Result<Option<Appointment>> {
+        appointment::Entity::find()
+            .filter(appointment::Column::Store.eq(store.as_str()))
+            .filter(appointment::Column::Id.eq(id.0))
+            .one(&self.db)
+            .await
+            .map_err(read_err)?
+            .map(|m| decode(&m.document))
+            .transpose()
+    }
+
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "update_appointment", otel.kind = "client", db.operation.name = "update_appointment", db.system.name = crate::backend_name(&self.db)))]
+    async fn update_appointment(
+        &self,
+        store: &StoreCode,
+        changed: &Appointment,
+        expected_version: i64,
+        replace: Option<(Tz, DateTime<Utc>)>,
+    ) -> Result<()> {
+        use appointment::Column as C;
+        let txn = self.db.begin().await.map_err(read_err)?;
+        if let Some((tz, now)) = replace {
+            place(&txn, store, changed, tz, now).await?;
+        }
+        let at = changed.history.last().map_or_else(Utc::now, |c| c.at);
+        let result = appointment::Entity::update_many()
+            .col_expr(C::Status, Expr::value(changed.status.as_str()))
+            .col_expr(C::StartAt, Expr::value(changed.start))
+            .col_expr(C::EndAt, Expr::value(changed.end()))
+            .col_expr(C::Document, Expr::value(encode(changed)?))
+            .col_expr(C::Version, Expr::value(changed.version))
+            .col_expr(C::UpdatedAt, Expr::value(at))
+            .filter(C::Store.eq(store.as_str()))
+            .filter(C::Id.eq(changed.id.0))
+            .filter(C::Version.eq(expected_version))
+            .exec(&txn)
+            .await
+            .map_err(read_err)?;
+        if result.rows_affected != 1 {
+            return Err(DomainError::StaleEtag {
+                resource: "appointment",
+                current: aftersales_domain::value::Etag::render(expected_version + 1),
+            });
+        }
+        txn.commit().await.map_err(read_err)
+    }
+
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "booked_started_by", otel.kind = "client", db.operation.name = "booked_started_by", db.system.name = crate::backend_name(&self.db)))]
+    async fn booked_started_by(
+        &self,
+        now: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<(StoreCode, Appointment)>> {
+        use sea_orm::QuerySelect;
+        appointment::Entity::find()
+            .filter(appointment::Column::Status.eq(AppointmentStatus::Booked.as_str()))
+            .filter(appointment::Column::StartAt.lte(now))
+            .order_by_asc(appointment::Column::StartAt)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(read_err)?
+            .iter()
+            .map(|m| {
+                let store = StoreCode::parse(&m.store).map_err(DomainError::Internal)?;
+                Ok((store, decode(&m.document)?))
+            })
+            .collect()
     }
 }

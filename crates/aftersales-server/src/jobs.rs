@@ -1,5 +1,5 @@
-//! Scheduled work inside the server: complaint escalation (FU-6). Every replica runs it; the
-//! version-checked updates make each escalation happen exactly once.
+//! Scheduled work inside the server: complaint escalation (FU-6) and appointment no-shows (AP-4).
+//! Every replica runs it; the version-checked updates make each change happen exactly once.
 
 use std::time::Duration;
 
@@ -11,6 +11,11 @@ pub async fn run(services: Services, interval: Duration, stop: watch::Receiver<b
     every(interval, stop, || async {
         if let Err(e) = services.complaints.escalate_due().await {
             tracing::warn!(error = %e, "complaint escalation failed; retrying next round");
+        }
+        match services.appointments.mark_no_shows().await {
+            Ok(0) => {}
+            Ok(marked) => tracing::info!(marked, "appointments marked as no-shows"),
+            Err(e) => tracing::warn!(error = %e, "no-show marking failed; retrying next round"),
         }
         false
     })

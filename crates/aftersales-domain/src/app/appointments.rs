@@ -6,7 +6,13 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use super::Core;
 use crate::auth::{Action, Principal};
-use crate::model::appointment::{Appointment, Capacity, Channel, capacity_not_set, free_starts, need};
+use std::collections::HashMap;
+
+use chrono_tz::Tz;
+
+use crate::model::appointment::{
+    Appointment, AppointmentId, CancelledBy, Capacity, Channel, capacity_not_set, free_starts, need,
+};
 use crate::model::store::Store;
 use crate::value::StoreCode;
 use crate::{DomainError, Result};
@@ -120,5 +126,141 @@ impl AppointmentService {
             Appointment::new(need, service_types, start, channel, hold.then_some(&capacity), now);
         self.core.repo.insert_appointment(store, &appointment, shop.timezone, now).await?;
         Ok(appointment)
+    }
+
+    async fn load(&self, store: &StoreCode, id: AppointmentId, if_match: Option<i64>) -> Result<Appointment> {
+        let found = self
+            .core
+            .repo
+            .get_appointment(store, id)
+            .await?
+            .ok_or(DomainError::NotFound { resource: "appointment" })?;
+        match if_match {
+            Some(version) if version != found.version => Err(DomainError::StaleEtag {
+                resource: "appointment",
+                current: crate::value::Etag::render(found.version),
+            }),
+            Some(_) | None => Ok(found),
+        }
+    }
+
+    async fn save(
+        &self,
+        store: &StoreCode,
+        before: &Appointment,
+        mut after: Appointment,
+        moved: Option<Tz>,
+    ) -> Result<Appointment> {
+        after.version = before.version + 1;
+        let replace = moved.map(|tz| (tz, self.core.now()));
+        self.core.repo.update_appointment(store, &after, before.version, replace).await?;
+        Ok(after)
+    }
+
+    /// Reads one appointment.
+    pub async fn get(&self, who: &Principal, store: &StoreCode, id: AppointmentId) -> Result<Appointment> {
+        who.authorize(Action::BookAppointment, store, "appointment")?;
+        self.load(store, id, None).await
+    }
+
+    /// The advisor's day (AP-5): the store's appointments arriving on `date` (store-local), by
+    /// time, in every state.
+    pub async fn day(&self, who: &Principal, store: &StoreCode, date: NaiveDate) -> Result<Vec<Appointment>> {
+        who.authorize(Action::BookAppointment, store, "store")?;
+        let shop = self.store(store).await?;
+        let midnight = |d: NaiveDate| {
+            d.and_hms_opt(0, 0, 0)
+                .and_then(|t| t.and_local_timezone(shop.timezone).earliest())
+                .map(|t| t.with_timezone(&Utc))
+        };
+        let (Some(from), Some(to)) = (midnight(date), date.succ_opt().and_then(midnight)) else {
+            return Err(DomainError::invalid("date", "is not a day of the store's calendar"));
+        };
+        let mut arriving: Vec<_> = self
+            .core
+            .repo
+            .appointments_between(store, from, to)
+            .await?
+            .into_iter()
+            .filter(|a| from <= a.start && a.start < to)
+            .collect();
+        arriving.sort_by_key(|a| a.start);
+        Ok(arriving)
+    }
+
+    /// Moves a booking to a free start (AP-4), checked under the capacity lock like a booking.
+    pub async fn reschedule(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        id: AppointmentId,
+        if_match: Option<i64>,
+        start: DateTime<Utc>,
+    ) -> Result<Appointment> {
+        who.authorize(Action::BookAppointment, store, "appointment")?;
+        let shop = self.store(store).await?;
+        let before = self.load(store, id, if_match).await?;
+        let mut after = before.clone();
+        after.reschedule(start, self.core.now())?;
+        self.save(store, &before, after, Some(shop.timezone)).await
+    }
+
+    /// Cancels (AP-4): for the customer until the cut-off, for the store with a reason.
+    pub async fn cancel(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        id: AppointmentId,
+        if_match: Option<i64>,
+        by: CancelledBy,
+        reason: Option<String>,
+    ) -> Result<Appointment> {
+        who.authorize(Action::BookAppointment, store, "appointment")?;
+        let capacity = self.capacity_of(store).await?;
+        let before = self.load(store, id, if_match).await?;
+        let mut after = before.clone();
+        after.cancel(by, reason, &capacity, self.core.now())?;
+        self.save(store, &before, after, None).await
+    }
+
+    /// Records the car's arrival (AP-4).
+    pub async fn check_in(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        id: AppointmentId,
+        if_match: Option<i64>,
+    ) -> Result<Appointment> {
+        who.authorize(Action::BookAppointment, store, "appointment")?;
+        let before = self.load(store, id, if_match).await?;
+        let mut after = before.clone();
+        after.check_in(self.core.now())?;
+        self.save(store, &before, after, None).await
+    }
+
+    /// The no-show job (AP-4): marks every booking not checked in by its store's grace time;
+    /// returns how many. A booking another replica changed meanwhile is left to it.
+    pub async fn mark_no_shows(&self) -> Result<usize> {
+        let now = self.core.now();
+        let mut capacities: HashMap<StoreCode, Option<Capacity>> = HashMap::new();
+        let mut marked = 0;
+        for (store, before) in self.core.repo.booked_started_by(now, 500).await? {
+            if !capacities.contains_key(&store) {
+                let capacity = self.core.repo.get_capacity(&store).await?;
+                capacities.insert(store.clone(), capacity);
+            }
+            let Some(Some(capacity)) = capacities.get(&store) else { continue };
+            if !before.no_show_due(capacity, now) {
+                continue;
+            }
+            let mut after = before.clone();
+            after.mark_no_show(capacity, now)?;
+            match self.save(&store, &before, after, None).await {
+                Ok(_) => marked += 1,
+                Err(DomainError::StaleEtag { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(marked)
     }
 }

@@ -97,6 +97,8 @@ pub struct Appointment {
     pub cancelled_by: Option<CancelledBy>,
     /// Every step, first to last.
     pub history: Vec<Change>,
+    /// Bumped by every change; its etag is `v<version>`.
+    pub version: i64,
 }
 
 impl Appointment {
@@ -124,6 +126,7 @@ impl Appointment {
             hold_expires_at,
             cancelled_by: None,
             history: vec![Change { status, start, at: now, reason: None }],
+            version: 1,
         }
     }
 
