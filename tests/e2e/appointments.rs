@@ -228,6 +228,25 @@ async fn each_move_of_an_appointment_keeps_to_ap_4() {
     let again = svc.check_in(&advisor, &store, third.id, None).await.unwrap_err();
     assert_eq!(again.code(), "appointment.invalid_transition");
 
+    // Each step reached the integrations' feed with the appointment's etag (EV-1).
+    let dms = app.token("dms-1", &["integration"], &[store.as_str()]);
+    let feed = crate::events::whole_feed(&app, store.as_str(), &dms).await;
+    let steps = |id: &str| -> Vec<String> {
+        feed.iter()
+            .filter(|e| e["resource"]["type"] == "appointment" && e["resource"]["id"] == id)
+            .map(|e| e["type"].as_str().unwrap().trim_start_matches("appointment.").to_string())
+            .collect()
+    };
+    assert_eq!(steps(&first.id.to_string()), ["booked", "rescheduled", "checked_in"]);
+    assert_eq!(steps(&second.id.to_string()), ["booked", "cancelled"]);
+    assert_eq!(steps(&third.id.to_string()), ["booked", "no_show"]);
+    let no_show = feed.iter().find(|e| e["type"] == "appointment.no_show").unwrap();
+    assert_eq!(
+        (no_show["actor"].as_str(), no_show["resource"]["etag"].as_str()),
+        (Some("system"), Some("v2"))
+    );
+    assert_eq!(no_show["data"]["bay"], "general");
+
     // Another store's appointment is not found.
     let other = who("BJ001", Role::Advisor);
     let hidden = svc.get(&other, &StoreCode::parse("BJ001").unwrap(), first.id).await.unwrap_err();

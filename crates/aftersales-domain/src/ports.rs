@@ -496,12 +496,14 @@ pub trait AppointmentStore: Send + Sync {
     /// lock held to commit, so of concurrent attempts at the last place exactly one wins; the
     /// others get `appointment.slot_taken`. The check is the domain's `check_start` at `now`
     /// against the capacity and bookings read inside that lock.
+    /// Its event (EV-1) is written in the same transaction, as `actor`'s.
     async fn insert_appointment(
         &self,
         store: &StoreCode,
         appointment: &crate::model::appointment::Appointment,
         tz: chrono_tz::Tz,
         now: chrono::DateTime<chrono::Utc>,
+        actor: &str,
     ) -> Result<()>;
 
     /// Reads one appointment.
@@ -511,15 +513,16 @@ pub trait AppointmentStore: Send + Sync {
         id: crate::model::appointment::AppointmentId,
     ) -> Result<Option<crate::model::appointment::Appointment>>;
 
-    /// Saves a changed appointment if it is still at `expected_version` (else `etag_mismatch`);
-    /// with `replace` (a new start), under the capacity lock as for a new one, the appointment
-    /// itself left out of what occupies the store.
+    /// Saves `after` in place of `before` if it is still at `before`'s version (else
+    /// `etag_mismatch`), with its event as `actor`'s; with `replace` (a new start), under the
+    /// capacity lock as for a new one, the appointment itself left out of what occupies the store.
     async fn update_appointment(
         &self,
         store: &StoreCode,
-        appointment: &crate::model::appointment::Appointment,
-        expected_version: i64,
+        before: &crate::model::appointment::Appointment,
+        after: &crate::model::appointment::Appointment,
         replace: Option<(chrono_tz::Tz, chrono::DateTime<chrono::Utc>)>,
+        actor: &str,
     ) -> Result<()>;
 
     /// Booked appointments of every store that started by `now`: the no-show job's candidates.

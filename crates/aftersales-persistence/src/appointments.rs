@@ -7,6 +7,7 @@
 use aftersales_domain::model::appointment::{
     Appointment, AppointmentId, AppointmentStatus, Capacity, Refusal, capacity_not_set, check_start,
 };
+use aftersales_domain::model::event::appointment_changed;
 use aftersales_domain::ports::AppointmentStore;
 use aftersales_domain::value::StoreCode;
 use aftersales_domain::{DomainError, Result};
@@ -130,6 +131,7 @@ impl AppointmentStore for SeaRepository {
         new: &Appointment,
         tz: Tz,
         now: DateTime<Utc>,
+        actor: &str,
     ) -> Result<()> {
         let txn = self.db.begin().await.map_err(read_err)?;
         place(&txn, store, new, tz, now).await?;
@@ -145,7 +147,9 @@ impl AppointmentStore for SeaRepository {
             updated_at: Set(now),
         };
         appointment::Entity::insert(row).exec(&txn).await.map_err(|e| db_err("appointment", e))?;
+        crate::events::append(&txn, vec![appointment_changed(store, None, new, actor)]).await?;
         txn.commit().await.map_err(read_err)?;
+        self.committed.notify_waiters();
         Ok(())
     }
 
@@ -165,10 +169,12 @@ impl AppointmentStore for SeaRepository {
     async fn update_appointment(
         &self,
         store: &StoreCode,
+        before: &Appointment,
         changed: &Appointment,
-        expected_version: i64,
         replace: Option<(Tz, DateTime<Utc>)>,
+        actor: &str,
     ) -> Result<()> {
+        let expected_version = before.version;
         use appointment::Column as C;
         let txn = self.db.begin().await.map_err(read_err)?;
         if let Some((tz, now)) = replace {
@@ -194,7 +200,10 @@ impl AppointmentStore for SeaRepository {
                 current: aftersales_domain::value::Etag::render(expected_version + 1),
             });
         }
-        txn.commit().await.map_err(read_err)
+        crate::events::append(&txn, vec![appointment_changed(store, Some(before), changed, actor)]).await?;
+        txn.commit().await.map_err(read_err)?;
+        self.committed.notify_waiters();
+        Ok(())
     }
 
     #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "booked_started_by", otel.kind = "client", db.operation.name = "booked_started_by", db.system.name = crate::backend_name(&self.db)))]

@@ -124,7 +124,7 @@ impl AppointmentService {
         let now = self.core.now();
         let appointment =
             Appointment::new(need, service_types, start, channel, hold.then_some(&capacity), now);
-        self.core.repo.insert_appointment(store, &appointment, shop.timezone, now).await?;
+        self.core.repo.insert_appointment(store, &appointment, shop.timezone, now, &who.sub).await?;
         Ok(appointment)
     }
 
@@ -146,6 +146,7 @@ impl AppointmentService {
 
     async fn save(
         &self,
+        actor: &str,
         store: &StoreCode,
         before: &Appointment,
         mut after: Appointment,
@@ -153,7 +154,7 @@ impl AppointmentService {
     ) -> Result<Appointment> {
         after.version = before.version + 1;
         let replace = moved.map(|tz| (tz, self.core.now()));
-        self.core.repo.update_appointment(store, &after, before.version, replace).await?;
+        self.core.repo.update_appointment(store, before, &after, replace, actor).await?;
         Ok(after)
     }
 
@@ -202,7 +203,7 @@ impl AppointmentService {
         let before = self.load(store, id, if_match).await?;
         let mut after = before.clone();
         after.reschedule(start, self.core.now())?;
-        self.save(store, &before, after, Some(shop.timezone)).await
+        self.save(&who.sub, store, &before, after, Some(shop.timezone)).await
     }
 
     /// Cancels (AP-4): for the customer until the cut-off, for the store with a reason.
@@ -220,7 +221,7 @@ impl AppointmentService {
         let before = self.load(store, id, if_match).await?;
         let mut after = before.clone();
         after.cancel(by, reason, &capacity, self.core.now())?;
-        self.save(store, &before, after, None).await
+        self.save(&who.sub, store, &before, after, None).await
     }
 
     /// Records the car's arrival (AP-4).
@@ -235,7 +236,7 @@ impl AppointmentService {
         let before = self.load(store, id, if_match).await?;
         let mut after = before.clone();
         after.check_in(self.core.now())?;
-        self.save(store, &before, after, None).await
+        self.save(&who.sub, store, &before, after, None).await
     }
 
     /// The no-show job (AP-4): marks every booking not checked in by its store's grace time;
@@ -255,7 +256,7 @@ impl AppointmentService {
             }
             let mut after = before.clone();
             after.mark_no_show(capacity, now)?;
-            match self.save(&store, &before, after, None).await {
+            match self.save("system", &store, &before, after, None).await {
                 Ok(_) => marked += 1,
                 Err(DomainError::StaleEtag { .. }) => {}
                 Err(e) => return Err(e),

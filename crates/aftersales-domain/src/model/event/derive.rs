@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::{Event, EventResource};
+use crate::model::appointment::{Appointment, AppointmentStatus};
 use crate::model::audit::AuditEvent;
 use crate::model::ehealth::EhealthUpload;
 use crate::model::follow_up::{ComplaintStatus, TaskStatus};
@@ -48,6 +49,38 @@ pub fn subscription_disabled(subscription: &Subscription, reason: &str, at: Date
     let mut out = Out { actor: "system", at: Some(at), events: Vec::new(), read: Vec::new() };
     let resource = ("webhook_subscription", subscription.id.to_string(), Some(subscription.version + 1));
     out.push("webhook_subscription.disabled", &subscription.store, resource, at, json!({ "reason": reason }));
+    out.events.remove(0)
+}
+
+/// The event of an appointment's step (AP-3, AP-4), written in the same transaction; `before`
+/// is the appointment as it was (none for a new one).
+pub fn appointment_changed(
+    store: &StoreCode,
+    before: Option<&Appointment>,
+    after: &Appointment,
+    actor: &str,
+) -> Event {
+    use AppointmentStatus as S;
+    let at = after.history.last().map_or(after.start, |c| c.at);
+    let event_type = match (before.map(|b| b.status), after.status) {
+        (Some(S::Booked), S::Booked) => "appointment.rescheduled",
+        (_, S::Booked) => "appointment.booked",
+        (_, S::Held) => "appointment.held",
+        (_, S::CheckedIn) => "appointment.checked_in",
+        (_, S::Cancelled) => "appointment.cancelled",
+        (_, S::NoShow) => "appointment.no_show",
+    };
+    let data = json!({
+        "status": after.status.as_str(),
+        "start": after.start,
+        "bay": after.bay.as_str(),
+        "minutes": after.minutes,
+        "service_types": after.services,
+        "channel": after.channel,
+        "cancelled_by": after.cancelled_by,
+    });
+    let mut out = Out { actor, at: Some(at), events: Vec::new(), read: Vec::new() };
+    out.push(event_type, store, ("appointment", after.id.to_string(), Some(after.version)), at, data);
     out.events.remove(0)
 }
 

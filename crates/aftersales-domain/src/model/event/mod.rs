@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::value::StoreCode;
 
-pub use derive::{derive_ops, ehealth_status_changed, subscription_disabled};
+pub use derive::{appointment_changed, derive_ops, ehealth_status_changed, subscription_disabled};
 
 /// One change a consumer may act on, as every channel carries it (the feed, the gRPC stream and
 /// webhook deliveries).
@@ -134,6 +134,16 @@ pub const CATALOGUE: &[EventKind] = &[
         ],
     ),
     kind("work_order.updated", "Another part of a work order changed.", &["number", "changed_fields"]),
+    kind("appointment.held", "A start time is held while the customer confirms (AP-3).", APPOINTMENT),
+    kind("appointment.booked", "An appointment was booked, or its hold confirmed (AP-3).", APPOINTMENT),
+    kind("appointment.rescheduled", "A booking moved to another start time (AP-4).", APPOINTMENT),
+    kind(
+        "appointment.cancelled",
+        "A booking was cancelled by the customer or the store (AP-4).",
+        APPOINTMENT,
+    ),
+    kind("appointment.checked_in", "The booked car arrived (AP-4).", APPOINTMENT),
+    kind("appointment.no_show", "The booked car did not come by the grace time (AP-4).", APPOINTMENT),
     kind(
         "work_order.ehealth_status_changed",
         "The e-health upload was queued, made or given up (WO-12).",
@@ -200,6 +210,10 @@ pub const CATALOGUE: &[EventKind] = &[
         &["reason"],
     ),
 ];
+
+/// What every appointment event says: no customer, no phone, no plate.
+const APPOINTMENT: &[&str] =
+    &["status", "start", "bay", "minutes", "service_types", "channel", "cancelled_by"];
 
 const fn kind(name: &'static str, about: &'static str, fields: &'static [&'static str]) -> EventKind {
     EventKind { name, about, fields }
