@@ -252,3 +252,28 @@ async fn each_move_of_an_appointment_keeps_to_ap_4() {
     let hidden = svc.get(&other, &StoreCode::parse("BJ001").unwrap(), first.id).await.unwrap_err();
     assert_eq!(hidden.code(), "appointment.not_found");
 }
+
+// AP-5: the reminder is due from the store-local day before the visit, once.
+#[tokio::test]
+async fn the_day_before_the_visit_a_reminder_is_due_once() {
+    let clock = TestClock::at("2026-12-04T01:00:00Z");
+    let app = TestApp::spawn_at(clock.clone()).await;
+    let store = StoreCode::parse(&app.seed_store("SH001").await).unwrap();
+    let svc = &app.services().appointments;
+    svc.set_capacity(&who(store.as_str(), Role::Supervisor), &store, capacity(1, 0, 1)).await.unwrap();
+    let advisor = who(store.as_str(), Role::Advisor);
+    let visit = svc.book(&advisor, &store, book(&["maintenance"], at("10:00"))).await.unwrap();
+    assert_eq!(svc.send_reminders().await.unwrap(), 0, "Friday: not yet");
+    clock.set("2026-12-05T15:59:59Z"); // 23:59:59 on Saturday in Shanghai
+    assert_eq!(svc.send_reminders().await.unwrap(), 0, "still two days ahead");
+    clock.set("2026-12-05T16:00:00Z"); // Sunday begins in Shanghai
+    assert_eq!(svc.send_reminders().await.unwrap(), 1);
+    assert_eq!(svc.send_reminders().await.unwrap(), 0, "once");
+    let reminded = svc.get(&advisor, &store, visit.id).await.unwrap();
+    assert_eq!(reminded.reminded_at, Some("2026-12-05T16:00:00Z".parse().unwrap()));
+    let dms = app.token("dms-1", &["integration"], &[store.as_str()]);
+    let feed = crate::events::whole_feed(&app, store.as_str(), &dms).await;
+    let reminder = feed.iter().find(|e| e["type"] == "appointment.reminder_due").expect("the reminder event");
+    assert_eq!(reminder["resource"]["id"], visit.id.to_string());
+    assert_eq!(reminder["data"]["start"], serde_json::json!(at("10:00")));
+}

@@ -525,10 +525,12 @@ pub trait AppointmentStore: Send + Sync {
         actor: &str,
     ) -> Result<()>;
 
-    /// Booked appointments of every store that started by `now`: the no-show job's candidates.
-    async fn booked_started_by(
+    /// Booked appointments of every store starting in `[from, to)`, earliest first: the
+    /// no-show and reminder jobs' candidates.
+    async fn booked_starting(
         &self,
-        now: chrono::DateTime<chrono::Utc>,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
         limit: u64,
     ) -> Result<Vec<(StoreCode, crate::model::appointment::Appointment)>>;
 }

@@ -206,16 +206,18 @@ impl AppointmentStore for SeaRepository {
         Ok(())
     }
 
-    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "booked_started_by", otel.kind = "client", db.operation.name = "booked_started_by", db.system.name = crate::backend_name(&self.db)))]
-    async fn booked_started_by(
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "booked_starting", otel.kind = "client", db.operation.name = "booked_starting", db.system.name = crate::backend_name(&self.db)))]
+    async fn booked_starting(
         &self,
-        now: DateTime<Utc>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
         limit: u64,
     ) -> Result<Vec<(StoreCode, Appointment)>> {
         use sea_orm::QuerySelect;
         appointment::Entity::find()
             .filter(appointment::Column::Status.eq(AppointmentStatus::Booked.as_str()))
-            .filter(appointment::Column::StartAt.lte(now))
+            .filter(appointment::Column::StartAt.gte(from))
+            .filter(appointment::Column::StartAt.lt(to))
             .order_by_asc(appointment::Column::StartAt)
             .limit(limit)
             .all(&self.db)

@@ -1,4 +1,4 @@
-//! Scheduled work inside the server: complaint escalation (FU-6) and appointment no-shows (AP-4).
+//! Scheduled work inside the server: complaint escalation (FU-6), appointment no-shows (AP-4) and reminders (AP-5).
 //! Every replica runs it; the version-checked updates make each change happen exactly once.
 
 use std::time::Duration;
@@ -16,6 +16,11 @@ pub async fn run(services: Services, interval: Duration, stop: watch::Receiver<b
             Ok(0) => {}
             Ok(marked) => tracing::info!(marked, "appointments marked as no-shows"),
             Err(e) => tracing::warn!(error = %e, "no-show marking failed; retrying next round"),
+        }
+        match services.appointments.send_reminders().await {
+            Ok(0) => {}
+            Ok(sent) => tracing::info!(sent, "appointment reminders due"),
+            Err(e) => tracing::warn!(error = %e, "appointment reminders failed; retrying next round"),
         }
         false
     })

@@ -245,7 +245,8 @@ impl AppointmentService {
         let now = self.core.now();
         let mut capacities: HashMap<StoreCode, Option<Capacity>> = HashMap::new();
         let mut marked = 0;
-        for (store, before) in self.core.repo.booked_started_by(now, 500).await? {
+        let since = now - Duration::days(7);
+        for (store, before) in self.core.repo.booked_starting(since, now, 500).await? {
             if !capacities.contains_key(&store) {
                 let capacity = self.core.repo.get_capacity(&store).await?;
                 capacities.insert(store.clone(), capacity);
@@ -263,5 +264,32 @@ impl AppointmentService {
             }
         }
         Ok(marked)
+    }
+
+    /// The reminder job (AP-5): every booking whose store-local eve has come gets its
+    /// `appointment.reminder_due` event once; returns how many.
+    pub async fn send_reminders(&self) -> Result<usize> {
+        let now = self.core.now();
+        let mut zones: HashMap<StoreCode, Option<Tz>> = HashMap::new();
+        let mut sent = 0;
+        // Visits up to two days ahead: the eve of any of them is at most that far back.
+        for (store, before) in self.core.repo.booked_starting(now, now + Duration::days(2), 500).await? {
+            if !zones.contains_key(&store) {
+                let tz = self.core.repo.get_store(&store).await?.map(|s| s.timezone);
+                zones.insert(store.clone(), tz);
+            }
+            let Some(Some(tz)) = zones.get(&store).copied() else { continue };
+            if !before.reminder_due(tz, now) {
+                continue;
+            }
+            let mut after = before.clone();
+            after.mark_reminded(tz, now)?;
+            match self.save("system", &store, &before, after, None).await {
+                Ok(_) => sent += 1,
+                Err(DomainError::StaleEtag { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(sent)
     }
 }

@@ -99,6 +99,9 @@ pub struct Appointment {
     pub history: Vec<Change>,
     /// Bumped by every change; its etag is `v<version>`.
     pub version: i64,
+    /// When the day-before reminder went out (AP-5).
+    #[serde(default)]
+    pub reminded_at: Option<DateTime<Utc>>,
 }
 
 impl Appointment {
@@ -127,6 +130,7 @@ impl Appointment {
             cancelled_by: None,
             history: vec![Change { status, start, at: now, reason: None }],
             version: 1,
+            reminded_at: None,
         }
     }
 
@@ -244,6 +248,28 @@ impl Appointment {
             return Err(self.refuse("mark as no-show"));
         }
         self.step(AppointmentStatus::NoShow, now, None);
+        Ok(())
+    }
+}
+
+impl Appointment {
+    /// Whether the day-before reminder is due (AP-5): booked, not yet reminded, and `now` is on
+    /// the store-local day before the visit or later, but before it.
+    pub fn reminder_due(&self, tz: chrono_tz::Tz, now: DateTime<Utc>) -> bool {
+        let visit_day = self.start.with_timezone(&tz).date_naive();
+        let today = now.with_timezone(&tz).date_naive();
+        self.status == AppointmentStatus::Booked
+            && self.reminded_at.is_none()
+            && now < self.start
+            && visit_day.pred_opt().is_some_and(|eve| today >= eve)
+    }
+
+    /// Records that the reminder went out.
+    pub fn mark_reminded(&mut self, tz: chrono_tz::Tz, now: DateTime<Utc>) -> crate::Result<()> {
+        if !self.reminder_due(tz, now) {
+            return Err(self.refuse("remind of"));
+        }
+        self.reminded_at = Some(now);
         Ok(())
     }
 }

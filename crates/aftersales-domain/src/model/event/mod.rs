@@ -143,6 +143,11 @@ pub const CATALOGUE: &[EventKind] = &[
         APPOINTMENT,
     ),
     kind("appointment.checked_in", "The booked car arrived (AP-4).", APPOINTMENT),
+    kind(
+        "appointment.reminder_due",
+        "Tomorrow's visit: the app or SMS channel reminds the customer (AP-5).",
+        APPOINTMENT,
+    ),
     kind("appointment.no_show", "The booked car did not come by the grace time (AP-4).", APPOINTMENT),
     kind(
         "work_order.ehealth_status_changed",
