@@ -58,18 +58,38 @@ pub async fn upkeep(mut stop: tokio::sync::watch::Receiver<bool>) {
     }
 }
 
-/// Counts a request as in flight.
-pub fn request_started(front: Front, route: &str) {
-    metrics::gauge!(IN_FLIGHT, "front" => front_label(front), "route" => route.to_string()).increment(1.0);
+/// A request in flight: counted up when made, down when dropped, so a request whose client
+/// hung up (its future dropped unfinished) leaves the gauge as it found it.
+pub struct InFlight {
+    front: &'static str,
+    route: String,
 }
 
-/// Counts a finished request and its latency.
-pub fn request_finished(front: Front, route: &str, status: &str, took: Duration) {
-    let (front, route) = (front_label(front), route.to_string());
-    metrics::gauge!(IN_FLIGHT, "front" => front, "route" => route.clone()).decrement(1.0);
-    let labels = [("front", front.to_string()), ("route", route), ("status", status.to_string())];
-    metrics::counter!(REQUESTS, &labels).increment(1);
-    metrics::histogram!(DURATION, &labels).record(took.as_secs_f64());
+impl InFlight {
+    /// Counts a request as in flight.
+    pub fn start(front: Front, route: &str) -> Self {
+        let guard = Self { front: front_label(front), route: route.to_string() };
+        metrics::gauge!(IN_FLIGHT, "front" => guard.front, "route" => guard.route.clone()).increment(1.0);
+        guard
+    }
+
+    /// Counts the finished request and its latency.
+    pub fn finish(&self, status: &str, took: Duration) {
+        let labels = [
+            ("front", self.front.to_string()),
+            ("route", self.route.clone()),
+            ("status", status.to_string()),
+        ];
+        metrics::counter!(REQUESTS, &labels).increment(1);
+        metrics::histogram!(DURATION, &labels).record(took.as_secs_f64());
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        metrics::gauge!(IN_FLIGHT, "front" => self.front, "route" => std::mem::take(&mut self.route))
+            .decrement(1.0);
+    }
 }
 
 /// Counts a request refused for being over its budget.
@@ -139,4 +159,34 @@ pub fn router(scrape: Scrape) -> axum::Router {
             async move { scrape.render().await }
         }),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(text: &str, series: &str) -> Option<f64> {
+        text.lines().find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
+    }
+
+    #[test]
+    fn a_request_dropped_unfinished_leaves_the_in_flight_gauge_as_it_found_it() {
+        let recorder = PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        metrics::with_local_recorder(&recorder, || {
+            let route = "/v1/stores/{store}/events";
+            let series = r#"aftersales_requests_in_flight{front="rest",route="/v1/stores/{store}/events"}"#;
+            let hung_up = InFlight::start(Front::Rest, route);
+            let answered = InFlight::start(Front::Rest, route);
+            assert_eq!(sample(&handle.render(), series), Some(2.0));
+            drop(hung_up);
+            answered.finish("200", Duration::from_millis(3));
+            drop(answered);
+            let text = handle.render();
+            assert_eq!(sample(&text, series), Some(0.0));
+            let counted =
+                r#"aftersales_requests_total{front="rest",route="/v1/stores/{store}/events",status="200"}"#;
+            assert_eq!(sample(&text, counted), Some(1.0), "only the answered one is counted");
+        });
+    }
 }

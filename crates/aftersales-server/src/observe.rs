@@ -138,7 +138,7 @@ where
             }
         }
 
-        crate::metrics::request_started(front, &route);
+        let in_flight = crate::metrics::InFlight::start(front, &route);
         let started = Instant::now();
         let answer = {
             let _entered = span.enter();
@@ -155,7 +155,7 @@ where
             if is_server_error(front, &status) {
                 current.record("otel.status_code", "ERROR");
             }
-            crate::metrics::request_finished(front, &route, &status, started.elapsed());
+            in_flight.finish(&status, started.elapsed());
             result
         };
         Box::pin(aftersales_rest::error::TRACE_ID.scope(trace_id, work.instrument(span)))
