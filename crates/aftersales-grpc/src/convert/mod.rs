@@ -32,6 +32,7 @@ use crate::status::{invalid, to_status};
 
 mod customers;
 mod events;
+mod follow_ups;
 mod stores;
 mod summaries;
 mod work_orders;
