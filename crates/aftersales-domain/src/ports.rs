@@ -513,15 +513,17 @@ pub trait AppointmentStore: Send + Sync {
         id: crate::model::appointment::AppointmentId,
     ) -> Result<Option<crate::model::appointment::Appointment>>;
 
-    /// Saves `after` in place of `before` if it is still at `before`'s version (else
-    /// `etag_mismatch`), with its event as `actor`'s; with `replace` (a new start), under the
-    /// capacity lock as for a new one, the appointment itself left out of what occupies the store.
+    /// Saves `after` in place of `before` at `now` if it is still at `before`'s version (else
+    /// `etag_mismatch`), with its event as `actor`'s; with `moved_in` (a new start, in the store's
+    /// zone), under the capacity lock as for a new one, the appointment itself left out of what
+    /// occupies the store.
     async fn update_appointment(
         &self,
         store: &StoreCode,
         before: &crate::model::appointment::Appointment,
         after: &crate::model::appointment::Appointment,
-        replace: Option<(chrono_tz::Tz, chrono::DateTime<chrono::Utc>)>,
+        now: chrono::DateTime<chrono::Utc>,
+        moved_in: Option<chrono_tz::Tz>,
         actor: &str,
     ) -> Result<()>;
 

@@ -147,7 +147,7 @@ impl AppointmentStore for SeaRepository {
             updated_at: Set(now),
         };
         appointment::Entity::insert(row).exec(&txn).await.map_err(|e| db_err("appointment", e))?;
-        crate::events::append(&txn, vec![appointment_changed(store, None, new, actor)]).await?;
+        crate::events::append(&txn, vec![appointment_changed(store, None, new, actor, now)]).await?;
         txn.commit().await.map_err(read_err)?;
         self.committed.notify_waiters();
         Ok(())
@@ -171,23 +171,23 @@ impl AppointmentStore for SeaRepository {
         store: &StoreCode,
         before: &Appointment,
         changed: &Appointment,
-        replace: Option<(Tz, DateTime<Utc>)>,
+        now: DateTime<Utc>,
+        moved_in: Option<Tz>,
         actor: &str,
     ) -> Result<()> {
         let expected_version = before.version;
         use appointment::Column as C;
         let txn = self.db.begin().await.map_err(read_err)?;
-        if let Some((tz, now)) = replace {
+        if let Some(tz) = moved_in {
             place(&txn, store, changed, tz, now).await?;
         }
-        let at = changed.history.last().map_or_else(Utc::now, |c| c.at);
         let result = appointment::Entity::update_many()
             .col_expr(C::Status, Expr::value(changed.status.as_str()))
             .col_expr(C::StartAt, Expr::value(changed.start))
             .col_expr(C::EndAt, Expr::value(changed.end()))
             .col_expr(C::Document, Expr::value(encode(changed)?))
             .col_expr(C::Version, Expr::value(changed.version))
-            .col_expr(C::UpdatedAt, Expr::value(at))
+            .col_expr(C::UpdatedAt, Expr::value(now))
             .filter(C::Store.eq(store.as_str()))
             .filter(C::Id.eq(changed.id.0))
             .filter(C::Version.eq(expected_version))
@@ -200,7 +200,8 @@ impl AppointmentStore for SeaRepository {
                 current: aftersales_domain::value::Etag::render(expected_version + 1),
             });
         }
-        crate::events::append(&txn, vec![appointment_changed(store, Some(before), changed, actor)]).await?;
+        crate::events::append(&txn, vec![appointment_changed(store, Some(before), changed, actor, now)])
+            .await?;
         txn.commit().await.map_err(read_err)?;
         self.committed.notify_waiters();
         Ok(())

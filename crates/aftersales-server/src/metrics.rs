@@ -68,7 +68,7 @@ pub struct InFlight {
 impl InFlight {
     /// Counts a request as in flight.
     pub fn start(front: Front, route: &str) -> Self {
-        let guard = Self { front: front_label(front), route: route.to_string() };
+        let guard = Self { front: front.as_str(), route: route.to_string() };
         metrics::gauge!(IN_FLIGHT, "front" => guard.front, "route" => guard.route.clone()).increment(1.0);
         guard
     }
@@ -95,13 +95,6 @@ impl Drop for InFlight {
 /// Counts a request refused for being over its budget.
 pub fn rate_limited(scope: &'static str) {
     metrics::counter!("aftersales_rate_limited_total", "scope" => scope).increment(1);
-}
-
-fn front_label(front: Front) -> &'static str {
-    match front {
-        Front::Rest => "rest",
-        Front::Grpc => "grpc",
-    }
 }
 
 /// What a scrape reads besides the counters kept as requests pass.

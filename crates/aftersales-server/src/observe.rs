@@ -27,7 +27,8 @@ pub enum Front {
 }
 
 impl Front {
-    fn as_str(self) -> &'static str {
+    /// The `front` label and span field.
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Rest => "rest",
             Self::Grpc => "grpc",

@@ -153,8 +153,7 @@ impl AppointmentService {
         moved: Option<Tz>,
     ) -> Result<Appointment> {
         after.version = before.version + 1;
-        let replace = moved.map(|tz| (tz, self.core.now()));
-        self.core.repo.update_appointment(store, before, &after, replace, actor).await?;
+        self.core.repo.update_appointment(store, before, &after, self.core.now(), moved, actor).await?;
         Ok(after)
     }
 
@@ -239,57 +238,58 @@ impl AppointmentService {
         self.save(&who.sub, store, &before, after, None).await
     }
 
-    /// The no-show job (AP-4): marks every booking not checked in by its store's grace time;
-    /// returns how many. A booking another replica changed meanwhile is left to it.
-    pub async fn mark_no_shows(&self) -> Result<usize> {
-        let now = self.core.now();
-        let mut capacities: HashMap<StoreCode, Option<Capacity>> = HashMap::new();
-        let mut marked = 0;
-        let since = now - Duration::days(7);
-        for (store, before) in self.core.repo.booked_starting(since, now, 500).await? {
-            if !capacities.contains_key(&store) {
+    /// A job's pass over the bookings of every store starting in `[from, to)`: `step` answers
+    /// the changed booking where one is due, each saved version-checked; one another replica
+    /// changed meanwhile is left to it. Returns how many changed.
+    async fn sweep(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        step: impl Fn(&Appointment, Tz, &Capacity) -> Option<Result<Appointment>>,
+    ) -> Result<usize> {
+        let mut stores: HashMap<StoreCode, Option<(Tz, Capacity)>> = HashMap::new();
+        let mut changed = 0;
+        for (store, before) in self.core.repo.booked_starting(from, to, 500).await? {
+            if !stores.contains_key(&store) {
+                let tz = self.core.repo.get_store(&store).await?.map(|s| s.timezone);
                 let capacity = self.core.repo.get_capacity(&store).await?;
-                capacities.insert(store.clone(), capacity);
+                stores.insert(store.clone(), tz.zip(capacity));
             }
-            let Some(Some(capacity)) = capacities.get(&store) else { continue };
-            if !before.no_show_due(capacity, now) {
-                continue;
-            }
-            let mut after = before.clone();
-            after.mark_no_show(capacity, now)?;
+            let Some(Some((tz, capacity))) = stores.get(&store) else { continue };
+            let Some(after) = step(&before, *tz, capacity).transpose()? else { continue };
             match self.save("system", &store, &before, after, None).await {
-                Ok(_) => marked += 1,
+                Ok(_) => changed += 1,
                 Err(DomainError::StaleEtag { .. }) => {}
                 Err(e) => return Err(e),
             }
         }
-        Ok(marked)
+        Ok(changed)
+    }
+
+    /// The no-show job (AP-4): marks every booking not checked in by its store's grace time;
+    /// returns how many.
+    pub async fn mark_no_shows(&self) -> Result<usize> {
+        let now = self.core.now();
+        self.sweep(now - Duration::days(7), now, |before, _, capacity| {
+            before.no_show_due(capacity, now).then(|| {
+                let mut after = before.clone();
+                after.mark_no_show(capacity, now).map(|()| after)
+            })
+        })
+        .await
     }
 
     /// The reminder job (AP-5): every booking whose store-local eve has come gets its
     /// `appointment.reminder_due` event once; returns how many.
     pub async fn send_reminders(&self) -> Result<usize> {
         let now = self.core.now();
-        let mut zones: HashMap<StoreCode, Option<Tz>> = HashMap::new();
-        let mut sent = 0;
         // Visits up to two days ahead: the eve of any of them is at most that far back.
-        for (store, before) in self.core.repo.booked_starting(now, now + Duration::days(2), 500).await? {
-            if !zones.contains_key(&store) {
-                let tz = self.core.repo.get_store(&store).await?.map(|s| s.timezone);
-                zones.insert(store.clone(), tz);
-            }
-            let Some(Some(tz)) = zones.get(&store).copied() else { continue };
-            if !before.reminder_due(tz, now) {
-                continue;
-            }
-            let mut after = before.clone();
-            after.mark_reminded(tz, now)?;
-            match self.save("system", &store, &before, after, None).await {
-                Ok(_) => sent += 1,
-                Err(DomainError::StaleEtag { .. }) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(sent)
+        self.sweep(now, now + Duration::days(2), |before, tz, _| {
+            before.reminder_due(tz, now).then(|| {
+                let mut after = before.clone();
+                after.mark_reminded(tz, now).map(|()| after)
+            })
+        })
+        .await
     }
 }

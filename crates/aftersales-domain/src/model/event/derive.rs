@@ -59,9 +59,9 @@ pub fn appointment_changed(
     before: Option<&Appointment>,
     after: &Appointment,
     actor: &str,
+    at: DateTime<Utc>,
 ) -> Event {
     use AppointmentStatus as S;
-    let at = after.history.last().map_or(after.start, |c| c.at);
     let reminded = before.is_some_and(|b| b.reminded_at.is_none()) && after.reminded_at.is_some();
     let event_type = match (before.map(|b| b.status), after.status) {
         _ if reminded => "appointment.reminder_due",
