@@ -2,6 +2,9 @@
 //! reads the body (a caller learns nothing of the shape of an action it may not take), and
 //! supervisor lists answer the supervisor alone, on both fronts.
 
+use aftersales_domain::app::{
+    BookAppointment, CancelAppointment, CheckIn, ConfirmBooking, RescheduleAppointment,
+};
 use aftersales_domain::app::{CancelWorkOrder, CompleteLine, CompleteWork};
 use aftersales_domain::app::{
     CloseUnreachable, CreateCampaign, CreateWorkOrder, DeliverWorkOrder, OpenComplaint, ProposeLines,
@@ -10,6 +13,7 @@ use aftersales_domain::app::{
 };
 use aftersales_domain::app::{CreateSubscription, ReplaySubscription, UpdateSubscription};
 use aftersales_domain::auth::{Action, Command, Role};
+use aftersales_domain::model::appointment::Capacity;
 use aftersales_domain::model::customer::{
     AddVehicle, CreateCustomer, MergeCustomers, RecordOdometer, UpdateCustomer, UpdateVehicle,
 };
@@ -63,6 +67,12 @@ fn action_of(schema: &str) -> Action {
         "CreateSubscription" => of::<CreateSubscription>(),
         "UpdateSubscription" => of::<UpdateSubscription>(),
         "ReplaySubscription" => of::<ReplaySubscription>(),
+        "Capacity" => of::<Capacity>(),
+        "BookAppointment" => of::<BookAppointment>(),
+        "ConfirmBooking" => of::<ConfirmBooking>(),
+        "RescheduleAppointment" => of::<RescheduleAppointment>(),
+        "CancelAppointment" => of::<CancelAppointment>(),
+        "CheckIn" => of::<CheckIn>(),
         other => panic!("route body {other} has no entry here: add it with its command"),
     }
 }
@@ -82,7 +92,7 @@ const ROLES: [Role; 8] = [
 fn body_routes(doc: &Value) -> Vec<(Method, String, String)> {
     let mut routes = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
-        for (verb, method) in [("post", Method::POST), ("patch", Method::PATCH)] {
+        for (verb, method) in [("post", Method::POST), ("put", Method::PUT), ("patch", Method::PATCH)] {
             let Some(op) = item.get(verb) else { continue };
             let Some(schema) = op["requestBody"]["content"]["application/json"]["schema"]["$ref"].as_str()
             else {

@@ -8,6 +8,7 @@ mod common;
 
 mod access;
 mod appointments;
+mod appointments_grpc;
 mod auth;
 mod campaigns;
 mod complaints;

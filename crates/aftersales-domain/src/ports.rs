@@ -1,6 +1,8 @@
 //! Ports: what the application services need from the outside (storage, time).
 
+mod appointments;
 mod events;
+pub use appointments::AppointmentStore;
 pub use events::{ClaimedDelivery, EventStore, WebhookTransport};
 
 use async_trait::async_trait;
@@ -9,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Result;
 use crate::auth::StoreAccess;
+use crate::model::appointment::Appointment;
 use crate::model::audit::{AuditEvent, AuditFilter};
 use crate::model::customer::{ConsentEvent, Customer, CustomerFilter, OdometerReading, Vehicle};
 use crate::model::ehealth::{AttemptOutcome, EhealthRecord, EhealthUpload};
@@ -206,6 +209,30 @@ pub enum Op {
         from: CustomerId,
         /// To this file.
         to: CustomerId,
+    },
+    /// Insert an appointment, or move one (`before` set, version-checked), if its place is
+    /// still free at `at` under the store's capacity lock, which this op takes first and holds
+    /// to commit; so it goes first in its change set (AP-3).
+    PlaceAppointment {
+        /// Store.
+        store: StoreCode,
+        /// The new state.
+        appointment: Box<Appointment>,
+        /// The state it was read at, when it is moved.
+        before: Option<Box<Appointment>>,
+        /// The store's zone, for its hours.
+        zone: chrono_tz::Tz,
+        /// When the check is made (lapsed holds free their place).
+        at: DateTime<Utc>,
+    },
+    /// Update an appointment that keeps its place, if still at `before`'s version.
+    UpdateAppointment {
+        /// Store.
+        store: StoreCode,
+        /// The new state.
+        appointment: Box<Appointment>,
+        /// The state it was read at.
+        before: Box<Appointment>,
     },
 }
 
@@ -470,73 +497,6 @@ pub trait AuditReads: Send + Sync {
 
 /// Storage: every port of one aggregate at once. Every read of a store-owned record takes the
 /// store, so no query can cross stores.
-/// A store's capacity and its appointments (AP-1..AP-4).
-#[async_trait]
-pub trait AppointmentStore: Send + Sync {
-    /// The store's capacity, if it has set one.
-    async fn get_capacity(&self, store: &StoreCode) -> Result<Option<crate::model::appointment::Capacity>>;
-
-    /// Replaces the store's capacity.
-    async fn put_capacity(
-        &self,
-        store: &StoreCode,
-        capacity: &crate::model::appointment::Capacity,
-        at: chrono::DateTime<chrono::Utc>,
-    ) -> Result<()>;
-
-    /// The store's appointments whose visit overlaps `[from, to)`, every state.
-    async fn appointments_between(
-        &self,
-        store: &StoreCode,
-        from: chrono::DateTime<chrono::Utc>,
-        to: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Vec<crate::model::appointment::Appointment>>;
-
-    /// Saves a new appointment if its place is still free, deciding under the store's capacity
-    /// lock held to commit, so of concurrent attempts at the last place exactly one wins; the
-    /// others get `appointment.slot_taken`. The check is the domain's `check_start` at `now`
-    /// against the capacity and bookings read inside that lock.
-    /// Its event (EV-1) is written in the same transaction, as `actor`'s.
-    async fn insert_appointment(
-        &self,
-        store: &StoreCode,
-        appointment: &crate::model::appointment::Appointment,
-        tz: chrono_tz::Tz,
-        now: chrono::DateTime<chrono::Utc>,
-        actor: &str,
-    ) -> Result<()>;
-
-    /// Reads one appointment.
-    async fn get_appointment(
-        &self,
-        store: &StoreCode,
-        id: crate::model::appointment::AppointmentId,
-    ) -> Result<Option<crate::model::appointment::Appointment>>;
-
-    /// Saves `after` in place of `before` at `now` if it is still at `before`'s version (else
-    /// `etag_mismatch`), with its event as `actor`'s; with `moved_in` (a new start, in the store's
-    /// zone), under the capacity lock as for a new one, the appointment itself left out of what
-    /// occupies the store.
-    async fn update_appointment(
-        &self,
-        store: &StoreCode,
-        before: &crate::model::appointment::Appointment,
-        after: &crate::model::appointment::Appointment,
-        now: chrono::DateTime<chrono::Utc>,
-        moved_in: Option<chrono_tz::Tz>,
-        actor: &str,
-    ) -> Result<()>;
-
-    /// Booked appointments of every store starting in `[from, to)`, earliest first: the
-    /// no-show and reminder jobs' candidates.
-    async fn booked_starting(
-        &self,
-        from: chrono::DateTime<chrono::Utc>,
-        to: chrono::DateTime<chrono::Utc>,
-        limit: u64,
-    ) -> Result<Vec<(StoreCode, crate::model::appointment::Appointment)>>;
-}
-
 pub trait Repository:
     AppointmentStore
     + Writes

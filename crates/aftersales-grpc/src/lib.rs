@@ -22,6 +22,7 @@ pub mod pb {
 }
 
 pub use pb::analytics_service_client::AnalyticsServiceClient;
+pub use pb::appointment_service_client::AppointmentServiceClient;
 pub use pb::customer_service_client::CustomerServiceClient;
 pub use pb::event_service_client::EventServiceClient;
 pub use pb::follow_up_service_client::FollowUpServiceClient;
@@ -35,6 +36,7 @@ pub async fn routes(
     auth: Arc<dyn Authenticator>,
 ) -> Result<Routes, tonic_reflection::server::Error> {
     use pb::analytics_service_server::AnalyticsServiceServer;
+    use pb::appointment_service_server::AppointmentServiceServer;
     use pb::customer_service_server::CustomerServiceServer;
     use pb::event_service_server::EventServiceServer;
     use pb::follow_up_service_server::FollowUpServiceServer;
@@ -52,6 +54,7 @@ pub async fn routes(
     health.set_serving::<FollowUpServiceServer<service::Adapter>>().await;
     health.set_serving::<AnalyticsServiceServer<service::Adapter>>().await;
     health.set_serving::<EventServiceServer<service::Adapter>>().await;
+    health.set_serving::<AppointmentServiceServer<service::Adapter>>().await;
     let reflection = || {
         tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
@@ -67,6 +70,7 @@ pub async fn routes(
         .add_service(InspectionServiceServer::new(adapter.clone()))
         .add_service(FollowUpServiceServer::new(adapter.clone()))
         .add_service(AnalyticsServiceServer::new(adapter.clone()))
+        .add_service(AppointmentServiceServer::new(adapter.clone()))
         .add_service(EventServiceServer::new(adapter))
         .add_service(health_service)
         .add_service(reflection_v1)

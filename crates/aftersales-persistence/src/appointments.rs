@@ -1,13 +1,12 @@
 //! A store's capacity and its appointments (AP-1..AP-4). A booking is decided under the store's
-//! capacity lock: its first statement writes the store's capacity row, which PostgreSQL keeps
+//! capacity lock: its first statement (the change set's first op) writes the store's capacity row, which PostgreSQL keeps
 //! locked to commit and which on SQLite takes the write lock before anything is read (a SQLite
 //! transaction that reads first cannot take it later without failing busy). So of concurrent
 //! attempts at the last place, each sees the ones committed before it, and exactly one wins.
 
 use aftersales_domain::model::appointment::{
-    Appointment, AppointmentId, AppointmentStatus, Capacity, Refusal, capacity_not_set, check_start,
+    Appointment, AppointmentId, AppointmentStatus, Capacity, Need, Refusal, capacity_not_set, check_start,
 };
-use aftersales_domain::model::event::appointment_changed;
 use aftersales_domain::ports::AppointmentStore;
 use aftersales_domain::value::StoreCode;
 use aftersales_domain::{DomainError, Result};
@@ -15,9 +14,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::entities::{appointment, capacity};
 use crate::{SeaRepository, db_err, read_err};
@@ -49,16 +46,19 @@ async fn between<C: ConnectionTrait>(
         .collect()
 }
 
-/// Takes the store's capacity lock (written first, held to commit) and checks that `visit`'s
-/// place is free among the other appointments that occupy the store at `now`.
-async fn place(
+/// Takes the store's capacity lock (written first, held to commit), checks that `visit`'s place
+/// is free at `now` among the other appointments occupying the store, and saves it: inserted, or
+/// in place of `before` if still at its version. The advisor the service chose must still be
+/// free; if another took them meanwhile the clash re-runs the booking (a stale etag), which
+/// picks another.
+pub(crate) async fn place(
     txn: &sea_orm::DatabaseTransaction,
     store: &StoreCode,
     visit: &Appointment,
+    before: Option<&Appointment>,
     tz: Tz,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    // The capacity lock: written first, held to commit.
     let locked = capacity::Entity::update_many()
         .col_expr(capacity::Column::UpdatedAt, Expr::col(capacity::Column::UpdatedAt))
         .filter(capacity::Column::Store.eq(store.as_str()))
@@ -74,15 +74,71 @@ async fn place(
         .map_err(read_err)?
         .ok_or_else(capacity_not_set)?;
     let capacity: Capacity = decode(&row.document)?;
-    // Everything that can share a bay or the arrival step with the new visit.
+    // Everything that can share a bay or the arrival step with the visit.
     let occupied: Vec<_> = between(txn, store, visit.start - Duration::hours(1), visit.end())
         .await?
         .iter()
         .filter(|a| a.id != visit.id && a.occupies(now))
         .map(Appointment::occupied)
         .collect();
-    let need = aftersales_domain::model::appointment::Need { bay: visit.bay, minutes: visit.minutes };
-    check_start(&capacity, tz, now, need, visit.start, &occupied).map_err(Refusal::into_error)?;
+    let need = Need { bay: visit.bay, minutes: visit.minutes };
+    let free = check_start(&capacity, tz, now, need, visit.start, &occupied).map_err(Refusal::into_error)?;
+    if !visit.advisor.as_deref().is_some_and(|a| free.contains(&a)) {
+        return Err(stale(visit.version));
+    }
+    match before {
+        Some(before) => update(txn, store, visit, before).await,
+        None => {
+            let row = appointment::ActiveModel {
+                id: Set(visit.id.0),
+                store: Set(store.as_str().to_string()),
+                status: Set(visit.status.as_str().to_string()),
+                start_at: Set(visit.start),
+                end_at: Set(visit.end()),
+                document: Set(encode(visit)?),
+                version: Set(visit.version),
+                created_at: Set(now),
+                updated_at: Set(now),
+            };
+            appointment::Entity::insert(row).exec(txn).await.map_err(|e| db_err("appointment", e))?;
+            Ok(())
+        }
+    }
+}
+
+fn stale(version: i64) -> DomainError {
+    DomainError::StaleEtag {
+        resource: "appointment",
+        current: aftersales_domain::value::Etag::render(version),
+    }
+}
+
+/// Saves `changed` in place of `before` if it is still at `before`'s version.
+pub(crate) async fn update(
+    txn: &sea_orm::DatabaseTransaction,
+    store: &StoreCode,
+    changed: &Appointment,
+    before: &Appointment,
+) -> Result<()> {
+    use appointment::Column as C;
+    let at =
+        changed.history.last().map_or(changed.start, |c| c.at).max(changed.reminded_at.unwrap_or_default());
+    let result = appointment::Entity::update_many()
+        .col_expr(C::Status, Expr::value(changed.status.as_str()))
+        .col_expr(C::StartAt, Expr::value(changed.start))
+        .col_expr(C::EndAt, Expr::value(changed.end()))
+        .col_expr(C::Document, Expr::value(encode(changed)?))
+        .col_expr(C::Version, Expr::value(changed.version))
+        .col_expr(C::UpdatedAt, Expr::value(at))
+        .filter(C::Store.eq(store.as_str()))
+        .filter(C::Id.eq(changed.id.0))
+        .filter(C::Version.eq(before.version))
+        .exec(txn)
+        .await
+        .map_err(read_err)?;
+    if result.rows_affected != 1 {
+        return Err(stale(before.version + 1));
+    }
     Ok(())
 }
 
@@ -124,35 +180,6 @@ impl AppointmentStore for SeaRepository {
         between(&self.db, store, from, to).await
     }
 
-    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "insert_appointment", otel.kind = "client", db.operation.name = "insert_appointment", db.system.name = crate::backend_name(&self.db)))]
-    async fn insert_appointment(
-        &self,
-        store: &StoreCode,
-        new: &Appointment,
-        tz: Tz,
-        now: DateTime<Utc>,
-        actor: &str,
-    ) -> Result<()> {
-        let txn = self.db.begin().await.map_err(read_err)?;
-        place(&txn, store, new, tz, now).await?;
-        let row = appointment::ActiveModel {
-            id: Set(new.id.0),
-            store: Set(store.as_str().to_string()),
-            status: Set(new.status.as_str().to_string()),
-            start_at: Set(new.start),
-            end_at: Set(new.end()),
-            document: Set(encode(new)?),
-            version: Set(new.version),
-            created_at: Set(now),
-            updated_at: Set(now),
-        };
-        appointment::Entity::insert(row).exec(&txn).await.map_err(|e| db_err("appointment", e))?;
-        crate::events::append(&txn, vec![appointment_changed(store, None, new, actor, now)]).await?;
-        txn.commit().await.map_err(read_err)?;
-        self.committed.notify_waiters();
-        Ok(())
-    }
-
     #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "get_appointment", otel.kind = "client", db.operation.name = "get_appointment", db.system.name = crate::backend_name(&self.db)))]
     async fn get_appointment(&self, store: &StoreCode, id: AppointmentId) -> Result<Option<Appointment>> {
         appointment::Entity::find()
@@ -163,48 +190,6 @@ impl AppointmentStore for SeaRepository {
             .map_err(read_err)?
             .map(|m| decode(&m.document))
             .transpose()
-    }
-
-    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "update_appointment", otel.kind = "client", db.operation.name = "update_appointment", db.system.name = crate::backend_name(&self.db)))]
-    async fn update_appointment(
-        &self,
-        store: &StoreCode,
-        before: &Appointment,
-        changed: &Appointment,
-        now: DateTime<Utc>,
-        moved_in: Option<Tz>,
-        actor: &str,
-    ) -> Result<()> {
-        let expected_version = before.version;
-        use appointment::Column as C;
-        let txn = self.db.begin().await.map_err(read_err)?;
-        if let Some(tz) = moved_in {
-            place(&txn, store, changed, tz, now).await?;
-        }
-        let result = appointment::Entity::update_many()
-            .col_expr(C::Status, Expr::value(changed.status.as_str()))
-            .col_expr(C::StartAt, Expr::value(changed.start))
-            .col_expr(C::EndAt, Expr::value(changed.end()))
-            .col_expr(C::Document, Expr::value(encode(changed)?))
-            .col_expr(C::Version, Expr::value(changed.version))
-            .col_expr(C::UpdatedAt, Expr::value(now))
-            .filter(C::Store.eq(store.as_str()))
-            .filter(C::Id.eq(changed.id.0))
-            .filter(C::Version.eq(expected_version))
-            .exec(&txn)
-            .await
-            .map_err(read_err)?;
-        if result.rows_affected != 1 {
-            return Err(DomainError::StaleEtag {
-                resource: "appointment",
-                current: aftersales_domain::value::Etag::render(expected_version + 1),
-            });
-        }
-        crate::events::append(&txn, vec![appointment_changed(store, Some(before), changed, actor, now)])
-            .await?;
-        txn.commit().await.map_err(read_err)?;
-        self.committed.notify_waiters();
-        Ok(())
     }
 
     #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "booked_starting", otel.kind = "client", db.operation.name = "booked_starting", db.system.name = crate::backend_name(&self.db)))]

@@ -83,6 +83,11 @@ struct Waiting {
 /// The group a change set joins: its number's sequence, or its store's creates when it only
 /// inserts records; `None` for a write that changes existing records (it runs alone).
 pub(crate) fn group_of(changes: &ChangeSet) -> Option<(String, String)> {
+    // A booking's step takes the capacity lock or checks a version: it stands alone.
+    let booking = |op: &Op| matches!(op, Op::PlaceAppointment { .. } | Op::UpdateAppointment { .. });
+    if changes.ops.iter().any(booking) {
+        return None;
+    }
     if let Some(NumberRequest { store, name }) = &changes.number {
         return Some((store.to_string(), name.clone()));
     }
@@ -117,7 +122,9 @@ fn inserts_only(op: &Op) -> bool {
         | Op::UpdateComplaint { .. }
         | Op::UpdateWorkOrder { .. }
         | Op::DeleteInspection { .. }
-        | Op::MoveCustomerRecords { .. } => false,
+        | Op::MoveCustomerRecords { .. }
+        | Op::PlaceAppointment { .. }
+        | Op::UpdateAppointment { .. } => false,
     }
 }
 

@@ -215,7 +215,9 @@ fn counted_store(op: &Op) -> Option<&StoreCode> {
         | Op::UpdateWorkOrder { .. }
         | Op::InsertInspection(_)
         | Op::DeleteInspection { .. }
-        | Op::MoveCustomerRecords { .. } => None,
+        | Op::MoveCustomerRecords { .. }
+        | Op::PlaceAppointment { .. }
+        | Op::UpdateAppointment { .. } => None,
     }
 }
 
@@ -409,6 +411,12 @@ pub(crate) async fn apply_op(
         }
         Op::InsertInspection(i) => {
             insert(txn, "inspection", inspection_row(&i)?.into_active_model().reset_all()).await
+        }
+        Op::PlaceAppointment { store, appointment, before, zone, at } => {
+            crate::appointments::place(txn, &store, &appointment, before.as_deref(), zone, at).await
+        }
+        Op::UpdateAppointment { store, appointment, before } => {
+            crate::appointments::update(txn, &store, &appointment, &before).await
         }
         Op::DeleteInspection { store, id } => {
             inspection::Entity::delete_many()

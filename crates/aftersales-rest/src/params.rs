@@ -68,3 +68,7 @@ path_param!(
     /// `{subscription_id}`.
     SubscriptionParam, subscription_id: Uuid, "Webhook subscription id"
 );
+path_param!(
+    /// `{appointment_id}`.
+    AppointmentParam, appointment_id: Uuid, "Appointment id"
+);

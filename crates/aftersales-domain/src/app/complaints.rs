@@ -275,16 +275,14 @@ impl ComplaintService {
             let mut next = complaint.clone();
             next.escalate(now)?;
             next.version += 1;
-            let audit = crate::model::audit::AuditEvent {
-                id: crate::value::RecordId::generate(),
-                store: complaint.store.clone(),
-                actor: "system".into(),
-                action: "complaint.escalate".into(),
-                resource_type: "complaint".into(),
-                resource_id: complaint.id.to_string(),
-                changed_fields: vec!["status".into()],
-                occurred_at: now,
-            };
+            let audit = self.core.audit_as(
+                "system",
+                &complaint.store,
+                "complaint.escalate",
+                "complaint",
+                complaint.id,
+                vec!["status".into()],
+            );
             let op = Op::UpdateComplaint { complaint: Box::new(next), before: Box::new(complaint.clone()) };
             match self.core.repo.apply(ChangeSet::of(op, audit)).await {
                 Ok(_) => escalated += 1,

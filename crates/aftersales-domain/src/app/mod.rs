@@ -22,7 +22,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
-pub use appointments::{AppointmentService, BookAppointment, MAX_AVAILABILITY_DAYS};
+pub use appointments::{
+    AppointmentService, AppointmentStep, BookAppointment, CancelAppointment, CheckIn, ConfirmBooking,
+    DayQuery, MAX_AVAILABILITY_DAYS, NewCustomerInput, RescheduleAppointment, VisitorInput,
+};
 pub use audit::AuditService;
 pub use complaints::{ComplaintService, OpenComplaint, ResolveComplaint};
 pub use customers::CustomerQuery;
@@ -68,7 +71,9 @@ commands! {
         crate::model::customer::AddVehicle, crate::model::customer::UpdateVehicle;
     MergeCustomers: crate::model::customer::MergeCustomers;
     RecordOdometer: crate::model::customer::RecordOdometer;
-    CreateWorkOrder: CreateWorkOrder;
+    CreateWorkOrder: CreateWorkOrder, CheckIn;
+    ManageCapacity: crate::model::appointment::Capacity;
+    BookAppointment: BookAppointment, ConfirmBooking, RescheduleAppointment, CancelAppointment;
     FrontDeskStep: RecordDecisions, CancelWorkOrder, RecordAccessories, RecordSignature, DeliverWorkOrder, NoInput,
         ReviseEstimate;
     WorkshopStep: StartWork, ProposeLines, CompleteLine, CompleteWork;
@@ -245,10 +250,23 @@ impl Core {
         resource_id: impl ToString,
         changed_fields: Vec<String>,
     ) -> AuditEvent {
+        self.audit_as(&who.sub, store, action, resource_type, resource_id, changed_fields)
+    }
+
+    /// An audit entry of `actor`, a person or `system` for a job (GEN-1).
+    pub(crate) fn audit_as(
+        &self,
+        actor: &str,
+        store: &StoreCode,
+        action: &str,
+        resource_type: &str,
+        resource_id: impl ToString,
+        changed_fields: Vec<String>,
+    ) -> AuditEvent {
         AuditEvent {
             id: RecordId::generate(),
             store: store.clone(),
-            actor: who.sub.clone(),
+            actor: actor.to_string(),
             action: action.to_string(),
             resource_type: resource_type.to_string(),
             resource_id: resource_id.to_string(),

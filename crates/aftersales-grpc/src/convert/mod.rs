@@ -3,6 +3,7 @@
 use aftersales_domain::app::IdempotencyKey;
 use aftersales_domain::app::{DocumentKind, StoreFigures, SummaryView};
 use aftersales_domain::auth::Role;
+use aftersales_domain::model::appointment::{AppointmentStatus, BayKind, CancelledBy, Channel};
 use aftersales_domain::model::audit::AuditEvent;
 use aftersales_domain::model::customer::{
     ConsentEvent, ConsentMethod, ContactChannel, CustomerView, OdometerSource, Vehicle, VehicleType,
@@ -30,6 +31,7 @@ use tonic::Status;
 use crate::pb;
 use crate::status::{invalid, to_status};
 
+mod appointments;
 mod customers;
 mod events;
 mod follow_ups;
@@ -37,6 +39,7 @@ mod stores;
 mod summaries;
 mod work_orders;
 
+pub use appointments::{capacity, visitor};
 pub use events::subscription;
 
 /// Converts an instant to a protobuf timestamp.
@@ -252,6 +255,10 @@ enum_map!(LetterKind, LetterKind, "kind", [Notice, Invitation, Reply]);
 enum_map!(LetterChannel, LetterChannel, "channel", [Post, Email, Wechat, Sms]);
 enum_map!(TaskStatus, TaskStatus, "status", [Open, Done, Unreachable, Cancelled]);
 enum_map!(FollowUpContactChannel, FollowUpChannel, "channel", [Phone, Sms, Wechat, Letter, InPerson]);
+enum_map!(BayKind, BayKind, "bay", [General, QuickService, BodyPaint]);
+enum_map!(AppointmentStatus, AppointmentStatus, "status", [Held, Booked, CheckedIn, Cancelled, NoShow]);
+enum_map!(Channel, BookingChannel, "channel", [App, Phone, WalkIn]);
+enum_map!(CancelledBy, CancelledBy, "by", [Customer, Store]);
 enum_map!(Direction, Direction, "direction", [Outbound, Inbound]);
 enum_map!(ContactOutcome, ContactOutcome, "outcome", [Reached, NoAnswer, WrongNumber, Refused]);
 enum_map!(InspectionKind, InspectionKind, "kind", [Entry, Exit, Rework]);

@@ -82,6 +82,7 @@ impl From<WorkOrder> for pb::WorkOrder {
             settlement,
             accessories,
             signatures,
+            appointment_id,
         } = o;
         Self {
             id: id.to_string(),
@@ -131,6 +132,7 @@ impl From<WorkOrder> for pb::WorkOrder {
             self_check_notes,
             cancel_reason,
             comeback_of: comeback_of.map(|id| id.to_string()),
+            appointment_id: appointment_id.map(|id| id.to_string()),
             delivered_at: delivered_at.and_then(ts),
             warranty_until_date: warranty.map(|w| w.until_date.to_string()),
             warranty_until_km: warranty.map(|w| w.until_km),

@@ -1,6 +1,7 @@
 //! Service adapters: each method converts, calls the application service, converts back.
 
 mod analytics;
+mod appointments;
 mod customers;
 mod events;
 mod follow_ups;

@@ -23,6 +23,7 @@ macro_rules! list_dto {
     };
 }
 
+mod appointments;
 mod audit;
 mod customers;
 mod ehealth;
@@ -33,6 +34,7 @@ mod stores;
 mod summaries;
 mod work_orders;
 
+pub use appointments::*;
 pub use audit::*;
 pub use customers::*;
 pub use ehealth::*;

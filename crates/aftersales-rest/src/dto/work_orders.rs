@@ -180,6 +180,8 @@ pub struct WorkOrderDto {
     pub cancel_reason: Option<String>,
     /// The order this is a comeback of (WO-9).
     pub comeback_of: Option<Uuid>,
+    /// The booking this order was opened from at check-in (AP-4).
+    pub appointment_id: Option<Uuid>,
     /// When it was handed back.
     pub delivered_at: Option<DateTime<Utc>>,
     /// Warranty end date, store-local (WO-9).
@@ -232,6 +234,7 @@ impl From<WorkOrder> for WorkOrderDto {
             self_check_notes,
             cancel_reason,
             comeback_of,
+            appointment_id,
             delivered_at,
             warranty,
             walkaround_notes,
@@ -278,6 +281,7 @@ impl From<WorkOrder> for WorkOrderDto {
             self_check_notes,
             cancel_reason,
             comeback_of: comeback_of.map(|id| id.0),
+            appointment_id: appointment_id.map(|id| id.0),
             delivered_at,
             warranty_until_date: warranty.map(|w| w.until_date),
             warranty_until_km: warranty.map(|w| w.until_km),

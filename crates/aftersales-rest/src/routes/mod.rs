@@ -1,5 +1,6 @@
 //! One module per resource, each with its own router.
 
+pub mod appointments;
 pub mod audit;
 pub mod customers;
 pub mod events;

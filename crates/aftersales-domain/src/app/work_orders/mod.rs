@@ -50,8 +50,94 @@ pub struct WorkOrderService {
     core: Arc<Core>,
 }
 
+/// Checks an opening's input; answers the fault text and the built lines.
+pub(crate) fn check_opening(
+    cmd: &CreateWorkOrder,
+    now: DateTime<Utc>,
+) -> Result<(String, Vec<crate::model::work_order::WorkOrderLine>)> {
+    let mut v = Validator::new();
+    v.km("intake_mileage_km", Some(cmd.intake_mileage_km));
+    let fault = v.text("fault_description", &cmd.fault_description, crate::error::limits::TEXT);
+    let lines: Vec<_> = cmd
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| build_line(&mut v, &format!("lines[{i}]"), l, LineOrigin::Initial, 0, None))
+        .collect();
+    if cmd.promised_at < now - chrono::Duration::hours(1) {
+        v.push("promised_at", "must not be in the past");
+    }
+    v.finish()?;
+    Ok((fault, lines))
+}
+
+/// Decides the opening of a work order in `shop` (WO-1, CF-6): the order, its intake reading, and
+/// the change set that takes its number; `appointment` links it to the booking it comes from.
+pub(crate) async fn open_order(
+    core: &Core,
+    who: &Principal,
+    shop: &Store,
+    cmd: &CreateWorkOrder,
+    (fault, lines): (String, Vec<crate::model::work_order::WorkOrderLine>),
+    appointment: Option<crate::model::appointment::AppointmentId>,
+) -> Result<(WorkOrder, ChangeSet)> {
+    let store = &shop.code;
+    let customer = core.repo.get_customer(store, cmd.customer_id).await?;
+    let customer = customer.ok_or(DomainError::NotFound { resource: "customer" })?;
+    customer.ensure_live()?;
+    let vehicle = core
+        .repo
+        .get_vehicle(store, cmd.vehicle_id)
+        .await?
+        .filter(|v| v.customer_id == customer.id)
+        .ok_or(DomainError::NotFound { resource: "vehicle" })?;
+    let now = core.now();
+    let tz = shop.timezone;
+    let today = now.with_timezone(&tz).date_naive();
+    if let Some(earlier) = cmd.comeback_of {
+        let original = core.repo.get_work_order(store, earlier).await?;
+        let original = original.ok_or_else(|| DomainError::invalid("comeback_of", "no such work order"))?;
+        original.accepts_comeback(vehicle.id, today, cmd.intake_mileage_km)?;
+    }
+    let number = WorkOrderService::next_number(shop, "work_order", today.year());
+    let order = WorkOrder::open(Opening {
+        vehicle: &vehicle,
+        advisor: &who.sub,
+        fault_description: fault,
+        intake_mileage_km: cmd.intake_mileage_km,
+        fuel_level: cmd.fuel_level,
+        repair_category: cmd.repair_category,
+        promised_at: cmd.promised_at,
+        lines,
+        comeback_of: cmd.comeback_of,
+        number: format!("{store}-{}-{NUMBER_SLOT}", today.year()),
+        appointment_id: appointment,
+        now,
+    });
+    // CF-6 as for any reading: the intake mileage never goes below the car's last one.
+    let intake = RecordOdometer {
+        mileage_km: cmd.intake_mileage_km,
+        source: Some(OdometerSource::Store),
+        correction: None,
+        note: Some(format!("intake {}", order.number)),
+    };
+    let (moved, reading) = vehicle.read_odometer("intake_mileage_km", &intake, &who.sub, now)?;
+    let mut ops = vec![Op::InsertWorkOrder(Box::new(order.clone())), Op::InsertOdometer(reading)];
+    if moved.mileage_km != vehicle.mileage_km {
+        ops.push(Op::UpdateVehicle { vehicle: moved, before: Box::new(vehicle.clone()) });
+    }
+    let changes = ChangeSet {
+        ops,
+        audit: vec![core.audit(who, store, "work_order.create", "work_order", order.id, vec![])],
+        idempotency: None,
+        number: Some(number),
+        store_zone: Some((store.clone(), tz)),
+    };
+    Ok((order, changes))
+}
+
 /// Returns the first instant of a store-local day.
-fn local_midnight(tz: Tz, day: NaiveDate) -> Option<DateTime<Utc>> {
+pub(crate) fn local_midnight(tz: Tz, day: NaiveDate) -> Option<DateTime<Utc>> {
     day.and_hms_opt(0, 0, 0)?.and_local_timezone(tz).earliest().map(|t| t.with_timezone(&Utc))
 }
 
@@ -79,74 +165,11 @@ impl WorkOrderService {
         key: Option<IdempotencyKey>,
     ) -> Result<WorkOrder> {
         who.authorize(Action::CreateWorkOrder, store, "store")?;
-        let mut v = Validator::new();
-        v.km("intake_mileage_km", Some(cmd.intake_mileage_km));
-        let fault = v.text("fault_description", &cmd.fault_description, crate::error::limits::TEXT);
-        let lines: Vec<_> = cmd
-            .lines
-            .iter()
-            .enumerate()
-            .map(|(i, l)| build_line(&mut v, &format!("lines[{i}]"), l, LineOrigin::Initial, 0, None))
-            .collect();
-        if cmd.promised_at < self.core.now() - chrono::Duration::hours(1) {
-            v.push("promised_at", "must not be in the past");
-        }
-        v.finish()?;
+        let checked = check_opening(&cmd, self.core.now())?;
         let core = &self.core;
         core.write_once(who, store, "work_order.create", key, &cmd, || async {
             let shop = core.store(who, store).await?;
-            let customer = core.repo.get_customer(store, cmd.customer_id).await?;
-            let customer = customer.ok_or(DomainError::NotFound { resource: "customer" })?;
-            customer.ensure_live()?;
-            let vehicle = core
-                .repo
-                .get_vehicle(store, cmd.vehicle_id)
-                .await?
-                .filter(|v| v.customer_id == customer.id)
-                .ok_or(DomainError::NotFound { resource: "vehicle" })?;
-            let now = core.now();
-            let tz = shop.timezone;
-            let today = now.with_timezone(&tz).date_naive();
-            if let Some(earlier) = cmd.comeback_of {
-                let original = core.repo.get_work_order(store, earlier).await?;
-                let original =
-                    original.ok_or_else(|| DomainError::invalid("comeback_of", "no such work order"))?;
-                original.accepts_comeback(vehicle.id, today, cmd.intake_mileage_km)?;
-            }
-            let number = Self::next_number(&shop, "work_order", today.year());
-            let order = WorkOrder::open(Opening {
-                vehicle: &vehicle,
-                advisor: &who.sub,
-                fault_description: fault.clone(),
-                intake_mileage_km: cmd.intake_mileage_km,
-                fuel_level: cmd.fuel_level,
-                repair_category: cmd.repair_category,
-                promised_at: cmd.promised_at,
-                lines: lines.clone(),
-                comeback_of: cmd.comeback_of,
-                number: format!("{store}-{}-{NUMBER_SLOT}", today.year()),
-                now,
-            });
-            // CF-6 as for any reading: the intake mileage never goes below the car's last one.
-            let intake = RecordOdometer {
-                mileage_km: cmd.intake_mileage_km,
-                source: Some(OdometerSource::Store),
-                correction: None,
-                note: Some(format!("intake {}", order.number)),
-            };
-            let (moved, reading) = vehicle.read_odometer("intake_mileage_km", &intake, &who.sub, now)?;
-            let mut ops = vec![Op::InsertWorkOrder(Box::new(order.clone())), Op::InsertOdometer(reading)];
-            if moved.mileage_km != vehicle.mileage_km {
-                ops.push(Op::UpdateVehicle { vehicle: moved, before: Box::new(vehicle.clone()) });
-            }
-            let changes = ChangeSet {
-                ops,
-                audit: vec![core.audit(who, store, "work_order.create", "work_order", order.id, vec![])],
-                idempotency: None,
-                number: Some(number),
-                store_zone: Some((store.clone(), tz)),
-            };
-            Ok((order, changes))
+            open_order(core, who, &shop, &cmd, checked.clone(), None).await
         })
         .await
     }

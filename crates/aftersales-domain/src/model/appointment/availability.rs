@@ -10,7 +10,7 @@ use super::capacity::{BayKind, Capacity};
 use crate::DomainError;
 
 /// What one booking (held or booked) occupies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Occupied {
     /// Arrival.
     pub start: DateTime<Utc>,
@@ -18,6 +18,8 @@ pub struct Occupied {
     pub end: DateTime<Utc>,
     /// The bay kind it holds.
     pub bay: BayKind,
+    /// The advisor receiving it, once assigned.
+    pub advisor: Option<String>,
 }
 
 /// What a booking of `services` needs: its bay kind and duration.
@@ -92,15 +94,15 @@ pub fn capacity_not_set() -> DomainError {
 }
 
 /// Whether a booking of `need` may start at `start`, given what is `occupied` (excluding the
-/// booking being moved, if any).
-pub fn check_start(
-    capacity: &Capacity,
+/// booking being moved, if any); answers the advisors free to receive it, in the store's order.
+pub fn check_start<'a>(
+    capacity: &'a Capacity,
     tz: Tz,
     now: DateTime<Utc>,
     need: Need,
     start: DateTime<Utc>,
     occupied: &[Occupied],
-) -> Result<(), Refusal> {
+) -> Result<Vec<&'a str>, Refusal> {
     let local = start.with_timezone(&tz);
     let date = local.date_naive();
     let hours = capacity.hours_on(date).ok_or(Refusal::NotOffered)?;
@@ -120,12 +122,23 @@ pub fn check_start(
     }
     // An advisor receives each arrival for one step of the grid.
     let reception_end = start + Duration::minutes(step);
-    let arriving =
-        occupied.iter().filter(|o| o.start < reception_end && start < o.start + Duration::minutes(step));
-    if arriving.count() >= capacity.advisors.len() {
+    let arriving: Vec<_> = occupied
+        .iter()
+        .filter(|o| o.start < reception_end && start < o.start + Duration::minutes(step))
+        .collect();
+    if arriving.len() >= capacity.advisors.len() {
         return Err(Refusal::Taken);
     }
-    Ok(())
+    let busy = |name: &str| arriving.iter().any(|o| o.advisor.as_deref() == Some(name));
+    let mut free: Vec<&str> = capacity.advisors.iter().map(String::as_str).filter(|a| !busy(a)).collect();
+    // Arrivals no listed advisor receives (one left the list since) still take someone's time.
+    let listed = |a: &Option<String>| a.as_deref().is_some_and(|a| capacity.advisors.iter().any(|x| x == a));
+    let unlisted = arriving.iter().filter(|o| !listed(&o.advisor)).count();
+    free.truncate(free.len().saturating_sub(unlisted));
+    if free.is_empty() {
+        return Err(Refusal::Taken);
+    }
+    Ok(free)
 }
 
 /// The most bookings of `bay` in use at one instant within `[start, end)`.

@@ -23,6 +23,8 @@ pub enum BayKind {
 
 /// A service customers can book, and what it occupies.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct ServiceType {
     /// Stable code, e.g. `maintenance`.
     pub code: String,
@@ -36,6 +38,8 @@ pub struct ServiceType {
 
 /// One day's opening hours, store-local; `open < close`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct Hours {
     /// Opening time.
     pub open: NaiveTime,
@@ -45,6 +49,8 @@ pub struct Hours {
 
 /// Everything availability is computed from, besides the bookings themselves.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default, deny_unknown_fields)]
 pub struct Capacity {
     /// Hours per weekday, Monday first; `None` is closed all day.
     pub week: [Option<Hours>; 7],

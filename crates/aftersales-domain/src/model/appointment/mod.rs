@@ -13,7 +13,8 @@ pub use availability::{Need, Occupied, Refusal, capacity_not_set, check_start, f
 pub use capacity::{BayKind, Capacity, Hours, ServiceType};
 
 use crate::DomainError;
-use crate::value::uuid_id;
+use crate::model::work_order::WorkOrderId;
+use crate::value::{CustomerId, Phone, Plate, VehicleId, Vin, uuid_id};
 
 uuid_id!(
     /// An appointment's id.
@@ -74,6 +75,51 @@ pub struct Change {
     pub reason: Option<String>,
 }
 
+/// A new customer's name and phone, for a booking made before they have a file (AP-3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewCustomer {
+    /// Full name.
+    pub name: String,
+    /// Phone number.
+    pub phone: Phone,
+}
+
+/// Who is coming, with which car and why (AP-3); a booking has one, a hold may not yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Visitor {
+    /// The customer's file, for a known customer.
+    pub customer_id: Option<CustomerId>,
+    /// A new customer's name and phone (CF-2's clock starts at the visit).
+    pub new_customer: Option<NewCustomer>,
+    /// The car, when it is on the customer's file.
+    pub vehicle_id: Option<VehicleId>,
+    /// Its plate, as the customer gave it.
+    pub plate: Option<Plate>,
+    /// Its VIN, as the customer gave it.
+    pub vin: Option<Vin>,
+    /// The customer's own account of the fault.
+    pub fault_description: String,
+}
+
+/// What a new appointment is made of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Booking {
+    /// What it occupies.
+    pub need: Need,
+    /// The service type codes.
+    pub services: Vec<String>,
+    /// Arrival.
+    pub start: DateTime<Utc>,
+    /// How it is made.
+    pub channel: Channel,
+    /// Held this long instead of booked at once.
+    pub hold_minutes: Option<u32>,
+    /// Who is coming, if known yet.
+    pub visitor: Option<Visitor>,
+    /// The advisor receiving the car.
+    pub advisor: String,
+}
+
 /// A booking of the store's capacity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Appointment {
@@ -102,23 +148,28 @@ pub struct Appointment {
     /// When the day-before reminder went out (AP-5).
     #[serde(default)]
     pub reminded_at: Option<DateTime<Utc>>,
+    /// Who is coming; set when booked.
+    #[serde(default)]
+    pub visitor: Option<Visitor>,
+    /// The advisor who receives the car, chosen among those free at arrival.
+    #[serde(default)]
+    pub advisor: Option<String>,
+    /// The work order check-in opened.
+    #[serde(default)]
+    pub work_order_id: Option<WorkOrderId>,
 }
 
 impl Appointment {
-    /// A new appointment at `start`, held for `capacity.hold_minutes` or booked at once.
-    pub fn new(
-        need: Need,
-        services: Vec<String>,
-        start: DateTime<Utc>,
-        channel: Channel,
-        hold: Option<&Capacity>,
-        now: DateTime<Utc>,
-    ) -> Self {
-        let (status, hold_expires_at) = match hold {
-            Some(c) => (AppointmentStatus::Held, Some(now + Duration::minutes(i64::from(c.hold_minutes)))),
+    /// A new appointment as `booking` asks: held, or booked at once, which needs the visitor
+    /// (AP-3).
+    pub fn new(booking: Booking, now: DateTime<Utc>) -> crate::Result<Self> {
+        let Booking { need, services, start, channel, hold_minutes, visitor, advisor } = booking;
+        let (status, hold_expires_at) = match hold_minutes {
+            Some(m) => (AppointmentStatus::Held, Some(now + Duration::minutes(i64::from(m)))),
+            None if visitor.is_none() => return Err(missing_visitor()),
             None => (AppointmentStatus::Booked, None),
         };
-        Self {
+        Ok(Self {
             id: AppointmentId::generate(),
             status,
             start,
@@ -131,7 +182,10 @@ impl Appointment {
             history: vec![Change { status, start, at: now, reason: None }],
             version: 1,
             reminded_at: None,
-        }
+            visitor,
+            advisor: Some(advisor),
+            work_order_id: None,
+        })
     }
 
     /// When the bay is free again.
@@ -150,7 +204,7 @@ impl Appointment {
 
     /// What it occupies, for availability.
     pub fn occupied(&self) -> Occupied {
-        Occupied { start: self.start, end: self.end(), bay: self.bay }
+        Occupied { start: self.start, end: self.end(), bay: self.bay, advisor: self.advisor.clone() }
     }
 
     fn step(&mut self, status: AppointmentStatus, now: DateTime<Utc>, reason: Option<String>) {
@@ -165,10 +219,16 @@ impl Appointment {
         }
     }
 
-    /// Confirms a hold that has not lapsed (AP-3).
-    pub fn book(&mut self, now: DateTime<Utc>) -> crate::Result<()> {
+    /// Confirms a hold that has not lapsed, with the visitor if the hold had none (AP-3).
+    pub fn book(&mut self, visitor: Option<Visitor>, now: DateTime<Utc>) -> crate::Result<()> {
         match self.status {
             AppointmentStatus::Held if self.occupies(now) => {
+                if let Some(v) = visitor {
+                    self.visitor = Some(v);
+                }
+                if self.visitor.is_none() {
+                    return Err(missing_visitor());
+                }
                 self.hold_expires_at = None;
                 self.step(AppointmentStatus::Booked, now, None);
                 Ok(())
@@ -184,12 +244,19 @@ impl Appointment {
         }
     }
 
-    /// Moves a booking to `start` (checked free by the caller); it stays booked (AP-4).
-    pub fn reschedule(&mut self, start: DateTime<Utc>, now: DateTime<Utc>) -> crate::Result<()> {
+    /// Moves a booking to `start`, received by `advisor` (checked free by the caller); it stays
+    /// booked (AP-4).
+    pub fn reschedule(
+        &mut self,
+        start: DateTime<Utc>,
+        advisor: String,
+        now: DateTime<Utc>,
+    ) -> crate::Result<()> {
         if self.status != AppointmentStatus::Booked {
             return Err(self.refuse("reschedule"));
         }
         self.start = start;
+        self.advisor = Some(advisor);
         self.step(AppointmentStatus::Booked, now, None);
         Ok(())
     }
@@ -227,11 +294,12 @@ impl Appointment {
         Ok(())
     }
 
-    /// The car arrived (AP-4); the caller opens the work order from the booking.
-    pub fn check_in(&mut self, now: DateTime<Utc>) -> crate::Result<()> {
+    /// The car arrived and `order` was opened from the booking (AP-4).
+    pub fn check_in(&mut self, order: WorkOrderId, now: DateTime<Utc>) -> crate::Result<()> {
         if self.status != AppointmentStatus::Booked {
             return Err(self.refuse("check in"));
         }
+        self.work_order_id = Some(order);
         self.step(AppointmentStatus::CheckedIn, now, None);
         Ok(())
     }
@@ -272,6 +340,13 @@ impl Appointment {
         self.reminded_at = Some(now);
         Ok(())
     }
+}
+
+fn missing_visitor() -> DomainError {
+    DomainError::invalid(
+        "customer_id",
+        "a booking names the customer's file or a new customer's name and phone",
+    )
 }
 
 impl AppointmentStatus {

@@ -68,12 +68,15 @@ fn availability_shrinks_by_exactly_what_the_bookings_take() {
         need(&cap, &codes(&["maintenance"])).unwrap_or(Need { bay: BayKind::General, minutes: 0 });
     let before = free_starts(&cap, Shanghai, now(), maintenance, day(), day(), &[]);
     // One booking at 10:00: the advisor is busy receiving it at 10:00, a bay is still free.
-    let one = [Occupied { start: local("10:00"), end: local("11:00"), bay: BayKind::General }];
+    let one = [Occupied { start: local("10:00"), end: local("11:00"), bay: BayKind::General, advisor: None }];
     let after = free_starts(&cap, Shanghai, now(), maintenance, day(), day(), &one);
     assert_eq!(before.len() - after.len(), 1);
     assert!(!after.contains(&local("10:00")) && after.contains(&local("10:15")));
     // A second one at 10:15 fills both bays from 10:15 to 11:00.
-    let two = [one[0], Occupied { start: local("10:15"), end: local("11:15"), bay: BayKind::General }];
+    let two = [
+        one[0].clone(),
+        Occupied { start: local("10:15"), end: local("11:15"), bay: BayKind::General, advisor: None },
+    ];
     let after_two = free_starts(&cap, Shanghai, now(), maintenance, day(), day(), &two);
     for blocked in ["09:30", "10:00", "10:15", "10:45"] {
         assert!(!after_two.contains(&local(blocked)), "{blocked}");
@@ -98,7 +101,8 @@ fn a_booking_takes_only_a_bay_of_the_kind_its_services_need() {
     let general = need(&cap, &codes(&["maintenance", "diagnosis"]))
         .unwrap_or(Need { bay: BayKind::BodyPaint, minutes: 0 });
     assert_eq!((general.bay, general.minutes), (BayKind::General, 90));
-    let painting = [Occupied { start: local("10:00"), end: local("12:00"), bay: BayKind::BodyPaint }];
+    let painting =
+        [Occupied { start: local("10:00"), end: local("12:00"), bay: BayKind::BodyPaint, advisor: None }];
     assert!(check_start(&cap, Shanghai, now(), general, local("10:15"), &painting).is_ok());
     assert_eq!(check_start(&cap, Shanghai, now(), body, local("11:00"), &painting), Err(Refusal::Taken));
     // Services that need different bays are booked separately; unknown ones are named.
@@ -107,29 +111,54 @@ fn a_booking_takes_only_a_bay_of_the_kind_its_services_need() {
     assert!(need(&cap, &codes(&["wash"])).is_err() && need(&cap, &[]).is_err());
 }
 
+fn visitor() -> Visitor {
+    Visitor {
+        customer_id: None,
+        new_customer: None,
+        vehicle_id: None,
+        plate: None,
+        vin: None,
+        fault_description: "异响".into(),
+    }
+}
+
+fn booking(cap: &Capacity, start: &str, hold: bool) -> Booking {
+    Booking {
+        need: need(cap, &codes(&["maintenance"])).unwrap_or(Need { bay: BayKind::General, minutes: 60 }),
+        services: codes(&["maintenance"]),
+        start: local(start),
+        channel: Channel::App,
+        hold_minutes: hold.then_some(cap.hold_minutes),
+        visitor: (!hold).then(visitor),
+        advisor: "adv-0".into(),
+    }
+}
+
 fn booked(cap: &Capacity, start: &str) -> Appointment {
-    let n = need(cap, &codes(&["maintenance"])).unwrap_or(Need { bay: BayKind::General, minutes: 60 });
-    Appointment::new(n, codes(&["maintenance"]), local(start), Channel::App, None, now())
+    Appointment::new(booking(cap, start, false), now()).unwrap_or_else(|e| panic!("{e}"))
 }
 
 // AP-3, AP-4
 #[test]
 fn a_hold_lapses_and_frees_its_place_and_a_lapsed_hold_cannot_be_booked() {
     let cap = capacity(1, 0, 1);
-    let n = need(&cap, &codes(&["maintenance"])).unwrap_or(Need { bay: BayKind::General, minutes: 60 });
-    let mut held =
-        Appointment::new(n, codes(&["maintenance"]), local("10:00"), Channel::App, Some(&cap), now());
+    let mut held = Appointment::new(booking(&cap, "10:00", true), now()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(held.visitor, None, "a hold may not know who is coming yet");
+    let mut nobody = booking(&cap, "10:00", false);
+    nobody.visitor = None;
+    assert!(Appointment::new(nobody, now()).is_err(), "a booking does");
     assert_eq!(held.status, AppointmentStatus::Held);
     assert!(held.occupies(now() + Duration::minutes(9)));
     assert!(!held.occupies(now() + Duration::minutes(10)), "the hold lapses after 10 minutes");
     let lapsed = held.clone();
     let mut late = held.clone();
     assert_eq!(
-        late.book(now() + Duration::minutes(10)).err().map(|e| e.code()),
+        late.book(Some(visitor()), now() + Duration::minutes(10)).err().map(|e| e.code()),
         Some("appointment.hold_expired".into())
     );
     assert_eq!(late, lapsed, "a refused move changes nothing");
-    assert!(held.book(now() + Duration::minutes(5)).is_ok());
+    assert!(held.clone().book(None, now() + Duration::minutes(5)).is_err(), "confirmed without a visitor");
+    assert!(held.book(Some(visitor()), now() + Duration::minutes(5)).is_ok());
     assert_eq!((held.status, held.hold_expires_at, held.history.len()), (AppointmentStatus::Booked, None, 2));
 }
 
@@ -164,15 +193,17 @@ fn only_the_moves_of_the_state_diagram_are_allowed() {
     let mut a = booked(&cap, "10:00");
     assert!(!a.no_show_due(&cap, local("10:29")) && a.no_show_due(&cap, local("10:30")));
     assert!(a.clone().mark_no_show(&cap, local("10:29")).is_err());
-    assert!(a.reschedule(local("11:00"), now()).is_ok());
+    assert!(a.reschedule(local("11:00"), "adv-0".into(), now()).is_ok());
     assert_eq!((a.status, a.start, a.history.len()), (AppointmentStatus::Booked, local("11:00"), 2));
-    assert!(a.check_in(local("10:55")).is_ok());
+    let order = crate::model::work_order::WorkOrderId::generate();
+    assert!(a.check_in(order, local("10:55")).is_ok());
+    assert_eq!(a.work_order_id, Some(order));
     let done = a.clone();
     for refused in [
-        a.book(local("11:00")),
-        a.reschedule(local("12:00"), local("11:00")),
+        a.book(Some(visitor()), local("11:00")),
+        a.reschedule(local("12:00"), "adv-0".into(), local("11:00")),
         a.cancel(CancelledBy::Store, Some("x".into()), &cap, local("11:00")),
-        a.check_in(local("11:00")),
+        a.check_in(order, local("11:00")),
         a.mark_no_show(&cap, local("12:00")),
     ] {
         assert_eq!(refused.err().map(|e| e.code()), Some("appointment.invalid_transition".into()));
@@ -180,7 +211,7 @@ fn only_the_moves_of_the_state_diagram_are_allowed() {
     assert_eq!(a, done);
     let mut absent = booked(&cap, "10:00");
     assert!(absent.mark_no_show(&cap, local("10:30")).is_ok());
-    assert!(absent.check_in(local("10:31")).is_err());
+    assert!(absent.check_in(order, local("10:31")).is_err());
 }
 
 #[test]
@@ -215,8 +246,10 @@ proptest! {
         for (kind, slot) in attempts {
             let n = need(&cap, &kinds[kind]).unwrap_or(Need { bay: BayKind::General, minutes: 60 });
             let start = local("08:00") + Duration::minutes(slot * 15);
-            if check_start(&cap, Shanghai, now(), n, start, &taken).is_ok() {
-                taken.push(Occupied { start, end: start + Duration::minutes(i64::from(n.minutes)), bay: n.bay });
+            if let Ok(free) = check_start(&cap, Shanghai, now(), n, start, &taken) {
+                let advisor = free.first().map(|a| (*a).to_string());
+                prop_assert!(advisor.is_some(), "a start is only free with an advisor free");
+                taken.push(Occupied { start, end: start + Duration::minutes(i64::from(n.minutes)), bay: n.bay, advisor });
             }
         }
         for minute in 0..(10 * 60) {
@@ -227,6 +260,13 @@ proptest! {
             }
             let arriving = taken.iter().filter(|o| o.start <= t && t < o.start + Duration::minutes(15)).count();
             prop_assert!(arriving <= advisors, "{arriving} arrivals for {advisors} advisors at {t}");
+            for name in &cap.advisors {
+                let theirs = taken
+                    .iter()
+                    .filter(|o| o.advisor.as_ref() == Some(name) && o.start <= t && t < o.start + Duration::minutes(15))
+                    .count();
+                prop_assert!(theirs <= 1, "{name} receives {theirs} arrivals at {t}");
+            }
         }
         let n = need(&cap, &kinds[0]).unwrap_or(Need { bay: BayKind::General, minutes: 60 });
         for start in free_starts(&cap, Shanghai, now(), n, day(), day(), &taken) {

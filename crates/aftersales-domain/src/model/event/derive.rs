@@ -123,6 +123,14 @@ impl Out<'_> {
 
     fn op(&mut self, op: &Op) {
         match op {
+            Op::PlaceAppointment { store, appointment, before, at, .. } => {
+                let event = appointment_changed(store, before.as_deref(), appointment, self.actor, *at);
+                self.events.push(event);
+            }
+            Op::UpdateAppointment { store, appointment, before } => {
+                let at = self.at.or(appointment.history.last().map(|c| c.at)).unwrap_or(appointment.start);
+                self.events.push(appointment_changed(store, Some(before), appointment, self.actor, at));
+            }
             Op::InsertStore(_)
             | Op::UpdateStore { .. }
             | Op::InsertStaff(_)

@@ -255,6 +255,9 @@ pub struct WorkOrder {
     pub signatures: Vec<Signature>,
     /// Moves so far (WO-3).
     pub events: Vec<StatusEvent>,
+    /// The booking this order was opened from at check-in (AP-4).
+    #[serde(default)]
+    pub appointment_id: Option<crate::model::appointment::AppointmentId>,
     /// Optimistic-concurrency version.
     pub version: i64,
     /// Received.
@@ -307,6 +310,8 @@ pub struct Opening<'a> {
     pub comeback_of: Option<WorkOrderId>,
     /// The number, or the slot standing for it until the write takes it.
     pub number: String,
+    /// The booking it is opened from, at check-in (AP-4).
+    pub appointment_id: Option<crate::model::appointment::AppointmentId>,
     /// When.
     pub now: DateTime<Utc>,
 }
@@ -325,6 +330,7 @@ impl WorkOrder {
             lines,
             comeback_of,
             number,
+            appointment_id,
             now,
         } = opening;
         WorkOrder {
@@ -359,6 +365,7 @@ impl WorkOrder {
             accessories: vec![],
             signatures: vec![],
             events: vec![],
+            appointment_id,
             version: 1,
             created_at: now,
             updated_at: now,

@@ -133,6 +133,7 @@ fn order() -> WorkOrder {
         accessories: vec![],
         signatures: vec![],
         events: vec![],
+        appointment_id: None,
         version: 1,
         created_at: at(),
         updated_at: at(),
