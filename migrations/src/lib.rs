@@ -22,6 +22,7 @@ mod m20261203_000013_events;
 mod m20261203_000014_complaint_changes;
 mod m20261203_000015_distributable;
 mod m20261203_000016_appointments;
+mod m20261204_000017_approval_links;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000014_complaint_changes::Migration),
             Box::new(m20261203_000015_distributable::Migration),
             Box::new(m20261203_000016_appointments::Migration),
+            Box::new(m20261204_000017_approval_links::Migration),
         ]
     }
 }

@@ -204,14 +204,89 @@ async fn the_appointment_journey_over_grpc_matches_rest() {
     let rest_order = app.get(&format!("/v1/stores/SH001/work-orders/{order}"), &adv).await.body;
     assert_eq!(rest_order["appointment_id"], held.id);
 
-    // Another store's token does not find it.
-    let other = app.advisor("BJ001");
-    let hidden = client
-        .get_appointment(authed(
-            &other,
-            pb::GetAppointmentRequest { store: "BJ001".into(), appointment_id: held.id },
-        ))
-        .await
-        .unwrap_err();
-    assert_eq!(hidden.code(), tonic::Code::NotFound);
+    // Another store's token finds nothing of this store, on every method (GEN-1).
+    let other = app.token("nosy", &["advisor", "supervisor", "admin"], &["BJ001"]);
+    let (s, id) = (String::from("SH001"), held.id.clone());
+    let t = other.as_str();
+    let answers = [
+        (
+            "GetCapacity",
+            client.get_capacity(authed(t, pb::GetCapacityRequest { store: s.clone() })).await.err(),
+        ),
+        (
+            "SetCapacity",
+            client
+                .set_capacity(authed(t, pb::SetCapacityRequest { store: s.clone(), ..Default::default() }))
+                .await
+                .err(),
+        ),
+        (
+            "GetAvailability",
+            client
+                .get_availability(authed(
+                    t,
+                    pb::GetAvailabilityRequest {
+                        store: s.clone(),
+                        from: MONDAY.into(),
+                        to: MONDAY.into(),
+                        service_types: vec!["maintenance".into()],
+                    },
+                ))
+                .await
+                .err(),
+        ),
+        (
+            "GetAppointment",
+            client
+                .get_appointment(authed(
+                    t,
+                    pb::GetAppointmentRequest { store: s.clone(), appointment_id: id.clone() },
+                ))
+                .await
+                .err(),
+        ),
+        (
+            "ListArrivals",
+            client
+                .list_arrivals(authed(
+                    t,
+                    pb::ListArrivalsRequest { store: s.clone(), date: MONDAY.into(), ..Default::default() },
+                ))
+                .await
+                .err(),
+        ),
+        (
+            "ConfirmAppointment",
+            client
+                .confirm_appointment(authed(
+                    t,
+                    pb::ConfirmAppointmentRequest {
+                        store: s.clone(),
+                        appointment_id: id.clone(),
+                        ..Default::default()
+                    },
+                ))
+                .await
+                .err(),
+        ),
+        (
+            "CancelAppointment",
+            client
+                .cancel_appointment(authed(
+                    t,
+                    pb::CancelAppointmentRequest {
+                        store: s.clone(),
+                        appointment_id: id.clone(),
+                        by: pb::CancelledBy::Customer.into(),
+                        ..Default::default()
+                    },
+                ))
+                .await
+                .err(),
+        ),
+    ];
+    for (method, status) in answers {
+        let status = status.unwrap_or_else(|| panic!("{method} answered another store's data"));
+        assert_eq!(status.code(), tonic::Code::NotFound, "{method}: {status:?}");
+    }
 }

@@ -336,3 +336,85 @@ async fn a_token_for_one_store_gets_not_found_for_every_grpc_method_of_another()
     let listed = stores.list_stores(authed(t, pb::ListStoresRequest::default())).await.unwrap().into_inner();
     assert_eq!(listed.stores.iter().map(|s| s.code.as_str()).collect::<Vec<_>>(), vec!["SH001"]);
 }
+
+/// The appointment routes of `store` (capacity, availability, the day, one appointment, each
+/// step), with bodies that would pass validation.
+fn appointment_routes(store: &str, appointment: &str) -> Vec<(Method, String, Option<Value>)> {
+    let a = format!("/v1/stores/{store}/appointments/{appointment}");
+    let start = crate::appointments::at("15:00");
+    vec![
+        (Method::GET, format!("/v1/stores/{store}/capacity"), None),
+        (Method::PUT, format!("/v1/stores/{store}/capacity"), Some(json!({}))),
+        (
+            Method::GET,
+            format!(
+                "/v1/stores/{store}/availability?from=2026-12-07&to=2026-12-07&service_types=maintenance"
+            ),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/v1/stores/{store}/appointments"),
+            Some(json!({"service_types": ["maintenance"], "start": start, "channel": "app"})),
+        ),
+        (Method::GET, format!("/v1/stores/{store}/appointments?date=2026-12-07"), None),
+        (Method::GET, a.clone(), None),
+        (Method::POST, format!("{a}/confirm"), Some(json!({}))),
+        (Method::POST, format!("{a}/reschedule"), Some(json!({"start": start}))),
+        (Method::POST, format!("{a}/cancel"), Some(json!({"by": "customer"}))),
+        (
+            Method::POST,
+            format!("{a}/check-in"),
+            Some(json!({"intake_mileage_km": 1000, "repair_category": "minor_repair", "promised_at": start})),
+        ),
+    ]
+}
+
+// GEN-1 for appointments: another store's token finds none of them, exactly as if the store did
+// not exist, and changes nothing.
+#[tokio::test]
+async fn a_token_for_one_store_gets_not_found_for_every_appointment_route_of_another() {
+    use crate::appointments::{FRIDAY, at, customer_with_car, setup};
+    let capacity = json!({
+        "bays": {"general": 1},
+        "advisors": ["adv-0"],
+        "services": [{"code": "maintenance", "name": "常规保养", "minutes": 60, "bay": "general"}],
+    });
+    let app = setup(crate::common::TestClock::at(FRIDAY), capacity).await;
+    let (customer, _) = customer_with_car(&app).await;
+    let theirs = app
+        .post(
+            "/v1/stores/SH001/appointments",
+            &app.advisor("SH001"),
+            json!({"service_types": ["maintenance"], "start": at("10:00"), "channel": "app",
+                   "visitor": {"customer_id": customer, "fault_description": "保养"}}),
+        )
+        .await;
+    assert_eq!(theirs.status, StatusCode::CREATED, "{:?}", theirs.body);
+    let id = theirs.body["id"].as_str().unwrap();
+    let mine = app.seed_store("BJ001").await;
+    let token = app.token("nosy", &["advisor", "supervisor", "admin"], &[&mine]);
+    let missing = appointment_routes("ZZ999", id);
+    for (i, (method, path, body)) in appointment_routes("SH001", id).into_iter().enumerate() {
+        let answer = app.send(method.clone(), &path, Some(&token), body, &[]).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{method} {path}: {:?}", answer.body);
+        let (m2, p2, b2) = &missing[i];
+        let absent = app.send(m2.clone(), p2, Some(&token), b2.clone(), &[]).await;
+        let untraced = |mut body: Value| {
+            body.as_object_mut().map(|o| o.remove("trace_id"));
+            body
+        };
+        assert_eq!(
+            untraced(answer.body),
+            untraced(absent.body),
+            "{method} {path} must answer exactly as a store that does not exist"
+        );
+    }
+    // Under my own store their appointment is just as absent.
+    for (method, path, body) in appointment_routes(&mine, id).into_iter().filter(|(_, p, _)| p.contains(id)) {
+        let answer = app.send(method.clone(), &path, Some(&token), body, &[]).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{method} {path}: {:?}", answer.body);
+    }
+    let now = app.get(&format!("/v1/stores/SH001/appointments/{id}"), &app.advisor("SH001")).await;
+    assert_eq!(now.body, theirs.body);
+}

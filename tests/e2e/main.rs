@@ -9,6 +9,7 @@ mod common;
 mod access;
 mod appointments;
 mod appointments_grpc;
+mod approval_links;
 mod auth;
 mod campaigns;
 mod complaints;

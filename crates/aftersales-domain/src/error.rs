@@ -57,6 +57,15 @@ pub enum DomainError {
         /// What is wrong and what the current state is.
         message: String,
     },
+    /// What the request names existed but is no longer valid (an approval link used, expired,
+    /// revoked or outdated).
+    #[error("{message}")]
+    Gone {
+        /// Stable code, e.g. `approval_link.expired`.
+        code: &'static str,
+        /// What happened and what to do.
+        message: String,
+    },
     /// The `If-Match` / `etag` the client sent is not the current one.
     #[error("{resource} was changed by someone else: current etag is {current}")]
     StaleEtag {
@@ -100,7 +109,7 @@ impl DomainError {
             Self::PermissionDenied { .. } => "permission_denied".into(),
             Self::NotFound { resource } => format!("{resource}.not_found"),
             Self::AlreadyExists { resource, .. } => format!("{resource}.already_exists"),
-            Self::FailedPrecondition { code, .. } => (*code).into(),
+            Self::FailedPrecondition { code, .. } | Self::Gone { code, .. } => (*code).into(),
             Self::StaleEtag { .. } => "etag_mismatch".into(),
             Self::IdempotencyKeyReused => "idempotency_key.reused".into(),
             Self::RateLimited { .. } => "rate_limited".into(),
@@ -120,6 +129,7 @@ impl DomainError {
             Self::NotFound { .. } => (404, NOT_FOUND),
             Self::AlreadyExists { .. } => (409, ALREADY_EXISTS),
             Self::FailedPrecondition { .. } => (409, FAILED_PRECONDITION),
+            Self::Gone { .. } => (410, FAILED_PRECONDITION),
             Self::StaleEtag { .. } => (412, ABORTED),
             Self::IdempotencyKeyReused => (422, INVALID_ARGUMENT),
             Self::RateLimited { .. } => (429, RESOURCE_EXHAUSTED),

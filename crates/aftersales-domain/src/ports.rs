@@ -1,8 +1,10 @@
 //! Ports: what the application services need from the outside (storage, time).
 
 mod appointments;
+mod approval_links;
 mod events;
 pub use appointments::AppointmentStore;
+pub use approval_links::ApprovalLinkStore;
 pub use events::{ClaimedDelivery, EventStore, WebhookTransport};
 
 use async_trait::async_trait;
@@ -233,6 +235,13 @@ pub enum Op {
         appointment: Box<Appointment>,
         /// The state it was read at.
         before: Box<Appointment>,
+    },
+    /// Insert an approval link, or update one if still at `before`'s version (WO-13).
+    PutApprovalLink {
+        /// The new state.
+        link: Box<crate::model::approval_link::ApprovalLink>,
+        /// The version it was read at, when it is updated.
+        before: Option<i64>,
     },
 }
 
@@ -499,6 +508,7 @@ pub trait AuditReads: Send + Sync {
 /// store, so no query can cross stores.
 pub trait Repository:
     AppointmentStore
+    + ApprovalLinkStore
     + Writes
     + StoreReads
     + CustomerReads
@@ -513,6 +523,7 @@ pub trait Repository:
 
 impl<
     T: AppointmentStore
+        + ApprovalLinkStore
         + Writes
         + StoreReads
         + CustomerReads

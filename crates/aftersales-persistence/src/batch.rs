@@ -124,7 +124,8 @@ fn inserts_only(op: &Op) -> bool {
         | Op::DeleteInspection { .. }
         | Op::MoveCustomerRecords { .. }
         | Op::PlaceAppointment { .. }
-        | Op::UpdateAppointment { .. } => false,
+        | Op::UpdateAppointment { .. }
+        | Op::PutApprovalLink { .. } => false,
     }
 }
 

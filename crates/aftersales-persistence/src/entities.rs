@@ -532,3 +532,22 @@ pub mod appointment {
     }
     no_relations!();
 }
+
+/// Approval links (WO-13).
+pub mod approval_link {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "approval_links")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub store: String,
+        pub work_order_id: Uuid,
+        pub token_hash: String,
+        pub document: String,
+        pub version: i64,
+        pub updated_at: DateTimeUtc,
+    }
+    no_relations!();
+}

@@ -8,6 +8,7 @@ mod mapping;
 
 mod analytics;
 mod appointments;
+mod approval_links;
 mod audit_trail;
 mod batch;
 mod bulk;

@@ -130,7 +130,7 @@ async fn apply_in(
     Ok((taken, events))
 }
 
-async fn update_checked<A>(
+pub(crate) async fn update_checked<A>(
     txn: &DatabaseTransaction,
     resource: &'static str,
     active: A,
@@ -217,7 +217,8 @@ fn counted_store(op: &Op) -> Option<&StoreCode> {
         | Op::DeleteInspection { .. }
         | Op::MoveCustomerRecords { .. }
         | Op::PlaceAppointment { .. }
-        | Op::UpdateAppointment { .. } => None,
+        | Op::UpdateAppointment { .. }
+        | Op::PutApprovalLink { .. } => None,
     }
 }
 
@@ -418,6 +419,7 @@ pub(crate) async fn apply_op(
         Op::UpdateAppointment { store, appointment, before } => {
             crate::appointments::update(txn, &store, &appointment, &before).await
         }
+        Op::PutApprovalLink { link, before } => crate::approval_links::put(txn, &link, before).await,
         Op::DeleteInspection { store, id } => {
             inspection::Entity::delete_many()
                 .filter(inspection::Column::Store.eq(store.as_str()))

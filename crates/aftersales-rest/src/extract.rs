@@ -40,6 +40,18 @@ where
     }
 }
 
+/// The client's address as the connection shows it (approval decisions record it, WO-13).
+pub struct ClientAddr(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>();
+        Ok(ClientAddr(peer.map(|c| c.0.ip().to_string())))
+    }
+}
+
 /// A command's JSON body; errors name the offending field. The caller's role for the command is
 /// checked first (the `Caller` extractor runs before it), so a caller that may not take an action
 /// learns nothing of its body's shape.

@@ -61,6 +61,7 @@ pub struct AppState {
         (name = "inspections", description = "Entry, exit and rework inspections (IN-1..IN-3)"),
         (name = "follow-up", description = "Follow-up tasks, contacts, complaints and summaries (FU-1..FU-9)"),
         (name = "appointments", description = "Service capacity, availability and bookings (AP-1..AP-5)"),
+        (name = "approval", description = "The customer's approval link: the token alone, no JWT (WO-13)"),
         (name = "analytics", description = "Headquarters figures, no personal data (HQ-1)"),
         (name = "operations", description = "Probes"),
     )
@@ -136,6 +137,7 @@ pub fn routes() -> (Router<AppState>, OpenApi) {
         .merge(routes::summaries::router())
         .merge(routes::events::router())
         .merge(routes::appointments::router())
+        .merge(routes::approval_links::router())
         .split_for_parts();
     // Applied after the merge: the derive's own modifiers run before any route is known.
     ApiConventions.modify(&mut api);

@@ -72,3 +72,11 @@ path_param!(
     /// `{appointment_id}`.
     AppointmentParam, appointment_id: Uuid, "Appointment id"
 );
+path_param!(
+    /// `{link_id}`.
+    ApprovalLinkParam, link_id: Uuid, "Approval link id"
+);
+path_param!(
+    /// `{token}` of an approval link: 43 URL-safe base64 characters.
+    ApprovalTokenParam, token: String, "The link's token", r"^[A-Za-z0-9_-]{43}$"
+);

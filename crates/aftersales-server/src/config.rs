@@ -109,6 +109,11 @@ pub struct Config {
     pub rate_limit_anonymous_per_second: u32,
     /// Requests one address may make at once without a token.
     pub rate_limit_anonymous_burst: u32,
+    /// Requests a minute one client address may make to the approval links, with or without any
+    /// header, so tokens cannot be guessed (0: no limit) (WO-13).
+    pub rate_limit_approval_per_minute: u32,
+    /// Approval-link requests one address may make at once.
+    pub rate_limit_approval_burst: u32,
 }
 
 impl Default for Config {
@@ -152,6 +157,8 @@ impl Default for Config {
             rate_limit_burst: 500,
             rate_limit_anonymous_per_second: 20,
             rate_limit_anonymous_burst: 100,
+            rate_limit_approval_per_minute: 30,
+            rate_limit_approval_burst: 20,
         }
     }
 }

@@ -1,10 +1,11 @@
-//! Demo data for `make run`: a store with one person in each store role, created only when the
-//! database has no store yet.
+//! Demo data for `make run`: a store with one person in each store role and bookable capacity,
+//! created only when the database has no store yet.
 
 use std::collections::BTreeSet;
 
 use aftersales_domain::app::Services;
 use aftersales_domain::auth::{Principal, Role, StoreAccess};
+use aftersales_domain::model::appointment::{BayKind, Capacity, ServiceType};
 use aftersales_domain::model::store::{CreateStaff, CreateStore};
 use aftersales_domain::paging::PageRequest;
 use aftersales_domain::value::StoreCode;
@@ -58,6 +59,28 @@ pub async fn seed_if_empty(services: &Services) -> Result<bool> {
         let cmd = CreateStaff { id: (*id).into(), name: (*name).into(), roles: vec![*role], active: None };
         services.stores.create_staff(&admin, &code, cmd, None).await?;
     }
-    tracing::info!(store = DEMO_STORE, "created demo store and staff");
+    services.appointments.set_capacity(&admin, &code, demo_capacity()).await?;
+    tracing::info!(store = DEMO_STORE, "created demo store, staff and capacity");
     Ok(true)
+}
+
+/// Two general bays and a body-paint bay, the demo advisor taking arrivals, three service types;
+/// default hours (Monday to Saturday) and booking rules.
+fn demo_capacity() -> Capacity {
+    let service = |code: &str, name: &str, minutes, bay| ServiceType {
+        code: code.into(),
+        name: name.into(),
+        minutes,
+        bay,
+    };
+    Capacity {
+        bays: [(BayKind::General, 2), (BayKind::BodyPaint, 1)].into(),
+        advisors: vec!["adv-001".into()],
+        services: vec![
+            service("maintenance", "常规保养", 60, BayKind::General),
+            service("diagnosis", "故障诊断", 45, BayKind::General),
+            service("body_paint", "钣金喷漆", 180, BayKind::BodyPaint),
+        ],
+        ..Capacity::default()
+    }
 }

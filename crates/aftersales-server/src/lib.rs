@@ -128,13 +128,22 @@ pub async fn start_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<
         ratelimit::Budget { per_second: config.rate_limit_per_second, burst: config.rate_limit_burst },
         "subject",
     ));
-    let addresses = Arc::new(ratelimit::Limiter::new(
-        ratelimit::Budget {
-            per_second: config.rate_limit_anonymous_per_second,
-            burst: config.rate_limit_anonymous_burst,
-        },
-        "address",
-    ));
+    let addresses = Arc::new(ratelimit::AddressBudgets {
+        tokenless: Arc::new(ratelimit::Limiter::new(
+            ratelimit::Budget {
+                per_second: config.rate_limit_anonymous_per_second,
+                burst: config.rate_limit_anonymous_burst,
+            },
+            "address",
+        )),
+        approval: Arc::new(ratelimit::Limiter::per_minute(
+            ratelimit::MinuteBudget {
+                per_minute: config.rate_limit_approval_per_minute,
+                burst: config.rate_limit_approval_burst,
+            },
+            "approval_link",
+        )),
+    });
     let auth: Arc<dyn Authenticator> = Arc::new(ratelimit::RateLimitedAuthenticator::new(
         Arc::new(JwtAuthenticator::from_config(config)?),
         subjects.clone(),

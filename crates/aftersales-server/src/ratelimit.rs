@@ -3,8 +3,11 @@
 //! - **Per token subject**, on both fronts: the budget is checked right after the token verifies,
 //!   so it is keyed by a subject the caller cannot forge, and one error (`rate_limited`) reaches
 //!   REST as 429 with `Retry-After` and gRPC as `RESOURCE_EXHAUSTED` with `RetryInfo`.
-//! - **Per client address** for REST requests that carry no token (the documents, and the
-//!   approval links to come). Probes and `/metrics` are exempt.
+//! - **Per client address** for REST requests that carry no token (the documents). Probes and
+//!   `/metrics` are exempt.
+//! - **Per client address on the approval links** (WO-13), whatever headers the request carries
+//!   (those routes read no JWT, so a made-up `Authorization` must not skip the budget), counted
+//!   per minute: a customer opens their link a few times; a guesser gets nowhere.
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
@@ -36,6 +39,23 @@ impl Budget {
     }
 }
 
+/// A budget counted per minute: `per_minute` sustained, `burst` at once; 0 means no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MinuteBudget {
+    /// Requests a minute, sustained.
+    pub per_minute: u32,
+    /// Requests allowed at once after a quiet spell.
+    pub burst: u32,
+}
+
+impl MinuteBudget {
+    fn quota(self) -> Option<Quota> {
+        let rate = NonZeroU32::new(self.per_minute)?;
+        let burst = NonZeroU32::new(self.burst.max(1)).unwrap_or(rate);
+        Some(Quota::per_minute(rate).allow_burst(burst))
+    }
+}
+
 /// A keyed budget; `None` inside when unlimited.
 pub struct Limiter<K: std::hash::Hash + Eq + Clone> {
     limiter: Option<DefaultKeyedRateLimiter<K>>,
@@ -46,6 +66,11 @@ pub struct Limiter<K: std::hash::Hash + Eq + Clone> {
 impl<K: std::hash::Hash + Eq + Clone> Limiter<K> {
     /// A limiter for `budget`, counted under `scope` when it refuses.
     pub fn new(budget: Budget, scope: &'static str) -> Self {
+        Self { limiter: budget.quota().map(RateLimiter::keyed), clock: DefaultClock::default(), scope }
+    }
+
+    /// A limiter for a per-minute `budget`.
+    pub fn per_minute(budget: MinuteBudget, scope: &'static str) -> Self {
         Self { limiter: budget.quota().map(RateLimiter::keyed), clock: DefaultClock::default(), scope }
     }
 
@@ -95,15 +120,27 @@ fn exempt(path: &str) -> bool {
     matches!(path, "/healthz" | "/readyz" | "/metrics")
 }
 
-/// REST middleware: a request without a token spends its client address's budget.
-pub async fn anonymous(State(limiter): State<Arc<Limiter<IpAddr>>>, req: Request, next: Next) -> Response {
+/// The per-address budgets of REST.
+pub struct AddressBudgets {
+    /// Requests without a token.
+    pub tokenless: Arc<Limiter<IpAddr>>,
+    /// Requests to the approval links, whatever they carry.
+    pub approval: Arc<Limiter<IpAddr>>,
+}
+
+/// REST middleware: a request without a token spends its client address's budget; a request to
+/// an approval link spends the address's approval budget too.
+pub async fn anonymous(State(budgets): State<Arc<AddressBudgets>>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
     let tokenless = !req.headers().contains_key(axum::http::header::AUTHORIZATION);
-    if tokenless && !exempt(req.uri().path()) {
+    let approval = path.starts_with(aftersales_domain::model::approval_link::LINK_PATH);
+    if (tokenless && !exempt(path)) || approval {
         let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-        if let Some(ip) = peer
-            && let Err(error) = limiter.check(&ip)
-        {
-            return aftersales_rest::error::ApiError::from(error).into_response();
+        if let Some(ip) = peer {
+            let spent = if approval { budgets.approval.check(&ip) } else { Ok(()) };
+            if let Err(error) = spent.and_then(|()| budgets.tokenless.check(&ip)) {
+                return aftersales_rest::error::ApiError::from(error).into_response();
+            }
         }
     }
     next.run(req).await
@@ -112,14 +149,15 @@ pub async fn anonymous(State(limiter): State<Arc<Limiter<IpAddr>>>, req: Request
 /// Prunes both tables every minute until `stop`.
 pub async fn prune_every_minute(
     subjects: Arc<Limiter<String>>,
-    addresses: Arc<Limiter<IpAddr>>,
+    addresses: Arc<AddressBudgets>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     loop {
         tokio::select! {
             () = tokio::time::sleep(Duration::from_secs(60)) => {
                 subjects.prune();
-                addresses.prune();
+                addresses.tokenless.prune();
+                addresses.approval.prune();
             }
             _ = stop.wait_for(|s| *s) => break,
         }

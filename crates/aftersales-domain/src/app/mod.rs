@@ -4,6 +4,7 @@
 //! command, lets the entities decide, and hands one [`ChangeSet`] to the repository.
 
 mod appointments;
+mod approval_links;
 mod audit;
 mod complaints;
 mod customers;
@@ -25,6 +26,10 @@ use sha2::{Digest, Sha256};
 pub use appointments::{
     AppointmentService, AppointmentStep, BookAppointment, CancelAppointment, CheckIn, ConfirmBooking,
     DayQuery, MAX_AVAILABILITY_DAYS, NewCustomerInput, RescheduleAppointment, VisitorInput,
+};
+pub use approval_links::{
+    ApprovalLinkService, ApprovalView, AwaitingLine, DecisionReceipt, IssueApprovalLink, IssuedLink,
+    LinkDecisions,
 };
 pub use audit::AuditService;
 pub use complaints::{ComplaintService, OpenComplaint, ResolveComplaint};
@@ -74,7 +79,7 @@ commands! {
     CreateWorkOrder: CreateWorkOrder, CheckIn;
     ManageCapacity: crate::model::appointment::Capacity;
     BookAppointment: BookAppointment, ConfirmBooking, RescheduleAppointment, CancelAppointment;
-    FrontDeskStep: RecordDecisions, CancelWorkOrder, RecordAccessories, RecordSignature, DeliverWorkOrder, NoInput,
+    FrontDeskStep: IssueApprovalLink, LinkDecisions, RecordDecisions, CancelWorkOrder, RecordAccessories, RecordSignature, DeliverWorkOrder, NoInput,
         ReviseEstimate;
     WorkshopStep: StartWork, ProposeLines, CompleteLine, CompleteWork;
     EntryInspection: crate::model::inspection::SubmitEntryInspection;
@@ -90,6 +95,8 @@ commands! {
 pub struct Services {
     /// Capacity, availability and appointments.
     pub appointments: AppointmentService,
+    /// Remote approval links (WO-13).
+    pub approval_links: ApprovalLinkService,
     /// Stores and staff.
     pub stores: StoreService,
     /// Customer files and vehicles.
@@ -122,6 +129,7 @@ impl Services {
         let core = Arc::new(Core { repo, clock, settings });
         Self {
             appointments: AppointmentService::new(core.clone()),
+            approval_links: ApprovalLinkService::new(core.clone()),
             stores: StoreService::new(core.clone()),
             customers: CustomerService::new(core.clone()),
             audit: AuditService::new(core.clone()),

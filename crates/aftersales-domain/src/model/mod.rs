@@ -1,6 +1,7 @@
 //! Entities and the rules that belong to them.
 
 pub mod appointment;
+pub mod approval_link;
 pub mod audit;
 pub mod call_plan;
 pub mod customer;

@@ -18,10 +18,12 @@ use aftersales_domain::model::inspection::{Inspection, InspectionKind, Inspectio
 use aftersales_domain::model::store::{CallWindowInput, SlaPatch, SlaSettings, StaffMember, Store};
 use aftersales_domain::model::summary::{FollowUpFigures, Summary};
 use aftersales_domain::model::work_order::{
-    ApprovalMethod, FuelLevel, LineKind, LineOrigin, LineStatus, OldPartDisposition, RepairCategory,
+    Approval, PaymentMethod, Settlement, SignatureMethod, SignedDocument,
+};
+use aftersales_domain::model::work_order::{
+    ApprovalMethod, FuelLevel, LineKind, LineOrigin, LineStatus, OldPartDisposition, RepairCategory, Urgency,
     WorkOrder, WorkOrderLine, WorkOrderStatus,
 };
-use aftersales_domain::model::work_order::{PaymentMethod, Settlement, SignatureMethod, SignedDocument};
 use aftersales_domain::paging::PageRequest;
 use aftersales_domain::value::{CustomerId, Etag, StoreCode, VehicleId};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -225,6 +227,7 @@ enum_map!(
     [ReturnedToStores, GivenToCustomer, Recycled, NotApplicable]
 );
 enum_map!(ApprovalMethod, ApprovalMethod, "method", [InPerson, Phone, SignedLink]);
+enum_map!(Urgency, Urgency, "urgency", [Red, Yellow, Green]);
 enum_map!(
     PaymentMethod,
     PaymentMethod,

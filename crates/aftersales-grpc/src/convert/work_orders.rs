@@ -21,6 +21,7 @@ impl From<WorkOrderLine> for pb::WorkOrderLine {
             finding,
             estimate_version,
             decline_reason,
+            urgency,
         } = l;
         let labour = kind == LineKind::Labour;
         Self {
@@ -40,6 +41,37 @@ impl From<WorkOrderLine> for pb::WorkOrderLine {
             finding,
             estimate_version,
             decline_reason,
+            urgency: enum_num::<_, pb::Urgency>(urgency),
+        }
+    }
+}
+
+impl From<Approval> for pb::Approval {
+    fn from(a: Approval) -> Self {
+        let Approval {
+            estimate_version,
+            method,
+            decisions,
+            recorded_by,
+            recorded_at,
+            link_id,
+            client_address,
+        } = a;
+        Self {
+            estimate_version,
+            method: pb::ApprovalMethod::from(method).into(),
+            decisions: decisions
+                .into_iter()
+                .map(|d| pb::LineDecision {
+                    line_id: d.line_id.to_string(),
+                    approved: d.approved,
+                    reason: d.reason,
+                })
+                .collect(),
+            recorded_by,
+            recorded_at: ts(recorded_at),
+            link_id: link_id.map(|l| l.to_string()),
+            client_address,
         }
     }
 }
@@ -107,24 +139,7 @@ impl From<WorkOrder> for pb::WorkOrder {
                 pending_fen: t.pending_fen,
             }),
             estimate_version,
-            approvals: approvals
-                .into_iter()
-                .map(|a| pb::Approval {
-                    estimate_version: a.estimate_version,
-                    method: pb::ApprovalMethod::from(a.method).into(),
-                    decisions: a
-                        .decisions
-                        .into_iter()
-                        .map(|d| pb::LineDecision {
-                            line_id: d.line_id.to_string(),
-                            approved: d.approved,
-                            reason: d.reason,
-                        })
-                        .collect(),
-                    recorded_by: a.recorded_by,
-                    recorded_at: ts(a.recorded_at),
-                })
-                .collect(),
+            approvals: approvals.into_iter().map(Into::into).collect(),
             entry_inspected,
             rework_count,
             exit_passed,

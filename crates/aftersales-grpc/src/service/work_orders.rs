@@ -50,6 +50,7 @@ fn line_input(field: &str, l: pb::LineInput) -> Result<LineInput, Status> {
         unit_price_fen,
         old_part,
         technician,
+        urgency,
     } = l;
     let kind = LineKind::from_proto(kind)?
         .ok_or_else(|| invalid(&format!("{field}.kind"), "must be labour or part"))?;
@@ -63,6 +64,7 @@ fn line_input(field: &str, l: pb::LineInput) -> Result<LineInput, Status> {
         unit_price_fen,
         old_part: OldPartDisposition::from_proto(old_part)?,
         technician,
+        urgency: aftersales_domain::model::work_order::Urgency::from_proto(urgency)?,
     })
 }
 

@@ -24,6 +24,7 @@ macro_rules! list_dto {
 }
 
 mod appointments;
+mod approval_links;
 mod audit;
 mod customers;
 mod ehealth;
@@ -35,6 +36,7 @@ mod summaries;
 mod work_orders;
 
 pub use appointments::*;
+pub use approval_links::*;
 pub use audit::*;
 pub use customers::*;
 pub use ehealth::*;

@@ -5,8 +5,8 @@ use aftersales_domain::model::inspection::{
 };
 use aftersales_domain::model::work_order::{Accessory, Signature};
 use aftersales_domain::model::work_order::{
-    ApprovalMethod, FuelLevel, LineDecision, LineKind, LineOrigin, LineStatus, OldPartDisposition,
-    RepairCategory, Totals, WorkOrder, WorkOrderLine, WorkOrderStatus,
+    Approval, ApprovalMethod, FuelLevel, LineDecision, LineKind, LineOrigin, LineStatus, OldPartDisposition,
+    RepairCategory, Totals, Urgency, WorkOrder, WorkOrderLine, WorkOrderStatus,
 };
 use aftersales_domain::value::Etag;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -51,6 +51,8 @@ pub struct WorkOrderLineDto {
     pub estimate_version: u32,
     /// The customer's reason for declining.
     pub decline_reason: Option<String>,
+    /// Red, yellow or green, as the advisor rates it (WO-13).
+    pub urgency: Option<Urgency>,
 }
 
 impl From<WorkOrderLine> for WorkOrderLineDto {
@@ -72,6 +74,7 @@ impl From<WorkOrderLine> for WorkOrderLineDto {
             finding,
             estimate_version,
             decline_reason,
+            urgency,
         } = l;
         let labour = kind == LineKind::Labour;
         Self {
@@ -91,6 +94,7 @@ impl From<WorkOrderLine> for WorkOrderLineDto {
             finding,
             estimate_version,
             decline_reason,
+            urgency,
         }
     }
 }
@@ -108,6 +112,33 @@ pub struct ApprovalDto {
     pub recorded_by: String,
     /// When.
     pub recorded_at: DateTime<Utc>,
+    /// The approval link it came through (method `signed_link`, WO-13).
+    pub link_id: Option<Uuid>,
+    /// The address the link was used from.
+    pub client_address: Option<String>,
+}
+
+impl From<Approval> for ApprovalDto {
+    fn from(a: Approval) -> Self {
+        let Approval {
+            estimate_version,
+            method,
+            decisions,
+            recorded_by,
+            recorded_at,
+            link_id,
+            client_address,
+        } = a;
+        Self {
+            estimate_version,
+            method,
+            decisions,
+            recorded_by,
+            recorded_at,
+            link_id: link_id.map(|l| l.0),
+            client_address,
+        }
+    }
 }
 
 /// A move of the state machine (WO-3).
@@ -264,16 +295,7 @@ impl From<WorkOrder> for WorkOrderDto {
             lines: lines.into_iter().map(Into::into).collect(),
             totals,
             estimate_version,
-            approvals: approvals
-                .into_iter()
-                .map(|a| ApprovalDto {
-                    estimate_version: a.estimate_version,
-                    method: a.method,
-                    decisions: a.decisions,
-                    recorded_by: a.recorded_by,
-                    recorded_at: a.recorded_at,
-                })
-                .collect(),
+            approvals: approvals.into_iter().map(Into::into).collect(),
             entry_inspected,
             rework_count,
             exit_passed,

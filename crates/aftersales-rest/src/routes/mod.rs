@@ -1,6 +1,7 @@
 //! One module per resource, each with its own router.
 
 pub mod appointments;
+pub mod approval_links;
 pub mod audit;
 pub mod customers;
 pub mod events;

@@ -470,5 +470,7 @@ fn approval(who: &Principal, cmd: &RecordDecisions, now: DateTime<Utc>) -> Appro
         decisions: cmd.decisions.clone(),
         recorded_by: who.sub.clone(),
         recorded_at: now,
+        link_id: None,
+        client_address: None,
     }
 }

@@ -41,9 +41,11 @@ pub struct ServiceType {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Hours {
-    /// Opening time.
+    /// Opening time, `HH:MM` or `HH:MM:SS`.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?$"))]
     pub open: NaiveTime,
     /// Closing time: every booking ends by then.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?$"))]
     pub close: NaiveTime,
 }
 
@@ -54,7 +56,8 @@ pub struct Hours {
 pub struct Capacity {
     /// Hours per weekday, Monday first; `None` is closed all day.
     pub week: [Option<Hours>; 7],
-    /// Dates the store is closed (holidays), store-local.
+    /// Dates the store is closed (holidays), store-local; each once.
+    #[serde(deserialize_with = "distinct_dates")]
     pub closed_dates: BTreeSet<NaiveDate>,
     /// Bays by kind.
     pub bays: BTreeMap<BayKind, u32>,
@@ -74,6 +77,17 @@ pub struct Capacity {
     pub cutoff_minutes: u32,
     /// Not checked in this long after the start is a no-show (default 30).
     pub grace_minutes: u32,
+}
+
+/// The set, refusing a date given twice (the document promises distinct items).
+fn distinct_dates<'de, D: serde::Deserializer<'de>>(de: D) -> Result<BTreeSet<NaiveDate>, D::Error> {
+    let dates = Vec::<NaiveDate>::deserialize(de)?;
+    let set: BTreeSet<NaiveDate> = dates.iter().copied().collect();
+    if set.len() == dates.len() {
+        Ok(set)
+    } else {
+        Err(serde::de::Error::custom("a closed date is listed twice"))
+    }
 }
 
 impl Default for Capacity {

@@ -136,7 +136,8 @@ impl Out<'_> {
             | Op::InsertStaff(_)
             | Op::UpdateStaff { .. }
             | Op::InsertConsent(_)
-            | Op::MoveCustomerRecords { .. } => {}
+            | Op::MoveCustomerRecords { .. }
+            | Op::PutApprovalLink { .. } => {}
             Op::InsertCustomer(c) => {
                 let data = json!({ "marketing_consent": c.marketing_consent });
                 self.push(

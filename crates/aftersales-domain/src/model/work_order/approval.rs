@@ -42,6 +42,12 @@ pub struct Approval {
     pub recorded_by: String,
     /// When.
     pub recorded_at: DateTime<Utc>,
+    /// The approval link it came through (method `signed_link`, WO-13).
+    #[serde(default)]
+    pub link_id: Option<crate::model::approval_link::ApprovalLinkId>,
+    /// The client address the link was used from.
+    #[serde(default)]
+    pub client_address: Option<String>,
 }
 
 impl WorkOrder {

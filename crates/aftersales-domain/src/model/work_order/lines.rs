@@ -55,6 +55,19 @@ pub enum OldPartDisposition {
     NotApplicable,
 }
 
+/// How urgent the advisor rates a line, as the customer's app colours it (WO-13).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Urgency {
+    /// A safety matter: do it now.
+    Red,
+    /// Soon.
+    Yellow,
+    /// Can wait; good to know.
+    Green,
+}
+
 /// One line of work or one part.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkOrderLine {
@@ -90,6 +103,9 @@ pub struct WorkOrderLine {
     pub estimate_version: u32,
     /// Why the customer declined it.
     pub decline_reason: Option<String>,
+    /// How urgent the advisor rates it.
+    #[serde(default)]
+    pub urgency: Option<Urgency>,
 }
 
 /// A line as a client describes it.
@@ -117,6 +133,9 @@ pub struct LineInput {
     pub old_part: Option<OldPartDisposition>,
     /// Technician to do it (staff id).
     pub technician: Option<String>,
+    /// How urgent the advisor rates it (red, yellow, green), shown to the customer (WO-13).
+    #[serde(default)]
+    pub urgency: Option<Urgency>,
 }
 
 /// Largest price or rate accepted, fen (10 million yuan).
@@ -237,6 +256,7 @@ pub fn build_line(
         finding,
         estimate_version,
         decline_reason: None,
+        urgency: input.urgency,
     }
 }
 

@@ -14,6 +14,7 @@ fn labour(hours: f64, rate: i64) -> LineInput {
         unit_price_fen: None,
         old_part: None,
         technician: None,
+        urgency: None,
     }
 }
 
@@ -28,6 +29,7 @@ fn part(quantity: f64, price: i64) -> LineInput {
         unit_price_fen: Some(price),
         old_part: None,
         technician: None,
+        urgency: None,
     }
 }
 
@@ -156,6 +158,8 @@ fn approval(o: &WorkOrder, approve: &[bool]) -> Approval {
             .collect(),
         recorded_by: "adv-1".into(),
         recorded_at: at(),
+        link_id: None,
+        client_address: None,
     }
 }
 
@@ -298,6 +302,8 @@ fn lines_found_during_work_wait_for_the_customer() {
         decisions: vec![LineDecision { line_id: extra_id, approved: true, reason: None }],
         recorded_by: "adv-1".into(),
         recorded_at: at(),
+        link_id: None,
+        client_address: None,
     };
     o.record_approval(decision).unwrap();
     o.complete_line(extra_id, "t", at()).unwrap();
@@ -336,4 +342,33 @@ proptest::proptest! {
         let exact = i128::from(hundredths) * i128::from(rate);
         proptest::prop_assert!((i128::from(amount) * 100 - exact).abs() <= 50);
     }
+}
+
+// WO-13: a link opens its estimate version only, until used, revoked or expired, and only while
+// something waits for the customer; the first reason wins.
+#[test]
+fn wo_13_a_link_opens_its_version_only_while_something_waits() {
+    use crate::model::approval_link::{ApprovalLink, LinkInvalid};
+    let mut o = order();
+    assert!(ApprovalLink::issue(&o, "t", 24, "adv-1", at()).is_err(), "nothing quoted yet");
+    o.entry_inspected = true;
+    o.submit_quote("adv-1", at()).unwrap();
+    assert!(ApprovalLink::issue(&o, "t", 0, "adv-1", at()).is_err());
+    let link = ApprovalLink::issue(&o, "t", 24, "adv-1", at()).unwrap();
+    assert_eq!(link.check(&o, at()), Ok(()));
+    assert_eq!(link.check(&o, at() + chrono::Duration::hours(24)), Err(LinkInvalid::Expired));
+    let mut used = link.clone();
+    used.mark_used(at());
+    assert_eq!(used.check(&o, at()), Err(LinkInvalid::Used));
+    let mut revoked = link.clone();
+    revoked.revoke(at());
+    revoked.revoke(at());
+    assert_eq!((revoked.check(&o, at()), revoked.version), (Err(LinkInvalid::Revoked), 2));
+    let mut decided = o.clone();
+    decided.approve(approval(&o, &[true, false])).unwrap();
+    assert_eq!(link.check(&decided, at()), Err(LinkInvalid::Decided));
+    let mut revised = o.clone();
+    revised.revise_estimate(vec![], vec![], &[o.lines[0].id], "adv-1", at()).unwrap();
+    assert_eq!(link.check(&revised, at()), Err(LinkInvalid::Outdated));
+    assert_eq!(LinkInvalid::Outdated.into_error().wire().http, 410);
 }
