@@ -318,3 +318,99 @@ async fn wo_13_token_guesses_are_rate_limited_per_address() {
     assert_eq!(&statuses[..5], &[StatusCode::NOT_FOUND; 5], "{statuses:?}");
     assert!(statuses[5..].iter().all(|s| *s == StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
 }
+
+// WO-13 over gRPC: the store's side issues, lists and revokes as on REST; the approval recorded
+// through the link reads the same on both fronts.
+#[tokio::test]
+async fn wo_13_the_stores_side_over_grpc_matches_rest() {
+    use aftersales_grpc::{ApprovalLinkServiceClient, WorkOrderServiceClient, pb};
+
+    use crate::common::authed;
+    let app = TestApp::spawn().await;
+    let shop = shop(&app).await;
+    let order = quoted(&app, &shop).await;
+    let id = order["id"].as_str().unwrap().to_string();
+    let mut links_grpc = ApprovalLinkServiceClient::new(app.grpc_channel.clone());
+    let issue = |ttl_hours| pb::IssueApprovalLinkRequest {
+        store: shop.store.clone(),
+        work_order_id: id.clone(),
+        ttl_hours,
+    };
+    let denied = links_grpc.issue_approval_link(authed(&shop.technician, issue(None))).await.unwrap_err();
+    assert_eq!(denied.code(), tonic::Code::PermissionDenied);
+    let bad = links_grpc.issue_approval_link(authed(&shop.advisor, issue(Some(0)))).await.unwrap_err();
+    assert_eq!(crate::common::status_details(&bad).1, vec!["ttl_hours"]);
+    let issued =
+        links_grpc.issue_approval_link(authed(&shop.advisor, issue(None))).await.unwrap().into_inner();
+    let link = issued.link.clone().unwrap();
+    assert_eq!(issued.path, format!("/v1/approval/{}", issued.token));
+
+    let lines = open(&app, &issued.path).await.body["lines"].clone();
+    let decisions = json!([
+        {"line_id": lines[0]["line_id"], "approved": true},
+        {"line_id": lines[1]["line_id"], "approved": false, "reason": "下次再换"},
+    ]);
+    assert_eq!(decide(&app, &issued.path, decisions).await.status, StatusCode::OK);
+    let mut orders = WorkOrderServiceClient::new(app.grpc_channel.clone());
+    let got = orders
+        .get_work_order(authed(
+            &shop.advisor,
+            pb::GetWorkOrderRequest { store: shop.store.clone(), work_order_id: id.clone() },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let approval = &got.approvals[0];
+    assert_eq!(approval.method(), pb::ApprovalMethod::SignedLink);
+    assert_eq!(
+        (approval.link_id.as_deref(), approval.client_address.as_deref()),
+        (Some(link.id.as_str()), Some("127.0.0.1"))
+    );
+
+    let listed = links_grpc
+        .list_approval_links(authed(
+            &shop.advisor,
+            pb::ListApprovalLinksRequest {
+                store: shop.store.clone(),
+                work_order_id: id.clone(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let rest = app.get(&links(&shop, &order), &shop.advisor).await.body;
+    assert_eq!(listed.links.len(), 1);
+    assert_eq!(rest["links"][0]["id"], listed.links[0].id);
+    assert!(listed.links[0].used_at.is_some());
+
+    // Revoking over gRPC: the next link stops working on REST.
+    let second = quoted(&app, &shop).await;
+    let second_id = second["id"].as_str().unwrap().to_string();
+    let fresh = links_grpc
+        .issue_approval_link(authed(
+            &shop.advisor,
+            pb::IssueApprovalLinkRequest {
+                store: shop.store.clone(),
+                work_order_id: second_id.clone(),
+                ttl_hours: None,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let revoked = links_grpc
+        .revoke_approval_link(authed(
+            &shop.advisor,
+            pb::RevokeApprovalLinkRequest {
+                store: shop.store.clone(),
+                work_order_id: second_id,
+                link_id: fresh.link.unwrap().id,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(revoked.revoked_at.is_some());
+    assert_eq!(open(&app, &fresh.path).await.code(), "approval_link.revoked");
+}

@@ -23,6 +23,7 @@ pub mod pb {
 
 pub use pb::analytics_service_client::AnalyticsServiceClient;
 pub use pb::appointment_service_client::AppointmentServiceClient;
+pub use pb::approval_link_service_client::ApprovalLinkServiceClient;
 pub use pb::customer_service_client::CustomerServiceClient;
 pub use pb::event_service_client::EventServiceClient;
 pub use pb::follow_up_service_client::FollowUpServiceClient;
@@ -37,6 +38,7 @@ pub async fn routes(
 ) -> Result<Routes, tonic_reflection::server::Error> {
     use pb::analytics_service_server::AnalyticsServiceServer;
     use pb::appointment_service_server::AppointmentServiceServer;
+    use pb::approval_link_service_server::ApprovalLinkServiceServer;
     use pb::customer_service_server::CustomerServiceServer;
     use pb::event_service_server::EventServiceServer;
     use pb::follow_up_service_server::FollowUpServiceServer;
@@ -55,6 +57,7 @@ pub async fn routes(
     health.set_serving::<AnalyticsServiceServer<service::Adapter>>().await;
     health.set_serving::<EventServiceServer<service::Adapter>>().await;
     health.set_serving::<AppointmentServiceServer<service::Adapter>>().await;
+    health.set_serving::<ApprovalLinkServiceServer<service::Adapter>>().await;
     let reflection = || {
         tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
@@ -71,6 +74,7 @@ pub async fn routes(
         .add_service(FollowUpServiceServer::new(adapter.clone()))
         .add_service(AnalyticsServiceServer::new(adapter.clone()))
         .add_service(AppointmentServiceServer::new(adapter.clone()))
+        .add_service(ApprovalLinkServiceServer::new(adapter.clone()))
         .add_service(EventServiceServer::new(adapter))
         .add_service(health_service)
         .add_service(reflection_v1)

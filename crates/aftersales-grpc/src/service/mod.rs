@@ -2,6 +2,7 @@
 
 mod analytics;
 mod appointments;
+mod approval_links;
 mod customers;
 mod events;
 mod follow_ups;
