@@ -21,10 +21,12 @@ token:
 
 # The server binary first: the replica test runs it as a second process and kills it.
 test:
+	bash tests/moto.sh
 	$(CARGO) build --bin aftersales
 	$(CARGO) test --workspace --all-targets
 
 test-postgres:
+	bash tests/moto.sh
 	$(CARGO) build --bin aftersales
 	AFTERSALES_TEST_DATABASE_URL="$${AFTERSALES_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}" \
 	$(CARGO) test --workspace --all-targets

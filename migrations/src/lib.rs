@@ -23,6 +23,7 @@ mod m20261203_000014_complaint_changes;
 mod m20261203_000015_distributable;
 mod m20261203_000016_appointments;
 mod m20261204_000017_approval_links;
+mod m20261204_000018_attachments;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000015_distributable::Migration),
             Box::new(m20261203_000016_appointments::Migration),
             Box::new(m20261204_000017_approval_links::Migration),
+            Box::new(m20261204_000018_attachments::Migration),
         ]
     }
 }

@@ -10,6 +10,7 @@ mod access;
 mod appointments;
 mod appointments_grpc;
 mod approval_links;
+mod attachments;
 mod auth;
 mod campaigns;
 mod complaints;

@@ -128,6 +128,8 @@ struct WorkOrderDoc {
     total: String,
     pending: String,
     customer_signature: String,
+    /// Entry-inspection thumbnails as `data:` URIs (WO-14).
+    photos: Vec<String>,
 }
 
 struct Item {
@@ -270,6 +272,7 @@ pub fn render(kind: DocumentKind, data: &DocumentData, now: DateTime<Utc>) -> Re
                 total: yuan(totals.total_fen),
                 pending: yuan(totals.pending_fen),
                 customer_signature: signature(data, SignedDocument::WorkOrder, &ctx),
+                photos: data.entry_photos.iter().filter_map(|(_, bytes)| thumbnail(bytes)).collect(),
             }
             .render()?
         }
@@ -379,6 +382,23 @@ pub fn render(kind: DocumentKind, data: &DocumentData, now: DateTime<Utc>) -> Re
     Ok(html)
 }
 
+/// The longest side of a thumbnail, pixels.
+const THUMB_PX: u32 = 240;
+
+/// A JPEG thumbnail of a JPEG or PNG photo as a `data:` URI; `None` for bytes that do not decode
+/// (the page then shows the other photos).
+fn thumbnail(bytes: &[u8]) -> Option<String> {
+    use base64::Engine;
+    let image = image::load_from_memory(bytes).ok()?;
+    let small = image.thumbnail(THUMB_PX, THUMB_PX).to_rgb8();
+    let mut out = std::io::Cursor::new(Vec::new());
+    small.write_to(&mut out, image::ImageFormat::Jpeg).ok()?;
+    Some(format!(
+        "data:image/jpeg;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(out.into_inner())
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -394,3 +414,4 @@ mod tests {
         assert_eq!(decimal(1500, 1000, 3), "1.500");
     }
 }
+

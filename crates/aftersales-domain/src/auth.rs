@@ -148,11 +148,13 @@ pub enum Action {
     ReadAvailability,
     /// Hold, book and move appointments (AP-3, AP-4).
     BookAppointment,
+    /// Attach photos and files to a work order's records (WO-14).
+    AttachFiles,
 }
 
 impl Action {
     /// Every action, in table order.
-    pub const ALL: [Action; 28] = [
+    pub const ALL: [Action; 29] = [
         Action::CreateStore,
         Action::UpdateStore,
         Action::ReadStore,
@@ -181,6 +183,7 @@ impl Action {
         Action::ManageCapacity,
         Action::ReadAvailability,
         Action::BookAppointment,
+        Action::AttachFiles,
     ];
 
     /// Returns the action's name, for errors and logs.
@@ -214,6 +217,7 @@ impl Action {
             Action::ManageCapacity => "capacity.manage",
             Action::ReadAvailability => "availability.read",
             Action::BookAppointment => "appointment.book",
+            Action::AttachFiles => "attachment.upload",
         }
     }
 
@@ -253,6 +257,8 @@ impl Action {
             Action::ManageCapacity => &[Supervisor, Admin],
             // Integration: the mobile-app backends book on their customers' behalf.
             Action::ReadAvailability | Action::BookAppointment => &[Advisor, Supervisor, Integration],
+            // Whoever works on the car photographs it: reception, workshop, inspection.
+            Action::AttachFiles => &[Advisor, Technician, Inspector, Supervisor, Integration],
         }
     }
 }

@@ -66,6 +66,18 @@ pub enum DomainError {
         /// What happened and what to do.
         message: String,
     },
+    /// An uploaded file is larger than the limit (WO-14).
+    #[error("the file is larger than the limit of {limit} bytes")]
+    TooLarge {
+        /// The limit, bytes.
+        limit: usize,
+    },
+    /// An uploaded file is of a type not accepted (WO-14).
+    #[error("the file's type is not accepted: send {accepted}")]
+    UnsupportedType {
+        /// What is accepted, for the message.
+        accepted: &'static str,
+    },
     /// The `If-Match` / `etag` the client sent is not the current one.
     #[error("{resource} was changed by someone else: current etag is {current}")]
     StaleEtag {
@@ -111,6 +123,8 @@ impl DomainError {
             Self::AlreadyExists { resource, .. } => format!("{resource}.already_exists"),
             Self::FailedPrecondition { code, .. } | Self::Gone { code, .. } => (*code).into(),
             Self::StaleEtag { .. } => "etag_mismatch".into(),
+            Self::TooLarge { .. } => "payload_too_large".into(),
+            Self::UnsupportedType { .. } => "unsupported_media_type".into(),
             Self::IdempotencyKeyReused => "idempotency_key.reused".into(),
             Self::RateLimited { .. } => "rate_limited".into(),
             Self::Unavailable(_) => "unavailable".into(),
@@ -131,6 +145,8 @@ impl DomainError {
             Self::FailedPrecondition { .. } => (409, FAILED_PRECONDITION),
             Self::Gone { .. } => (410, FAILED_PRECONDITION),
             Self::StaleEtag { .. } => (412, ABORTED),
+            Self::TooLarge { .. } => (413, INVALID_ARGUMENT),
+            Self::UnsupportedType { .. } => (415, INVALID_ARGUMENT),
             Self::IdempotencyKeyReused => (422, INVALID_ARGUMENT),
             Self::RateLimited { .. } => (429, RESOURCE_EXHAUSTED),
             Self::Unavailable(_) => (503, UNAVAILABLE),

@@ -2,9 +2,11 @@
 
 mod appointments;
 mod approval_links;
+mod attachments;
 mod events;
 pub use appointments::AppointmentStore;
 pub use approval_links::ApprovalLinkStore;
+pub use attachments::{AttachmentReads, BlobStore};
 pub use events::{ClaimedDelivery, EventStore, WebhookTransport};
 
 use async_trait::async_trait;
@@ -236,6 +238,8 @@ pub enum Op {
         /// The state it was read at.
         before: Box<Appointment>,
     },
+    /// Insert an attachment's record; its bytes are stored first, by content (WO-14).
+    InsertAttachment(Box<crate::model::attachment::Attachment>),
     /// Insert an approval link, or update one if still at `before`'s version (WO-13).
     PutApprovalLink {
         /// The new state.
@@ -509,6 +513,7 @@ pub trait AuditReads: Send + Sync {
 pub trait Repository:
     AppointmentStore
     + ApprovalLinkStore
+    + AttachmentReads
     + Writes
     + StoreReads
     + CustomerReads
@@ -524,6 +529,7 @@ pub trait Repository:
 impl<
     T: AppointmentStore
         + ApprovalLinkStore
+        + AttachmentReads
         + Writes
         + StoreReads
         + CustomerReads

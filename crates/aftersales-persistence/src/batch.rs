@@ -125,7 +125,8 @@ fn inserts_only(op: &Op) -> bool {
         | Op::MoveCustomerRecords { .. }
         | Op::PlaceAppointment { .. }
         | Op::UpdateAppointment { .. }
-        | Op::PutApprovalLink { .. } => false,
+        | Op::PutApprovalLink { .. }
+        | Op::InsertAttachment(_) => false,
     }
 }
 

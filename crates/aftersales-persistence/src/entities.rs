@@ -551,3 +551,22 @@ pub mod approval_link {
     }
     no_relations!();
 }
+
+/// Attachments (WO-14).
+pub mod attachment {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "attachments")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub store: String,
+        pub work_order_id: Uuid,
+        pub attached_to: String,
+        pub sha256: String,
+        pub document: String,
+        pub created_at: DateTimeUtc,
+    }
+    no_relations!();
+}

@@ -218,7 +218,8 @@ fn counted_store(op: &Op) -> Option<&StoreCode> {
         | Op::MoveCustomerRecords { .. }
         | Op::PlaceAppointment { .. }
         | Op::UpdateAppointment { .. }
-        | Op::PutApprovalLink { .. } => None,
+        | Op::PutApprovalLink { .. }
+        | Op::InsertAttachment(_) => None,
     }
 }
 
@@ -420,6 +421,7 @@ pub(crate) async fn apply_op(
             crate::appointments::update(txn, &store, &appointment, &before).await
         }
         Op::PutApprovalLink { link, before } => crate::approval_links::put(txn, &link, before).await,
+        Op::InsertAttachment(a) => crate::attachments::insert(txn, &a).await,
         Op::DeleteInspection { store, id } => {
             inspection::Entity::delete_many()
                 .filter(inspection::Column::Store.eq(store.as_str()))

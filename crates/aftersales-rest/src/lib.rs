@@ -138,6 +138,7 @@ pub fn routes() -> (Router<AppState>, OpenApi) {
         .merge(routes::events::router())
         .merge(routes::appointments::router())
         .merge(routes::approval_links::router())
+        .merge(routes::attachments::router())
         .split_for_parts();
     // Applied after the merge: the derive's own modifiers run before any route is known.
     ApiConventions.modify(&mut api);

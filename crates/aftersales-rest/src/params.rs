@@ -73,6 +73,10 @@ path_param!(
     AppointmentParam, appointment_id: Uuid, "Appointment id"
 );
 path_param!(
+    /// `{attachment_id}`.
+    AttachmentParam, attachment_id: Uuid, "Attachment id"
+);
+path_param!(
     /// `{link_id}`.
     ApprovalLinkParam, link_id: Uuid, "Approval link id"
 );

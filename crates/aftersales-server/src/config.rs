@@ -38,6 +38,11 @@ pub struct Config {
     pub grpc_addr: SocketAddr,
     /// `sqlite://path` or `postgres://user@host/db`.
     pub database_url: String,
+    /// Where attachment bytes go (WO-14): a local directory, or `s3://bucket/prefix` with the
+    /// `AWS_*` variables (endpoint, keys, region) of the S3-compatible service.
+    pub object_store_url: String,
+    /// The largest attachment accepted, bytes.
+    pub attachment_max_bytes: usize,
     /// Connection pool size (per process; keep processes x pool under PostgreSQL's `max_connections`).
     pub database_max_connections: u32,
     /// Algorithm every token must use.
@@ -122,6 +127,8 @@ impl Default for Config {
             http_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             grpc_addr: SocketAddr::from(([127, 0, 0, 1], 50051)),
             database_url: "sqlite://aftersales.db".into(),
+            object_store_url: "data/attachments".into(),
+            attachment_max_bytes: aftersales_domain::model::attachment::DEFAULT_MAX_BYTES,
             // Chosen by measurement: see the README's pool-size table.
             database_max_connections: 16,
             jwt_algorithm: JwtAlgorithm::HS256,

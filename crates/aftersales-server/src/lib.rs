@@ -49,6 +49,9 @@ pub enum StartError {
     /// gRPC reflection setup.
     #[error("grpc setup: {0}")]
     Grpc(String),
+    /// The attachment store could not be opened.
+    #[error(transparent)]
+    Blobs(#[from] aftersales_persistence::blobs::BlobConfigError),
     /// Demo data could not be created.
     #[error("demo data: {0}")]
     Demo(String),
@@ -121,9 +124,11 @@ pub async fn start_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<
             lease: webhook_timeout * 2 + Duration::from_secs(5),
         },
         feed_max_wait: Duration::from_secs(config.events_max_wait_seconds),
+        attachment_max_bytes: config.attachment_max_bytes,
     };
     let repo = Arc::new(SeaRepository::new(db));
-    let services = Services::with_settings(repo.clone(), clock.clone(), settings);
+    let blobs = Arc::new(aftersales_persistence::blobs::ObjectBlobStore::open(&config.object_store_url)?);
+    let services = Services::with_settings(repo.clone(), blobs, clock.clone(), settings);
     let subjects = Arc::new(ratelimit::Limiter::new(
         ratelimit::Budget { per_second: config.rate_limit_per_second, burst: config.rate_limit_burst },
         "subject",

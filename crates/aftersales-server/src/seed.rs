@@ -298,6 +298,7 @@ pub async fn open(
     let db = aftersales_persistence::connect(&config.database_url, config.database_max_connections).await?;
     aftersales_persistence::migrate(&db).await?;
     let repo = Arc::new(SeaRepository::new(db));
-    let services = Services::with_settings(repo.clone(), Arc::new(SystemClock), Default::default());
+    let blobs = Arc::new(aftersales_persistence::blobs::ObjectBlobStore::open(&config.object_store_url)?);
+    let services = Services::with_settings(repo.clone(), blobs, Arc::new(SystemClock), Default::default());
     Ok((services, repo))
 }

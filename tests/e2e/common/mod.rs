@@ -153,6 +153,10 @@ impl TestApp {
             database_max_connections: 5,
             jwt_secret: Some(SECRET.into()),
             log: "warn".into(),
+            object_store_url: std::env::temp_dir()
+                .join(format!("aftersales-files-{unique}"))
+                .display()
+                .to_string(),
             ..Config::default()
         };
         adjust(&mut config);
@@ -340,6 +344,9 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some(server) = self.server.take() {
             let _ = server.stopper().send(true);
+        }
+        if self.config.object_store_url.contains("aftersales-files-") {
+            let _ = std::fs::remove_dir_all(&self.config.object_store_url);
         }
         match &self.db {
             Db::Borrowed => {}

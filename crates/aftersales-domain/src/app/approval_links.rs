@@ -13,6 +13,7 @@ use crate::auth::{Action, Principal};
 use crate::model::approval_link::{
     ApprovalLink, ApprovalLinkId, DEFAULT_TTL_HOURS, LINK_PATH, new_token, token_hash, well_formed,
 };
+use crate::model::attachment::{AttachedTo, Attachment};
 use crate::model::work_order::{
     Approval, ApprovalMethod, LineDecision, LineKind, LineStatus, Urgency, WorkOrder, WorkOrderId,
     WorkOrderStatus,
@@ -70,6 +71,8 @@ pub struct AwaitingLine {
     pub finding: Option<String>,
     /// Red, yellow or green.
     pub urgency: Option<Urgency>,
+    /// Photos of the finding or part, read through the link.
+    pub photos: Vec<crate::model::attachment::AttachmentId>,
 }
 
 /// What a link shows: that order's lines awaiting a decision, the store and the plate.
@@ -223,6 +226,7 @@ impl ApprovalLinkService {
         let (link, order) = self.open_link(token, self.core.now()).await?;
         let store = self.core.repo.get_store(&link.store).await?.ok_or(LINK_NOT_FOUND)?;
         let customer = self.core.repo.get_customer(&link.store, order.customer_id).await?;
+        let photos = self.line_photos(&link.store, &order).await?;
         let lines: Vec<AwaitingLine> = order
             .lines
             .iter()
@@ -234,6 +238,7 @@ impl ApprovalLinkService {
                 amount_fen: l.amount_fen,
                 finding: l.finding.clone(),
                 urgency: l.urgency,
+                photos: photos.iter().filter(|(line, _)| *line == l.id).map(|(_, a)| a.id).collect(),
             })
             .collect();
         let sum = |kind| lines.iter().filter(|l| l.kind == kind).map(|l| l.amount_fen).sum();
@@ -249,6 +254,42 @@ impl ApprovalLinkService {
             parts_fen: sum(LineKind::Part),
             lines,
         })
+    }
+
+    /// The photos of the order's lines awaiting a decision, with their line.
+    async fn line_photos(
+        &self,
+        store: &StoreCode,
+        order: &WorkOrder,
+    ) -> Result<Vec<(crate::model::work_order::LineId, Attachment)>> {
+        let all = crate::paging::all_pages(|page| async move {
+            self.core.repo.attachments_of(store, order.id, None, &page).await
+        })
+        .await?;
+        Ok(all
+            .into_iter()
+            .filter_map(|a| match a.attached_to {
+                AttachedTo::Line { line_id } | AttachedTo::Part { line_id } => Some((line_id, a)),
+                AttachedTo::EntryInspection | AttachedTo::Signature { .. } => None,
+            })
+            .filter(|(line, _)| order.lines.iter().any(|l| l.id == *line && l.status == LineStatus::Proposed))
+            .collect())
+    }
+
+    /// A photo the link shows (one of a line awaiting a decision), with its bytes.
+    pub async fn photo(
+        &self,
+        token: &str,
+        id: crate::model::attachment::AttachmentId,
+    ) -> Result<(Attachment, Vec<u8>)> {
+        let (link, order) = self.open_link(token, self.core.now()).await?;
+        let photos = self.line_photos(&link.store, &order).await?;
+        let (_, attachment) = photos
+            .into_iter()
+            .find(|(_, a)| a.id == id)
+            .ok_or(DomainError::NotFound { resource: "attachment" })?;
+        let bytes = self.core.bytes_of(&attachment).await?;
+        Ok((attachment, bytes))
     }
 
     /// Records the customer's decisions through `token`, from `client_address`.

@@ -5,6 +5,7 @@
 
 mod appointments;
 mod approval_links;
+mod attachments;
 mod audit;
 mod complaints;
 mod customers;
@@ -31,6 +32,7 @@ pub use approval_links::{
     ApprovalLinkService, ApprovalView, AwaitingLine, DecisionReceipt, IssueApprovalLink, IssuedLink,
     LinkDecisions,
 };
+pub use attachments::{AttachmentService, Upload};
 pub use audit::AuditService;
 pub use complaints::{ComplaintService, OpenComplaint, ResolveComplaint};
 pub use customers::CustomerQuery;
@@ -97,6 +99,8 @@ pub struct Services {
     pub appointments: AppointmentService,
     /// Remote approval links (WO-13).
     pub approval_links: ApprovalLinkService,
+    /// Photos and files on work orders (WO-14).
+    pub attachments: AttachmentService,
     /// Stores and staff.
     pub stores: StoreService,
     /// Customer files and vehicles.
@@ -119,17 +123,27 @@ pub struct Services {
 }
 
 impl Services {
-    /// Wires the services to a repository and a clock, with default settings.
-    pub fn new(repo: Arc<dyn Repository>, clock: Arc<dyn Clock>) -> Self {
-        Self::with_settings(repo, clock, Settings::default())
+    /// Wires the services to a repository, a blob store and a clock, with default settings.
+    pub fn new(
+        repo: Arc<dyn Repository>,
+        blobs: Arc<dyn crate::ports::BlobStore>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self::with_settings(repo, blobs, clock, Settings::default())
     }
 
     /// Wires the services with explicit settings.
-    pub fn with_settings(repo: Arc<dyn Repository>, clock: Arc<dyn Clock>, settings: Settings) -> Self {
-        let core = Arc::new(Core { repo, clock, settings });
+    pub fn with_settings(
+        repo: Arc<dyn Repository>,
+        blobs: Arc<dyn crate::ports::BlobStore>,
+        clock: Arc<dyn Clock>,
+        settings: Settings,
+    ) -> Self {
+        let core = Arc::new(Core { repo, blobs, clock, settings });
         Self {
             appointments: AppointmentService::new(core.clone()),
             approval_links: ApprovalLinkService::new(core.clone()),
+            attachments: AttachmentService::new(core.clone()),
             stores: StoreService::new(core.clone()),
             customers: CustomerService::new(core.clone()),
             audit: AuditService::new(core.clone()),
@@ -164,6 +178,8 @@ pub struct Settings {
     /// The longest a feed read waits for a first event, whatever the client asked (at most 30 s):
     /// shorter where a proxy cuts idle requests sooner.
     pub feed_max_wait: std::time::Duration,
+    /// The largest attachment accepted, bytes (WO-14).
+    pub attachment_max_bytes: usize,
 }
 
 impl Default for Settings {
@@ -174,6 +190,7 @@ impl Default for Settings {
             ehealth_lease: std::time::Duration::from_secs(35),
             webhooks: WebhookSettings::default(),
             feed_max_wait: events::MAX_WAIT,
+            attachment_max_bytes: crate::model::attachment::DEFAULT_MAX_BYTES,
         }
     }
 }
@@ -203,6 +220,7 @@ impl Default for WebhookSettings {
 /// What every service shares.
 pub(crate) struct Core {
     pub(crate) repo: Arc<dyn Repository>,
+    pub(crate) blobs: Arc<dyn crate::ports::BlobStore>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) settings: Settings,
 }

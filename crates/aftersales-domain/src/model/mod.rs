@@ -2,6 +2,7 @@
 
 pub mod appointment;
 pub mod approval_link;
+pub mod attachment;
 pub mod audit;
 pub mod call_plan;
 pub mod customer;

@@ -97,6 +97,8 @@ pub struct AwaitingLineDto {
     pub finding: Option<String>,
     /// Red, yellow or green.
     pub urgency: Option<Urgency>,
+    /// Photo ids of the finding or part: `GET /v1/approval/{token}/photos/{id}`.
+    pub photos: Vec<Uuid>,
 }
 
 /// What the link shows the customer: that order's lines awaiting a decision, no more.
@@ -148,13 +150,16 @@ impl From<ApprovalView> for ApprovalViewDto {
             expires_at,
             lines: lines
                 .into_iter()
-                .map(|AwaitingLine { line_id, kind, name, amount_fen, finding, urgency }| AwaitingLineDto {
-                    line_id: line_id.0,
-                    kind,
-                    name,
-                    amount_fen,
-                    finding,
-                    urgency,
+                .map(|AwaitingLine { line_id, kind, name, amount_fen, finding, urgency, photos }| {
+                    AwaitingLineDto {
+                        line_id: line_id.0,
+                        kind,
+                        name,
+                        amount_fen,
+                        finding,
+                        urgency,
+                        photos: photos.into_iter().map(|p| p.0).collect(),
+                    }
                 })
                 .collect(),
             labour_fen,

@@ -25,6 +25,7 @@ macro_rules! list_dto {
 
 mod appointments;
 mod approval_links;
+mod attachments;
 mod audit;
 mod customers;
 mod ehealth;
@@ -37,6 +38,7 @@ mod work_orders;
 
 pub use appointments::*;
 pub use approval_links::*;
+pub use attachments::*;
 pub use audit::*;
 pub use customers::*;
 pub use ehealth::*;

@@ -413,4 +413,7 @@ list_dto!(
 pub struct InspectionList {
     /// The inspections.
     pub inspections: Vec<InspectionDto>,
+    /// The photos and files of the entry inspection (the first 100; all through
+    /// `.../attachments?attached_to=entry_inspection`) (WO-14).
+    pub entry_attachments: Vec<super::AttachmentDto>,
 }

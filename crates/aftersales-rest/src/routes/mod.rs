@@ -2,6 +2,7 @@
 
 pub mod appointments;
 pub mod approval_links;
+pub mod attachments;
 pub mod audit;
 pub mod customers;
 pub mod events;

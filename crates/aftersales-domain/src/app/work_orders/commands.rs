@@ -220,6 +220,8 @@ pub struct DocumentData {
     pub advisor_name: String,
     /// The exit inspector's name, for the certificate.
     pub inspector_name: Option<String>,
+    /// The entry-inspection photos a browser shows (JPEG, PNG), for the work order (WO-14).
+    pub entry_photos: Vec<(crate::model::attachment::ContentType, Vec<u8>)>,
 }
 
 /// A customer file still incomplete after the days CF-2 allows.

@@ -105,7 +105,12 @@ impl WorkOrderService {
             Some(i) => Some(self.staff_name(store, &i.inspector).await?),
             None => None,
         };
+        let entry_photos = match kind {
+            DocumentKind::WorkOrder => self.entry_photos(store, id).await?,
+            DocumentKind::AccessoryList | DocumentKind::Certificate | DocumentKind::Settlement => Vec::new(),
+        };
         Ok(DocumentData {
+            entry_photos,
             store: shop,
             order,
             customer: customer.for_viewer(who.can(Action::SeeFullPhone)),
@@ -114,6 +119,25 @@ impl WorkOrderService {
             advisor_name,
             inspector_name,
         })
+    }
+
+    /// The first entry-inspection photos a browser shows, with their bytes, for thumbnails.
+    async fn entry_photos(
+        &self,
+        store: &StoreCode,
+        id: WorkOrderId,
+    ) -> Result<Vec<(crate::model::attachment::ContentType, Vec<u8>)>> {
+        /// A printed page has room for this many.
+        const MAX_PHOTOS: u64 = 12;
+        let to = Some(crate::model::attachment::AttachedTo::EntryInspection);
+        let page = crate::paging::PageRequest { size: MAX_PHOTOS, ..Default::default() };
+        let mut photos = Vec::new();
+        for a in self.core.repo.attachments_of(store, id, to, &page).await?.items {
+            if a.content_type.is_web_image() {
+                photos.push((a.content_type, self.core.bytes_of(&a).await?));
+            }
+        }
+        Ok(photos)
     }
 
     /// Returns a staff member's name as printed, or their id when they are not on the list.

@@ -137,7 +137,8 @@ impl Out<'_> {
             | Op::UpdateStaff { .. }
             | Op::InsertConsent(_)
             | Op::MoveCustomerRecords { .. }
-            | Op::PutApprovalLink { .. } => {}
+            | Op::PutApprovalLink { .. }
+            | Op::InsertAttachment(_) => {}
             Op::InsertCustomer(c) => {
                 let data = json!({ "marketing_consent": c.marketing_consent });
                 self.push(

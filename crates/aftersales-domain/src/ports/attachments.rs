@@ -1,0 +1,42 @@
+//! The ports of attachments (WO-14): their records, written as [`super::Op::InsertAttachment`],
+//! and the content-addressed store of their bytes.
+
+use async_trait::async_trait;
+
+use crate::Result;
+use crate::model::attachment::{AttachedTo, Attachment, AttachmentId};
+use crate::model::work_order::WorkOrderId;
+use crate::paging::{Page, PageRequest};
+use crate::value::StoreCode;
+
+/// Attachment records, always read within a store and a work order.
+#[async_trait]
+pub trait AttachmentReads: Send + Sync {
+    /// One attachment of a store's work order.
+    async fn get_attachment(
+        &self,
+        store: &StoreCode,
+        order: WorkOrderId,
+        id: AttachmentId,
+    ) -> Result<Option<Attachment>>;
+
+    /// A work order's attachments, oldest first, paged by id; only those of `to` if given.
+    async fn attachments_of(
+        &self,
+        store: &StoreCode,
+        order: WorkOrderId,
+        to: Option<AttachedTo>,
+        page: &PageRequest,
+    ) -> Result<Page<Attachment>>;
+}
+
+/// Where attachment bytes live, by content: a local directory or an S3-compatible bucket.
+#[async_trait]
+pub trait BlobStore: Send + Sync {
+    /// Stores `bytes` under `key` unless an object is there already (the key is the bytes'
+    /// hash, so it would be the same); answers whether it wrote.
+    async fn put_if_absent(&self, key: &str, bytes: Vec<u8>) -> Result<bool>;
+
+    /// The bytes under `key`, if any.
+    async fn get(&self, key: &str) -> Result<Option<Vec<u8>>>;
+}
