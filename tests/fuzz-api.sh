@@ -33,7 +33,7 @@ cargo build -q --bin aftersales
 export AFTERSALES_JWT_SECRET="$secret" AFTERSALES_LOG=warn AFTERSALES_DEMO=true AFTERSALES_WEBHOOK_ALLOW_PRIVATE=true \
   AFTERSALES_EVENTS_MAX_WAIT_SECONDS=1
 # Thousands of generated requests from one token and one address: budgets off (they have tests).
-export AFTERSALES_RATE_LIMIT_PER_SECOND=0 AFTERSALES_RATE_LIMIT_ANONYMOUS_PER_SECOND=0
+export AFTERSALES_RATE_LIMIT_PER_SECOND=0 AFTERSALES_RATE_LIMIT_ANONYMOUS_PER_SECOND=0 AFTERSALES_RATE_LIMIT_APPROVAL_PER_MINUTE=0
 export AFTERSALES_DATABASE_URL="sqlite://$workdir/fuzz.db"
 export AFTERSALES_HTTP_ADDR=127.0.0.1:18089 AFTERSALES_GRPC_ADDR=127.0.0.1:15089
 target/debug/aftersales serve >"$workdir/server.log" 2>&1 &

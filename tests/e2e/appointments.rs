@@ -308,6 +308,43 @@ async fn each_move_of_an_appointment_keeps_to_ap_4() {
     let refused = post(path(&third, "check-in"), check_in, vec![]).await;
     assert_eq!((refused.status, refused.code()), (StatusCode::CONFLICT, "appointment.invalid_transition"));
 
+    // AP-6: headquarters counts them on their visit day, on both fronts, with no personal data.
+    let hq = app.token("hq-1", &["hq_analyst"], &["*"]);
+    let figures = app.get("/v1/analytics/follow-up?period=2026-12&stores=SH001", &hq).await;
+    assert_eq!(figures.status, StatusCode::OK, "{:?}", figures.body);
+    let seen = &figures.body["stores"][0]["appointments"];
+    assert_eq!(
+        [
+            &seen["booked"],
+            &seen["kept"],
+            &seen["cancelled"],
+            &seen["no_show"],
+            &seen["work_orders_from_booking"]
+        ],
+        [3, 1, 1, 1, 1].map(|n| json!(n)).each_ref()
+    );
+    assert_eq!(seen["booking_share_of_work_orders"], 1.0);
+    let no_show_rate = seen["no_show_rate"].as_f64().unwrap();
+    assert!((no_show_rate - 1.0 / 3.0).abs() < 1e-9, "{seen}");
+    // Booked Friday 09:00 for Monday 11:00 (moved), 14:00 and 15:00: 74, 77 and 78 hours ahead.
+    let lead = seen["average_lead_hours"].as_f64().unwrap();
+    assert!((lead - (74.0 + 77.0 + 78.0) / 3.0).abs() < 0.02, "{seen}");
+    let mut analytics = aftersales_grpc::AnalyticsServiceClient::new(app.grpc_channel.clone());
+    let over_grpc = analytics
+        .get_follow_up_figures(crate::common::authed(
+            &hq,
+            aftersales_grpc::pb::GetFollowUpFiguresRequest {
+                period: "2026-12".into(),
+                stores: vec!["SH001".into()],
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let grpc = over_grpc.stores[0].appointments.unwrap();
+    assert_eq!((grpc.booked, grpc.kept, grpc.cancelled, grpc.no_show), (3, 1, 1, 1));
+    assert_eq!(grpc.average_lead_hours, Some(lead));
+
     // Each step reached the integrations' feed with the appointment's etag (EV-1), and the trail.
     let dms = app.token("dms-1", &["integration"], &["SH001"]);
     let feed = crate::events::whole_feed(&app, "SH001", &dms).await;

@@ -288,3 +288,90 @@ async fn wo_14_the_same_holds_with_an_s3_bucket() {
     })
     .await;
 }
+
+// WO-14 over gRPC: a client-streamed upload, the content streamed back, the same rules as REST.
+#[tokio::test]
+async fn wo_14_uploads_stream_over_grpc_with_the_same_rules() {
+    use aftersales_grpc::{AttachmentServiceClient, pb};
+
+    use crate::common::{authed, status_details};
+    let app = TestApp::spawn_with(|c| c.attachment_max_bytes = 1024 * 1024).await;
+    let shop = shop(&app).await;
+    let order = shop.create(&app, 30_000).await;
+    let id = order["id"].as_str().unwrap().to_string();
+    let mut client = AttachmentServiceClient::new(app.grpc_channel.clone());
+    let pieces = |bytes: &[u8], to: &str| -> Vec<pb::UploadAttachmentRequest> {
+        bytes
+            .chunks(16 * 1024)
+            .enumerate()
+            .map(|(i, data)| pb::UploadAttachmentRequest {
+                store: if i == 0 { shop.store.clone() } else { String::new() },
+                work_order_id: if i == 0 { id.clone() } else { String::new() },
+                attached_to: if i == 0 { to.to_string() } else { String::new() },
+                file_name: None,
+                data: data.to_vec(),
+            })
+            .collect()
+    };
+    let jpeg = photo(900, 700, true);
+    assert!(jpeg.len() > 16 * 1024, "several pieces");
+    let uploader = client.clone();
+    let send = |token: String, msgs: Vec<pb::UploadAttachmentRequest>| {
+        let mut client = uploader.clone();
+        async move { client.upload_attachment(authed(&token, tokio_stream::iter(msgs))).await }
+    };
+    let made = send(shop.advisor.clone(), pieces(&jpeg, "entry_inspection")).await.unwrap().into_inner();
+    assert_eq!((made.created, made.content_type.as_str()), (true, "image/jpeg"));
+    let again = send(shop.advisor.clone(), pieces(&jpeg, "entry_inspection")).await.unwrap().into_inner();
+    assert_eq!((again.created, again.id.as_str()), (false, made.id.as_str()));
+
+    let mut stream = client
+        .get_attachment_content(authed(
+            &shop.technician,
+            pb::GetAttachmentContentRequest {
+                store: shop.store.clone(),
+                work_order_id: id.clone(),
+                attachment_id: made.id.clone(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut back = Vec::new();
+    while let Some(chunk) = stream.message().await.unwrap() {
+        back.extend_from_slice(&chunk.data);
+    }
+    assert_eq!(back, jpeg, "byte-identical");
+
+    let rest = app.get(&format!("{}/{id}/attachments", shop.orders()), &shop.advisor).await.body;
+    let listed = client
+        .list_attachments(authed(
+            &shop.advisor,
+            pb::ListAttachmentsRequest {
+                store: shop.store.clone(),
+                work_order_id: id.clone(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(rest["attachments"][0]["id"], listed.attachments[0].id);
+    assert_eq!(rest["attachments"][0]["sha256"], listed.attachments[0].sha256);
+
+    let big = send(shop.advisor.clone(), pieces(&vec![0xFF; 1024 * 1024 + 1], "entry_inspection"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (big.code(), status_details(&big).0.as_str()),
+        (tonic::Code::InvalidArgument, "payload_too_large")
+    );
+    let text = send(shop.advisor.clone(), pieces(b"plain text", "entry_inspection")).await.unwrap_err();
+    assert_eq!(status_details(&text).0, "unsupported_media_type");
+    let agent = app.token("fu-1", &["followup_agent"], &[&shop.store]);
+    let denied = send(agent, pieces(&jpeg, "entry_inspection")).await.unwrap_err();
+    assert_eq!(denied.code(), tonic::Code::PermissionDenied);
+    let stranger = app.token("nosy", &["advisor"], &["BJ001"]);
+    let hidden = send(stranger, pieces(&jpeg, "entry_inspection")).await.unwrap_err();
+    assert_eq!(hidden.code(), tonic::Code::NotFound);
+}

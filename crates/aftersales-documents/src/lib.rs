@@ -414,4 +414,3 @@ mod tests {
         assert_eq!(decimal(1500, 1000, 3), "1.500");
     }
 }
-

@@ -24,6 +24,7 @@ pub mod pb {
 pub use pb::analytics_service_client::AnalyticsServiceClient;
 pub use pb::appointment_service_client::AppointmentServiceClient;
 pub use pb::approval_link_service_client::ApprovalLinkServiceClient;
+pub use pb::attachment_service_client::AttachmentServiceClient;
 pub use pb::customer_service_client::CustomerServiceClient;
 pub use pb::event_service_client::EventServiceClient;
 pub use pb::follow_up_service_client::FollowUpServiceClient;
@@ -39,6 +40,7 @@ pub async fn routes(
     use pb::analytics_service_server::AnalyticsServiceServer;
     use pb::appointment_service_server::AppointmentServiceServer;
     use pb::approval_link_service_server::ApprovalLinkServiceServer;
+    use pb::attachment_service_server::AttachmentServiceServer;
     use pb::customer_service_server::CustomerServiceServer;
     use pb::event_service_server::EventServiceServer;
     use pb::follow_up_service_server::FollowUpServiceServer;
@@ -58,6 +60,7 @@ pub async fn routes(
     health.set_serving::<EventServiceServer<service::Adapter>>().await;
     health.set_serving::<AppointmentServiceServer<service::Adapter>>().await;
     health.set_serving::<ApprovalLinkServiceServer<service::Adapter>>().await;
+    health.set_serving::<AttachmentServiceServer<service::Adapter>>().await;
     let reflection = || {
         tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
@@ -75,6 +78,7 @@ pub async fn routes(
         .add_service(AnalyticsServiceServer::new(adapter.clone()))
         .add_service(AppointmentServiceServer::new(adapter.clone()))
         .add_service(ApprovalLinkServiceServer::new(adapter.clone()))
+        .add_service(AttachmentServiceServer::new(adapter.clone()))
         .add_service(EventServiceServer::new(adapter))
         .add_service(health_service)
         .add_service(reflection_v1)

@@ -15,16 +15,6 @@ use crate::entities::attachment;
 use crate::mapping::to_json;
 use crate::{SeaRepository, read_err, uuid_page};
 
-/// The indexed form of what an attachment belongs to.
-fn target_key(to: AttachedTo) -> String {
-    match to {
-        AttachedTo::EntryInspection => "entry_inspection".into(),
-        AttachedTo::Line { line_id } => format!("line:{line_id}"),
-        AttachedTo::Part { line_id } => format!("part:{line_id}"),
-        AttachedTo::Signature { document } => format!("signature:{}", crate::mapping::enum_str(&document)),
-    }
-}
-
 fn from(m: attachment::Model) -> Result<Attachment> {
     serde_json::from_str(&m.document).map_err(|e| DomainError::Internal(format!("stored attachment: {e}")))
 }
@@ -35,7 +25,7 @@ pub(crate) async fn insert(txn: &DatabaseTransaction, a: &Attachment) -> Result<
         id: a.id.0,
         store: a.store.as_str().to_string(),
         work_order_id: a.work_order_id.0,
-        attached_to: target_key(a.attached_to),
+        attached_to: a.attached_to.key(),
         sha256: a.sha256.clone(),
         document: to_json(a)?,
         created_at: a.created_at,
@@ -75,7 +65,7 @@ impl AttachmentReads for SeaRepository {
             .filter(attachment::Column::Store.eq(store.as_str()))
             .filter(attachment::Column::WorkOrderId.eq(order.0));
         if let Some(to) = to {
-            query = query.filter(attachment::Column::AttachedTo.eq(target_key(to)));
+            query = query.filter(attachment::Column::AttachedTo.eq(to.key()));
         }
         let columns = (attachment::Column::Id, attachment::Column::CreatedAt);
         uuid_page(&self.db, query, columns, page, from, |a| a.id.to_string()).await

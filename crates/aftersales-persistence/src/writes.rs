@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use crate::entities::{campaign, complaint, letter, rollup, search, summary};
 use aftersales_domain::model::rollup::{
-    Tally, contact_buckets, letter_buckets, tallies, task_buckets, work_order_buckets,
+    Tally, appointment_buckets, contact_buckets, letter_buckets, tallies, task_buckets, weighted_tallies,
+    work_order_buckets,
 };
 use aftersales_domain::model::search::{customer_terms, vehicle_terms};
 use aftersales_domain::ports::{ChangeSet, IdempotencyRecord, NumberRequest, Op, fill_number, holds_number};
@@ -197,6 +198,7 @@ fn counted_store(op: &Op) -> Option<&StoreCode> {
         Op::InsertContact(c) => Some(&c.store),
         Op::InsertLetter(l) => Some(&l.store),
         Op::InsertWorkOrder(o) => Some(&o.store),
+        Op::PlaceAppointment { store, .. } | Op::UpdateAppointment { store, .. } => Some(store),
         Op::InsertStore(_)
         | Op::UpdateStore { .. }
         | Op::InsertStaff(_)
@@ -216,8 +218,6 @@ fn counted_store(op: &Op) -> Option<&StoreCode> {
         | Op::InsertInspection(_)
         | Op::DeleteInspection { .. }
         | Op::MoveCustomerRecords { .. }
-        | Op::PlaceAppointment { .. }
-        | Op::UpdateAppointment { .. }
         | Op::PutApprovalLink { .. }
         | Op::InsertAttachment(_) => None,
     }
@@ -415,10 +415,20 @@ pub(crate) async fn apply_op(
             insert(txn, "inspection", inspection_row(&i)?.into_active_model().reset_all()).await
         }
         Op::PlaceAppointment { store, appointment, before, zone, at } => {
-            crate::appointments::place(txn, &store, &appointment, before.as_deref(), zone, at).await
+            crate::appointments::place(txn, &store, &appointment, before.as_deref(), zone, at).await?;
+            let was = before.as_deref().map(|b| appointment_buckets(b, zone)).unwrap_or_default();
+            moves.add(&store, weighted_tallies(&was, &appointment_buckets(&appointment, zone)));
+            Ok(())
         }
         Op::UpdateAppointment { store, appointment, before } => {
-            crate::appointments::update(txn, &store, &appointment, &before).await
+            crate::appointments::update(txn, &store, &appointment, &before).await?;
+            // The zone was read before the transaction began (see `zones`).
+            let tz = zones.of(txn, &store).await?;
+            moves.add(
+                &store,
+                weighted_tallies(&appointment_buckets(&before, tz), &appointment_buckets(&appointment, tz)),
+            );
+            Ok(())
         }
         Op::PutApprovalLink { link, before } => crate::approval_links::put(txn, &link, before).await,
         Op::InsertAttachment(a) => crate::attachments::insert(txn, &a).await,

@@ -65,6 +65,8 @@ pub struct StoreFigures {
     pub comebacks: u64,
     /// Comebacks, share of work orders.
     pub comeback_rate: Option<f64>,
+    /// Appointments of the period, by visit day (AP-6).
+    pub appointments: crate::model::figures::AppointmentFigures,
 }
 
 /// One store's counters and complaints of a period.
@@ -210,6 +212,10 @@ impl SummaryService {
         for store in &chosen {
             let (f, (orders, comebacks)) =
                 gathered.get(&store.code).map(Gathered::assemble).unwrap_or_default();
+            let appointments = gathered
+                .get(&store.code)
+                .map(|g| crate::model::rollup::appointment_figures(&g.counts))
+                .unwrap_or_default();
             out.push(StoreFigures {
                 store: store.code.to_string(),
                 period: period.to_string(),
@@ -224,6 +230,7 @@ impl SummaryService {
                 work_orders: orders,
                 comebacks,
                 comeback_rate: rate(comebacks, orders),
+                appointments,
                 figures: f,
             });
         }

@@ -119,6 +119,20 @@ impl AttachedTo {
         }
     }
 
+    /// The form [`AttachedTo::parse`] reads: `entry_inspection`, `line:<id>`, `part:<id>`,
+    /// `signature:<document>`.
+    pub fn key(self) -> String {
+        match self {
+            Self::EntryInspection => "entry_inspection".into(),
+            Self::Line { line_id } => format!("line:{line_id}"),
+            Self::Part { line_id } => format!("part:{line_id}"),
+            Self::Signature { document } => {
+                let name = serde_json::to_value(document).ok().and_then(|v| v.as_str().map(str::to_string));
+                format!("signature:{}", name.unwrap_or_default())
+            }
+        }
+    }
+
     /// Checks that `order` has the record this names.
     pub fn check(self, order: &WorkOrder) -> crate::Result<()> {
         let field = "attached_to";
@@ -239,6 +253,13 @@ mod tests {
         );
         for bad in ["", "line:", "line:xyz", "signature:nope", "photo"] {
             assert_eq!(AttachedTo::parse(bad).unwrap_err().field_errors()[0].field, "attached_to", "{bad}");
+        }
+        for to in [
+            AttachedTo::EntryInspection,
+            AttachedTo::Line { line_id: id },
+            AttachedTo::Signature { document: SignedDocument::AccessoryList },
+        ] {
+            assert_eq!(AttachedTo::parse(&to.key()).unwrap(), to);
         }
         let key = object_key(&content_hash(b"x"));
         assert!(key.starts_with("sha256/2d/2d711642"), "{key}");

@@ -149,3 +149,25 @@ pub fn complaint_figures(complaints: &[Complaint]) -> FollowUpFigures {
     };
     f
 }
+
+/// A store's appointments of a period, counted on their visit day (AP-6); no personal data.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AppointmentFigures {
+    /// Appointments booked (a hold that lapsed never was).
+    pub booked: u64,
+    /// Of those, checked in.
+    pub kept: u64,
+    /// Cancelled, by the customer or the store.
+    pub cancelled: u64,
+    /// Not checked in by the grace time.
+    pub no_show: u64,
+    /// No-shows, share of those booked.
+    pub no_show_rate: Option<f64>,
+    /// Hours from booking to visit, on average.
+    pub average_lead_hours: Option<f64>,
+    /// Work orders opened at an appointment's check-in.
+    pub work_orders_from_booking: u64,
+    /// Those, share of all the period's work orders.
+    pub booking_share_of_work_orders: Option<f64>,
+}

@@ -6,6 +6,8 @@
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
 
+use crate::model::appointment::{Appointment, AppointmentStatus};
+use crate::model::figures::AppointmentFigures;
 use crate::model::figures::{FollowUpFigures, Period, complaint_figures};
 use crate::model::follow_up::{
     Complaint, ContactRecord, FollowUpChannel, FollowUpTask, Letter, TaskKind, TaskStatus,
@@ -82,22 +84,59 @@ pub fn letter_buckets(l: &Letter, tz: Tz) -> Vec<Bucket> {
     vec![(local_day(l.sent_at, tz), "letter".to_string())]
 }
 
-/// A work order counts on the day it was opened; a comeback also as such (WO-9).
+/// A work order counts on the day it was opened; a comeback also as such (WO-9), and one opened
+/// at an appointment's check-in as from a booking (AP-6).
 pub fn work_order_buckets(o: &WorkOrder, tz: Tz) -> Vec<Bucket> {
     let day = local_day(o.created_at, tz);
     let mut out = vec![(day, "work_order".to_string())];
     if o.comeback_of.is_some() {
         out.push((day, "comeback".to_string()));
     }
+    if o.appointment_id.is_some() {
+        out.push((day, "work_order.from_booking".to_string()));
+    }
+    out
+}
+
+/// A counter with the amount it counts (a sum of minutes, say) rather than one.
+pub type Weighted = (NaiveDate, String, i64);
+
+/// An appointment counts on its store-local visit day once it was booked (a lapsed hold never
+/// was): booked, then how it ended (kept, cancelled, no-show; still booked counts no outcome),
+/// and the minutes from booking to visit, for the average lead time (AP-6).
+pub fn appointment_buckets(a: &Appointment, tz: Tz) -> Vec<Weighted> {
+    let Some(booked_at) = a.history.iter().find(|c| c.status == AppointmentStatus::Booked).map(|c| c.at)
+    else {
+        return Vec::new();
+    };
+    let day = local_day(a.start, tz);
+    let mut out = vec![
+        (day, "appointment.booked".to_string(), 1),
+        (day, "appointment.lead_minutes".to_string(), (a.start - booked_at).num_minutes().max(0)),
+    ];
+    let outcome = match a.status {
+        AppointmentStatus::CheckedIn => Some("appointment.kept"),
+        AppointmentStatus::Cancelled => Some("appointment.cancelled"),
+        AppointmentStatus::NoShow => Some("appointment.no_show"),
+        AppointmentStatus::Held | AppointmentStatus::Booked => None,
+    };
+    out.extend(outcome.map(|m| (day, m.to_string(), 1)));
     out
 }
 
 /// The counter moves that take a record from `before` to `after`.
 pub fn tallies(before: &[Bucket], after: &[Bucket]) -> Vec<Tally> {
+    let one = |b: &[Bucket]| b.iter().map(|(day, metric)| (*day, metric.clone(), 1)).collect::<Vec<_>>();
+    weighted_tallies(&one(before), &one(after))
+}
+
+/// The counter moves that take a record from `before` to `after`, each by its weight.
+pub fn weighted_tallies(before: &[Weighted], after: &[Weighted]) -> Vec<Tally> {
     let mut out: Vec<Tally> = Vec::new();
     let moves = before.iter().map(|b| (b, -1)).chain(after.iter().map(|b| (b, 1)));
-    for ((day, metric), delta) in moves {
+    for ((day, metric, weight), sign) in moves {
         for period in periods_of(*day) {
+            let delta = sign * weight;
             match out.iter_mut().find(|t| t.period == period && t.metric == *metric) {
                 Some(t) => t.delta += delta,
                 None => out.push(Tally { period, metric: metric.clone(), delta }),
@@ -106,6 +145,27 @@ pub fn tallies(before: &[Bucket], after: &[Bucket]) -> Vec<Tally> {
     }
     out.retain(|t| t.delta != 0);
     out
+}
+
+/// A store's appointment figures of a period, from its counters (AP-6).
+pub fn appointment_figures(counts: &[(String, i64)]) -> AppointmentFigures {
+    let get = |name: &str| {
+        u64::try_from(counts.iter().filter(|(m, _)| m == name).map(|(_, n)| *n).sum::<i64>()).unwrap_or(0)
+    };
+    let (booked, no_show) = (get("appointment.booked"), get("appointment.no_show"));
+    let (work_orders, from_booking) = (get("work_order"), get("work_order.from_booking"));
+    // Counts stay far below 2^52: exact as floats.
+    let share = |part: u64, whole: u64| (whole > 0).then(|| part as f64 / whole as f64);
+    AppointmentFigures {
+        booked,
+        kept: get("appointment.kept"),
+        cancelled: get("appointment.cancelled"),
+        no_show,
+        no_show_rate: share(no_show, booked),
+        average_lead_hours: share(get("appointment.lead_minutes"), booked.saturating_mul(60)),
+        work_orders_from_booking: from_booking,
+        booking_share_of_work_orders: share(from_booking, work_orders),
+    }
 }
 
 /// Work orders and comebacks of a period, from its counters.

@@ -90,6 +90,7 @@ impl From<StoreFigures> for pb::StoreFigures {
             work_orders,
             comebacks,
             comeback_rate,
+            appointments,
         } = f;
         Self {
             store,
@@ -103,6 +104,32 @@ impl From<StoreFigures> for pb::StoreFigures {
             work_orders,
             comebacks,
             comeback_rate,
+            appointments: Some(appointments.into()),
+        }
+    }
+}
+
+impl From<aftersales_domain::model::figures::AppointmentFigures> for pb::AppointmentFigures {
+    fn from(f: aftersales_domain::model::figures::AppointmentFigures) -> Self {
+        let aftersales_domain::model::figures::AppointmentFigures {
+            booked,
+            kept,
+            cancelled,
+            no_show,
+            no_show_rate,
+            average_lead_hours,
+            work_orders_from_booking,
+            booking_share_of_work_orders,
+        } = f;
+        Self {
+            booked,
+            kept,
+            cancelled,
+            no_show,
+            no_show_rate,
+            average_lead_hours,
+            work_orders_from_booking,
+            booking_share_of_work_orders,
         }
     }
 }

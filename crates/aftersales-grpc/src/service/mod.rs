@@ -3,6 +3,7 @@
 mod analytics;
 mod appointments;
 mod approval_links;
+mod attachments;
 mod customers;
 mod events;
 mod follow_ups;

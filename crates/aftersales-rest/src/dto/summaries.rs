@@ -73,6 +73,8 @@ pub struct StoreFiguresDto {
     pub comebacks: u64,
     /// Comeback share.
     pub comeback_rate: Option<f64>,
+    /// Appointments by visit day (AP-6).
+    pub appointments: aftersales_domain::model::figures::AppointmentFigures,
 }
 
 impl From<StoreFigures> for StoreFiguresDto {
@@ -89,6 +91,7 @@ impl From<StoreFigures> for StoreFiguresDto {
             work_orders,
             comebacks,
             comeback_rate,
+            appointments,
         } = f;
         Self {
             store,
@@ -102,6 +105,7 @@ impl From<StoreFigures> for StoreFiguresDto {
             work_orders,
             comebacks,
             comeback_rate,
+            appointments,
         }
     }
 }

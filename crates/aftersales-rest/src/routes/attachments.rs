@@ -7,6 +7,7 @@ use aftersales_domain::model::attachment::{AttachedTo, Attachment, AttachmentId}
 use aftersales_domain::model::work_order::WorkOrderId;
 use aftersales_domain::value::StoreCode;
 use axum::Json;
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -69,11 +70,18 @@ async fn upload(
     State(s): State<AppState>,
     Caller(who): Caller,
     ApiPath((store, id)): ApiPath<(String, String)>,
-    mut form: Multipart,
+    form: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<Response> {
     let (store, id) = ids(&store, &id)?;
     // The role first: a caller that may not upload learns nothing of the form.
     who.authorize(Action::AttachFiles, &store, "work_order")?;
+    let mut form = form.map_err(|e| {
+        ApiError::http(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!("send multipart/form-data: {}", e.body_text()),
+        )
+    })?;
     let limit = s.services.attachments.max_bytes();
     let (mut attached_to, mut file, mut file_name) = (None, None, None);
     while let Some(mut field) = form.next_field().await.map_err(multipart_error)? {
@@ -87,6 +95,7 @@ async fn upload(
                 let mut bytes = Vec::new();
                 while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
                     if bytes.len() + chunk.len() > limit {
+                        drain(field, bytes.len() + chunk.len()).await;
                         return Err(ApiError::from(aftersales_domain::DomainError::TooLarge { limit }));
                     }
                     bytes.extend_from_slice(&chunk);
@@ -103,6 +112,19 @@ async fn upload(
     let (attachment, created) = s.services.attachments.upload(&who, &store, id, upload).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(AttachmentDto::from(attachment))).into_response())
+}
+
+/// Reads and drops the rest of an oversized file, up to a bound, so that the client, still
+/// sending, gets the 413 rather than a connection cut mid-request.
+async fn drain(mut field: axum::extract::multipart::Field<'_>, mut seen: usize) {
+    /// Beyond this the connection is cut: nobody sends a photo that large in good faith.
+    const DRAIN_BOUND: usize = 64 * 1024 * 1024;
+    while seen < DRAIN_BOUND {
+        match field.chunk().await {
+            Ok(Some(chunk)) => seen += chunk.len(),
+            Ok(None) | Err(_) => break,
+        }
+    }
 }
 
 /// Attachment filters.
