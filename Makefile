@@ -5,7 +5,7 @@ CARGO ?= cargo
 # A development-only secret so `make run` needs no setup. Never use it in production.
 DEV_JWT_SECRET ?= dev-only-secret-change-me-0123456789abcdef
 
-.PHONY: run token test test-postgres lint fmt ci openapi fuzz-api bench deploy-check replicas-test
+.PHONY: run token test test-postgres lint fmt ci openapi fuzz-api bench bench-availability deploy-check replicas-test
 
 run:
 	AFTERSALES_JWT_SECRET="$${AFTERSALES_JWT_SECRET:-$(DEV_JWT_SECRET)}" \
@@ -57,6 +57,11 @@ fuzz-api:
 # scratch PostgreSQL database); see the README's benchmark section. Not run in CI.
 bench:
 	bash tests/bench.sh
+	bash tests/bench-availability.sh
+
+# AP-2: one 30-day availability query over 2,000 bookings, p99 against the SQL it reads.
+bench-availability:
+	bash tests/bench-availability.sh
 
 # Lints the Dockerfile and validates the Kubernetes manifests against the Kubernetes schema.
 deploy-check:

@@ -24,6 +24,7 @@ mod m20261203_000015_distributable;
 mod m20261203_000016_appointments;
 mod m20261204_000017_approval_links;
 mod m20261204_000018_attachments;
+mod m20261204_000019_appointment_occupancy;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000016_appointments::Migration),
             Box::new(m20261204_000017_approval_links::Migration),
             Box::new(m20261204_000018_attachments::Migration),
+            Box::new(m20261204_000019_appointment_occupancy::Migration),
         ]
     }
 }

@@ -5,7 +5,8 @@
 //! attempts at the last place, each sees the ones committed before it, and exactly one wins.
 
 use aftersales_domain::model::appointment::{
-    Appointment, AppointmentId, AppointmentStatus, Capacity, Need, Refusal, capacity_not_set, check_start,
+    Appointment, AppointmentId, AppointmentStatus, BayKind, Capacity, Need, Occupied, Refusal,
+    capacity_not_set, check_start,
 };
 use aftersales_domain::ports::AppointmentStore;
 use aftersales_domain::value::StoreCode;
@@ -46,6 +47,60 @@ async fn between<C: ConnectionTrait>(
         .collect()
 }
 
+/// A booked appointment's columns availability reads: start, end, bay kind, advisor.
+type OccupancyRow = (DateTime<Utc>, DateTime<Utc>, Option<String>, Option<String>);
+
+/// What the bookings overlapping `[from, to)` occupy at `now`, but `except`: booked ones read
+/// from their columns alone, holds (few, and short-lived) from their documents, kept while live.
+async fn occupancy<C: ConnectionTrait>(
+    db: &C,
+    store: &StoreCode,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    now: DateTime<Utc>,
+    except: Option<AppointmentId>,
+) -> Result<Vec<Occupied>> {
+    use sea_orm::QuerySelect;
+    let window = || {
+        let mut q = appointment::Entity::find()
+            .filter(appointment::Column::Store.eq(store.as_str()))
+            .filter(appointment::Column::StartAt.lt(to))
+            .filter(appointment::Column::EndAt.gt(from));
+        if let Some(id) = except {
+            q = q.filter(appointment::Column::Id.ne(id.0));
+        }
+        q
+    };
+    let booked: Vec<OccupancyRow> = window()
+        .filter(appointment::Column::Status.eq(AppointmentStatus::Booked.as_str()))
+        .select_only()
+        .column(appointment::Column::StartAt)
+        .column(appointment::Column::EndAt)
+        .column(appointment::Column::Bay)
+        .column(appointment::Column::Advisor)
+        .into_tuple()
+        .all(db)
+        .await
+        .map_err(read_err)?;
+    let mut out = Vec::with_capacity(booked.len());
+    for (start, end, bay, advisor) in booked {
+        let bay: BayKind = serde_json::from_value(serde_json::Value::String(bay.unwrap_or_default()))
+            .map_err(|e| DomainError::Internal(format!("stored bay kind: {e}")))?;
+        out.push(Occupied { start, end, bay, advisor });
+    }
+    let held = window()
+        .filter(appointment::Column::Status.eq(AppointmentStatus::Held.as_str()))
+        .all(db)
+        .await
+        .map_err(read_err)?;
+    for row in held {
+        let hold: Appointment = decode(&row.document)?;
+        if hold.occupies(now) {
+            out.push(hold.occupied());
+        }
+    }
+    Ok(out)
+}
+
 /// Takes the store's capacity lock (written first, held to commit), checks that `visit`'s place
 /// is free at `now` among the other appointments occupying the store, and saves it: inserted, or
 /// in place of `before` if still at its version. The advisor the service chose must still be
@@ -74,13 +129,10 @@ pub(crate) async fn place(
         .map_err(read_err)?
         .ok_or_else(capacity_not_set)?;
     let capacity: Capacity = decode(&row.document)?;
-    // Everything that can share a bay or the arrival step with the visit.
-    let occupied: Vec<_> = between(txn, store, visit.start - Duration::hours(1), visit.end())
-        .await?
-        .iter()
-        .filter(|a| a.id != visit.id && a.occupies(now))
-        .map(Appointment::occupied)
-        .collect();
+    // Everything that can share a bay or the arrival step with the visit (a visit never starts
+    // within a grid step of another's arrival unless both are counted).
+    let reach = Duration::minutes(i64::from(capacity.granularity_minutes.max(1))).max(Duration::hours(1));
+    let occupied = occupancy(txn, store, (visit.start - reach, visit.end()), now, Some(visit.id)).await?;
     let need = Need { bay: visit.bay, minutes: visit.minutes };
     let free = check_start(&capacity, tz, now, need, visit.start, &occupied).map_err(Refusal::into_error)?;
     if !visit.advisor.as_deref().is_some_and(|a| free.contains(&a)) {
@@ -99,6 +151,8 @@ pub(crate) async fn place(
                 version: Set(visit.version),
                 created_at: Set(now),
                 updated_at: Set(now),
+                bay: Set(Some(visit.bay.as_str().to_string())),
+                advisor: Set(visit.advisor.clone()),
             };
             appointment::Entity::insert(row).exec(txn).await.map_err(|e| db_err("appointment", e))?;
             Ok(())
@@ -129,6 +183,8 @@ pub(crate) async fn update(
         .col_expr(C::EndAt, Expr::value(changed.end()))
         .col_expr(C::Document, Expr::value(encode(changed)?))
         .col_expr(C::Version, Expr::value(changed.version))
+        .col_expr(C::Bay, Expr::value(changed.bay.as_str()))
+        .col_expr(C::Advisor, Expr::value(changed.advisor.clone()))
         .col_expr(C::UpdatedAt, Expr::value(at))
         .filter(C::Store.eq(store.as_str()))
         .filter(C::Id.eq(changed.id.0))
@@ -178,6 +234,17 @@ impl AppointmentStore for SeaRepository {
         to: DateTime<Utc>,
     ) -> Result<Vec<Appointment>> {
         between(&self.db, store, from, to).await
+    }
+
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "occupancy_between", otel.kind = "client", db.operation.name = "occupancy_between", db.system.name = crate::backend_name(&self.db)))]
+    async fn occupancy_between(
+        &self,
+        store: &StoreCode,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Occupied>> {
+        occupancy(&self.db, store, (from, to), now, None).await
     }
 
     #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "get_appointment", otel.kind = "client", db.operation.name = "get_appointment", db.system.name = crate::backend_name(&self.db)))]

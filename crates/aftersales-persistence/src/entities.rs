@@ -529,6 +529,8 @@ pub mod appointment {
         pub version: i64,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
+        pub bay: Option<String>,
+        pub advisor: Option<String>,
     }
     no_relations!();
 }

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::Result;
-use crate::model::appointment::{Appointment, AppointmentId, Capacity};
+use crate::model::appointment::{Appointment, AppointmentId, Capacity, Occupied};
 use crate::value::StoreCode;
 
 /// A store's capacity and its appointments.
@@ -24,6 +24,16 @@ pub trait AppointmentStore: Send + Sync {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<Appointment>>;
+
+    /// What the store's bookings overlapping `[from, to)` occupy at `now`: booked ones, and
+    /// holds not yet lapsed (AP-2).
+    async fn occupancy_between(
+        &self,
+        store: &StoreCode,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Occupied>>;
 
     /// Reads one appointment.
     async fn get_appointment(&self, store: &StoreCode, id: AppointmentId) -> Result<Option<Appointment>>;

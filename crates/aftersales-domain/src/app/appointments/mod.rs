@@ -141,15 +141,7 @@ impl AppointmentService {
         // A day either side: store-local days are not UTC days.
         let start = from.and_hms_opt(0, 0, 0).map(|t| t.and_utc()).unwrap_or(now) - Duration::days(1);
         let end = to.and_hms_opt(0, 0, 0).map(|t| t.and_utc()).unwrap_or(now) + Duration::days(2);
-        let occupied: Vec<_> = self
-            .core
-            .repo
-            .appointments_between(store, start, end)
-            .await?
-            .iter()
-            .filter(|a| a.occupies(now))
-            .map(Appointment::occupied)
-            .collect();
+        let occupied = self.core.repo.occupancy_between(store, start, end, now).await?;
         Ok(free_starts(&capacity, shop.timezone, now, need, from, to, &occupied))
     }
 

@@ -171,6 +171,12 @@ pub fn free_starts(
 ) -> Vec<DateTime<Utc>> {
     let mut starts = Vec::new();
     let step = Duration::minutes(i64::from(capacity.granularity_minutes.max(1)));
+    // Each start is checked against the bookings near it only: sorted by arrival, those that can
+    // overlap `[start, end)` arrive within the longest booking before its end. A month of a busy
+    // store is thousands of bookings and starts; this keeps it to the handful at each.
+    let mut near: Vec<Occupied> = occupied.to_vec();
+    near.sort_by_key(|o| o.start);
+    let longest = near.iter().map(|o| o.end - o.start).max().unwrap_or_default().max(step);
     let mut date = from;
     while date <= to {
         if let Some(hours) = capacity.hours_on(date)
@@ -178,7 +184,10 @@ pub fn free_starts(
         {
             let mut start = open;
             while start + Duration::minutes(i64::from(need.minutes)) <= close {
-                if check_start(capacity, tz, now, need, start, occupied).is_ok() {
+                let end = start + Duration::minutes(i64::from(need.minutes)).max(step);
+                let lo = near.partition_point(|o| o.start < start - longest);
+                let hi = near.partition_point(|o| o.start < end);
+                if check_start(capacity, tz, now, need, start, &near[lo..hi.max(lo)]).is_ok() {
                     starts.push(start);
                 }
                 start += step;

@@ -234,7 +234,7 @@ fn a_capacity_names_each_bad_field() {
 proptest! {
     // AP-3: bookings made only where `check_start` allows them never put more cars in a kind's
     // bays at any minute than there are bays, nor more arrivals in one step than advisors;
-    // and every start offered is one `check_start` accepts.
+    // and the starts offered are exactly those `check_start` accepts.
     #[test]
     fn capacity_is_never_given_twice(
         general in 0u32..4, body in 0u32..3, advisors in 0usize..3,
@@ -268,9 +268,16 @@ proptest! {
                 prop_assert!(theirs <= 1, "{name} receives {theirs} arrivals at {t}");
             }
         }
-        let n = need(&cap, &kinds[0]).unwrap_or(Need { bay: BayKind::General, minutes: 60 });
-        for start in free_starts(&cap, Shanghai, now(), n, day(), day(), &taken) {
-            prop_assert!(check_start(&cap, Shanghai, now(), n, start, &taken).is_ok());
+        // The starts offered are exactly those `check_start` accepts against every booking: the
+        // search that looks only at the bookings near each start misses none.
+        for kind in &kinds {
+            let n = need(&cap, kind).unwrap_or(Need { bay: BayKind::General, minutes: 60 });
+            let offered = free_starts(&cap, Shanghai, now(), n, day(), day(), &taken);
+            let every: Vec<_> = (0..40)
+                .map(|slot| local("08:00") + Duration::minutes(slot * 15))
+                .filter(|start| check_start(&cap, Shanghai, now(), n, *start, &taken).is_ok())
+                .collect();
+            prop_assert_eq!(offered, every);
         }
     }
 }
