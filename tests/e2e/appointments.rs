@@ -423,6 +423,9 @@ async fn capacity_is_kept_by_supervisors_and_checked_field_by_field() {
     let mut bad = capacity(1, 0, 1);
     bad["granularity_minutes"] = json!(7);
     assert_eq!(put(&sup, bad).await.fields(), vec!["granularity_minutes"]);
+    let mut twice = capacity(1, 0, 1);
+    twice["closed_dates"] = json!(["2026-12-25", "2026-12-25"]);
+    assert_eq!(put(&sup, twice).await.fields(), vec!["closed_dates"]);
     let stranger = capacity(1, 0, 3);
     assert_eq!(put(&sup, stranger).await.fields(), vec!["advisors[1]", "advisors[2]"]);
     let read = app.get("/v1/stores/SH001/capacity", &adv).await;

@@ -56,6 +56,13 @@ async fn the_appointment_journey_over_grpc_matches_rest() {
         .await
         .unwrap_err();
     assert_eq!(status_details(&refused).1, vec!["hold_minutes"]);
+    let mut twice = read.clone();
+    twice.closed_dates = vec!["2026-12-25".into(), "2026-12-25".into()];
+    let refused = client
+        .set_capacity(authed(&sup, pb::SetCapacityRequest { store: "SH001".into(), capacity: Some(twice) }))
+        .await
+        .unwrap_err();
+    assert_eq!(status_details(&refused).1, vec!["closed_dates"], "as on REST");
     let denied = client
         .set_capacity(authed(
             &adv,

@@ -1,6 +1,6 @@
 //! Conversions of capacity and appointments (AP-1..AP-5).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use aftersales_domain::app::{NewCustomerInput, VisitorInput};
 use aftersales_domain::model::appointment::{
@@ -94,13 +94,15 @@ pub fn capacity(c: pb::Capacity) -> Result<Capacity, Status> {
             days[i] = Some(Hours { open, close });
         }
     }
-    let closed: BTreeSet<_> = closed_dates
+    let listed: Vec<chrono::NaiveDate> = closed_dates
         .iter()
         .enumerate()
         .map(|(i, d)| {
             d.parse().map_err(|_| invalid(&format!("capacity.closed_dates[{i}]"), "must be YYYY-MM-DD"))
         })
         .collect::<Result<_, _>>()?;
+    let closed = aftersales_domain::model::appointment::closed_date_set(&listed)
+        .ok_or_else(|| invalid("closed_dates", aftersales_domain::model::appointment::CLOSED_DATE_TWICE))?;
     let mut counts = BTreeMap::new();
     for (i, b) in bays.iter().enumerate() {
         let kind = BayKind::from_proto(b.kind)?

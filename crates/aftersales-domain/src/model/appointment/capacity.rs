@@ -79,15 +79,19 @@ pub struct Capacity {
     pub grace_minutes: u32,
 }
 
+/// Why a list of closed dates is refused when one repeats.
+pub const CLOSED_DATE_TWICE: &str = "a closed date is listed twice";
+
+/// The closed dates as a set; `None` when one is listed twice (both fronts refuse that).
+pub fn closed_date_set(dates: &[NaiveDate]) -> Option<BTreeSet<NaiveDate>> {
+    let set: BTreeSet<NaiveDate> = dates.iter().copied().collect();
+    (set.len() == dates.len()).then_some(set)
+}
+
 /// The set, refusing a date given twice (the document promises distinct items).
 fn distinct_dates<'de, D: serde::Deserializer<'de>>(de: D) -> Result<BTreeSet<NaiveDate>, D::Error> {
     let dates = Vec::<NaiveDate>::deserialize(de)?;
-    let set: BTreeSet<NaiveDate> = dates.iter().copied().collect();
-    if set.len() == dates.len() {
-        Ok(set)
-    } else {
-        Err(serde::de::Error::custom("a closed date is listed twice"))
-    }
+    closed_date_set(&dates).ok_or_else(|| serde::de::Error::custom(CLOSED_DATE_TWICE))
 }
 
 impl Default for Capacity {

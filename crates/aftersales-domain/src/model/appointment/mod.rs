@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use availability::{Need, Occupied, Refusal, capacity_not_set, check_start, free_starts, need};
-pub use capacity::{BayKind, Capacity, Hours, ServiceType};
+pub use capacity::{BayKind, CLOSED_DATE_TWICE, Capacity, Hours, ServiceType, closed_date_set};
 
 use crate::DomainError;
 use crate::model::work_order::WorkOrderId;
