@@ -297,3 +297,79 @@ async fn the_appointment_journey_over_grpc_matches_rest() {
         assert_eq!(status.code(), tonic::Code::NotFound, "{method}: {status:?}");
     }
 }
+
+// AP-3, AP-4 over gRPC: a lapsed hold cannot be confirmed, a customer cancels before the cut-off,
+// and the no-show the job marks reads the same on both fronts.
+#[tokio::test]
+async fn holds_lapse_cancellations_and_no_shows_over_grpc_match_rest() {
+    let clock = TestClock::at(FRIDAY);
+    let capacity = json!({
+        "bays": {"general": 2},
+        "advisors": ["adv-0", "adv-1"],
+        "services": [{"code": "maintenance", "name": "常规保养", "minutes": 60, "bay": "general"}],
+    });
+    let app = setup(clock.clone(), capacity).await;
+    let (customer, _) = customer_with_car(&app).await;
+    let adv = app.advisor("SH001");
+    let mut client = AppointmentServiceClient::new(app.grpc_channel.clone());
+    let book = |start: &str, hold: bool| pb::BookAppointmentRequest {
+        store: "SH001".into(),
+        service_types: vec!["maintenance".into()],
+        start: ts(&at(start)),
+        channel: pb::BookingChannel::Phone.into(),
+        hold,
+        visitor: (!hold).then(|| visitor(&customer)).flatten(),
+        request_id: String::new(),
+    };
+    let held = client.book_appointment(authed(&adv, book("09:00", true))).await.unwrap().into_inner();
+    clock.set("2026-12-04T01:11:00Z");
+    let lapsed = client
+        .confirm_appointment(authed(
+            &adv,
+            pb::ConfirmAppointmentRequest {
+                store: "SH001".into(),
+                appointment_id: held.id.clone(),
+                etag: held.etag.clone(),
+                request_id: String::new(),
+                visitor: visitor(&customer),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(status_details(&lapsed).0, "appointment.hold_expired");
+
+    let kept = client.book_appointment(authed(&adv, book("10:00", false))).await.unwrap().into_inner();
+    let missed = client.book_appointment(authed(&adv, book("11:00", false))).await.unwrap().into_inner();
+    let cancelled = client
+        .cancel_appointment(authed(
+            &adv,
+            pb::CancelAppointmentRequest {
+                store: "SH001".into(),
+                appointment_id: kept.id.clone(),
+                etag: kept.etag.clone(),
+                by: pb::CancelledBy::Customer.into(),
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (cancelled.status(), cancelled.cancelled_by()),
+        (pb::AppointmentStatus::Cancelled, pb::CancelledBy::Customer)
+    );
+
+    clock.set(&at("11:30"));
+    assert_eq!(app.services().appointments.mark_no_shows().await.unwrap(), 1);
+    let read = client
+        .get_appointment(authed(
+            &adv,
+            pb::GetAppointmentRequest { store: "SH001".into(), appointment_id: missed.id.clone() },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let rest = app.get(&format!("/v1/stores/SH001/appointments/{}", missed.id), &adv).await.body;
+    assert_eq!((read.status(), rest["status"].as_str()), (pb::AppointmentStatus::NoShow, Some("no_show")));
+    assert_eq!(read.etag, rest["etag"].as_str().unwrap());
+}
