@@ -269,6 +269,10 @@ Open a customer file and list it:
     -d '{{"name":"张伟","phone":"13812345678"}}'
   curl -s http://{http}/v1/stores/{store}/customers -H "Authorization: Bearer $TOKEN"
 
+Free appointment starts for maintenance over the next week (the demo store's capacity):
+  curl -s "http://{http}/v1/stores/{store}/availability?from=$(date +%F)&to=$(date -d +6days +%F)&service_types=maintenance" \
+    -H "Authorization: Bearer $TOKEN"
+
 The same over gRPC:
   grpcurl -plaintext -H "authorization: Bearer $TOKEN" -d '{{"store":"{store}"}}' \
     {grpc} aftersales.v1.CustomerService/ListCustomers
