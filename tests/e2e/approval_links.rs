@@ -241,7 +241,11 @@ async fn wo_13_two_racing_decisions_on_one_link_record_one() {
         futures_util::future::join_all((0..4).map(|_| decide(&app, path, json!(decisions.clone())))).await;
     let ok = answers.iter().filter(|a| a.status == StatusCode::OK).count();
     assert_eq!(ok, 1, "{:?}", answers.iter().map(|a| (a.status, a.code().to_string())).collect::<Vec<_>>());
-    assert!(answers.iter().filter(|a| a.status != StatusCode::OK).all(|a| a.code() == "approval_link.used"));
+    assert!(
+        answers.iter().filter(|a| a.status != StatusCode::OK).all(|a| a.code() == "approval_link.used"),
+        "{:?}",
+        answers.iter().map(|a| a.body.clone()).collect::<Vec<_>>()
+    );
     let now =
         app.get(&format!("{}/{}", shop.orders(), order["id"].as_str().unwrap()), &shop.advisor).await.body;
     assert_eq!(now["approvals"].as_array().map(Vec::len), Some(1));

@@ -215,8 +215,12 @@ impl ApprovalLinkService {
         if !well_formed(token) {
             return Err(LINK_NOT_FOUND);
         }
-        let link = self.core.repo.link_by_token_hash(&token_hash(token)).await?.ok_or(LINK_NOT_FOUND)?;
-        let order = self.order(&link.store, link.work_order_id).await?;
+        let hash = token_hash(token);
+        let found = self.core.repo.link_by_token_hash(&hash).await?.ok_or(LINK_NOT_FOUND)?;
+        let order = self.order(&found.store, found.work_order_id).await?;
+        // The link again, read after the order: a decision through it that committed between the
+        // two reads then shows as `used`, not as an order with nothing left to decide.
+        let link = self.core.repo.link_by_token_hash(&hash).await?.ok_or(LINK_NOT_FOUND)?;
         link.check(&order, now).map_err(|invalid| invalid.into_error())?;
         Ok((link, order))
     }
