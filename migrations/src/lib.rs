@@ -25,6 +25,7 @@ mod m20261203_000016_appointments;
 mod m20261204_000017_approval_links;
 mod m20261204_000018_attachments;
 mod m20261204_000019_appointment_occupancy;
+mod m20261204_000020_attachment_once;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000017_approval_links::Migration),
             Box::new(m20261204_000018_attachments::Migration),
             Box::new(m20261204_000019_appointment_occupancy::Migration),
+            Box::new(m20261204_000020_attachment_once::Migration),
         ]
     }
 }

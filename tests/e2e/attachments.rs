@@ -375,3 +375,25 @@ async fn wo_14_uploads_stream_over_grpc_with_the_same_rules() {
     let hidden = send(stranger, pieces(&jpeg, "entry_inspection")).await.unwrap_err();
     assert_eq!(hidden.code(), tonic::Code::NotFound);
 }
+
+// WO-14, GEN-2: eight uploads of the same bytes to one record at once are one attachment and one
+// object; every upload answers it.
+#[tokio::test]
+async fn wo_14_racing_uploads_of_the_same_bytes_make_one_attachment() {
+    let app = TestApp::spawn().await;
+    let shop = shop(&app).await;
+    let order = shop.create(&app, 30_000).await;
+    let files = format!("{}{}/{}/attachments", app.base, shop.orders(), order["id"].as_str().unwrap());
+    let png = photo(400, 300, false);
+    let answers = futures_util::future::join_all(
+        (0..8).map(|_| upload(&app.http, &files, &shop.advisor, "entry_inspection", png.clone())),
+    )
+    .await;
+    let ids: std::collections::BTreeSet<String> =
+        answers.iter().map(|a| a.json()["id"].as_str().unwrap_or("none").to_string()).collect();
+    assert_eq!(ids.len(), 1, "{:?}", answers.iter().map(|a| (a.status, a.json())).collect::<Vec<_>>());
+    assert_eq!(answers.iter().filter(|a| a.status == StatusCode::CREATED).count(), 1);
+    let listed = get(&app.http, &files, Some(&shop.advisor)).await.json();
+    assert_eq!(listed["attachments"].as_array().map(Vec::len), Some(1));
+    assert_eq!(count_files(std::path::Path::new(&app.config.object_store_url)), 1);
+}

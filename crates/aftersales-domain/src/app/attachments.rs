@@ -72,14 +72,7 @@ impl AttachmentService {
         accepts_attachments(&order)?;
         attached_to.check(&order)?;
         let sha256 = content_hash(&bytes);
-        let hash = &sha256;
-        let same = crate::paging::all_pages(|page| async move {
-            self.core.repo.attachments_of(store, order_id, Some(attached_to), &page).await
-        })
-        .await?
-        .into_iter()
-        .find(|a| &a.sha256 == hash);
-        if let Some(existing) = same {
+        if let Some(existing) = self.same(store, order_id, attached_to, &sha256).await? {
             return Ok((existing, false));
         }
         let size = bytes.len() as u64;
@@ -97,11 +90,32 @@ impl AttachmentService {
             created_at: self.core.now(),
         };
         let audit = self.core.audit(who, store, "attachment.upload", "attachment", attachment.id, vec![]);
-        self.core
-            .repo
-            .apply(ChangeSet::of(Op::InsertAttachment(Box::new(attachment.clone())), audit))
-            .await?;
-        Ok((attachment, true))
+        let insert = ChangeSet::of(Op::InsertAttachment(Box::new(attachment.clone())), audit);
+        match self.core.repo.apply(insert).await {
+            Ok(_) => Ok((attachment, true)),
+            // A concurrent upload of the same bytes to the same record won: answer its attachment.
+            Err(DomainError::AlreadyExists { resource: "attachment", .. }) => self
+                .same(store, order_id, attached_to, &attachment.sha256)
+                .await?
+                .map(|a| (a, false))
+                .ok_or_else(|| DomainError::Internal("attachment clash without an attachment".into())),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// The attachment of these bytes on this record, if there is one.
+    async fn same(
+        &self,
+        store: &StoreCode,
+        order_id: WorkOrderId,
+        to: AttachedTo,
+        sha256: &str,
+    ) -> Result<Option<Attachment>> {
+        let all = crate::paging::all_pages(|page| async move {
+            self.core.repo.attachments_of(store, order_id, Some(to), &page).await
+        })
+        .await?;
+        Ok(all.into_iter().find(|a| a.sha256 == sha256))
     }
 
     /// The order's attachments, oldest first; only those of one record if given.
