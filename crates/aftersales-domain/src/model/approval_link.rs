@@ -164,9 +164,9 @@ impl ApprovalLink {
         }
     }
 
-    /// Withdraws the link; revoking twice changes nothing more.
+    /// Withdraws the link; revoking twice, or a link already used, changes nothing.
     pub fn revoke(&mut self, now: DateTime<Utc>) {
-        if self.revoked_at.is_none() {
+        if self.revoked_at.is_none() && self.used_at.is_none() {
             self.revoked_at = Some(now);
             self.version += 1;
         }

@@ -360,6 +360,12 @@ fn wo_13_a_link_opens_its_version_only_while_something_waits() {
     let mut used = link.clone();
     used.mark_used(at());
     assert_eq!(used.check(&o, at()), Err(LinkInvalid::Used));
+    used.revoke(at());
+    assert_eq!(
+        (used.check(&o, at()), used.revoked_at),
+        (Err(LinkInvalid::Used), None),
+        "a used link stays used"
+    );
     let mut revoked = link.clone();
     revoked.revoke(at());
     revoked.revoke(at());
