@@ -358,6 +358,22 @@ async fn wo_14_uploads_stream_over_grpc_with_the_same_rules() {
         .into_inner();
     assert_eq!(rest["attachments"][0]["id"], listed.attachments[0].id);
     assert_eq!(rest["attachments"][0]["sha256"], listed.attachments[0].sha256);
+    let mut inspections = aftersales_grpc::InspectionServiceClient::new(app.grpc_channel.clone());
+    let with_photos = inspections
+        .list_inspections(authed(
+            &shop.advisor,
+            pb::ListInspectionsRequest {
+                store: shop.store.clone(),
+                work_order_id: id.clone(),
+                updated_since: None,
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let rest_list = app.get(&format!("{}/{id}/inspections", shop.orders()), &shop.advisor).await.body;
+    assert_eq!(with_photos.entry_attachments.len(), 1, "listed with the inspections, as on REST");
+    assert_eq!(rest_list["entry_attachments"][0]["id"], with_photos.entry_attachments[0].id);
 
     let big = send(shop.advisor.clone(), pieces(&vec![0xFF; 1024 * 1024 + 1], "entry_inspection"))
         .await

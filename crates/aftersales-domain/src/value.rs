@@ -381,6 +381,11 @@ impl Etag {
     }
 }
 
+/// Lowercase hex of a digest (SHA-256 of tokens, contents, request fingerprints).
+pub fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Whether text holds control characters (NUL and the like) that no field may contain; tabs and
 /// line breaks are allowed.
 pub fn has_control_chars(text: &str) -> bool {

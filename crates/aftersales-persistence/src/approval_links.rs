@@ -12,7 +12,7 @@ use sea_orm::{
 };
 
 use crate::entities::approval_link;
-use crate::mapping::to_json;
+use crate::mapping::{from_json, to_json};
 use crate::{SeaRepository, read_err, uuid_page};
 
 fn row(link: &ApprovalLink) -> Result<approval_link::Model> {
@@ -28,8 +28,7 @@ fn row(link: &ApprovalLink) -> Result<approval_link::Model> {
 }
 
 fn from(m: approval_link::Model) -> Result<ApprovalLink> {
-    serde_json::from_str(&m.document)
-        .map_err(|e| aftersales_domain::DomainError::Internal(format!("stored approval link: {e}")))
+    from_json("approval link", &m.document)
 }
 
 /// Inserts `link`, or updates it if still at version `before`.

@@ -1,22 +1,22 @@
 //! Attachment records (WO-14), read within a store's work order.
 
+use aftersales_domain::Result;
 use aftersales_domain::model::attachment::{AttachedTo, Attachment, AttachmentId};
 use aftersales_domain::model::work_order::WorkOrderId;
 use aftersales_domain::paging::{Page, PageRequest};
 use aftersales_domain::ports::AttachmentReads;
 use aftersales_domain::value::StoreCode;
-use aftersales_domain::{DomainError, Result};
 use async_trait::async_trait;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
 };
 
 use crate::entities::attachment;
-use crate::mapping::to_json;
+use crate::mapping::{from_json, to_json};
 use crate::{SeaRepository, read_err, uuid_page};
 
 fn from(m: attachment::Model) -> Result<Attachment> {
-    serde_json::from_str(&m.document).map_err(|e| DomainError::Internal(format!("stored attachment: {e}")))
+    from_json("attachment", &m.document)
 }
 
 /// Inserts an attachment's record.

@@ -29,7 +29,8 @@ pub(crate) fn to_json<T: Serialize>(value: &T) -> Result<String> {
     serde_json::to_string(value).map_err(|e| DomainError::Internal(e.to_string()))
 }
 
-fn from_json<T: DeserializeOwned>(what: &str, raw: &str) -> Result<T> {
+/// Decodes the JSON text of a column; `what` names the record in the error.
+pub(crate) fn from_json<T: DeserializeOwned>(what: &str, raw: &str) -> Result<T> {
     serde_json::from_str(raw).map_err(|e| corrupt(what, e))
 }
 

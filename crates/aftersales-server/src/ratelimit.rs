@@ -31,11 +31,16 @@ pub struct Budget {
     pub burst: u32,
 }
 
+/// A quota of `rate` a period (`per`), `burst` at once; none for a zero rate (no limit).
+fn quota(rate: u32, burst: u32, per: fn(NonZeroU32) -> Quota) -> Option<Quota> {
+    let rate = NonZeroU32::new(rate)?;
+    let burst = NonZeroU32::new(burst.max(1)).unwrap_or(rate);
+    Some(per(rate).allow_burst(burst))
+}
+
 impl Budget {
     fn quota(self) -> Option<Quota> {
-        let rate = NonZeroU32::new(self.per_second)?;
-        let burst = NonZeroU32::new(self.burst.max(1)).unwrap_or(rate);
-        Some(Quota::per_second(rate).allow_burst(burst))
+        quota(self.per_second, self.burst, Quota::per_second)
     }
 }
 
@@ -50,9 +55,7 @@ pub struct MinuteBudget {
 
 impl MinuteBudget {
     fn quota(self) -> Option<Quota> {
-        let rate = NonZeroU32::new(self.per_minute)?;
-        let burst = NonZeroU32::new(self.burst.max(1)).unwrap_or(rate);
-        Some(Quota::per_minute(rate).allow_burst(burst))
+        quota(self.per_minute, self.burst, Quota::per_minute)
     }
 }
 
@@ -66,12 +69,16 @@ pub struct Limiter<K: std::hash::Hash + Eq + Clone> {
 impl<K: std::hash::Hash + Eq + Clone> Limiter<K> {
     /// A limiter for `budget`, counted under `scope` when it refuses.
     pub fn new(budget: Budget, scope: &'static str) -> Self {
-        Self { limiter: budget.quota().map(RateLimiter::keyed), clock: DefaultClock::default(), scope }
+        Self::of(budget.quota(), scope)
     }
 
     /// A limiter for a per-minute `budget`.
     pub fn per_minute(budget: MinuteBudget, scope: &'static str) -> Self {
-        Self { limiter: budget.quota().map(RateLimiter::keyed), clock: DefaultClock::default(), scope }
+        Self::of(budget.quota(), scope)
+    }
+
+    fn of(quota: Option<Quota>, scope: &'static str) -> Self {
+        Self { limiter: quota.map(RateLimiter::keyed), clock: DefaultClock::default(), scope }
     }
 
     /// Spends one request of `key`'s budget, or says how long to wait.

@@ -17,6 +17,9 @@ use crate::{DomainError, Result};
 
 const NOT_FOUND: DomainError = DomainError::NotFound { resource: "attachment" };
 
+/// How many of the entry inspection's attachments the inspections list carries.
+pub const ENTRY_LISTED: u64 = 100;
+
 /// A file as uploaded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Upload {
@@ -130,6 +133,18 @@ impl AttachmentService {
         who.authorize(Action::ReadWorkOrder, store, "work_order")?;
         self.order(who, store, order_id).await?;
         self.core.repo.attachments_of(store, order_id, to, page).await
+    }
+
+    /// The entry inspection's attachments, listed with the inspections: the first
+    /// [`ENTRY_LISTED`] (all of them through [`AttachmentService::list`]).
+    pub async fn of_entry_inspection(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        order_id: WorkOrderId,
+    ) -> Result<Vec<Attachment>> {
+        let first = PageRequest { size: ENTRY_LISTED, ..PageRequest::default() };
+        Ok(self.list(who, store, order_id, Some(AttachedTo::EntryInspection), &first).await?.items)
     }
 
     /// One attachment and its bytes.

@@ -446,7 +446,7 @@ fn fingerprint<C: Serialize>(operation: &str, command: &C) -> Result<String> {
     hash.update(operation.as_bytes());
     hash.update([0]);
     hash.update(&body);
-    Ok(hash.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    Ok(crate::value::hex(&hash.finalize()))
 }
 
 fn replay<T: DeserializeOwned>(done: IdempotencyRecord, fingerprint: &str) -> Result<T> {

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Core;
 use crate::auth::{Action, Principal};
+use crate::model::figures::share;
 use crate::model::follow_up::Complaint;
 use crate::model::rollup::{figures_from_counts, work_order_counts};
 use crate::model::store::Store;
@@ -81,11 +82,6 @@ impl Gathered {
     fn assemble(&self) -> (FollowUpFigures, (u64, u64)) {
         (figures_from_counts(&self.counts, &self.complaints), work_order_counts(&self.counts))
     }
-}
-
-fn rate(part: u64, whole: u64) -> Option<f64> {
-    // Counts are far below 2^52: exact as floats.
-    (whole > 0).then(|| part as f64 / whole as f64)
 }
 
 /// Use cases on summaries and headquarters figures.
@@ -219,17 +215,17 @@ impl SummaryService {
             out.push(StoreFigures {
                 store: store.code.to_string(),
                 period: period.to_string(),
-                first_follow_up_on_time_rate: rate(f.first_follow_ups_on_time, f.first_follow_ups_due),
-                second_follow_up_on_time_rate: rate(f.second_follow_ups_on_time, f.second_follow_ups_due),
-                campaign_call_on_time_rate: rate(f.campaign_calls_on_time, f.campaign_calls_due),
-                campaign_letter_on_time_rate: rate(f.campaign_letters_on_time, f.campaign_letters_due),
-                complaints_within_limit_rate: rate(
+                first_follow_up_on_time_rate: share(f.first_follow_ups_on_time, f.first_follow_ups_due),
+                second_follow_up_on_time_rate: share(f.second_follow_ups_on_time, f.second_follow_ups_due),
+                campaign_call_on_time_rate: share(f.campaign_calls_on_time, f.campaign_calls_due),
+                campaign_letter_on_time_rate: share(f.campaign_letters_on_time, f.campaign_letters_due),
+                complaints_within_limit_rate: share(
                     f.complaints_opened - f.complaints_escalated,
                     f.complaints_opened,
                 ),
                 work_orders: orders,
                 comebacks,
-                comeback_rate: rate(comebacks, orders),
+                comeback_rate: share(comebacks, orders),
                 appointments,
                 figures: f,
             });

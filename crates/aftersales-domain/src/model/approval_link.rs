@@ -96,7 +96,7 @@ pub fn new_token() -> String {
 
 /// What is stored for `token`.
 pub fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    crate::value::hex(&Sha256::digest(token.as_bytes()))
 }
 
 /// Whether `token` could be one this service issued (length and alphabet), so a guess is

@@ -187,7 +187,7 @@ pub struct Attachment {
 
 /// Hex SHA-256 of `bytes`.
 pub fn content_hash(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    crate::value::hex(&Sha256::digest(bytes))
 }
 
 /// The object key of content `sha256` (the same bytes are one object, whoever sent them).

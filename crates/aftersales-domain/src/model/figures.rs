@@ -150,6 +150,12 @@ pub fn complaint_figures(complaints: &[Complaint]) -> FollowUpFigures {
     f
 }
 
+/// `part` as a share of `whole`; none of nothing.
+pub fn share(part: u64, whole: u64) -> Option<f64> {
+    // Counts are far below 2^52: exact as floats.
+    (whole > 0).then(|| part as f64 / whole as f64)
+}
+
 /// A store's appointments of a period, counted on their visit day (AP-6); no personal data.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -7,7 +7,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use crate::model::appointment::{Appointment, AppointmentStatus};
-use crate::model::figures::AppointmentFigures;
+use crate::model::figures::{AppointmentFigures, share};
 use crate::model::figures::{FollowUpFigures, Period, complaint_figures};
 use crate::model::follow_up::{
     Complaint, ContactRecord, FollowUpChannel, FollowUpTask, Letter, TaskKind, TaskStatus,
@@ -154,8 +154,6 @@ pub fn appointment_figures(counts: &[(String, i64)]) -> AppointmentFigures {
     };
     let (booked, no_show) = (get("appointment.booked"), get("appointment.no_show"));
     let (work_orders, from_booking) = (get("work_order"), get("work_order.from_booking"));
-    // Counts stay far below 2^52: exact as floats.
-    let share = |part: u64, whole: u64| (whole > 0).then(|| part as f64 / whole as f64);
     AppointmentFigures {
         booked,
         kept: get("appointment.kept"),

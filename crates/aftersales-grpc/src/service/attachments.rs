@@ -19,7 +19,8 @@ use crate::status::{invalid, to_status};
 /// Pieces of the content sent back.
 const CHUNK: usize = 1024 * 1024;
 
-fn message(a: Attachment, created: bool) -> pb::Attachment {
+/// An attachment as its message; `created` is false for an upload that found it already there.
+pub(crate) fn message(a: Attachment, created: bool) -> pb::Attachment {
     let Attachment {
         id,
         store: _,
@@ -74,9 +75,7 @@ impl pb::attachment_service_server::AttachmentService for Adapter {
             }
             bytes.extend_from_slice(&next.data);
         }
-        if bytes.len() > limit {
-            return Err(to_status(DomainError::TooLarge { limit }));
-        }
+        // The service checks the whole again (size, type); the loop only keeps memory bounded.
         let upload = Upload { attached_to, file_name, bytes };
         let (attachment, created) =
             self.services.attachments.upload(&who, &store, id, upload).await.map_err(to_status)?;

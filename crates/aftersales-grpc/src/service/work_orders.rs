@@ -489,8 +489,11 @@ impl pb::inspection_service_server::InspectionService for Adapter {
         let (store, Step { id, .. }) = target(&store, &work_order_id, "", "")?;
         let since = convert::optional_instant("updated_since", updated_since)?;
         let list = self.services.work_orders.inspections(&who, &store, id, since).await.map_err(to_status)?;
+        let photos =
+            self.services.attachments.of_entry_inspection(&who, &store, id).await.map_err(to_status)?;
         Ok(Response::new(pb::ListInspectionsResponse {
             inspections: list.into_iter().map(Into::into).collect(),
+            entry_attachments: photos.into_iter().map(|a| super::attachments::message(a, true)).collect(),
         }))
     }
 

@@ -50,10 +50,8 @@ struct UploadForm {
     file: Vec<u8>,
 }
 
+/// A malformed form. (No body limit applies to this route: the size is checked as it is read.)
 fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
-    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        return ApiError::from(aftersales_domain::DomainError::TooLarge { limit: 0 });
-    }
     ApiError::invalid("body", format!("malformed multipart/form-data: {}", e.body_text()))
 }
 

@@ -303,12 +303,10 @@ async fn list_inspections(
 ) -> ApiResult<axum::Json<InspectionList>> {
     let (store, id) = ids(&store, &id)?;
     let list = s.services.work_orders.inspections(&who, &store, id, q.updated_since).await?;
-    let entry = Some(aftersales_domain::model::attachment::AttachedTo::EntryInspection);
-    let first = aftersales_domain::paging::PageRequest { size: 100, ..Default::default() };
-    let photos = s.services.attachments.list(&who, &store, id, entry, &first).await?;
+    let photos = s.services.attachments.of_entry_inspection(&who, &store, id).await?;
     Ok(axum::Json(InspectionList {
         inspections: list.into_iter().map(Into::into).collect(),
-        entry_attachments: photos.items.into_iter().map(Into::into).collect(),
+        entry_attachments: photos.into_iter().map(Into::into).collect(),
     }))
 }
 
