@@ -26,6 +26,7 @@ mod m20261204_000017_approval_links;
 mod m20261204_000018_attachments;
 mod m20261204_000019_appointment_occupancy;
 mod m20261204_000020_attachment_once;
+mod m20261207_000021_messages;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000018_attachments::Migration),
             Box::new(m20261204_000019_appointment_occupancy::Migration),
             Box::new(m20261204_000020_attachment_once::Migration),
+            Box::new(m20261207_000021_messages::Migration),
         ]
     }
 }

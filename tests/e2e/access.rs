@@ -74,6 +74,8 @@ fn action_of(schema: &str) -> Action {
         "CancelAppointment" => of::<CancelAppointment>(),
         "CheckIn" => of::<CheckIn>(),
         "IssueApprovalLink" => of::<IssueApprovalLink>(),
+        "CreateTemplate" => of::<aftersales_domain::model::message::CreateTemplate>(),
+        "GrantConsents" => of::<aftersales_domain::model::message::GrantConsents>(),
         other => panic!("route body {other} has no entry here: add it with its command"),
     }
 }

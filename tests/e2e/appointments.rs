@@ -20,7 +20,7 @@ pub fn at(hhmm: &str) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-fn capacity(general: u32, body: u32, advisors: usize) -> Value {
+pub(crate) fn capacity(general: u32, body: u32, advisors: usize) -> Value {
     json!({
         "bays": {"general": general, "body_paint": body},
         "advisors": (0..advisors).map(|i| format!("adv-{i}")).collect::<Vec<_>>(),
@@ -33,7 +33,16 @@ fn capacity(general: u32, body: u32, advisors: usize) -> Value {
 
 /// A store with `advisors` advisors on its staff list and `capacity` set; answers the app.
 pub async fn setup(clock: std::sync::Arc<TestClock>, capacity: Value) -> TestApp {
-    let app = TestApp::spawn_at(clock).await;
+    setup_with(clock, capacity, |_| {}).await
+}
+
+/// Like [`setup`], with the configuration adjusted first.
+pub async fn setup_with(
+    clock: std::sync::Arc<TestClock>,
+    capacity: Value,
+    adjust: impl FnOnce(&mut aftersales_server::config::Config),
+) -> TestApp {
+    let app = TestApp::spawn_at_with(clock, adjust).await;
     let store = app.seed_store("SH001").await;
     let sup = app.supervisor(&store);
     for advisor in capacity["advisors"].as_array().unwrap() {
@@ -54,7 +63,7 @@ pub async fn customer_with_car(app: &TestApp) -> (String, String) {
     (id, car["id"].as_str().unwrap().to_string())
 }
 
-fn visit(services: &[&str], start: &str, customer: &str) -> Value {
+pub(crate) fn visit(services: &[&str], start: &str, customer: &str) -> Value {
     json!({
         "service_types": services,
         "start": start,
@@ -70,7 +79,7 @@ async fn free(app: &TestApp, token: &str, services: &str) -> Vec<String> {
     res.body["starts"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_string()).collect()
 }
 
-async fn book(app: &TestApp, token: &str, body: Value) -> crate::common::Answer {
+pub(crate) async fn book(app: &TestApp, token: &str, body: Value) -> crate::common::Answer {
     app.post("/v1/stores/SH001/appointments", token, body).await
 }
 

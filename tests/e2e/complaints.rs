@@ -58,6 +58,21 @@ async fn an_unresolved_complaint_escalates_after_two_store_days_and_closes_with_
     clock.set("2026-11-30T15:59:00Z"); // 23:59 the same store day
     let told = app.post(&format!("{path}/notify-customer"), &shop.supervisor, json!({})).await;
     assert_eq!(told.body["notice_breach"], false);
+    // FU-6, issue 13: the answer is sent too, at the next call-hours start (09:00 the next day).
+    let sent = app
+        .get(&format!("/v1/stores/{}/customers/{}/messages", shop.store, shop.customer), &shop.supervisor)
+        .await;
+    let answer = sent.body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["template"] == "complaint_answer")
+        .cloned();
+    let answer = answer.unwrap_or_else(|| panic!("no answer message: {:?}", sent.body));
+    assert_eq!(
+        (answer["planned_at"].as_str(), answer["source"]["id"].as_str()),
+        (Some("2026-12-01T01:00:00Z"), complaint["id"].as_str())
+    );
     let closed = app.post(&format!("{path}/close"), &shop.supervisor, json!({})).await;
     assert_eq!(closed.body["status"], "closed", "{:?}", closed.body);
     let steps: Vec<&str> =

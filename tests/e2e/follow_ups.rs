@@ -11,7 +11,7 @@ use crate::common::{TestApp, TestClock, authed};
 use crate::work_orders::{Shop, shop};
 
 /// Adds follow-up agents to the staff list; `adv-1` is an agent too but advises the orders.
-async fn agents(app: &TestApp, shop: &Shop) {
+pub(crate) async fn agents(app: &TestApp, shop: &Shop) {
     for (id, roles) in [
         ("fu-1", json!(["followup_agent"])),
         ("fu-2", json!(["followup_agent"])),
@@ -29,7 +29,7 @@ async fn agents(app: &TestApp, shop: &Shop) {
 }
 
 /// Delivers an order, with the clock moved to `deliver_at` just before the handover.
-async fn deliver_at(app: &TestApp, shop: &Shop, clock: &TestClock, deliver_at: &str) -> Value {
+pub(crate) async fn deliver_at(app: &TestApp, shop: &Shop, clock: &TestClock, deliver_at: &str) -> Value {
     let approved = shop.approved(app, 30_000).await;
     let worked = shop.worked(app, &approved).await;
     shop.exit_inspection(app, &worked, true).await;
@@ -49,7 +49,7 @@ async fn deliver_at(app: &TestApp, shop: &Shop, clock: &TestClock, deliver_at: &
     done.body
 }
 
-async fn first_task(app: &TestApp, shop: &Shop, order: &Value) -> Value {
+pub(crate) async fn first_task(app: &TestApp, shop: &Shop, order: &Value) -> Value {
     let tasks = app
         .get(
             &format!("/v1/stores/{}/follow-up-tasks?customer_id={}", shop.store, shop.customer),

@@ -24,6 +24,8 @@ mod events;
 mod events_grpc;
 mod follow_ups;
 mod isolation;
+mod message_providers;
+mod messages;
 mod numbers;
 mod operations;
 mod otlp;

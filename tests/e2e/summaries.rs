@@ -205,7 +205,25 @@ async fn a_month_of_follow_up_is_summarised_for_the_store_and_for_headquarters()
     .unwrap();
     aftersales_migrations::Migrator::up(&db, None).await.unwrap();
     let rebuilt = app.get("/v1/analytics/follow-up?period=2026-11", &hq).await;
-    assert_eq!(rebuilt.body, analytics.body);
+    // Messages (issue 13, migration 21) went with the way down, their records with them: every
+    // other figure is rebuilt from the records, and the messages counted before are gone.
+    let without_messages = |body: &Value| {
+        let mut body = body.clone();
+        for store in body["stores"].as_array_mut().unwrap() {
+            store["figures"].as_object_mut().unwrap().remove("messages");
+        }
+        body
+    };
+    let sh =
+        |b: &Value| b["stores"].as_array().unwrap().iter().find(|s| s["store"] == "SH001").cloned().unwrap();
+    // Whether the worker has sent them yet depends on timing: count them whatever their state.
+    let service_messages = |b: &Value| -> u64 {
+        let counted = &sh(b)["figures"]["messages"]["service"];
+        ["queued", "sent", "failed", "suppressed"].iter().map(|k| counted[k].as_u64().unwrap()).sum()
+    };
+    assert_eq!(service_messages(&analytics.body), 2, "car ready and the complaint's answer");
+    assert_eq!(service_messages(&rebuilt.body), 0);
+    assert_eq!(without_messages(&rebuilt.body), without_messages(&analytics.body));
     let refilled = app.get(complaints, &supervisor).await.body;
     let instants = |b: &Value| -> Vec<Value> {
         b["complaints"].as_array().unwrap().iter().map(|c| c["escalates_at"].clone()).collect()

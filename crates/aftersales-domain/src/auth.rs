@@ -150,11 +150,15 @@ pub enum Action {
     BookAppointment,
     /// Attach photos and files to a work order's records (WO-14).
     AttachFiles,
+    /// Read the messages sent to a store's customers and its message templates (issue 13).
+    ReadMessages,
+    /// Keep a store's message templates (issue 13).
+    ManageMessages,
 }
 
 impl Action {
     /// Every action, in table order.
-    pub const ALL: [Action; 29] = [
+    pub const ALL: [Action; 31] = [
         Action::CreateStore,
         Action::UpdateStore,
         Action::ReadStore,
@@ -184,6 +188,8 @@ impl Action {
         Action::ReadAvailability,
         Action::BookAppointment,
         Action::AttachFiles,
+        Action::ReadMessages,
+        Action::ManageMessages,
     ];
 
     /// Returns the action's name, for errors and logs.
@@ -218,6 +224,8 @@ impl Action {
             Action::ReadAvailability => "availability.read",
             Action::BookAppointment => "appointment.book",
             Action::AttachFiles => "attachment.upload",
+            Action::ReadMessages => "message.read",
+            Action::ManageMessages => "message.manage",
         }
     }
 
@@ -259,6 +267,9 @@ impl Action {
             Action::ReadAvailability | Action::BookAppointment => &[Advisor, Supervisor, Integration],
             // Whoever works on the car photographs it: reception, workshop, inspection.
             Action::AttachFiles => &[Advisor, Technician, Inspector, Supervisor, Integration],
+            // Messages carry the customer's name: those who may see the full phone (CF-5).
+            Action::ReadMessages => &[Advisor, FollowupAgent, Supervisor, Integration],
+            Action::ManageMessages => &[Supervisor, Admin],
         }
     }
 }

@@ -4,10 +4,12 @@ mod appointments;
 mod approval_links;
 mod attachments;
 mod events;
+mod messages;
 pub use appointments::AppointmentStore;
 pub use approval_links::ApprovalLinkStore;
 pub use attachments::{AttachmentReads, BlobStore};
 pub use events::{ClaimedDelivery, EventStore, WebhookTransport};
+pub use messages::{MessageProvider, MessageStore};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -240,6 +242,12 @@ pub enum Op {
     },
     /// Insert an attachment's record; its bytes are stored first, by content (WO-14).
     InsertAttachment(Box<crate::model::attachment::Attachment>),
+    /// Queue a message to a customer (issue 13).
+    InsertMessage(Box<crate::model::message::OutboundMessage>),
+    /// Save a new version of a store's message template; a version taken meanwhile clashes.
+    InsertTemplate(Box<crate::model::message::Template>),
+    /// Record one-time WeChat subscription consents a customer gave (issue 13).
+    GrantConsents(Box<crate::model::message::ConsentGrant>),
     /// Insert an approval link, or update one if still at `before`'s version (WO-13).
     PutApprovalLink {
         /// The new state.
@@ -523,6 +531,7 @@ pub trait Repository:
     + EhealthQueue
     + AuditReads
     + EventStore
+    + MessageStore
 {
 }
 
@@ -538,7 +547,8 @@ impl<
         + AnalyticsReads
         + EhealthQueue
         + AuditReads
-        + EventStore,
+        + EventStore
+        + MessageStore,
 > Repository for T
 {
 }

@@ -29,6 +29,7 @@ pub use pb::customer_service_client::CustomerServiceClient;
 pub use pb::event_service_client::EventServiceClient;
 pub use pb::follow_up_service_client::FollowUpServiceClient;
 pub use pb::inspection_service_client::InspectionServiceClient;
+pub use pb::message_service_client::MessageServiceClient;
 pub use pb::store_service_client::StoreServiceClient;
 pub use pb::work_order_service_client::WorkOrderServiceClient;
 
@@ -45,6 +46,7 @@ pub async fn routes(
     use pb::event_service_server::EventServiceServer;
     use pb::follow_up_service_server::FollowUpServiceServer;
     use pb::inspection_service_server::InspectionServiceServer;
+    use pb::message_service_server::MessageServiceServer;
     use pb::store_service_server::StoreServiceServer;
     use pb::work_order_service_server::WorkOrderServiceServer;
 
@@ -61,6 +63,7 @@ pub async fn routes(
     health.set_serving::<AppointmentServiceServer<service::Adapter>>().await;
     health.set_serving::<ApprovalLinkServiceServer<service::Adapter>>().await;
     health.set_serving::<AttachmentServiceServer<service::Adapter>>().await;
+    health.set_serving::<MessageServiceServer<service::Adapter>>().await;
     let reflection = || {
         tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
@@ -79,6 +82,7 @@ pub async fn routes(
         .add_service(AppointmentServiceServer::new(adapter.clone()))
         .add_service(ApprovalLinkServiceServer::new(adapter.clone()))
         .add_service(AttachmentServiceServer::new(adapter.clone()))
+        .add_service(MessageServiceServer::new(adapter.clone()))
         .add_service(EventServiceServer::new(adapter))
         .add_service(health_service)
         .add_service(reflection_v1)

@@ -126,7 +126,10 @@ fn inserts_only(op: &Op) -> bool {
         | Op::PlaceAppointment { .. }
         | Op::UpdateAppointment { .. }
         | Op::PutApprovalLink { .. }
-        | Op::InsertAttachment(_) => false,
+        | Op::InsertAttachment(_)
+        | Op::InsertMessage(_)
+        | Op::InsertTemplate(_)
+        | Op::GrantConsents(_) => false,
     }
 }
 

@@ -3,6 +3,7 @@
 //! [`SeaRepository`] implements the domain's [`Repository`] port. Every query of a store-owned
 //! table filters on the store, and every write of a change set runs in one transaction.
 
+#[macro_use]
 mod entities;
 mod mapping;
 
@@ -18,6 +19,7 @@ mod customers;
 mod ehealth;
 mod events;
 mod follow_ups;
+mod messages;
 mod ops;
 pub use ops::{PoolStats, QueueStats};
 mod stores;

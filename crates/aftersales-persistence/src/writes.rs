@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use crate::entities::{campaign, complaint, letter, rollup, search, summary};
 use aftersales_domain::model::rollup::{
-    Tally, appointment_buckets, contact_buckets, letter_buckets, tallies, task_buckets, weighted_tallies,
-    work_order_buckets,
+    Tally, appointment_buckets, contact_buckets, letter_buckets, message_buckets, tallies, task_buckets,
+    weighted_tallies, work_order_buckets,
 };
 use aftersales_domain::model::search::{customer_terms, vehicle_terms};
 use aftersales_domain::ports::{ChangeSet, IdempotencyRecord, NumberRequest, Op, fill_number, holds_number};
@@ -197,6 +197,7 @@ fn counted_store(op: &Op) -> Option<&StoreCode> {
         Op::InsertTask(t) | Op::UpdateTask { task: t, .. } => Some(&t.store),
         Op::InsertContact(c) => Some(&c.store),
         Op::InsertLetter(l) => Some(&l.store),
+        Op::InsertMessage(m) => Some(&m.store),
         Op::InsertWorkOrder(o) => Some(&o.store),
         Op::PlaceAppointment { store, .. } | Op::UpdateAppointment { store, .. } => Some(store),
         Op::InsertStore(_)
@@ -219,7 +220,9 @@ fn counted_store(op: &Op) -> Option<&StoreCode> {
         | Op::DeleteInspection { .. }
         | Op::MoveCustomerRecords { .. }
         | Op::PutApprovalLink { .. }
-        | Op::InsertAttachment(_) => None,
+        | Op::InsertAttachment(_)
+        | Op::InsertTemplate(_)
+        | Op::GrantConsents(_) => None,
     }
 }
 
@@ -432,6 +435,14 @@ pub(crate) async fn apply_op(
         }
         Op::PutApprovalLink { link, before } => crate::approval_links::put(txn, &link, before).await,
         Op::InsertAttachment(a) => crate::attachments::insert(txn, &a).await,
+        Op::InsertMessage(m) => {
+            crate::messages::insert_message(txn, &m).await?;
+            let tz = zones.of(txn, &m.store).await?;
+            moves.add(&m.store, tallies(&[], &message_buckets(&m, tz)));
+            Ok(())
+        }
+        Op::InsertTemplate(t) => crate::messages::insert_template(txn, &t).await,
+        Op::GrantConsents(g) => crate::messages::grant_consents(txn, &g).await,
         Op::DeleteInspection { store, id } => {
             inspection::Entity::delete_many()
                 .filter(inspection::Column::Store.eq(store.as_str()))

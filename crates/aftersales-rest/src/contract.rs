@@ -39,6 +39,9 @@ pub fn tighten(api: OpenApi) -> OpenApi {
                 subscription_schema(props);
             }
         }
+        if let Some(props) = schemas.get_mut("CreateTemplate").and_then(|s| s.get_mut("properties")) {
+            template_schema(props);
+        }
         if let Some(line) = schemas.get("LineInput").cloned() {
             schemas.insert("LineInput".into(), line_input(&line));
         }
@@ -65,6 +68,17 @@ fn webhooks() -> Value {
         );
     }
     Value::Object(out)
+}
+
+/// A message template names one of the codes the business steps send, and the provider's ids
+/// and parameter names as the domain checks them (issue 13).
+fn template_schema(props: &mut Value) {
+    let codes: Vec<&str> =
+        aftersales_domain::model::message::KNOWN_TEMPLATES.iter().map(|k| k.code).collect();
+    props["code"] = json!({"type": "string", "enum": codes});
+    props["provider_template_id"] = json!({"type": ["string", "null"], "pattern": "^[A-Za-z0-9_-]{1,64}$"});
+    props["provider_parameters"] = json!({"type": ["array", "null"], "maxItems": 16,
+        "items": {"type": "string", "pattern": "^[A-Za-z0-9_]{1,32}$"}});
 }
 
 /// A subscription's URL is an https URL with a plain host, and its types come from the catalogue.

@@ -46,7 +46,7 @@ pub struct AppState {
         title = "Aftersales API",
         description = "After-sales backend for 4S dealerships: stores and staff, customer files and vehicles, \
                        work orders from reception to delivery with inspections and the e-health upload, follow-up \
-                       with complaints, campaigns, letters and summaries, and PII-free headquarters figures. \
+                       with complaints, campaigns, letters and summaries, messages to customers (SMS and WeChat) with their delivery, and PII-free headquarters figures. \
                        Every store-owned record lives under `/v1/stores/{store}`; a token never sees another store's data.",
         version = "1.0.0"
     ),
@@ -62,6 +62,7 @@ pub struct AppState {
         (name = "follow-up", description = "Follow-up tasks, contacts, complaints and summaries (FU-1..FU-9)"),
         (name = "appointments", description = "Service capacity, availability and bookings (AP-1..AP-5)"),
         (name = "approval", description = "The customer's approval link: the token alone, no JWT (WO-13)"),
+        (name = "messages", description = "Messages to customers: SMS and WeChat with consent, call hours, templates and delivery receipts"),
         (name = "analytics", description = "Headquarters figures, no personal data (HQ-1)"),
         (name = "operations", description = "Probes"),
     )
@@ -139,6 +140,7 @@ pub fn routes() -> (Router<AppState>, OpenApi) {
         .merge(routes::appointments::router())
         .merge(routes::approval_links::router())
         .merge(routes::attachments::router())
+        .merge(routes::messages::router())
         .split_for_parts();
     // Applied after the merge: the derive's own modifiers run before any route is known.
     ApiConventions.modify(&mut api);

@@ -84,3 +84,7 @@ path_param!(
     /// `{token}` of an approval link: 43 URL-safe base64 characters.
     ApprovalTokenParam, token: String, "The link's token", r"^[A-Za-z0-9_-]{43}$"
 );
+path_param!(
+    /// `{message_id}`.
+    MessageParam, message_id: Uuid, "Message id"
+);

@@ -29,6 +29,42 @@ pub enum LogFormat {
     Json,
 }
 
+/// A setting that is text even when it looks like a number: figment reads an environment value
+/// of digits as a number, and Tencent's SmsSdkAppId (or a numeric app key or secret) is digits.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Text {
+    Str(String),
+    Unsigned(u64),
+    Signed(i64),
+    Float(f64),
+}
+
+fn optional_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(Option::<Text>::deserialize(d)?.map(|t| match t {
+        Text::Str(s) => s,
+        Text::Unsigned(n) => n.to_string(),
+        Text::Signed(n) => n.to_string(),
+        Text::Float(f) => f.to_string(),
+    }))
+}
+
+fn optional_secret<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<SecretString>, D::Error> {
+    Ok(optional_text(d)?.map(SecretString::from))
+}
+
+/// Which SMS provider sends (issue 13).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmsProvider {
+    /// Logs and takes every message: development and `make run`.
+    Log,
+    /// Tencent Cloud SMS.
+    Tencent,
+    /// Alibaba Cloud SMS.
+    Aliyun,
+}
+
 /// Every setting; see the README's configuration table.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct Config {
@@ -69,9 +105,10 @@ pub struct Config {
     /// The province whose platform that is.
     pub ehealth_province: String,
     /// The store group's app key at the platform.
+    #[serde(default, deserialize_with = "optional_text")]
     pub ehealth_app_key: Option<String>,
     /// The app secret that signs each request.
-    #[serde(skip_serializing)]
+    #[serde(skip_serializing, default, deserialize_with = "optional_secret")]
     pub ehealth_app_secret: Option<SecretString>,
     /// How often the upload worker looks for due records, in milliseconds.
     pub ehealth_interval_ms: u64,
@@ -119,6 +156,44 @@ pub struct Config {
     pub rate_limit_approval_per_minute: u32,
     /// Approval-link requests one address may make at once.
     pub rate_limit_approval_burst: u32,
+    /// Which provider sends SMS (issue 13).
+    pub sms_provider: SmsProvider,
+    /// The SMS provider's base URL; its production address by default.
+    pub sms_endpoint: Option<String>,
+    /// The SMS account's key id (Tencent SecretId, Alibaba AccessKeyId).
+    #[serde(default, deserialize_with = "optional_text")]
+    pub sms_secret_id: Option<String>,
+    /// The SMS account's secret (Tencent SecretKey, Alibaba AccessKeySecret).
+    #[serde(skip_serializing, default, deserialize_with = "optional_secret")]
+    pub sms_secret_key: Option<SecretString>,
+    /// Tencent's SmsSdkAppId.
+    #[serde(default, deserialize_with = "optional_text")]
+    pub sms_app_id: Option<String>,
+    /// The approved SMS signature (短信签名).
+    #[serde(default, deserialize_with = "optional_text")]
+    pub sms_sign_name: Option<String>,
+    /// Tencent's region.
+    pub sms_region: String,
+    /// The mini-program's AppID, for WeChat subscription messages; unset: the log provider.
+    #[serde(default, deserialize_with = "optional_text")]
+    pub wechat_app_id: Option<String>,
+    /// The mini-program's AppSecret.
+    #[serde(skip_serializing, default, deserialize_with = "optional_secret")]
+    pub wechat_app_secret: Option<SecretString>,
+    /// WeChat's API base URL.
+    pub wechat_endpoint: String,
+    /// The token WeChat signs its pushes (delivery events) with; unset: pushes are refused.
+    #[serde(skip_serializing, default, deserialize_with = "optional_secret")]
+    pub wechat_push_token: Option<SecretString>,
+    /// The token the SMS providers' receipt callbacks carry (`?token=`); unset: refused.
+    #[serde(skip_serializing, default, deserialize_with = "optional_secret")]
+    pub message_receipt_token: Option<SecretString>,
+    /// How often the sending worker looks for due messages, in milliseconds.
+    pub message_interval_ms: u64,
+    /// How long a provider has to answer a send, in milliseconds.
+    pub message_timeout_ms: u64,
+    /// The first wait after a send that failed for a passing reason, in milliseconds; doubles.
+    pub message_retry_base_ms: u64,
 }
 
 impl Default for Config {
@@ -166,6 +241,21 @@ impl Default for Config {
             rate_limit_anonymous_burst: 100,
             rate_limit_approval_per_minute: 30,
             rate_limit_approval_burst: 20,
+            sms_provider: SmsProvider::Log,
+            sms_endpoint: None,
+            sms_secret_id: None,
+            sms_secret_key: None,
+            sms_app_id: None,
+            sms_sign_name: None,
+            sms_region: "ap-guangzhou".into(),
+            wechat_app_id: None,
+            wechat_app_secret: None,
+            wechat_endpoint: "https://api.weixin.qq.com".into(),
+            wechat_push_token: None,
+            message_receipt_token: None,
+            message_interval_ms: 1_000,
+            message_timeout_ms: 10_000,
+            message_retry_base_ms: 30_000,
         }
     }
 }
@@ -260,6 +350,17 @@ impl Config {
                 "AFTERSALES_EHEALTH_INTERVAL_MS and AFTERSALES_EHEALTH_TIMEOUT_MS must be at least 1".into(),
             ));
         }
+        if self.message_interval_ms == 0 || self.message_timeout_ms == 0 {
+            return Err(ConfigError::Invalid(
+                "AFTERSALES_MESSAGE_INTERVAL_MS and AFTERSALES_MESSAGE_TIMEOUT_MS must be at least 1".into(),
+            ));
+        }
+        if self.wechat_app_id.is_some() != self.wechat_app_secret.is_some() {
+            return Err(ConfigError::Invalid(
+                "AFTERSALES_WECHAT_APP_ID and AFTERSALES_WECHAT_APP_SECRET go together".into(),
+            ));
+        }
+        crate::messages::Providers::from_config(self).map_err(ConfigError::Invalid)?;
         if self.database_max_connections == 0 {
             return Err(ConfigError::Invalid(
                 "AFTERSALES_DATABASE_MAX_CONNECTIONS must be at least 1".into(),
@@ -284,5 +385,24 @@ mod tests {
         assert_eq!(read("json").map(|c| c.log_format).ok(), Some(LogFormat::Json));
         let err = read("xml").err().unwrap_or_default();
         assert!(err.contains("log_format") && err.contains("plain"), "{err}");
+    }
+
+    // Issue 13: an id or secret of digits, as the environment gives it, is read as text.
+    #[test]
+    fn ids_and_secrets_of_digits_are_read_as_text() {
+        use secrecy::ExposeSecret;
+        let config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(("sms_app_id", 1_400_000_001_u64))
+            .merge(("ehealth_app_key", 42_i64))
+            .merge(("message_receipt_token", 123_456_u64))
+            .extract::<Config>()
+            .map_err(|e| e.to_string());
+        let config = config.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(config.sms_app_id.as_deref(), Some("1400000001"));
+        assert_eq!(config.ehealth_app_key.as_deref(), Some("42"));
+        assert_eq!(
+            config.message_receipt_token.map(|s| s.expose_secret().to_string()).as_deref(),
+            Some("123456")
+        );
     }
 }

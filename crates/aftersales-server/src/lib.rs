@@ -7,6 +7,7 @@ pub mod ehealth;
 pub mod jobs;
 pub mod jwt;
 pub mod listen;
+pub mod messages;
 pub mod metrics;
 pub mod observe;
 pub mod ratelimit;
@@ -125,6 +126,9 @@ pub async fn start_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<
         },
         feed_max_wait: Duration::from_secs(config.events_max_wait_seconds),
         attachment_max_bytes: config.attachment_max_bytes,
+        // Longer than a send may take, so a live worker never loses its lease mid-send.
+        message_lease: Duration::from_millis(config.message_timeout_ms) * 2 + Duration::from_secs(5),
+        message_retry_base: Duration::from_millis(config.message_retry_base_ms),
     };
     let repo = Arc::new(SeaRepository::new(db));
     let blobs = Arc::new(aftersales_persistence::blobs::ObjectBlobStore::open(&config.object_store_url)?);
@@ -177,6 +181,7 @@ pub async fn start_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<
     if config.metrics_addr.is_none() {
         app = app.merge(metrics::router(scrape.clone()));
     }
+    app = app.merge(messages::receipt_routes(services.clone(), config));
     let request_id = axum::http::HeaderName::from_static("x-request-id");
     // The last layer is the outermost: an id first, then the span that names it, then budgets.
     let observed = config.request_telemetry.then_some(exporting);
@@ -242,6 +247,13 @@ pub async fn start_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<
         services.clone(),
         transport,
         Duration::from_millis(config.webhook_interval_ms),
+        stop.subscribe(),
+    ));
+    let providers = Arc::new(messages::Providers::from_config(config).map_err(StartError::Serve)?);
+    tokio::spawn(messages::run_worker(
+        services.clone(),
+        providers,
+        Duration::from_millis(config.message_interval_ms),
         stop.subscribe(),
     ));
     match (&config.ehealth_endpoint, &config.ehealth_app_key, &config.ehealth_app_secret) {

@@ -12,6 +12,7 @@ mod customers;
 mod ehealth;
 mod events;
 mod follow_ups;
+mod messages;
 mod stores;
 mod summaries;
 mod work_orders;
@@ -46,6 +47,7 @@ pub use follow_ups::{
     CloseUnreachable, FollowUpService, ReassignTasks, Reassignment, RecordContact, WorklistItem,
 };
 pub use follow_ups::{CreateCampaign, RecordVisit, SendLetter};
+pub use messages::{ConsentBalance, MessageService};
 pub use stores::StoreService;
 pub use summaries::{StoreFigures, SubmitSummary, SummaryService, SummaryView};
 pub use work_orders::{
@@ -90,6 +92,8 @@ commands! {
     SupervisorLists: ReassignTasks, CreateCampaign, SubmitSummary;
     RecordVisit: RecordVisit;
     ManageWebhooks: events::CreateSubscription, events::UpdateSubscription, events::ReplaySubscription;
+    ManageMessages: crate::model::message::CreateTemplate;
+    WriteCustomer: crate::model::message::GrantConsents;
 }
 
 /// Every application service, sharing one repository and clock.
@@ -119,6 +123,8 @@ pub struct Services {
     pub summaries: SummaryService,
     /// The event feed and webhook subscriptions.
     pub events: EventService,
+    /// Messages to customers, their templates and WeChat consents.
+    pub messages: MessageService,
     core: Arc<Core>,
 }
 
@@ -153,6 +159,7 @@ impl Services {
             complaints: ComplaintService::new(core.clone()),
             summaries: SummaryService::new(core.clone()),
             events: EventService::new(core.clone()),
+            messages: MessageService::new(core.clone()),
             core,
         }
     }
@@ -180,6 +187,10 @@ pub struct Settings {
     pub feed_max_wait: std::time::Duration,
     /// The largest attachment accepted, bytes (WO-14).
     pub attachment_max_bytes: usize,
+    /// How long the sending worker holds a message it took (longer than a send may take).
+    pub message_lease: std::time::Duration,
+    /// The first wait after a send that failed for a passing reason; it doubles each time.
+    pub message_retry_base: std::time::Duration,
 }
 
 impl Default for Settings {
@@ -191,6 +202,8 @@ impl Default for Settings {
             webhooks: WebhookSettings::default(),
             feed_max_wait: events::MAX_WAIT,
             attachment_max_bytes: crate::model::attachment::DEFAULT_MAX_BYTES,
+            message_lease: std::time::Duration::from_secs(35),
+            message_retry_base: std::time::Duration::from_secs(30),
         }
     }
 }

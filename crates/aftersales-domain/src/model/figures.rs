@@ -122,6 +122,58 @@ pub struct FollowUpFigures {
     pub satisfaction_distribution: [u64; 5],
     /// Letters sent (FU-8).
     pub letters: u64,
+    /// Messages to customers asked for in the period, by purpose and what became of them
+    /// (issue 13); absent from summaries archived before messages were sent.
+    #[serde(default)]
+    pub messages: MessageFigures,
+}
+
+/// Messages to customers of one purpose, counted on the day they were asked for (issue 13).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PurposeMessages {
+    /// Still waiting for call hours or a retry.
+    pub queued: u64,
+    /// Handed to the provider (delivered ones included).
+    pub sent: u64,
+    /// Of those, reported arrived.
+    pub delivered: u64,
+    /// Refused by the provider, not arrived, or out of attempts.
+    pub failed: u64,
+    /// Not sent: no consent, over a cap, no recipient.
+    pub suppressed: u64,
+}
+
+/// Messages to customers by purpose (issue 13); counts only.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MessageFigures {
+    /// Service messages.
+    pub service: PurposeMessages,
+    /// Marketing messages.
+    pub marketing: PurposeMessages,
+}
+
+impl MessageFigures {
+    /// Adds `n` messages of `purpose` now in `status` (their wire names, as counted).
+    pub fn add(&mut self, purpose: &str, status: &str, n: u64) {
+        let p = match purpose {
+            "service" => &mut self.service,
+            "marketing" => &mut self.marketing,
+            _ => return,
+        };
+        match status {
+            "queued" => p.queued += n,
+            "sent" => p.sent += n,
+            "delivered" => {
+                p.sent += n;
+                p.delivered += n;
+            }
+            "failed" => p.failed += n,
+            "suppressed" => p.suppressed += n,
+            _ => {}
+        }
+    }
 }
 
 /// The complaint figures of a period: opened, escalated, breaches, resolved and the median time to

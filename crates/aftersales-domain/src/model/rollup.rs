@@ -12,6 +12,7 @@ use crate::model::figures::{FollowUpFigures, Period, complaint_figures};
 use crate::model::follow_up::{
     Complaint, ContactRecord, FollowUpChannel, FollowUpTask, Letter, TaskKind, TaskStatus,
 };
+use crate::model::message::OutboundMessage;
 use crate::model::work_order::WorkOrder;
 
 /// A counter: a store-local day and what is counted on it.
@@ -96,6 +97,12 @@ pub fn work_order_buckets(o: &WorkOrder, tz: Tz) -> Vec<Bucket> {
         out.push((day, "work_order.from_booking".to_string()));
     }
     out
+}
+
+/// A message counts on the store-local day it was asked for, by purpose and where it stands
+/// (issue 13); its sending moves the counter in the worker's transaction.
+pub fn message_buckets(m: &OutboundMessage, tz: Tz) -> Vec<Bucket> {
+    vec![(local_day(m.created_at, tz), format!("message.{}.{}", m.purpose.as_str(), m.status.as_str()))]
 }
 
 /// A counter with the amount it counts (a sum of minutes, say) rather than one.
@@ -211,6 +218,7 @@ pub fn figures_from_counts(counts: &[(String, i64)], complaints: &[Complaint]) -
                 }
             }
             ["letter"] => f.letters += n,
+            ["message", purpose, status] => f.messages.add(purpose, status, n),
             _ => {}
         }
     }
@@ -228,6 +236,16 @@ mod tests {
     use crate::model::follow_up::TaskId;
     use crate::model::summary::figures;
     use crate::value::{CustomerId, StoreCode};
+
+    /// Applies the moves from `before` to `after` to the counters, as the repository does.
+    fn fold(counters: &mut Vec<Tally>, before: &[Bucket], after: &[Bucket]) {
+        for t in tallies(before, after) {
+            match counters.iter_mut().find(|c| c.period == t.period && c.metric == t.metric) {
+                Some(c) => c.delta += t.delta,
+                None => counters.push(t),
+            }
+        }
+    }
 
     fn task(kind: TaskKind, due_to: &str) -> FollowUpTask {
         let at = Utc.with_ymd_and_hms(2026, 11, 2, 2, 0, 0).single().unwrap_or_default();
@@ -276,14 +294,7 @@ mod tests {
     fn counters_kept_through_every_change_equal_a_direct_count() {
         let tz = chrono_tz::Asia::Shanghai;
         let mut counters: Vec<Tally> = Vec::new();
-        let mut apply = |before: &[Bucket], after: &[Bucket]| {
-            for t in tallies(before, after) {
-                match counters.iter_mut().find(|c| c.period == t.period && c.metric == t.metric) {
-                    Some(c) => c.delta += t.delta,
-                    None => counters.push(t),
-                }
-            }
-        };
+        let mut apply = |before: &[Bucket], after: &[Bucket]| fold(&mut counters, before, after);
         let mut tasks = vec![
             task(TaskKind::FirstFollowUp, "2026-11-09"),
             task(TaskKind::FirstFollowUp, "2026-11-09"),
@@ -314,6 +325,60 @@ mod tests {
         assert_eq!((counted.first_follow_ups_due, counted.first_follow_ups_on_time), (2, 1));
         assert_eq!((counted.done_on_time, counted.done_late, counted.still_open), (1, 1, 1));
         assert_eq!((counted.campaign_calls_due, counted.tasks_due), (1, 4));
+        assert!(counters.iter().all(|c| c.delta >= 0), "no counter goes negative: {counters:?}");
+    }
+
+    // Issue 13, HQ-2: a message counts once, on the day it was asked for, and moves with its
+    // status: queued, then sent, then delivered counts one sent and one delivered; a suppressed
+    // marketing message counts as such.
+    #[test]
+    fn a_message_moves_its_counter_from_queued_to_delivered() {
+        use crate::model::message::{
+            MessageChannel, MessageRequest, MessageStatus, OutboundMessage, known_template,
+        };
+        let tz = chrono_tz::Asia::Shanghai;
+        let store = StoreCode::parse("SH001").unwrap_or_else(|e| panic!("{e}"));
+        let at = Utc.with_ymd_and_hms(2026, 11, 30, 17, 0, 0).single().unwrap_or_default(); // Dec 1st local
+        let queue = |code: &'static str| {
+            let template =
+                known_template(code, &store, MessageChannel::Sms).unwrap_or_else(|| panic!("{code}"));
+            let parameters = [("name", "张"), ("store", "店"), ("subject", "讲堂")]
+                .into_iter()
+                .filter(|(k, _)| template.text.contains(&format!("{{{k}}}")))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            let request = MessageRequest {
+                store: store.clone(),
+                customer_id: CustomerId(uuid::Uuid::now_v7()),
+                template: code,
+                channels: vec![MessageChannel::Sms],
+                parameters,
+                source: None,
+            };
+            OutboundMessage::queue(&request, &template, at, at).unwrap_or_else(|e| panic!("{e}"))
+        };
+        let mut counters: Vec<Tally> = Vec::new();
+        let mut apply = |before: &[Bucket], after: &[Bucket]| fold(&mut counters, before, after);
+        let mut service = queue("follow_up_unreachable");
+        apply(&[], &message_buckets(&service, tz));
+        for status in [MessageStatus::Sent, MessageStatus::Delivered] {
+            let before = message_buckets(&service, tz);
+            service.status = status;
+            apply(&before, &message_buckets(&service, tz));
+        }
+        let mut marketing = queue("letter_invitation");
+        apply(&[], &message_buckets(&marketing, tz));
+        let before = message_buckets(&marketing, tz);
+        marketing.status = MessageStatus::Suppressed;
+        apply(&before, &message_buckets(&marketing, tz));
+        let month: Vec<(String, i64)> = counters
+            .iter()
+            .filter(|c| c.period == Period::Month { year: 2026, month: 12 })
+            .map(|c| (c.metric.clone(), c.delta))
+            .collect();
+        let f = figures_from_counts(&month, &[]).messages;
+        assert_eq!((f.service.queued, f.service.sent, f.service.delivered), (0, 1, 1));
+        assert_eq!((f.marketing.suppressed, f.marketing.sent), (1, 0));
         assert!(counters.iter().all(|c| c.delta >= 0), "no counter goes negative: {counters:?}");
     }
 }

@@ -15,6 +15,7 @@ use aftersales_domain::model::follow_up::{
     TaskStatus,
 };
 use aftersales_domain::model::inspection::{Inspection, InspectionKind, InspectionMethod};
+use aftersales_domain::model::message::{MessageChannel, MessageStatus, Purpose, Suppressed};
 use aftersales_domain::model::store::{CallWindowInput, SlaPatch, SlaSettings, StaffMember, Store};
 use aftersales_domain::model::summary::{FollowUpFigures, Summary};
 use aftersales_domain::model::work_order::{
@@ -266,6 +267,15 @@ enum_map!(Direction, Direction, "direction", [Outbound, Inbound]);
 enum_map!(ContactOutcome, ContactOutcome, "outcome", [Reached, NoAnswer, WrongNumber, Refused]);
 enum_map!(InspectionKind, InspectionKind, "kind", [Entry, Exit, Rework]);
 enum_map!(InspectionMethod, InspectionMethod, "methods", [Inquiry, Visual, Instrument, RoadTest]);
+enum_map!(Purpose, MessagePurpose, "purpose", [Service, Marketing]);
+enum_map!(MessageChannel, MessageChannel, "channel", [Sms, WechatSubscribe, WechatWork, Letter]);
+enum_map!(MessageStatus, MessageStatus, "status", [Queued, Sent, Delivered, Failed, Suppressed]);
+enum_map!(
+    Suppressed,
+    SuppressedReason,
+    "suppressed_reason",
+    [NoMarketingConsent, DailyCapReached, MonthlyCapReached, NoSubscriptionConsent, NoRecipient]
+);
 
 /// Converts an optional domain enum to its protobuf number (0 for none).
 pub fn enum_num<T: Into<P>, P: Into<i32>>(value: Option<T>) -> i32 {

@@ -27,6 +27,7 @@ impl From<FollowUpFigures> for pb::FollowUpFigures {
             campaign_calls_on_time,
             campaign_letters_due,
             campaign_letters_on_time,
+            messages,
         } = f;
         Self {
             tasks_due,
@@ -51,7 +52,28 @@ impl From<FollowUpFigures> for pb::FollowUpFigures {
             campaign_calls_on_time,
             campaign_letters_due,
             campaign_letters_on_time,
+            messages: Some(messages.into()),
         }
+    }
+}
+
+impl From<aftersales_domain::model::figures::PurposeMessages> for pb::PurposeMessages {
+    fn from(p: aftersales_domain::model::figures::PurposeMessages) -> Self {
+        let aftersales_domain::model::figures::PurposeMessages {
+            queued,
+            sent,
+            delivered,
+            failed,
+            suppressed,
+        } = p;
+        Self { queued, sent, delivered, failed, suppressed }
+    }
+}
+
+impl From<aftersales_domain::model::figures::MessageFigures> for pb::MessageFigures {
+    fn from(m: aftersales_domain::model::figures::MessageFigures) -> Self {
+        let aftersales_domain::model::figures::MessageFigures { service, marketing } = m;
+        Self { service: Some(service.into()), marketing: Some(marketing.into()) }
     }
 }
 

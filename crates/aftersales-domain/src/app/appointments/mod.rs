@@ -25,6 +25,7 @@ use crate::model::appointment::{
     Appointment, AppointmentId, Booking, Capacity, Need, Refusal, Visitor, capacity_not_set, check_start,
     free_starts, need,
 };
+use crate::model::message::{MessageChannel, MessageSource};
 use crate::model::store::Store;
 use crate::paging::{Page, PageRequest};
 use crate::ports::{ChangeSet, Op};
@@ -427,27 +428,33 @@ impl AppointmentService {
 
     /// A job's pass over the bookings of every store starting in `[from, to)`: `step` answers
     /// the changed booking where one is due, each saved version-checked as `action`; one another
-    /// replica changed meanwhile is left to it. Returns how many changed.
+    /// replica changed meanwhile is left to it. With `remind`, the customer on file is sent the
+    /// reminder in the same change (AP-5, issue 13). Returns how many changed.
     async fn sweep(
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
         action: &str,
+        remind: bool,
         step: impl Fn(&Appointment, Tz, &Capacity) -> Option<Result<Appointment>>,
     ) -> Result<usize> {
-        let mut stores: HashMap<StoreCode, Option<(Tz, Capacity)>> = HashMap::new();
+        let mut stores: HashMap<StoreCode, Option<(Store, Capacity)>> = HashMap::new();
         let mut changed = 0;
         for (store, before) in self.core.repo.booked_starting(from, to, 500).await? {
             if !stores.contains_key(&store) {
-                let tz = self.core.repo.get_store(&store).await?.map(|s| s.timezone);
+                let shop = self.core.repo.get_store(&store).await?;
                 let capacity = self.core.repo.get_capacity(&store).await?;
-                stores.insert(store.clone(), tz.zip(capacity));
+                stores.insert(store.clone(), shop.zip(capacity));
             }
-            let Some(Some((tz, capacity))) = stores.get(&store) else { continue };
-            let Some(mut after) = step(&before, *tz, capacity).transpose()? else { continue };
+            let Some(Some((shop, capacity))) = stores.get(&store) else { continue };
+            let Some(mut after) = step(&before, shop.timezone, capacity).transpose()? else { continue };
             after.version = before.version + 1;
             let audit = self.core.audit_as("system", &store, action, "appointment", before.id, vec![]);
-            match self.core.repo.apply(ChangeSet::of(update(&store, &before, &after), audit)).await {
+            let mut changes = ChangeSet::of(update(&store, &before, &after), audit);
+            if remind && let Some(message) = self.reminder(shop, &after).await? {
+                changes.ops.push(message);
+            }
+            match self.core.repo.apply(changes).await {
                 Ok(_) => changed += 1,
                 Err(DomainError::StaleEtag { .. }) => {}
                 Err(e) => return Err(e),
@@ -456,11 +463,23 @@ impl AppointmentService {
         Ok(changed)
     }
 
+    /// The reminder message of a booking whose customer is on file: by WeChat where the store
+    /// has a WeChat template for it, else by SMS (AP-5, issue 13).
+    async fn reminder(&self, shop: &Store, booking: &Appointment) -> Result<Option<Op>> {
+        let Some(customer_id) = booking.visitor.as_ref().and_then(|v| v.customer_id) else { return Ok(None) };
+        let local = booking.start.with_timezone(&shop.timezone);
+        let (date, time) = (local.format("%-m月%-d日").to_string(), local.format("%H:%M").to_string());
+        let source = MessageSource { kind: "appointment".into(), id: booking.id.to_string() };
+        let channels = vec![MessageChannel::WechatSubscribe, MessageChannel::Sms];
+        let extra = [("date", date.as_str()), ("time", time.as_str())];
+        self.core.tell(shop, customer_id, "appointment_reminder", channels, &extra, source).await
+    }
+
     /// The no-show job (AP-4): marks every booking not checked in by its store's grace time;
     /// returns how many.
     pub async fn mark_no_shows(&self) -> Result<usize> {
         let now = self.core.now();
-        self.sweep(now - Duration::days(7), now, "appointment.no_show", |before, _, capacity| {
+        self.sweep(now - Duration::days(7), now, "appointment.no_show", false, |before, _, capacity| {
             before.no_show_due(capacity, now).then(|| {
                 let mut after = before.clone();
                 after.mark_no_show(capacity, now).map(|()| after)
@@ -474,7 +493,7 @@ impl AppointmentService {
     pub async fn send_reminders(&self) -> Result<usize> {
         let now = self.core.now();
         // Visits up to two days ahead: the eve of any of them is at most that far back.
-        self.sweep(now, now + Duration::days(2), "appointment.remind", |before, tz, _| {
+        self.sweep(now, now + Duration::days(2), "appointment.remind", true, |before, tz, _| {
             before.reminder_due(tz, now).then(|| {
                 let mut after = before.clone();
                 after.mark_reminded(tz, now).map(|()| after)

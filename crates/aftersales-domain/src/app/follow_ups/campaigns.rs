@@ -111,7 +111,7 @@ impl FollowUpService {
         v.finish()?;
         let core = &self.core;
         core.write_once(who, store, "letter.create", key, &cmd, || async {
-            core.store(who, store).await?;
+            let shop = core.store(who, store).await?;
             let customer = core
                 .repo
                 .get_customer(store, cmd.customer_id)
@@ -133,6 +133,28 @@ impl FollowUpService {
                 sent_at: now,
             };
             let mut ops = vec![Op::InsertLetter(Box::new(letter.clone()))];
+            // An SMS or WeChat letter is sent, not only registered (issue 13).
+            let channels = match cmd.channel {
+                LetterChannel::Sms => vec![MessageChannel::Sms],
+                LetterChannel::Wechat => vec![MessageChannel::WechatSubscribe],
+                LetterChannel::Post | LetterChannel::Email => vec![],
+            };
+            if !channels.is_empty() {
+                let template = match cmd.kind {
+                    LetterKind::Notice => "letter_notice",
+                    LetterKind::Invitation => "letter_invitation",
+                    LetterKind::Reply => "letter_reply",
+                };
+                let request = MessageRequest {
+                    store: store.clone(),
+                    customer_id: customer.id,
+                    template,
+                    channels,
+                    parameters: message_parameters(&shop, &customer, &[("subject", &subject)]),
+                    source: Some(MessageSource { kind: "letter".into(), id: letter.id.to_string() }),
+                };
+                ops.push(core.message(&shop, request).await?);
+            }
             if let Some(task_id) = cmd.task_id {
                 let task = core.repo.get_task(store, task_id).await?.ok_or(TASK_NOT_FOUND)?;
                 if task.customer_id != cmd.customer_id

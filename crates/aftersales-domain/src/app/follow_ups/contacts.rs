@@ -188,10 +188,18 @@ impl FollowUpService {
             let closed = task.closed(TaskStatus::Unreachable, now);
             let audit =
                 core.audit(who, store, "task.close_unreachable", "follow_up_task", id, vec!["status".into()]);
-            let ops = vec![
+            let mut ops = vec![
                 Op::InsertContact(Box::new(fallback)),
                 Op::UpdateTask { task: Box::new(closed.clone()), before: Box::new(task.clone()) },
             ];
+            // The fallback SMS is sent, not only recorded (FU-5, issue 13); a letter is posted.
+            if cmd.fallback_channel == crate::model::follow_up::FallbackChannel::Sms {
+                let source = MessageSource { kind: "follow_up_task".into(), id: id.to_string() };
+                let sms = vec![MessageChannel::Sms];
+                ops.extend(
+                    core.tell(&shop, task.customer_id, "follow_up_unreachable", sms, &[], source).await?,
+                );
+            }
             Ok((closed, ChangeSet::counted(ops, audit, store, tz)))
         })
         .await

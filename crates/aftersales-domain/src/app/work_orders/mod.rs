@@ -19,6 +19,7 @@ use crate::model::inspection::{
     Inspection, InspectionId, InspectionKind, SubmitEntryInspection, SubmitExitInspection, check_entry,
     check_exit,
 };
+use crate::model::message::{MessageChannel, MessageSource};
 use crate::model::store::Store;
 use crate::model::work_order::LineStatus;
 use crate::model::work_order::Opening;
@@ -218,8 +219,23 @@ impl WorkOrderService {
         who: &Principal,
         store: &StoreCode,
         step: Step,
+        names: (Action, &'static str),
+        cmd: &C,
+        apply: impl Fn(&mut WorkOrder, &Store, DateTime<Utc>) -> Result<()>,
+    ) -> Result<WorkOrder> {
+        self.step_telling(who, store, step, names, cmd, None, apply).await
+    }
+
+    /// [`Self::step`], telling the customer by `tell`'s template in the same change (issue 13).
+    #[allow(clippy::too_many_arguments)] // `step`'s own, and the message it sends
+    async fn step_telling<C: Serialize>(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        step: Step,
         (action, name): (Action, &'static str),
         cmd: &C,
+        tell: Option<&'static str>,
         apply: impl Fn(&mut WorkOrder, &Store, DateTime<Utc>) -> Result<()>,
     ) -> Result<WorkOrder> {
         let Step { id, if_match, key } = step;
@@ -244,7 +260,15 @@ impl WorkOrderService {
                 vec!["status".into()],
             );
             let op = Op::UpdateWorkOrder { order: Box::new(next.clone()), before: Box::new(current.clone()) };
-            Ok((next, ChangeSet::of(op, audit)))
+            let mut changes = ChangeSet::of(op, audit);
+            if let Some(template) = tell {
+                let source = MessageSource { kind: "work_order".into(), id: id.to_string() };
+                let plate = next.plate.as_ref().map(ToString::to_string).unwrap_or_default();
+                let extra = [("plate", plate.as_str()), ("number", next.number.as_str())];
+                let sms = vec![MessageChannel::WechatSubscribe, MessageChannel::Sms];
+                changes.ops.extend(core.tell(&shop, next.customer_id, template, sms, &extra, source).await?);
+            }
+            Ok((next, changes))
         })
         .await
     }
@@ -456,7 +480,8 @@ impl WorkOrderService {
 
     /// Tells the customer the car is ready (WO-3).
     pub async fn notify_customer(&self, who: &Principal, store: &StoreCode, step: Step) -> Result<WorkOrder> {
-        self.step(who, store, step, (Action::FrontDeskStep, "notify_customer"), &NoInput {}, |o, _, now| {
+        let names = (Action::FrontDeskStep, "notify_customer");
+        self.step_telling(who, store, step, names, &NoInput {}, Some("car_ready"), |o, _, now| {
             o.notify_customer(&who.sub, now)
         })
         .await

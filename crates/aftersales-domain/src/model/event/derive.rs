@@ -12,6 +12,7 @@ use crate::model::audit::AuditEvent;
 use crate::model::ehealth::EhealthUpload;
 use crate::model::follow_up::{ComplaintStatus, TaskStatus};
 use crate::model::inspection::InspectionKind;
+use crate::model::message::OutboundMessage;
 use crate::model::webhook::Subscription;
 use crate::model::work_order::{WorkOrder, WorkOrderStatus};
 use crate::ports::Op;
@@ -40,6 +41,22 @@ pub fn derive_ops(ops: &[Op], audit: &[AuditEvent]) -> Vec<Event> {
 pub fn ehealth_status_changed(upload: &EhealthUpload, at: DateTime<Utc>) -> Event {
     let mut out = Out { actor: "system", at: Some(at), events: Vec::new(), read: Vec::new() };
     out.ehealth(upload, at);
+    out.events.remove(0)
+}
+
+/// The event of a message that reached a final state, or was sent (issue 13); no text, no
+/// parameters: those may name the customer.
+pub fn message_status_changed(m: &OutboundMessage, at: DateTime<Utc>) -> Event {
+    let mut out = Out { actor: "system", at: Some(at), events: Vec::new(), read: Vec::new() };
+    let data = json!({
+        "customer_id": m.customer_id,
+        "purpose": m.purpose,
+        "channel": m.channel,
+        "status": m.status,
+        "suppressed_reason": m.suppressed,
+        "attempts": m.attempts,
+    });
+    out.push("message.status_changed", &m.store, ("message", m.id.to_string(), None), at, data);
     out.events.remove(0)
 }
 
@@ -138,7 +155,27 @@ impl Out<'_> {
             | Op::InsertConsent(_)
             | Op::MoveCustomerRecords { .. }
             | Op::PutApprovalLink { .. }
-            | Op::InsertAttachment(_) => {}
+            | Op::InsertAttachment(_)
+            | Op::InsertTemplate(_)
+            | Op::GrantConsents(_) => {}
+            Op::InsertMessage(m) => {
+                let data = json!({
+                    "customer_id": m.customer_id,
+                    "purpose": m.purpose,
+                    "channel": m.channel,
+                    "kind": m.template,
+                    "planned_at": m.planned_at,
+                    "source_type": m.source.as_ref().map(|s| s.kind.clone()),
+                    "source_id": m.source.as_ref().map(|s| s.id.clone()),
+                });
+                self.push(
+                    "message.queued",
+                    &m.store,
+                    ("message", m.id.to_string(), None),
+                    m.created_at,
+                    data,
+                );
+            }
             Op::InsertCustomer(c) => {
                 let data = json!({ "marketing_consent": c.marketing_consent });
                 self.push(

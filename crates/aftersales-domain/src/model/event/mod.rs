@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::value::StoreCode;
 
-pub use derive::{appointment_changed, derive_ops, ehealth_status_changed, subscription_disabled};
+pub use derive::{
+    appointment_changed, derive_ops, ehealth_status_changed, message_status_changed, subscription_disabled,
+};
 
 /// One change a consumer may act on, as every channel carries it (the feed, the gRPC stream and
 /// webhook deliveries).
@@ -207,6 +209,16 @@ pub const CATALOGUE: &[EventKind] = &[
         "letter.registered",
         "A letter or SMS was registered (FU-8).",
         &["customer_id", "kind", "channel", "task_id"],
+    ),
+    kind(
+        "message.queued",
+        "A business step queued a message to a customer (issue 13); it goes out in call hours.",
+        &["customer_id", "purpose", "channel", "kind", "planned_at", "source_type", "source_id"],
+    ),
+    kind(
+        "message.status_changed",
+        "A message was sent, delivered, failed or suppressed (issue 13).",
+        &["customer_id", "purpose", "channel", "status", "suppressed_reason", "attempts"],
     ),
     kind("summary.submitted", "A monthly or yearly summary was archived (FU-9).", &["period"]),
     kind(
