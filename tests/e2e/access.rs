@@ -76,6 +76,7 @@ fn action_of(schema: &str) -> Action {
         "IssueApprovalLink" => of::<IssueApprovalLink>(),
         "CreateTemplate" => of::<aftersales_domain::model::message::CreateTemplate>(),
         "GrantConsents" => of::<aftersales_domain::model::message::GrantConsents>(),
+        "SendApprovalLink" => of::<aftersales_domain::app::SendApprovalLink>(),
         other => panic!("route body {other} has no entry here: add it with its command"),
     }
 }

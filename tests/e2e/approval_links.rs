@@ -10,7 +10,7 @@ use crate::common::{TestApp, TestClock, VINS};
 use crate::work_orders::{Shop, shop};
 
 /// An order with its entry inspection, quoted (estimate version 1) and waiting for the customer.
-async fn quoted(app: &TestApp, shop: &Shop) -> Value {
+pub(crate) async fn quoted(app: &TestApp, shop: &Shop) -> Value {
     let order = shop.create(app, 30_000).await;
     let id = order["id"].as_str().unwrap();
     let entry = app

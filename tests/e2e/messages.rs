@@ -252,3 +252,145 @@ async fn a_wechat_reminder_spends_exactly_one_consent_and_none_left_suppresses_t
     let again = app.post(&consents, &adv, json!({"openid": "o-wang", "template_id": "tmpl-remind"})).await;
     assert_eq!(again.body["available"], 1, "{:?}", again.body);
 }
+
+/// The customer's messages of one template, oldest first.
+async fn of_template(app: &TestApp, store: &str, token: &str, customer: &str, template: &str) -> Vec<Value> {
+    let page = app.get(&format!("/v1/stores/{store}/customers/{customer}/messages"), token).await.body;
+    page["messages"].as_array().unwrap().iter().filter(|m| m["template"] == template).cloned().collect()
+}
+
+// FU-10, issue 13: a delivery schedules the maintenance and declined-work reminders' messages for
+// the first call hour of their windows; a car back for maintenance before then replaces its
+// reminder, and the old message is withdrawn rather than sent.
+#[tokio::test]
+async fn reminder_messages_wait_for_their_window_and_a_replaced_reminder_is_withdrawn() {
+    let clock = TestClock::at("2026-11-27T02:00:00Z");
+    let app = TestApp::spawn_at_with(clock.clone(), |c| c.message_interval_ms = 20).await;
+    let shop = shop(&app).await;
+    crate::reminders::deliver_maintenance(&app, &shop, 30_000).await;
+    let task = crate::reminders::tasks(&app, &shop, "maintenance_reminder").await[0].clone();
+    let reminders =
+        of_template(&app, &shop.store, &shop.advisor, &shop.customer, "maintenance_reminder").await;
+    assert_eq!(reminders.len(), 1, "{reminders:?}");
+    let first = &reminders[0];
+    let window_start =
+        chrono::NaiveDate::parse_from_str(task["due_from"].as_str().unwrap(), "%Y-%m-%d").unwrap();
+    // 09:00 in Shanghai on the window's first day.
+    let expected = format!("{}T01:00:00Z", window_start);
+    assert_eq!(
+        (first["status"].as_str(), first["planned_at"].as_str()),
+        (Some("queued"), Some(expected.as_str()))
+    );
+    assert_eq!(first["source"], json!({"kind": "reminder_task", "id": task["id"]}));
+    assert!(first["text"].as_str().unwrap().contains("沪A12345"), "{first:?}");
+    let declined = of_template(&app, &shop.store, &shop.advisor, &shop.customer, "declined_reminder").await;
+    assert_eq!(declined.len(), 1);
+    assert!(declined[0]["text"].as_str().unwrap().contains("更换空调滤芯"), "{:?}", declined[0]);
+
+    // The car comes back for its maintenance a month later: the reminder is replaced.
+    clock.set("2026-12-28T02:00:00Z");
+    crate::reminders::deliver_maintenance(&app, &shop, 35_000).await;
+    clock.set(&expected);
+    let id = first["id"].as_str().unwrap();
+    let path = format!("/v1/stores/{}/messages/{id}", shop.store);
+    let mut withdrawn = Value::Null;
+    for _ in 0..200 {
+        withdrawn = app.get(&path, &shop.advisor).await.body;
+        if withdrawn["status"] != "queued" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        (withdrawn["status"].as_str(), withdrawn["suppressed_reason"].as_str()),
+        (Some("suppressed"), Some("withdrawn")),
+        "{withdrawn:?}"
+    );
+}
+
+// AP-5, issue 13: a reminder queued on the eve waits for call hours; the booking cancelled
+// meanwhile withdraws it.
+#[tokio::test]
+async fn a_reminder_of_a_booking_cancelled_before_it_went_out_is_withdrawn() {
+    let clock = TestClock::at(crate::appointments::FRIDAY);
+    let app = crate::appointments::setup_with(clock.clone(), crate::appointments::capacity(1, 0, 1), |c| {
+        c.message_interval_ms = 20;
+    })
+    .await;
+    let (customer, _) = crate::appointments::customer_with_car(&app).await;
+    let adv = app.advisor("SH001");
+    let visit = crate::appointments::visit(&["maintenance"], &crate::appointments::at("10:00"), &customer);
+    let booked = crate::appointments::book(&app, &adv, visit).await.body;
+    clock.set("2026-12-05T16:00:00Z"); // Sunday 00:00 in Shanghai: the reminder is due, at night
+    assert_eq!(app.services().appointments.send_reminders().await.unwrap(), 1);
+    let queued = of_template(&app, "SH001", &adv, &customer, "appointment_reminder").await;
+    assert_eq!(queued[0]["planned_at"], "2026-12-06T01:00:00Z", "it waits for 09:00");
+    let cancel = format!("/v1/stores/SH001/appointments/{}/cancel", booked["id"].as_str().unwrap());
+    let cancelled = app.post(&cancel, &adv, json!({"by": "store", "reason": "技师请假"})).await;
+    assert_eq!(cancelled.body["status"], "cancelled", "{:?}", cancelled.body);
+    clock.set("2026-12-06T01:00:00Z");
+    let messages = settled(&app, "SH001", &adv, &customer).await;
+    assert_eq!(
+        (messages[0]["status"].as_str(), messages[0]["suppressed_reason"].as_str()),
+        (Some("suppressed"), Some("withdrawn"))
+    );
+}
+
+// Issue 13: templates are versioned per code and channel, the same on both fronts; only a
+// supervisor keeps them; a bad one is refused naming the field; the idempotency key holds.
+#[tokio::test]
+async fn templates_are_versioned_alike_on_rest_and_grpc() {
+    let app = TestApp::spawn().await;
+    let store = app.seed_store("SH001").await;
+    let sup = app.supervisor(&store);
+    let mut grpc = MessageServiceClient::new(app.grpc_channel.clone());
+    let create = |code: &str, token: &str| {
+        authed(
+            token,
+            pb::CreateMessageTemplateRequest {
+                store: store.clone(),
+                code: code.into(),
+                channel: pb::MessageChannel::Sms as i32,
+                text: "{name}您好，爱车{plate}已可取车".into(),
+                provider_template_id: Some("2000001".into()),
+                provider_parameters: vec![],
+                request_id: "tmpl-1".into(),
+            },
+        )
+    };
+    let first = grpc.create_message_template(create("car_ready", &sup)).await.unwrap().into_inner();
+    assert_eq!((first.version, first.purpose), (1, pb::MessagePurpose::Service as i32));
+    let replay = grpc.create_message_template(create("car_ready", &sup)).await.unwrap().into_inner();
+    assert_eq!(replay.version, 1, "a retried create makes no second version");
+    let advisor = app.advisor(&store);
+    let denied = grpc.create_message_template(create("car_ready", &advisor)).await.unwrap_err();
+    assert_eq!(denied.code(), tonic::Code::PermissionDenied);
+    let mut bad = create("coupon_blast", &sup);
+    bad.get_mut().request_id = String::new();
+    let refused = grpc.create_message_template(bad).await.unwrap_err();
+    assert_eq!(crate::common::status_details(&refused).1, vec!["code"]);
+
+    let body = json!({"code": "car_ready", "channel": "sms", "text": "{name}：{plate}好了"});
+    let second = app.post(&format!("/v1/stores/{store}/message-templates"), &sup, body).await;
+    assert_eq!(
+        (second.status, second.body["version"].as_u64()),
+        (StatusCode::CREATED, Some(2)),
+        "{:?}",
+        second.body
+    );
+    let listed = grpc
+        .list_message_templates(authed(
+            &sup,
+            pb::ListMessageTemplatesRequest { store: store.clone(), ..Default::default() },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let versions: Vec<u32> = listed.templates.iter().map(|t| t.version).collect();
+    assert_eq!(versions, vec![1, 2]);
+    let rest = app.get(&format!("/v1/stores/{store}/message-templates"), &advisor).await.body;
+    assert_eq!(rest["templates"][1]["text"], listed.templates[1].text);
+    let missing =
+        pb::GetMessageRequest { store: store.clone(), message_id: uuid::Uuid::now_v7().to_string() };
+    assert_eq!(grpc.get_message(authed(&sup, missing)).await.unwrap_err().code(), tonic::Code::NotFound);
+}

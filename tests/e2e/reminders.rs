@@ -7,7 +7,7 @@ use crate::common::{TestApp, TestClock};
 use crate::work_orders::{Shop, new_order, shop};
 
 /// Takes a level-1 maintenance order to delivery, with its last line declined by the customer.
-async fn deliver_maintenance(app: &TestApp, shop: &Shop, km: u32) -> Value {
+pub(crate) async fn deliver_maintenance(app: &TestApp, shop: &Shop, km: u32) -> Value {
     let mut body = new_order(shop, km);
     body["repair_category"] = json!("level1_maintenance");
     body["promised_at"] = json!("2027-06-01T00:00:00Z"); // ahead of the set clock
@@ -62,7 +62,7 @@ async fn deliver_maintenance(app: &TestApp, shop: &Shop, km: u32) -> Value {
     delivered.body
 }
 
-async fn tasks(app: &TestApp, shop: &Shop, kind: &str) -> Vec<Value> {
+pub(crate) async fn tasks(app: &TestApp, shop: &Shop, kind: &str) -> Vec<Value> {
     let res = app
         .get(
             &format!("/v1/stores/{}/follow-up-tasks?customer_id={}", shop.store, shop.customer),

@@ -188,6 +188,9 @@ pub struct Config {
     /// The token the SMS providers' receipt callbacks carry (`?token=`); unset: refused.
     #[serde(skip_serializing, default, deserialize_with = "optional_secret")]
     pub message_receipt_token: Option<SecretString>,
+    /// The URL an approval link message carries, `{token}` where the token goes (WO-13): the
+    /// customer app's page, or this service's `/v1/approval/{token}` behind its public address.
+    pub approval_url: String,
     /// How often the sending worker looks for due messages, in milliseconds.
     pub message_interval_ms: u64,
     /// How long a provider has to answer a send, in milliseconds.
@@ -253,6 +256,7 @@ impl Default for Config {
             wechat_endpoint: "https://api.weixin.qq.com".into(),
             wechat_push_token: None,
             message_receipt_token: None,
+            approval_url: "http://127.0.0.1:8080/v1/approval/{token}".into(),
             message_interval_ms: 1_000,
             message_timeout_ms: 10_000,
             message_retry_base_ms: 30_000,
@@ -354,6 +358,9 @@ impl Config {
             return Err(ConfigError::Invalid(
                 "AFTERSALES_MESSAGE_INTERVAL_MS and AFTERSALES_MESSAGE_TIMEOUT_MS must be at least 1".into(),
             ));
+        }
+        if !self.approval_url.contains("{token}") {
+            return Err(ConfigError::Invalid("AFTERSALES_APPROVAL_URL must contain {token}".into()));
         }
         if self.wechat_app_id.is_some() != self.wechat_app_secret.is_some() {
             return Err(ConfigError::Invalid(

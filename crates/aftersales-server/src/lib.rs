@@ -129,6 +129,7 @@ pub async fn start_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<
         // Longer than a send may take, so a live worker never loses its lease mid-send.
         message_lease: Duration::from_millis(config.message_timeout_ms) * 2 + Duration::from_secs(5),
         message_retry_base: Duration::from_millis(config.message_retry_base_ms),
+        approval_url: config.approval_url.clone(),
     };
     let repo = Arc::new(SeaRepository::new(db));
     let blobs = Arc::new(aftersales_persistence::blobs::ObjectBlobStore::open(&config.object_store_url)?);

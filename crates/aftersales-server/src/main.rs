@@ -273,6 +273,9 @@ Free appointment starts for maintenance over the next week (the demo store's cap
   curl -s "http://{http}/v1/stores/{store}/availability?from=$(date +%F)&to=$(date -d +6days +%F)&service_types=maintenance" \
     -H "Authorization: Bearer $TOKEN"
 
+Messages to customers (SMS and WeChat go to the log provider until one is configured):
+  curl -s http://{http}/v1/stores/{store}/messages -H "Authorization: Bearer $TOKEN"
+
 The same over gRPC:
   grpcurl -plaintext -H "authorization: Bearer $TOKEN" -d '{{"store":"{store}"}}' \
     {grpc} aftersales.v1.CustomerService/ListCustomers

@@ -14,6 +14,7 @@ use crate::model::approval_link::{
     ApprovalLink, ApprovalLinkId, DEFAULT_TTL_HOURS, LINK_PATH, new_token, token_hash, well_formed,
 };
 use crate::model::attachment::{AttachedTo, Attachment};
+use crate::model::message::{MessageChannel, MessageRequest};
 use crate::model::work_order::{
     Approval, ApprovalMethod, LineDecision, LineKind, LineStatus, Urgency, WorkOrder, WorkOrderId,
     WorkOrderStatus,
@@ -34,6 +35,20 @@ pub struct IssueApprovalLink {
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 168))]
     pub ttl_hours: Option<u32>,
 }
+
+/// Sends the customer a link to the current estimate by SMS or WeChat (WO-13): the link is made
+/// when the message goes out, so its token is never stored, not even in the message.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SendApprovalLink {
+    /// Hours the link works once sent (default 24, at most 168).
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 168))]
+    pub ttl_hours: Option<u32>,
+}
+
+/// Stands in a queued approval link message for the link made as it goes out.
+pub const LINK_TO_COME: &str = "（链接）";
 
 /// The customer's decisions through a link: one per line awaiting a decision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -161,6 +176,80 @@ impl ApprovalLinkService {
         self.core.repo.apply(ChangeSet::of(op, audit)).await?;
         let path = format!("{LINK_PATH}{token}");
         Ok(IssuedLink { link, token, path })
+    }
+
+    /// Queues the link's message to the customer; the link itself is made as the message goes
+    /// out, for the estimate then current (WO-13, issue 13).
+    pub async fn send(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        order_id: WorkOrderId,
+        cmd: SendApprovalLink,
+        key: Option<super::IdempotencyKey>,
+    ) -> Result<crate::model::message::OutboundMessage> {
+        who.authorize(Action::FrontDeskStep, store, "work_order")?;
+        let ttl = cmd.ttl_hours.unwrap_or(DEFAULT_TTL_HOURS);
+        let core = &self.core;
+        core.write_once(who, store, "approval_link.send", key, &(order_id, &cmd), || async move {
+            let shop = core.store(who, store).await?;
+            let order = self.order(store, order_id).await?;
+            // Checked now as the link will be then: a valid TTL, and lines awaiting a decision.
+            ApprovalLink::issue(&order, "", ttl, &who.sub, core.now())?;
+            let channels = vec![MessageChannel::WechatSubscribe, MessageChannel::Sms];
+            let plate = order.plate.as_ref().map(ToString::to_string).unwrap_or_default();
+            let request = MessageRequest::new(
+                store,
+                order.customer_id,
+                "approval_link",
+                channels,
+                ("work_order", order_id.to_string()),
+            )
+            .with("plate", plate)
+            .with("link", LINK_TO_COME)
+            .with("hours", ttl.to_string());
+            let op =
+                core.tell(&shop, request).await?.ok_or(DomainError::NotFound { resource: "customer" })?;
+            let Op::InsertMessage(message) = &op else {
+                return Err(DomainError::Internal("a message op was expected".into()));
+            };
+            let message = (**message).clone();
+            let audit = core.audit(who, store, "approval_link.send", "work_order", order_id, vec![]);
+            Ok((message, ChangeSet::of(op, audit)))
+        })
+        .await
+    }
+
+    /// Makes the link a queued approval link message carries, as it goes out: for the estimate
+    /// then current, audited as `system`. Answers its URL, or `None` when nothing waits for the
+    /// customer's decision any more.
+    pub(crate) async fn make_for(
+        &self,
+        message: &crate::model::message::OutboundMessage,
+    ) -> Result<Option<String>> {
+        let Some(source) = message.source.as_ref().filter(|s| s.kind == "work_order") else {
+            return Ok(None);
+        };
+        let order_id = WorkOrderId::parse("source.id", &source.id)?;
+        let Some(order) = self.core.repo.get_work_order(&message.store, order_id).await? else {
+            return Ok(None);
+        };
+        let ttl = message.parameters.get("hours").and_then(|h| h.parse().ok()).unwrap_or(DEFAULT_TTL_HOURS);
+        let token = new_token();
+        let Ok(link) = ApprovalLink::issue(&order, &token, ttl, "system", self.core.now()) else {
+            return Ok(None);
+        };
+        let audit = self.core.audit_as(
+            "system",
+            &message.store,
+            "approval_link.issue",
+            "approval_link",
+            link.id,
+            vec![],
+        );
+        let op = Op::PutApprovalLink { link: Box::new(link), before: None };
+        self.core.repo.apply(ChangeSet::of(op, audit)).await?;
+        Ok(Some(self.core.settings.approval_url.replace("{token}", &token)))
     }
 
     /// The order's links, oldest first, without their tokens.

@@ -16,7 +16,7 @@ use crate::error::Validator;
 use crate::model::follow_up::{
     Complaint, ComplaintId, ComplaintStatus, ContactId, TaskKind, escalation_instant,
 };
-use crate::model::message::{MessageChannel, MessageSource};
+use crate::model::message::{MessageChannel, MessageRequest};
 use crate::model::store::Store;
 use crate::model::work_order::WorkOrderId;
 use crate::paging::{Page, PageRequest};
@@ -217,9 +217,10 @@ impl ComplaintService {
         // The answer is queued with the step: decided outside it, since finding the template reads.
         let shop = self.core.store(who, store).await?;
         let customer = self.load(store, id).await?.customer_id;
-        let source = MessageSource { kind: "complaint".into(), id: id.to_string() };
-        let sms = vec![MessageChannel::WechatSubscribe, MessageChannel::Sms];
-        let answer = self.core.tell(&shop, customer, "complaint_answer", sms, &[], source).await?;
+        let channels = vec![MessageChannel::WechatSubscribe, MessageChannel::Sms];
+        let request =
+            MessageRequest::new(store, customer, "complaint_answer", channels, ("complaint", id.to_string()));
+        let answer = self.core.tell(&shop, request).await?;
         self.step(who, store, id, "notify_customer", if_match, |c, shop| {
             c.notify_customer(shop.timezone, &who.sub, now).map(|()| answer.clone().into_iter().collect())
         })

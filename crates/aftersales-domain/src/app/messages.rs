@@ -13,8 +13,8 @@ use crate::auth::{Action, Principal};
 use crate::model::customer::Customer;
 use crate::model::message::{
     Caps, CountWindows, CreateTemplate, GrantConsents, MessageChannel, MessageFilter, MessageId,
-    MessageRequest, MessageSource, OutboundMessage, Outgoing, Receipt, Recipient, SendOutcome, Suppressed,
-    Template, known_template, next_allowed, rules, sms_number,
+    MessageRequest, OutboundMessage, Outgoing, RECEIPT_GRACE, Receipt, ReceiptOutcome, Recipient,
+    SendOutcome, Suppressed, Template, known_template, next_allowed, rules, sms_number,
 };
 use crate::model::store::Store;
 use crate::paging::{Page, PageRequest};
@@ -183,6 +183,9 @@ impl MessageService {
         if allowed > now {
             return Ok(Decision::Postpone(allowed));
         }
+        if self.withdrawn(message).await? {
+            return Ok(Decision::Suppress(Suppressed::Withdrawn));
+        }
         let customer = core.repo.get_customer(&message.store, message.customer_id).await?;
         let Some(customer) = customer.filter(|c| c.merged_into.is_none()) else {
             return Ok(Decision::Suppress(Suppressed::NoRecipient));
@@ -205,16 +208,50 @@ impl MessageService {
                 message.template, message.template_version
             )));
         };
+        // An approval link is made as it goes out, so its token rests nowhere (WO-13); before the
+        // recipient, so a link no longer wanted spends no WeChat consent.
+        let (mut parameters, mut text) = (message.parameters.clone(), message.text.clone());
+        if message.template == "approval_link" {
+            let links = super::ApprovalLinkService::new(core.clone());
+            let Some(url) = links.make_for(message).await? else {
+                return Ok(Decision::Suppress(Suppressed::Withdrawn));
+            };
+            parameters.insert("link".into(), url);
+            match template.render(&parameters) {
+                Ok(rendered) => text = rendered,
+                Err(e) => return Ok(Decision::Fail(format!("the template does not render: {e}"))),
+            }
+        }
         self.recipient(message, &customer, &template).await.map(|to| match to {
             Ok(to) => Decision::Send(Outgoing {
                 message_id: message.id,
                 channel: message.channel,
                 to,
-                text: message.text.clone(),
+                text,
                 provider_template_id: template.provider_template_id.clone(),
-                parameters: template.provider_values(&message.parameters),
+                parameters: template.provider_values(&parameters),
             }),
             Err(decision) => decision,
+        })
+    }
+
+    /// Whether what the message is about no longer stands: a reminder of an appointment no longer
+    /// booked, or of a reminder task no longer open.
+    async fn withdrawn(&self, message: &OutboundMessage) -> Result<bool> {
+        let Some(source) = &message.source else { return Ok(false) };
+        let repo = &self.core.repo;
+        Ok(match source.kind.as_str() {
+            "appointment" => {
+                let id = crate::model::appointment::AppointmentId::parse("source.id", &source.id)?;
+                let booking = repo.get_appointment(&message.store, id).await?;
+                booking.is_none_or(|b| b.status != crate::model::appointment::AppointmentStatus::Booked)
+            }
+            "reminder_task" => {
+                let id = crate::model::follow_up::TaskId::parse("source.id", &source.id)?;
+                let task = repo.get_task(&message.store, id).await?;
+                task.is_none_or(|t| t.status != crate::model::follow_up::TaskStatus::Open)
+            }
+            _ => false,
         })
     }
 
@@ -248,14 +285,24 @@ impl MessageService {
         })
     }
 
-    /// Applies providers' delivery receipts; answers how many changed a message. Receipts for
-    /// messages the service does not know, or repeats, change nothing.
+    /// Applies providers' delivery receipts; answers how many changed a message. Repeats change
+    /// nothing, and so do receipts of messages the service never sent; but one of a provider id not
+    /// on record yet, from the last minutes, may have overtaken the worker's record of its send:
+    /// then the batch answers `Unavailable` once the rest is applied, so the provider sends it again.
     pub async fn record_receipts(&self, receipts: &[Receipt]) -> Result<usize> {
-        let mut changed = 0;
+        let (mut changed, mut early) = (0, 0);
+        let recent = self.core.now() - RECEIPT_GRACE;
         for receipt in receipts {
-            if self.core.repo.apply_receipt(receipt).await?.is_some() {
-                changed += 1;
+            match self.core.repo.apply_receipt(receipt).await? {
+                ReceiptOutcome::Applied => changed += 1,
+                ReceiptOutcome::Unknown if receipt.at > recent => early += 1,
+                ReceiptOutcome::Unknown | ReceiptOutcome::Unchanged => {}
             }
+        }
+        if early > 0 {
+            return Err(DomainError::Unavailable(format!(
+                "{early} receipts name sends not on record yet; send them again"
+            )));
         }
         Ok(changed)
     }
@@ -263,7 +310,7 @@ impl MessageService {
 
 /// The parameters every message has (`store`: the store's name, `name`: the customer's), with
 /// the step's own.
-pub(crate) fn message_parameters(
+fn message_parameters(
     shop: &Store,
     customer: &Customer,
     extra: &[(&str, &str)],
@@ -278,26 +325,15 @@ pub(crate) fn message_parameters(
 }
 
 impl Core {
-    /// The op that tells a customer on file something (`template` with the customer's name, the
-    /// store's and `extra`), linked to `source`; none when the file is gone.
-    pub(crate) async fn tell(
-        &self,
-        shop: &Store,
-        customer_id: CustomerId,
-        template: &'static str,
-        channels: Vec<MessageChannel>,
-        extra: &[(&str, &str)],
-        source: MessageSource,
-    ) -> Result<Option<Op>> {
-        let Some(customer) = self.repo.get_customer(&shop.code, customer_id).await? else { return Ok(None) };
-        let request = MessageRequest {
-            store: shop.code.clone(),
-            customer_id,
-            template,
-            channels,
-            parameters: message_parameters(shop, &customer, extra),
-            source: Some(source),
+    /// The op that tells a customer on file what `request` asks, with the customer's name and
+    /// the store's added to its parameters; none when the file is gone.
+    pub(crate) async fn tell(&self, shop: &Store, mut request: MessageRequest) -> Result<Option<Op>> {
+        let Some(customer) = self.repo.get_customer(&shop.code, request.customer_id).await? else {
+            return Ok(None);
         };
+        let extra: Vec<(String, String)> = std::mem::take(&mut request.parameters).into_iter().collect();
+        let extra: Vec<(&str, &str)> = extra.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        request.parameters = message_parameters(shop, &customer, &extra);
         self.message(shop, request).await.map(Some)
     }
 
@@ -321,7 +357,8 @@ impl Core {
             })?,
         };
         let now = self.now();
-        let planned = next_allowed(now, shop.timezone, &shop.call_hours);
+        let from = request.not_before.map_or(now, |at| at.max(now));
+        let planned = next_allowed(from, shop.timezone, &shop.call_hours);
         let message = OutboundMessage::queue(&request, &template, planned, now)?;
         Ok(Op::InsertMessage(Box::new(message)))
     }

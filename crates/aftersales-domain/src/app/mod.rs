@@ -31,7 +31,7 @@ pub use appointments::{
 };
 pub use approval_links::{
     ApprovalLinkService, ApprovalView, AwaitingLine, DecisionReceipt, IssueApprovalLink, IssuedLink,
-    LinkDecisions,
+    LinkDecisions, SendApprovalLink,
 };
 pub use attachments::{AttachmentService, Upload};
 pub use audit::AuditService;
@@ -83,7 +83,7 @@ commands! {
     CreateWorkOrder: CreateWorkOrder, CheckIn;
     ManageCapacity: crate::model::appointment::Capacity;
     BookAppointment: BookAppointment, ConfirmBooking, RescheduleAppointment, CancelAppointment;
-    FrontDeskStep: IssueApprovalLink, LinkDecisions, RecordDecisions, CancelWorkOrder, RecordAccessories, RecordSignature, DeliverWorkOrder, NoInput,
+    FrontDeskStep: IssueApprovalLink, approval_links::SendApprovalLink, LinkDecisions, RecordDecisions, CancelWorkOrder, RecordAccessories, RecordSignature, DeliverWorkOrder, NoInput,
         ReviseEstimate;
     WorkshopStep: StartWork, ProposeLines, CompleteLine, CompleteWork;
     EntryInspection: crate::model::inspection::SubmitEntryInspection;
@@ -187,6 +187,9 @@ pub struct Settings {
     pub feed_max_wait: std::time::Duration,
     /// The largest attachment accepted, bytes (WO-14).
     pub attachment_max_bytes: usize,
+    /// The URL an approval link message carries, with `{token}` where the token goes (WO-13):
+    /// the customer's app, or this service's `/v1/approval/{token}`.
+    pub approval_url: String,
     /// How long the sending worker holds a message it took (longer than a send may take).
     pub message_lease: std::time::Duration,
     /// The first wait after a send that failed for a passing reason; it doubles each time.
@@ -202,6 +205,7 @@ impl Default for Settings {
             webhooks: WebhookSettings::default(),
             feed_max_wait: events::MAX_WAIT,
             attachment_max_bytes: crate::model::attachment::DEFAULT_MAX_BYTES,
+            approval_url: "http://127.0.0.1:8080/v1/approval/{token}".into(),
             message_lease: std::time::Duration::from_secs(35),
             message_retry_base: std::time::Duration::from_secs(30),
         }

@@ -354,6 +354,7 @@ mod tests {
                 channels: vec![MessageChannel::Sms],
                 parameters,
                 source: None,
+                not_before: None,
             };
             OutboundMessage::queue(&request, &template, at, at).unwrap_or_else(|e| panic!("{e}"))
         };

@@ -10,7 +10,7 @@ use super::LeaseToken;
 use crate::Result;
 use crate::model::message::{
     AlreadySent, CountWindows, MessageChannel, MessageFilter, MessageId, OutboundMessage, Outgoing, Purpose,
-    Receipt, SendOutcome, Template,
+    Receipt, ReceiptOutcome, SendOutcome, Template,
 };
 use crate::paging::{Page, PageRequest};
 use crate::value::{CustomerId, StoreCode};
@@ -91,9 +91,8 @@ pub trait MessageStore: Send + Sync {
     /// (`message.status_changed`). False when the lease was lost.
     async fn finish_message(&self, message: &OutboundMessage, lease: &LeaseToken) -> Result<bool>;
 
-    /// Applies a provider's receipt to the message it names, in whichever store; answers the
-    /// message when it changed.
-    async fn apply_receipt(&self, receipt: &Receipt) -> Result<Option<OutboundMessage>>;
+    /// Applies a provider's receipt to the message it names, in whichever store.
+    async fn apply_receipt(&self, receipt: &Receipt) -> Result<ReceiptOutcome>;
 }
 
 /// Sends messages: the store group's SMS and WeChat providers behind one door.

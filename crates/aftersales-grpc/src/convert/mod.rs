@@ -274,7 +274,7 @@ enum_map!(
     Suppressed,
     SuppressedReason,
     "suppressed_reason",
-    [NoMarketingConsent, DailyCapReached, MonthlyCapReached, NoSubscriptionConsent, NoRecipient]
+    [NoMarketingConsent, DailyCapReached, MonthlyCapReached, NoSubscriptionConsent, NoRecipient, Withdrawn]
 );
 
 /// Converts an optional domain enum to its protobuf number (0 for none).

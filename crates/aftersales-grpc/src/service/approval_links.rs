@@ -1,6 +1,6 @@
 //! `ApprovalLinkService` (WO-13): the store's side of remote approval.
 
-use aftersales_domain::app::IssueApprovalLink;
+use aftersales_domain::app::{IssueApprovalLink, SendApprovalLink};
 use aftersales_domain::model::approval_link::{ApprovalLink, ApprovalLinkId};
 use aftersales_domain::model::work_order::WorkOrderId;
 use aftersales_domain::value::StoreCode;
@@ -90,5 +90,14 @@ impl pb::approval_link_service_server::ApprovalLinkService for Adapter {
         let (store, id) = order(&store, &work_order_id)?;
         let link = ApprovalLinkId::parse("link_id", &link_id).map_err(to_status)?;
         answer(self.services.approval_links.revoke(&who, &store, id, link).await)
+    }
+
+    async fn send_approval_link(&self, req: Request<pb::SendApprovalLinkRequest>) -> Answer<pb::Message> {
+        let who = self.caller(&req)?;
+        let pb::SendApprovalLinkRequest { store, work_order_id, ttl_hours, request_id } = req.into_inner();
+        let (store, id) = order(&store, &work_order_id)?;
+        may::<SendApprovalLink>(&who, Some(&store))?;
+        let key = convert::request_id(&request_id)?;
+        answer(self.services.approval_links.send(&who, &store, id, SendApprovalLink { ttl_hours }, key).await)
     }
 }

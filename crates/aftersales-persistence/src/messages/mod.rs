@@ -6,7 +6,7 @@ pub(crate) mod entities;
 use aftersales_domain::model::event::message_status_changed;
 use aftersales_domain::model::message::{
     AlreadySent, ConsentGrant, CountWindows, MessageChannel, MessageFilter, MessageId, MessageStatus,
-    OutboundMessage, Purpose, Receipt, Template,
+    OutboundMessage, Purpose, Receipt, ReceiptOutcome, Template,
 };
 use aftersales_domain::model::rollup::{message_buckets, tallies};
 use aftersales_domain::paging::{Page, PageRequest};
@@ -350,7 +350,7 @@ impl MessageStore for SeaRepository {
     }
 
     #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "apply_receipt", otel.kind = "client", db.operation.name = "apply_receipt", db.system.name = crate::backend_name(&self.db)))]
-    async fn apply_receipt(&self, receipt: &Receipt) -> Result<Option<OutboundMessage>> {
+    async fn apply_receipt(&self, receipt: &Receipt) -> Result<ReceiptOutcome> {
         use message::Column as C;
         let mut rows = message::Entity::find()
             .filter(C::Provider.eq(receipt.provider.as_str()))
@@ -360,13 +360,13 @@ impl MessageStore for SeaRepository {
             .await
             .map_err(read_err)?;
         // An id the provider gave twice names no one message: the receipt is not applied.
-        if rows.len() != 1 {
-            return Ok(None);
+        if rows.len() > 1 {
+            return Ok(ReceiptOutcome::Unchanged);
         }
-        let Some(found) = rows.pop() else { return Ok(None) };
+        let Some(found) = rows.pop() else { return Ok(ReceiptOutcome::Unknown) };
         let mut m = from(found)?;
         if !m.apply_receipt(receipt) {
-            return Ok(None);
+            return Ok(ReceiptOutcome::Unchanged);
         }
         let txn = self.db.begin().await.map_err(read_err)?;
         // Only while it is still sent: a concurrent twin of the receipt changes nothing.
@@ -378,7 +378,7 @@ impl MessageStore for SeaRepository {
         }
         txn.commit().await.map_err(read_err)?;
         self.committed.notify_waiters();
-        Ok(changed.then_some(m))
+        Ok(if changed { ReceiptOutcome::Applied } else { ReceiptOutcome::Unchanged })
     }
 }
 

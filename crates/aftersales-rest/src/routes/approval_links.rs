@@ -2,7 +2,7 @@
 //! and the customer's `/v1/approval/{token}`, which takes no JWT: the token alone opens that
 //! order's lines awaiting a decision, and nothing else.
 
-use aftersales_domain::app::{IssueApprovalLink, LinkDecisions};
+use aftersales_domain::app::{IssueApprovalLink, LinkDecisions, SendApprovalLink};
 use aftersales_domain::model::approval_link::ApprovalLinkId;
 use aftersales_domain::model::work_order::WorkOrderId;
 use aftersales_domain::value::StoreCode;
@@ -15,7 +15,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::dto::{ApprovalLinkDto, ApprovalLinkList, ApprovalViewDto, DecisionReceiptDto, IssuedLinkDto};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, ClientAddr, PageParams, store_code};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, ClientAddr, IdemKey, PageParams, store_code};
 use crate::params::*;
 
 /// Routes of approval links, the store's and the customer's.
@@ -23,6 +23,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(issue, list))
         .routes(routes!(revoke))
+        .routes(routes!(send))
         .routes(routes!(view))
         .routes(routes!(decide))
 }
@@ -47,6 +48,25 @@ async fn issue(
     let (store, id) = order_ids(&store, &id)?;
     let issued = s.services.approval_links.issue(&who, &store, id, cmd).await?;
     Ok((StatusCode::CREATED, Json(issued.into())))
+}
+
+/// Sends the customer a link by SMS or WeChat (advisor): the message is queued for call hours and
+/// the link made as it goes out, for the estimate then current, so its token is never stored.
+#[utoipa::path(post, path = "/v1/stores/{store}/work-orders/{work_order_id}/approval-links/send", tag = "work orders",
+    params(StoreParam, WorkOrderParam,
+           ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried send safe", pattern = r"^[!-~]{1,255}$")),
+    request_body = SendApprovalLink,
+    responses((status = 202, description = "The message, queued", body = crate::dto::MessageDto)))]
+async fn send(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    ApiPath((store, id)): ApiPath<(String, String)>,
+    IdemKey(key): IdemKey,
+    ApiJson(cmd): ApiJson<SendApprovalLink>,
+) -> ApiResult<(StatusCode, Json<crate::dto::MessageDto>)> {
+    let (store, id) = order_ids(&store, &id)?;
+    let message = s.services.approval_links.send(&who, &store, id, cmd, key).await?;
+    Ok((StatusCode::ACCEPTED, Json(message.into())))
 }
 
 /// The order's links, oldest first, without tokens.

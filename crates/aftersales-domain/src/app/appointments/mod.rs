@@ -25,7 +25,7 @@ use crate::model::appointment::{
     Appointment, AppointmentId, Booking, Capacity, Need, Refusal, Visitor, capacity_not_set, check_start,
     free_starts, need,
 };
-use crate::model::message::{MessageChannel, MessageSource};
+use crate::model::message::{MessageChannel, MessageRequest};
 use crate::model::store::Store;
 use crate::paging::{Page, PageRequest};
 use crate::ports::{ChangeSet, Op};
@@ -469,10 +469,12 @@ impl AppointmentService {
         let Some(customer_id) = booking.visitor.as_ref().and_then(|v| v.customer_id) else { return Ok(None) };
         let local = booking.start.with_timezone(&shop.timezone);
         let (date, time) = (local.format("%-m月%-d日").to_string(), local.format("%H:%M").to_string());
-        let source = MessageSource { kind: "appointment".into(), id: booking.id.to_string() };
         let channels = vec![MessageChannel::WechatSubscribe, MessageChannel::Sms];
-        let extra = [("date", date.as_str()), ("time", time.as_str())];
-        self.core.tell(shop, customer_id, "appointment_reminder", channels, &extra, source).await
+        let source = ("appointment", booking.id.to_string());
+        let request = MessageRequest::new(&shop.code, customer_id, "appointment_reminder", channels, source)
+            .with("date", date)
+            .with("time", time);
+        self.core.tell(shop, request).await
     }
 
     /// The no-show job (AP-4): marks every booking not checked in by its store's grace time;

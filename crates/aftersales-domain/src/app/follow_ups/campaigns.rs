@@ -145,15 +145,10 @@ impl FollowUpService {
                     LetterKind::Invitation => "letter_invitation",
                     LetterKind::Reply => "letter_reply",
                 };
-                let request = MessageRequest {
-                    store: store.clone(),
-                    customer_id: customer.id,
-                    template,
-                    channels,
-                    parameters: message_parameters(&shop, &customer, &[("subject", &subject)]),
-                    source: Some(MessageSource { kind: "letter".into(), id: letter.id.to_string() }),
-                };
-                ops.push(core.message(&shop, request).await?);
+                let source = ("letter", letter.id.to_string());
+                let request = MessageRequest::new(store, customer.id, template, channels, source)
+                    .with("subject", subject.clone());
+                ops.extend(core.tell(&shop, request).await?);
             }
             if let Some(task_id) = cmd.task_id {
                 let task = core.repo.get_task(store, task_id).await?.ok_or(TASK_NOT_FOUND)?;

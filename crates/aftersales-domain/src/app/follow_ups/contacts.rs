@@ -194,11 +194,11 @@ impl FollowUpService {
             ];
             // The fallback SMS is sent, not only recorded (FU-5, issue 13); a letter is posted.
             if cmd.fallback_channel == crate::model::follow_up::FallbackChannel::Sms {
-                let source = MessageSource { kind: "follow_up_task".into(), id: id.to_string() };
+                let source = ("follow_up_task", id.to_string());
                 let sms = vec![MessageChannel::Sms];
-                ops.extend(
-                    core.tell(&shop, task.customer_id, "follow_up_unreachable", sms, &[], source).await?,
-                );
+                let request =
+                    MessageRequest::new(store, task.customer_id, "follow_up_unreachable", sms, source);
+                ops.extend(core.tell(&shop, request).await?);
             }
             Ok((closed, ChangeSet::counted(ops, audit, store, tz)))
         })

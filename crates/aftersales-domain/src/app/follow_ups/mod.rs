@@ -7,7 +7,6 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::messages::message_parameters;
 use super::{Core, IdempotencyKey};
 use crate::auth::{Action, Principal};
 use crate::error::Validator;
@@ -21,7 +20,7 @@ use crate::model::follow_up::{
     ContactId, ContactOutcome, ContactRecord, Direction, FollowUpChannel, FollowUpTask, TaskId, TaskKind,
     TaskStatus, choose_agent, first_window, return_visit_window, second_window,
 };
-use crate::model::message::{MessageChannel, MessageRequest, MessageSource};
+use crate::model::message::{MessageChannel, MessageRequest};
 use crate::model::store::{StaffMember, Store};
 use crate::model::work_order::WorkOrderId;
 use crate::paging::{Page, PageRequest, all_pages};

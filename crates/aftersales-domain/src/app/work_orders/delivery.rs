@@ -3,6 +3,35 @@
 
 use super::*;
 
+/// The message of a reminder task (FU-10, issue 13): to go out at the first call hour of its
+/// window, unless the task is closed by then (the car came back, the agent reached the customer).
+fn reminder_message(
+    shop: &Store,
+    order: &WorkOrder,
+    task: &FollowUpTask,
+    template: &'static str,
+) -> MessageRequest {
+    let start = chrono::TimeZone::from_local_datetime(
+        &shop.timezone,
+        &task.due_from.and_time(chrono::NaiveTime::MIN),
+    )
+    .earliest();
+    let plate = order.plate.as_ref().map(ToString::to_string).unwrap_or_default();
+    let channels = vec![MessageChannel::WechatSubscribe, MessageChannel::Sms];
+    let request = MessageRequest::new(
+        &shop.code,
+        order.customer_id,
+        template,
+        channels,
+        ("reminder_task", task.id.to_string()),
+    )
+    .with("plate", plate);
+    match start {
+        Some(at) => request.after(at.with_timezone(&Utc)),
+        None => request,
+    }
+}
+
 impl WorkOrderService {
     /// The reminders a delivery schedules, in its transaction: the next maintenance, replacing the
     /// vehicle's earlier reminder, and the declined work (FU-10, WO-11). A maintenance order also
@@ -68,6 +97,12 @@ impl WorkOrderService {
             let lapse = plan(TaskKind::Lapsing, Some(lapsing_window(window.1, &shop.sla)));
             let mut lapsing = core.plan_task(shop, lapse).await?;
             lapsing.subjects = vec![format!("maintenance was due by {}", window.1)];
+            let due_text = match due.date {
+                Some(d) => format!("{}年{}月{}日", d.year(), d.month(), d.day()),
+                None => format!("{}公里", due.km),
+            };
+            let request = reminder_message(shop, order, &task, "maintenance_reminder").with("due", due_text);
+            ops.extend(core.tell(shop, request).await?);
             ops.push(Op::InsertTask(Box::new(task)));
             ops.push(Op::InsertTask(Box::new(lapsing)));
         }
@@ -79,7 +114,10 @@ impl WorkOrderService {
             .collect();
         if !declined.is_empty() {
             let mut task = core.plan_task(shop, plan(TaskKind::DeclinedReminder, None)).await?;
+            let items: String = declined.join("、").chars().take(40).collect();
             task.subjects = declined;
+            let request = reminder_message(shop, order, &task, "declined_reminder").with("items", items);
+            ops.extend(core.tell(shop, request).await?);
             ops.push(Op::InsertTask(Box::new(task)));
         }
         Ok(ops)

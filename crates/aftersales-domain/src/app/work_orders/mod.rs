@@ -19,7 +19,7 @@ use crate::model::inspection::{
     Inspection, InspectionId, InspectionKind, SubmitEntryInspection, SubmitExitInspection, check_entry,
     check_exit,
 };
-use crate::model::message::{MessageChannel, MessageSource};
+use crate::model::message::{MessageChannel, MessageRequest};
 use crate::model::store::Store;
 use crate::model::work_order::LineStatus;
 use crate::model::work_order::Opening;
@@ -262,11 +262,18 @@ impl WorkOrderService {
             let op = Op::UpdateWorkOrder { order: Box::new(next.clone()), before: Box::new(current.clone()) };
             let mut changes = ChangeSet::of(op, audit);
             if let Some(template) = tell {
-                let source = MessageSource { kind: "work_order".into(), id: id.to_string() };
                 let plate = next.plate.as_ref().map(ToString::to_string).unwrap_or_default();
-                let extra = [("plate", plate.as_str()), ("number", next.number.as_str())];
-                let sms = vec![MessageChannel::WechatSubscribe, MessageChannel::Sms];
-                changes.ops.extend(core.tell(&shop, next.customer_id, template, sms, &extra, source).await?);
+                let channels = vec![MessageChannel::WechatSubscribe, MessageChannel::Sms];
+                let request = MessageRequest::new(
+                    store,
+                    next.customer_id,
+                    template,
+                    channels,
+                    ("work_order", id.to_string()),
+                )
+                .with("plate", plate)
+                .with("number", next.number.clone());
+                changes.ops.extend(core.tell(&shop, request).await?);
             }
             Ok((next, changes))
         })

@@ -90,6 +90,9 @@ wire_enum!(
         NoSubscriptionConsent = "no_subscription_consent",
         /// Nowhere to send it: no mobile number for an SMS, or the file was merged away or removed.
         NoRecipient = "no_recipient",
+        /// What it was about no longer stands: the appointment was cancelled, the reminder's task
+        /// closed (the car came back, say) before it went out.
+        Withdrawn = "withdrawn",
     }
 );
 
@@ -205,6 +208,43 @@ pub struct MessageRequest {
     pub parameters: BTreeMap<String, String>,
     /// The asking record.
     pub source: Option<MessageSource>,
+    /// Not before this instant (a reminder for its day); now when unset. Either way it goes at
+    /// the first instant inside call hours.
+    pub not_before: Option<DateTime<Utc>>,
+}
+
+impl MessageRequest {
+    /// A request of `template` to a customer on `channels` (in order of preference, the last the
+    /// fallback), linked to the record `(kind, id)` that asks for it; no parameters yet.
+    pub fn new(
+        store: &StoreCode,
+        customer_id: CustomerId,
+        template: &'static str,
+        channels: Vec<MessageChannel>,
+        (kind, id): (&str, String),
+    ) -> Self {
+        Self {
+            store: store.clone(),
+            customer_id,
+            template,
+            channels,
+            parameters: BTreeMap::new(),
+            source: Some(MessageSource { kind: kind.to_string(), id }),
+            not_before: None,
+        }
+    }
+
+    /// With one more parameter.
+    pub fn with(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.parameters.insert(name.to_string(), value.into());
+        self
+    }
+
+    /// To go out no sooner than `at`.
+    pub fn after(mut self, at: DateTime<Utc>) -> Self {
+        self.not_before = Some(at);
+        self
+    }
 }
 
 /// Who a message goes to, as the provider addresses them.
@@ -263,6 +303,22 @@ pub struct Receipt {
     /// When the provider says it happened (now, when it does not say).
     pub at: DateTime<Utc>,
 }
+
+/// What a receipt did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReceiptOutcome {
+    /// It moved its message to delivered or failed.
+    Applied,
+    /// Its message had it already, or is not out with the provider.
+    Unchanged,
+    /// No message has that provider id (yet: a receipt may overtake the worker's own record of
+    /// the send).
+    Unknown,
+}
+
+/// How long after a receipt's time an unknown provider id may still be a send whose record is
+/// not committed yet: such a receipt is asked for again rather than dropped.
+pub const RECEIPT_GRACE: Duration = Duration::minutes(10);
 
 /// Filters of a message list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -471,6 +527,7 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
             source: None,
+            not_before: None,
         };
         let now = Utc::now();
         OutboundMessage::queue(&request, &template, now, now).unwrap_or_else(|e| panic!("{e}"))

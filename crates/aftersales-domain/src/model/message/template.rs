@@ -53,7 +53,7 @@ pub struct KnownTemplate {
 }
 
 /// Every code a business step sends.
-pub const KNOWN_TEMPLATES: [KnownTemplate; 7] = [
+pub const KNOWN_TEMPLATES: [KnownTemplate; 10] = [
     KnownTemplate {
         code: "follow_up_unreachable",
         purpose: Purpose::Service,
@@ -103,6 +103,27 @@ pub const KNOWN_TEMPLATES: [KnownTemplate; 7] = [
         default_text: "{name}您好，{store}已就您反映的问题给出处理方案并与您沟通，如有疑问请随时致电我们。",
         about: "FU-6: the customer is told the solution of a complaint",
     },
+    KnownTemplate {
+        code: "maintenance_reminder",
+        purpose: Purpose::Service,
+        parameters: &["store", "name", "plate", "due"],
+        default_text: "{name}您好，您的爱车{plate}将于{due}前到保养期，欢迎预约到{store}保养。",
+        about: "FU-10: the first day of the next maintenance's reminder window, unless the car came back",
+    },
+    KnownTemplate {
+        code: "declined_reminder",
+        purpose: Purpose::Service,
+        parameters: &["store", "name", "plate", "items"],
+        default_text: "{name}您好，您的爱车{plate}上次到店时建议的{items}尚未处理，欢迎预约到{store}检修。",
+        about: "FU-10, WO-11: the declined work is brought up again",
+    },
+    KnownTemplate {
+        code: "approval_link",
+        purpose: Purpose::Service,
+        parameters: &["store", "name", "plate", "link", "hours"],
+        default_text: "{name}您好，{store}已为您的爱车{plate}出具维修报价，请打开{link}逐项确认，{hours}小时内有效。",
+        about: "WO-13: the advisor sends the customer a link to the current estimate; the link is made as it goes out",
+    },
 ];
 
 /// The code's entry.
@@ -133,7 +154,7 @@ pub fn known_template(code: &str, store: &StoreCode, channel: MessageChannel) ->
 pub struct CreateTemplate {
     /// One of the codes the business steps send (`follow_up_unreachable`, `letter_notice`,
     /// `letter_reply`, `letter_invitation`, `appointment_reminder`, `car_ready`,
-    /// `complaint_answer`).
+    /// `complaint_answer`, `maintenance_reminder`, `declined_reminder`, `approval_link`).
     #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 64))]
     pub code: String,
     /// The channel this text is for.
