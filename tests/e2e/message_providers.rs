@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use crate::common::{TestApp, TestClock, authed};
 use crate::follow_ups::{agents, deliver_at, first_task};
-use crate::messages::settled;
+use crate::messages::{out_of_queue, settled};
 use crate::work_orders::shop;
 
 /// What the Alibaba peer recorded: each send's form parameters.
@@ -279,14 +279,13 @@ async fn an_unreachable_follow_up_sends_its_sms_through_tencent_and_a_receipt_ma
     }
 }
 
-// Issue 13: a server process killed with SIGKILL in the middle of sending leaves its messages to
-// another process once the leases run out; each message is sent, and no provider request is
-// unaccounted for: arrivals never exceed the attempts recorded.
-#[tokio::test]
-async fn a_sender_killed_mid_send_leaves_each_message_sent_once_per_recorded_attempt() {
-    let arrivals: Arc<Mutex<std::collections::HashMap<String, u32>>> = Arc::default();
+/// Counts of each message (its SessionContext) as it reached the provider.
+type Arrivals = Arc<Mutex<std::collections::HashMap<String, u32>>>;
+
+/// A slow Tencent peer: counts each message as it arrives and answers `delay` later.
+async fn slow_tencent(delay: Duration) -> (Arrivals, String) {
+    let arrivals: Arrivals = Arc::default();
     let seen = arrivals.clone();
-    // A slow Tencent peer: counts each message (its SessionContext) as it arrives, answers late.
     let peer = axum::Router::new().route(
         "/",
         axum::routing::post(move |body: Json<Value>| {
@@ -298,7 +297,7 @@ async fn a_sender_killed_mid_send_leaves_each_message_sent_once_per_recorded_att
                     *seen.entry(id.clone()).or_default() += 1;
                     seen.values().sum::<u32>()
                 };
-                tokio::time::sleep(Duration::from_millis(600)).await;
+                tokio::time::sleep(delay).await;
                 Json(json!({"Response": {"SendStatusSet": [{"SerialNo": format!("sid-{n}"), "Code": "Ok",
                     "Message": "send success"}], "RequestId": "r"}}))
             }
@@ -307,7 +306,79 @@ async fn a_sender_killed_mid_send_leaves_each_message_sent_once_per_recorded_att
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, peer).await });
+    (arrivals, url)
+}
 
+/// Store SH001 with call hours all day (the system clock is always inside them), a Tencent
+/// template for notices, and `n` customers each sent one SMS notice; answers the supervisor's
+/// token and the customers.
+async fn letters_queued(app: &TestApp, n: usize) -> (String, Vec<String>) {
+    let store = json!({"code": "SH001", "name": "浦东4S店",
+        "call_hours": [{"start": "00:00", "end": "12:00"}, {"start": "12:00", "end": "23:59"}]});
+    assert_eq!(app.post("/v1/stores", &app.admin(), store).await.status, StatusCode::CREATED);
+    let sup = app.supervisor("SH001");
+    let template = json!({"code": "letter_notice", "channel": "sms", "provider_template_id": "7654321",
+        "text": "{name}您好：{subject}"});
+    let made = app.post("/v1/stores/SH001/message-templates", &sup, template).await;
+    assert_eq!(made.status, StatusCode::CREATED);
+    let mut customers = Vec::new();
+    for i in 0..n {
+        let phone = format!("1370000{i:04}");
+        let id =
+            app.seed_customer("SH001", &format!("客户{i}"), &phone).await["id"].as_str().unwrap().to_string();
+        let letter = json!({"customer_id": id, "kind": "notice", "subject": "召回通知", "channel": "sms"});
+        assert_eq!(app.post("/v1/stores/SH001/letters", &sup, letter).await.status, StatusCode::CREATED);
+        customers.push(id);
+    }
+    (sup, customers)
+}
+
+// Issue 13: a worker whose batch outlasts half its lease gives the rest back rather than send
+// what another replica may have taken meanwhile: two workers on one database, a slow provider,
+// and each message reaches the provider exactly once, on its first attempt.
+#[tokio::test]
+async fn two_workers_with_a_slow_provider_send_each_message_once() {
+    let (arrivals, url) = slow_tencent(Duration::from_millis(800)).await;
+    let app = TestApp::spawn_with(|c| {
+        with_tencent(url.clone())(c);
+        c.message_interval_ms = 3_600_000;
+        c.message_timeout_ms = 1_000; // a 7 s lease: ten 0.8 s sends outlast it
+    })
+    .await;
+    let (sup, customers) = letters_queued(&app, 10).await;
+    let providers = aftersales_server::messages::Providers::from_config(&app.config).unwrap();
+    let worker = || async {
+        let deadline = std::time::Instant::now() + Duration::from_secs(40);
+        loop {
+            app.services().messages.process_due(&providers, 50).await.unwrap();
+            let page = app.get("/v1/stores/SH001/messages?page_size=50&status=queued", &sup).await.body;
+            if page["messages"].as_array().unwrap().is_empty() || std::time::Instant::now() > deadline {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    tokio::join!(worker(), worker());
+    let page = app.get("/v1/stores/SH001/messages?page_size=50", &sup).await.body;
+    let messages = page["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), customers.len());
+    let seen = arrivals.lock().unwrap().clone();
+    for m in messages {
+        let id = m["id"].as_str().unwrap();
+        assert_eq!(
+            (m["status"].as_str(), m["attempts"].as_u64(), seen.get(id).copied()),
+            (Some("sent"), Some(1), Some(1)),
+            "{m:?}"
+        );
+    }
+}
+
+// Issue 13: a server process killed with SIGKILL in the middle of sending leaves its messages to
+// another process once the leases run out; each message is sent, and no provider request is
+// unaccounted for: arrivals never exceed the attempts recorded.
+#[tokio::test]
+async fn a_sender_killed_mid_send_leaves_each_message_sent_once_per_recorded_attempt() {
+    let (arrivals, url) = slow_tencent(Duration::from_millis(600)).await;
     // This process's own worker stays idle: the child process takes the messages first.
     let app = TestApp::spawn_with(|c| {
         with_tencent(url.clone())(c);
@@ -315,28 +386,7 @@ async fn a_sender_killed_mid_send_leaves_each_message_sent_once_per_recorded_att
         c.message_timeout_ms = 1_000;
     })
     .await;
-    // Call hours all day, so the system clock is always inside them.
-    let admin = app.admin();
-    let store = json!({"code": "SH001", "name": "浦东4S店",
-        "call_hours": [{"start": "00:00", "end": "12:00"}, {"start": "12:00", "end": "23:59"}]});
-    assert_eq!(app.post("/v1/stores", &admin, store).await.status, StatusCode::CREATED);
-    let sup = app.supervisor("SH001");
-    let template = json!({"code": "letter_notice", "channel": "sms", "provider_template_id": "7654321",
-        "text": "{name}您好：{subject}"});
-    assert_eq!(
-        app.post("/v1/stores/SH001/message-templates", &sup, template).await.status,
-        StatusCode::CREATED
-    );
-    let mut customers = Vec::new();
-    for i in 0..6 {
-        let id = app.seed_customer("SH001", &format!("客户{i}"), &format!("1370000{i:04}")).await["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        let letter = json!({"customer_id": id, "kind": "notice", "subject": "召回通知", "channel": "sms"});
-        assert_eq!(app.post("/v1/stores/SH001/letters", &sup, letter).await.status, StatusCode::CREATED);
-        customers.push(id);
-    }
+    let (sup, customers) = letters_queued(&app, 6).await;
 
     let mut child = crate::common::server_command(&app);
     for (key, value) in [
@@ -526,16 +576,7 @@ async fn an_approval_link_goes_by_sms_and_its_token_is_stored_nowhere() {
     let queued = app.post(&send, &shop.advisor, json!({"ttl_hours": 48})).await;
     assert_eq!(queued.status, StatusCode::ACCEPTED, "{:?}", queued.body);
     assert_eq!(queued.body["text"], "张伟您好，请打开（链接）确认报价，48小时内有效");
-    let id = queued.body["id"].as_str().unwrap().to_string();
-    let path = format!("/v1/stores/{}/messages/{id}", shop.store);
-    let mut sent = Value::Null;
-    for _ in 0..200 {
-        sent = app.get(&path, &shop.advisor).await.body;
-        if sent["status"] != "queued" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let sent = out_of_queue(&app, &shop.store, &shop.advisor, queued.body["id"].as_str().unwrap()).await;
     assert_eq!(sent["status"], "sent", "{sent:?}");
     let params = peer.sends.lock().unwrap()[0]["TemplateParamSet"].clone();
     let link = params[1].as_str().unwrap().to_string();
@@ -577,15 +618,7 @@ async fn an_approval_link_goes_by_sms_and_its_token_is_stored_nowhere() {
     assert_eq!(decided.status, StatusCode::OK, "{:?}", decided.body);
     assert_eq!(app.post(&send, &shop.advisor, json!({})).await.code(), "work_order.invalid_transition");
     clock.set("2026-12-08T01:00:00Z");
-    let second = format!("/v1/stores/{}/messages/{}", shop.store, again.body["id"].as_str().unwrap());
-    let mut withdrawn = Value::Null;
-    for _ in 0..200 {
-        withdrawn = app.get(&second, &shop.advisor).await.body;
-        if withdrawn["status"] != "queued" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let withdrawn = out_of_queue(&app, &shop.store, &shop.advisor, again.body["id"].as_str().unwrap()).await;
     assert_eq!(
         (withdrawn["status"].as_str(), withdrawn["suppressed_reason"].as_str()),
         (Some("suppressed"), Some("withdrawn")),

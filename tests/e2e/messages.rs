@@ -15,6 +15,20 @@ use serde_json::{Value, json};
 use crate::common::{TestApp, TestClock, authed};
 use crate::work_orders::shop;
 
+/// One message once it left the queue (or as it is after 10 s).
+pub(crate) async fn out_of_queue(app: &TestApp, store: &str, token: &str, id: &str) -> Value {
+    let path = format!("/v1/stores/{store}/messages/{id}");
+    let mut message = Value::Null;
+    for _ in 0..200 {
+        message = app.get(&path, token).await.body;
+        if message["status"] != "queued" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    message
+}
+
 /// The customer's messages once none is queued any more (or after 10 s).
 pub(crate) async fn settled(app: &TestApp, store: &str, token: &str, customer: &str) -> Vec<Value> {
     let path = format!("/v1/stores/{store}/customers/{customer}/messages");
@@ -172,6 +186,7 @@ async fn a_wechat_reminder_spends_exactly_one_consent_and_none_left_suppresses_t
         c.wechat_app_id = Some("wx-app-1".into());
         c.wechat_app_secret = Some("wx-secret-1".into());
         c.wechat_endpoint = url;
+        c.wechat_push_token = Some("push-token-for-tests".into());
         c.message_interval_ms = 20;
     })
     .await;
@@ -248,6 +263,25 @@ async fn a_wechat_reminder_spends_exactly_one_consent_and_none_left_suppresses_t
     assert_eq!(sends[0]["data"]["thing1"], json!({"value": "王小明"}));
     assert_eq!(sends[0]["data"]["date2"], json!({"value": "12月7日"}));
     assert_eq!(peer.tokens.load(Ordering::SeqCst), 2, "the expired token was fetched again, once");
+    // WeChat's push says it arrived; signed with the push token, checked before anything is read.
+    let sent_id =
+        messages.iter().find(|m| m["status"] == "sent").unwrap()["id"].as_str().unwrap().to_string();
+    let push = json!({"ToUserName": "gh_1", "FromUserName": "o-wang", "CreateTime": 1_765_000_000, "MsgType": "event",
+        "Event": "subscribe_msg_sent_event",
+        "List": {"TemplateId": "tmpl-remind", "MsgID": "1700000000000001", "ErrorCode": "0", "ErrorStatus": "success"}});
+    let signature =
+        aftersales_server::messages::wechat::push_signature("push-token-for-tests", "1765000000", "n1");
+    let pushed = |sig: String| {
+        let path = format!("/v1/message-receipts/wechat?signature={sig}&timestamp=1765000000&nonce=n1");
+        let push = push.clone();
+        let app = &app;
+        async move { app.send(reqwest::Method::POST, &path, None, Some(push), &[]).await }
+    };
+    assert_eq!(pushed("0".repeat(40)).await.status, StatusCode::UNAUTHORIZED);
+    let taken = pushed(signature).await;
+    assert_eq!((taken.status, taken.body.as_str()), (StatusCode::OK, Some("success")), "{:?}", taken.body);
+    let delivered = app.get(&format!("/v1/stores/SH001/messages/{sent_id}"), &adv).await.body;
+    assert_eq!(delivered["status"], "delivered", "{delivered:?}");
     // The one consent is spent: a new one makes the balance 1, not 2.
     let again = app.post(&consents, &adv, json!({"openid": "o-wang", "template_id": "tmpl-remind"})).await;
     assert_eq!(again.body["available"], 1, "{:?}", again.body);
@@ -291,16 +325,7 @@ async fn reminder_messages_wait_for_their_window_and_a_replaced_reminder_is_with
     clock.set("2026-12-28T02:00:00Z");
     crate::reminders::deliver_maintenance(&app, &shop, 35_000).await;
     clock.set(&expected);
-    let id = first["id"].as_str().unwrap();
-    let path = format!("/v1/stores/{}/messages/{id}", shop.store);
-    let mut withdrawn = Value::Null;
-    for _ in 0..200 {
-        withdrawn = app.get(&path, &shop.advisor).await.body;
-        if withdrawn["status"] != "queued" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let withdrawn = out_of_queue(&app, &shop.store, &shop.advisor, first["id"].as_str().unwrap()).await;
     assert_eq!(
         (withdrawn["status"].as_str(), withdrawn["suppressed_reason"].as_str()),
         (Some("suppressed"), Some("withdrawn")),

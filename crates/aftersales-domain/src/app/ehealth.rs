@@ -45,7 +45,15 @@ impl EhealthService {
             .claim_due_uploads(self.core.now(), self.core.settings.ehealth_lease, batch)
             .await?;
         let attempted = claimed.len();
+        // An upload started past half the lease could outlive it, and another replica could take
+        // the record meanwhile: the rest of the batch is given back (attempt included) instead.
+        let started = std::time::Instant::now();
         for (mut upload, lease) in claimed {
+            if started.elapsed() > self.core.settings.ehealth_lease / 2 {
+                upload.release_attempt();
+                self.core.repo.finish_upload(&upload, &lease).await?;
+                continue;
+            }
             let outcome = platform.upload(&upload.record).await;
             upload.record_attempt(outcome, self.core.now(), self.core.settings.ehealth_retry_base);
             if !self.core.repo.finish_upload(&upload, &lease).await? {

@@ -34,6 +34,7 @@ pub struct ConsentBalance {
 
 /// What the worker decided for one leased message before any send.
 enum Decision {
+    Retry(String),
     Send(Outgoing),
     Suppress(Suppressed),
     Postpone(chrono::DateTime<chrono::Utc>),
@@ -152,9 +153,26 @@ impl MessageService {
         let core = &self.core;
         let claimed = core.repo.claim_due_messages(core.now(), core.settings.message_lease, batch).await?;
         let taken = claimed.len();
+        // A send started past half the lease could outlive it, and another replica could take
+        // the message meanwhile: the rest of the batch is given back (attempt included) instead.
+        let started = std::time::Instant::now();
         for (mut message, lease) in claimed {
             let now = core.now();
-            match self.decide(&message).await? {
+            if started.elapsed() > core.settings.message_lease / 2 {
+                message.postpone(message.planned_at, now);
+                core.repo.finish_message(&message, &lease).await?;
+                continue;
+            }
+            // One message's trouble (the database away a moment) is that message's retry, not
+            // the batch's: the rest still go.
+            let decided = self.decide(&message).await.unwrap_or_else(|e| {
+                tracing::warn!(message = %message.id, error = %e, "message not decided; retried later");
+                Decision::Retry(e.to_string())
+            });
+            match decided {
+                Decision::Retry(why) => {
+                    message.record_attempt(SendOutcome::Retry(why), now, core.settings.message_retry_base)
+                }
                 Decision::Send(outgoing) => {
                     let outcome = provider.send(&outgoing).await;
                     message.record_attempt(outcome, core.now(), core.settings.message_retry_base);

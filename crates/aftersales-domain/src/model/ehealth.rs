@@ -149,6 +149,11 @@ impl EhealthUpload {
         self.attempts += 1;
     }
 
+    /// Gives back an attempt counted but never made (the worker let it go unsent).
+    pub fn release_attempt(&mut self) {
+        self.attempts = self.attempts.saturating_sub(1);
+    }
+
     /// Records how the started attempt ended: accepted, retried after an exponential backoff, or
     /// failed (WO-12).
     pub fn record_attempt(&mut self, outcome: AttemptOutcome, now: DateTime<Utc>, base: Duration) {

@@ -154,13 +154,16 @@ impl WechatSubscribe {
     }
 }
 
-/// Whether a push carries WeChat's signature: `sha1` of the token, timestamp and nonce sorted
-/// and joined.
-pub fn signed(token: &str, timestamp: &str, nonce: &str, signature: &str) -> bool {
+/// WeChat's signature of a push: `sha1` of the token, timestamp and nonce sorted and joined, hex.
+pub fn push_signature(token: &str, timestamp: &str, nonce: &str) -> String {
     let mut parts = [token, timestamp, nonce];
     parts.sort_unstable();
-    let digest = sha1::Sha1::digest(parts.concat().as_bytes());
-    let expected = aftersales_domain::value::hex(&digest);
+    aftersales_domain::value::hex(&sha1::Sha1::digest(parts.concat().as_bytes()))
+}
+
+/// Whether a push carries WeChat's signature.
+pub fn signed(token: &str, timestamp: &str, nonce: &str, signature: &str) -> bool {
+    let expected = push_signature(token, timestamp, nonce);
     !signature.is_empty() && super::same_secret(&expected, &signature.to_ascii_lowercase())
 }
 
