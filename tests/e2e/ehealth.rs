@@ -170,3 +170,79 @@ async fn two_workers_racing_for_the_queue_send_each_record_once() {
         .await;
     assert_eq!(status.body["status"], "uploaded");
 }
+
+// WO-12, the kind issue 13 found: a worker whose batch outlasts half its lease gives the rest
+// back rather than upload what another replica may have taken meanwhile. Two workers, a slow
+// platform that checks each signature: every record is uploaded exactly once, on its first attempt.
+#[tokio::test]
+async fn two_workers_with_a_slow_platform_upload_each_record_once() {
+    let arrivals: Arc<Mutex<HashMap<String, u32>>> = Arc::default();
+    let seen = arrivals.clone();
+    let slow = axum::Router::new().route(
+        "/v1/repair-records",
+        axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
+            let seen = seen.clone();
+            async move {
+                let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+                if header("x-signature") != signature(SECRET, &header("x-timestamp"), &body) {
+                    return (StatusCode::UNAUTHORIZED, axum::Json(json!({"code": 401})));
+                }
+                let record: RepairRecordBody = serde_json::from_slice(&body).unwrap();
+                *seen.lock().unwrap().entry(record.cost_list_code).or_default() += 1;
+                tokio::time::sleep(Duration::from_millis(800)).await;
+                (StatusCode::OK, axum::Json(json!({"code": 0})))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, slow).await });
+    let app = TestApp::spawn_with(|c| {
+        with_platform(url.clone())(c);
+        c.ehealth_interval_ms = 3_600_000; // the server's own worker stays idle
+        c.ehealth_timeout_ms = 1_000; // a 7 s lease: ten 0.8 s uploads outlast it
+    })
+    .await;
+    let shop = shop(&app).await;
+    let mut orders = Vec::new();
+    for _ in 0..10 {
+        orders.push(delivered(&app, &shop).await);
+    }
+    let platform = aftersales_server::ehealth::HttpPlatform::new(
+        &url,
+        KEY.into(),
+        SECRET.into(),
+        Duration::from_secs(1),
+    )
+    .unwrap();
+    let all_uploaded = || async {
+        let mut done = true;
+        for order in &orders {
+            let path = format!("{}/{}/ehealth-record", shop.orders(), order["id"].as_str().unwrap());
+            done &= app.get(&path, &shop.advisor).await.body["status"] == "uploaded";
+        }
+        done
+    };
+    let worker = || async {
+        let deadline = std::time::Instant::now() + Duration::from_secs(40);
+        while std::time::Instant::now() < deadline {
+            app.services().ehealth.process_due(&platform, 50).await.unwrap();
+            if all_uploaded().await {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    tokio::join!(worker(), worker());
+    let seen = arrivals.lock().unwrap().clone();
+    for order in &orders {
+        let path = format!("{}/{}/ehealth-record", shop.orders(), order["id"].as_str().unwrap());
+        let upload = app.get(&path, &shop.advisor).await.body;
+        let number = order["settlement"]["number"].as_str().unwrap();
+        assert_eq!(
+            (upload["status"].as_str(), upload["attempts"].as_u64(), seen.get(number).copied()),
+            (Some("uploaded"), Some(1), Some(1)),
+            "{upload:?}"
+        );
+    }
+}
