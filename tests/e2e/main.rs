@@ -30,6 +30,7 @@ mod numbers;
 mod operations;
 mod otlp;
 mod parity;
+mod payers;
 mod reminders;
 mod replicas;
 mod schema;

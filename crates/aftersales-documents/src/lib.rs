@@ -208,6 +208,8 @@ struct SettlementDoc {
     total: String,
     discount: String,
     due: String,
+    /// Each other payer's share, Chinese name and yuan (issue 14).
+    receivables: Vec<(&'static str, String)>,
     paid: String,
     payment: &'static str,
     warranty_until: String,
@@ -369,6 +371,7 @@ pub fn render(kind: DocumentKind, data: &DocumentData, now: DateTime<Utc>) -> Re
                 total: yuan(s.total_fen),
                 discount: yuan(s.discount_fen),
                 due: yuan(s.amount_due_fen),
+                receivables: s.receivables.iter().map(|r| (r.payer.label_zh(), yuan(r.total_fen))).collect(),
                 paid: yuan(s.amount_paid_fen),
                 payment: s.payment_method.label_zh(),
                 warranty_until: s.warranty_until_date.to_string(),

@@ -246,14 +246,14 @@ fn line_input(generated: &Value) -> Value {
     let pick = |names: &[&str]| -> Map<String, Value> {
         names.iter().filter_map(|n| props.get(*n).map(|p| ((*n).to_string(), p.clone()))).collect()
     };
-    let mut labour = pick(&["code", "description", "technician", "rate_fen"]);
+    let mut labour = pick(&["code", "description", "technician", "rate_fen", "payer"]);
     labour.insert("kind".into(), json!({"type": "string", "enum": ["labour"]}));
     labour.insert(
         "hours".into(),
         json!({"type": "number", "exclusiveMinimum": 0, "maximum": 1000, "multipleOf": 0.01,
                "description": "Labour hours, up to 2 decimals."}),
     );
-    let mut part = pick(&["code", "description", "technician", "unit_price_fen", "old_part"]);
+    let mut part = pick(&["code", "description", "technician", "unit_price_fen", "old_part", "payer"]);
     part.insert("kind".into(), json!({"type": "string", "enum": ["part"]}));
     part.insert(
         "quantity".into(),

@@ -22,8 +22,8 @@ use aftersales_domain::model::work_order::{
     Approval, PaymentMethod, Settlement, SignatureMethod, SignedDocument,
 };
 use aftersales_domain::model::work_order::{
-    ApprovalMethod, FuelLevel, LineKind, LineOrigin, LineStatus, OldPartDisposition, RepairCategory, Urgency,
-    WorkOrder, WorkOrderLine, WorkOrderStatus,
+    ApprovalMethod, FuelLevel, LineKind, LineOrigin, LineStatus, OldPartDisposition, Payer, RepairCategory,
+    Urgency, WorkOrder, WorkOrderLine, WorkOrderStatus,
 };
 use aftersales_domain::paging::PageRequest;
 use aftersales_domain::value::{CustomerId, Etag, StoreCode, VehicleId};
@@ -268,6 +268,7 @@ enum_map!(ContactOutcome, ContactOutcome, "outcome", [Reached, NoAnswer, WrongNu
 enum_map!(InspectionKind, InspectionKind, "kind", [Entry, Exit, Rework]);
 enum_map!(InspectionMethod, InspectionMethod, "methods", [Inquiry, Visual, Instrument, RoadTest]);
 enum_map!(Purpose, MessagePurpose, "purpose", [Service, Marketing]);
+enum_map!(Payer, Payer, "payer", [Customer, Insurance, ManufacturerWarranty, Internal, Goodwill]);
 enum_map!(MessageChannel, MessageChannel, "channel", [Sms, WechatSubscribe, WechatWork, Letter]);
 enum_map!(MessageStatus, MessageStatus, "status", [Queued, Sent, Delivered, Failed, Suppressed]);
 enum_map!(

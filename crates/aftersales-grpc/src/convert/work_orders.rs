@@ -1,6 +1,7 @@
 //! Work orders, settlements, inspections and e-health uploads as protobuf messages.
 
 use super::*;
+use aftersales_domain::model::work_order::{PayerShare, Totals};
 
 impl From<WorkOrderLine> for pb::WorkOrderLine {
     fn from(l: WorkOrderLine) -> Self {
@@ -22,6 +23,7 @@ impl From<WorkOrderLine> for pb::WorkOrderLine {
             estimate_version,
             decline_reason,
             urgency,
+            payer,
         } = l;
         let labour = kind == LineKind::Labour;
         Self {
@@ -42,6 +44,39 @@ impl From<WorkOrderLine> for pb::WorkOrderLine {
             estimate_version,
             decline_reason,
             urgency: enum_num::<_, pb::Urgency>(urgency),
+            payer: pb::Payer::from(payer).into(),
+        }
+    }
+}
+
+impl From<PayerShare> for pb::PayerShare {
+    fn from(s: PayerShare) -> Self {
+        let PayerShare { payer, labour_fen, parts_fen, total_fen } = s;
+        Self { payer: pb::Payer::from(payer).into(), labour_fen, parts_fen, total_fen }
+    }
+}
+
+impl From<Totals> for pb::Totals {
+    fn from(t: Totals) -> Self {
+        let Totals {
+            labour_fen,
+            parts_fen,
+            total_fen,
+            pending_fen,
+            quoted_labour_fen,
+            quoted_parts_fen,
+            by_payer,
+            quoted_by_payer,
+        } = t;
+        Self {
+            labour_fen,
+            parts_fen,
+            total_fen,
+            pending_fen,
+            quoted_labour_fen,
+            quoted_parts_fen,
+            by_payer: by_payer.into_iter().map(Into::into).collect(),
+            quoted_by_payer: quoted_by_payer.into_iter().map(Into::into).collect(),
         }
     }
 }
@@ -132,12 +167,7 @@ impl From<WorkOrder> for pb::WorkOrder {
             repair_category: pb::RepairCategory::from(repair_category).into(),
             promised_at: ts(promised_at),
             lines: lines.into_iter().map(Into::into).collect(),
-            totals: Some(pb::Totals {
-                labour_fen: t.labour_fen,
-                parts_fen: t.parts_fen,
-                total_fen: t.total_fen,
-                pending_fen: t.pending_fen,
-            }),
+            totals: Some(t.into()),
             estimate_version,
             approvals: approvals.into_iter().map(Into::into).collect(),
             entry_inspected,
@@ -214,6 +244,7 @@ impl From<Settlement> for pb::Settlement {
             total_fen,
             discount_fen,
             amount_due_fen,
+            receivables,
             amount_paid_fen,
             payment_method,
             warranty_until_date,
@@ -260,6 +291,7 @@ impl From<Settlement> for pb::Settlement {
             total_fen,
             discount_fen,
             amount_due_fen,
+            receivables: receivables.into_iter().map(Into::into).collect(),
             amount_paid_fen,
             payment_method: pb::PaymentMethod::from(payment_method).into(),
             warranty_until_date: warranty_until_date.to_string(),

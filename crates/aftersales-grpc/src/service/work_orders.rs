@@ -51,6 +51,7 @@ fn line_input(field: &str, l: pb::LineInput) -> Result<LineInput, Status> {
         old_part,
         technician,
         urgency,
+        payer,
     } = l;
     let kind = LineKind::from_proto(kind)?
         .ok_or_else(|| invalid(&format!("{field}.kind"), "must be labour or part"))?;
@@ -65,6 +66,7 @@ fn line_input(field: &str, l: pb::LineInput) -> Result<LineInput, Status> {
         old_part: OldPartDisposition::from_proto(old_part)?,
         technician,
         urgency: aftersales_domain::model::work_order::Urgency::from_proto(urgency)?,
+        payer: aftersales_domain::model::work_order::Payer::from_proto(payer)?,
     })
 }
 

@@ -83,6 +83,9 @@ pub struct SettlementDto {
     pub discount_fen: i64,
     /// Amount due, fen.
     pub amount_due_fen: i64,
+    /// What the insurer, the manufacturer or the store's own accounts owe for this order, by
+    /// payer (issue 14).
+    pub receivables: Vec<aftersales_domain::model::work_order::PayerShare>,
     /// Amount paid, fen.
     pub amount_paid_fen: i64,
     /// Payment method.
@@ -117,6 +120,7 @@ impl From<Settlement> for SettlementDto {
             total_fen,
             discount_fen,
             amount_due_fen,
+            receivables,
             amount_paid_fen,
             payment_method,
             warranty_until_date,
@@ -163,6 +167,7 @@ impl From<Settlement> for SettlementDto {
             total_fen,
             discount_fen,
             amount_due_fen,
+            receivables,
             amount_paid_fen,
             payment_method,
             warranty_until_date,

@@ -6,7 +6,7 @@ use aftersales_domain::model::inspection::{
 use aftersales_domain::model::work_order::{Accessory, Signature};
 use aftersales_domain::model::work_order::{
     Approval, ApprovalMethod, FuelLevel, LineDecision, LineKind, LineOrigin, LineStatus, OldPartDisposition,
-    RepairCategory, Totals, Urgency, WorkOrder, WorkOrderLine, WorkOrderStatus,
+    Payer, RepairCategory, Totals, Urgency, WorkOrder, WorkOrderLine, WorkOrderStatus,
 };
 use aftersales_domain::value::Etag;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -53,6 +53,8 @@ pub struct WorkOrderLineDto {
     pub decline_reason: Option<String>,
     /// Red, yellow or green, as the advisor rates it (WO-13).
     pub urgency: Option<Urgency>,
+    /// Who pays it (issue 14).
+    pub payer: Payer,
 }
 
 impl From<WorkOrderLine> for WorkOrderLineDto {
@@ -75,6 +77,7 @@ impl From<WorkOrderLine> for WorkOrderLineDto {
             estimate_version,
             decline_reason,
             urgency,
+            payer,
         } = l;
         let labour = kind == LineKind::Labour;
         Self {
@@ -95,6 +98,7 @@ impl From<WorkOrderLine> for WorkOrderLineDto {
             estimate_version,
             decline_reason,
             urgency,
+            payer,
         }
     }
 }

@@ -68,6 +68,42 @@ pub enum Urgency {
     Green,
 }
 
+/// Who pays a line (issue 14): the customer, an insurer after its loss assessment (保险理赔), the
+/// manufacturer under warranty (索赔), the store itself, or the store as a goodwill gesture.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Payer {
+    /// The customer (the default).
+    #[default]
+    Customer,
+    /// The insurer: a receivable once the order is settled.
+    Insurance,
+    /// The manufacturer, under warranty: a receivable.
+    ManufacturerWarranty,
+    /// The store's own cost (internal work, a used car being prepared).
+    Internal,
+    /// The store, as goodwill to the customer.
+    Goodwill,
+}
+
+impl Payer {
+    /// Every payer, in the order totals list them.
+    pub const ALL: [Payer; 5] =
+        [Payer::Customer, Payer::Insurance, Payer::ManufacturerWarranty, Payer::Internal, Payer::Goodwill];
+
+    /// Returns the Chinese name printed on the settlement.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::Customer => "客户自付",
+            Self::Insurance => "保险公司",
+            Self::ManufacturerWarranty => "厂家索赔",
+            Self::Internal => "内部结算",
+            Self::Goodwill => "善意维修",
+        }
+    }
+}
+
 /// One line of work or one part.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkOrderLine {
@@ -106,6 +142,9 @@ pub struct WorkOrderLine {
     /// How urgent the advisor rates it.
     #[serde(default)]
     pub urgency: Option<Urgency>,
+    /// Who pays it (lines saved before payers were kept are the customer's).
+    #[serde(default)]
+    pub payer: Payer,
 }
 
 /// A line as a client describes it.
@@ -136,6 +175,9 @@ pub struct LineInput {
     /// How urgent the advisor rates it (red, yellow, green), shown to the customer (WO-13).
     #[serde(default)]
     pub urgency: Option<Urgency>,
+    /// Who pays it; the customer when absent (issue 14).
+    #[serde(default)]
+    pub payer: Option<Payer>,
 }
 
 /// Largest price or rate accepted, fen (10 million yuan).
@@ -257,11 +299,26 @@ pub fn build_line(
         estimate_version,
         decline_reason: None,
         urgency: input.urgency,
+        payer: input.payer.unwrap_or_default(),
     }
 }
 
+/// One payer's share of a work order, fen (issue 14).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PayerShare {
+    /// Who pays.
+    pub payer: Payer,
+    /// Labour, fen.
+    pub labour_fen: i64,
+    /// Parts, fen.
+    pub parts_fen: i64,
+    /// Labour plus parts, fen.
+    pub total_fen: i64,
+}
+
 /// Money totals of a work order, fen (WO-8).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Totals {
     /// Labour the customer agreed to (approved and done lines).
@@ -272,17 +329,61 @@ pub struct Totals {
     pub total_fen: i64,
     /// Still waiting for a decision (proposed lines).
     pub pending_fen: i64,
+    /// Labour quoted, agreed or awaiting a decision (declined lines aside): what a quote shows
+    /// before the customer signs (issue 14).
+    pub quoted_labour_fen: i64,
+    /// Parts quoted likewise.
+    pub quoted_parts_fen: i64,
+    /// The agreed amounts by payer, each payer with a line agreed.
+    pub by_payer: Vec<PayerShare>,
+    /// The quoted amounts by payer, each payer with a line quoted.
+    pub quoted_by_payer: Vec<PayerShare>,
 }
 
-/// Sums the lines: agreed (approved, done) and pending (proposed); declined lines count nowhere.
+impl Totals {
+    /// The agreed share of `payer`; zero when it pays no line.
+    pub fn share_of(&self, payer: Payer) -> i64 {
+        self.by_payer.iter().filter(|s| s.payer == payer).map(|s| s.total_fen).sum()
+    }
+}
+
+/// Adds a line's amount to its payer's share, keeping the shares in [`Payer::ALL`] order.
+fn add_share(shares: &mut Vec<PayerShare>, line: &WorkOrderLine) {
+    let i = match shares.iter().position(|s| s.payer == line.payer) {
+        Some(i) => i,
+        None => {
+            shares.push(PayerShare { payer: line.payer, labour_fen: 0, parts_fen: 0, total_fen: 0 });
+            shares.sort_by_key(|s| s.payer);
+            shares.iter().position(|s| s.payer == line.payer).unwrap_or(0)
+        }
+    };
+    let share = &mut shares[i];
+    match line.kind {
+        LineKind::Labour => share.labour_fen += line.amount_fen,
+        LineKind::Part => share.parts_fen += line.amount_fen,
+    }
+    share.total_fen += line.amount_fen;
+}
+
+/// Sums the lines: agreed (approved, done), pending (proposed) and quoted (both), overall and
+/// by payer; declined lines count nowhere.
 pub fn totals(lines: &[WorkOrderLine]) -> Totals {
     let mut t = Totals::default();
     for line in lines {
+        let agreed = matches!(line.status, LineStatus::Approved | LineStatus::Done);
         match (line.status, line.kind) {
             (LineStatus::Approved | LineStatus::Done, LineKind::Labour) => t.labour_fen += line.amount_fen,
             (LineStatus::Approved | LineStatus::Done, LineKind::Part) => t.parts_fen += line.amount_fen,
             (LineStatus::Proposed, LineKind::Labour | LineKind::Part) => t.pending_fen += line.amount_fen,
-            (LineStatus::Declined, LineKind::Labour | LineKind::Part) => {}
+            (LineStatus::Declined, LineKind::Labour | LineKind::Part) => continue,
+        }
+        match line.kind {
+            LineKind::Labour => t.quoted_labour_fen += line.amount_fen,
+            LineKind::Part => t.quoted_parts_fen += line.amount_fen,
+        }
+        add_share(&mut t.quoted_by_payer, line);
+        if agreed {
+            add_share(&mut t.by_payer, line);
         }
     }
     t.total_fen = t.labour_fen + t.parts_fen;

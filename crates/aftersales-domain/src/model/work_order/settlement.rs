@@ -116,8 +116,12 @@ pub struct Settlement {
     pub total_fen: i64,
     /// Discount, fen.
     pub discount_fen: i64,
-    /// Amount due, fen.
+    /// Amount due from the customer: their share less the discount, fen.
     pub amount_due_fen: i64,
+    /// What others owe the store for this order: insurer, manufacturer, the store's own accounts
+    /// (issue 14); none on settlements from before payers were kept, all the customer's.
+    #[serde(default)]
+    pub receivables: Vec<PayerShare>,
     /// Amount paid, fen.
     pub amount_paid_fen: i64,
     /// How it was paid.
@@ -154,11 +158,12 @@ pub struct Payment {
     pub method: PaymentMethod,
 }
 
-/// Checks a payment against the agreed total and returns the amount due (WO-8, WO-10).
+/// Checks a payment against the customer's agreed share and returns the amount due (WO-8,
+/// WO-10); the other payers' shares are receivables, not paid at the counter.
 pub fn check_payment(total_fen: i64, payment: &Payment) -> Result<i64> {
     let mut v = Validator::new();
     if !(0..=total_fen).contains(&payment.discount_fen) {
-        v.push("discount_fen", format!("must be between 0 and the total of {total_fen} fen"));
+        v.push("discount_fen", format!("must be between 0 and the customer's share of {total_fen} fen"));
     }
     let due = total_fen - payment.discount_fen.clamp(0, total_fen);
     if payment.amount_paid_fen != due {
@@ -183,7 +188,7 @@ impl WorkOrder {
             return Err(refuse("settle", self.status, "the order is not delivered"));
         };
         let totals = self.totals();
-        let due = check_payment(totals.total_fen, payment)?;
+        let due = check_payment(totals.share_of(Payer::Customer), payment)?;
         let agreed = |l: &&WorkOrderLine| matches!(l.status, LineStatus::Done | LineStatus::Approved);
         self.settlement = Some(Settlement {
             number,
@@ -232,6 +237,7 @@ impl WorkOrder {
             total_fen: totals.total_fen,
             discount_fen: payment.discount_fen,
             amount_due_fen: due,
+            receivables: totals.by_payer.iter().filter(|s| s.payer != Payer::Customer).copied().collect(),
             amount_paid_fen: payment.amount_paid_fen,
             payment_method: payment.method,
             warranty_until_date: warranty.until_date,

@@ -15,6 +15,7 @@ fn labour(hours: f64, rate: i64) -> LineInput {
         old_part: None,
         technician: None,
         urgency: None,
+        payer: None,
     }
 }
 
@@ -30,6 +31,7 @@ fn part(quantity: f64, price: i64) -> LineInput {
         old_part: None,
         technician: None,
         urgency: None,
+        payer: None,
     }
 }
 
@@ -307,21 +309,24 @@ fn lines_found_during_work_wait_for_the_customer() {
     };
     o.record_approval(decision).unwrap();
     o.complete_line(extra_id, "t", at()).unwrap();
+    let t = o.totals();
+    assert_eq!((t.labour_fen, t.parts_fen, t.total_fen, t.pending_fen), (10_000, 11_000, 21_000, 0));
     assert_eq!(
-        o.totals(),
-        Totals { labour_fen: 10_000, parts_fen: 11_000, total_fen: 21_000, pending_fen: 0 }
+        t.by_payer,
+        vec![PayerShare { payer: Payer::Customer, labour_fen: 10_000, parts_fen: 11_000, total_fen: 21_000 }]
     );
 }
 
 proptest::proptest! {
     // WO-8: totals are the exact sum of the agreed lines, whatever their order.
     #[test]
-    fn totals_are_the_sum_of_agreed_lines(amounts in proptest::collection::vec((0i64..10_000_000, 0u8..4, proptest::bool::ANY), 0..40)) {
-        let lines: Vec<WorkOrderLine> = amounts.iter().map(|(amount, status, is_part)| {
+    fn totals_are_the_sum_of_agreed_lines(amounts in proptest::collection::vec((0i64..10_000_000, 0u8..4, proptest::bool::ANY, 0usize..5), 0..40)) {
+        let lines: Vec<WorkOrderLine> = amounts.iter().map(|(amount, status, is_part, payer)| {
             let mut l = line(&labour(1.0, 1)).unwrap();
             l.amount_fen = *amount;
             l.kind = if *is_part { LineKind::Part } else { LineKind::Labour };
             l.status = [LineStatus::Proposed, LineStatus::Approved, LineStatus::Declined, LineStatus::Done][*status as usize];
+            l.payer = Payer::ALL[*payer];
             l
         }).collect();
         let t = totals(&lines);
@@ -330,6 +335,16 @@ proptest::proptest! {
         proptest::prop_assert_eq!(t.total_fen, agreed);
         proptest::prop_assert_eq!(t.labour_fen + t.parts_fen, agreed);
         proptest::prop_assert_eq!(t.pending_fen, pending);
+        // Issue 14: the payers' shares add up to the agreed and the quoted totals, each payer's
+        // to its own lines, listed once each in payer order.
+        proptest::prop_assert_eq!(t.by_payer.iter().map(|s| s.total_fen).sum::<i64>(), agreed);
+        proptest::prop_assert_eq!(t.quoted_by_payer.iter().map(|s| s.total_fen).sum::<i64>(), agreed + pending);
+        proptest::prop_assert_eq!(t.quoted_labour_fen + t.quoted_parts_fen, agreed + pending);
+        for payer in Payer::ALL {
+            let own: i64 = lines.iter().filter(|l| l.payer == payer && matches!(l.status, LineStatus::Approved | LineStatus::Done)).map(|l| l.amount_fen).sum();
+            proptest::prop_assert_eq!(t.share_of(payer), own);
+        }
+        proptest::prop_assert!(t.by_payer.windows(2).all(|w| w[0].payer < w[1].payer));
         let mut reversed = lines.clone();
         reversed.reverse();
         proptest::prop_assert_eq!(totals(&reversed), t);
