@@ -77,6 +77,7 @@ fn action_of(schema: &str) -> Action {
         "CreateTemplate" => of::<aftersales_domain::model::message::CreateTemplate>(),
         "GrantConsents" => of::<aftersales_domain::model::message::GrantConsents>(),
         "SendApprovalLink" => of::<aftersales_domain::app::SendApprovalLink>(),
+        "TakePayment" => of::<aftersales_domain::model::work_order::TakePayment>(),
         other => panic!("route body {other} has no entry here: add it with its command"),
     }
 }

@@ -122,3 +122,63 @@ async fn grpc_lines_carry_their_payer() {
     let rest: Value = app.get(&format!("{}/{}", shop.orders(), created.id), &shop.advisor).await.body;
     assert_eq!(rest["lines"][1]["payer"], "manufacturer_warranty");
 }
+
+// Issue 14: a deposit at reception and a part payment before handover; delivery asks only the
+// rest, the settlement lists every payment; a waived or late payment is refused; gRPC alike.
+#[tokio::test]
+async fn a_deposit_and_a_part_payment_leave_only_the_rest_for_delivery() {
+    let app = TestApp::spawn().await;
+    let shop = shop(&app).await;
+    let order = shop.create(&app, 30_000).await;
+    let deposit = json!({"amount_fen": 10_000, "method": "cash", "deposit": true});
+    let taken = shop.step(&app, &order, "take-payment", &shop.advisor, deposit).await;
+    assert_eq!(taken.status, StatusCode::OK, "{:?}", taken.body);
+    assert_eq!(taken.body["payments"][0]["deposit"], true);
+    let waived = shop
+        .step(&app, &order, "take-payment", &shop.advisor, json!({"amount_fen": 1, "method": "waived"}))
+        .await;
+    assert_eq!(waived.fields(), vec!["method"]);
+    let technician = shop
+        .step(&app, &order, "take-payment", &shop.technician, json!({"amount_fen": 1, "method": "cash"}))
+        .await;
+    assert_eq!(technician.status, StatusCode::FORBIDDEN);
+    let id = order["id"].as_str().unwrap().to_string();
+    let mut grpc = WorkOrderServiceClient::new(app.grpc_channel.clone());
+    let part = grpc
+        .take_payment(authed(
+            &shop.advisor,
+            pb::TakePaymentRequest {
+                store: shop.store.clone(),
+                work_order_id: id.clone(),
+                amount_fen: 20_000,
+                method: pb::PaymentMethod::WechatPay as i32,
+                ..Default::default()
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(part.payments.iter().map(|p| p.amount_fen).collect::<Vec<_>>(), vec![10_000, 20_000]);
+
+    let approved = shop.approve_all(&app, &order).await;
+    let worked = shop.worked(&app, &approved).await;
+    shop.exit_inspection(&app, &worked, true).await;
+    shop.step(&app, &approved, "notify-customer", &shop.advisor, json!({})).await;
+    let all_again =
+        json!({"walkaround_notes": "环车检查", "amount_paid_fen": 56_000, "payment_method": "cash"});
+    let refused = shop.step(&app, &approved, "deliver", &shop.advisor, all_again).await;
+    assert_eq!(refused.fields(), vec!["amount_paid_fen"], "{:?}", refused.body);
+    assert!(refused.body.to_string().contains("26000"), "{:?}", refused.body);
+    let rest = json!({"walkaround_notes": "环车检查", "amount_paid_fen": 26_000, "payment_method": "alipay"});
+    let done = shop.step(&app, &approved, "deliver", &shop.advisor, rest).await;
+    assert_eq!(done.status, StatusCode::OK, "{:?}", done.body);
+    let s = &done.body["settlement"];
+    assert_eq!((s["amount_due_fen"].as_i64(), s["amount_paid_fen"].as_i64()), (Some(56_000), Some(56_000)));
+    let methods: Vec<&str> =
+        s["payments"].as_array().unwrap().iter().map(|p| p["method"].as_str().unwrap()).collect();
+    assert_eq!(methods, vec!["cash", "wechat_pay", "alipay"]);
+    let late = shop
+        .step(&app, &approved, "take-payment", &shop.advisor, json!({"amount_fen": 1, "method": "cash"}))
+        .await;
+    assert_eq!(late.code(), "work_order.invalid_transition");
+}

@@ -78,6 +78,12 @@ impl Shop {
     /// Like [`Shop::approved`], from a request body of the test's own.
     pub async fn approved_with(&self, app: &TestApp, body: Value) -> Value {
         let order = self.create_with(app, body).await;
+        self.approve_all(app, &order).await
+    }
+
+    /// Takes an open order to approved: entry inspection, quote, every line approved.
+    pub async fn approve_all(&self, app: &TestApp, order: &Value) -> Value {
+        let order = order.clone();
         let id = order["id"].as_str().unwrap();
         let entry = app
             .post(

@@ -42,6 +42,11 @@ pub fn tighten(api: OpenApi) -> OpenApi {
         if let Some(props) = schemas.get_mut("CreateTemplate").and_then(|s| s.get_mut("properties")) {
             template_schema(props);
         }
+        // A payment taken before handover is money: never `waived` (issue 14).
+        if let Some(props) = schemas.get_mut("TakePayment").and_then(|s| s.get_mut("properties")) {
+            props["method"] = json!({"type": "string",
+                "enum": ["cash", "bank_card", "wechat_pay", "alipay", "bank_transfer", "insurance"]});
+        }
         if let Some(line) = schemas.get("LineInput").cloned() {
             schemas.insert("LineInput".into(), line_input(&line));
         }

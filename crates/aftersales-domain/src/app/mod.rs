@@ -84,7 +84,7 @@ commands! {
     ManageCapacity: crate::model::appointment::Capacity;
     BookAppointment: BookAppointment, ConfirmBooking, RescheduleAppointment, CancelAppointment;
     FrontDeskStep: IssueApprovalLink, approval_links::SendApprovalLink, LinkDecisions, RecordDecisions, CancelWorkOrder, RecordAccessories, RecordSignature, DeliverWorkOrder, NoInput,
-        ReviseEstimate;
+        ReviseEstimate, crate::model::work_order::TakePayment;
     WorkshopStep: StartWork, ProposeLines, CompleteLine, CompleteWork;
     EntryInspection: crate::model::inspection::SubmitEntryInspection;
     ExitInspection: crate::model::inspection::SubmitExitInspection;

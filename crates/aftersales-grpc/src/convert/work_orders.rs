@@ -1,7 +1,7 @@
 //! Work orders, settlements, inspections and e-health uploads as protobuf messages.
 
 use super::*;
-use aftersales_domain::model::work_order::{PayerShare, Totals};
+use aftersales_domain::model::work_order::{PayerShare, PaymentRecord, Totals};
 
 impl From<WorkOrderLine> for pb::WorkOrderLine {
     fn from(l: WorkOrderLine) -> Self {
@@ -45,6 +45,19 @@ impl From<WorkOrderLine> for pb::WorkOrderLine {
             decline_reason,
             urgency: enum_num::<_, pb::Urgency>(urgency),
             payer: pb::Payer::from(payer).into(),
+        }
+    }
+}
+
+impl From<PaymentRecord> for pb::PaymentRecord {
+    fn from(p: PaymentRecord) -> Self {
+        let PaymentRecord { deposit, amount_fen, method, recorded_by, recorded_at } = p;
+        Self {
+            deposit,
+            amount_fen,
+            method: pb::PaymentMethod::from(method).into(),
+            recorded_by,
+            recorded_at: ts(recorded_at),
         }
     }
 }
@@ -150,6 +163,7 @@ impl From<WorkOrder> for pb::WorkOrder {
             accessories,
             signatures,
             appointment_id,
+            payments,
         } = o;
         Self {
             id: id.to_string(),
@@ -178,6 +192,7 @@ impl From<WorkOrder> for pb::WorkOrder {
             cancel_reason,
             comeback_of: comeback_of.map(|id| id.to_string()),
             appointment_id: appointment_id.map(|id| id.to_string()),
+            payments: payments.into_iter().map(Into::into).collect(),
             delivered_at: delivered_at.and_then(ts),
             warranty_until_date: warranty.map(|w| w.until_date.to_string()),
             warranty_until_km: warranty.map(|w| w.until_km),
@@ -249,6 +264,7 @@ impl From<Settlement> for pb::Settlement {
             payment_method,
             warranty_until_date,
             warranty_until_km,
+            payments,
         } = s;
         Self {
             number,
@@ -292,6 +308,7 @@ impl From<Settlement> for pb::Settlement {
             discount_fen,
             amount_due_fen,
             receivables: receivables.into_iter().map(Into::into).collect(),
+            payments: payments.into_iter().map(Into::into).collect(),
             amount_paid_fen,
             payment_method: pb::PaymentMethod::from(payment_method).into(),
             warranty_until_date: warranty_until_date.to_string(),

@@ -11,7 +11,9 @@ use aftersales_domain::model::inspection::{
     InspectionId, InspectionMethod, LineResult, RoadTest, SubmitEntryInspection, SubmitExitInspection,
     VehicleCondition,
 };
-use aftersales_domain::model::work_order::{AccessoryInput, PaymentMethod, SignatureMethod, SignedDocument};
+use aftersales_domain::model::work_order::{
+    AccessoryInput, PaymentMethod, SignatureMethod, SignedDocument, TakePayment,
+};
 use aftersales_domain::model::work_order::{
     ApprovalMethod, FuelLevel, LineDecision, LineId, LineInput, LineKind, OldPartDisposition, RepairCategory,
     WorkOrderId, WorkOrderStatus,
@@ -212,6 +214,17 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
         may::<CancelWorkOrder>(&who, Some(&store))?;
         let cmd = CancelWorkOrder { reason };
         answer(self.services.work_orders.cancel(&who, &store, step, cmd).await)
+    }
+
+    async fn take_payment(&self, req: Request<pb::TakePaymentRequest>) -> Answer<pb::WorkOrder> {
+        let who = self.caller(&req)?;
+        let pb::TakePaymentRequest { store, work_order_id, etag, request_id, amount_fen, method, deposit } =
+            req.into_inner();
+        let (store, step) = target(&store, &work_order_id, &etag, &request_id)?;
+        may::<TakePayment>(&who, Some(&store))?;
+        let method = PaymentMethod::from_proto(method)?.ok_or_else(|| invalid("method", "is required"))?;
+        let cmd = TakePayment { amount_fen, method, deposit };
+        answer(self.services.work_orders.take_payment(&who, &store, step, cmd).await)
     }
 
     async fn start_work(&self, req: Request<pb::StartWorkRequest>) -> Answer<pb::WorkOrder> {

@@ -94,6 +94,8 @@ pub struct SettlementDto {
     pub warranty_until_date: NaiveDate,
     /// Warranty end odometer (WO-9).
     pub warranty_until_km: u32,
+    /// Every payment, deposits included, the one at delivery last (issue 14).
+    pub payments: Vec<aftersales_domain::model::work_order::PaymentRecord>,
 }
 
 impl From<Settlement> for SettlementDto {
@@ -123,6 +125,7 @@ impl From<Settlement> for SettlementDto {
             receivables,
             amount_paid_fen,
             payment_method,
+            payments,
             warranty_until_date,
             warranty_until_km,
         } = s;
@@ -170,6 +173,7 @@ impl From<Settlement> for SettlementDto {
             receivables,
             amount_paid_fen,
             payment_method,
+            payments,
             warranty_until_date,
             warranty_until_km,
         }

@@ -217,6 +217,8 @@ pub struct WorkOrderDto {
     pub comeback_of: Option<Uuid>,
     /// The booking this order was opened from at check-in (AP-4).
     pub appointment_id: Option<Uuid>,
+    /// Deposits and part payments taken before handover (issue 14).
+    pub payments: Vec<aftersales_domain::model::work_order::PaymentRecord>,
     /// When it was handed back.
     pub delivered_at: Option<DateTime<Utc>>,
     /// Warranty end date, store-local (WO-9).
@@ -280,6 +282,7 @@ impl From<WorkOrder> for WorkOrderDto {
             version,
             created_at,
             updated_at,
+            payments,
         } = o;
         Self {
             id: id.0,
@@ -308,6 +311,7 @@ impl From<WorkOrder> for WorkOrderDto {
             cancel_reason,
             comeback_of: comeback_of.map(|id| id.0),
             appointment_id: appointment_id.map(|id| id.0),
+            payments,
             delivered_at,
             warranty_until_date: warranty.map(|w| w.until_date),
             warranty_until_km: warranty.map(|w| w.until_km),

@@ -6,7 +6,7 @@ use aftersales_domain::app::{
 };
 use aftersales_domain::app::{DocumentKind, RecordAccessories, RecordSignature, Step};
 use aftersales_domain::model::inspection::{InspectionId, SubmitEntryInspection, SubmitExitInspection};
-use aftersales_domain::model::work_order::{WorkOrderId, WorkOrderStatus};
+use aftersales_domain::model::work_order::{TakePayment, WorkOrderId, WorkOrderStatus};
 use aftersales_domain::value::StoreCode;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -35,6 +35,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(approve))
         .routes(routes!(revise_estimate))
         .routes(routes!(cancel))
+        .routes(routes!(take_payment))
         .routes(routes!(start))
         .routes(routes!(propose_lines))
         .routes(routes!(record_approval))
@@ -224,6 +225,13 @@ step!(
     CancelWorkOrder
 );
 step!(start, "start", "Starts work once the technician confirmed the plate (WO-4).", start, StartWork);
+step!(
+    take_payment,
+    "take-payment",
+    "Takes a deposit at reception or a part payment before handover; delivery then asks only what is still due (issue 14).",
+    take_payment,
+    TakePayment
+);
 step!(
     propose_lines,
     "propose-lines",

@@ -485,6 +485,21 @@ impl WorkOrderService {
         .await
     }
 
+    /// Takes a deposit at reception or a part payment before handover; delivery asks only what
+    /// is still due (issue 14).
+    pub async fn take_payment(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        step: Step,
+        cmd: crate::model::work_order::TakePayment,
+    ) -> Result<WorkOrder> {
+        self.step(who, store, step, (Action::FrontDeskStep, "take_payment"), &cmd, |o, _, now| {
+            o.take_payment(&cmd, &who.sub, now)
+        })
+        .await
+    }
+
     /// Tells the customer the car is ready (WO-3).
     pub async fn notify_customer(&self, who: &Principal, store: &StoreCode, step: Step) -> Result<WorkOrder> {
         let names = (Action::FrontDeskStep, "notify_customer");

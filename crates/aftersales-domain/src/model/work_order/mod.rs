@@ -258,6 +258,9 @@ pub struct WorkOrder {
     /// The booking this order was opened from at check-in (AP-4).
     #[serde(default)]
     pub appointment_id: Option<crate::model::appointment::AppointmentId>,
+    /// Deposits and part payments taken before handover (issue 14).
+    #[serde(default)]
+    pub payments: Vec<PaymentRecord>,
     /// Optimistic-concurrency version.
     pub version: i64,
     /// Received.
@@ -366,6 +369,7 @@ impl WorkOrder {
             signatures: vec![],
             events: vec![],
             appointment_id,
+            payments: vec![],
             version: 1,
             created_at: now,
             updated_at: now,

@@ -38,6 +38,37 @@ impl PaymentMethod {
     }
 }
 
+/// A payment the front desk took before handover (issue 14): a deposit at reception, or part of
+/// the bill; what is still due is paid at delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PaymentRecord {
+    /// A deposit (定金) rather than a payment toward the bill.
+    pub deposit: bool,
+    /// Amount, fen.
+    pub amount_fen: i64,
+    /// How.
+    pub method: PaymentMethod,
+    /// Who took it.
+    pub recorded_by: String,
+    /// When.
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// Takes a payment before handover (issue 14).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TakePayment {
+    /// Amount, fen.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 1_000_000_000))]
+    pub amount_fen: i64,
+    /// How (not `waived`).
+    pub method: PaymentMethod,
+    /// A deposit taken at reception (定金); default false.
+    pub deposit: Option<bool>,
+}
+
 /// A labour line as settled.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -122,10 +153,13 @@ pub struct Settlement {
     /// (issue 14); none on settlements from before payers were kept, all the customer's.
     #[serde(default)]
     pub receivables: Vec<PayerShare>,
-    /// Amount paid, fen.
+    /// Amount paid, fen: every payment, deposits included.
     pub amount_paid_fen: i64,
-    /// How it was paid.
+    /// How the last of it was paid.
     pub payment_method: PaymentMethod,
+    /// Every payment, deposits included, the one at delivery last (issue 14).
+    #[serde(default)]
+    pub payments: Vec<PaymentRecord>,
     /// Warranty end (WO-9).
     pub warranty_until_date: NaiveDate,
     /// Warranty end odometer (WO-9).
@@ -158,25 +192,56 @@ pub struct Payment {
     pub method: PaymentMethod,
 }
 
-/// Checks a payment against the customer's agreed share and returns the amount due (WO-8,
-/// WO-10); the other payers' shares are receivables, not paid at the counter.
-pub fn check_payment(total_fen: i64, payment: &Payment) -> Result<i64> {
+/// Checks the payment at delivery against the customer's agreed share and what they paid before
+/// (deposits, part payments); returns the amount due (WO-8, WO-10). The other payers' shares
+/// are receivables, not paid at the counter.
+pub fn check_payment(total_fen: i64, paid_before_fen: i64, payment: &Payment) -> Result<i64> {
     let mut v = Validator::new();
     if !(0..=total_fen).contains(&payment.discount_fen) {
         v.push("discount_fen", format!("must be between 0 and the customer's share of {total_fen} fen"));
     }
     let due = total_fen - payment.discount_fen.clamp(0, total_fen);
-    if payment.amount_paid_fen != due {
-        v.push("amount_paid_fen", format!("must equal the amount due, {due} fen"));
+    let rest = due - paid_before_fen;
+    if rest < 0 {
+        v.push("amount_paid_fen", format!("{paid_before_fen} fen were paid before, more than the {due} fen due: refund the difference first"));
+    } else if payment.amount_paid_fen != rest {
+        let before =
+            if paid_before_fen > 0 { format!(" ({paid_before_fen} fen paid before)") } else { String::new() };
+        v.push("amount_paid_fen", format!("must equal the amount due, {rest} fen{before}"));
     }
-    if (due == 0) != (payment.method == PaymentMethod::Waived) {
+    if (rest == 0) != (payment.method == PaymentMethod::Waived) {
         v.push(
             "payment_method",
-            if due == 0 { "must be waived when nothing is due" } else { "waived is only for nothing due" },
+            if rest == 0 { "must be waived when nothing is due" } else { "waived is only for nothing due" },
         );
     }
     v.finish()?;
     Ok(due)
+}
+
+impl WorkOrder {
+    /// Takes a deposit or a part payment before handover (issue 14).
+    pub fn take_payment(&mut self, cmd: &TakePayment, actor: &str, at: DateTime<Utc>) -> Result<()> {
+        let mut v = Validator::new();
+        if !(1..=MAX_PRICE_FEN).contains(&cmd.amount_fen) {
+            v.push("amount_fen", format!("must be 1 to {MAX_PRICE_FEN} fen"));
+        }
+        if cmd.method == PaymentMethod::Waived {
+            v.push("method", "a payment is not waived");
+        }
+        v.finish()?;
+        if matches!(self.status, WorkOrderStatus::Delivered | WorkOrderStatus::Cancelled) {
+            return Err(refuse("take a payment for", self.status, "it is closed"));
+        }
+        self.payments.push(PaymentRecord {
+            deposit: cmd.deposit.unwrap_or(false),
+            amount_fen: cmd.amount_fen,
+            method: cmd.method,
+            recorded_by: actor.to_string(),
+            recorded_at: at,
+        });
+        Ok(())
+    }
 }
 
 impl WorkOrder {
@@ -188,7 +253,18 @@ impl WorkOrder {
             return Err(refuse("settle", self.status, "the order is not delivered"));
         };
         let totals = self.totals();
-        let due = check_payment(totals.share_of(Payer::Customer), payment)?;
+        let paid_before: i64 = self.payments.iter().map(|p| p.amount_fen).sum();
+        let due = check_payment(totals.share_of(Payer::Customer), paid_before, payment)?;
+        let mut payments = self.payments.clone();
+        if payment.amount_paid_fen > 0 {
+            payments.push(PaymentRecord {
+                deposit: false,
+                amount_fen: payment.amount_paid_fen,
+                method: payment.method,
+                recorded_by: self.events.last().map(|e| e.actor.clone()).unwrap_or_default(),
+                recorded_at: settled_at,
+            });
+        }
         let agreed = |l: &&WorkOrderLine| matches!(l.status, LineStatus::Done | LineStatus::Approved);
         self.settlement = Some(Settlement {
             number,
@@ -238,8 +314,9 @@ impl WorkOrder {
             discount_fen: payment.discount_fen,
             amount_due_fen: due,
             receivables: totals.by_payer.iter().filter(|s| s.payer != Payer::Customer).copied().collect(),
-            amount_paid_fen: payment.amount_paid_fen,
+            amount_paid_fen: paid_before + payment.amount_paid_fen,
             payment_method: payment.method,
+            payments,
             warranty_until_date: warranty.until_date,
             warranty_until_km: warranty.until_km,
         });

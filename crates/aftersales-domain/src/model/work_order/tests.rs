@@ -65,13 +65,21 @@ fn finer_fractions_and_misplaced_fields_are_refused_by_name() {
 #[test]
 fn a_payment_must_settle_the_amount_due_exactly() {
     let pay = |discount, paid, method| Payment { discount_fen: discount, amount_paid_fen: paid, method };
-    assert_eq!(check_payment(56_000, &pay(1_000, 55_000, PaymentMethod::WechatPay)), Ok(55_000));
-    let short = check_payment(56_000, &pay(0, 55_999, PaymentMethod::Cash)).unwrap_err();
+    assert_eq!(check_payment(56_000, 0, &pay(1_000, 55_000, PaymentMethod::WechatPay)), Ok(55_000));
+    let short = check_payment(56_000, 0, &pay(0, 55_999, PaymentMethod::Cash)).unwrap_err();
     assert_eq!(short.field_errors()[0].field, "amount_paid_fen");
-    let too_much_off = check_payment(56_000, &pay(56_001, 0, PaymentMethod::Waived)).unwrap_err();
+    let too_much_off = check_payment(56_000, 0, &pay(56_001, 0, PaymentMethod::Waived)).unwrap_err();
     assert_eq!(too_much_off.field_errors()[0].field, "discount_fen");
-    assert_eq!(check_payment(0, &pay(0, 0, PaymentMethod::Waived)), Ok(0));
-    assert!(check_payment(0, &pay(0, 0, PaymentMethod::Cash)).is_err());
+    assert_eq!(check_payment(0, 0, &pay(0, 0, PaymentMethod::Waived)), Ok(0));
+    assert!(check_payment(0, 0, &pay(0, 0, PaymentMethod::Cash)).is_err());
+    // Issue 14: what was paid before (a deposit) counts; the rest is paid at delivery, nothing
+    // when it was all paid, and more paid before than due is refused.
+    assert_eq!(check_payment(56_000, 20_000, &pay(0, 36_000, PaymentMethod::Cash)), Ok(56_000));
+    let twice = check_payment(56_000, 20_000, &pay(0, 56_000, PaymentMethod::Cash)).unwrap_err();
+    assert!(twice.field_errors()[0].message.contains("36000 fen"), "{twice:?}");
+    assert_eq!(check_payment(56_000, 56_000, &pay(0, 0, PaymentMethod::Waived)), Ok(56_000));
+    let over = check_payment(56_000, 60_000, &pay(0, 0, PaymentMethod::Waived)).unwrap_err();
+    assert_eq!(over.field_errors()[0].field, "amount_paid_fen");
 }
 
 // WO-9
@@ -138,6 +146,7 @@ fn order() -> WorkOrder {
         signatures: vec![],
         events: vec![],
         appointment_id: None,
+        payments: vec![],
         version: 1,
         created_at: at(),
         updated_at: at(),
