@@ -13,6 +13,7 @@ pub mod follow_up;
 pub mod inspection;
 pub mod message;
 pub mod rollup;
+pub mod sanbao;
 pub mod search;
 pub mod store;
 pub mod summary;
