@@ -7,6 +7,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::common::{TestApp, TestClock, VINS};
+use crate::message_providers::{TencentPeer, with_tencent};
+use crate::messages::out_of_queue;
 use crate::work_orders::{Shop, shop};
 
 /// An order with its entry inspection, quoted (estimate version 1) and waiting for the customer.
@@ -417,4 +419,82 @@ async fn wo_13_the_stores_side_over_grpc_matches_rest() {
         .into_inner();
     assert!(revoked.revoked_at.is_some());
     assert_eq!(open(&app, &fresh.path).await.code(), "approval_link.revoked");
+}
+
+// WO-13, issue 13: the advisor sends the approval link by SMS; the link is made as the message
+// goes out, so the token is in no stored record, not even the message; the customer opens it
+// from the SMS alone. A message for an order no longer waiting is withdrawn, with no link made.
+#[tokio::test]
+async fn an_approval_link_goes_by_sms_and_its_token_is_stored_nowhere() {
+    let (peer, url) = TencentPeer::start().await;
+    let clock = TestClock::at("2026-12-07T02:00:00Z"); // 10:00 in Shanghai
+    let app = TestApp::spawn_at_with(clock.clone(), |c| {
+        with_tencent(url.clone())(c);
+        c.approval_url = "https://app.example.cn/approve/{token}".into();
+    })
+    .await;
+    let shop = shop(&app).await;
+    let template = json!({"code": "approval_link", "channel": "sms", "provider_template_id": "3000001",
+        "text": "{name}您好，请打开{link}确认报价，{hours}小时内有效"});
+    let made =
+        app.post(&format!("/v1/stores/{}/message-templates", shop.store), &shop.supervisor, template).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{:?}", made.body);
+    let order = quoted(&app, &shop).await;
+    let send = format!("{}/{}/approval-links/send", shop.orders(), order["id"].as_str().unwrap());
+    let queued = app.post(&send, &shop.advisor, json!({"ttl_hours": 48})).await;
+    assert_eq!(queued.status, StatusCode::ACCEPTED, "{:?}", queued.body);
+    assert_eq!(queued.body["text"], "张伟您好，请打开（链接）确认报价，48小时内有效");
+    let sent = out_of_queue(&app, &shop.store, &shop.advisor, queued.body["id"].as_str().unwrap()).await;
+    assert_eq!(sent["status"], "sent", "{sent:?}");
+    let params = peer.sends.lock().unwrap()[0]["TemplateParamSet"].clone();
+    let link = params[1].as_str().unwrap().to_string();
+    let token = link.strip_prefix("https://app.example.cn/approve/").unwrap().to_string();
+    assert_eq!((params[0].as_str(), params[2].as_str(), token.len()), (Some("张伟"), Some("48"), 43));
+    // The customer opens it from the SMS alone; nothing the service keeps holds the token.
+    let view = app.send(reqwest::Method::GET, &format!("/v1/approval/{token}"), None, None, &[]).await;
+    assert_eq!(view.status, StatusCode::OK, "{:?}", view.body);
+    assert!(!sent.to_string().contains(&token), "the stored message keeps no token");
+    let listed = app
+        .get(&format!("{}/{}/approval-links", shop.orders(), order["id"].as_str().unwrap()), &shop.advisor)
+        .await;
+    let made_by = &listed.body["links"][0];
+    assert_eq!(
+        (made_by["created_by"].as_str(), listed.body.to_string().contains(&token)),
+        (Some("system"), false)
+    );
+
+    // Sent at 22:00 it waits for 09:00; the customer decides meanwhile (through the first link),
+    // so the second is withdrawn and no second link is made. Once decided, a send is refused.
+    clock.set("2026-12-07T14:00:00Z");
+    let again = app.post(&send, &shop.advisor, json!({})).await;
+    assert_eq!(again.status, StatusCode::ACCEPTED, "{:?}", again.body);
+    let decisions: Vec<Value> = view.body["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| json!({"line_id": l["line_id"], "approved": true}))
+        .collect();
+    let decided = app
+        .send(
+            reqwest::Method::POST,
+            &format!("/v1/approval/{token}/decisions"),
+            None,
+            Some(json!({"decisions": decisions})),
+            &[],
+        )
+        .await;
+    assert_eq!(decided.status, StatusCode::OK, "{:?}", decided.body);
+    assert_eq!(app.post(&send, &shop.advisor, json!({})).await.code(), "work_order.invalid_transition");
+    clock.set("2026-12-08T01:00:00Z");
+    let withdrawn = out_of_queue(&app, &shop.store, &shop.advisor, again.body["id"].as_str().unwrap()).await;
+    assert_eq!(
+        (withdrawn["status"].as_str(), withdrawn["suppressed_reason"].as_str()),
+        (Some("suppressed"), Some("withdrawn")),
+        "{withdrawn:?}"
+    );
+    let links_now = app
+        .get(&format!("{}/{}/approval-links", shop.orders(), order["id"].as_str().unwrap()), &shop.advisor)
+        .await;
+    assert_eq!(links_now.body["links"].as_array().unwrap().len(), 1, "no link for a decided estimate");
+    assert_eq!(peer.sends.lock().unwrap().len(), 1);
 }

@@ -1,4 +1,6 @@
 //! Work orders and inspections over REST: WO-1..WO-11, IN-1..IN-4, CF-6.
+//! Over 600 lines: the `Shop` fixture every work-order test file shares lives beside the journey
+//! it was made for.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
