@@ -326,22 +326,6 @@ impl MessageService {
     }
 }
 
-/// The parameters every message has (`store`: the store's name, `name`: the customer's), with
-/// the step's own.
-fn message_parameters(
-    shop: &Store,
-    customer: &Customer,
-    extra: &[(&str, &str)],
-) -> std::collections::BTreeMap<String, String> {
-    let mut out: std::collections::BTreeMap<String, String> =
-        [("store", shop.name.as_str()), ("name", customer.name.as_str())]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-    out.extend(extra.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())));
-    out
-}
-
 impl Core {
     /// The op that tells a customer on file what `request` asks, with the customer's name and
     /// the store's added to its parameters; none when the file is gone.
@@ -349,9 +333,9 @@ impl Core {
         let Some(customer) = self.repo.get_customer(&shop.code, request.customer_id).await? else {
             return Ok(None);
         };
-        let extra: Vec<(String, String)> = std::mem::take(&mut request.parameters).into_iter().collect();
-        let extra: Vec<(&str, &str)> = extra.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        request.parameters = message_parameters(shop, &customer, &extra);
+        // Every message has them; a step's own parameter of the same name wins.
+        request.parameters.entry("store".into()).or_insert_with(|| shop.name.clone());
+        request.parameters.entry("name".into()).or_insert_with(|| customer.name.clone());
         self.message(shop, request).await.map(Some)
     }
 
