@@ -27,6 +27,7 @@ mod m20261204_000018_attachments;
 mod m20261204_000019_appointment_occupancy;
 mod m20261204_000020_attachment_once;
 mod m20261207_000021_messages;
+mod m20261207_000022_workshop;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000019_appointment_occupancy::Migration),
             Box::new(m20261204_000020_attachment_once::Migration),
             Box::new(m20261207_000021_messages::Migration),
+            Box::new(m20261207_000022_workshop::Migration),
         ]
     }
 }

@@ -78,6 +78,11 @@ fn action_of(schema: &str) -> Action {
         "GrantConsents" => of::<aftersales_domain::model::message::GrantConsents>(),
         "SendApprovalLink" => of::<aftersales_domain::app::SendApprovalLink>(),
         "TakePayment" => of::<aftersales_domain::model::work_order::TakePayment>(),
+        "InsuranceClaimStep" => of::<aftersales_domain::model::work_order::InsuranceClaimStep>(),
+        "WarrantyClaimStep" => of::<aftersales_domain::model::work_order::WarrantyClaimStep>(),
+        "VoidSettlement" => of::<aftersales_domain::model::work_order::VoidSettlement>(),
+        "DispatchLine" => of::<aftersales_domain::model::work_order::DispatchLine>(),
+        "ClockLine" => of::<aftersales_domain::model::work_order::ClockLine>(),
         other => panic!("route body {other} has no entry here: add it with its command"),
     }
 }
@@ -212,6 +217,7 @@ async fn supervisor_lists_answer_only_the_supervisor() {
         "/v1/stores/SH001/work-orders?overdue=true&awaiting_decision=true",
         "/v1/stores/SH001/supervisor/incomplete-files",
         "/v1/stores/SH001/follow-up-tasks/worklist?agent=fu-9",
+        "/v1/stores/SH001/claims",
     ];
     for role in ["advisor", "technician", "inspector", "followup_agent", "integration"] {
         let token = app.token("who-1", &[role], &["SH001"]);

@@ -40,3 +40,4 @@ mod sync;
 mod work_orders;
 mod work_orders_grpc;
 mod worklist;
+mod workshop;

@@ -38,6 +38,13 @@ async fn each_payer_sees_its_share_and_the_insurers_is_a_receivable() {
     let worked = shop.worked(&app, &approved).await;
     shop.exit_inspection(&app, &worked, true).await;
     shop.step(&app, &approved, "notify-customer", &shop.advisor, json!({})).await;
+    // The insurer's share is settled once it assessed the loss (定损).
+    crate::workshop::insurers(&app, &shop).await;
+    let report =
+        json!({"step": "report", "insurer": "中国人保", "policy_number": "P-1", "claim_number": "C-1"});
+    crate::workshop::claim(&shop, &app, &approved, report).await;
+    let assess = json!({"step": "assess", "assessed_fen": 38_000, "assessed_on": "2026-12-07"});
+    crate::workshop::claim(&shop, &app, &approved, assess).await;
     let everything =
         json!({"walkaround_notes": "环车检查", "amount_paid_fen": 56_000, "payment_method": "cash"});
     let too_much = shop.step(&app, &approved, "deliver", &shop.advisor, everything).await;
@@ -93,6 +100,7 @@ async fn grpc_lines_carry_their_payer() {
         hours: Some(1.0),
         rate_fen: Some(10_000),
         payer: payer as i32,
+        fault_code: Some("C1234".into()),
         ..Default::default()
     };
     let created = grpc

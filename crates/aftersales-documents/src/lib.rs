@@ -78,6 +78,7 @@ fn old_part_zh(d: Option<OldPartDisposition>) -> &'static str {
         Some(OldPartDisposition::ReturnedToStores) => "以旧换新，交回仓库",
         Some(OldPartDisposition::GivenToCustomer) => "交客户带走",
         Some(OldPartDisposition::Recycled) => "回收处理",
+        Some(OldPartDisposition::RetainedForClaim) => "索赔旧件，留存待厂家返还",
     }
 }
 

@@ -154,11 +154,15 @@ pub enum Action {
     ReadMessages,
     /// Keep a store's message templates (issue 13).
     ManageMessages,
+    /// Give lines to technicians and bays (派工, issue 14).
+    DispatchWork,
+    /// Void a delivered order's settlement and issue a new one (红冲, issue 14).
+    VoidSettlement,
 }
 
 impl Action {
     /// Every action, in table order.
-    pub const ALL: [Action; 31] = [
+    pub const ALL: [Action; 33] = [
         Action::CreateStore,
         Action::UpdateStore,
         Action::ReadStore,
@@ -190,6 +194,8 @@ impl Action {
         Action::AttachFiles,
         Action::ReadMessages,
         Action::ManageMessages,
+        Action::DispatchWork,
+        Action::VoidSettlement,
     ];
 
     /// Returns the action's name, for errors and logs.
@@ -226,6 +232,8 @@ impl Action {
             Action::AttachFiles => "attachment.upload",
             Action::ReadMessages => "message.read",
             Action::ManageMessages => "message.manage",
+            Action::DispatchWork => "work_order.dispatch",
+            Action::VoidSettlement => "settlement.void",
         }
     }
 
@@ -270,6 +278,10 @@ impl Action {
             // Messages carry the customer's name: those who may see the full phone (CF-5).
             Action::ReadMessages => &[Advisor, FollowupAgent, Supervisor, Integration],
             Action::ManageMessages => &[Supervisor, Admin],
+            // The advisor or the workshop controller (a supervisor) gives out the work.
+            Action::DispatchWork => &[Advisor, Supervisor, Integration],
+            // The finance desk's correction, signed off by a supervisor.
+            Action::VoidSettlement => &[Supervisor],
         }
     }
 }

@@ -188,6 +188,8 @@ pub enum Op {
     },
     /// Queue an e-health upload (WO-12).
     InsertEhealthUpload(Box<EhealthUpload>),
+    /// Puts an order's e-health upload back in the queue with a corrected record (issue 14).
+    RequeueEhealthUpload(Box<EhealthUpload>),
     /// Insert a work order.
     InsertWorkOrder(Box<WorkOrder>),
     /// Update a work order if still at the version it was read at.

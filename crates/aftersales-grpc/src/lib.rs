@@ -32,6 +32,7 @@ pub use pb::inspection_service_client::InspectionServiceClient;
 pub use pb::message_service_client::MessageServiceClient;
 pub use pb::store_service_client::StoreServiceClient;
 pub use pb::work_order_service_client::WorkOrderServiceClient;
+pub use pb::workshop_service_client::WorkshopServiceClient;
 
 /// Builds every gRPC service (ours, health, reflection) on one set of application services.
 pub async fn routes(
@@ -49,6 +50,7 @@ pub async fn routes(
     use pb::message_service_server::MessageServiceServer;
     use pb::store_service_server::StoreServiceServer;
     use pb::work_order_service_server::WorkOrderServiceServer;
+    use pb::workshop_service_server::WorkshopServiceServer;
 
     let adapter = service::Adapter { services, auth };
     let (health, health_service) = tonic_health::server::health_reporter();
@@ -64,6 +66,7 @@ pub async fn routes(
     health.set_serving::<ApprovalLinkServiceServer<service::Adapter>>().await;
     health.set_serving::<AttachmentServiceServer<service::Adapter>>().await;
     health.set_serving::<MessageServiceServer<service::Adapter>>().await;
+    health.set_serving::<WorkshopServiceServer<service::Adapter>>().await;
     let reflection = || {
         tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
@@ -83,6 +86,7 @@ pub async fn routes(
         .add_service(ApprovalLinkServiceServer::new(adapter.clone()))
         .add_service(AttachmentServiceServer::new(adapter.clone()))
         .add_service(MessageServiceServer::new(adapter.clone()))
+        .add_service(WorkshopServiceServer::new(adapter.clone()))
         .add_service(EventServiceServer::new(adapter))
         .add_service(health_service)
         .add_service(reflection_v1)

@@ -114,6 +114,7 @@ fn inserts_only(op: &Op) -> bool {
         Op::InsertStore(_)
         | Op::InsertSummary(_)
         | Op::InsertEhealthUpload(_)
+        | Op::RequeueEhealthUpload(_)
         | Op::UpdateStore { .. }
         | Op::UpdateStaff { .. }
         | Op::UpdateCustomer { .. }

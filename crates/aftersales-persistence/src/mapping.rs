@@ -3,6 +3,7 @@
 use aftersales_domain::model::audit::AuditEvent;
 use aftersales_domain::model::customer::{ConsentEvent, Customer, OdometerReading, Vehicle};
 use aftersales_domain::model::store::{StaffMember, Store, parse_timezone};
+use aftersales_domain::model::work_order::WorkOrderStatus;
 use aftersales_domain::ports::IdempotencyRecord;
 use aftersales_domain::value::{CustomerId, Phone, Plate, RecordId, StoreCode, VehicleId, Vin};
 use aftersales_domain::{DomainError, Result};
@@ -61,6 +62,7 @@ pub(crate) fn store_row(s: &Store) -> Result<store::Model> {
         timezone: s.timezone.name().to_string(),
         call_hours: to_json(&s.call_hours)?,
         sla: to_json(&s.sla)?,
+        workshop: to_json(&s.workshop)?,
         version: s.version,
         created_at: s.created_at,
         updated_at: s.updated_at,
@@ -80,6 +82,7 @@ pub(crate) fn store_from(m: store::Model) -> Result<Store> {
         timezone,
         call_hours: from_json("call hours", &m.call_hours)?,
         sla: from_json("sla", &m.sla)?,
+        workshop: from_json("workshop settings", &m.workshop)?,
         version: m.version,
         created_at: m.created_at,
         updated_at: m.updated_at,
@@ -300,11 +303,28 @@ pub(crate) fn work_order_row(o: &WorkOrder) -> Result<work_order::Model> {
         status: o.status.as_str().to_string(),
         promised_at: o.promised_at,
         pending_lines: i32::try_from(pending).unwrap_or(i32::MAX),
+        open_claims: o.insurance_claim.as_ref().is_some_and(|c| c.is_open())
+            || o.warranty_claim.as_ref().is_some_and(|c| c.is_open()),
+        technicians: technicians_column(o),
         document: to_json(o)?,
         version: o.version,
         created_at: o.created_at,
         updated_at: o.updated_at,
     })
+}
+
+/// The technicians an open order's lines are dispatched to, each between spaces (` T01 T02 `),
+/// so a filter matches a whole id; empty once the order is handed back or cancelled.
+fn technicians_column(o: &WorkOrder) -> String {
+    if matches!(o.status, WorkOrderStatus::Delivered | WorkOrderStatus::Cancelled) {
+        return String::new();
+    }
+    let ids: std::collections::BTreeSet<&str> =
+        o.lines.iter().filter_map(|l| l.technician.as_deref()).collect();
+    if ids.is_empty() {
+        return String::new();
+    }
+    format!(" {} ", ids.into_iter().collect::<Vec<_>>().join(" "))
 }
 
 pub(crate) fn work_order_from(m: work_order::Model) -> Result<WorkOrder> {

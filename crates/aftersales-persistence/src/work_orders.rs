@@ -62,6 +62,18 @@ impl WorkOrderReads for SeaRepository {
         if filter.awaiting_decision {
             cond = cond.add(work_order::Column::PendingLines.gt(0));
         }
+        if filter.open_claims {
+            cond = cond.add(work_order::Column::OpenClaims.eq(true));
+        }
+        if let Some(technician) = &filter.technician {
+            // Staff ids have no spaces (`is_staff_id`) but may hold LIKE's wildcards: escaped.
+            let escaped: String = technician
+                .chars()
+                .flat_map(|c| if matches!(c, '!' | '%' | '_') { vec!['!', c] } else { vec![c] })
+                .collect();
+            let pattern = sea_orm::sea_query::LikeExpr::new(format!("% {escaped} %")).escape('!');
+            cond = cond.add(work_order::Column::Technicians.like(pattern));
+        }
         let query = work_order::Entity::find().filter(cond);
         uuid_page(
             &self.db,

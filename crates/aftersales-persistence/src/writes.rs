@@ -21,7 +21,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::entities::{
-    consent, counter, customer, idempotency, inspection, staff, store, task, vehicle, work_order,
+    consent, counter, customer, ehealth_upload, idempotency, inspection, staff, store, task, vehicle,
+    work_order,
 };
 use crate::mapping::*;
 use crate::{SeaRepository, db_err, read_err};
@@ -215,6 +216,7 @@ fn counted_store(op: &Op) -> Option<&StoreCode> {
         | Op::InsertComplaint(_)
         | Op::UpdateComplaint { .. }
         | Op::InsertEhealthUpload(_)
+        | Op::RequeueEhealthUpload(_)
         | Op::UpdateWorkOrder { .. }
         | Op::InsertInspection(_)
         | Op::DeleteInspection { .. }
@@ -396,6 +398,17 @@ pub(crate) async fn apply_op(
             update_checked(txn, "complaint", row, filter, before.version, complaint::Column::Version).await
         }
         Op::InsertEhealthUpload(u) => {
+            insert(txn, "ehealth_upload", ehealth_row(&u)?.into_active_model().reset_all()).await
+        }
+        Op::RequeueEhealthUpload(u) => {
+            // Replaced whole: a worker still holding the old row's lease finds it gone and
+            // records nothing over the correction.
+            ehealth_upload::Entity::delete_many()
+                .filter(ehealth_upload::Column::Store.eq(u.store.as_str()))
+                .filter(ehealth_upload::Column::WorkOrderId.eq(u.work_order_id.0))
+                .exec(txn)
+                .await
+                .map_err(|e| db_err("ehealth_upload", e))?;
             insert(txn, "ehealth_upload", ehealth_row(&u)?.into_active_model().reset_all()).await
         }
         Op::InsertWorkOrder(o) => {

@@ -4,7 +4,8 @@
 //! `X-Timestamp` (Unix seconds) and `X-Signature` = hex(HMAC-SHA256(secret, "{timestamp}\n{body}")).
 //! The body carries the 13 JT/T 1132 elements. The platform answers `{"code": 0}` when it accepts
 //! the record and another code with a `message` when it refuses it; 5xx, 429 and network failures
-//! are retried with backoff, other 4xx answers are refusals.
+//! are retried with backoff, other 4xx answers are refusals. A record sent again after a void (红冲)
+//! names the settlement it corrects in `correctsCostListCode`.
 
 use std::time::Duration;
 
@@ -72,6 +73,9 @@ pub struct RepairRecordBody {
     pub working_hours: String,
     /// 11-13. Parts: names, codes and quantities.
     pub parts_list: Vec<PartEntry>,
+    /// A correction (修正) after a void (红冲): the settlement number of the record it replaces.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrects_cost_list_code: Option<String>,
 }
 
 impl From<&EhealthRecord> for RepairRecordBody {
@@ -106,6 +110,7 @@ impl From<&EhealthRecord> for RepairRecordBody {
                     parts_quantity: format!("{}.{:03}", q / 1000, q % 1000),
                 })
                 .collect(),
+            corrects_cost_list_code: r.corrects.clone(),
         }
     }
 }

@@ -55,6 +55,7 @@ pub use work_orders::{
     DocumentKind, IncompleteFile, LineChange, NoInput, ProposeLines, RecordAccessories, RecordDecisions,
     RecordSignature, ReviseEstimate, StartWork, Step, WorkOrderQuery, WorkOrderService,
 };
+pub use work_orders::{ClaimKind, OpenClaim, QueueItem};
 
 use crate::auth::{Action, Command, Principal};
 use crate::model::audit::AuditEvent;
@@ -84,8 +85,11 @@ commands! {
     ManageCapacity: crate::model::appointment::Capacity;
     BookAppointment: BookAppointment, ConfirmBooking, RescheduleAppointment, CancelAppointment;
     FrontDeskStep: IssueApprovalLink, approval_links::SendApprovalLink, LinkDecisions, RecordDecisions, CancelWorkOrder, RecordAccessories, RecordSignature, DeliverWorkOrder, NoInput,
-        ReviseEstimate, crate::model::work_order::TakePayment;
-    WorkshopStep: StartWork, ProposeLines, CompleteLine, CompleteWork;
+        ReviseEstimate, crate::model::work_order::TakePayment, crate::model::work_order::InsuranceClaimStep,
+        crate::model::work_order::WarrantyClaimStep;
+    WorkshopStep: StartWork, ProposeLines, CompleteLine, CompleteWork, crate::model::work_order::ClockLine;
+    DispatchWork: crate::model::work_order::DispatchLine;
+    VoidSettlement: crate::model::work_order::VoidSettlement;
     EntryInspection: crate::model::inspection::SubmitEntryInspection;
     ExitInspection: crate::model::inspection::SubmitExitInspection;
     FollowUpWork: RecordContact, CloseUnreachable, SendLetter, OpenComplaint, ResolveComplaint;

@@ -7,7 +7,8 @@ use crate::auth::{Action, Principal};
 use crate::error::Validator;
 use crate::model::store::{
     CreateStaff, CreateStore, DEFAULT_TIMEZONE, SlaSettings, StaffMember, Store, UpdateStaff, UpdateStore,
-    check_staff_id, check_staff_roles, default_call_hours, is_staff_id, parse_call_hours, parse_timezone,
+    WorkshopSettings, check_staff_id, check_staff_roles, default_call_hours, is_staff_id, parse_call_hours,
+    parse_timezone,
 };
 use crate::paging::{Page, PageRequest};
 use crate::ports::{ChangeSet, Op};
@@ -65,6 +66,7 @@ impl StoreService {
                 timezone,
                 call_hours: call_hours.clone(),
                 sla,
+                workshop: Default::default(),
                 version: 1,
                 created_at: now,
                 updated_at: now,
@@ -118,6 +120,13 @@ impl StoreService {
                 }
                 if let Some(patch) = &cmd.sla {
                     next.sla = current.sla.patched(patch, &mut v);
+                }
+                if let Some(names) = &cmd.insurers {
+                    next.workshop.insurers = WorkshopSettings::check_insurers(&mut v, "insurers", names);
+                }
+                if let Some(periods) = cmd.periods {
+                    periods.check_into(&mut v, "periods.");
+                    next.workshop.periods = periods;
                 }
                 v.finish()?;
                 // The input is checked before the state: a bad request is 400 whatever the etag.

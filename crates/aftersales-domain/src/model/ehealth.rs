@@ -39,6 +39,9 @@ pub struct EhealthRecord {
     pub part_codes: Vec<String>,
     /// 13. Part quantities, in thousandths.
     pub part_quantities_milli: Vec<u32>,
+    /// The settlement number of the record this one corrects, after a void (红冲, issue 14).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrects: Option<String>,
 }
 
 impl EhealthRecord {
@@ -74,6 +77,7 @@ impl EhealthRecord {
             part_names: parts.iter().map(|l| l.description.clone()).collect(),
             part_codes: parts.iter().map(|l| l.code.clone()).collect(),
             part_quantities_milli: parts.iter().map(|l| l.quantity_milli).collect(),
+            corrects: None,
         })
     }
 }
@@ -209,6 +213,7 @@ mod tests {
                 part_names: vec![],
                 part_codes: vec![],
                 part_quantities_milli: vec![],
+                corrects: None,
             },
             status: UploadStatus::Pending,
             attempts: 0,

@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 
 /// The periods a store gives; the regulation sets the least it may give.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct Periods {
     /// 包修期, years (at least 3).
     pub warranty_years: u32,
@@ -33,8 +35,14 @@ impl Default for Periods {
 impl Periods {
     /// Refuses periods shorter than the regulation's least, naming the field.
     pub fn check(&self) -> crate::Result<()> {
-        let least = Periods::default();
         let mut v = crate::error::Validator::new();
+        self.check_into(&mut v, "");
+        v.finish()
+    }
+
+    /// [`Self::check`], recording errors under `prefix` (e.g. `periods.`).
+    pub fn check_into(&self, v: &mut crate::error::Validator, prefix: &str) {
+        let least = Periods::default();
         for (field, given, min) in [
             ("warranty_years", self.warranty_years, least.warranty_years),
             ("warranty_km", self.warranty_km, least.warranty_km),
@@ -42,10 +50,9 @@ impl Periods {
             ("sanbao_km", self.sanbao_km, least.sanbao_km),
         ] {
             if given < min {
-                v.push(field, format!("must be at least {min}, the regulation's least"));
+                v.push(format!("{prefix}{field}"), format!("must be at least {min}, the regulation's least"));
             }
         }
-        v.finish()
     }
 }
 

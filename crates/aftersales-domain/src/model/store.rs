@@ -217,6 +217,36 @@ impl SlaSettings {
     }
 }
 
+/// How a store's workshop deals with others (issue 14): the insurers it claims from, and the
+/// 包修期 and 三包有效期 it gives.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(default)]
+pub struct WorkshopSettings {
+    /// Insurers an insurance claim may name.
+    pub insurers: Vec<String>,
+    /// The warranty and 三包 periods; the regulation's least by default.
+    pub periods: crate::model::sanbao::Periods,
+}
+
+impl WorkshopSettings {
+    /// Checks an insurer list: each name 1 to 100 characters, none twice, at most 100.
+    pub fn check_insurers(v: &mut Validator, field: &str, names: &[String]) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        if names.len() > 100 {
+            v.push(field, "must list at most 100 insurers");
+        }
+        for (i, raw) in names.iter().enumerate() {
+            let name = v.text(&format!("{field}[{i}]"), raw, crate::error::limits::NAME);
+            if out.contains(&name) {
+                v.push(format!("{field}[{i}]"), "is listed twice");
+            }
+            out.push(name);
+        }
+        out
+    }
+}
+
 /// A store and its settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Store {
@@ -230,6 +260,9 @@ pub struct Store {
     pub call_hours: Vec<CallWindow>,
     /// Day limits.
     pub sla: SlaSettings,
+    /// Insurers and 三包 periods (issue 14).
+    #[serde(default)]
+    pub workshop: WorkshopSettings,
     /// Optimistic-concurrency version.
     pub version: i64,
     /// When it was created.
@@ -273,6 +306,11 @@ pub struct UpdateStore {
     pub call_hours: Option<Vec<CallWindowInput>>,
     /// Changed day limits.
     pub sla: Option<SlaPatch>,
+    /// The insurers an insurance claim may name (replace the old list).
+    #[cfg_attr(feature = "openapi", schema(max_items = 100))]
+    pub insurers: Option<Vec<String>>,
+    /// The warranty (包修期) and 三包 periods the store gives, at least the regulation's.
+    pub periods: Option<crate::model::sanbao::Periods>,
 }
 
 /// A person on a store's staff list; later work is assigned to these people.

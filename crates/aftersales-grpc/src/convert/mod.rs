@@ -225,7 +225,7 @@ enum_map!(
     OldPartDisposition,
     OldPartDisposition,
     "old_part",
-    [ReturnedToStores, GivenToCustomer, Recycled, NotApplicable]
+    [ReturnedToStores, GivenToCustomer, Recycled, NotApplicable, RetainedForClaim]
 );
 enum_map!(ApprovalMethod, ApprovalMethod, "method", [InPerson, Phone, SignedLink]);
 enum_map!(Urgency, Urgency, "urgency", [Red, Yellow, Green]);
@@ -277,6 +277,9 @@ enum_map!(
     "suppressed_reason",
     [NoMarketingConsent, DailyCapReached, MonthlyCapReached, NoSubscriptionConsent, NoRecipient, Withdrawn]
 );
+
+// After `enum_map!`, which it uses.
+mod workshop;
 
 /// Converts an optional domain enum to its protobuf number (0 for none).
 pub fn enum_num<T: Into<P>, P: Into<i32>>(value: Option<T>) -> i32 {

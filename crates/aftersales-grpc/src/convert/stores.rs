@@ -4,7 +4,8 @@ use super::*;
 
 impl From<Store> for pb::Store {
     fn from(s: Store) -> Self {
-        let Store { code, name, timezone, call_hours, sla, version, created_at, updated_at } = s;
+        let Store { code, name, timezone, call_hours, sla, workshop, version, created_at, updated_at } = s;
+        let p = workshop.periods;
         Self {
             code: code.to_string(),
             name,
@@ -17,6 +18,15 @@ impl From<Store> for pb::Store {
                 })
                 .collect(),
             sla: Some(super::sla(&sla)),
+            workshop: Some(pb::WorkshopSettings {
+                insurers: workshop.insurers,
+                periods: Some(pb::SanbaoPeriods {
+                    warranty_years: p.warranty_years,
+                    warranty_km: p.warranty_km,
+                    sanbao_years: p.sanbao_years,
+                    sanbao_km: p.sanbao_km,
+                }),
+            }),
             etag: Etag::render(version),
             created_at: ts(created_at),
             updated_at: ts(updated_at),

@@ -24,8 +24,15 @@ impl From<WorkOrderLine> for pb::WorkOrderLine {
             decline_reason,
             urgency,
             payer,
+            fault_code,
+            part_serial,
+            bay,
+            clock,
         } = l;
         let labour = kind == LineKind::Labour;
+        let actual = aftersales_domain::model::work_order::hundredths_of_minutes(
+            clock.iter().map(aftersales_domain::model::work_order::ClockPeriod::minutes).sum(),
+        );
         Self {
             id: id.to_string(),
             kind: pb::LineKind::from(kind).into(),
@@ -45,6 +52,11 @@ impl From<WorkOrderLine> for pb::WorkOrderLine {
             decline_reason,
             urgency: enum_num::<_, pb::Urgency>(urgency),
             payer: pb::Payer::from(payer).into(),
+            fault_code,
+            part_serial,
+            bay,
+            clock: clock.into_iter().map(Into::into).collect(),
+            actual_hours: f64::from(actual) / 100.0,
         }
     }
 }
@@ -164,7 +176,11 @@ impl From<WorkOrder> for pb::WorkOrder {
             signatures,
             appointment_id,
             payments,
+            insurance_claim,
+            warranty_claim,
+            voided_settlements,
         } = o;
+        let technician_hours = aftersales_domain::model::work_order::hours_by_technician(&lines);
         Self {
             id: id.to_string(),
             store: store.to_string(),
@@ -193,6 +209,10 @@ impl From<WorkOrder> for pb::WorkOrder {
             comeback_of: comeback_of.map(|id| id.to_string()),
             appointment_id: appointment_id.map(|id| id.to_string()),
             payments: payments.into_iter().map(Into::into).collect(),
+            insurance_claim: insurance_claim.map(Into::into),
+            warranty_claim: warranty_claim.map(Into::into),
+            voided_settlements: voided_settlements.into_iter().map(Into::into).collect(),
+            technician_hours: technician_hours.into_iter().map(Into::into).collect(),
             delivered_at: delivered_at.and_then(ts),
             warranty_until_date: warranty.map(|w| w.until_date.to_string()),
             warranty_until_km: warranty.map(|w| w.until_km),
@@ -406,6 +426,7 @@ impl From<EhealthUpload> for pb::EhealthUpload {
                 part_names: r.part_names,
                 part_codes: r.part_codes,
                 part_quantities: r.part_quantities_milli.iter().map(|q| f64::from(*q) / 1000.0).collect(),
+                corrects: r.corrects,
             }),
         }
     }

@@ -10,6 +10,7 @@ mod follow_ups;
 mod messages;
 mod stores;
 mod work_orders;
+mod workshop;
 
 use std::sync::Arc;
 

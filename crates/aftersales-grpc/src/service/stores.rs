@@ -60,8 +60,9 @@ impl pb::store_service_server::StoreService for Adapter {
         let store = store.ok_or_else(|| invalid("store", "is required"))?;
         let code = convert::store_code(&store.code)?;
         may::<UpdateStore>(&who, Some(&code))?;
-        let mask = Mask::new(update_mask, &["name", "timezone", "call_hours", "sla"])?;
+        let mask = Mask::new(update_mask, &["name", "timezone", "call_hours", "sla", "workshop"])?;
         let sla = store.sla.unwrap_or_default();
+        let pb::WorkshopSettings { insurers, periods } = store.workshop.unwrap_or_default();
         let cmd = UpdateStore {
             name: mask.has("name", !store.name.is_empty()).then_some(store.name),
             timezone: mask.has("timezone", !store.timezone.is_empty()).then_some(store.timezone),
@@ -69,6 +70,16 @@ impl pb::store_service_server::StoreService for Adapter {
                 .has("call_hours", !store.call_hours.is_empty())
                 .then(|| call_windows(&store.call_hours)),
             sla: mask.touches("sla", true).then(|| sla_patch(&sla, Some((&mask, "sla")))),
+            insurers: mask.sub("workshop", "insurers", !insurers.is_empty()).then_some(insurers),
+            periods: periods.filter(|_| mask.sub("workshop", "periods", true)).map(|p| {
+                let pb::SanbaoPeriods { warranty_years, warranty_km, sanbao_years, sanbao_km } = p;
+                aftersales_domain::model::sanbao::Periods {
+                    warranty_years,
+                    warranty_km,
+                    sanbao_years,
+                    sanbao_km,
+                }
+            }),
         };
         answer(self.services.stores.update(&who, &code, cmd, convert::etag(&etag)?).await)
     }

@@ -28,7 +28,7 @@ use crate::pb;
 use crate::status::{invalid, to_status};
 
 /// Parses the fields every step carries.
-fn target(store: &str, id: &str, tag: &str, key: &str) -> Result<(StoreCode, Step), Status> {
+pub(super) fn target(store: &str, id: &str, tag: &str, key: &str) -> Result<(StoreCode, Step), Status> {
     let step = Step {
         id: WorkOrderId::parse("work_order_id", id).map_err(to_status)?,
         if_match: convert::etag(tag)?,
@@ -54,6 +54,7 @@ fn line_input(field: &str, l: pb::LineInput) -> Result<LineInput, Status> {
         technician,
         urgency,
         payer,
+        fault_code,
     } = l;
     let kind = LineKind::from_proto(kind)?
         .ok_or_else(|| invalid(&format!("{field}.kind"), "must be labour or part"))?;
@@ -69,6 +70,7 @@ fn line_input(field: &str, l: pb::LineInput) -> Result<LineInput, Status> {
         technician,
         urgency: aftersales_domain::model::work_order::Urgency::from_proto(urgency)?,
         payer: aftersales_domain::model::work_order::Payer::from_proto(payer)?,
+        fault_code,
     })
 }
 
@@ -298,10 +300,12 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
 
     async fn complete_line(&self, req: Request<pb::CompleteLineRequest>) -> Answer<pb::WorkOrder> {
         let who = self.caller(&req)?;
-        let pb::CompleteLineRequest { store, work_order_id, etag, request_id, line_id } = req.into_inner();
+        let pb::CompleteLineRequest { store, work_order_id, etag, request_id, line_id, part_serial } =
+            req.into_inner();
         let (store, step) = target(&store, &work_order_id, &etag, &request_id)?;
         may::<CompleteLine>(&who, Some(&store))?;
-        let cmd = CompleteLine { line_id: LineId::parse("line_id", &line_id).map_err(to_status)? };
+        let cmd =
+            CompleteLine { line_id: LineId::parse("line_id", &line_id).map_err(to_status)?, part_serial };
         answer(self.services.work_orders.complete_line(&who, &store, step, cmd).await)
     }
 

@@ -1,7 +1,7 @@
 //! Response bodies of stores, their settings and staff.
 
 use aftersales_domain::auth::Role;
-use aftersales_domain::model::store::{SlaSettings, StaffMember, Store};
+use aftersales_domain::model::store::{SlaSettings, StaffMember, Store, WorkshopSettings};
 use aftersales_domain::value::Etag;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -29,6 +29,8 @@ pub struct StoreDto {
     pub call_hours: Vec<CallWindowDto>,
     /// Day limits.
     pub sla: SlaSettings,
+    /// Insurers and 三包 periods (issue 14).
+    pub workshop: WorkshopSettings,
     /// Version tag for `If-Match`.
     pub etag: String,
     /// Created.
@@ -39,7 +41,7 @@ pub struct StoreDto {
 
 impl From<Store> for StoreDto {
     fn from(s: Store) -> Self {
-        let Store { code, name, timezone, call_hours, sla, version, created_at, updated_at } = s;
+        let Store { code, name, timezone, call_hours, sla, workshop, version, created_at, updated_at } = s;
         Self {
             code: code.to_string(),
             name,
@@ -52,6 +54,7 @@ impl From<Store> for StoreDto {
                 })
                 .collect(),
             sla,
+            workshop,
             etag: Etag::render(version),
             created_at,
             updated_at,

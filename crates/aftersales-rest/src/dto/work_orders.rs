@@ -8,6 +8,9 @@ use aftersales_domain::model::work_order::{
     Approval, ApprovalMethod, FuelLevel, LineDecision, LineKind, LineOrigin, LineStatus, OldPartDisposition,
     Payer, RepairCategory, Totals, Urgency, WorkOrder, WorkOrderLine, WorkOrderStatus,
 };
+use aftersales_domain::model::work_order::{
+    ClockPeriod, InsuranceClaim, TechnicianHours, VoidedSettlement, WarrantyClaim, hours_by_technician,
+};
 use aftersales_domain::value::Etag;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -55,6 +58,16 @@ pub struct WorkOrderLineDto {
     pub urgency: Option<Urgency>,
     /// Who pays it (issue 14).
     pub payer: Payer,
+    /// The fault code it repairs.
+    pub fault_code: Option<String>,
+    /// The replaced part's serial (warranty parts).
+    pub part_serial: Option<String>,
+    /// The bay it is dispatched to.
+    pub bay: Option<String>,
+    /// Technicians' clock-on periods (issue 14).
+    pub clock: Vec<ClockPeriod>,
+    /// Hours clocked by everyone, closed periods (issue 14).
+    pub actual_hours: f64,
 }
 
 impl From<WorkOrderLine> for WorkOrderLineDto {
@@ -78,8 +91,15 @@ impl From<WorkOrderLine> for WorkOrderLineDto {
             decline_reason,
             urgency,
             payer,
+            fault_code,
+            part_serial,
+            bay,
+            clock,
         } = l;
         let labour = kind == LineKind::Labour;
+        let actual = aftersales_domain::model::work_order::hundredths_of_minutes(
+            clock.iter().map(ClockPeriod::minutes).sum(),
+        );
         Self {
             id: id.0,
             kind,
@@ -99,7 +119,36 @@ impl From<WorkOrderLine> for WorkOrderLineDto {
             decline_reason,
             urgency,
             payer,
+            fault_code,
+            part_serial,
+            bay,
+            clock,
+            actual_hours: f64::from(actual) / 100.0,
         }
+    }
+}
+
+/// A settlement voided by the finance desk (红冲), kept on record (issue 14).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VoidedSettlementDto {
+    /// The settlement as it was issued.
+    pub settlement: SettlementDto,
+    /// The reversal document's number.
+    pub reversal_number: String,
+    /// Why it was voided.
+    pub reason: String,
+    /// Who voided it.
+    pub voided_by: String,
+    /// When.
+    pub voided_at: DateTime<Utc>,
+    /// The settlement issued in its place.
+    pub replaced_by: String,
+}
+
+impl From<VoidedSettlement> for VoidedSettlementDto {
+    fn from(v: VoidedSettlement) -> Self {
+        let VoidedSettlement { settlement, reversal_number, reason, voided_by, voided_at, replaced_by } = v;
+        Self { settlement: settlement.into(), reversal_number, reason, voided_by, voided_at, replaced_by }
     }
 }
 
@@ -219,6 +268,14 @@ pub struct WorkOrderDto {
     pub appointment_id: Option<Uuid>,
     /// Deposits and part payments taken before handover (issue 14).
     pub payments: Vec<aftersales_domain::model::work_order::PaymentRecord>,
+    /// The insurer's claim (issue 14).
+    pub insurance_claim: Option<InsuranceClaim>,
+    /// The manufacturer's warranty claim, built at delivery (issue 14).
+    pub warranty_claim: Option<WarrantyClaim>,
+    /// Settlements voided (红冲), oldest first (issue 14).
+    pub voided_settlements: Vec<VoidedSettlementDto>,
+    /// Each technician's quoted and clocked hours (issue 14).
+    pub technician_hours: Vec<TechnicianHours>,
     /// When it was handed back.
     pub delivered_at: Option<DateTime<Utc>>,
     /// Warranty end date, store-local (WO-9).
@@ -283,7 +340,11 @@ impl From<WorkOrder> for WorkOrderDto {
             created_at,
             updated_at,
             payments,
+            insurance_claim,
+            warranty_claim,
+            voided_settlements,
         } = o;
+        let technician_hours = hours_by_technician(&lines);
         Self {
             id: id.0,
             store: store.to_string(),
@@ -312,6 +373,10 @@ impl From<WorkOrder> for WorkOrderDto {
             comeback_of: comeback_of.map(|id| id.0),
             appointment_id: appointment_id.map(|id| id.0),
             payments,
+            insurance_claim,
+            warranty_claim,
+            voided_settlements: voided_settlements.into_iter().map(Into::into).collect(),
+            technician_hours,
             delivered_at,
             warranty_until_date: warranty.map(|w| w.until_date),
             warranty_until_km: warranty.map(|w| w.until_km),
@@ -425,3 +490,13 @@ pub struct InspectionList {
     /// `.../attachments?attached_to=entry_inspection`) (WO-14).
     pub entry_attachments: Vec<super::AttachmentDto>,
 }
+
+list_dto!(
+    /// A page of open insurance and warranty claims (issue 14).
+    OpenClaimList, claims, aftersales_domain::app::OpenClaim
+);
+
+list_dto!(
+    /// A page of a technician's queue (issue 14).
+    TechnicianQueue, items, aftersales_domain::app::QueueItem
+);

@@ -6,7 +6,10 @@ use aftersales_domain::app::{
 };
 use aftersales_domain::app::{DocumentKind, RecordAccessories, RecordSignature, Step};
 use aftersales_domain::model::inspection::{InspectionId, SubmitEntryInspection, SubmitExitInspection};
-use aftersales_domain::model::work_order::{TakePayment, WorkOrderId, WorkOrderStatus};
+use aftersales_domain::model::work_order::{
+    ClockLine, DispatchLine, InsuranceClaimStep, TakePayment, VoidSettlement, WarrantyClaimStep, WorkOrderId,
+    WorkOrderStatus,
+};
 use aftersales_domain::value::StoreCode;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -20,7 +23,8 @@ use utoipa_axum::routes;
 use super::with_etag;
 use crate::AppState;
 use crate::dto::{
-    EhealthUploadDto, IncompleteFileList, InspectionDto, InspectionList, WorkOrderDto, WorkOrderList,
+    EhealthUploadDto, IncompleteFileList, InspectionDto, InspectionList, OpenClaimList, TechnicianQueue,
+    WorkOrderDto, WorkOrderList,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, IdemKey, IfMatch, PageParams, store_code};
@@ -52,6 +56,14 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_ehealth_record))
         .routes(routes!(get_document))
         .routes(routes!(list_incomplete_files))
+        .routes(routes!(insurance_claim))
+        .routes(routes!(warranty_claim))
+        .routes(routes!(void_settlement))
+        .routes(routes!(dispatch))
+        .routes(routes!(clock_on))
+        .routes(routes!(clock_off))
+        .routes(routes!(list_open_claims))
+        .routes(routes!(technician_queue))
 }
 
 fn ids(store: &str, id: &str) -> Result<(StoreCode, WorkOrderId), ApiError> {
@@ -287,6 +299,82 @@ step!(
     deliver,
     DeliverWorkOrder
 );
+
+step!(
+    insurance_claim,
+    "insurance-claim",
+    "Moves the insurer's claim: `report` opens it (insurer from the store's list), `assess` records the loss assessment (定损), `supplement` a supplementary one (增项定损), then `approve`, `pay` or `reject`; insurance lines never exceed the assessment (issue 14).",
+    insurance_claim,
+    InsuranceClaimStep
+);
+step!(
+    warranty_claim,
+    "warranty-claim",
+    "Moves the manufacturer's warranty claim built at delivery: `submit`, `approve`, `pay` or `reject` (issue 14).",
+    warranty_claim,
+    WarrantyClaimStep
+);
+step!(
+    void_settlement,
+    "void-settlement",
+    "Voids the settlement of a delivered order (红冲, supervisor) and issues a new one with a new number, with corrected payers or discount; both stay on record and the e-health record is sent again as a correction (issue 14).",
+    void_settlement,
+    VoidSettlement
+);
+step!(
+    dispatch,
+    "dispatch",
+    "Gives a line to a technician and a bay (派工, issue 14).",
+    dispatch,
+    DispatchLine
+);
+step!(
+    clock_on,
+    "clock-on",
+    "Clocks the calling technician on an approved line of an order in the workshop (issue 14).",
+    clock_on,
+    ClockLine
+);
+step!(
+    clock_off,
+    "clock-off",
+    "Clocks the calling technician off a line: a pause, or the end of their part (issue 14).",
+    clock_off,
+    ClockLine
+);
+
+/// Lists the insurance and warranty claims still waiting for the insurer or the manufacturer,
+/// with their age (supervisor, issue 14).
+#[utoipa::path(get, path = "/v1/stores/{store}/claims", tag = "work orders",
+    params(StoreParam, PageParams),
+    responses((status = 200, description = "A page of open claims", body = OpenClaimList)))]
+async fn list_open_claims(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    ApiPath(store): ApiPath<String>,
+    ApiQuery(q): ApiQuery<PageParams>,
+) -> ApiResult<axum::Json<OpenClaimList>> {
+    let page = q.request()?;
+    Ok(axum::Json(s.services.work_orders.open_claims(&who, &store_code(&store)?, &page).await?.into()))
+}
+
+/// A technician's queue: the lines dispatched to them on orders not yet handed back (issue 14).
+#[utoipa::path(get, path = "/v1/stores/{store}/technicians/{technician}/queue", tag = "work orders",
+    params(StoreParam,
+           ("technician" = String, Path, description = "Staff id", pattern = r"^[!-.0-~]{1,64}$"),
+           PageParams),
+    responses((status = 200, description = "A page of the queue", body = TechnicianQueue)))]
+async fn technician_queue(
+    State(s): State<AppState>,
+    Caller(who): Caller,
+    ApiPath((store, technician)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<PageParams>,
+) -> ApiResult<axum::Json<TechnicianQueue>> {
+    let page = q.request()?;
+    let queue =
+        s.services.work_orders.technician_queue(&who, &store_code(&store)?, &technician, &page).await?;
+    Ok(axum::Json(queue.into()))
+}
 
 /// The incremental-sync filter of a list that is not paged.
 #[derive(Debug, Deserialize, IntoParams)]

@@ -114,6 +114,9 @@ pub struct ProposeLines {
 pub struct CompleteLine {
     /// The line.
     pub line_id: LineId,
+    /// The replaced part's serial; required for a warranty part (issue 14).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 64))]
+    pub part_serial: Option<String>,
 }
 
 /// Closes the work with the technician's self-check (WO-3).

@@ -37,8 +37,10 @@ mod commands;
 mod delivery;
 mod documents;
 mod inspections;
+mod workshop;
 
 pub use commands::*;
+pub use workshop::*;
 
 const NOT_FOUND: DomainError = DomainError::NotFound { resource: "work_order" };
 
@@ -209,6 +211,7 @@ impl WorkOrderService {
             created_to: query.created_to.and_then(|d| d.succ_opt()).and_then(|d| local_midnight(tz, d)),
             overdue_at: query.overdue.then(|| self.core.now()),
             awaiting_decision: query.awaiting_decision,
+            ..WorkOrderFilter::default()
         };
         self.core.repo.list_work_orders(store, &filter, page).await
     }
@@ -249,6 +252,10 @@ impl WorkOrderService {
             let now = core.now();
             let mut next = current.clone();
             apply(&mut next, &shop, now)?;
+            // Lines the insurer is asked to pay never grow past its assessment (增项定损 first).
+            if next.insurance_quoted_fen() > current.insurance_quoted_fen() {
+                next.check_insurance_cover()?;
+            }
             next.version = current.version + 1;
             next.updated_at = now;
             let audit = core.audit(
@@ -429,7 +436,7 @@ impl WorkOrderService {
         cmd: CompleteLine,
     ) -> Result<WorkOrder> {
         self.step(who, store, step, (Action::WorkshopStep, "complete_line"), &cmd, |o, _, now| {
-            o.complete_line(cmd.line_id, &who.sub, now)
+            o.complete_line(cmd.line_id, cmd.part_serial.clone(), &who.sub, now)
         })
         .await
     }

@@ -274,6 +274,7 @@ impl Out<'_> {
                 self.push("inspection.deleted", store, ("inspection", id.to_string(), None), at, json!({}));
             }
             Op::InsertEhealthUpload(u) => self.ehealth(u, u.created_at),
+            Op::RequeueEhealthUpload(u) => self.ehealth(u, u.next_attempt_at),
             Op::InsertTask(t) => {
                 let data = json!({
                     "kind": t.kind,
@@ -436,6 +437,36 @@ impl Out<'_> {
                 "payment_method": s.payment_method,
             });
             self.push("work_order.settlement_frozen", &o.store, order_res(o), at, data);
+        }
+        if let (Some(s), Some(voided)) =
+            (&o.settlement, o.voided_settlements.get(before.voided_settlements.len()))
+        {
+            let data = json!({
+                "number": o.number,
+                "voided_settlement_number": voided.settlement.number,
+                "reversal_number": voided.reversal_number,
+                "settlement_number": s.number,
+                "amount_due_fen": s.amount_due_fen,
+            });
+            self.push("work_order.settlement_voided", &o.store, order_res(o), at, data);
+        }
+        let claims = [
+            (
+                "insurance",
+                before.insurance_claim.as_ref().map(|c| c.status.as_str()),
+                o.insurance_claim.as_ref().map(|c| c.status.as_str()),
+            ),
+            (
+                "warranty",
+                before.warranty_claim.as_ref().map(|c| c.status.as_str()),
+                o.warranty_claim.as_ref().map(|c| c.status.as_str()),
+            ),
+        ];
+        for (claim, was, now) in claims {
+            if was != now {
+                let data = json!({ "number": o.number, "claim": claim, "claim_status": now, "previous_claim_status": was });
+                self.push("work_order.claim_changed", &o.store, order_res(o), at, data);
+            }
         }
         if o.status != before.status {
             let mut data = json!({

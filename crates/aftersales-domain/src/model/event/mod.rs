@@ -135,6 +135,16 @@ pub const CATALOGUE: &[EventKind] = &[
             "payment_method",
         ],
     ),
+    kind(
+        "work_order.settlement_voided",
+        "A delivered order's settlement was voided (红冲) and a new one issued (issue 14).",
+        &["number", "voided_settlement_number", "reversal_number", "settlement_number", "amount_due_fen"],
+    ),
+    kind(
+        "work_order.claim_changed",
+        "An insurance or manufacturer warranty claim was opened or moved (issue 14).",
+        &["number", "claim", "claim_status", "previous_claim_status"],
+    ),
     kind("work_order.updated", "Another part of a work order changed.", &["number", "changed_fields"]),
     kind("appointment.held", "A start time is held while the customer confirms (AP-3).", APPOINTMENT),
     kind("appointment.booked", "An appointment was booked, or its hold confirmed (AP-3).", APPOINTMENT),

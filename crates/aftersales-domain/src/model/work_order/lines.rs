@@ -53,6 +53,8 @@ pub enum OldPartDisposition {
     Recycled,
     /// Nothing was replaced.
     NotApplicable,
+    /// Kept for the manufacturer's warranty claim (索赔旧件), who may ask for it back.
+    RetainedForClaim,
 }
 
 /// How urgent the advisor rates a line, as the customer's app colours it (WO-13).
@@ -145,6 +147,18 @@ pub struct WorkOrderLine {
     /// Who pays it (lines saved before payers were kept are the customer's).
     #[serde(default)]
     pub payer: Payer,
+    /// The fault code the line repairs (the manufacturer's, for warranty and 三包 counts).
+    #[serde(default)]
+    pub fault_code: Option<String>,
+    /// The replaced part's serial, recorded when the line is completed (warranty parts).
+    #[serde(default)]
+    pub part_serial: Option<String>,
+    /// The workshop bay it is dispatched to (派工).
+    #[serde(default)]
+    pub bay: Option<String>,
+    /// Technicians' clock-on periods, oldest first (issue 14).
+    #[serde(default)]
+    pub clock: Vec<ClockPeriod>,
 }
 
 /// A line as a client describes it.
@@ -178,6 +192,10 @@ pub struct LineInput {
     /// Who pays it; the customer when absent (issue 14).
     #[serde(default)]
     pub payer: Option<Payer>,
+    /// The fault code it repairs; required on a warranty line (issue 14).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 32))]
+    pub fault_code: Option<String>,
 }
 
 /// Largest price or rate accepted, fen (10 million yuan).
@@ -248,6 +266,15 @@ pub fn build_line(
         }
     };
     let (mut hours_hundredths, mut rate_fen, mut quantity_milli, mut unit_price_fen) = (0, 0, 0, 0);
+    let warranty = input.payer == Some(Payer::ManufacturerWarranty);
+    let fault_code = crate::value::non_empty(input.fault_code.clone()).map(|c| c.trim().to_string());
+    match &fault_code {
+        Some(c) if c.chars().count() > 32 || crate::value::has_control_chars(c) => {
+            v.push(format!("{field}.fault_code"), "must be 1 to 32 characters");
+        }
+        None if warranty => v.push(format!("{field}.fault_code"), "is required on a warranty line"),
+        _ => {}
+    }
     let mut old_part = None;
     match input.kind {
         LineKind::Labour => {
@@ -266,7 +293,19 @@ pub fn build_line(
                 None => v.push(format!("{field}.quantity"), "is required for a part"),
             }
             unit_price_fen = price(v, "unit_price_fen", input.unit_price_fen);
-            old_part = Some(input.old_part.unwrap_or(OldPartDisposition::ReturnedToStores));
+            // A warranty part goes back to the manufacturer on request: the store keeps it.
+            let kept = if warranty {
+                OldPartDisposition::RetainedForClaim
+            } else {
+                OldPartDisposition::ReturnedToStores
+            };
+            old_part = Some(input.old_part.unwrap_or(kept));
+            if warranty && old_part != Some(OldPartDisposition::RetainedForClaim) {
+                v.push(
+                    format!("{field}.old_part"),
+                    "a warranty part is retained for the manufacturer's claim",
+                );
+            }
             forbid(v, "hours", input.hours.is_some(), "part");
             forbid(v, "rate_fen", input.rate_fen.is_some(), "part");
         }
@@ -300,6 +339,10 @@ pub fn build_line(
         decline_reason: None,
         urgency: input.urgency,
         payer: input.payer.unwrap_or_default(),
+        fault_code,
+        part_serial: None,
+        bay: None,
+        clock: vec![],
     }
 }
 
@@ -415,14 +458,43 @@ impl WorkOrder {
         Ok(())
     }
 
-    /// Marks an approved line as worked; proposed or declined lines cannot be (WO-5).
-    pub fn complete_line(&mut self, line: LineId, actor: &str, at: DateTime<Utc>) -> Result<()> {
+    /// Marks an approved line as worked, with the replaced part's serial where a warranty claim
+    /// needs it; proposed or declined lines cannot be (WO-5). Whoever is still clocked on it is
+    /// clocked off.
+    pub fn complete_line(
+        &mut self,
+        line: LineId,
+        part_serial: Option<String>,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
         self.require(
             "complete-line",
             &[WorkOrderStatus::InProgress],
             "lines are worked only in the workshop",
         )?;
+        let serial = crate::value::non_empty(part_serial);
         let target = self.line_mut(line, "line_id")?;
+        let mut v = Validator::new();
+        match &serial {
+            Some(_) if target.kind == LineKind::Labour => {
+                v.push("part_serial", "does not apply to a labour line");
+            }
+            Some(s) if s.chars().count() > 64 || crate::value::has_control_chars(s) => {
+                v.push("part_serial", "must be 1 to 64 characters");
+            }
+            None if target.kind == LineKind::Part
+                && target.payer == Payer::ManufacturerWarranty
+                && target.part_serial.is_none() =>
+            {
+                v.push("part_serial", "is required for a warranty part: the manufacturer's claim names it");
+            }
+            _ => {}
+        }
+        v.finish()?;
+        if serial.is_some() {
+            target.part_serial = serial;
+        }
         match target.status {
             LineStatus::Approved => target.status = LineStatus::Done,
             LineStatus::Done => {}
@@ -439,6 +511,7 @@ impl WorkOrder {
                 });
             }
         }
+        self.clock_off_line(line, at);
         let status = self.status;
         self.record("complete_line", status, actor, at, Some(line.to_string()));
         Ok(())

@@ -10,6 +10,8 @@ use crate::value::{CustomerId, Plate, StoreCode, VehicleId, Vin};
 use crate::{DomainError, Result};
 
 mod approval;
+mod claims;
+mod dispatch;
 mod handover;
 mod lines;
 mod settlement;
@@ -17,6 +19,8 @@ mod settlement;
 mod tests;
 
 pub use approval::*;
+pub use claims::*;
+pub use dispatch::*;
 pub use handover::*;
 pub use lines::*;
 pub use settlement::*;
@@ -261,6 +265,15 @@ pub struct WorkOrder {
     /// Deposits and part payments taken before handover (issue 14).
     #[serde(default)]
     pub payments: Vec<PaymentRecord>,
+    /// The insurer's claim for an accident repair (issue 14).
+    #[serde(default)]
+    pub insurance_claim: Option<InsuranceClaim>,
+    /// The manufacturer's claim for the warranty lines, built at delivery (issue 14).
+    #[serde(default)]
+    pub warranty_claim: Option<WarrantyClaim>,
+    /// Settlements voided (红冲), oldest first; the current one is `settlement` (issue 14).
+    #[serde(default)]
+    pub voided_settlements: Vec<VoidedSettlement>,
     /// Optimistic-concurrency version.
     pub version: i64,
     /// Received.
@@ -288,6 +301,11 @@ pub struct WorkOrderFilter {
     pub overdue_at: Option<DateTime<Utc>>,
     /// Only orders with lines waiting for the customer's decision.
     pub awaiting_decision: bool,
+    /// Only orders with an insurance or warranty claim still open (issue 14).
+    pub open_claims: bool,
+    /// Only orders not yet handed back or cancelled with a line dispatched to this technician
+    /// (issue 14).
+    pub technician: Option<String>,
 }
 
 /// What opening a work order takes: the car as received, and the advisor's intake (WO-1, WO-2).
@@ -370,6 +388,9 @@ impl WorkOrder {
             events: vec![],
             appointment_id,
             payments: vec![],
+            insurance_claim: None,
+            warranty_claim: None,
+            voided_settlements: vec![],
             version: 1,
             created_at: now,
             updated_at: now,

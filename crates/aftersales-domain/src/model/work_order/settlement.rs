@@ -244,29 +244,75 @@ impl WorkOrder {
     }
 }
 
+/// A settlement voided by the finance desk (红冲): the document as it was, the reversal's number,
+/// why, and the settlement that replaced it; kept for good (issue 14).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VoidedSettlement {
+    /// The settlement as it was issued.
+    pub settlement: Settlement,
+    /// The reversal document's number: the voided number with `-R`.
+    pub reversal_number: String,
+    /// Why it was voided.
+    pub reason: String,
+    /// Who voided it (a supervisor).
+    pub voided_by: String,
+    /// When.
+    pub voided_at: DateTime<Utc>,
+    /// The number of the settlement issued in its place.
+    pub replaced_by: String,
+}
+
+/// A line's payer corrected when a settlement is voided.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PayerChange {
+    /// The line.
+    #[cfg_attr(feature = "openapi", schema(value_type = uuid::Uuid))]
+    pub line_id: LineId,
+    /// Its payer from now on.
+    pub payer: Payer,
+}
+
+/// Voids a delivered order's settlement (红冲) and issues a new one with the corrections.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct VoidSettlement {
+    /// Why.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 500))]
+    pub reason: String,
+    /// The corrected discount, fen; the voided settlement's when absent.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1_000_000_000))]
+    pub discount_fen: Option<i64>,
+    /// Lines whose payer was wrong.
+    #[serde(default)]
+    pub payers: Vec<PayerChange>,
+    /// How the difference is paid or refunded, when the customer's amount due changes.
+    pub payment_method: Option<PaymentMethod>,
+}
+
+/// What a settlement records of the money, beside the lines.
+struct Billing {
+    number: String,
+    settled_at: DateTime<Utc>,
+    discount_fen: i64,
+    amount_due_fen: i64,
+    payment_method: PaymentMethod,
+    payments: Vec<PaymentRecord>,
+}
+
 impl WorkOrder {
-    /// Freezes the settlement of a just-delivered order (WO-10); the order never changes again.
-    pub fn settle(&mut self, parties: SettlementParties, number: String, payment: &Payment) -> Result<()> {
-        let (Some(warranty), Some(certificate), Some(settled_at)) =
-            (self.warranty, self.certificate_number.clone(), self.delivered_at)
-        else {
+    /// Draws the settlement of the order's agreed lines as they stand.
+    fn bill(&self, parties: SettlementParties, billing: Billing) -> Result<Settlement> {
+        let (Some(warranty), Some(certificate)) = (self.warranty, self.certificate_number.clone()) else {
             return Err(refuse("settle", self.status, "the order is not delivered"));
         };
         let totals = self.totals();
-        let paid_before: i64 = self.payments.iter().map(|p| p.amount_fen).sum();
-        let due = check_payment(totals.share_of(Payer::Customer), paid_before, payment)?;
-        let mut payments = self.payments.clone();
-        if payment.amount_paid_fen > 0 {
-            payments.push(PaymentRecord {
-                deposit: false,
-                amount_fen: payment.amount_paid_fen,
-                method: payment.method,
-                recorded_by: self.events.last().map(|e| e.actor.clone()).unwrap_or_default(),
-                recorded_at: settled_at,
-            });
-        }
         let agreed = |l: &&WorkOrderLine| matches!(l.status, LineStatus::Done | LineStatus::Approved);
-        self.settlement = Some(Settlement {
+        let Billing { number, settled_at, discount_fen, amount_due_fen, payment_method, payments } = billing;
+        Ok(Settlement {
             number,
             settled_at,
             store_code: self.store.to_string(),
@@ -311,15 +357,154 @@ impl WorkOrder {
             labour_fen: totals.labour_fen,
             parts_fen: totals.parts_fen,
             total_fen: totals.total_fen,
-            discount_fen: payment.discount_fen,
-            amount_due_fen: due,
+            discount_fen,
+            amount_due_fen,
             receivables: totals.by_payer.iter().filter(|s| s.payer != Payer::Customer).copied().collect(),
-            amount_paid_fen: paid_before + payment.amount_paid_fen,
-            payment_method: payment.method,
+            amount_paid_fen: payments.iter().map(|p| p.amount_fen).sum(),
+            payment_method,
             payments,
             warranty_until_date: warranty.until_date,
             warranty_until_km: warranty.until_km,
+        })
+    }
+
+    /// Freezes the settlement of a just-delivered order (WO-10) and builds the manufacturer's
+    /// claim for its warranty lines; after this only a void (红冲) replaces it.
+    pub fn settle(&mut self, parties: SettlementParties, number: String, payment: &Payment) -> Result<()> {
+        let Some(settled_at) = self.delivered_at else {
+            return Err(refuse("settle", self.status, "the order is not delivered"));
+        };
+        self.check_insurance_settles()?;
+        let totals = self.totals();
+        let paid_before: i64 = self.payments.iter().map(|p| p.amount_fen).sum();
+        let due = check_payment(totals.share_of(Payer::Customer), paid_before, payment)?;
+        let mut payments = self.payments.clone();
+        if payment.amount_paid_fen > 0 {
+            payments.push(PaymentRecord {
+                deposit: false,
+                amount_fen: payment.amount_paid_fen,
+                method: payment.method,
+                recorded_by: self.events.last().map(|e| e.actor.clone()).unwrap_or_default(),
+                recorded_at: settled_at,
+            });
+        }
+        self.warranty_claim = self.build_warranty_claim(settled_at)?;
+        let billing = Billing {
+            number,
+            settled_at,
+            discount_fen: payment.discount_fen,
+            amount_due_fen: due,
+            payment_method: payment.method,
+            payments,
+        };
+        self.settlement = Some(self.bill(parties, billing)?);
+        Ok(())
+    }
+
+    /// Voids the settlement of a delivered order (红冲) and issues `number` in its place, with the
+    /// corrected payers and discount; a changed amount due is paid or refunded by
+    /// `payment_method`. Both stay on record (issue 14).
+    pub fn void_settlement(
+        &mut self,
+        cmd: &VoidSettlement,
+        number: String,
+        actor: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        self.require(
+            "void the settlement of",
+            &[WorkOrderStatus::Delivered],
+            "only a delivered order is settled",
+        )?;
+        let Some(old) = self.settlement.clone() else {
+            return Err(refuse("void the settlement of", self.status, "it has no settlement"));
+        };
+        let mut v = Validator::new();
+        let reason = v.text("reason", &cmd.reason, crate::error::limits::LINE);
+        let claimed = self.warranty_claim.as_ref().is_some_and(|c| c.status != WarrantyClaimStatus::Open);
+        for (i, change) in cmd.payers.iter().enumerate() {
+            let field = format!("payers[{i}]");
+            let Some(line) = self.lines.iter_mut().find(|l| l.id == change.line_id) else {
+                v.push(format!("{field}.line_id"), "is not a line of this order");
+                continue;
+            };
+            if !matches!(line.status, LineStatus::Done | LineStatus::Approved) {
+                v.push(format!("{field}.line_id"), "was not settled: the customer declined it");
+            }
+            let warranty = [line.payer, change.payer].contains(&Payer::ManufacturerWarranty);
+            if warranty && claimed {
+                v.push(
+                    format!("{field}.payer"),
+                    "the manufacturer's claim was submitted; its lines stay as claimed",
+                );
+            }
+            if change.payer == Payer::ManufacturerWarranty && line.fault_code.is_none() {
+                v.push(format!("{field}.payer"), "a warranty line needs a fault code");
+            }
+            line.payer = change.payer;
+        }
+        let share = self.totals().share_of(Payer::Customer);
+        let discount = cmd.discount_fen.unwrap_or(old.discount_fen);
+        if !(0..=share).contains(&discount) {
+            v.push("discount_fen", format!("must be between 0 and the customer's share of {share} fen"));
+        }
+        let due = share - discount.clamp(0, share);
+        let difference = due - old.amount_paid_fen;
+        let method = cmd.payment_method.filter(|m| *m != PaymentMethod::Waived);
+        match (difference, cmd.payment_method, method) {
+            (0, None, _) => {}
+            (0, Some(_), _) => {
+                v.push("payment_method", "nothing changes hands: the amount due is what was paid")
+            }
+            (_, _, None) => v.push(
+                "payment_method",
+                format!(
+                    "the customer's amount due changes by {difference} fen: say how it is paid or refunded"
+                ),
+            ),
+            _ => {}
+        }
+        v.finish()?;
+        self.check_insurance_settles()?;
+        if !claimed {
+            self.warranty_claim = self.build_warranty_claim(at)?;
+        }
+        let mut payments = old.payments.clone();
+        if let Some(method) = method.filter(|_| difference != 0) {
+            payments.push(PaymentRecord {
+                deposit: false,
+                amount_fen: difference,
+                method,
+                recorded_by: actor.to_string(),
+                recorded_at: at,
+            });
+        }
+        let parties = SettlementParties {
+            store_name: old.store_name.clone(),
+            customer_name: old.customer_name.clone(),
+            customer_phone: old.customer_phone.clone(),
+            customer_company: old.customer_company.clone(),
+            vehicle_model: old.vehicle_model.clone(),
+        };
+        let billing = Billing {
+            number: number.clone(),
+            settled_at: at,
+            discount_fen: discount,
+            amount_due_fen: due,
+            payment_method: method.unwrap_or(old.payment_method),
+            payments,
+        };
+        self.settlement = Some(self.bill(parties, billing)?);
+        self.voided_settlements.push(VoidedSettlement {
+            reversal_number: format!("{}-R", old.number),
+            settlement: old,
+            reason: reason.clone(),
+            voided_by: actor.to_string(),
+            voided_at: at,
+            replaced_by: number,
         });
+        let status = self.status;
+        self.record("void_settlement", status, actor, at, Some(reason));
         Ok(())
     }
 }

@@ -16,6 +16,7 @@ fn labour(hours: f64, rate: i64) -> LineInput {
         technician: None,
         urgency: None,
         payer: None,
+        fault_code: None,
     }
 }
 
@@ -32,6 +33,7 @@ fn part(quantity: f64, price: i64) -> LineInput {
         technician: None,
         urgency: None,
         payer: None,
+        fault_code: None,
     }
 }
 
@@ -147,6 +149,9 @@ fn order() -> WorkOrder {
         events: vec![],
         appointment_id: None,
         payments: vec![],
+        insurance_claim: None,
+        warranty_claim: None,
+        voided_settlements: vec![],
         version: 1,
         created_at: at(),
         updated_at: at(),
@@ -184,7 +189,7 @@ fn allowed_steps(o: &WorkOrder) -> Vec<&'static str> {
         ("approve", Box::new(|w| w.approve(approval(w, &[true, true])))),
         ("cancel", Box::new(|w| w.cancel("客户改约", "a", at()))),
         ("start", Box::new(|w| w.start("沪A12345", "t", at()))),
-        ("complete_line", Box::new(move |w| w.complete_line(first, "t", at()))),
+        ("complete_line", Box::new(move |w| w.complete_line(first, None, "t", at()))),
         ("complete_work", Box::new(|w| w.complete_work("自检合格", "t", at()))),
         ("notify_customer", Box::new(|w| w.notify_customer("a", at()))),
         ("deliver", Box::new(|w| w.deliver("陪同环车检查", false, at().date_naive(), "a", at()))),
@@ -224,9 +229,9 @@ fn the_state_machine_allows_exactly_the_regulated_moves() {
     assert!(o.clone().start("沪B99999", "t", at()).is_err(), "WO-4: another plate is refused");
     o.start("沪A 12345", "t", at()).unwrap();
     assert_eq!(allowed_steps(&o), vec!["complete_line"]);
-    o.complete_line(o.lines[0].id, "t", at()).unwrap();
+    o.complete_line(o.lines[0].id, None, "t", at()).unwrap();
     assert!(
-        o.clone().complete_line(o.lines[1].id, "t", at()).is_err(),
+        o.clone().complete_line(o.lines[1].id, None, "t", at()).is_err(),
         "WO-5: a declined line is not worked"
     );
     assert_eq!(allowed_steps(&o), vec!["complete_line", "complete_work"]);
@@ -254,7 +259,7 @@ fn a_failed_exit_inspection_sends_the_order_back_to_rework_and_counts_it() {
     o.start("沪A12345", "t", at()).unwrap();
     let ids: Vec<_> = o.lines.iter().map(|l| l.id).collect();
     for id in &ids {
-        o.complete_line(*id, "t", at()).unwrap();
+        o.complete_line(*id, None, "t", at()).unwrap();
     }
     o.complete_work("ok", "t", at()).unwrap();
     o.apply_exit_inspection(false, &[ids[1]], None, "i", at()).unwrap();
@@ -304,7 +309,7 @@ fn lines_found_during_work_wait_for_the_customer() {
     assert_eq!(o.estimate_version, 2);
     assert_eq!(o.totals().pending_fen, 6_000);
     assert_eq!(
-        o.clone().complete_line(extra_id, "t", at()).unwrap_err().code(),
+        o.clone().complete_line(extra_id, None, "t", at()).unwrap_err().code(),
         "work_order.line_not_approved"
     );
     let decision = Approval {
@@ -317,7 +322,7 @@ fn lines_found_during_work_wait_for_the_customer() {
         client_address: None,
     };
     o.record_approval(decision).unwrap();
-    o.complete_line(extra_id, "t", at()).unwrap();
+    o.complete_line(extra_id, None, "t", at()).unwrap();
     let t = o.totals();
     assert_eq!((t.labour_fen, t.parts_fen, t.total_fen, t.pending_fen), (10_000, 11_000, 21_000, 0));
     assert_eq!(
