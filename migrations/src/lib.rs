@@ -28,6 +28,7 @@ mod m20261204_000019_appointment_occupancy;
 mod m20261204_000020_attachment_once;
 mod m20261207_000021_messages;
 mod m20261207_000022_workshop;
+mod m20261207_000023_sanbao;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000020_attachment_once::Migration),
             Box::new(m20261207_000021_messages::Migration),
             Box::new(m20261207_000022_workshop::Migration),
+            Box::new(m20261207_000023_sanbao::Migration),
         ]
     }
 }

@@ -83,6 +83,7 @@ fn action_of(schema: &str) -> Action {
         "VoidSettlement" => of::<aftersales_domain::model::work_order::VoidSettlement>(),
         "DispatchLine" => of::<aftersales_domain::model::work_order::DispatchLine>(),
         "ClockLine" => of::<aftersales_domain::model::work_order::ClockLine>(),
+        "DecideComeback" => of::<aftersales_domain::model::work_order::DecideComeback>(),
         other => panic!("route body {other} has no entry here: add it with its command"),
     }
 }

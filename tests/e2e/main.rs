@@ -33,6 +33,7 @@ mod parity;
 mod payers;
 mod reminders;
 mod replicas;
+mod sanbao;
 mod schema;
 mod stores;
 mod summaries;

@@ -50,7 +50,7 @@ fn vehicle_json(v: &pb::Vehicle) -> Value {
     json!({
         "id": v.id, "store": v.store, "customer_id": v.customer_id, "vin": v.vin, "plate": opt(&v.plate),
         "make": v.make, "model": v.model, "vehicle_type": kind, "color": opt(&v.color),
-        "registration_date": opt(&v.registration_date), "mileage_km": v.mileage_km,
+        "registration_date": opt(&v.registration_date), "purchase_date": opt(&v.purchase_date), "mileage_km": v.mileage_km,
         "maintenance_cycle_km": v.maintenance_cycle_km, "maintenance_cycle_months": v.maintenance_cycle_months,
         "last_service_date": opt(&v.last_service_date), "last_service_km": v.last_service_km,
         "next_maintenance_due_date": opt(&v.next_maintenance_due_date), "next_maintenance_due_km": v.next_maintenance_due_km,

@@ -167,6 +167,7 @@ pub(crate) fn vehicle_row(v: &Vehicle) -> vehicle::Model {
         vehicle_type: v.vehicle_type.as_ref().map(enum_str),
         color: v.color.clone(),
         registration_date: v.registration_date,
+        purchase_date: v.purchase_date,
         mileage_km: i64::from(v.mileage_km),
         maintenance_cycle_km: i64::from(v.maintenance_cycle_km),
         maintenance_cycle_months: i32::try_from(v.maintenance_cycle_months).unwrap_or(i32::MAX),
@@ -191,6 +192,7 @@ pub(crate) fn vehicle_from(m: vehicle::Model) -> Result<Vehicle> {
         vehicle_type: m.vehicle_type.map(|t| parse_enum("vehicle type", &t)).transpose()?,
         color: m.color,
         registration_date: m.registration_date,
+        purchase_date: m.purchase_date,
         mileage_km: km(m.mileage_km),
         maintenance_cycle_km: km(m.maintenance_cycle_km),
         maintenance_cycle_months: u32::try_from(m.maintenance_cycle_months).unwrap_or(0),
@@ -306,6 +308,7 @@ pub(crate) fn work_order_row(o: &WorkOrder) -> Result<work_order::Model> {
         open_claims: o.insurance_claim.as_ref().is_some_and(|c| c.is_open())
             || o.warranty_claim.as_ref().is_some_and(|c| c.is_open()),
         technicians: technicians_column(o),
+        sanbao_rights: o.sanbao.as_ref().is_some_and(|s| s.has_rights()),
         document: to_json(o)?,
         version: o.version,
         created_at: o.created_at,

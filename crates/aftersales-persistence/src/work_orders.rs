@@ -62,6 +62,9 @@ impl WorkOrderReads for SeaRepository {
         if filter.awaiting_decision {
             cond = cond.add(work_order::Column::PendingLines.gt(0));
         }
+        if filter.sanbao_rights {
+            cond = cond.add(work_order::Column::SanbaoRights.eq(true));
+        }
         if filter.open_claims {
             cond = cond.add(work_order::Column::OpenClaims.eq(true));
         }

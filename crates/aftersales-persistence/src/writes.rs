@@ -200,6 +200,10 @@ fn counted_store(op: &Op) -> Option<&StoreCode> {
         Op::InsertLetter(l) => Some(&l.store),
         Op::InsertMessage(m) => Some(&m.store),
         Op::InsertWorkOrder(o) => Some(&o.store),
+        // A comeback confirmed after the opening moves the store's comeback count (HQ-1).
+        Op::UpdateWorkOrder { order, before } if order.comeback_of != before.comeback_of => {
+            Some(&order.store)
+        }
         Op::PlaceAppointment { store, .. } | Op::UpdateAppointment { store, .. } => Some(store),
         Op::InsertStore(_)
         | Op::UpdateStore { .. }
@@ -425,7 +429,17 @@ pub(crate) async fn apply_op(
                 .add(work_order::Column::Store.eq(order.store.as_str()))
                 .add(work_order::Column::Id.eq(order.id.0));
             let row = work_order_row(&order)?.into_active_model().reset_all();
-            update_checked(txn, "work_order", row, filter, before.version, work_order::Column::Version).await
+            update_checked(txn, "work_order", row, filter, before.version, work_order::Column::Version)
+                .await?;
+            if order.comeback_of != before.comeback_of {
+                // The zone was read before the transaction began (`counted_store`).
+                let tz = zones.of(txn, &order.store).await?;
+                moves.add(
+                    &order.store,
+                    tallies(&work_order_buckets(&before, tz), &work_order_buckets(&order, tz)),
+                );
+            }
+            Ok(())
         }
         Op::InsertInspection(i) => {
             insert(txn, "inspection", inspection_row(&i)?.into_active_model().reset_all()).await

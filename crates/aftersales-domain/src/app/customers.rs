@@ -372,6 +372,7 @@ impl CustomerService {
                 vehicle_type: cmd.vehicle_type,
                 color: non_empty(cmd.color.clone()),
                 registration_date: cmd.registration_date,
+                purchase_date: cmd.purchase_date,
                 mileage_km: cmd.mileage_km.unwrap_or(0),
                 maintenance_cycle_km: cmd.maintenance_cycle_km.unwrap_or(DEFAULT_CYCLE_KM),
                 maintenance_cycle_months: cmd.maintenance_cycle_months.unwrap_or(DEFAULT_CYCLE_MONTHS),
@@ -470,6 +471,7 @@ impl CustomerService {
                 apply_text(&mut next.color, &cmd.color);
                 next.vehicle_type = cmd.vehicle_type.or(next.vehicle_type);
                 next.registration_date = cmd.registration_date.or(next.registration_date);
+                next.purchase_date = cmd.purchase_date.or(next.purchase_date);
                 next.maintenance_cycle_km = cmd.maintenance_cycle_km.unwrap_or(next.maintenance_cycle_km);
                 next.maintenance_cycle_months =
                     cmd.maintenance_cycle_months.unwrap_or(next.maintenance_cycle_months);

@@ -86,7 +86,7 @@ commands! {
     BookAppointment: BookAppointment, ConfirmBooking, RescheduleAppointment, CancelAppointment;
     FrontDeskStep: IssueApprovalLink, approval_links::SendApprovalLink, LinkDecisions, RecordDecisions, CancelWorkOrder, RecordAccessories, RecordSignature, DeliverWorkOrder, NoInput,
         ReviseEstimate, crate::model::work_order::TakePayment, crate::model::work_order::InsuranceClaimStep,
-        crate::model::work_order::WarrantyClaimStep;
+        crate::model::work_order::WarrantyClaimStep, crate::model::work_order::DecideComeback;
     WorkshopStep: StartWork, ProposeLines, CompleteLine, CompleteWork, crate::model::work_order::ClockLine;
     DispatchWork: crate::model::work_order::DispatchLine;
     VoidSettlement: crate::model::work_order::VoidSettlement;

@@ -254,6 +254,9 @@ pub struct Vehicle {
     pub color: Option<String>,
     /// First registration.
     pub registration_date: Option<NaiveDate>,
+    /// The purchase invoice's date (购车发票日期), from which the 包修期 and 三包 periods run.
+    #[serde(default)]
+    pub purchase_date: Option<NaiveDate>,
     /// Highest odometer reading so far (CF-6).
     pub mileage_km: u32,
     /// Maintenance interval in km.
@@ -332,6 +335,9 @@ pub struct AddVehicle {
     pub color: Option<String>,
     /// First registration, `YYYY-MM-DD`.
     pub registration_date: Option<NaiveDate>,
+    /// The purchase invoice's date (购车发票日期): the 包修期 and 三包 periods run from it.
+    #[serde(default)]
+    pub purchase_date: Option<NaiveDate>,
     /// Odometer now.
     #[cfg_attr(feature = "openapi", schema(maximum = 2000000))]
     pub mileage_km: Option<u32>,
@@ -369,6 +375,9 @@ pub struct UpdateVehicle {
     pub color: Option<String>,
     /// New registration date.
     pub registration_date: Option<NaiveDate>,
+    /// New purchase invoice date (三包).
+    #[serde(default)]
+    pub purchase_date: Option<NaiveDate>,
     /// New interval in km.
     #[cfg_attr(feature = "openapi", schema(minimum = 500, maximum = 100000))]
     pub maintenance_cycle_km: Option<u32>,

@@ -58,6 +58,7 @@ impl Periods {
 
 /// The car's main systems the regulation names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum System {
     /// 发动机.
@@ -237,10 +238,13 @@ pub fn standing(
             grounds.push(g);
         }
     };
+    // Repairs agreed at one instant are one visit for several problems: its days count once.
+    let mut visits = std::collections::BTreeSet::new();
     for r in &ordered {
         let day = r.agreed_at.date_naive();
         let in_warranty = inside(start, periods.warranty_years, periods.warranty_km, day, r.mileage_km);
-        let days = repair_days(r, now);
+        let new_visit = visits.insert(r.agreed_at);
+        let days = if new_visit { repair_days(r, now) } else { 0 };
         if in_warranty && days > 5 {
             s.rights.push(Right::SubstituteCar { repair_agreed_at: r.agreed_at, days });
         }
@@ -453,5 +457,15 @@ mod tests {
         let short = Periods { sanbao_km: 40_000, ..Periods::default() };
         assert_eq!(short.check().unwrap_err().field_errors()[0].field, "sanbao_km");
         assert!(Periods { warranty_years: 4, ..Periods::default() }.check().is_ok());
+    }
+
+    // Two problems fixed in one visit: its days count once, each problem once.
+    #[test]
+    fn one_visit_for_two_problems_counts_its_days_once() {
+        let mut both = vec![repair(10, 3 * 24, "A"), repair(10, 3 * 24, "B")];
+        assert_eq!(stand(&both).repair_days, 3);
+        assert_eq!(stand(&both).repairs_by_fault.values().copied().collect::<Vec<_>>(), vec![1, 1]);
+        both[1] = repair(20, 3 * 24, "B");
+        assert_eq!(stand(&both).repair_days, 6, "two visits count both");
     }
 }

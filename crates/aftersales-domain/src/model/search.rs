@@ -138,6 +138,7 @@ mod tests {
             vehicle_type: None,
             color: None,
             registration_date: None,
+            purchase_date: None,
             mileage_km: 0,
             maintenance_cycle_km: 5000,
             maintenance_cycle_months: 6,

@@ -281,6 +281,8 @@ enum_map!(
 // After `enum_map!`, which it uses.
 mod workshop;
 
+pub use workshop::line_sanbao;
+
 /// Converts an optional domain enum to its protobuf number (0 for none).
 pub fn enum_num<T: Into<P>, P: Into<i32>>(value: Option<T>) -> i32 {
     value.map(|v| v.into().into()).unwrap_or(0)

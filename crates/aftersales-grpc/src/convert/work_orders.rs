@@ -28,6 +28,7 @@ impl From<WorkOrderLine> for pb::WorkOrderLine {
             part_serial,
             bay,
             clock,
+            sanbao,
         } = l;
         let labour = kind == LineKind::Labour;
         let actual = aftersales_domain::model::work_order::hundredths_of_minutes(
@@ -57,6 +58,7 @@ impl From<WorkOrderLine> for pb::WorkOrderLine {
             bay,
             clock: clock.into_iter().map(Into::into).collect(),
             actual_hours: f64::from(actual) / 100.0,
+            sanbao: sanbao.map(Into::into),
         }
     }
 }
@@ -179,6 +181,8 @@ impl From<WorkOrder> for pb::WorkOrder {
             insurance_claim,
             warranty_claim,
             voided_settlements,
+            sanbao,
+            comeback_suggestion,
         } = o;
         let technician_hours = aftersales_domain::model::work_order::hours_by_technician(&lines);
         Self {
@@ -213,6 +217,8 @@ impl From<WorkOrder> for pb::WorkOrder {
             warranty_claim: warranty_claim.map(Into::into),
             voided_settlements: voided_settlements.into_iter().map(Into::into).collect(),
             technician_hours: technician_hours.into_iter().map(Into::into).collect(),
+            sanbao: sanbao.map(Into::into),
+            comeback_suggestion: comeback_suggestion.map(Into::into),
             delivered_at: delivered_at.and_then(ts),
             warranty_until_date: warranty.map(|w| w.until_date.to_string()),
             warranty_until_km: warranty.map(|w| w.until_km),

@@ -3,9 +3,14 @@
 
 use super::*;
 use aftersales_domain::app::{ClaimKind, OpenClaim, QueueItem};
+use aftersales_domain::model::sanbao::System;
 use aftersales_domain::model::work_order::{
     ClockPeriod, InsuranceClaim, InsuranceClaimStatus, Supplement, TechnicianHours, VoidedSettlement,
     WarrantyClaim, WarrantyClaimItem, WarrantyClaimStatus,
+};
+use aftersales_domain::model::work_order::{ComebackDecision, ComebackSuggestion, SuggestionStatus};
+use aftersales_domain::model::work_order::{
+    FaultRepairs, LineSanbao, Replacement, RightKind, RightReason, SanbaoRight, SanbaoStanding,
 };
 
 enum_map!(
@@ -204,6 +209,128 @@ impl From<QueueItem> for pb::QueueItem {
             quoted_hours: hours(quoted_hours_hundredths),
             actual_hours: hours(actual_hours_hundredths),
             clocked_on,
+        }
+    }
+}
+
+enum_map!(
+    System,
+    SanbaoSystem,
+    "system",
+    [
+        Engine,
+        Transmission,
+        PowerBattery,
+        DriveMotor,
+        Steering,
+        Brakes,
+        Suspension,
+        Drivetrain,
+        EmissionControl,
+        Body
+    ]
+);
+enum_map!(Replacement, Replacement, "replacement", [Assembly, MainPart]);
+enum_map!(RightKind, RightKind, "right", [SubstituteCar, ReplaceOrRefund]);
+enum_map!(
+    RightReason,
+    RightReason,
+    "reason",
+    [
+        MajorReplacementWithin7Days,
+        EarlyFailure,
+        SeriousSafetyAfterTwoRepairs,
+        AssemblyReplacedTwice,
+        PartReplacedTwice,
+        RepairDaysOver30,
+        SameProblemOver4Repairs
+    ]
+);
+
+/// Reads a line's 三包 tag, naming `field` in errors.
+pub fn line_sanbao(field: &str, t: pb::LineSanbao) -> Result<LineSanbao, Status> {
+    let pb::LineSanbao { system, serious_safety, replacement } = t;
+    let system =
+        System::from_proto(system)?.ok_or_else(|| invalid(&format!("{field}.system"), "is required"))?;
+    Ok(LineSanbao { system, serious_safety, replacement: Replacement::from_proto(replacement)? })
+}
+
+impl From<LineSanbao> for pb::LineSanbao {
+    fn from(t: LineSanbao) -> Self {
+        let LineSanbao { system, serious_safety, replacement } = t;
+        Self {
+            system: pb::SanbaoSystem::from(system).into(),
+            serious_safety,
+            replacement: enum_num::<_, pb::Replacement>(replacement),
+        }
+    }
+}
+
+impl From<SanbaoStanding> for pb::SanbaoStanding {
+    fn from(s: SanbaoStanding) -> Self {
+        let SanbaoStanding {
+            purchase_date,
+            in_warranty,
+            in_sanbao,
+            repair_days,
+            repairs_by_fault,
+            serious_safety_repairs,
+            rights,
+            as_of,
+        } = s;
+        Self {
+            purchase_date: purchase_date.to_string(),
+            in_warranty,
+            in_sanbao,
+            repair_days,
+            repairs_by_fault: repairs_by_fault
+                .into_iter()
+                .map(|FaultRepairs { fault, repairs }| pb::FaultRepairs { fault, repairs })
+                .collect(),
+            serious_safety_repairs,
+            rights: rights
+                .into_iter()
+                .map(|r| {
+                    let SanbaoRight { right, reason, fault, system, part, days } = r;
+                    pb::SanbaoRight {
+                        right: pb::RightKind::from(right).into(),
+                        reason: enum_num::<_, pb::RightReason>(reason),
+                        fault,
+                        system: enum_num::<_, pb::SanbaoSystem>(system),
+                        part,
+                        days,
+                    }
+                })
+                .collect(),
+            as_of: ts(as_of),
+        }
+    }
+}
+
+enum_map!(SuggestionStatus, SuggestionStatus, "status", [Suggested, Confirmed, Dismissed]);
+enum_map!(ComebackDecision, ComebackDecision, "decision", [Confirm, Dismiss]);
+
+impl From<ComebackSuggestion> for pb::ComebackSuggestion {
+    fn from(c: ComebackSuggestion) -> Self {
+        let ComebackSuggestion {
+            of,
+            number,
+            warranty_until_date,
+            warranty_until_km,
+            status,
+            decided_by,
+            decided_at,
+            reason,
+        } = c;
+        Self {
+            of: of.to_string(),
+            number,
+            warranty_until_date: warranty_until_date.to_string(),
+            warranty_until_km,
+            status: pb::SuggestionStatus::from(status).into(),
+            decided_by,
+            decided_at: decided_at.and_then(ts),
+            reason,
         }
     }
 }

@@ -175,6 +175,7 @@ impl pb::customer_service_server::CustomerService for Adapter {
             last_service_date,
             last_service_km,
             request_id,
+            purchase_date,
         } = req.into_inner();
         let store = convert::store_code(&store)?;
         may::<AddVehicle>(&who, Some(&store))?;
@@ -187,6 +188,7 @@ impl pb::customer_service_server::CustomerService for Adapter {
             vehicle_type: VehicleType::from_proto(vehicle_type)?,
             color,
             registration_date: convert::date("registration_date", registration_date.as_deref())?,
+            purchase_date: convert::date("purchase_date", purchase_date.as_deref())?,
             mileage_km,
             maintenance_cycle_km,
             maintenance_cycle_months,
@@ -227,6 +229,7 @@ impl pb::customer_service_server::CustomerService for Adapter {
                 "vehicle_type",
                 "color",
                 "registration_date",
+                "purchase_date",
                 "maintenance_cycle_km",
                 "maintenance_cycle_months",
                 "last_service_date",
@@ -245,6 +248,11 @@ impl pb::customer_service_server::CustomerService for Adapter {
             color: mask.has("color", v.color.is_some()).then(|| v.color.clone().unwrap_or_default()),
             registration_date: if mask.has("registration_date", v.registration_date.is_some()) {
                 convert::date("vehicle.registration_date", v.registration_date.as_deref())?
+            } else {
+                None
+            },
+            purchase_date: if mask.has("purchase_date", v.purchase_date.is_some()) {
+                convert::date("vehicle.purchase_date", v.purchase_date.as_deref())?
             } else {
                 None
             },

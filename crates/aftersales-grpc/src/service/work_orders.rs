@@ -55,6 +55,7 @@ fn line_input(field: &str, l: pb::LineInput) -> Result<LineInput, Status> {
         urgency,
         payer,
         fault_code,
+        sanbao,
     } = l;
     let kind = LineKind::from_proto(kind)?
         .ok_or_else(|| invalid(&format!("{field}.kind"), "must be labour or part"))?;
@@ -71,6 +72,7 @@ fn line_input(field: &str, l: pb::LineInput) -> Result<LineInput, Status> {
         urgency: aftersales_domain::model::work_order::Urgency::from_proto(urgency)?,
         payer: aftersales_domain::model::work_order::Payer::from_proto(payer)?,
         fault_code,
+        sanbao: sanbao.map(|t| convert::line_sanbao(&format!("{field}.sanbao"), t)).transpose()?,
     })
 }
 
@@ -161,6 +163,7 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
             page_size,
             page_token,
             updated_since,
+            sanbao_rights,
         } = req.into_inner();
         let store = convert::store_code(&store)?;
         let query = WorkOrderQuery {
@@ -172,6 +175,7 @@ impl pb::work_order_service_server::WorkOrderService for Adapter {
             created_to: convert::date("created_to", Some(&created_to))?,
             overdue,
             awaiting_decision,
+            sanbao_rights,
         };
         let result = self
             .services

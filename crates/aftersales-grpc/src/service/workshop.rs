@@ -1,8 +1,8 @@
 //! `WorkshopService` (issue 14): claims, the void (红冲), dispatch and clock-on.
 
 use aftersales_domain::model::work_order::{
-    ClockLine, DispatchLine, InsuranceClaimStep, LineId, Payer, PayerChange, PaymentMethod, VoidSettlement,
-    WarrantyClaimStep,
+    ClockLine, ComebackDecision, DecideComeback, DispatchLine, InsuranceClaimStep, LineId, Payer,
+    PayerChange, PaymentMethod, VoidSettlement, WarrantyClaimStep,
 };
 use tonic::{Request, Response, Status};
 
@@ -110,6 +110,18 @@ impl pb::workshop_service_server::WorkshopService for Adapter {
             payment_method: PaymentMethod::from_proto(payment_method)?,
         };
         answer(self.services.work_orders.void_settlement(&who, &store, step, cmd).await)
+    }
+
+    async fn decide_comeback(&self, req: Request<pb::DecideComebackRequest>) -> Answer<pb::WorkOrder> {
+        let who = self.caller(&req)?;
+        let pb::DecideComebackRequest { store, work_order_id, etag, request_id, decision, reason } =
+            req.into_inner();
+        let (store, step) = target(&store, &work_order_id, &etag, &request_id)?;
+        may::<DecideComeback>(&who, Some(&store))?;
+        let decision =
+            ComebackDecision::from_proto(decision)?.ok_or_else(|| invalid("decision", "is required"))?;
+        let cmd = DecideComeback { decision, reason };
+        answer(self.services.work_orders.decide_comeback(&who, &store, step, cmd).await)
     }
 
     async fn dispatch_line(&self, req: Request<pb::DispatchLineRequest>) -> Answer<pb::WorkOrder> {

@@ -110,6 +110,8 @@ pub struct VehicleDto {
     pub color: Option<String>,
     /// First registration.
     pub registration_date: Option<NaiveDate>,
+    /// The purchase invoice's date; the 三包 periods run from it.
+    pub purchase_date: Option<NaiveDate>,
     /// Highest odometer reading.
     pub mileage_km: u32,
     /// Maintenance interval, km.
@@ -148,6 +150,7 @@ impl From<Vehicle> for VehicleDto {
             vehicle_type,
             color,
             registration_date,
+            purchase_date,
             mileage_km,
             maintenance_cycle_km,
             maintenance_cycle_months,
@@ -169,6 +172,7 @@ impl From<Vehicle> for VehicleDto {
             vehicle_type,
             color,
             registration_date,
+            purchase_date,
             mileage_km,
             maintenance_cycle_km,
             maintenance_cycle_months,

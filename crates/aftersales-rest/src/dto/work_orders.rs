@@ -9,7 +9,8 @@ use aftersales_domain::model::work_order::{
     Payer, RepairCategory, Totals, Urgency, WorkOrder, WorkOrderLine, WorkOrderStatus,
 };
 use aftersales_domain::model::work_order::{
-    ClockPeriod, InsuranceClaim, TechnicianHours, VoidedSettlement, WarrantyClaim, hours_by_technician,
+    ClockPeriod, ComebackSuggestion, InsuranceClaim, LineSanbao, SanbaoStanding, TechnicianHours,
+    VoidedSettlement, WarrantyClaim, hours_by_technician,
 };
 use aftersales_domain::value::Etag;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -68,6 +69,8 @@ pub struct WorkOrderLineDto {
     pub clock: Vec<ClockPeriod>,
     /// Hours clocked by everyone, closed periods (issue 14).
     pub actual_hours: f64,
+    /// How it bears on the 三包 counts (issue 14).
+    pub sanbao: Option<LineSanbao>,
 }
 
 impl From<WorkOrderLine> for WorkOrderLineDto {
@@ -95,6 +98,7 @@ impl From<WorkOrderLine> for WorkOrderLineDto {
             part_serial,
             bay,
             clock,
+            sanbao,
         } = l;
         let labour = kind == LineKind::Labour;
         let actual = aftersales_domain::model::work_order::hundredths_of_minutes(
@@ -124,6 +128,7 @@ impl From<WorkOrderLine> for WorkOrderLineDto {
             bay,
             clock,
             actual_hours: f64::from(actual) / 100.0,
+            sanbao,
         }
     }
 }
@@ -276,6 +281,11 @@ pub struct WorkOrderDto {
     pub voided_settlements: Vec<VoidedSettlementDto>,
     /// Each technician's quoted and clocked hours (issue 14).
     pub technician_hours: Vec<TechnicianHours>,
+    /// The car's 三包 standing: counts, and the owner's rights (issue 14).
+    pub sanbao: Option<SanbaoStanding>,
+    /// An earlier order still under warranty this one may be a comeback of, for the advisor to
+    /// confirm or dismiss (issue 14).
+    pub comeback_suggestion: Option<ComebackSuggestion>,
     /// When it was handed back.
     pub delivered_at: Option<DateTime<Utc>>,
     /// Warranty end date, store-local (WO-9).
@@ -343,6 +353,8 @@ impl From<WorkOrder> for WorkOrderDto {
             insurance_claim,
             warranty_claim,
             voided_settlements,
+            sanbao,
+            comeback_suggestion,
         } = o;
         let technician_hours = hours_by_technician(&lines);
         Self {
@@ -377,6 +389,8 @@ impl From<WorkOrder> for WorkOrderDto {
             warranty_claim,
             voided_settlements: voided_settlements.into_iter().map(Into::into).collect(),
             technician_hours,
+            sanbao,
+            comeback_suggestion,
             delivered_at,
             warranty_until_date: warranty.map(|w| w.until_date),
             warranty_until_km: warranty.map(|w| w.until_km),

@@ -7,8 +7,8 @@ use aftersales_domain::app::{
 use aftersales_domain::app::{DocumentKind, RecordAccessories, RecordSignature, Step};
 use aftersales_domain::model::inspection::{InspectionId, SubmitEntryInspection, SubmitExitInspection};
 use aftersales_domain::model::work_order::{
-    ClockLine, DispatchLine, InsuranceClaimStep, TakePayment, VoidSettlement, WarrantyClaimStep, WorkOrderId,
-    WorkOrderStatus,
+    ClockLine, DecideComeback, DispatchLine, InsuranceClaimStep, TakePayment, VoidSettlement,
+    WarrantyClaimStep, WorkOrderId, WorkOrderStatus,
 };
 use aftersales_domain::value::StoreCode;
 use axum::extract::State;
@@ -59,6 +59,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(insurance_claim))
         .routes(routes!(warranty_claim))
         .routes(routes!(void_settlement))
+        .routes(routes!(decide_comeback))
         .routes(routes!(dispatch))
         .routes(routes!(clock_on))
         .routes(routes!(clock_off))
@@ -98,6 +99,8 @@ struct WorkOrderListQuery {
     overdue: Option<bool>,
     /// Only orders with lines waiting for the customer's decision.
     awaiting_decision: Option<bool>,
+    /// Only orders whose car's 三包 counts give the owner a right: the advisor's list (issue 14).
+    sanbao_rights: Option<bool>,
     /// Page size (1–500, default 50).
     #[param(minimum = 0, maximum = 500)]
     page_size: Option<i64>,
@@ -147,6 +150,7 @@ async fn list_work_orders(
         created_to: q.created_to,
         overdue: q.overdue.unwrap_or(false),
         awaiting_decision: q.awaiting_decision.unwrap_or(false),
+        sanbao_rights: q.sanbao_rights.unwrap_or(false),
     };
     Ok(axum::Json(s.services.work_orders.list(&who, &store_code(&store)?, &query, &page).await?.into()))
 }
@@ -320,6 +324,13 @@ step!(
     "Voids the settlement of a delivered order (红冲, supervisor) and issues a new one with a new number, with corrected payers or discount; both stay on record and the e-health record is sent again as a correction (issue 14).",
     void_settlement,
     VoidSettlement
+);
+step!(
+    decide_comeback,
+    "decide-comeback",
+    "Confirms the comeback link suggested at the opening, for a car back while an earlier order's warranty covers it (WO-9), or dismisses it with a reason, which is kept (issue 14).",
+    decide_comeback,
+    DecideComeback
 );
 step!(
     dispatch,

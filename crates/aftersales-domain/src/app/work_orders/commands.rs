@@ -265,6 +265,8 @@ pub struct WorkOrderQuery {
     pub overdue: bool,
     /// Only orders with lines waiting for the customer.
     pub awaiting_decision: bool,
+    /// Only orders whose car's 三包 counts give the owner a right (issue 14).
+    pub sanbao_rights: bool,
 }
 
 impl WorkOrderQuery {

@@ -168,6 +168,9 @@ impl WorkOrderService {
                 vehicle_model: format!("{} {}", vehicle.make, vehicle.model),
             };
             next.settle(parties, format!("{store}-JS-{}-{NUMBER_SLOT}", today.year()), payment)?;
+            if super::sanbao::sanbao_touched(&current, &next) {
+                next.sanbao = super::sanbao::standing_of(core, &shop, &next, &vehicle).await?;
+            }
             next.version = current.version + 1;
             next.updated_at = now;
             let audit = core.audit(

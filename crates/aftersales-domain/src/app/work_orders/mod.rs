@@ -37,6 +37,7 @@ mod commands;
 mod delivery;
 mod documents;
 mod inspections;
+mod sanbao;
 mod workshop;
 
 pub use commands::*;
@@ -125,6 +126,12 @@ pub(crate) async fn open_order(
         note: Some(format!("intake {}", order.number)),
     };
     let (moved, reading) = vehicle.read_odometer("intake_mileage_km", &intake, &who.sub, now)?;
+    // At reception the advisor sees the earlier order still under warranty the car may be back
+    // for (WO-9), and what its earlier repairs give its owner (三包).
+    let earlier = sanbao::car_orders(core, store, &vehicle.vin).await?;
+    let mut order = order;
+    order.suggest_comeback(&earlier, today);
+    order.sanbao = sanbao::standing_among(shop, now, &order, &moved, &earlier);
     let mut ops = vec![Op::InsertWorkOrder(Box::new(order.clone())), Op::InsertOdometer(reading)];
     if moved.mileage_km != vehicle.mileage_km {
         ops.push(Op::UpdateVehicle { vehicle: moved, before: Box::new(vehicle.clone()) });
@@ -211,6 +218,7 @@ impl WorkOrderService {
             created_to: query.created_to.and_then(|d| d.succ_opt()).and_then(|d| local_midnight(tz, d)),
             overdue_at: query.overdue.then(|| self.core.now()),
             awaiting_decision: query.awaiting_decision,
+            sanbao_rights: query.sanbao_rights,
             ..WorkOrderFilter::default()
         };
         self.core.repo.list_work_orders(store, &filter, page).await
@@ -255,6 +263,12 @@ impl WorkOrderService {
             // Lines the insurer is asked to pay never grow past its assessment (增项定损 first).
             if next.insurance_quoted_fen() > current.insurance_quoted_fen() {
                 next.check_insurance_cover()?;
+            }
+            if sanbao::sanbao_touched(&current, &next) {
+                let vehicle = core.repo.get_vehicle(store, next.vehicle_id).await?;
+                if let Some(vehicle) = vehicle {
+                    next.sanbao = sanbao::standing_of(core, &shop, &next, &vehicle).await?;
+                }
             }
             next.version = current.version + 1;
             next.updated_at = now;

@@ -3,7 +3,8 @@
 
 use super::*;
 use crate::model::work_order::{
-    ClockLine, DispatchLine, InsuranceClaimStep, VoidSettlement, WarrantyClaimStep, WorkOrderLine,
+    ClockLine, DecideComeback, DispatchLine, InsuranceClaimStep, VoidSettlement, WarrantyClaimStep,
+    WorkOrderLine,
 };
 
 /// Which claim an [`OpenClaim`] row is.
@@ -159,6 +160,20 @@ impl WorkOrderService {
     ) -> Result<WorkOrder> {
         self.step(who, store, step, (Action::FrontDeskStep, "warranty_claim"), &cmd, |o, _, now| {
             o.warranty_claim_step(&cmd, &who.sub, now)
+        })
+        .await
+    }
+
+    /// Confirms the comeback link suggested at the opening (WO-9) or dismisses it with a reason.
+    pub async fn decide_comeback(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        step: Step,
+        cmd: DecideComeback,
+    ) -> Result<WorkOrder> {
+        self.step(who, store, step, (Action::FrontDeskStep, "decide_comeback"), &cmd, |o, _, now| {
+            o.decide_comeback(&cmd, &who.sub, now)
         })
         .await
     }

@@ -258,6 +258,12 @@ impl Out<'_> {
                     "promised_at": o.promised_at,
                 });
                 self.push("work_order.created", &o.store, order_res(o), o.updated_at, data);
+                if let Some(s) = o.sanbao.as_ref().filter(|s| s.has_rights()) {
+                    let listed: Vec<Value> =
+                        s.rights.iter().map(|r| json!({ "right": r.right, "reason": r.reason })).collect();
+                    let data = json!({ "number": o.number, "vehicle_id": o.vehicle_id, "rights": listed });
+                    self.push("work_order.sanbao_right", &o.store, order_res(o), o.updated_at, data);
+                }
             }
             Op::UpdateWorkOrder { order, before } => self.work_order(order, before),
             Op::InsertInspection(i) => {
@@ -449,6 +455,14 @@ impl Out<'_> {
                 "amount_due_fen": s.amount_due_fen,
             });
             self.push("work_order.settlement_voided", &o.store, order_res(o), at, data);
+        }
+        let rights = |w: &WorkOrder| w.sanbao.as_ref().map(|s| s.rights.clone()).unwrap_or_default();
+        let (now_rights, had) = (rights(o), rights(before));
+        if now_rights.iter().any(|r| !had.contains(r)) {
+            let listed: Vec<Value> =
+                now_rights.iter().map(|r| json!({ "right": r.right, "reason": r.reason })).collect();
+            let data = json!({ "number": o.number, "vehicle_id": o.vehicle_id, "rights": listed });
+            self.push("work_order.sanbao_right", &o.store, order_res(o), at, data);
         }
         let claims = [
             (

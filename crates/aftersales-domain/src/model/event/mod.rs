@@ -141,6 +141,11 @@ pub const CATALOGUE: &[EventKind] = &[
         &["number", "voided_settlement_number", "reversal_number", "settlement_number", "amount_due_fen"],
     ),
     kind(
+        "work_order.sanbao_right",
+        "The car's repairs gave its owner a new 三包 right: a substitute car, or a replacement or refund (issue 14).",
+        &["number", "vehicle_id", "rights"],
+    ),
+    kind(
         "work_order.claim_changed",
         "An insurance or manufacturer warranty claim was opened or moved (issue 14).",
         &["number", "claim", "claim_status", "previous_claim_status"],

@@ -159,6 +159,9 @@ pub struct WorkOrderLine {
     /// Technicians' clock-on periods, oldest first (issue 14).
     #[serde(default)]
     pub clock: Vec<ClockPeriod>,
+    /// How the line bears on the 三包 counts (issue 14).
+    #[serde(default)]
+    pub sanbao: Option<LineSanbao>,
 }
 
 /// A line as a client describes it.
@@ -196,6 +199,10 @@ pub struct LineInput {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 32))]
     pub fault_code: Option<String>,
+    /// How the line bears on the 三包 counts: its system, a serious safety fault, what it
+    /// replaces; needs a fault code (issue 14).
+    #[serde(default)]
+    pub sanbao: Option<LineSanbao>,
 }
 
 /// Largest price or rate accepted, fen (10 million yuan).
@@ -273,7 +280,22 @@ pub fn build_line(
             v.push(format!("{field}.fault_code"), "must be 1 to 32 characters");
         }
         None if warranty => v.push(format!("{field}.fault_code"), "is required on a warranty line"),
+        None if input.sanbao.is_some() => {
+            v.push(format!("{field}.fault_code"), "is required for the 三包 counts: they count per problem");
+        }
         _ => {}
+    }
+    if let Some(tag) = input.sanbao {
+        match (tag.replacement, input.kind) {
+            (Some(_), LineKind::Labour) => {
+                v.push(format!("{field}.sanbao.replacement"), "a labour line replaces nothing");
+            }
+            (Some(Replacement::Assembly), LineKind::Part) if !tag.system.is_assembly() => v.push(
+                format!("{field}.sanbao.replacement"),
+                "only an engine, transmission, power battery or drive motor is replaced as an assembly",
+            ),
+            _ => {}
+        }
     }
     let mut old_part = None;
     match input.kind {
@@ -343,6 +365,7 @@ pub fn build_line(
         part_serial: None,
         bay: None,
         clock: vec![],
+        sanbao: input.sanbao,
     }
 }
 

@@ -11,18 +11,22 @@ use crate::{DomainError, Result};
 
 mod approval;
 mod claims;
+mod comeback;
 mod dispatch;
 mod handover;
 mod lines;
+mod sanbao;
 mod settlement;
 #[cfg(test)]
 mod tests;
 
 pub use approval::*;
 pub use claims::*;
+pub use comeback::*;
 pub use dispatch::*;
 pub use handover::*;
 pub use lines::*;
+pub use sanbao::*;
 pub use settlement::*;
 
 uuid_id!(
@@ -274,6 +278,13 @@ pub struct WorkOrder {
     /// Settlements voided (红冲), oldest first; the current one is `settlement` (issue 14).
     #[serde(default)]
     pub voided_settlements: Vec<VoidedSettlement>,
+    /// The car's 三包 standing, counted when the order's repairs change (issue 14).
+    #[serde(default)]
+    pub sanbao: Option<SanbaoStanding>,
+    /// An earlier order of the car still under warranty, suggested as the one this comes back
+    /// for (issue 14).
+    #[serde(default)]
+    pub comeback_suggestion: Option<ComebackSuggestion>,
     /// Optimistic-concurrency version.
     pub version: i64,
     /// Received.
@@ -306,6 +317,8 @@ pub struct WorkOrderFilter {
     /// Only orders not yet handed back or cancelled with a line dispatched to this technician
     /// (issue 14).
     pub technician: Option<String>,
+    /// Only orders whose car's 三包 counts give the owner a right (issue 14).
+    pub sanbao_rights: bool,
 }
 
 /// What opening a work order takes: the car as received, and the advisor's intake (WO-1, WO-2).
@@ -391,6 +404,8 @@ impl WorkOrder {
             insurance_claim: None,
             warranty_claim: None,
             voided_settlements: vec![],
+            sanbao: None,
+            comeback_suggestion: None,
             version: 1,
             created_at: now,
             updated_at: now,

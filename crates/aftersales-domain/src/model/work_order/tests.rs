@@ -17,6 +17,7 @@ fn labour(hours: f64, rate: i64) -> LineInput {
         urgency: None,
         payer: None,
         fault_code: None,
+        sanbao: None,
     }
 }
 
@@ -34,6 +35,7 @@ fn part(quantity: f64, price: i64) -> LineInput {
         urgency: None,
         payer: None,
         fault_code: None,
+        sanbao: None,
     }
 }
 
@@ -152,6 +154,8 @@ fn order() -> WorkOrder {
         insurance_claim: None,
         warranty_claim: None,
         voided_settlements: vec![],
+        sanbao: None,
+        comeback_suggestion: None,
         version: 1,
         created_at: at(),
         updated_at: at(),
