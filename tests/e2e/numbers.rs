@@ -169,3 +169,35 @@ async fn a_burst_of_new_customer_files_is_created_and_indexed_whole() {
     let listed = app.get(&format!("{path}?page_size=100"), &token).await;
     assert_eq!(listed.body["customers"].as_array().unwrap().len(), FILES - 4);
 }
+
+// Issue 13 defect, found as a rare 500 on PostgreSQL: the message worker finishing a send took the
+// store's event sequence before its counter rows, a business write the other way round, and the
+// two deadlocked. Every write now takes counters first; messages finishing beside concurrent
+// creates in one store answer every request, none 500.
+#[tokio::test]
+async fn messages_finishing_beside_concurrent_writes_never_deadlock() {
+    const ORDERS: usize = 8;
+    let clock = crate::common::TestClock::at("2026-12-07T02:00:00Z"); // 10:00 in Shanghai
+    let app = TestApp::spawn_at_with(clock, |c| c.message_interval_ms = 2).await;
+    let shop = shop(&app).await;
+    let mut quoted = Vec::new();
+    for _ in 0..ORDERS {
+        quoted.push(crate::approval_links::quoted(&app, &shop).await);
+    }
+    for round in 0..6 {
+        let sends = quoted.iter().map(|order| {
+            let path = format!("{}/{}/approval-links/send", shop.orders(), order["id"].as_str().unwrap());
+            let (app, token) = (&app, &shop.advisor);
+            async move { app.send(Method::POST, &path, Some(token), Some(json!({})), &[]).await }
+        });
+        let creates = (0..ORDERS).map(|_| {
+            let (app, path, token, body) = (&app, shop.orders(), &shop.advisor, new_order(&shop, 30_000));
+            async move { app.send(Method::POST, &path, Some(token), Some(body), &[]).await }
+        });
+        let (sent, created) =
+            tokio::join!(futures_util::future::join_all(sends), futures_util::future::join_all(creates));
+        for answer in sent.iter().chain(&created) {
+            assert!(answer.status.is_success(), "round {round}: {} {:?}", answer.status, answer.body);
+        }
+    }
+}

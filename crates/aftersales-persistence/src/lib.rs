@@ -117,7 +117,8 @@ fn db_err(resource: &'static str, err: DbErr) -> DomainError {
 }
 
 /// Whether an error says the database is away (a retry may succeed) rather than that the
-/// statement is wrong: no connection, a connection cut mid-statement, a server shutting down.
+/// statement is wrong: no connection, a connection cut mid-statement, a server shutting down,
+/// a transaction the database rolled back to break a deadlock.
 fn unreachable(err: &DbErr) -> bool {
     use sea_orm::{RuntimeErr, sqlx::Error};
     if matches!(err, DbErr::Conn(_) | DbErr::ConnectionAcquire(_)) {
@@ -126,8 +127,9 @@ fn unreachable(err: &DbErr) -> bool {
     let (DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e))) = err else {
         return false;
     };
-    // SQLSTATE class 08 (connection exception) and 57P01..57P03 (shutdown, restart).
-    let shutdown = |code: &str| code.starts_with("08") || code.starts_with("57P");
+    // SQLSTATE class 08 (connection exception), 57P01..57P03 (shutdown, restart), and class 40
+    // (a deadlock victim or a serialization failure: rolled back whole, so a retry is safe).
+    let shutdown = |code: &str| code.starts_with("08") || code.starts_with("57P") || code.starts_with("40");
     matches!(
         &**e,
         Error::Io(_) | Error::Tls(_) | Error::PoolTimedOut | Error::PoolClosed | Error::WorkerCrashed

@@ -341,8 +341,10 @@ impl MessageStore for SeaRepository {
         let held = save(&txn, m, Condition::all().add(C::LeaseOwner.eq(lease.0))).await?;
         // A retry or a postponement keeps it queued: nothing to announce or count yet.
         if held && m.status != MessageStatus::Queued {
-            crate::events::append(&txn, vec![message_status_changed(m, m.updated_at)]).await?;
+            // Counters before events, as every write takes them: two transactions that lock the
+            // same counter row and the store's event sequence in opposite orders deadlock.
             count_move(&txn, m, MessageStatus::Queued).await?;
+            crate::events::append(&txn, vec![message_status_changed(m, m.updated_at)]).await?;
         }
         txn.commit().await.map_err(read_err)?;
         self.committed.notify_waiters();
@@ -373,8 +375,9 @@ impl MessageStore for SeaRepository {
         let changed =
             save(&txn, &m, Condition::all().add(C::Status.eq(MessageStatus::Sent.as_str()))).await?;
         if changed {
-            crate::events::append(&txn, vec![message_status_changed(&m, m.updated_at)]).await?;
+            // Counters before events, as every write takes them (see `finish_message`).
             count_move(&txn, &m, MessageStatus::Sent).await?;
+            crate::events::append(&txn, vec![message_status_changed(&m, m.updated_at)]).await?;
         }
         txn.commit().await.map_err(read_err)?;
         self.committed.notify_waiters();
