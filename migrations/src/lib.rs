@@ -29,6 +29,7 @@ mod m20261204_000020_attachment_once;
 mod m20261207_000021_messages;
 mod m20261207_000022_workshop;
 mod m20261207_000023_sanbao;
+mod m20261207_000024_credit_accounts;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000021_messages::Migration),
             Box::new(m20261207_000022_workshop::Migration),
             Box::new(m20261207_000023_sanbao::Migration),
+            Box::new(m20261207_000024_credit_accounts::Migration),
         ]
     }
 }

@@ -37,6 +37,7 @@ fn customer_json(c: &pb::Customer) -> Value {
     json!({
         "id": c.id, "store": c.store, "name": c.name, "phone": c.phone, "phone_masked": c.phone_masked,
         "address": opt(&c.address), "company": opt(&c.company), "preferred_channel": channel,
+        "credit_account": c.credit_account,
         "preferred_contact_time": opt(&c.preferred_contact_time), "wanted_services": opt(&c.wanted_services),
         "marketing_consent": c.marketing_consent, "marketing_consent_changed_at": rfc3339(&c.marketing_consent_changed_at),
         "merged_into": opt(&c.merged_into), "etag": c.etag,

@@ -190,3 +190,53 @@ async fn a_deposit_and_a_part_payment_leave_only_the_rest_for_delivery() {
         .await;
     assert_eq!(late.code(), "work_order.invalid_transition");
 }
+
+// Issue 14: the customer's share is paid in full before handover, unless the customer is a fleet
+// account with credit (挂账, granted by a supervisor to a file naming its company), which leaves
+// the rest on account; gRPC alike.
+#[tokio::test]
+async fn a_fleet_account_with_credit_leaves_the_rest_on_account() {
+    let app = TestApp::spawn().await;
+    let shop = shop(&app).await;
+    let file = format!("/v1/stores/{}/customers/{}", shop.store, shop.customer);
+    let grant = json!({"credit_account": true});
+    assert_eq!(app.patch(&file, &shop.advisor, grant.clone()).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.patch(&file, &shop.supervisor, grant.clone()).await.fields(), vec!["credit_account"]);
+
+    let approved = shop.approved(&app, 30_000).await;
+    let worked = shop.worked(&app, &approved).await;
+    shop.exit_inspection(&app, &worked, true).await;
+    shop.step(&app, &approved, "notify-customer", &shop.advisor, json!({})).await;
+    let part = json!({"walkaround_notes": "环车检查", "amount_paid_fen": 20_000, "payment_method": "cash"});
+    let walk_in = shop.step(&app, &approved, "deliver", &shop.advisor, part.clone()).await;
+    assert_eq!(walk_in.fields(), vec!["amount_paid_fen"], "no credit: the whole share is paid");
+    let on_account =
+        json!({"walkaround_notes": "环车检查", "amount_paid_fen": 0, "payment_method": "on_account"});
+    let refused = shop.step(&app, &approved, "deliver", &shop.advisor, on_account).await;
+    assert!(refused.fields().contains(&"payment_method".to_string()), "{:?}", refused.body);
+
+    let fleet = json!({"company": "浦东物流有限公司", "credit_account": true});
+    let granted = app.patch(&file, &shop.supervisor, fleet).await;
+    assert_eq!(granted.status, StatusCode::OK, "{:?}", granted.body);
+    assert_eq!(granted.body["credit_account"], true);
+    let done = shop.step(&app, &approved, "deliver", &shop.advisor, part).await;
+    assert_eq!(done.status, StatusCode::OK, "{:?}", done.body);
+    let s = &done.body["settlement"];
+    assert_eq!(
+        (s["amount_due_fen"].as_i64(), s["amount_paid_fen"].as_i64(), s["on_account_fen"].as_i64()),
+        (Some(56_000), Some(20_000), Some(36_000))
+    );
+    let id = approved["id"].as_str().unwrap();
+    let html = app.get(&format!("{}/{id}/documents/settlement", shop.orders()), &shop.advisor).await.body;
+    assert!(html.as_str().unwrap_or_default().contains("客户挂账"), "{html}");
+    let mut grpc = WorkOrderServiceClient::new(app.grpc_channel.clone());
+    let got = grpc
+        .get_work_order(authed(
+            &shop.advisor,
+            pb::GetWorkOrderRequest { store: shop.store.clone(), work_order_id: id.into() },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(got.settlement.unwrap().on_account_fen, 36_000);
+}

@@ -372,7 +372,12 @@ pub fn render(kind: DocumentKind, data: &DocumentData, now: DateTime<Utc>) -> Re
                 total: yuan(s.total_fen),
                 discount: yuan(s.discount_fen),
                 due: yuan(s.amount_due_fen),
-                receivables: s.receivables.iter().map(|r| (r.payer.label_zh(), yuan(r.total_fen))).collect(),
+                receivables: s
+                    .receivables
+                    .iter()
+                    .map(|r| (r.payer.label_zh(), yuan(r.total_fen)))
+                    .chain((s.on_account_fen > 0).then(|| ("客户挂账", yuan(s.on_account_fen))))
+                    .collect(),
                 paid: yuan(s.amount_paid_fen),
                 payment: s.payment_method.label_zh(),
                 warranty_until: s.warranty_until_date.to_string(),

@@ -67,6 +67,7 @@ pub mod customer {
         pub marketing_consent: bool,
         pub marketing_consent_changed_at: Option<DateTimeUtc>,
         pub merged_into: Option<Uuid>,
+        pub credit_account: bool,
         pub version: i64,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,

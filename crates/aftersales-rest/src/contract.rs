@@ -42,7 +42,7 @@ pub fn tighten(api: OpenApi) -> OpenApi {
         if let Some(props) = schemas.get_mut("CreateTemplate").and_then(|s| s.get_mut("properties")) {
             template_schema(props);
         }
-        // A payment taken before handover is money: never `waived` (issue 14).
+        // A payment taken before handover is money: never `waived` nor `on_account` (issue 14).
         if let Some(props) = schemas.get_mut("TakePayment").and_then(|s| s.get_mut("properties")) {
             props["method"] = json!({"type": "string",
                 "enum": ["cash", "bank_card", "wechat_pay", "alipay", "bank_transfer", "insurance"]});

@@ -136,6 +136,7 @@ pub async fn seed(services: &Services, repo: &SeaRepository, plan: SeedPlan) -> 
                     marketing_consent: false,
                     marketing_consent_changed_at: None,
                     merged_into: None,
+                    credit_account: false,
                     version: 1,
                     created_at: now,
                     updated_at: now,

@@ -102,6 +102,7 @@ impl CustomerService {
                     marketing_consent: consent,
                     marketing_consent_changed_at: consent.then_some(now),
                     merged_into: None,
+                    credit_account: false,
                     version: 1,
                     created_at: now,
                     updated_at: now,
@@ -196,6 +197,22 @@ impl CustomerService {
                 );
                 if cmd.marketing_consent.is_some() && cmd.consent_method.is_none() {
                     v.push("consent_method", "is required when marketing_consent changes");
+                }
+                if let Some(credit) = cmd.credit_account {
+                    if !who.roles.contains(&crate::auth::Role::Supervisor) {
+                        return Err(DomainError::PermissionDenied {
+                            action: "customer.credit_account",
+                            allowed: "supervisor".into(),
+                        });
+                    }
+                    let company = match &cmd.company {
+                        Some(c) => non_empty(Some(c.clone())),
+                        None => current.company.clone(),
+                    };
+                    if credit && company.is_none() {
+                        v.push("credit_account", "credit is for a fleet account: the file names its company");
+                    }
+                    next.credit_account = credit;
                 }
                 v.finish()?;
                 // The input is checked before the state: a bad request is 400 whatever the etag.

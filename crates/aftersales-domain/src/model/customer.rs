@@ -107,6 +107,8 @@ pub struct Customer {
     pub marketing_consent_changed_at: Option<DateTime<Utc>>,
     /// Set when this file was merged into another (CF-6); it then only points there.
     pub merged_into: Option<CustomerId>,
+    /// A fleet account with credit (挂账): its share may be left on account at handover (issue 14).
+    pub credit_account: bool,
     /// Optimistic-concurrency version.
     pub version: i64,
     /// When the file was opened.
@@ -205,6 +207,9 @@ pub struct UpdateCustomer {
     pub marketing_consent: Option<bool>,
     /// How the consent change was made; required with `marketing_consent`.
     pub consent_method: Option<ConsentMethod>,
+    /// Give or take back credit (挂账) to a fleet account, one naming its company (supervisor).
+    #[serde(default)]
+    pub credit_account: Option<bool>,
 }
 
 /// One change of marketing consent (CF-5).

@@ -102,6 +102,7 @@ mod tests {
             marketing_consent: false,
             marketing_consent_changed_at: None,
             merged_into: None,
+            credit_account: false,
             version: 1,
             created_at: at,
             updated_at: at,

@@ -233,7 +233,7 @@ enum_map!(
     PaymentMethod,
     PaymentMethod,
     "payment_method",
-    [Cash, BankCard, WechatPay, Alipay, BankTransfer, Insurance, Waived]
+    [Cash, BankCard, WechatPay, Alipay, BankTransfer, Insurance, Waived, OnAccount]
 );
 enum_map!(SignedDocument, SignedDocument, "document", [WorkOrder, AccessoryList, Settlement]);
 enum_map!(SignatureMethod, SignatureMethod, "method", [SignaturePad, Paper, SignedLink]);

@@ -101,6 +101,7 @@ impl pb::customer_service_server::CustomerService for Adapter {
                 "preferred_contact_time",
                 "wanted_services",
                 "marketing_consent",
+                "credit_account",
             ],
         )?;
         let text = |path: &str, value: Option<String>| {
@@ -123,6 +124,8 @@ impl pb::customer_service_server::CustomerService for Adapter {
                 .has("marketing_consent", consent_method != 0)
                 .then_some(c.marketing_consent),
             consent_method: ConsentMethod::from_proto(consent_method)?,
+            // A bool has no "unset": only a mask naming it changes it.
+            credit_account: mask.has("credit_account", false).then_some(c.credit_account),
         };
         answer(self.services.customers.update(&who, &store, id, cmd, convert::etag(&etag)?).await)
     }

@@ -38,6 +38,8 @@ pub struct CustomerDto {
     pub marketing_consent_changed_at: Option<DateTime<Utc>>,
     /// The file this one was merged into, if any (CF-6).
     pub merged_into: Option<Uuid>,
+    /// A fleet account with credit (挂账, issue 14).
+    pub credit_account: bool,
     /// Version tag for `If-Match`.
     pub etag: String,
     /// Opened.
@@ -62,6 +64,7 @@ impl From<CustomerView> for CustomerDto {
             marketing_consent,
             marketing_consent_changed_at,
             merged_into,
+            credit_account,
             version,
             created_at,
             updated_at,
@@ -80,6 +83,7 @@ impl From<CustomerView> for CustomerDto {
             marketing_consent,
             marketing_consent_changed_at,
             merged_into: merged_into.map(|id| id.0),
+            credit_account,
             etag: Etag::render(version),
             created_at,
             updated_at,

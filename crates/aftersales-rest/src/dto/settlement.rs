@@ -88,6 +88,8 @@ pub struct SettlementDto {
     pub receivables: Vec<aftersales_domain::model::work_order::PayerShare>,
     /// Amount paid, fen.
     pub amount_paid_fen: i64,
+    /// Left on a fleet account's credit (挂账): due and not paid, fen (issue 14).
+    pub on_account_fen: i64,
     /// Payment method.
     pub payment_method: PaymentMethod,
     /// Warranty end date (WO-9).
@@ -124,6 +126,7 @@ impl From<Settlement> for SettlementDto {
             amount_due_fen,
             receivables,
             amount_paid_fen,
+            on_account_fen,
             payment_method,
             payments,
             warranty_until_date,
@@ -172,6 +175,7 @@ impl From<Settlement> for SettlementDto {
             amount_due_fen,
             receivables,
             amount_paid_fen,
+            on_account_fen,
             payment_method,
             payments,
             warranty_until_date,

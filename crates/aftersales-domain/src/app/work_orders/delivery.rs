@@ -141,6 +141,7 @@ impl WorkOrderService {
             discount_fen: cmd.discount_fen.unwrap_or(0),
             amount_paid_fen: cmd.amount_paid_fen,
             method: cmd.payment_method,
+            credit: false,
         };
         let core = &self.core;
         let (if_match, payment, notes) = (if_match.as_ref(), &payment, cmd.walkaround_notes.as_str());
@@ -167,7 +168,8 @@ impl WorkOrderService {
                 customer_company: customer.company.clone(),
                 vehicle_model: format!("{} {}", vehicle.make, vehicle.model),
             };
-            next.settle(parties, format!("{store}-JS-{}-{NUMBER_SLOT}", today.year()), payment)?;
+            let payment = Payment { credit: customer.credit_account, ..payment.clone() };
+            next.settle(parties, format!("{store}-JS-{}-{NUMBER_SLOT}", today.year()), &payment)?;
             if super::sanbao::sanbao_touched(&current, &next) {
                 next.sanbao = super::sanbao::standing_of(core, &shop, &next, &vehicle).await?;
             }

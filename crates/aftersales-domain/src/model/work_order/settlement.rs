@@ -21,6 +21,8 @@ pub enum PaymentMethod {
     Insurance,
     /// Nothing to pay (e.g. a warranty comeback).
     Waived,
+    /// Left on the fleet account's credit (挂账), to be paid later (issue 14).
+    OnAccount,
 }
 
 impl PaymentMethod {
@@ -34,6 +36,7 @@ impl PaymentMethod {
             Self::BankTransfer => "转账",
             Self::Insurance => "保险理赔",
             Self::Waived => "免费",
+            Self::OnAccount => "挂账",
         }
     }
 }
@@ -155,6 +158,9 @@ pub struct Settlement {
     pub receivables: Vec<PayerShare>,
     /// Amount paid, fen: every payment, deposits included.
     pub amount_paid_fen: i64,
+    /// Left on the fleet account's credit (挂账), fen: due and not paid (issue 14).
+    #[serde(default)]
+    pub on_account_fen: i64,
     /// How the last of it was paid.
     pub payment_method: PaymentMethod,
     /// Every payment, deposits included, the one at delivery last (issue 14).
@@ -190,11 +196,15 @@ pub struct Payment {
     pub amount_paid_fen: i64,
     /// How.
     pub method: PaymentMethod,
+    /// Whether the customer is a fleet account with credit (挂账), who may leave the rest on
+    /// account (issue 14).
+    pub credit: bool,
 }
 
 /// Checks the payment at delivery against the customer's agreed share and what they paid before
-/// (deposits, part payments); returns the amount due (WO-8, WO-10). The other payers' shares
-/// are receivables, not paid at the counter.
+/// (deposits, part payments); returns the amount due (WO-8, WO-10). The customer's share is paid
+/// in full before handover, except by a fleet account with credit, which may leave the rest on
+/// account (挂账, issue 14). The other payers' shares are receivables, not paid at the counter.
 pub fn check_payment(total_fen: i64, paid_before_fen: i64, payment: &Payment) -> Result<i64> {
     let mut v = Validator::new();
     if !(0..=total_fen).contains(&payment.discount_fen) {
@@ -202,18 +212,48 @@ pub fn check_payment(total_fen: i64, paid_before_fen: i64, payment: &Payment) ->
     }
     let due = total_fen - payment.discount_fen.clamp(0, total_fen);
     let rest = due - paid_before_fen;
+    let paid = payment.amount_paid_fen;
+    let before =
+        if paid_before_fen > 0 { format!(" ({paid_before_fen} fen paid before)") } else { String::new() };
     if rest < 0 {
         v.push("amount_paid_fen", format!("{paid_before_fen} fen were paid before, more than the {due} fen due: refund the difference first"));
-    } else if payment.amount_paid_fen != rest {
-        let before =
-            if paid_before_fen > 0 { format!(" ({paid_before_fen} fen paid before)") } else { String::new() };
+    } else if payment.credit && !(0..=rest).contains(&paid) {
+        v.push(
+            "amount_paid_fen",
+            format!("must be at most the amount due, {rest} fen{before}; the rest stays on account"),
+        );
+    } else if !payment.credit && paid != rest {
         v.push("amount_paid_fen", format!("must equal the amount due, {rest} fen{before}"));
     }
-    if (rest == 0) != (payment.method == PaymentMethod::Waived) {
-        v.push(
-            "payment_method",
-            if rest == 0 { "must be waived when nothing is due" } else { "waived is only for nothing due" },
-        );
+    let method = payment.method;
+    let nothing_due = rest <= 0;
+    let left = rest > 0 && paid < rest;
+    let complaint = match method {
+        PaymentMethod::Waived if !nothing_due => Some("waived is only for nothing due"),
+        PaymentMethod::OnAccount if !payment.credit => {
+            Some("on_account is for a fleet account with credit (挂账); this customer pays in full")
+        }
+        PaymentMethod::OnAccount if paid > 0 || !left => {
+            Some("on_account leaves the whole rest on account: nothing is paid now")
+        }
+        PaymentMethod::Waived | PaymentMethod::OnAccount => None,
+        PaymentMethod::Cash
+        | PaymentMethod::BankCard
+        | PaymentMethod::WechatPay
+        | PaymentMethod::Alipay
+        | PaymentMethod::BankTransfer
+        | PaymentMethod::Insurance => {
+            if nothing_due {
+                Some("must be waived when nothing is due")
+            } else if paid == 0 {
+                Some("nothing is paid now: on_account leaves the rest on the fleet account")
+            } else {
+                None
+            }
+        }
+    };
+    if let Some(why) = complaint {
+        v.push("payment_method", why);
     }
     v.finish()?;
     Ok(due)
@@ -226,8 +266,8 @@ impl WorkOrder {
         if !(1..=MAX_PRICE_FEN).contains(&cmd.amount_fen) {
             v.push("amount_fen", format!("must be 1 to {MAX_PRICE_FEN} fen"));
         }
-        if cmd.method == PaymentMethod::Waived {
-            v.push("method", "a payment is not waived");
+        if matches!(cmd.method, PaymentMethod::Waived | PaymentMethod::OnAccount) {
+            v.push("method", "a payment is money taken: neither waived nor on account");
         }
         v.finish()?;
         if matches!(self.status, WorkOrderStatus::Delivered | WorkOrderStatus::Cancelled) {
@@ -312,6 +352,7 @@ impl WorkOrder {
         let totals = self.totals();
         let agreed = |l: &&WorkOrderLine| matches!(l.status, LineStatus::Done | LineStatus::Approved);
         let Billing { number, settled_at, discount_fen, amount_due_fen, payment_method, payments } = billing;
+        let amount_paid_fen: i64 = payments.iter().map(|p| p.amount_fen).sum();
         Ok(Settlement {
             number,
             settled_at,
@@ -360,7 +401,8 @@ impl WorkOrder {
             discount_fen,
             amount_due_fen,
             receivables: totals.by_payer.iter().filter(|s| s.payer != Payer::Customer).copied().collect(),
-            amount_paid_fen: payments.iter().map(|p| p.amount_fen).sum(),
+            amount_paid_fen,
+            on_account_fen: (amount_due_fen - amount_paid_fen).max(0),
             payment_method,
             payments,
             warranty_until_date: warranty.until_date,
@@ -449,8 +491,12 @@ impl WorkOrder {
             v.push("discount_fen", format!("must be between 0 and the customer's share of {share} fen"));
         }
         let due = share - discount.clamp(0, share);
-        let difference = due - old.amount_paid_fen;
-        let method = cmd.payment_method.filter(|m| *m != PaymentMethod::Waived);
+        // A fleet account's changed amount moves its credit (挂账); only a refund changes hands.
+        let credit = old.on_account_fen > 0 || old.payment_method == PaymentMethod::OnAccount;
+        let owed = due - old.amount_paid_fen;
+        let difference = if credit { owed.min(0) } else { owed };
+        let method =
+            cmd.payment_method.filter(|m| !matches!(m, PaymentMethod::Waived | PaymentMethod::OnAccount));
         match (difference, cmd.payment_method, method) {
             (0, None, _) => {}
             (0, Some(_), _) => {
@@ -491,7 +537,7 @@ impl WorkOrder {
             settled_at: at,
             discount_fen: discount,
             amount_due_fen: due,
-            payment_method: method.unwrap_or(old.payment_method),
+            payment_method: method.filter(|_| difference != 0).unwrap_or(old.payment_method),
             payments,
         };
         self.settlement = Some(self.bill(parties, billing)?);

@@ -68,7 +68,12 @@ fn finer_fractions_and_misplaced_fields_are_refused_by_name() {
 // WO-8, WO-10
 #[test]
 fn a_payment_must_settle_the_amount_due_exactly() {
-    let pay = |discount, paid, method| Payment { discount_fen: discount, amount_paid_fen: paid, method };
+    let pay = |discount, paid, method| Payment {
+        discount_fen: discount,
+        amount_paid_fen: paid,
+        method,
+        credit: false,
+    };
     assert_eq!(check_payment(56_000, 0, &pay(1_000, 55_000, PaymentMethod::WechatPay)), Ok(55_000));
     let short = check_payment(56_000, 0, &pay(0, 55_999, PaymentMethod::Cash)).unwrap_err();
     assert_eq!(short.field_errors()[0].field, "amount_paid_fen");
@@ -84,6 +89,23 @@ fn a_payment_must_settle_the_amount_due_exactly() {
     assert_eq!(check_payment(56_000, 56_000, &pay(0, 0, PaymentMethod::Waived)), Ok(56_000));
     let over = check_payment(56_000, 60_000, &pay(0, 0, PaymentMethod::Waived)).unwrap_err();
     assert_eq!(over.field_errors()[0].field, "amount_paid_fen");
+    // Issue 14: a fleet account with credit pays part or nothing and leaves the rest on account;
+    // anyone else pays in full, and on_account is theirs alone.
+    let fleet = |paid, method| Payment { credit: true, ..pay(0, paid, method) };
+    assert_eq!(check_payment(56_000, 0, &fleet(0, PaymentMethod::OnAccount)), Ok(56_000));
+    assert_eq!(check_payment(56_000, 0, &fleet(20_000, PaymentMethod::Cash)), Ok(56_000));
+    assert_eq!(check_payment(56_000, 0, &fleet(56_000, PaymentMethod::Cash)), Ok(56_000));
+    let more = check_payment(56_000, 0, &fleet(56_001, PaymentMethod::Cash)).unwrap_err();
+    assert_eq!(more.field_errors()[0].field, "amount_paid_fen");
+    let mixed = check_payment(56_000, 0, &fleet(1_000, PaymentMethod::OnAccount)).unwrap_err();
+    assert_eq!(mixed.field_errors()[0].field, "payment_method");
+    let nothing_said = check_payment(56_000, 0, &fleet(0, PaymentMethod::Cash)).unwrap_err();
+    assert_eq!(nothing_said.field_errors()[0].field, "payment_method");
+    let walk_in = check_payment(56_000, 0, &pay(0, 0, PaymentMethod::OnAccount)).unwrap_err();
+    assert_eq!(
+        walk_in.field_errors().iter().map(|e| e.field.as_str()).collect::<Vec<_>>(),
+        vec!["amount_paid_fen", "payment_method"]
+    );
 }
 
 // WO-9
