@@ -208,3 +208,31 @@ async fn a_comeback_is_suggested_and_the_advisor_confirms_or_dismisses_it() {
     let outside = shop.create(&app, 33_000).await;
     assert_eq!(outside["comeback_suggestion"], Value::Null, "past the warranty's 2,000 km");
 }
+
+// Issue 14, the early-failure clause: a brake failure within 60 days and 3,000 km of the purchase
+// gives a replacement or a refund at once.
+#[tokio::test]
+async fn an_early_brake_failure_gives_a_replacement_or_refund() {
+    let start = chrono::Utc::now();
+    let app = TestApp::spawn_at(TestClock::at(&start.to_rfc3339())).await;
+    let shop = shop(&app).await;
+    let bought_on = (start - chrono::Duration::days(20)).date_naive();
+    let car = json!({"vin": crate::common::VINS[1], "plate": "沪B67890", "make": "大众", "model": "朗逸",
+                     "mileage_km": 800, "purchase_date": bought_on});
+    let added = app
+        .post(&format!("/v1/stores/{}/customers/{}/vehicles", shop.store, shop.customer), &shop.advisor, car)
+        .await;
+    assert_eq!(added.status, StatusCode::CREATED, "{:?}", added.body);
+    let mut body = brake_repair(&shop, 900, "C3003", true);
+    body["vehicle_id"] = added.body["id"].clone();
+    body["lines"][0]["sanbao"]["early_failure"] = json!("brake_failure");
+    let order = shop.create_with(&app, body).await;
+    assert_eq!(rights(&order), vec![("replace_or_refund".to_string(), Some("early_failure".to_string()))]);
+    // The store may give longer periods, never shorter than the regulation's.
+    let store = format!("/v1/stores/{}", shop.store);
+    let short = json!({"periods": {"warranty_years": 3, "warranty_km": 60000, "sanbao_years": 2, "sanbao_km": 40000}});
+    assert_eq!(app.patch(&store, &app.admin(), short).await.fields(), vec!["periods.sanbao_km"]);
+    let long = json!({"periods": {"warranty_years": 4, "warranty_km": 100000, "sanbao_years": 3, "sanbao_km": 60000}});
+    let set = app.patch(&store, &app.admin(), long).await;
+    assert_eq!(set.body["workshop"]["periods"]["sanbao_years"], 3, "{:?}", set.body);
+}

@@ -17,12 +17,16 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct Periods {
     /// 包修期, years (at least 3).
+    #[cfg_attr(feature = "openapi", schema(minimum = 3, maximum = 30))]
     pub warranty_years: u32,
     /// 包修期, km (at least 60,000).
+    #[cfg_attr(feature = "openapi", schema(minimum = 60000, maximum = 2000000))]
     pub warranty_km: u32,
     /// 三包有效期, years (at least 2).
+    #[cfg_attr(feature = "openapi", schema(minimum = 2, maximum = 30))]
     pub sanbao_years: u32,
     /// 三包有效期, km (at least 50,000).
+    #[cfg_attr(feature = "openapi", schema(minimum = 50000, maximum = 2000000))]
     pub sanbao_km: u32,
 }
 
@@ -49,8 +53,12 @@ impl Periods {
             ("sanbao_years", self.sanbao_years, least.sanbao_years),
             ("sanbao_km", self.sanbao_km, least.sanbao_km),
         ] {
+            // The most a store may give, as the document says: 30 years or 2,000,000 km.
+            let most = if field.ends_with("_km") { 2_000_000 } else { 30 };
             if given < min {
                 v.push(format!("{prefix}{field}"), format!("must be at least {min}, the regulation's least"));
+            } else if given > most {
+                v.push(format!("{prefix}{field}"), format!("must be at most {most}"));
             }
         }
     }
@@ -92,6 +100,7 @@ impl System {
 
 /// The failures that, early in the 三包 period, give a replacement or a refund.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EarlyFailure {
     /// 转向系统失效.

@@ -3,7 +3,7 @@
 
 use super::*;
 use aftersales_domain::app::{ClaimKind, OpenClaim, QueueItem};
-use aftersales_domain::model::sanbao::System;
+use aftersales_domain::model::sanbao::{EarlyFailure, System};
 use aftersales_domain::model::work_order::{
     ClockPeriod, InsuranceClaim, InsuranceClaimStatus, Supplement, TechnicianHours, VoidedSettlement,
     WarrantyClaim, WarrantyClaimItem, WarrantyClaimStatus,
@@ -231,6 +231,12 @@ enum_map!(
     ]
 );
 enum_map!(Replacement, Replacement, "replacement", [Assembly, MainPart]);
+enum_map!(
+    EarlyFailure,
+    EarlyFailure,
+    "early_failure",
+    [SteeringFailure, BrakeFailure, BodyCrack, FuelLeak, BatteryFire]
+);
 enum_map!(RightKind, RightKind, "right", [SubstituteCar, ReplaceOrRefund]);
 enum_map!(
     RightReason,
@@ -249,19 +255,25 @@ enum_map!(
 
 /// Reads a line's 三包 tag, naming `field` in errors.
 pub fn line_sanbao(field: &str, t: pb::LineSanbao) -> Result<LineSanbao, Status> {
-    let pb::LineSanbao { system, serious_safety, replacement } = t;
+    let pb::LineSanbao { system, serious_safety, replacement, early_failure } = t;
     let system =
         System::from_proto(system)?.ok_or_else(|| invalid(&format!("{field}.system"), "is required"))?;
-    Ok(LineSanbao { system, serious_safety, replacement: Replacement::from_proto(replacement)? })
+    Ok(LineSanbao {
+        system,
+        serious_safety,
+        replacement: Replacement::from_proto(replacement)?,
+        early_failure: EarlyFailure::from_proto(early_failure)?,
+    })
 }
 
 impl From<LineSanbao> for pb::LineSanbao {
     fn from(t: LineSanbao) -> Self {
-        let LineSanbao { system, serious_safety, replacement } = t;
+        let LineSanbao { system, serious_safety, replacement, early_failure } = t;
         Self {
             system: pb::SanbaoSystem::from(system).into(),
             serious_safety,
             replacement: enum_num::<_, pb::Replacement>(replacement),
+            early_failure: enum_num::<_, pb::EarlyFailure>(early_failure),
         }
     }
 }

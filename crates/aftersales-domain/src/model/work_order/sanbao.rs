@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::model::sanbao::{Ground, Periods, Repair, Right, Standing, System, standing};
+use crate::model::sanbao::{EarlyFailure, Ground, Periods, Repair, Right, Standing, System, standing};
 
 /// What a line replaces, as the regulation counts replacements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,6 +31,11 @@ pub struct LineSanbao {
     pub serious_safety: bool,
     /// What a part line replaces.
     pub replacement: Option<Replacement>,
+    /// The early failure it repairs (steering or brakes failing, the body cracking, fuel
+    /// leaking, the power battery catching fire), which inside 60 days or 3,000 km gives a
+    /// replacement or a refund.
+    #[serde(default)]
+    pub early_failure: Option<EarlyFailure>,
 }
 
 /// What the owner may ask for.
@@ -189,7 +194,7 @@ impl WorkOrder {
                     replaced_assembly: replaced(Replacement::Assembly).map(|(_, t)| t.system),
                     replaced_part: replaced(Replacement::MainPart).map(|(l, t)| (t.system, l.code.clone())),
                     system: tags.first().map(|(_, t)| t.system),
-                    early_failure: None,
+                    early_failure: tags.iter().find_map(|(_, t)| t.early_failure),
                 }
             })
             .collect()
