@@ -10,6 +10,7 @@ pub mod ehealth;
 pub mod event;
 pub mod figures;
 pub mod follow_up;
+pub mod import;
 pub mod inspection;
 pub mod message;
 pub mod rollup;
