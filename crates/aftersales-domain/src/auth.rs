@@ -158,11 +158,13 @@ pub enum Action {
     DispatchWork,
     /// Void a delivered order's settlement and issue a new one (红冲, issue 14).
     VoidSettlement,
+    /// Import a store's files from its old DMS (issue 15).
+    ImportData,
 }
 
 impl Action {
     /// Every action, in table order.
-    pub const ALL: [Action; 33] = [
+    pub const ALL: [Action; 34] = [
         Action::CreateStore,
         Action::UpdateStore,
         Action::ReadStore,
@@ -196,6 +198,7 @@ impl Action {
         Action::ManageMessages,
         Action::DispatchWork,
         Action::VoidSettlement,
+        Action::ImportData,
     ];
 
     /// Returns the action's name, for errors and logs.
@@ -234,6 +237,7 @@ impl Action {
             Action::ManageMessages => "message.manage",
             Action::DispatchWork => "work_order.dispatch",
             Action::VoidSettlement => "settlement.void",
+            Action::ImportData => "data.import",
         }
     }
 
@@ -282,6 +286,8 @@ impl Action {
             Action::DispatchWork => &[Advisor, Supervisor, Integration],
             // The finance desk's correction, signed off by a supervisor.
             Action::VoidSettlement => &[Supervisor],
+            // Moving a store in writes its whole history at once: the supervisor's decision.
+            Action::ImportData => &[Supervisor],
         }
     }
 }

@@ -4,6 +4,7 @@
 pub mod config;
 pub mod demo;
 pub mod ehealth;
+pub mod import;
 pub mod jobs;
 pub mod jwt;
 pub mod listen;

@@ -3,9 +3,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use aftersales_domain::app::OnDuplicate;
 use aftersales_server::config::Config;
 use aftersales_server::jwt::{TokenRequest, mint};
-use aftersales_server::{demo, seed, start, telemetry};
+use aftersales_server::{demo, import, seed, start, telemetry};
 use clap::{Parser, Subcommand};
 
 // Requests allocate many small, short-lived buffers (JSON, SQL, rows); mimalloc serves them
@@ -75,6 +76,29 @@ enum Command {
         #[arg(long)]
         all_open: bool,
     },
+    /// Imports a store's customer files and cars from its old DMS: a CSV sheet in UTF-8 or
+    /// GB18030 with Chinese or English headers (客户姓名/name, 手机/phone, 车牌/plate, 车架号/vin,
+    /// 品牌/make, 车型/model, 购车日期/purchase_date...); writes a row-level report. Run again
+    /// after a failure, it writes no row twice.
+    Import {
+        /// What the sheet holds: `customers`.
+        #[arg(value_parser = ["customers"])]
+        kind: String,
+        /// The sheet.
+        file: std::path::PathBuf,
+        /// The store it moves into.
+        #[arg(long)]
+        store: String,
+        /// Check every row, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// A car already on file: merge (fill what it lacks), skip, or report.
+        #[arg(long, default_value = "report", value_parser = ["merge", "skip", "report"])]
+        on_duplicate: String,
+        /// Where the report goes (default: FILE with `.report.csv`).
+        #[arg(long)]
+        report: Option<std::path::PathBuf>,
+    },
     /// Times headquarters' figures for every store against a scan of the raw records (HQ-2).
     BenchHq {
         /// The month (YYYY-MM) or year (YYYY).
@@ -136,6 +160,40 @@ async fn main() -> ExitCode {
                     let took = started.elapsed();
                     let rate = written as f64 / took.as_secs_f64().max(1e-9);
                     println!("seeded {stores} stores, {written} records in {took:.1?} ({rate:.0} records/s)");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
+        Command::Import { kind: _, file, store, dry_run, on_duplicate, report } => {
+            telemetry::init(&config);
+            let on_duplicate = match on_duplicate.as_str() {
+                "merge" => OnDuplicate::Merge,
+                "skip" => OnDuplicate::Skip,
+                _ => OnDuplicate::Report,
+            };
+            let plan = import::ImportPlan { file, store, dry_run, on_duplicate, report };
+            let started = std::time::Instant::now();
+            let result = async {
+                let (services, _) = seed::open(&config).await.map_err(|e| e.to_string())?;
+                import::import_customers(&services, plan).await.map_err(|e| e.to_string())
+            };
+            match result.await {
+                Ok(s) => {
+                    let took = started.elapsed();
+                    let rate = s.rows as f64 / took.as_secs_f64().max(1e-9);
+                    println!(
+                        "{} rows in {took:.1?} ({rate:.0} rows/s){}: {} created, {} already imported, {} merged,                          {} skipped, {} refused; {} problems in {}",
+                        s.rows,
+                        if dry_run { ", dry run" } else { "" },
+                        s.created,
+                        s.already_imported,
+                        s.merged,
+                        s.skipped,
+                        s.refused,
+                        s.problems,
+                        s.report.display()
+                    );
                     ExitCode::SUCCESS
                 }
                 Err(e) => fail(e),

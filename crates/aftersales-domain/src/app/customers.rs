@@ -32,7 +32,7 @@ pub struct CustomerQuery {
 /// Use cases on customer files.
 #[derive(Clone)]
 pub struct CustomerService {
-    core: Arc<Core>,
+    pub(super) core: Arc<Core>,
 }
 
 impl CustomerService {

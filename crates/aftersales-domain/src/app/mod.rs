@@ -12,6 +12,7 @@ mod customers;
 mod ehealth;
 mod events;
 mod follow_ups;
+mod imports;
 mod messages;
 mod stores;
 mod summaries;
@@ -47,6 +48,7 @@ pub use follow_ups::{
     CloseUnreachable, FollowUpService, ReassignTasks, Reassignment, RecordContact, WorklistItem,
 };
 pub use follow_ups::{CreateCampaign, RecordVisit, SendLetter};
+pub use imports::{OnDuplicate, RowOutcome};
 pub use messages::{ConsentBalance, MessageService};
 pub use stores::StoreService;
 pub use summaries::{StoreFigures, SubmitSummary, SummaryService, SummaryView};

@@ -1,0 +1,95 @@
+//! Moving a store in (issue 15): one checked row of a customer sheet written as a customer file
+//! and its car, through the same use cases as the API. Each write carries the import's id and
+//! the row number as its idempotency key, so an import run again after a crash writes no row
+//! twice; a car already on file is skipped, reported or merged, as the caller chose.
+
+use serde::{Deserialize, Serialize};
+
+use super::*;
+use crate::model::customer::UpdateVehicle;
+use crate::model::import::{CustomerRow, Problem};
+use crate::value::Vin;
+
+/// What to do with a row whose car (by VIN) is already on file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnDuplicate {
+    /// Fill what the existing file lacks (plate, registration and purchase dates).
+    Merge,
+    /// Leave it.
+    Skip,
+    /// Leave it and name the row in the report.
+    Report,
+}
+
+/// What became of one row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowOutcome {
+    /// Written (or, in a dry run, would be).
+    Created,
+    /// Written by an earlier run of the same import.
+    AlreadyImported,
+    /// The car was on file; what it lacked was filled in.
+    Merged,
+    /// The car was on file; left as it is.
+    Skipped,
+    /// The car was on file; the report names the row.
+    Reported(Problem),
+}
+
+fn key(import: &str, row: u64, what: &str) -> Result<IdempotencyKey> {
+    IdempotencyKey::parse(&format!("import:{import}:{row}:{what}"))
+}
+
+impl CustomerService {
+    /// Writes one checked row of import `import` (supervisor); nothing when `dry_run`.
+    pub async fn import_row(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        (import, row, on_duplicate, dry_run): (&str, CustomerRow, OnDuplicate, bool),
+    ) -> Result<RowOutcome> {
+        who.authorize(Action::ImportData, store, "store")?;
+        let CustomerRow { row: number, customer, vehicle } = row;
+        let (customer_key, vehicle_key) = (key(import, number, "customer")?, key(import, number, "vehicle")?);
+        let repo = &self.core.repo;
+        let done = repo.find_idempotency(store, &who.sub, customer_key.0.as_str()).await?.is_some();
+        if !done && let Some(car) = &vehicle {
+            let vin = Vin::parse(&car.vin).map_err(|e| DomainError::invalid("vin", e))?;
+            if let Some(existing) = repo.find_vehicle_by_vin(store, &vin).await? {
+                return match on_duplicate {
+                    OnDuplicate::Skip => Ok(RowOutcome::Skipped),
+                    OnDuplicate::Report => Ok(RowOutcome::Reported(Problem {
+                        row: number,
+                        column: "vin".into(),
+                        value: car.vin.clone(),
+                        rule: "duplicate_on_file".into(),
+                        message: "the car is already on file".into(),
+                    })),
+                    OnDuplicate::Merge if dry_run => Ok(RowOutcome::Merged),
+                    OnDuplicate::Merge => {
+                        let fill = UpdateVehicle {
+                            plate: car.plate.clone().filter(|_| existing.plate.is_none()),
+                            registration_date: car
+                                .registration_date
+                                .filter(|_| existing.registration_date.is_none()),
+                            purchase_date: car.purchase_date.filter(|_| existing.purchase_date.is_none()),
+                            ..UpdateVehicle::default()
+                        };
+                        self.update_vehicle(who, store, existing.customer_id, existing.id, fill, None)
+                            .await?;
+                        Ok(RowOutcome::Merged)
+                    }
+                };
+            }
+        }
+        if dry_run {
+            return Ok(RowOutcome::Created);
+        }
+        let file = self.create(who, store, customer, Some(customer_key)).await?;
+        if let Some(car) = vehicle {
+            self.add_vehicle(who, store, file.customer.id, car, Some(vehicle_key)).await?;
+        }
+        Ok(if done { RowOutcome::AlreadyImported } else { RowOutcome::Created })
+    }
+}

@@ -1,0 +1,101 @@
+//! Moving a store in (issue 15): `aftersales import customers`, run as a store's office would
+//! run it, on the suite's database (SQLite or PostgreSQL).
+
+use std::process::Command;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::common::{SECRET, TestApp, server_binary};
+use crate::work_orders::shop;
+
+/// Runs the import command on `app`'s database; answers its summary line.
+fn import(app: &TestApp, file: &std::path::Path, extra: &[&str]) -> String {
+    let out = Command::new(server_binary())
+        .args(["import", "customers"])
+        .arg(file)
+        .args(["--store", "SH001"])
+        .args(extra)
+        .env("AFTERSALES_DATABASE_URL", &app.config.database_url)
+        .env("AFTERSALES_JWT_SECRET", SECRET)
+        .env("AFTERSALES_DEMO", "false")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("the server binary runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{stdout} {}", String::from_utf8_lossy(&out.stderr));
+    stdout
+}
+
+/// The report's rows: row, column and rule.
+fn report(path: &std::path::Path) -> Vec<(String, String, String)> {
+    let bytes = std::fs::read(path).unwrap();
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "a BOM, for Excel");
+    let mut rows = csv::Reader::from_reader(&bytes[3..]);
+    rows.records()
+        .map(|r| r.unwrap())
+        .map(|r| (r[0].to_string(), r[1].to_string(), r[3].to_string()))
+        .collect()
+}
+
+// Issue 15: a GB18030 sheet with Chinese headers; bad rows are named with their column and rule
+// and not written, a duplicate inside the file and a car already on file are reported, and a
+// second run of the same file writes nothing twice.
+#[tokio::test]
+async fn a_gb18030_sheet_imports_with_a_row_level_report_and_runs_again_safely() {
+    let app = TestApp::spawn().await;
+    let shop = shop(&app).await;
+    let sheet = "客户姓名,手机,车牌号,车架号,品牌,车型,购车日期\r\n\
+                 李娜,13912345678,沪B67890,LFV2A21K7G3000001,大众,帕萨特,2024/3/15\r\n\
+                 王芳,1391234,沪C11111,LSGPC52U5AF000002,别克,君威,2024-05-01\r\n\
+                 赵强,13700000000,,LSGPC52U5AF000003,别克,君威,\r\n\
+                 李娜,139-1234-5678,,,,,\r\n\
+                 张伟,13812345678,沪A12345,LSVAU218XN2183294,大众,朗逸,\r\n\
+                 陈静,13600000000,,,,,\r\n";
+    let (gb, _, lossy) = encoding_rs::GB18030.encode(sheet);
+    assert!(!lossy);
+    let dir = std::env::temp_dir().join(format!("aftersales-import-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("customers.csv");
+    std::fs::write(&file, &gb).unwrap();
+
+    let dry = import(&app, &file, &["--dry-run"]);
+    assert!(dry.contains("6 rows") && dry.contains("2 created") && dry.contains("dry run"), "{dry}");
+    let before = app.get("/v1/stores/SH001/customers?q=李娜", &shop.supervisor).await.body;
+    assert_eq!(before["customers"], Value::Array(vec![]), "a dry run writes nothing");
+
+    let first = import(&app, &file, &[]);
+    assert!(first.contains("2 created") && first.contains("4 refused"), "{first}");
+    let rows = report(&dir.join("customers.report.csv"));
+    let named: Vec<(&str, &str, &str)> =
+        rows.iter().map(|(r, c, k)| (r.as_str(), c.as_str(), k.as_str())).collect();
+    assert_eq!(
+        named,
+        vec![
+            ("3", "phone", "phone"),
+            ("4", "vin", "vin"),
+            ("5", "phone", "duplicate_in_file"),
+            ("6", "vin", "duplicate_on_file")
+        ]
+    );
+    let found = app.get("/v1/stores/SH001/customers?q=李娜", &shop.supervisor).await;
+    assert_eq!(found.status, StatusCode::OK);
+    let files = found.body["customers"].as_array().unwrap().clone();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let id = files[0]["id"].as_str().unwrap();
+    let cars = app.get(&format!("/v1/stores/SH001/customers/{id}/vehicles"), &shop.supervisor).await.body;
+    assert_eq!(
+        (cars["vehicles"][0]["vin"].as_str(), cars["vehicles"][0]["purchase_date"].as_str()),
+        (Some("LFV2A21K7G3000001"), Some("2024-03-15"))
+    );
+
+    let again = import(&app, &file, &[]);
+    assert!(again.contains("0 created") && again.contains("2 already imported"), "{again}");
+    let still = app.get("/v1/stores/SH001/customers?q=李娜", &shop.supervisor).await.body;
+    assert_eq!(still["customers"].as_array().unwrap().len(), 1, "no row written twice");
+    let trail = app.get("/v1/stores/SH001/audit-events?resource_type=customer", &shop.supervisor).await.body;
+    let by_import =
+        trail["audit_events"].as_array().unwrap().iter().filter(|e| e["actor"] == "import").count();
+    assert_eq!(by_import, 2, "each file written once, audited under the import");
+    std::fs::remove_dir_all(&dir).ok();
+}
