@@ -50,8 +50,9 @@ async fn a_gb18030_sheet_imports_with_a_row_level_report_and_runs_again_safely()
                  王芳,1391234,沪C11111,LSGPC52U5AF000002,别克,君威,2024-05-01\r\n\
                  赵强,13700000000,,LSGPC52U5AF000003,别克,君威,\r\n\
                  李娜,139-1234-5678,,,,,\r\n\
-                 张伟,13812345678,沪A12345,LSVAU218XN2183294,大众,朗逸,\r\n\
-                 陈静,13600000000,,,,,\r\n";
+                 张伟,13812340000,沪A12345,LSVAU218XN2183294,大众,朗逸,\r\n\
+                 陈静,13600000000,,,,,\r\n\
+                 张伟,13812345678,,,,,\r\n";
     let (gb, _, lossy) = encoding_rs::GB18030.encode(sheet);
     assert!(!lossy);
     let dir = std::env::temp_dir().join(format!("aftersales-import-{}", uuid::Uuid::now_v7()));
@@ -60,12 +61,12 @@ async fn a_gb18030_sheet_imports_with_a_row_level_report_and_runs_again_safely()
     std::fs::write(&file, &gb).unwrap();
 
     let dry = import(&app, &file, &["--dry-run"]);
-    assert!(dry.contains("6 rows") && dry.contains("2 created") && dry.contains("dry run"), "{dry}");
+    assert!(dry.contains("7 rows") && dry.contains("2 created") && dry.contains("dry run"), "{dry}");
     let before = app.get("/v1/stores/SH001/customers?q=李娜", &shop.supervisor).await.body;
     assert_eq!(before["customers"], Value::Array(vec![]), "a dry run writes nothing");
 
     let first = import(&app, &file, &[]);
-    assert!(first.contains("2 created") && first.contains("4 refused"), "{first}");
+    assert!(first.contains("2 created") && first.contains("5 refused"), "{first}");
     let rows = report(&dir.join("customers.report.csv"));
     let named: Vec<(&str, &str, &str)> =
         rows.iter().map(|(r, c, k)| (r.as_str(), c.as_str(), k.as_str())).collect();
@@ -75,7 +76,8 @@ async fn a_gb18030_sheet_imports_with_a_row_level_report_and_runs_again_safely()
             ("3", "phone", "phone"),
             ("4", "vin", "vin"),
             ("5", "phone", "duplicate_in_file"),
-            ("6", "vin", "duplicate_on_file")
+            ("6", "vin", "duplicate_on_file"),
+            ("8", "phone", "duplicate_on_file")
         ]
     );
     let found = app.get("/v1/stores/SH001/customers?q=李娜", &shop.supervisor).await;
@@ -97,5 +99,23 @@ async fn a_gb18030_sheet_imports_with_a_row_level_report_and_runs_again_safely()
     let by_import =
         trail["audit_events"].as_array().unwrap().iter().filter(|e| e["actor"] == "import").count();
     assert_eq!(by_import, 2, "each file written once, audited under the import");
+
+    // Merging: a known customer's new car joins their file; a known car's file gets what it lacked.
+    let merge = "name,phone,plate,vin,make,model,purchase_date\n\
+                 张伟,13812345678,,WVWZZZ1J70W000003,大众,高尔夫,\n\
+                 张伟,13812345678,,LSVAU218XN2183294,大众,朗逸,2023-06-01\n";
+    let merge_file = dir.join("merge.csv");
+    std::fs::write(&merge_file, merge).unwrap();
+    let merged = import(&app, &merge_file, &["--on-duplicate", "merge"]);
+    assert!(merged.contains("2 merged") && merged.contains("0 created"), "{merged}");
+    let path = format!("/v1/stores/SH001/customers/{}/vehicles", shop.customer);
+    let cars = app.get(&path, &shop.supervisor).await.body["vehicles"].as_array().unwrap().clone();
+    let vins: Vec<(&str, Option<&str>)> =
+        cars.iter().map(|c| (c["vin"].as_str().unwrap(), c["purchase_date"].as_str())).collect();
+    assert_eq!(vins, vec![("LSVAU218XN2183294", Some("2023-06-01")), ("WVWZZZ1J70W000003", None)]);
+    let twice = import(&app, &merge_file, &["--on-duplicate", "merge"]);
+    assert!(twice.contains("2 merged"), "{twice}");
+    let again = app.get(&path, &shop.supervisor).await.body["vehicles"].as_array().unwrap().len();
+    assert_eq!(again, 2, "merged once");
     std::fs::remove_dir_all(&dir).ok();
 }

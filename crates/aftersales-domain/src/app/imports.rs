@@ -1,7 +1,9 @@
 //! Moving a store in (issue 15): one checked row of a customer sheet written as a customer file
 //! and its car, through the same use cases as the API. Each write carries the import's id and
 //! the row number as its idempotency key, so an import run again after a crash writes no row
-//! twice; a car already on file is skipped, reported or merged, as the caller chose.
+//! twice. A car already on file (by VIN), or a customer already on file (by phone), is skipped,
+//! reported or merged, as the caller chose: merging fills what the car's file lacks, or adds the
+//! row's car to the customer's file.
 
 use serde::{Deserialize, Serialize};
 
@@ -14,7 +16,8 @@ use crate::value::Vin;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OnDuplicate {
-    /// Fill what the existing file lacks (plate, registration and purchase dates).
+    /// Fill what the car's file lacks (plate, registration and purchase dates), or add the
+    /// row's car to the customer's file.
     Merge,
     /// Leave it.
     Skip,
@@ -35,6 +38,25 @@ pub enum RowOutcome {
     Skipped,
     /// The car was on file; the report names the row.
     Reported(Problem),
+}
+
+impl CustomerService {
+    /// The live customer file with exactly this phone, if any; the search index finds it by its
+    /// digits.
+    async fn on_file_by_phone(
+        &self,
+        store: &StoreCode,
+        phone: &str,
+    ) -> Result<Option<crate::model::customer::Customer>> {
+        let Ok(phone) = crate::value::Phone::parse(phone) else { return Ok(None) };
+        let filter = crate::model::customer::CustomerFilter {
+            q: Some(phone.as_str().to_string()),
+            ..Default::default()
+        };
+        let page = crate::paging::PageRequest { size: 20, ..Default::default() };
+        let found = self.core.repo.list_customers(store, &filter, &page).await?;
+        Ok(found.items.into_iter().find(|c| c.phone.as_str() == phone.as_str()))
+    }
 }
 
 fn key(import: &str, row: u64, what: &str) -> Result<IdempotencyKey> {
@@ -66,7 +88,6 @@ impl CustomerService {
                         rule: "duplicate_on_file".into(),
                         message: "the car is already on file".into(),
                     })),
-                    OnDuplicate::Merge if dry_run => Ok(RowOutcome::Merged),
                     OnDuplicate::Merge => {
                         let fill = UpdateVehicle {
                             plate: car.plate.clone().filter(|_| existing.plate.is_none()),
@@ -76,12 +97,33 @@ impl CustomerService {
                             purchase_date: car.purchase_date.filter(|_| existing.purchase_date.is_none()),
                             ..UpdateVehicle::default()
                         };
-                        self.update_vehicle(who, store, existing.customer_id, existing.id, fill, None)
-                            .await?;
+                        // Nothing to fill (or filled by an earlier run): nothing is written.
+                        if !dry_run && fill != UpdateVehicle::default() {
+                            self.update_vehicle(who, store, existing.customer_id, existing.id, fill, None)
+                                .await?;
+                        }
                         Ok(RowOutcome::Merged)
                     }
                 };
             }
+        }
+        if !done && let Some(owner) = self.on_file_by_phone(store, &customer.phone).await? {
+            return match on_duplicate {
+                OnDuplicate::Skip => Ok(RowOutcome::Skipped),
+                OnDuplicate::Report => Ok(RowOutcome::Reported(Problem {
+                    row: number,
+                    column: "phone".into(),
+                    value: customer.phone.clone(),
+                    rule: "duplicate_on_file".into(),
+                    message: "a customer file with this phone is on record".into(),
+                })),
+                OnDuplicate::Merge => {
+                    if let (Some(car), false) = (vehicle, dry_run) {
+                        self.add_vehicle(who, store, owner.id, car, Some(vehicle_key)).await?;
+                    }
+                    Ok(RowOutcome::Merged)
+                }
+            };
         }
         if dry_run {
             return Ok(RowOutcome::Created);

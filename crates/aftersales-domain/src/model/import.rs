@@ -240,7 +240,9 @@ pub fn check_customer_row(header: &Header, row: u64, cells: &[&str]) -> Result<C
     Ok(CustomerRow { row, customer, vehicle })
 }
 
-/// Finds rows of one file naming a VIN or a phone an earlier row named.
+/// Finds rows of one file that repeat an earlier one: the same VIN, or a file without a car for
+/// a phone an earlier row named. A new car for a known phone is the same customer's second car,
+/// which the import merges into the first row's file (or reports), as for a file on record.
 #[derive(Debug, Default)]
 pub struct SeenInFile {
     vins: HashMap<String, u64>,
@@ -248,12 +250,12 @@ pub struct SeenInFile {
 }
 
 impl SeenInFile {
-    /// The problem of `row` if its VIN, or its phone, came earlier in the file; remembers both.
+    /// The problem of `row` if it repeats an earlier row; remembers its VIN and phone.
     pub fn duplicate(&mut self, row: &CustomerRow) -> Option<Problem> {
         let phone = Phone::parse(&row.customer.phone).map(|p| p.as_str().to_string()).unwrap_or_default();
         let vin = row.vehicle.as_ref().and_then(|v| Vin::parse(&v.vin).ok()).map(|v| v.to_string());
         let earlier_vin = vin.as_ref().and_then(|v| self.vins.get(v).copied());
-        let earlier_phone = self.phones.get(&phone).copied();
+        let earlier_phone = self.phones.get(&phone).copied().filter(|_| vin.is_none());
         if let Some(v) = vin {
             self.vins.entry(v).or_insert(row.row);
         }
@@ -339,5 +341,7 @@ mod tests {
         );
         let same_phone = seen.duplicate(&row(4, "王芳", "+86 138-1234-5678", "")).expect("same phone");
         assert_eq!((same_phone.column.as_str(), same_phone.rule.as_str()), ("phone", "duplicate_in_file"));
+        let second_car = row(5, "张伟", "13812345678", "WVWZZZ1J70W000003");
+        assert_eq!(seen.duplicate(&second_car), None, "a second car of the same customer");
     }
 }
