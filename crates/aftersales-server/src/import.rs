@@ -206,12 +206,12 @@ pub async fn import_customers(services: &Services, plan: ImportPlan) -> Result<S
                 summary.refused += 1;
                 problems.push(p);
             }
-            // A row the rules refuse is the row's problem; anything else stops the import, which
-            // resumes where it stopped when run again.
-            Err(e)
-                if e.field_errors().is_empty()
-                    && !matches!(e, aftersales_domain::DomainError::AlreadyExists { .. }) =>
-            {
+            // The database away or a fault stops the import, which resumes where it stopped when
+            // run again; a row the rules refuse is the row's problem.
+            Err(
+                e @ (aftersales_domain::DomainError::Unavailable(_)
+                | aftersales_domain::DomainError::Internal(_)),
+            ) => {
                 return Err(ImportError::Write(number, e));
             }
             Err(e) => {
