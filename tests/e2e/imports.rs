@@ -119,3 +119,47 @@ async fn a_gb18030_sheet_imports_with_a_row_level_report_and_runs_again_safely()
     assert_eq!(again, 2, "merged once");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+// Issue 15: an XLSX workbook's first sheet, as Excel keeps it: phones as numbers, dates as dates.
+#[tokio::test]
+async fn an_xlsx_sheet_imports_with_numbers_and_dates_read_as_excel_shows_them() {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let app = TestApp::spawn().await;
+    let shop = shop(&app).await;
+    let dir = std::env::temp_dir().join(format!("aftersales-import-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("客户.xlsx");
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    for (c, name) in ["客户姓名", "手机", "车架号", "品牌", "车型", "购车日期"].into_iter().enumerate()
+    {
+        sheet.write_string(0, c as u16, name).unwrap();
+    }
+    let day = Format::new().set_num_format("yyyy/m/d");
+    sheet.write_string(1, 0, "周杰").unwrap();
+    sheet.write_number(1, 1, 13_512_345_678.0).unwrap();
+    sheet.write_string(1, 2, "LFV2A21K7G3000001").unwrap();
+    sheet.write_string(1, 3, "大众").unwrap();
+    sheet.write_string(1, 4, "途观").unwrap();
+    sheet.write_datetime_with_format(1, 5, ExcelDateTime::from_ymd(2025, 1, 8).unwrap(), &day).unwrap();
+    sheet.write_string(2, 0, "吴敏").unwrap();
+    sheet.write_number(2, 1, 13_612_345_678.0).unwrap();
+    sheet.write_string(2, 2, "LSGPC52U5AF000003").unwrap();
+    sheet.write_string(3, 0, "郑爽").unwrap();
+    sheet.write_string(3, 1, "137 1234 5678").unwrap();
+    book.save(&file).unwrap();
+
+    let summary = import(&app, &file, &[]);
+    assert!(
+        summary.contains("3 rows") && summary.contains("2 created") && summary.contains("1 refused"),
+        "{summary}"
+    );
+    let rows = report(&dir.join("客户.report.csv"));
+    let named: Vec<(&str, &str)> = rows.iter().map(|(r, c, _)| (r.as_str(), c.as_str())).collect();
+    assert_eq!(named, vec![("3", "vin"), ("3", "make"), ("3", "model")]);
+    let found = app.get("/v1/stores/SH001/customers?q=13512345678", &shop.supervisor).await.body;
+    let id = found["customers"][0]["id"].as_str().expect("the file by its phone").to_string();
+    let cars = app.get(&format!("/v1/stores/SH001/customers/{id}/vehicles"), &shop.supervisor).await.body;
+    assert_eq!(cars["vehicles"][0]["purchase_date"], "2025-01-08");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -1,7 +1,8 @@
-//! `aftersales import customers FILE` (issue 15): a customer sheet from an old DMS, as CSV in
-//! UTF-8 (with or without a byte-order mark) or GB18030 (which Chinese Excel still writes),
-//! streamed row by row through the domain's checks and the same use cases as the API, with a
-//! progress bar, a summary and a row-level report (CSV with a BOM, for Excel).
+//! `aftersales import customers FILE` (issue 15): a customer sheet from an old DMS, as XLSX (its
+//! first sheet) or CSV in UTF-8 (with or without a byte-order mark) or GB18030 (which Chinese
+//! Excel still writes), streamed row by row (a reader thread feeds a bounded channel) through the
+//! domain's checks and the same use cases as the API, with a progress bar, a summary and a
+//! row-level report (CSV with a BOM, for Excel).
 
 use std::collections::BTreeSet;
 use std::fs::File;
@@ -23,6 +24,9 @@ pub enum ImportError {
     /// The sheet is not CSV.
     #[error("the file is not CSV: {0}")]
     Csv(#[from] csv::Error),
+    /// The sheet is not XLSX.
+    #[error("the file is not XLSX: {0}")]
+    Xlsx(#[from] calamine::XlsxError),
     /// The store code is not one.
     #[error("--store: {0}")]
     Store(String),
@@ -118,6 +122,80 @@ fn open_text(path: &Path) -> Result<impl Read, ImportError> {
         .build(bytes))
 }
 
+/// A sheet's rows with their row numbers (the header is row 1), or why reading stopped.
+type Rows = tokio::sync::mpsc::Receiver<Result<(u64, Vec<String>), ImportError>>;
+
+/// Reads the sheet on a thread of its own, a bounded channel ahead of the writes: XLSX by its
+/// extension, CSV otherwise.
+fn spawn_reader(path: PathBuf) -> Rows {
+    let (tx, rx) = tokio::sync::mpsc::channel(512);
+    let xlsx = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+    std::thread::spawn(move || {
+        let send = |row| tx.blocking_send(Ok(row)).is_ok();
+        let read = if xlsx { read_xlsx(&path, send) } else { read_csv(&path, send) };
+        if let Err(e) = read {
+            let _ = tx.blocking_send(Err(e));
+        }
+    });
+    rx
+}
+
+/// Streams a CSV sheet's records; stops early when `send` says no one listens.
+fn read_csv(path: &Path, mut send: impl FnMut((u64, Vec<String>)) -> bool) -> Result<(), ImportError> {
+    let mut sheet = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(open_text(path)?);
+    for (i, record) in sheet.records().enumerate() {
+        if !send((i as u64 + 1, record?.iter().map(str::to_string).collect())) {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// A cell as the sheet shows it: whole numbers without a fraction (phones are often numbers),
+/// dates as `YYYY-MM-DD`.
+fn cell_text(value: &calamine::DataRef<'_>) -> String {
+    use calamine::DataRef as D;
+    match value {
+        D::Int(i) => i.to_string(),
+        D::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.0}"),
+        D::Float(f) => f.to_string(),
+        D::String(s) | D::DateTimeIso(s) | D::DurationIso(s) => s.clone(),
+        D::SharedString(s) => (*s).to_string(),
+        D::Bool(b) => b.to_string(),
+        D::DateTime(d) => d.as_datetime().map(|t| t.date().to_string()).unwrap_or_default(),
+        D::Error(_) | D::Empty => String::new(),
+    }
+}
+
+/// Streams the first worksheet of an XLSX workbook cell by cell, a row at a time.
+fn read_xlsx(path: &Path, mut send: impl FnMut((u64, Vec<String>)) -> bool) -> Result<(), ImportError> {
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(path)?;
+    let Some(first) = book.sheet_names().first().cloned() else { return Ok(()) };
+    let mut cells = book.worksheet_cells_reader(&first)?;
+    let mut row: Option<(u64, Vec<String>)> = None;
+    while let Some(cell) = cells.next_cell()? {
+        let (r, c) = cell.get_position();
+        let number = u64::from(r) + 1;
+        if row.as_ref().is_some_and(|(n, _)| *n != number)
+            && let Some(done) = row.take()
+            && !send(done)
+        {
+            return Ok(());
+        }
+        let (_, values) = row.get_or_insert_with(|| (number, Vec::new()));
+        let c = c as usize;
+        if values.len() <= c {
+            values.resize(c + 1, String::new());
+        }
+        values[c] = cell_text(cell.get_value());
+    }
+    if let Some(last) = row {
+        send(last);
+    }
+    Ok(())
+}
+
 /// Writes the report: a BOM, then row, column, value, rule and message per problem.
 fn write_report(path: &Path, problems: &[Problem]) -> Result<(), ImportError> {
     let io = |e| ImportError::Io(path.to_path_buf(), e);
@@ -142,17 +220,15 @@ pub async fn import_customers(services: &Services, plan: ImportPlan) -> Result<S
     };
     let import = identity(&plan.file)?;
     let report = plan.report.clone().unwrap_or_else(|| plan.file.with_extension("report.csv"));
-    let mut sheet =
-        csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(open_text(&plan.file)?);
+    let mut rows = spawn_reader(plan.file.clone());
     let progress = indicatif::ProgressBar::new_spinner().with_style(
         indicatif::ProgressStyle::with_template("{spinner} {pos} rows, {per_sec}, {elapsed} {msg}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
     );
     let mut summary = Summary { report: report.clone(), ..Summary::default() };
     let mut problems: Vec<Problem> = Vec::new();
-    let mut records = sheet.records();
-    let header = match records.next().transpose()? {
-        Some(first) => map_header(&first.iter().collect::<Vec<_>>()),
+    let header = match rows.recv().await.transpose()? {
+        Some((_, first)) => map_header(&first.iter().map(String::as_str).collect::<Vec<_>>()),
         None => Err(vec![Problem {
             row: 1,
             column: String::new(),
@@ -170,12 +246,11 @@ pub async fn import_customers(services: &Services, plan: ImportPlan) -> Result<S
         }
     };
     let mut seen = SeenInFile::default();
-    for (i, record) in records.enumerate() {
-        let record = record?;
-        let number = i as u64 + 2;
+    while let Some(next) = rows.recv().await {
+        let (number, record) = next?;
         summary.rows += 1;
         progress.inc(1);
-        let cells: Vec<&str> = record.iter().collect();
+        let cells: Vec<&str> = record.iter().map(String::as_str).collect();
         if cells.iter().all(|c| c.trim().is_empty()) {
             summary.rows -= 1;
             continue;
