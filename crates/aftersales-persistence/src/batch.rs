@@ -21,9 +21,10 @@ use aftersales_domain::{DomainError, Result};
 use sea_orm::{ActiveModelTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, TransactionTrait};
 use tokio::sync::oneshot;
 
+use crate::counters::{Moves, Zones};
 use crate::entities::search;
 use crate::mapping::{audit_row, customer_row, idempotency_row, odometer_row, work_order_row};
-use crate::writes::{Moves, Zones, apply_op, customer_term_rows, filled, take_numbers};
+use crate::writes::{apply_op, customer_term_rows, filled, take_numbers};
 use crate::{SeaRepository, db_err, read_err};
 
 /// Most rows per multi-row insert, well under SQLite's bound-parameter limit.

@@ -9,9 +9,10 @@ use aftersales_domain::model::rollup::{contact_buckets, tallies, task_buckets};
 use aftersales_domain::value::StoreCode;
 use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, TransactionTrait};
 
+use crate::counters::{Moves, store_tz};
 use crate::entities::{contact, customer, search, task};
 use crate::mapping::*;
-use crate::writes::{Moves, customer_term_rows, store_tz};
+use crate::writes::customer_term_rows;
 use crate::{SeaRepository, read_err};
 
 /// A record of either kind the counters count in a bulk load.

@@ -15,6 +15,7 @@ mod audit_trail;
 mod batch;
 pub mod blobs;
 mod bulk;
+mod counters;
 mod customers;
 mod ehealth;
 mod events;

@@ -387,9 +387,9 @@ impl MessageStore for SeaRepository {
 
 /// Moves the store's counters (HQ-2) for a message that left `was` for its state now.
 async fn count_move(txn: &DatabaseTransaction, m: &OutboundMessage, was: MessageStatus) -> Result<()> {
-    let tz = crate::writes::store_tz(txn, &m.store).await?;
+    let tz = crate::counters::store_tz(txn, &m.store).await?;
     let before = OutboundMessage { status: was, ..m.clone() };
-    let mut moves = crate::writes::Moves::default();
+    let mut moves = crate::counters::Moves::default();
     moves.add(&m.store, tallies(&message_buckets(&before, tz), &message_buckets(m, tz)));
     moves.apply(txn).await
 }
