@@ -5,6 +5,7 @@ use aftersales_domain::model::work_order::{PayerShare, PaymentRecord, Totals};
 
 impl From<WorkOrderLine> for pb::WorkOrderLine {
     fn from(l: WorkOrderLine) -> Self {
+        let actual = l.actual_hours_hundredths();
         let WorkOrderLine {
             kind,
             id,
@@ -31,9 +32,6 @@ impl From<WorkOrderLine> for pb::WorkOrderLine {
             sanbao,
         } = l;
         let labour = kind == LineKind::Labour;
-        let actual = aftersales_domain::model::work_order::hundredths_of_minutes(
-            clock.iter().map(aftersales_domain::model::work_order::ClockPeriod::minutes).sum(),
-        );
         Self {
             id: id.to_string(),
             kind: pb::LineKind::from(kind).into(),

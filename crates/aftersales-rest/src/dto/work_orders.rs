@@ -75,6 +75,7 @@ pub struct WorkOrderLineDto {
 
 impl From<WorkOrderLine> for WorkOrderLineDto {
     fn from(l: WorkOrderLine) -> Self {
+        let actual = l.actual_hours_hundredths();
         let WorkOrderLine {
             kind,
             id,
@@ -101,9 +102,6 @@ impl From<WorkOrderLine> for WorkOrderLineDto {
             sanbao,
         } = l;
         let labour = kind == LineKind::Labour;
-        let actual = aftersales_domain::model::work_order::hundredths_of_minutes(
-            clock.iter().map(ClockPeriod::minutes).sum(),
-        );
         Self {
             id: id.0,
             kind,

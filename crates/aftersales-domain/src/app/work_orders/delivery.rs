@@ -137,14 +137,8 @@ impl WorkOrderService {
         let mut v = Validator::new();
         v.optional_text("walkaround_notes", Some(&cmd.walkaround_notes), crate::error::limits::TEXT);
         v.finish()?;
-        let payment = Payment {
-            discount_fen: cmd.discount_fen.unwrap_or(0),
-            amount_paid_fen: cmd.amount_paid_fen,
-            method: cmd.payment_method,
-            credit: false,
-        };
         let core = &self.core;
-        let (if_match, payment, notes) = (if_match.as_ref(), &payment, cmd.walkaround_notes.as_str());
+        let (if_match, cmd, notes) = (if_match.as_ref(), &cmd, cmd.walkaround_notes.as_str());
         core.write_once(who, store, "work_order.deliver", key, &(id, &cmd), || async move {
             let shop = core.store(who, store).await?;
             let current = self.load(store, id).await?;
@@ -168,7 +162,13 @@ impl WorkOrderService {
                 customer_company: customer.company.clone(),
                 vehicle_model: format!("{} {}", vehicle.make, vehicle.model),
             };
-            let payment = Payment { credit: customer.credit_account, ..payment.clone() };
+            // A fleet account with credit may leave the rest on account (issue 14).
+            let payment = Payment {
+                discount_fen: cmd.discount_fen.unwrap_or(0),
+                amount_paid_fen: cmd.amount_paid_fen,
+                method: cmd.payment_method,
+                credit: customer.credit_account,
+            };
             next.settle(parties, format!("{store}-JS-{}-{NUMBER_SLOT}", today.year()), &payment)?;
             if super::sanbao::sanbao_touched(&current, &next) {
                 next.sanbao = super::sanbao::standing_of(core, &shop, &next, &vehicle).await?;

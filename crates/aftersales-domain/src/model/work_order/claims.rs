@@ -512,26 +512,23 @@ impl WorkOrder {
             claim_refused("warranty", status.map_or("not built", WarrantyClaimStatus::as_str), name)
         };
         use WarrantyClaimStatus as S;
-        let pick = |o: &mut WorkOrder, from: &[S], name: &str| {
-            o.warranty_claim
-                .as_mut()
-                .filter(|c| from.contains(&c.status))
-                .map(|_| ())
-                .ok_or_else(|| refused(name))
+        let (from, step_name) = match step {
+            WarrantyClaimStep::Submit { .. } => (S::Open, "submit"),
+            WarrantyClaimStep::Approve { .. } => (S::Submitted, "approve"),
+            WarrantyClaimStep::Pay { .. } => (S::Approved, "pay"),
+            WarrantyClaimStep::Reject { .. } => (S::Submitted, "reject"),
         };
+        let claim =
+            self.warranty_claim.as_mut().filter(|c| c.status == from).ok_or_else(|| refused(step_name))?;
         let name = match step {
             WarrantyClaimStep::Submit { manufacturer_claim_number } => {
-                pick(self, &[S::Open], "submit")?;
                 let number = code_text(&mut v, "manufacturer_claim_number", manufacturer_claim_number);
                 v.finish()?;
-                let claim = self.warranty_claim.as_mut().ok_or_else(|| refused("submit"))?;
                 claim.manufacturer_claim_number = Some(number);
                 claim.status = S::Submitted;
                 "warranty_claim_submitted"
             }
             WarrantyClaimStep::Approve { approved_fen } => {
-                pick(self, &[S::Submitted], "approve")?;
-                let claim = self.warranty_claim.as_mut().ok_or_else(|| refused("approve"))?;
                 let fen = amount(&mut v, "approved_fen", *approved_fen, 0);
                 if fen > claim.total_fen {
                     v.push("approved_fen", format!("must not exceed the {} fen claimed", claim.total_fen));
@@ -542,27 +539,21 @@ impl WorkOrder {
                 "warranty_claim_approved"
             }
             WarrantyClaimStep::Pay { paid_fen } => {
-                pick(self, &[S::Approved], "pay")?;
                 let fen = amount(&mut v, "paid_fen", *paid_fen, 0);
                 v.finish()?;
-                let claim = self.warranty_claim.as_mut().ok_or_else(|| refused("pay"))?;
                 claim.paid_fen = Some(fen);
                 claim.status = S::Paid;
                 "warranty_claim_paid"
             }
             WarrantyClaimStep::Reject { reason } => {
-                pick(self, &[S::Submitted], "reject")?;
                 let reason = v.text("reason", reason, crate::error::limits::LINE);
                 v.finish()?;
-                let claim = self.warranty_claim.as_mut().ok_or_else(|| refused("reject"))?;
                 claim.rejection_reason = Some(reason);
                 claim.status = S::Rejected;
                 "warranty_claim_rejected"
             }
         };
-        if let Some(c) = self.warranty_claim.as_mut() {
-            c.updated_at = at;
-        }
+        claim.updated_at = at;
         let status = self.status;
         self.record(name, status, actor, at, None);
         Ok(())
