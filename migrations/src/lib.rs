@@ -30,6 +30,7 @@ mod m20261207_000021_messages;
 mod m20261207_000022_workshop;
 mod m20261207_000023_sanbao;
 mod m20261207_000024_credit_accounts;
+mod m20261207_000025_imports;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000022_workshop::Migration),
             Box::new(m20261207_000023_sanbao::Migration),
             Box::new(m20261207_000024_credit_accounts::Migration),
+            Box::new(m20261207_000025_imports::Migration),
         ]
     }
 }

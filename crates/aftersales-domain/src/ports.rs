@@ -4,11 +4,13 @@ mod appointments;
 mod approval_links;
 mod attachments;
 mod events;
+mod imports;
 mod messages;
 pub use appointments::AppointmentStore;
 pub use approval_links::ApprovalLinkStore;
 pub use attachments::{AttachmentReads, BlobStore};
 pub use events::{ClaimedDelivery, EventStore, WebhookTransport};
+pub use imports::ImportStore;
 pub use messages::{MessageProvider, MessageStore};
 
 use async_trait::async_trait;
@@ -25,6 +27,8 @@ use crate::model::follow_up::{Campaign, CampaignId, Letter};
 use crate::model::follow_up::{
     Complaint, ComplaintId, ComplaintStatus, ContactRecord, FollowUpTask, TaskId, TaskStatus,
 };
+use crate::model::import::Problem;
+use crate::model::import_job::ImportJob;
 use crate::model::inspection::{Inspection, InspectionId};
 use crate::model::store::{StaffMember, Store};
 use crate::model::summary::Summary;
@@ -190,6 +194,23 @@ pub enum Op {
     InsertEhealthUpload(Box<EhealthUpload>),
     /// Puts an order's e-health upload back in the queue with a corrected record (issue 14).
     RequeueEhealthUpload(Box<EhealthUpload>),
+    /// Start an import job (`before` none), or advance it past a committed batch if it still
+    /// stands at row `before` (issue 15): two runs of one import cannot both write a batch.
+    PutImport {
+        /// The new state.
+        job: Box<ImportJob>,
+        /// The committed row it was read at.
+        before: Option<u64>,
+    },
+    /// Append problems of an import's report, each at its row and order within the row.
+    InsertImportProblems {
+        /// Store.
+        store: StoreCode,
+        /// The import.
+        import: uuid::Uuid,
+        /// The problems with their (row, order) positions.
+        problems: Vec<((u64, u32), Problem)>,
+    },
     /// Insert a work order.
     InsertWorkOrder(Box<WorkOrder>),
     /// Update a work order if still at the version it was read at.
@@ -534,6 +555,7 @@ pub trait Repository:
     + AuditReads
     + EventStore
     + MessageStore
+    + ImportStore
 {
 }
 
@@ -550,7 +572,8 @@ impl<
         + EhealthQueue
         + AuditReads
         + EventStore
-        + MessageStore,
+        + MessageStore
+        + ImportStore,
 > Repository for T
 {
 }

@@ -23,9 +23,10 @@ use tokio::sync::oneshot;
 
 use crate::counters::{Moves, Zones};
 use crate::entities::search;
-use crate::mapping::{audit_row, customer_row, idempotency_row, odometer_row, work_order_row};
-use crate::writes::{apply_op, customer_term_rows, filled, take_numbers};
+use crate::mapping::{audit_row, customer_row, idempotency_row, odometer_row, vehicle_row, work_order_row};
+use crate::writes::{apply_op, customer_term_rows, filled, take_numbers, term_rows};
 use crate::{SeaRepository, db_err, read_err};
+use aftersales_domain::model::search::vehicle_terms;
 
 /// Most rows per multi-row insert, well under SQLite's bound-parameter limit.
 pub(crate) const ROWS: usize = 32;
@@ -131,7 +132,9 @@ fn inserts_only(op: &Op) -> bool {
         | Op::InsertAttachment(_)
         | Op::InsertMessage(_)
         | Op::InsertTemplate(_)
-        | Op::GrantConsents(_) => false,
+        | Op::GrantConsents(_)
+        | Op::PutImport { .. }
+        | Op::InsertImportProblems { .. } => false,
     }
 }
 
@@ -294,57 +297,48 @@ impl SeaRepository {
     }
 }
 
-/// Writes the ops standing at one position of a group's sets: the inserts the hot creates make
-/// (an order and its intake reading, a customer file and its search terms) in multi-row inserts,
-/// anything else one by one.
+/// Writes the ops standing at one position of a group's sets: the inserts the hot creates and
+/// imports make (customer files and their cars with their search terms, orders and their intake
+/// readings) in multi-row inserts, files first (a car further down may join a file of an earlier
+/// set), then anything else one by one, in order.
 async fn apply_column(
     txn: &DatabaseTransaction,
     ops: Vec<Op>,
     zones: &mut Zones,
     moves: &mut Moves,
 ) -> Result<()> {
-    if ops.iter().all(|op| matches!(op, Op::InsertWorkOrder(_))) {
-        let mut rows = Vec::with_capacity(ops.len());
-        for op in &ops {
-            if let Op::InsertWorkOrder(o) = op {
-                rows.push(work_order_row(o)?.into_active_model().reset_all());
-                let tz = zones.of(txn, &o.store).await?;
-                moves.add(&o.store, tallies(&[], &work_order_buckets(o, tz)));
-            }
-        }
-        insert_runs(txn, "work_order", &rows, ROWS).await?;
-        return Ok(());
-    }
-    if ops.iter().all(|op| matches!(op, Op::InsertOdometer(_))) {
-        let mut rows = Vec::with_capacity(ops.len());
-        for op in &ops {
-            if let Op::InsertOdometer(r) = op {
-                rows.push(odometer_row(r).into_active_model().reset_all());
-            }
-        }
-        insert_runs(txn, "odometer_reading", &rows, ROWS).await?;
-        return Ok(());
-    }
-    if ops.iter().all(|op| matches!(op, Op::InsertCustomer(_))) {
-        let (mut rows, mut terms) = (Vec::with_capacity(ops.len()), Vec::new());
-        for op in &ops {
-            if let Op::InsertCustomer(c) = op {
-                rows.push(customer_row(c).into_active_model().reset_all());
-                // A new file has no terms yet: nothing to replace (CF-1).
-                terms.extend(customer_term_rows(c));
-            }
-        }
-        insert_runs(txn, "customer", &rows, ROWS).await?;
-        for chunk in runs(&terms, ROWS * 4) {
-            search::Entity::insert_many(chunk.to_vec())
-                .on_conflict_do_nothing()
-                .exec_without_returning(txn)
-                .await
-                .map_err(|e| db_err("customer_search", e))?;
-        }
-        return Ok(());
-    }
+    let (mut files, mut cars, mut orders, mut readings, mut terms, mut rest) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for op in ops {
+        if let Op::InsertCustomer(c) = &op {
+            // A new file or car has no terms yet: nothing to replace (CF-1).
+            terms.extend(customer_term_rows(c));
+            files.push(customer_row(c).into_active_model().reset_all());
+        } else if let Op::InsertVehicle(v) = &op {
+            terms.extend(term_rows(&v.store, v.customer_id.0, v.id.0, vehicle_terms(v)));
+            cars.push(vehicle_row(v).into_active_model().reset_all());
+        } else if let Op::InsertWorkOrder(o) = &op {
+            orders.push(work_order_row(o)?.into_active_model().reset_all());
+            let tz = zones.of(txn, &o.store).await?;
+            moves.add(&o.store, tallies(&[], &work_order_buckets(o, tz)));
+        } else if let Op::InsertOdometer(r) = &op {
+            readings.push(odometer_row(r).into_active_model().reset_all());
+        } else {
+            rest.push(op);
+        }
+    }
+    insert_runs(txn, "customer", &files, ROWS).await?;
+    insert_runs(txn, "vehicle", &cars, ROWS).await?;
+    for chunk in runs(&terms, ROWS * 4) {
+        search::Entity::insert_many(chunk.to_vec())
+            .on_conflict_do_nothing()
+            .exec_without_returning(txn)
+            .await
+            .map_err(|e| db_err("customer_search", e))?;
+    }
+    insert_runs(txn, "work_order", &orders, ROWS).await?;
+    insert_runs(txn, "odometer_reading", &readings, ROWS).await?;
+    for op in rest {
         apply_op(txn, op, zones, moves).await?;
     }
     Ok(())

@@ -77,7 +77,9 @@ pub(crate) fn counted_store(op: &Op) -> Option<&StoreCode> {
         | Op::PutApprovalLink { .. }
         | Op::InsertAttachment(_)
         | Op::InsertTemplate(_)
-        | Op::GrantConsents(_) => None,
+        | Op::GrantConsents(_)
+        | Op::PutImport { .. }
+        | Op::InsertImportProblems { .. } => None,
     }
 }
 

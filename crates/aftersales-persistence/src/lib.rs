@@ -20,6 +20,7 @@ mod customers;
 mod ehealth;
 mod events;
 mod follow_ups;
+mod imports;
 mod messages;
 mod ops;
 pub use ops::{PoolStats, QueueStats};

@@ -359,6 +359,10 @@ pub(crate) async fn apply_op(
         }
         Op::InsertTemplate(t) => crate::messages::insert_template(txn, &t).await,
         Op::GrantConsents(g) => crate::messages::grant_consents(txn, &g).await,
+        Op::PutImport { job, before } => crate::imports::put(txn, &job, before).await,
+        Op::InsertImportProblems { store, import, problems } => {
+            crate::imports::insert_problems(txn, &store, import, &problems).await
+        }
         Op::DeleteInspection { store, id } => {
             inspection::Entity::delete_many()
                 .filter(inspection::Column::Store.eq(store.as_str()))

@@ -181,17 +181,24 @@ async fn main() -> ExitCode {
             match result.await {
                 Ok(s) => {
                     let took = started.elapsed();
-                    let rate = s.rows as f64 / took.as_secs_f64().max(1e-9);
+                    let c = s.counts;
+                    let rate = c.rows.saturating_sub(s.resumed_after) as f64 / took.as_secs_f64().max(1e-9);
+                    let how = if s.already_done {
+                        ", already imported: nothing written".to_string()
+                    } else if s.resumed_after > 0 {
+                        format!(", resumed after row {}", s.resumed_after)
+                    } else {
+                        String::new()
+                    };
                     println!(
-                        "{} rows in {took:.1?} ({rate:.0} rows/s){}: {} created, {} already imported, {} merged,                          {} skipped, {} refused; {} problems in {}",
-                        s.rows,
+                        "{} rows in {took:.1?} ({rate:.0} rows/s){}{how}: {} created, {} merged, {} skipped, {} refused; {} problems in {}",
+                        c.rows,
                         if dry_run { ", dry run" } else { "" },
-                        s.created,
-                        s.already_imported,
-                        s.merged,
-                        s.skipped,
-                        s.refused,
-                        s.problems,
+                        c.created,
+                        c.merged,
+                        c.skipped,
+                        c.refused,
+                        c.problems,
                         s.report.display()
                     );
                     ExitCode::SUCCESS

@@ -2,6 +2,9 @@
 
 use std::sync::Arc;
 
+use super::customer_checks::{
+    CheckedVehicle, check_cycle, check_new_customer, check_new_vehicle, check_optional_lengths,
+};
 use super::{Core, IdempotencyKey, check_etag, set_fields};
 use crate::auth::{Action, Principal};
 use crate::error::Validator;
@@ -67,55 +70,52 @@ impl CustomerService {
     ) -> Result<CustomerView> {
         who.authorize(Action::WriteCustomer, store, "store")?;
         self.core.store(who, store).await?;
-        let mut v = Validator::new();
-        let name = v.text("name", &cmd.name, crate::error::limits::NAME);
-        let phone = v.check("phone", Phone::parse(&cmd.phone));
-        let consent = cmd.marketing_consent.unwrap_or(false);
-        if consent && cmd.consent_method.is_none() {
-            v.push("consent_method", "is required when marketing_consent is true");
-        }
-        check_optional_lengths(
-            &mut v,
-            &cmd.address,
-            &cmd.company,
-            &cmd.preferred_contact_time,
-            &cmd.wanted_services,
-        );
-        v.finish()?;
-        let Some(phone) = phone else {
-            return Err(DomainError::Internal("validated phone missing".into()));
-        };
+        let checked = check_new_customer(&cmd)?;
         let core = &self.core;
         let customer = core
             .write_once(who, store, "customer.create", key, &cmd, || async {
-                let now = core.now();
-                let customer = Customer {
-                    id: CustomerId::generate(),
-                    store: store.clone(),
-                    name: name.clone(),
-                    phone: phone.clone(),
-                    address: non_empty(cmd.address.clone()),
-                    company: non_empty(cmd.company.clone()),
-                    preferred_channel: cmd.preferred_channel,
-                    preferred_contact_time: non_empty(cmd.preferred_contact_time.clone()),
-                    wanted_services: non_empty(cmd.wanted_services.clone()),
-                    marketing_consent: consent,
-                    marketing_consent_changed_at: consent.then_some(now),
-                    merged_into: None,
-                    credit_account: false,
-                    version: 1,
-                    created_at: now,
-                    updated_at: now,
-                };
+                let (customer, ops) = self.new_customer(who, store, &cmd, checked.clone());
                 let audit = core.audit(who, store, "customer.create", "customer", customer.id, vec![]);
-                let mut changes = ChangeSet::of(Op::InsertCustomer(customer.clone()), audit);
-                if let (true, Some(method)) = (consent, cmd.consent_method) {
-                    changes.ops.push(Op::InsertConsent(self.consent_event(who, &customer, true, method)));
-                }
-                Ok((customer, changes))
+                Ok((customer, ChangeSet { ops, audit: vec![audit], ..ChangeSet::default() }))
             })
             .await?;
         Ok(Self::view(who, customer))
+    }
+
+    /// The file `cmd` opens (CF-1) and the ops writing it: the file, and its consent record when
+    /// it grants consent.
+    pub(super) fn new_customer(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        cmd: &CreateCustomer,
+        (name, phone): (String, Phone),
+    ) -> (Customer, Vec<Op>) {
+        let now = self.core.now();
+        let consent = cmd.marketing_consent.unwrap_or(false);
+        let customer = Customer {
+            id: CustomerId::generate(),
+            store: store.clone(),
+            name,
+            phone,
+            address: non_empty(cmd.address.clone()),
+            company: non_empty(cmd.company.clone()),
+            preferred_channel: cmd.preferred_channel,
+            preferred_contact_time: non_empty(cmd.preferred_contact_time.clone()),
+            wanted_services: non_empty(cmd.wanted_services.clone()),
+            marketing_consent: consent,
+            marketing_consent_changed_at: consent.then_some(now),
+            merged_into: None,
+            credit_account: false,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        let mut ops = vec![Op::InsertCustomer(customer.clone())];
+        if let (true, Some(method)) = (consent, cmd.consent_method) {
+            ops.push(Op::InsertConsent(self.consent_event(who, &customer, true, method)));
+        }
+        (customer, ops)
     }
 
     fn consent_event(
@@ -134,6 +134,56 @@ impl CustomerService {
             recorded_by: who.sub.clone(),
             recorded_at: self.core.now(),
         }
+    }
+
+    /// The car `cmd` adds to a file and the ops writing it: the car, and its first odometer
+    /// reading when it has covered any distance.
+    pub(super) fn new_vehicle(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        customer_id: CustomerId,
+        CheckedVehicle { vin, plate, make, model }: CheckedVehicle,
+        cmd: &AddVehicle,
+    ) -> (Vehicle, Vec<Op>) {
+        let now = self.core.now();
+        let vehicle = Vehicle {
+            id: VehicleId::generate(),
+            store: store.clone(),
+            customer_id,
+            vin,
+            plate,
+            make,
+            model,
+            vehicle_type: cmd.vehicle_type,
+            color: non_empty(cmd.color.clone()),
+            registration_date: cmd.registration_date,
+            purchase_date: cmd.purchase_date,
+            mileage_km: cmd.mileage_km.unwrap_or(0),
+            maintenance_cycle_km: cmd.maintenance_cycle_km.unwrap_or(DEFAULT_CYCLE_KM),
+            maintenance_cycle_months: cmd.maintenance_cycle_months.unwrap_or(DEFAULT_CYCLE_MONTHS),
+            last_service_date: cmd.last_service_date,
+            last_service_km: cmd.last_service_km,
+            owner_since: now.date_naive(),
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        let mut ops = vec![Op::InsertVehicle(vehicle.clone())];
+        if vehicle.mileage_km > 0 {
+            ops.push(Op::InsertOdometer(OdometerReading {
+                id: RecordId::generate(),
+                store: store.clone(),
+                vehicle_id: vehicle.id,
+                mileage_km: vehicle.mileage_km,
+                source: OdometerSource::Store,
+                correction: false,
+                note: None,
+                recorded_by: who.sub.clone(),
+                recorded_at: now,
+            }));
+        }
+        (vehicle, ops)
     }
 
     /// Reads a customer file; a merged file still answers, pointing to its successor.
@@ -351,71 +401,22 @@ impl CustomerService {
         key: Option<IdempotencyKey>,
     ) -> Result<Vehicle> {
         who.authorize(Action::WriteCustomer, store, "customer")?;
-        let mut v = Validator::new();
-        v.km("mileage_km", cmd.mileage_km);
-        v.km("last_service_km", cmd.last_service_km);
-        let vin = v.check("vin", Vin::parse(&cmd.vin));
-        // The sent length counts, as the schema says: spaces are not a way past the limit.
-        v.optional_text("plate", cmd.plate.as_deref(), crate::error::limits::PLATE);
-        let plate = non_empty(cmd.plate.clone()).and_then(|p| v.check("plate", Plate::parse(&p)));
-        let make = v.text("make", &cmd.make, crate::error::limits::LABEL);
-        let model = v.text("model", &cmd.model, crate::error::limits::LABEL);
-        check_cycle(&mut v, cmd.maintenance_cycle_km, cmd.maintenance_cycle_months);
-        v.optional_text("color", cmd.color.as_deref(), crate::error::limits::LABEL);
-        v.finish()?;
-        let Some(vin) = vin else {
-            return Err(DomainError::Internal("validated vin missing".into()));
-        };
+        let checked = check_new_vehicle(&cmd)?;
         let core = &self.core;
         // The target is part of what the key stands for: the same body for another file is another request.
         core.write_once(who, store, "vehicle.create", key, &(customer_id, &cmd), || async {
             let customer = self.load(store, customer_id).await?;
             customer.ensure_live()?;
-            if core.repo.find_vehicle_by_vin(store, &vin).await?.is_some() {
+            let vin = &checked.vin;
+            if core.repo.find_vehicle_by_vin(store, vin).await?.is_some() {
                 return Err(DomainError::AlreadyExists {
                     resource: "vehicle",
                     detail: format!("vin {vin} is already on a customer file of this store"),
                 });
             }
-            let now = core.now();
-            let vehicle = Vehicle {
-                id: VehicleId::generate(),
-                store: store.clone(),
-                customer_id,
-                vin: vin.clone(),
-                plate: plate.clone(),
-                make: make.clone(),
-                model: model.clone(),
-                vehicle_type: cmd.vehicle_type,
-                color: non_empty(cmd.color.clone()),
-                registration_date: cmd.registration_date,
-                purchase_date: cmd.purchase_date,
-                mileage_km: cmd.mileage_km.unwrap_or(0),
-                maintenance_cycle_km: cmd.maintenance_cycle_km.unwrap_or(DEFAULT_CYCLE_KM),
-                maintenance_cycle_months: cmd.maintenance_cycle_months.unwrap_or(DEFAULT_CYCLE_MONTHS),
-                last_service_date: cmd.last_service_date,
-                last_service_km: cmd.last_service_km,
-                owner_since: now.date_naive(),
-                version: 1,
-                created_at: now,
-                updated_at: now,
-            };
+            let (vehicle, ops) = self.new_vehicle(who, store, customer_id, checked.clone(), &cmd);
             let audit = core.audit(who, store, "vehicle.create", "vehicle", vehicle.id, vec![]);
-            let mut changes = ChangeSet::of(Op::InsertVehicle(vehicle.clone()), audit);
-            if vehicle.mileage_km > 0 {
-                changes.ops.push(Op::InsertOdometer(OdometerReading {
-                    id: RecordId::generate(),
-                    store: store.clone(),
-                    vehicle_id: vehicle.id,
-                    mileage_km: vehicle.mileage_km,
-                    source: OdometerSource::Store,
-                    correction: false,
-                    note: None,
-                    recorded_by: who.sub.clone(),
-                    recorded_at: now,
-                }));
-            }
-            Ok((vehicle, changes))
+            Ok((vehicle, ChangeSet { ops, audit: vec![audit], ..ChangeSet::default() }))
         })
         .await
     }
@@ -539,32 +540,6 @@ impl CustomerService {
             Ok((next, changes))
         })
         .await
-    }
-}
-
-fn check_cycle(v: &mut Validator, km: Option<u32>, months: Option<u32>) {
-    if km.is_some_and(|km| !(500..=100_000).contains(&km)) {
-        v.push("maintenance_cycle_km", "must be between 500 and 100000 km");
-    }
-    if months.is_some_and(|m| !(1..=60).contains(&m)) {
-        v.push("maintenance_cycle_months", "must be between 1 and 60 months");
-    }
-}
-
-fn check_optional_lengths(
-    v: &mut Validator,
-    address: &Option<String>,
-    company: &Option<String>,
-    preferred_contact_time: &Option<String>,
-    wanted_services: &Option<String>,
-) {
-    for (field, value, max) in [
-        ("address", address, 200),
-        ("company", company, 100),
-        ("preferred_contact_time", preferred_contact_time, 100),
-        ("wanted_services", wanted_services, 500),
-    ] {
-        v.optional_text(field, value.as_deref(), max);
     }
 }
 

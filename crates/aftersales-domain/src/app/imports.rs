@@ -1,18 +1,24 @@
-//! Moving a store in (issue 15): one checked row of a customer sheet written as a customer file
-//! and its car, through the same use cases as the API. Each write carries the import's id and
-//! the row number as its idempotency key, so an import run again after a crash writes no row
-//! twice. A car already on file (by VIN), or a customer already on file (by phone), is skipped,
-//! reported or merged, as the caller chose: merging fills what the car's file lacks, or adds the
-//! row's car to the customer's file.
+//! Moving a store in (issue 15): checked rows of a customer sheet written as customer files and
+//! their cars, a batch at a time, by the same rules and builders as the API. Each batch is one
+//! transaction that also advances the import's job past the batch's last row and appends its
+//! report lines, so a run killed midway resumes after the last committed batch and writes no row
+//! twice (the import's id and the row number are the key). A car already on file (by VIN), or a
+//! customer already on file (by phone), is skipped, reported or merged, as the caller chose:
+//! merging fills what the car's file lacks, or adds the row's car to the customer's file.
+
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::customer_checks::{check_new_customer, check_new_vehicle};
 use super::*;
-use crate::model::customer::UpdateVehicle;
+use crate::model::customer::{Customer, Vehicle};
 use crate::model::import::{CustomerRow, Problem};
-use crate::value::Vin;
+use crate::model::import_job::{ImportJob, ImportStatus, NewImport};
+use crate::ports::Op;
+use crate::value::{Phone, Vin};
 
-/// What to do with a row whose car (by VIN) is already on file.
+/// What to do with a row whose car (by VIN) or customer (by phone) is already on file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OnDuplicate {
@@ -25,113 +31,286 @@ pub enum OnDuplicate {
     Report,
 }
 
-/// What became of one row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RowOutcome {
-    /// Written (or, in a dry run, would be).
-    Created,
-    /// Written by an earlier run of the same import.
-    AlreadyImported,
-    /// The car was on file; what it lacked was filled in.
-    Merged,
-    /// The car was on file; left as it is.
-    Skipped,
-    /// The car was on file; the report names the row.
-    Reported(Problem),
+/// Rows of a sheet read since the last batch: those the sheet checks passed, in order, and the
+/// problems of those it refused.
+#[derive(Debug, Default)]
+pub struct ImportBatch {
+    /// Checked rows.
+    pub rows: Vec<CustomerRow>,
+    /// Problems of the refused rows.
+    pub problems: Vec<Problem>,
+    /// Rows refused by the sheet checks.
+    pub refused: u64,
+    /// The last sheet row the batch accounts for.
+    pub through_row: u64,
 }
 
-impl CustomerService {
-    /// The live customer file with exactly this phone, if any; the search index finds it by its
-    /// digits.
-    async fn on_file_by_phone(
-        &self,
-        store: &StoreCode,
-        phone: &str,
-    ) -> Result<Option<crate::model::customer::Customer>> {
-        let Ok(phone) = crate::value::Phone::parse(phone) else { return Ok(None) };
-        let filter = crate::model::customer::CustomerFilter {
-            q: Some(phone.as_str().to_string()),
-            ..Default::default()
-        };
-        let page = crate::paging::PageRequest { size: 20, ..Default::default() };
-        let found = self.core.repo.list_customers(store, &filter, &page).await?;
-        Ok(found.items.into_iter().find(|c| c.phone.as_str() == phone.as_str()))
+/// What became of one row.
+enum Outcome {
+    Created,
+    Merged,
+    Skipped,
+    Refused(Vec<Problem>),
+}
+
+/// The problem a rule of the API finds in a row, at the field it names.
+fn refused(row: &CustomerRow, e: &DomainError) -> Vec<Problem> {
+    let value = |field: &str| {
+        let car = row.vehicle.as_ref();
+        match field {
+            "name" => row.customer.name.clone(),
+            "phone" => row.customer.phone.clone(),
+            "vin" => car.map(|c| c.vin.clone()).unwrap_or_default(),
+            "plate" => car.and_then(|c| c.plate.clone()).unwrap_or_default(),
+            "make" => car.map(|c| c.make.clone()).unwrap_or_default(),
+            "model" => car.map(|c| c.model.clone()).unwrap_or_default(),
+            _ => String::new(),
+        }
+    };
+    let problem = |column: &str, message: String| Problem {
+        row: row.row,
+        column: column.to_string(),
+        value: value(column),
+        rule: e.code(),
+        message,
+    };
+    match e.field_errors() {
+        [] => vec![problem("", e.public_message())],
+        fields => fields.iter().map(|f| problem(&f.field, f.message.clone())).collect(),
     }
 }
 
-fn key(import: &str, row: u64, what: &str) -> Result<IdempotencyKey> {
-    IdempotencyKey::parse(&format!("import:{import}:{row}:{what}"))
+fn on_file(row: &CustomerRow, column: &str, value: &str, message: &str) -> Outcome {
+    Outcome::Refused(vec![Problem {
+        row: row.row,
+        column: column.into(),
+        value: value.into(),
+        rule: "duplicate_on_file".into(),
+        message: message.into(),
+    }])
+}
+
+/// What one batch reads once: the cars on file by VIN and the live files by phone, to which the
+/// batch's own new files are added as it goes.
+struct OnRecord {
+    cars: HashMap<String, Vehicle>,
+    files: HashMap<String, Customer>,
 }
 
 impl CustomerService {
-    /// Writes one checked row of import `import` (supervisor); nothing when `dry_run`.
-    pub async fn import_row(
+    /// Starts an import job (supervisor), audited (GEN-1); an existing job of the same id is
+    /// answered as it stands, to be resumed.
+    pub async fn start_import(
         &self,
         who: &Principal,
         store: &StoreCode,
-        (import, row, on_duplicate, dry_run): (&str, CustomerRow, OnDuplicate, bool),
-    ) -> Result<RowOutcome> {
+        new: NewImport,
+    ) -> Result<ImportJob> {
         who.authorize(Action::ImportData, store, "store")?;
-        let CustomerRow { row: number, customer, vehicle } = row;
-        let (customer_key, vehicle_key) = (key(import, number, "customer")?, key(import, number, "vehicle")?);
-        let repo = &self.core.repo;
-        let done = repo.find_idempotency(store, &who.sub, customer_key.0.as_str()).await?.is_some();
-        if !done && let Some(car) = &vehicle {
-            let vin = Vin::parse(&car.vin).map_err(|e| DomainError::invalid("vin", e))?;
-            if let Some(existing) = repo.find_vehicle_by_vin(store, &vin).await? {
-                return match on_duplicate {
-                    OnDuplicate::Skip => Ok(RowOutcome::Skipped),
-                    OnDuplicate::Report => Ok(RowOutcome::Reported(Problem {
-                        row: number,
-                        column: "vin".into(),
-                        value: car.vin.clone(),
-                        rule: "duplicate_on_file".into(),
-                        message: "the car is already on file".into(),
-                    })),
-                    OnDuplicate::Merge => {
-                        let fill = UpdateVehicle {
-                            plate: car.plate.clone().filter(|_| existing.plate.is_none()),
-                            registration_date: car
-                                .registration_date
-                                .filter(|_| existing.registration_date.is_none()),
-                            purchase_date: car.purchase_date.filter(|_| existing.purchase_date.is_none()),
-                            ..UpdateVehicle::default()
-                        };
-                        // Nothing to fill (or filled by an earlier run): nothing is written.
-                        if !dry_run && fill != UpdateVehicle::default() {
-                            self.update_vehicle(who, store, existing.customer_id, existing.id, fill, None)
-                                .await?;
-                        }
-                        Ok(RowOutcome::Merged)
-                    }
-                };
+        self.core.store(who, store).await?;
+        if let Some(job) = self.core.repo.get_import(store, new.id).await? {
+            return Ok(job);
+        }
+        let job = ImportJob::new(store, new, &who.sub, self.core.now());
+        let audit = self.core.audit(who, store, "import.start", "import", job.id, vec![]);
+        let op = Op::PutImport { job: Box::new(job.clone()), before: None };
+        self.core.repo.apply(ChangeSet::of(op, audit)).await?;
+        Ok(job)
+    }
+
+    /// Reads an import job (supervisor).
+    pub async fn get_import(&self, who: &Principal, store: &StoreCode, id: uuid::Uuid) -> Result<ImportJob> {
+        who.authorize(Action::ImportData, store, "import")?;
+        self.core.repo.get_import(store, id).await?.ok_or(DomainError::NotFound { resource: "import" })
+    }
+
+    /// Lists a store's import jobs (supervisor).
+    pub async fn list_imports(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        page: &crate::paging::PageRequest,
+    ) -> Result<crate::paging::Page<ImportJob>> {
+        who.authorize(Action::ImportData, store, "store")?;
+        self.core.store(who, store).await?;
+        self.core.repo.list_imports(store, page).await
+    }
+
+    /// A page of an import's report after position `after` (supervisor).
+    pub async fn import_report(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        id: uuid::Uuid,
+        after: (u64, u32),
+        limit: u64,
+    ) -> Result<Vec<((u64, u32), Problem)>> {
+        who.authorize(Action::ImportData, store, "import")?;
+        self.core.repo.import_problems(store, id, after, limit).await
+    }
+
+    /// Ends an import job: every row accounted for, or failed with `error`; audited (GEN-1).
+    pub async fn finish_import(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        job: &mut ImportJob,
+        error: Option<String>,
+    ) -> Result<()> {
+        who.authorize(Action::ImportData, store, "import")?;
+        job.status = if error.is_some() { ImportStatus::Failed } else { ImportStatus::Done };
+        job.error = error;
+        job.updated_at = self.core.now();
+        let audit = self.core.audit(who, store, "import.finish", "import", job.id, vec!["status".into()]);
+        let op = Op::PutImport { job: Box::new(job.clone()), before: Some(job.committed_row) };
+        self.core.repo.apply(ChangeSet::of(op, audit)).await?;
+        Ok(())
+    }
+
+    /// Writes one batch of import `job` (supervisor) in one transaction with the job advanced
+    /// past it: its records (none in a dry run) and, when the job is `recorded`, the job and the
+    /// batch's report lines. Answers the batch's problems in sheet order.
+    pub async fn import_batch(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        (job, batch, recorded): (&mut ImportJob, ImportBatch, bool),
+    ) -> Result<Vec<Problem>> {
+        who.authorize(Action::ImportData, store, "store")?;
+        let ImportBatch { rows, mut problems, refused: refused_before, through_row } = batch;
+        let mut record = self.on_record(store, &rows).await?;
+        let (mut sets, counts) = (Vec::new(), &mut job.counts);
+        counts.rows += refused_before + rows.len() as u64;
+        counts.refused += refused_before;
+        for row in rows {
+            match self.import_row(who, store, &row, job.on_duplicate, &mut record, &mut sets) {
+                Outcome::Created => counts.created += 1,
+                Outcome::Merged => counts.merged += 1,
+                Outcome::Skipped => counts.skipped += 1,
+                Outcome::Refused(found) => {
+                    counts.refused += 1;
+                    problems.extend(found);
+                }
             }
         }
-        if !done && let Some(owner) = self.on_file_by_phone(store, &customer.phone).await? {
+        problems.sort_by_key(|p| p.row);
+        counts.problems += problems.len() as u64;
+        if job.dry_run {
+            sets.clear();
+        }
+        let before = job.committed_row;
+        job.committed_row = through_row;
+        job.status = ImportStatus::Running;
+        job.updated_at = self.core.now();
+        if recorded {
+            let mut order: (u64, u32) = (0, 0);
+            let lines = problems
+                .iter()
+                .map(|p| {
+                    order = if order.0 == p.row { (p.row, order.1 + 1) } else { (p.row, 0) };
+                    (order, p.clone())
+                })
+                .collect();
+            let lines = Op::InsertImportProblems { store: store.clone(), import: job.id, problems: lines };
+            let ops = vec![Op::PutImport { job: Box::new(job.clone()), before: Some(before) }, lines];
+            sets.push(ChangeSet { ops, ..ChangeSet::default() });
+        }
+        if !sets.is_empty() {
+            self.core.repo.apply_batch(sets).await?;
+        }
+        Ok(problems)
+    }
+
+    /// Reads once what a batch's rows may find on file.
+    async fn on_record(&self, store: &StoreCode, rows: &[CustomerRow]) -> Result<OnRecord> {
+        let vins: Vec<Vin> =
+            rows.iter().filter_map(|r| r.vehicle.as_ref()).filter_map(|v| Vin::parse(&v.vin).ok()).collect();
+        let phones: Vec<Phone> = rows.iter().filter_map(|r| Phone::parse(&r.customer.phone).ok()).collect();
+        let repo = &self.core.repo;
+        let cars = repo.vehicles_by_vins(store, &vins).await?;
+        let files = repo.customers_by_phones(store, &phones).await?;
+        Ok(OnRecord {
+            cars: cars.into_iter().map(|v| (v.vin.to_string(), v)).collect(),
+            files: files.into_iter().map(|c| (c.phone.as_str().to_string(), c)).collect(),
+        })
+    }
+
+    /// Decides one row against what is on record and adds its writes to `sets`.
+    fn import_row(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        row: &CustomerRow,
+        on_duplicate: OnDuplicate,
+        record: &mut OnRecord,
+        sets: &mut Vec<ChangeSet>,
+    ) -> Outcome {
+        let checked = check_new_customer(&row.customer)
+            .and_then(|c| row.vehicle.as_ref().map(check_new_vehicle).transpose().map(|v| (c, v)));
+        let (customer, vehicle) = match checked {
+            Ok(checked) => checked,
+            Err(e) => return Outcome::Refused(refused(row, &e)),
+        };
+        let core = &self.core;
+        let audit = |action: &str, kind: &str, id: String| core.audit(who, store, action, kind, id, vec![]);
+        if let (Some(car), Some(cmd)) = (&vehicle, &row.vehicle)
+            && let Some(existing) = record.cars.get(car.vin.as_str())
+        {
             return match on_duplicate {
-                OnDuplicate::Skip => Ok(RowOutcome::Skipped),
-                OnDuplicate::Report => Ok(RowOutcome::Reported(Problem {
-                    row: number,
-                    column: "phone".into(),
-                    value: customer.phone.clone(),
-                    rule: "duplicate_on_file".into(),
-                    message: "a customer file with this phone is on record".into(),
-                })),
+                OnDuplicate::Skip => Outcome::Skipped,
+                OnDuplicate::Report => on_file(row, "vin", &cmd.vin, "the car is already on file"),
                 OnDuplicate::Merge => {
-                    if let (Some(car), false) = (vehicle, dry_run) {
-                        self.add_vehicle(who, store, owner.id, car, Some(vehicle_key)).await?;
+                    let mut next = existing.clone();
+                    next.plate = next.plate.or_else(|| car_plate(cmd));
+                    next.registration_date = next.registration_date.or(cmd.registration_date);
+                    next.purchase_date = next.purchase_date.or(cmd.purchase_date);
+                    // Nothing to fill (or filled by an earlier run): nothing is written.
+                    if next != *existing {
+                        next.version += 1;
+                        next.updated_at = core.now();
+                        let fields = vec!["plate".into(), "registration_date".into(), "purchase_date".into()];
+                        let audit = core.audit(who, store, "vehicle.update", "vehicle", next.id, fields);
+                        let op =
+                            Op::UpdateVehicle { vehicle: next.clone(), before: Box::new(existing.clone()) };
+                        sets.push(ChangeSet::of(op, audit));
                     }
-                    Ok(RowOutcome::Merged)
+                    Outcome::Merged
                 }
             };
         }
-        if dry_run {
-            return Ok(RowOutcome::Created);
+        if let Some(owner) = record.files.get(customer.1.as_str()) {
+            let owner = owner.id;
+            // A second car of a phone met earlier in the sheet joins its file, whatever was chosen
+            // for duplicates: the file is this import's own.
+            let message = "a customer file with this phone is on record";
+            match (row.second_car_of, on_duplicate) {
+                (Some(_), _) | (None, OnDuplicate::Merge) => {}
+                (None, OnDuplicate::Skip) => return Outcome::Skipped,
+                (None, OnDuplicate::Report) => return on_file(row, "phone", &row.customer.phone, message),
+            }
+            if let (Some(car), Some(cmd)) = (vehicle, &row.vehicle) {
+                let (vehicle, ops) = self.new_vehicle(who, store, owner, car, cmd);
+                let audit = audit("vehicle.create", "vehicle", vehicle.id.to_string());
+                record.cars.insert(vehicle.vin.to_string(), vehicle);
+                sets.push(ChangeSet { ops, audit: vec![audit], ..ChangeSet::default() });
+            }
+            return Outcome::Merged;
         }
-        let file = self.create(who, store, customer, Some(customer_key)).await?;
-        if let Some(car) = vehicle {
-            self.add_vehicle(who, store, file.customer.id, car, Some(vehicle_key)).await?;
+        let (file, mut ops) = self.new_customer(who, store, &row.customer, customer);
+        let mut audits = vec![audit("customer.create", "customer", file.id.to_string())];
+        if let (Some(car), Some(cmd)) = (vehicle, &row.vehicle) {
+            let (vehicle, car_ops) = self.new_vehicle(who, store, file.id, car, cmd);
+            audits.push(audit("vehicle.create", "vehicle", vehicle.id.to_string()));
+            ops.extend(car_ops);
+            record.cars.insert(vehicle.vin.to_string(), vehicle);
         }
-        Ok(if done { RowOutcome::AlreadyImported } else { RowOutcome::Created })
+        record.files.insert(file.phone.as_str().to_string(), file);
+        sets.push(ChangeSet { ops, audit: audits, ..ChangeSet::default() });
+        Outcome::Created
     }
+}
+
+/// The row's plate, when it is one (checked before).
+fn car_plate(cmd: &crate::model::customer::AddVehicle) -> Option<crate::value::Plate> {
+    cmd.plate.as_deref().and_then(|p| crate::value::Plate::parse(p).ok())
 }

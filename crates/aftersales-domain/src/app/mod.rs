@@ -8,6 +8,7 @@ mod approval_links;
 mod attachments;
 mod audit;
 mod complaints;
+mod customer_checks;
 mod customers;
 mod ehealth;
 mod events;
@@ -48,7 +49,7 @@ pub use follow_ups::{
     CloseUnreachable, FollowUpService, ReassignTasks, Reassignment, RecordContact, WorklistItem,
 };
 pub use follow_ups::{CreateCampaign, RecordVisit, SendLetter};
-pub use imports::{OnDuplicate, RowOutcome};
+pub use imports::{ImportBatch, OnDuplicate};
 pub use messages::{ConsentBalance, MessageService};
 pub use stores::StoreService;
 pub use summaries::{StoreFigures, SubmitSummary, SummaryService, SummaryView};

@@ -147,6 +147,9 @@ pub struct CustomerRow {
     pub customer: CreateCustomer,
     /// The car, when the row names one (a VIN).
     pub vehicle: Option<AddVehicle>,
+    /// The earlier row of the same file naming this phone with a car: this row's car is that
+    /// customer's second car, which joins the file the phone is on.
+    pub second_car_of: Option<u64>,
 }
 
 /// Reads a date as DMS exports write it: `2024-03-15`, `2024/3/15` or `2024.03.15`.
@@ -237,7 +240,7 @@ pub fn check_customer_row(header: &Header, row: u64, cells: &[&str]) -> Result<C
         last_service_date: None,
         last_service_km: None,
     });
-    Ok(CustomerRow { row, customer, vehicle })
+    Ok(CustomerRow { row, customer, vehicle, second_car_of: None })
 }
 
 /// Finds rows of one file that repeat an earlier one: the same VIN, or a file without a car for
@@ -250,16 +253,20 @@ pub struct SeenInFile {
 }
 
 impl SeenInFile {
-    /// The problem of `row` if it repeats an earlier row; remembers its VIN and phone.
-    pub fn duplicate(&mut self, row: &CustomerRow) -> Option<Problem> {
+    /// The problem of `row` if it repeats an earlier row; remembers its VIN and phone, and marks
+    /// a second car of a phone met before.
+    pub fn duplicate(&mut self, row: &mut CustomerRow) -> Option<Problem> {
         let phone = Phone::parse(&row.customer.phone).map(|p| p.as_str().to_string()).unwrap_or_default();
         let vin = row.vehicle.as_ref().and_then(|v| Vin::parse(&v.vin).ok()).map(|v| v.to_string());
         let earlier_vin = vin.as_ref().and_then(|v| self.vins.get(v).copied());
         let earlier_phone = self.phones.get(&phone).copied().filter(|_| vin.is_none());
-        if let Some(v) = vin {
-            self.vins.entry(v).or_insert(row.row);
+        if let Some(v) = &vin {
+            self.vins.entry(v.clone()).or_insert(row.row);
         }
-        self.phones.entry(phone.clone()).or_insert(row.row);
+        let first_of_phone = *self.phones.entry(phone.clone()).or_insert(row.row);
+        if earlier_vin.is_none() && vin.is_some() && first_of_phone != row.row {
+            row.second_car_of = Some(first_of_phone);
+        }
         let (column, value, earlier) = match (earlier_vin, earlier_phone) {
             (Some(first), _) => {
                 (Column::Vin, row.vehicle.as_ref().map(|v| v.vin.clone()).unwrap_or_default(), first)
@@ -333,15 +340,17 @@ mod tests {
             check_customer_row(&h, n, &[name, phone, "", vin, "大众", "朗逸", ""]).expect("a good row")
         };
         let mut seen = SeenInFile::default();
-        assert_eq!(seen.duplicate(&row(2, "张伟", "13812345678", "LSVAU218XN2183294")), None);
-        let same_car = seen.duplicate(&row(3, "张伟", "13900000000", "lsvau218xn2183294")).expect("same VIN");
+        assert_eq!(seen.duplicate(&mut row(2, "张伟", "13812345678", "LSVAU218XN2183294")), None);
+        let same_car =
+            seen.duplicate(&mut row(3, "张伟", "13900000000", "lsvau218xn2183294")).expect("same VIN");
         assert_eq!(
             (same_car.column.as_str(), same_car.message.as_str()),
             ("vin", "row 2 names the same vin")
         );
-        let same_phone = seen.duplicate(&row(4, "王芳", "+86 138-1234-5678", "")).expect("same phone");
+        let same_phone = seen.duplicate(&mut row(4, "王芳", "+86 138-1234-5678", "")).expect("same phone");
         assert_eq!((same_phone.column.as_str(), same_phone.rule.as_str()), ("phone", "duplicate_in_file"));
-        let second_car = row(5, "张伟", "13812345678", "WVWZZZ1J70W000003");
-        assert_eq!(seen.duplicate(&second_car), None, "a second car of the same customer");
+        let mut second_car = row(5, "张伟", "13812345678", "WVWZZZ1J70W000003");
+        assert_eq!(seen.duplicate(&mut second_car), None, "a second car of the same customer");
+        assert_eq!(second_car.second_car_of, Some(2));
     }
 }

@@ -157,7 +157,9 @@ impl Out<'_> {
             | Op::PutApprovalLink { .. }
             | Op::InsertAttachment(_)
             | Op::InsertTemplate(_)
-            | Op::GrantConsents(_) => {}
+            | Op::GrantConsents(_)
+            | Op::PutImport { .. }
+            | Op::InsertImportProblems { .. } => {}
             Op::InsertMessage(m) => {
                 let data = json!({
                     "customer_id": m.customer_id,

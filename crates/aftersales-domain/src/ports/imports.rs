@@ -1,0 +1,43 @@
+//! The ports of imports (issue 15): jobs and their reports, written as [`super::Op::PutImport`]
+//! and [`super::Op::InsertImportProblems`], the look-ups a batch of rows makes at once, and the
+//! batch's one transaction.
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use super::ChangeSet;
+use crate::Result;
+use crate::model::customer::{Customer, Vehicle};
+use crate::model::import::Problem;
+use crate::model::import_job::ImportJob;
+use crate::paging::{Page, PageRequest};
+use crate::value::{Phone, StoreCode, Vin};
+
+/// Import jobs, their reports and batched writes.
+#[async_trait]
+pub trait ImportStore: Send + Sync {
+    /// One import job of a store.
+    async fn get_import(&self, store: &StoreCode, id: Uuid) -> Result<Option<ImportJob>>;
+
+    /// A store's import jobs, paged by id.
+    async fn list_imports(&self, store: &StoreCode, page: &PageRequest) -> Result<Page<ImportJob>>;
+
+    /// Up to `limit` problems of an import's report after position `after` (row, then order
+    /// within the row), in sheet order, with their positions.
+    async fn import_problems(
+        &self,
+        store: &StoreCode,
+        import: Uuid,
+        after: (u64, u32),
+        limit: u64,
+    ) -> Result<Vec<((u64, u32), Problem)>>;
+
+    /// The cars of a store with any of these VINs.
+    async fn vehicles_by_vins(&self, store: &StoreCode, vins: &[Vin]) -> Result<Vec<Vehicle>>;
+
+    /// The live customer files of a store with any of these phones.
+    async fn customers_by_phones(&self, store: &StoreCode, phones: &[Phone]) -> Result<Vec<Customer>>;
+
+    /// Applies the change sets of one batch in one transaction, all or none.
+    async fn apply_batch(&self, sets: Vec<ChangeSet>) -> Result<()>;
+}

@@ -1,0 +1,231 @@
+//! Import jobs and their reports (issue 15): a document per job with its committed row as the
+//! version a batch checks, report lines keyed by (import, row, position), the look-ups a batch of
+//! rows makes at once, and a batch's one transaction.
+
+use aftersales_domain::Result;
+use aftersales_domain::model::customer::{Customer, Vehicle};
+use aftersales_domain::model::import::Problem;
+use aftersales_domain::model::import_job::{ImportJob, ImportStatus};
+use aftersales_domain::paging::{Page, PageRequest};
+use aftersales_domain::ports::{ChangeSet, ImportStore};
+use aftersales_domain::value::{Phone, StoreCode, Vin};
+use async_trait::async_trait;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
+
+use crate::entities::{customer, vehicle};
+use crate::mapping::{customer_from, enum_str, from_json, to_json, vehicle_from};
+use crate::{SeaRepository, read_err, uuid_page};
+
+/// The tables.
+pub(crate) mod entities {
+    /// Import jobs.
+    pub mod job {
+        use sea_orm::entity::prelude::*;
+
+        #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+        #[sea_orm(table_name = "import_jobs")]
+        pub struct Model {
+            #[sea_orm(primary_key, auto_increment = false)]
+            pub id: Uuid,
+            pub store: String,
+            pub status: String,
+            pub committed_row: i64,
+            pub lease_owner: Option<Uuid>,
+            pub lease_until: Option<DateTimeUtc>,
+            pub document: String,
+            pub updated_at: DateTimeUtc,
+        }
+        no_relations!();
+    }
+
+    /// Report lines.
+    pub mod problem {
+        use sea_orm::entity::prelude::*;
+
+        #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+        #[sea_orm(table_name = "import_problems")]
+        pub struct Model {
+            #[sea_orm(primary_key, auto_increment = false)]
+            pub import_id: Uuid,
+            #[sea_orm(primary_key, auto_increment = false)]
+            pub row_number: i64,
+            #[sea_orm(primary_key, auto_increment = false)]
+            pub position: i32,
+            pub store: String,
+            pub document: String,
+        }
+        no_relations!();
+    }
+}
+
+use entities::{job, problem};
+
+/// A row number as the database keeps it.
+fn row_i64(row: u64) -> i64 {
+    i64::try_from(row).unwrap_or(i64::MAX)
+}
+
+fn job_from(m: job::Model) -> Result<ImportJob> {
+    from_json("import job", &m.document)
+}
+
+fn status_str(status: ImportStatus) -> String {
+    enum_str(&status)
+}
+
+/// Inserts `job`, or advances it if it still stands at row `before`.
+pub(crate) async fn put(txn: &DatabaseTransaction, job: &ImportJob, before: Option<u64>) -> Result<()> {
+    let row = job::Model {
+        id: job.id,
+        store: job.store.to_string(),
+        status: status_str(job.status),
+        committed_row: row_i64(job.committed_row),
+        lease_owner: None,
+        lease_until: None,
+        document: to_json(job)?,
+        updated_at: job.updated_at,
+    };
+    let mut active = row.into_active_model().reset_all();
+    match before {
+        None => crate::writes::insert(txn, "import", active).await,
+        Some(at) => {
+            // The lease is the worker's to keep; a batch leaves it as it is.
+            active.lease_owner = sea_orm::ActiveValue::NotSet;
+            active.lease_until = sea_orm::ActiveValue::NotSet;
+            let filter = Condition::all()
+                .add(job::Column::Store.eq(job.store.as_str()))
+                .add(job::Column::Id.eq(job.id));
+            crate::writes::update_checked(
+                txn,
+                "import",
+                active,
+                filter,
+                row_i64(at),
+                job::Column::CommittedRow,
+            )
+            .await
+        }
+    }
+}
+
+/// Appends report lines.
+pub(crate) async fn insert_problems(
+    txn: &DatabaseTransaction,
+    store: &StoreCode,
+    import: Uuid,
+    problems: &[((u64, u32), Problem)],
+) -> Result<()> {
+    let mut rows = Vec::with_capacity(problems.len());
+    for ((row, position), p) in problems {
+        let model = problem::Model {
+            import_id: import,
+            row_number: row_i64(*row),
+            position: i32::try_from(*position).unwrap_or(i32::MAX),
+            store: store.to_string(),
+            document: to_json(p)?,
+        };
+        rows.push(model.into_active_model().reset_all());
+    }
+    crate::batch::insert_runs(txn, "import_problem", &rows, crate::batch::ROWS).await
+}
+
+#[async_trait]
+impl ImportStore for SeaRepository {
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "get_import", otel.kind = "client", db.operation.name = "get_import", db.system.name = crate::backend_name(&self.db)))]
+    async fn get_import(&self, store: &StoreCode, id: Uuid) -> Result<Option<ImportJob>> {
+        job::Entity::find()
+            .filter(job::Column::Store.eq(store.as_str()))
+            .filter(job::Column::Id.eq(id))
+            .one(&self.db)
+            .await
+            .map_err(read_err)?
+            .map(job_from)
+            .transpose()
+    }
+
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "list_imports", otel.kind = "client", db.operation.name = "list_imports", db.system.name = crate::backend_name(&self.db)))]
+    async fn list_imports(&self, store: &StoreCode, page: &PageRequest) -> Result<Page<ImportJob>> {
+        let query = job::Entity::find().filter(job::Column::Store.eq(store.as_str()));
+        uuid_page(&self.db, query, (job::Column::Id, job::Column::UpdatedAt), page, job_from, |j| {
+            j.id.to_string()
+        })
+        .await
+    }
+
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "import_problems", otel.kind = "client", db.operation.name = "import_problems", db.system.name = crate::backend_name(&self.db)))]
+    async fn import_problems(
+        &self,
+        store: &StoreCode,
+        import: Uuid,
+        (row, position): (u64, u32),
+        limit: u64,
+    ) -> Result<Vec<((u64, u32), Problem)>> {
+        let (row, position) = (row_i64(row), i32::try_from(position).unwrap_or(i32::MAX));
+        let after = Condition::any().add(problem::Column::RowNumber.gt(row)).add(
+            Condition::all()
+                .add(problem::Column::RowNumber.eq(row))
+                .add(problem::Column::Position.gt(position)),
+        );
+        let rows = problem::Entity::find()
+            .filter(problem::Column::ImportId.eq(import))
+            .filter(problem::Column::Store.eq(store.as_str()))
+            .filter(after)
+            .order_by_asc(problem::Column::RowNumber)
+            .order_by_asc(problem::Column::Position)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(read_err)?;
+        rows.into_iter()
+            .map(|m| {
+                let at = (u64::try_from(m.row_number).unwrap_or(0), u32::try_from(m.position).unwrap_or(0));
+                Ok((at, from_json("import problem", &m.document)?))
+            })
+            .collect()
+    }
+
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "vehicles_by_vins", otel.kind = "client", db.operation.name = "vehicles_by_vins", db.system.name = crate::backend_name(&self.db)))]
+    async fn vehicles_by_vins(&self, store: &StoreCode, vins: &[Vin]) -> Result<Vec<Vehicle>> {
+        let mut found = Vec::new();
+        // Chunks well under SQLite's bound-parameter limit.
+        for chunk in vins.chunks(500) {
+            let rows = vehicle::Entity::find()
+                .filter(vehicle::Column::Store.eq(store.as_str()))
+                .filter(vehicle::Column::Vin.is_in(chunk.iter().map(Vin::as_str)))
+                .all(&self.db)
+                .await
+                .map_err(read_err)?;
+            for row in rows {
+                found.push(vehicle_from(row)?);
+            }
+        }
+        Ok(found)
+    }
+
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "customers_by_phones", otel.kind = "client", db.operation.name = "customers_by_phones", db.system.name = crate::backend_name(&self.db)))]
+    async fn customers_by_phones(&self, store: &StoreCode, phones: &[Phone]) -> Result<Vec<Customer>> {
+        let mut found = Vec::new();
+        for chunk in phones.chunks(500) {
+            let rows = customer::Entity::find()
+                .filter(customer::Column::Store.eq(store.as_str()))
+                .filter(customer::Column::Phone.is_in(chunk.iter().map(Phone::as_str)))
+                .filter(customer::Column::MergedInto.is_null())
+                .order_by_asc(customer::Column::CreatedAt)
+                .all(&self.db)
+                .await
+                .map_err(read_err)?;
+            for row in rows {
+                found.push(customer_from(row)?);
+            }
+        }
+        Ok(found)
+    }
+
+    async fn apply_batch(&self, sets: Vec<ChangeSet>) -> Result<()> {
+        self.apply_together(sets).await.map(|_| ())
+    }
+}
