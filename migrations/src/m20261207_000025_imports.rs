@@ -4,7 +4,7 @@
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
-use crate::shape::{drop_tables, index, store_fk};
+use crate::shape::{drop_tables, index, same_store_fk, store_fk};
 
 migration! {
     up(m) {
@@ -15,6 +15,7 @@ migration! {
                 .col(string_len("store", 16))
                 .col(string_len("status", 16))
                 .col(big_integer("committed_row"))
+                .col(boolean("uploaded"))
                 .col(uuid_null("lease_owner"))
                 .col(timestamp_with_time_zone_null("lease_until"))
                 .col(text("document"))
@@ -34,12 +35,12 @@ migration! {
                 .col(big_integer("row_number"))
                 .col(integer("position"))
                 .col(text("document"))
-                .primary_key(Index::create().col("import_id").col("row_number").col("position"))
+                .primary_key(Index::create().col("store").col("import_id").col("row_number").col("position"))
                 .foreign_key(&mut store_fk("fk_import_problems_store", "import_problems"))
+                .foreign_key(&mut same_store_fk("fk_import_problems_job", "import_problems", "import_id", "import_jobs"))
                 .to_owned(),
         )
-        .await?;
-        m.create_index(index("ix_import_problems_store", "import_problems", &["store", "import_id"], false)).await
+        .await
     }
     down(m) {
         drop_tables(m, &["import_problems", "import_jobs"]).await

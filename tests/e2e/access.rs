@@ -219,6 +219,7 @@ async fn supervisor_lists_answer_only_the_supervisor() {
         "/v1/stores/SH001/supervisor/incomplete-files",
         "/v1/stores/SH001/follow-up-tasks/worklist?agent=fu-9",
         "/v1/stores/SH001/claims",
+        "/v1/stores/SH001/imports",
     ];
     for role in ["advisor", "technician", "inspector", "followup_agent", "integration"] {
         let token = app.token("who-1", &[role], &["SH001"]);

@@ -10,6 +10,8 @@ use aftersales_domain::paging::{Page, PageRequest};
 use aftersales_domain::ports::{ChangeSet, ImportStore};
 use aftersales_domain::value::{Phone, StoreCode, Vin};
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, Order, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
     QueryOrder, QuerySelect,
@@ -34,6 +36,7 @@ pub(crate) mod entities {
             pub store: String,
             pub status: String,
             pub committed_row: i64,
+            pub uploaded: bool,
             pub lease_owner: Option<Uuid>,
             pub lease_until: Option<DateTimeUtc>,
             pub document: String,
@@ -50,12 +53,13 @@ pub(crate) mod entities {
         #[sea_orm(table_name = "import_problems")]
         pub struct Model {
             #[sea_orm(primary_key, auto_increment = false)]
+            pub store: String,
+            #[sea_orm(primary_key, auto_increment = false)]
             pub import_id: Uuid,
             #[sea_orm(primary_key, auto_increment = false)]
             pub row_number: i64,
             #[sea_orm(primary_key, auto_increment = false)]
             pub position: i32,
-            pub store: String,
             pub document: String,
         }
         no_relations!();
@@ -84,6 +88,7 @@ pub(crate) async fn put(txn: &DatabaseTransaction, job: &ImportJob, before: Opti
         store: job.store.to_string(),
         status: status_str(job.status),
         committed_row: row_i64(job.committed_row),
+        uploaded: job.upload.is_some(),
         lease_owner: None,
         lease_until: None,
         document: to_json(job)?,
@@ -171,8 +176,8 @@ impl ImportStore for SeaRepository {
                 .add(problem::Column::Position.gt(position)),
         );
         let rows = problem::Entity::find()
-            .filter(problem::Column::ImportId.eq(import))
             .filter(problem::Column::Store.eq(store.as_str()))
+            .filter(problem::Column::ImportId.eq(import))
             .filter(after)
             .order_by_asc(problem::Column::RowNumber)
             .order_by_asc(problem::Column::Position)
@@ -223,6 +228,56 @@ impl ImportStore for SeaRepository {
             }
         }
         Ok(found)
+    }
+
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "claim_import", otel.kind = "client", db.operation.name = "claim_import", db.system.name = crate::backend_name(&self.db)))]
+    async fn claim_import(
+        &self,
+        now: DateTime<Utc>,
+        lease: std::time::Duration,
+    ) -> Result<Option<(ImportJob, Uuid)>> {
+        use job::Column as C;
+        let owner = Uuid::now_v7();
+        let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::minutes(1));
+        let open = || {
+            Condition::all()
+                .add(C::Uploaded.eq(true))
+                .add(C::Status.is_in([status_str(ImportStatus::Queued), status_str(ImportStatus::Running)]))
+                .add(Condition::any().add(C::LeaseUntil.is_null()).add(C::LeaseUntil.lt(now)))
+        };
+        let picked = Query::select()
+            .column(C::Id)
+            .from(job::Entity)
+            .cond_where(open())
+            .order_by(C::Id, Order::Asc)
+            .limit(1)
+            .to_owned();
+        // The open condition is repeated outside the subquery: PostgreSQL re-checks it on a row a
+        // concurrent claim changed, so a second worker takes nothing.
+        job::Entity::update_many()
+            .col_expr(C::LeaseUntil, Expr::value(until))
+            .col_expr(C::LeaseOwner, Expr::value(owner))
+            .filter(C::Id.in_subquery(picked))
+            .filter(open())
+            .exec(&self.db)
+            .await
+            .map_err(read_err)?;
+        let row =
+            job::Entity::find().filter(C::LeaseOwner.eq(owner)).one(&self.db).await.map_err(read_err)?;
+        row.map(|m| Ok((job_from(m)?, owner))).transpose()
+    }
+
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "renew_import", otel.kind = "client", db.operation.name = "renew_import", db.system.name = crate::backend_name(&self.db)))]
+    async fn renew_import(&self, id: Uuid, owner: Uuid, until: DateTime<Utc>) -> Result<bool> {
+        use job::Column as C;
+        let done = job::Entity::update_many()
+            .col_expr(C::LeaseUntil, Expr::value(until))
+            .filter(C::Id.eq(id))
+            .filter(C::LeaseOwner.eq(owner))
+            .exec(&self.db)
+            .await
+            .map_err(read_err)?;
+        Ok(done.rows_affected == 1)
     }
 
     async fn apply_batch(&self, sets: Vec<ChangeSet>) -> Result<()> {

@@ -77,6 +77,10 @@ path_param!(
     AttachmentParam, attachment_id: Uuid, "Attachment id"
 );
 path_param!(
+    /// `{import_id}`.
+    ImportParam, import_id: Uuid, "Import id"
+);
+path_param!(
     /// `{link_id}`.
     ApprovalLinkParam, link_id: Uuid, "Approval link id"
 );

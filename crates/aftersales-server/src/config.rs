@@ -193,6 +193,8 @@ pub struct Config {
     pub approval_url: String,
     /// How often the sending worker looks for due messages, in milliseconds.
     pub message_interval_ms: u64,
+    /// How often the import worker looks for uploaded sheets to run, in milliseconds (issue 15).
+    pub import_interval_ms: u64,
     /// How long a provider has to answer a send, in milliseconds.
     pub message_timeout_ms: u64,
     /// The first wait after a send that failed for a passing reason, in milliseconds; doubles.
@@ -258,6 +260,7 @@ impl Default for Config {
             message_receipt_token: None,
             approval_url: "http://127.0.0.1:8080/v1/approval/{token}".into(),
             message_interval_ms: 1_000,
+            import_interval_ms: 1_000,
             message_timeout_ms: 10_000,
             message_retry_base_ms: 30_000,
         }
@@ -353,6 +356,9 @@ impl Config {
             return Err(ConfigError::Invalid(
                 "AFTERSALES_EHEALTH_INTERVAL_MS and AFTERSALES_EHEALTH_TIMEOUT_MS must be at least 1".into(),
             ));
+        }
+        if self.import_interval_ms == 0 {
+            return Err(ConfigError::Invalid("AFTERSALES_IMPORT_INTERVAL_MS must be at least 1".into()));
         }
         if self.message_interval_ms == 0 || self.message_timeout_ms == 0 {
             return Err(ConfigError::Invalid(

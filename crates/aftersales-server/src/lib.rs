@@ -251,6 +251,11 @@ pub async fn start_with_clock(config: &Config, clock: Arc<dyn Clock>) -> Result<
         Duration::from_millis(config.webhook_interval_ms),
         stop.subscribe(),
     ));
+    tokio::spawn(import::worker::run_worker(
+        services.clone(),
+        Duration::from_millis(config.import_interval_ms),
+        stop.subscribe(),
+    ));
     let providers = Arc::new(messages::Providers::from_config(config).map_err(StartError::Serve)?);
     tokio::spawn(messages::run_worker(
         services.clone(),

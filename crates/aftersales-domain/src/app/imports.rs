@@ -14,11 +14,12 @@ use super::customer_checks::{check_new_customer, check_new_vehicle};
 use super::*;
 use crate::model::customer::{Customer, Vehicle};
 use crate::model::import::{CustomerRow, Problem};
-use crate::model::import_job::{ImportJob, ImportStatus, NewImport};
+use crate::model::import_job::{ImportJob, ImportKind, ImportStatus, NewImport};
 use crate::ports::Op;
 use crate::value::{Phone, Vin};
 
 /// What to do with a row whose car (by VIN) or customer (by phone) is already on file.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OnDuplicate {
@@ -29,6 +30,22 @@ pub enum OnDuplicate {
     Skip,
     /// Leave it and name the row in the report.
     Report,
+}
+
+/// The largest sheet an upload may be: about a million rows of CSV.
+pub const MAX_UPLOAD: usize = 128 * 1024 * 1024;
+
+/// An uploaded sheet and how to import it.
+#[derive(Debug, Clone)]
+pub struct ImportUpload {
+    /// The file's name, as the client sent it (the bytes say XLSX or CSV).
+    pub file_name: String,
+    /// The bytes.
+    pub bytes: Vec<u8>,
+    /// Check everything, write nothing.
+    pub dry_run: bool,
+    /// What to do with a car or customer already on file.
+    pub on_duplicate: OnDuplicate,
 }
 
 /// Rows of a sheet read since the last batch: those the sheet checks passed, in order, and the
@@ -118,6 +135,61 @@ impl CustomerService {
         Ok(job)
     }
 
+    /// Queues an uploaded sheet as an import job (supervisor), audited (GEN-1): the bytes go to
+    /// the object store and a worker runs the job.
+    pub async fn upload_import(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        upload: ImportUpload,
+    ) -> Result<ImportJob> {
+        let ImportUpload { file_name, bytes, dry_run, on_duplicate } = upload;
+        who.authorize(Action::ImportData, store, "store")?;
+        self.core.store(who, store).await?;
+        if bytes.len() > MAX_UPLOAD {
+            return Err(DomainError::TooLarge { limit: MAX_UPLOAD });
+        }
+        let id = uuid::Uuid::now_v7();
+        let key = format!("imports/{store}/{id}");
+        self.core.blobs.put_if_absent(&key, bytes).await?;
+        let new = NewImport { id, kind: ImportKind::Customers, file_name, dry_run, on_duplicate };
+        let mut job = ImportJob::new(store, new, &who.sub, self.core.now());
+        job.upload = Some(key);
+        let audit = self.core.audit(who, store, "import.start", "import", job.id, vec![]);
+        let op = Op::PutImport { job: Box::new(job.clone()), before: None };
+        self.core.repo.apply(ChangeSet::of(op, audit)).await?;
+        Ok(job)
+    }
+
+    /// Leases the next uploaded job with work left, with its sheet's bytes (the import worker).
+    pub async fn claim_import(
+        &self,
+        lease: std::time::Duration,
+    ) -> Result<Option<(ImportJob, uuid::Uuid, Vec<u8>)>> {
+        let Some((job, owner)) = self.core.repo.claim_import(self.core.now(), lease).await? else {
+            return Ok(None);
+        };
+        let bytes = match &job.upload {
+            Some(key) => self.core.blobs.get(key).await?,
+            None => None,
+        };
+        let bytes = bytes
+            .ok_or_else(|| DomainError::Internal(format!("import {}: its upload is missing", job.id)))?;
+        Ok(Some((job, owner, bytes)))
+    }
+
+    /// Extends the worker's lease on a job; false when another worker took it.
+    pub async fn renew_import(
+        &self,
+        id: uuid::Uuid,
+        owner: uuid::Uuid,
+        lease: std::time::Duration,
+    ) -> Result<bool> {
+        let until =
+            self.core.now() + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::minutes(1));
+        self.core.repo.renew_import(id, owner, until).await
+    }
+
     /// Reads an import job (supervisor).
     pub async fn get_import(&self, who: &Principal, store: &StoreCode, id: uuid::Uuid) -> Result<ImportJob> {
         who.authorize(Action::ImportData, store, "import")?;
@@ -136,17 +208,23 @@ impl CustomerService {
         self.core.repo.list_imports(store, page).await
     }
 
-    /// A page of an import's report after position `after` (supervisor).
+    /// An import's whole report in sheet order (supervisor), read a thousand lines at a time.
     pub async fn import_report(
         &self,
         who: &Principal,
         store: &StoreCode,
         id: uuid::Uuid,
-        after: (u64, u32),
-        limit: u64,
-    ) -> Result<Vec<((u64, u32), Problem)>> {
+    ) -> Result<Vec<Problem>> {
         who.authorize(Action::ImportData, store, "import")?;
-        self.core.repo.import_problems(store, id, after, limit).await
+        let mut problems = Vec::new();
+        let mut after = (0, 0);
+        loop {
+            let page = self.core.repo.import_problems(store, id, after, 1000).await?;
+            let Some((last, _)) = page.last() else { break };
+            after = *last;
+            problems.extend(page.into_iter().map(|(_, p)| p));
+        }
+        Ok(problems)
     }
 
     /// Ends an import job: every row accounted for, or failed with `error`; audited (GEN-1).

@@ -11,6 +11,7 @@ use crate::app::OnDuplicate;
 use crate::value::StoreCode;
 
 /// What a sheet holds.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ImportKind {
@@ -19,6 +20,7 @@ pub enum ImportKind {
 }
 
 /// Where a job stands.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ImportStatus {
@@ -34,6 +36,7 @@ pub enum ImportStatus {
 
 /// What an import counted, equal to what the file holds: `rows` = `created` + `merged` +
 /// `skipped` + `refused`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportCounts {
     /// Data rows read (blank rows aside).
@@ -81,6 +84,10 @@ pub struct ImportJob {
     pub created_at: DateTime<Utc>,
     /// When its last batch was written.
     pub updated_at: DateTime<Utc>,
+    /// Where an uploaded sheet's bytes are kept (the object store's key); none for a command-line
+    /// import, which reads its own file.
+    #[serde(default)]
+    pub upload: Option<String>,
 }
 
 /// A new job, not started.
@@ -115,6 +122,7 @@ impl ImportJob {
             created_by: by.to_string(),
             created_at: now,
             updated_at: now,
+            upload: None,
         }
     }
 

@@ -38,6 +38,18 @@ pub trait ImportStore: Send + Sync {
     /// The live customer files of a store with any of these phones.
     async fn customers_by_phones(&self, store: &StoreCode, phones: &[Phone]) -> Result<Vec<Customer>>;
 
+    /// Leases an uploaded job with work left whose lease is free or lapsed, until `now` +
+    /// `lease`; answers it with the lease's token.
+    async fn claim_import(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        lease: std::time::Duration,
+    ) -> Result<Option<(ImportJob, Uuid)>>;
+
+    /// Extends the lease `owner` holds on a job; false when it was lost.
+    async fn renew_import(&self, id: Uuid, owner: Uuid, until: chrono::DateTime<chrono::Utc>)
+    -> Result<bool>;
+
     /// Applies the change sets of one batch in one transaction, all or none.
     async fn apply_batch(&self, sets: Vec<ChangeSet>) -> Result<()>;
 }

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod customers;
 pub mod events;
 pub mod follow_ups;
+pub mod imports;
 pub mod messages;
 pub mod ops;
 pub mod stores;

@@ -5,6 +5,7 @@
 //! A run killed midway resumes after its last committed batch.
 
 mod sheet;
+pub mod worker;
 
 use std::collections::BTreeSet;
 use std::fs::File;
@@ -211,39 +212,6 @@ async fn finish(
     services.customers.finish_import(who, &store, job, None).await.map_err(|e| ImportError::Write(row, e))
 }
 
-/// Writes the report: a BOM, then row, column, value, rule and message per problem.
-pub fn write_report<W: std::io::Write>(out: W, problems: &[Problem]) -> Result<W, csv::Error> {
-    let mut out = out;
-    out.write_all(b"\xEF\xBB\xBF")?;
-    let mut csv = csv::Writer::from_writer(out);
-    csv.write_record(["行号 row", "列 column", "值 value", "规则 rule", "说明 message"])?;
-    for p in problems {
-        csv.write_record([p.row.to_string().as_str(), &p.column, &p.value, &p.rule, &p.message])?;
-    }
-    csv.into_inner().map_err(|e| csv::Error::from(e.into_error()))
-}
-
-/// Every problem of a recorded import, in sheet order.
-pub async fn whole_report(
-    services: &Services,
-    who: &Principal,
-    job: &ImportJob,
-) -> Result<Vec<Problem>, ImportError> {
-    let mut problems = Vec::new();
-    let mut after = (0, 0);
-    loop {
-        let page = services
-            .customers
-            .import_report(who, &job.store, job.id, after, 1000)
-            .await
-            .map_err(|e| ImportError::Write(job.committed_row, e))?;
-        let Some((last, _)) = page.last() else { break };
-        after = *last;
-        problems.extend(page.into_iter().map(|(_, p)| p));
-    }
-    Ok(problems)
-}
-
 /// Imports a customer sheet into a store as its supervisor would, with a progress bar on stderr;
 /// a run of a file an interrupted run left resumes after its last committed batch.
 pub async fn import_customers(services: &Services, plan: ImportPlan) -> Result<Summary, ImportError> {
@@ -277,11 +245,16 @@ pub async fn import_customers(services: &Services, plan: ImportPlan) -> Result<S
     }
     progress.finish_and_clear();
     if recorded {
-        problems = whole_report(services, &who, &job).await?;
+        let row = job.committed_row;
+        problems = services
+            .customers
+            .import_report(&who, &store, job.id)
+            .await
+            .map_err(|e| ImportError::Write(row, e))?;
     }
     let io = |e| ImportError::Io(report.clone(), e);
     let out = std::io::BufWriter::new(File::create(&report).map_err(io)?);
-    let out = write_report(out, &problems)?;
+    let out = aftersales_rest::routes::imports::write_report(out, &problems)?;
     out.into_inner().map_err(|e| io(e.into_error()))?.sync_all().map_err(io)?;
     Ok(Summary { counts: job.counts, resumed_after, already_done, report })
 }

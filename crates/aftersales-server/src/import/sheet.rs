@@ -46,14 +46,25 @@ fn open_text(path: &Path) -> Result<impl Read, ImportError> {
 /// A sheet's rows with their row numbers (the header is row 1), or why reading stopped.
 pub(crate) type Rows = tokio::sync::mpsc::Receiver<Result<(u64, Vec<String>), ImportError>>;
 
-/// Reads the sheet on a thread of its own, a bounded channel ahead of the writes: XLSX by its
-/// extension, CSV otherwise.
+/// Whether the file starts as a ZIP archive does, as every XLSX workbook does.
+fn is_zip(path: &Path) -> Result<bool, ImportError> {
+    let mut head = [0u8; 4];
+    let mut file = File::open(path).map_err(|e| ImportError::Io(path.to_path_buf(), e))?;
+    let n = file.read(&mut head).map_err(|e| ImportError::Io(path.to_path_buf(), e))?;
+    Ok(n == 4 && head == *b"PK\x03\x04")
+}
+
+/// Reads the sheet on a thread of its own, a bounded channel ahead of the writes: XLSX when its
+/// bytes are a ZIP archive (whatever its name says), CSV otherwise.
 pub(crate) fn spawn_reader(path: PathBuf) -> Rows {
     let (tx, rx) = tokio::sync::mpsc::channel(512);
-    let xlsx = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
     std::thread::spawn(move || {
         let send = |row| tx.blocking_send(Ok(row)).is_ok();
-        let read = if xlsx { read_xlsx(&path, send) } else { read_csv(&path, send) };
+        let read = match is_zip(&path) {
+            Ok(true) => read_xlsx(&path, send),
+            Ok(false) => read_csv(&path, send),
+            Err(e) => Err(e),
+        };
         if let Err(e) = read {
             let _ = tx.blocking_send(Err(e));
         }

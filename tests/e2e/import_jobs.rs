@@ -1,0 +1,137 @@
+//! Moving a store in over the API (issue 15): a sheet uploaded as `multipart/form-data` is an
+//! import job a worker runs; its progress and counts, and its report as CSV.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use reqwest::multipart::{Form, Part};
+use serde_json::Value;
+
+use crate::common::TestApp;
+use crate::work_orders::shop;
+
+/// A valid VIN for `n` (ISO 3779 check digit computed).
+pub fn vin(n: u32) -> String {
+    let body = format!("LSV{:08}{:06}", n / 1_000_000, n % 1_000_000);
+    let value = |c: char| match c {
+        '0'..='9' => c.to_digit(10).unwrap(),
+        'A'..='H' => c as u32 - 'A' as u32 + 1,
+        'J'..='R' => c as u32 - 'J' as u32 + 1,
+        _ => c as u32 - 'S' as u32 + 2,
+    };
+    const WEIGHTS: [u32; 17] = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2];
+    let sum: u32 = body.chars().zip(WEIGHTS).map(|(c, w)| value(c) * w).sum();
+    let check = match sum % 11 {
+        10 => 'X',
+        d => char::from_digit(d, 10).unwrap(),
+    };
+    format!("{}{check}{}", &body[..8], &body[9..])
+}
+
+/// Uploads `bytes` as `name` to import into SH001; answers the status and body.
+pub async fn upload(
+    app: &TestApp,
+    token: &str,
+    name: &str,
+    bytes: Vec<u8>,
+    fields: &[(&str, &str)],
+) -> (StatusCode, Value) {
+    let mut form = Form::new().part("file", Part::bytes(bytes).file_name(name.to_string()));
+    for (k, v) in fields {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    let url = format!("{}/v1/stores/SH001/imports", app.base);
+    let res = reqwest::Client::new().post(url).bearer_auth(token).multipart(form).send().await.unwrap();
+    let status = res.status();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+/// Waits until the job is done (or failed); answers it.
+pub async fn finished(app: &TestApp, token: &str, id: &str) -> Value {
+    for _ in 0..600 {
+        let job = app.get(&format!("/v1/stores/SH001/imports/{id}"), token).await.body;
+        if job["status"] == "done" || job["status"] == "failed" {
+            return job;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("import {id} did not finish");
+}
+
+// Issue 15: an upload answers 202 with a job; the worker runs it; the job shows progress and the
+// counts the file holds; the report names each bad row's column and rule; a dry run writes no
+// record; an advisor may not import.
+#[tokio::test]
+async fn an_uploaded_sheet_is_a_job_with_progress_counts_and_a_report() {
+    let app = TestApp::spawn().await;
+    let shop = shop(&app).await;
+    let mut sheet = String::from("客户姓名,手机,车架号,品牌,车型\n");
+    for n in 0..600u32 {
+        match n {
+            // Bad rows: a phone too short, a VIN with a wrong check digit.
+            7 => sheet.push_str("坏,123,,,\n"),
+            300 => sheet.push_str(&format!("坏车,1390000{n:04},LSV00000000000000,大众,朗逸\n")),
+            _ => sheet.push_str(&format!("客户{n},1390000{n:04},{},大众,朗逸\n", vin(n))),
+        }
+    }
+    let advisor = app.token("adv-1", &["advisor"], &["SH001"]);
+    let (denied, _) = upload(&app, &advisor, "客户.csv", sheet.clone().into_bytes(), &[]).await;
+    assert_eq!(denied, StatusCode::FORBIDDEN);
+
+    let (status, dry) =
+        upload(&app, &shop.supervisor, "客户.csv", sheet.clone().into_bytes(), &[("dry_run", "true")]).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{dry}");
+    assert_eq!(dry["status"], "queued");
+    let dry = finished(&app, &shop.supervisor, dry["id"].as_str().unwrap()).await;
+    assert_eq!(dry["counts"]["created"], 598, "{dry}");
+    let none = app.get("/v1/stores/SH001/customers?q=13900000001", &shop.supervisor).await.body;
+    assert_eq!(none["customers"], Value::Array(vec![]), "a dry run writes nothing");
+
+    let (status, job) =
+        upload(&app, &shop.supervisor, "客户.csv", sheet.into_bytes(), &[("on_duplicate", "merge")]).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+    let id = job["id"].as_str().unwrap().to_string();
+    let job = finished(&app, &shop.supervisor, &id).await;
+    assert_eq!(job["status"], "done", "{job}");
+    assert_eq!(job["committed_row"], 601, "the header and 600 rows");
+    let counts = &job["counts"];
+    assert_eq!(
+        (counts["rows"].as_u64(), counts["created"].as_u64(), counts["refused"].as_u64()),
+        (Some(600), Some(598), Some(2))
+    );
+    let found = app.get("/v1/stores/SH001/customers?q=13900000599", &shop.supervisor).await.body;
+    assert_eq!(found["customers"][0]["name"], "客户599");
+
+    let report = app
+        .http
+        .get(format!("{}/v1/stores/SH001/imports/{id}/report", app.base))
+        .bearer_auth(&shop.supervisor)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(report.status(), StatusCode::OK);
+    assert!(report.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let bytes = report.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "a BOM, for Excel");
+    let mut lines = csv::Reader::from_reader(&bytes[3..]);
+    let named: Vec<(String, String, String)> = lines
+        .records()
+        .map(|r| r.unwrap())
+        .map(|r| (r[0].to_string(), r[1].to_string(), r[3].to_string()))
+        .collect();
+    assert_eq!(
+        named,
+        vec![("9".into(), "phone".into(), "phone".into()), ("302".into(), "vin".into(), "vin".into())]
+    );
+
+    let listed = app.get("/v1/stores/SH001/imports", &shop.supervisor).await.body;
+    assert_eq!(listed["imports"].as_array().unwrap().len(), 2);
+    let trail = app.get("/v1/stores/SH001/audit-events?resource_type=import", &shop.supervisor).await.body;
+    let actions: Vec<&str> =
+        trail["audit_events"].as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
+    assert_eq!(actions.iter().filter(|a| **a == "import.start").count(), 2, "{actions:?}");
+    assert_eq!(actions.iter().filter(|a| **a == "import.finish").count(), 2, "{actions:?}");
+    app.seed_store("SH002").await;
+    let other = app.get(&format!("/v1/stores/SH002/imports/{id}"), &app.supervisor("SH002")).await;
+    assert_eq!(other.status, StatusCode::NOT_FOUND, "never another store's");
+}
