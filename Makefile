@@ -5,7 +5,7 @@ CARGO ?= cargo
 # A development-only secret so `make run` needs no setup. Never use it in production.
 DEV_JWT_SECRET ?= dev-only-secret-change-me-0123456789abcdef
 
-.PHONY: run token test test-postgres lint fmt ci openapi fuzz-api bench bench-availability deploy-check replicas-test
+.PHONY: run token test test-postgres lint fmt ci openapi fuzz-api bench bench-availability deploy-check replicas-test bench-import import-acceptance
 
 run:
 	AFTERSALES_JWT_SECRET="$${AFTERSALES_JWT_SECRET:-$(DEV_JWT_SECRET)}" \
@@ -58,6 +58,20 @@ fuzz-api:
 bench:
 	bash tests/bench.sh
 	bash tests/bench-availability.sh
+
+# Issue 15: import throughput against the same rows through REST one by one, on PostgreSQL.
+bench-import:
+	bash tests/bench-import.sh
+
+# Issue 15's acceptance run: 100,000 rows (XLSX and GB18030 CSV, a SIGKILL at half, an export
+# round trip) with the release build, on SQLite and on PostgreSQL. The suite runs it at 20,000.
+import-acceptance:
+	$(CARGO) build --release --bin aftersales
+	AFTERSALES_BIN=target/release/aftersales AFTERSALES_IMPORT_ROWS=100000 \
+	$(CARGO) test -p aftersales-tests --test e2e import_scale:: -- --nocapture
+	AFTERSALES_BIN=target/release/aftersales AFTERSALES_IMPORT_ROWS=100000 \
+	AFTERSALES_TEST_DATABASE_URL="$${AFTERSALES_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}" \
+	$(CARGO) test -p aftersales-tests --test e2e import_scale:: -- --nocapture
 
 # AP-2: one 30-day availability query over 2,000 bookings, p99 against the SQL it reads.
 bench-availability:

@@ -135,3 +135,130 @@ async fn an_uploaded_sheet_is_a_job_with_progress_counts_and_a_report() {
     let other = app.get(&format!("/v1/stores/SH002/imports/{id}"), &app.supervisor("SH002")).await;
     assert_eq!(other.status, StatusCode::NOT_FOUND, "never another store's");
 }
+
+// Issue 15: the same over gRPC: a sheet streamed in is a job; its progress, counts and report,
+// the store's list; an advisor may not import.
+#[tokio::test]
+async fn grpc_imports_stream_a_sheet_in_and_answer_the_job_and_its_report() {
+    use aftersales_grpc::{ImportServiceClient, pb};
+    let app = TestApp::spawn().await;
+    let shop = shop(&app).await;
+    let mut client = ImportServiceClient::new(app.grpc_channel.clone());
+    let sheet = format!("name,phone,vin,make,model\n王五,13700000001,{},大众,朗逸\n坏,12,,,\n", vin(42));
+    let pieces = |store: &str| {
+        let bytes = sheet.as_bytes();
+        let (head, tail) = bytes.split_at(10);
+        vec![
+            pb::StartImportRequest {
+                store: store.into(),
+                file_name: "客户.csv".into(),
+                dry_run: false,
+                on_duplicate: "merge".into(),
+                data: head.to_vec(),
+            },
+            pb::StartImportRequest { data: tail.to_vec(), ..Default::default() },
+        ]
+    };
+    let advisor = app.token("adv-1", &["advisor"], &["SH001"]);
+    let denied =
+        client.start_import(crate::common::authed(&advisor, tokio_stream::iter(pieces("SH001")))).await;
+    assert_eq!(denied.unwrap_err().code(), tonic::Code::PermissionDenied);
+    let job = client
+        .start_import(crate::common::authed(&shop.supervisor, tokio_stream::iter(pieces("SH001"))))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((job.status.as_str(), job.on_duplicate.as_str()), ("queued", "merge"));
+    let done = finished(&app, &shop.supervisor, &job.id).await;
+    assert_eq!(done["counts"]["created"], 1, "{done}");
+    let got = client
+        .get_import(crate::common::authed(
+            &shop.supervisor,
+            pb::GetImportRequest { store: "SH001".into(), import_id: job.id.clone() },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let counts = got.counts.unwrap();
+    assert_eq!((got.status.as_str(), counts.rows, counts.created, counts.refused), ("done", 2, 1, 1));
+    let mut report = client
+        .get_import_report(crate::common::authed(
+            &shop.supervisor,
+            pb::GetImportRequest { store: "SH001".into(), import_id: job.id.clone() },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut named = Vec::new();
+    while let Some(p) = report.message().await.unwrap() {
+        named.push((p.row, p.column, p.rule));
+    }
+    assert_eq!(named, vec![(3, "phone".to_string(), "phone".to_string())]);
+    let list = client
+        .list_imports(crate::common::authed(
+            &shop.supervisor,
+            pb::ListImportsRequest { store: "SH001".into(), page_size: 10, page_token: String::new() },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(list.imports.len(), 1);
+}
+
+// Issue 15: one resource as an XLSX workbook, the whole store as a ZIP with a manifest; only the
+// supervisor exports, and each export is audited.
+#[tokio::test]
+async fn exports_are_the_supervisors_audited_as_xlsx_per_resource_or_a_zip() {
+    use std::io::Read;
+    let app = TestApp::spawn().await;
+    let shop = shop(&app).await;
+    let get = |path: &str, token: &str| {
+        let url = format!("{}{path}", app.base);
+        let req = app.http.get(url).bearer_auth(token.to_string());
+        async move { req.send().await.unwrap() }
+    };
+    assert_eq!(get("/v1/stores/SH001/export", &shop.advisor).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(get("/v1/stores/SH001/export/customers", &shop.advisor).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        get("/v1/stores/SH001/export/stores", &shop.supervisor).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+
+    let book = get("/v1/stores/SH001/export/customers", &shop.supervisor).await;
+    assert_eq!(book.status(), StatusCode::OK);
+    let bytes = book.bytes().await.unwrap().to_vec();
+    let mut xlsx = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut sheet = String::new();
+    xlsx.by_name("xl/worksheets/sheet1.xml").unwrap().read_to_string(&mut sheet).unwrap();
+    let mut strings = String::new();
+    if let Ok(mut shared) = xlsx.by_name("xl/sharedStrings.xml") {
+        shared.read_to_string(&mut strings).unwrap();
+    }
+    let text = sheet + &strings;
+    assert!(
+        text.contains("张伟") && text.contains("13812345678") && text.contains(crate::common::VINS[0]),
+        "{text}"
+    );
+
+    let all = get("/v1/stores/SH001/export", &shop.supervisor).await;
+    assert_eq!(all.headers()["content-type"], "application/zip");
+    let bytes = all.bytes().await.unwrap().to_vec();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut manifest = String::new();
+    archive.by_name("manifest.json").unwrap().read_to_string(&mut manifest).unwrap();
+    let manifest: Value = serde_json::from_str(&manifest).unwrap();
+    let files: Vec<(&str, u64)> = manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["name"].as_str().unwrap(), f["rows"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        files,
+        vec![("customers.csv", 1), ("work_orders.csv", 0), ("follow_ups.csv", 0), ("complaints.csv", 0)]
+    );
+    let trail = app.get("/v1/stores/SH001/audit-events?resource_type=store", &shop.supervisor).await.body;
+    let exports =
+        trail["audit_events"].as_array().unwrap().iter().filter(|e| e["action"] == "data.export").count();
+    assert_eq!(exports, 2, "each export audited");
+}

@@ -24,6 +24,7 @@ mod events;
 mod events_grpc;
 mod follow_ups;
 mod import_jobs;
+mod import_scale;
 mod imports;
 mod isolation;
 mod message_providers;

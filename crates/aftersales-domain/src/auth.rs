@@ -160,11 +160,13 @@ pub enum Action {
     VoidSettlement,
     /// Import a store's files from its old DMS (issue 15).
     ImportData,
+    /// Export a store's whole data (issue 15, PIPL portability).
+    ExportData,
 }
 
 impl Action {
     /// Every action, in table order.
-    pub const ALL: [Action; 34] = [
+    pub const ALL: [Action; 35] = [
         Action::CreateStore,
         Action::UpdateStore,
         Action::ReadStore,
@@ -199,6 +201,7 @@ impl Action {
         Action::DispatchWork,
         Action::VoidSettlement,
         Action::ImportData,
+        Action::ExportData,
     ];
 
     /// Returns the action's name, for errors and logs.
@@ -238,6 +241,7 @@ impl Action {
             Action::DispatchWork => "work_order.dispatch",
             Action::VoidSettlement => "settlement.void",
             Action::ImportData => "data.import",
+            Action::ExportData => "data.export",
         }
     }
 
@@ -288,6 +292,8 @@ impl Action {
             Action::VoidSettlement => &[Supervisor],
             // Moving a store in writes its whole history at once: the supervisor's decision.
             Action::ImportData => &[Supervisor],
+            // A store's whole data leaves with it: the supervisor's decision, audited.
+            Action::ExportData => &[Supervisor],
         }
     }
 }

@@ -28,6 +28,7 @@ pub use pb::attachment_service_client::AttachmentServiceClient;
 pub use pb::customer_service_client::CustomerServiceClient;
 pub use pb::event_service_client::EventServiceClient;
 pub use pb::follow_up_service_client::FollowUpServiceClient;
+pub use pb::import_service_client::ImportServiceClient;
 pub use pb::inspection_service_client::InspectionServiceClient;
 pub use pb::message_service_client::MessageServiceClient;
 pub use pb::store_service_client::StoreServiceClient;
@@ -46,6 +47,7 @@ pub async fn routes(
     use pb::customer_service_server::CustomerServiceServer;
     use pb::event_service_server::EventServiceServer;
     use pb::follow_up_service_server::FollowUpServiceServer;
+    use pb::import_service_server::ImportServiceServer;
     use pb::inspection_service_server::InspectionServiceServer;
     use pb::message_service_server::MessageServiceServer;
     use pb::store_service_server::StoreServiceServer;
@@ -67,6 +69,7 @@ pub async fn routes(
     health.set_serving::<AttachmentServiceServer<service::Adapter>>().await;
     health.set_serving::<MessageServiceServer<service::Adapter>>().await;
     health.set_serving::<WorkshopServiceServer<service::Adapter>>().await;
+    health.set_serving::<ImportServiceServer<service::Adapter>>().await;
     let reflection = || {
         tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(pb::FILE_DESCRIPTOR_SET)
@@ -87,6 +90,7 @@ pub async fn routes(
         .add_service(AttachmentServiceServer::new(adapter.clone()))
         .add_service(MessageServiceServer::new(adapter.clone()))
         .add_service(WorkshopServiceServer::new(adapter.clone()))
+        .add_service(ImportServiceServer::new(adapter.clone()))
         .add_service(EventServiceServer::new(adapter))
         .add_service(health_service)
         .add_service(reflection_v1)

@@ -8,7 +8,7 @@ use aftersales_domain::model::import::Problem;
 use aftersales_domain::model::import_job::{ImportJob, ImportStatus};
 use aftersales_domain::paging::{Page, PageRequest};
 use aftersales_domain::ports::{ChangeSet, ImportStore};
-use aftersales_domain::value::{Phone, StoreCode, Vin};
+use aftersales_domain::value::{CustomerId, Phone, StoreCode, Vin};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Order, Query};
@@ -19,7 +19,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::entities::{customer, vehicle};
-use crate::mapping::{customer_from, enum_str, from_json, to_json, vehicle_from};
+use crate::mapping::{customer_from, from_json, to_json, vehicle_from};
 use crate::{SeaRepository, read_err, uuid_page};
 
 /// The tables.
@@ -78,7 +78,7 @@ fn job_from(m: job::Model) -> Result<ImportJob> {
 }
 
 fn status_str(status: ImportStatus) -> String {
-    enum_str(&status)
+    status.as_str().to_string()
 }
 
 /// Inserts `job`, or advances it if it still stands at row `before`.
@@ -201,6 +201,28 @@ impl ImportStore for SeaRepository {
             let rows = vehicle::Entity::find()
                 .filter(vehicle::Column::Store.eq(store.as_str()))
                 .filter(vehicle::Column::Vin.is_in(chunk.iter().map(Vin::as_str)))
+                .all(&self.db)
+                .await
+                .map_err(read_err)?;
+            for row in rows {
+                found.push(vehicle_from(row)?);
+            }
+        }
+        Ok(found)
+    }
+
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "vehicles_of_customers", otel.kind = "client", db.operation.name = "vehicles_of_customers", db.system.name = crate::backend_name(&self.db)))]
+    async fn vehicles_of_customers(
+        &self,
+        store: &StoreCode,
+        customers: &[CustomerId],
+    ) -> Result<Vec<Vehicle>> {
+        let mut found = Vec::new();
+        for chunk in customers.chunks(500) {
+            let rows = vehicle::Entity::find()
+                .filter(vehicle::Column::Store.eq(store.as_str()))
+                .filter(vehicle::Column::CustomerId.is_in(chunk.iter().map(|c| c.0)))
+                .order_by_asc(vehicle::Column::Id)
                 .all(&self.db)
                 .await
                 .map_err(read_err)?;

@@ -142,6 +142,7 @@ pub fn routes() -> (Router<AppState>, OpenApi) {
         .merge(routes::attachments::router())
         .merge(routes::messages::router())
         .merge(routes::imports::router())
+        .merge(routes::exports::router())
         .split_for_parts();
     // Applied after the merge: the derive's own modifiers run before any route is known.
     ApiConventions.modify(&mut api);

@@ -77,6 +77,10 @@ path_param!(
     AttachmentParam, attachment_id: Uuid, "Attachment id"
 );
 path_param!(
+    /// `{resource}` of an export.
+    ExportResourceParam, resource: String, "customers, work_orders, follow_ups or complaints", "^(customers|work_orders|follow_ups|complaints)$"
+);
+path_param!(
     /// `{import_id}`.
     ImportParam, import_id: Uuid, "Import id"
 );

@@ -76,10 +76,11 @@ enum Command {
         #[arg(long)]
         all_open: bool,
     },
-    /// Imports a store's customer files and cars from its old DMS: a CSV sheet in UTF-8 or
-    /// GB18030 with Chinese or English headers (客户姓名/name, 手机/phone, 车牌/plate, 车架号/vin,
-    /// 品牌/make, 车型/model, 购车日期/purchase_date...); writes a row-level report. Run again
-    /// after a failure, it writes no row twice.
+    /// Imports a store's customer files and cars from its old DMS: an XLSX workbook (its first
+    /// sheet) or a CSV sheet in UTF-8 or GB18030, with Chinese or English headers (客户姓名/name,
+    /// 手机/phone, 车牌/plate, 车架号/vin, 品牌/make, 车型/model, 购车日期/purchase_date...), in
+    /// batches of 250 rows; writes a row-level report. Run again after a crash or a kill, it
+    /// resumes after the last committed batch and writes no row twice.
     Import {
         /// What the sheet holds: `customers`.
         #[arg(value_parser = ["customers"])]
@@ -92,7 +93,8 @@ enum Command {
         /// Check every row, write nothing.
         #[arg(long)]
         dry_run: bool,
-        /// A car already on file: merge (fill what it lacks), skip, or report.
+        /// A car (by VIN) or customer (by phone) already on file: merge (fill what the car lacks,
+        /// or add the row's car to the customer's file), skip, or report.
         #[arg(long, default_value = "report", value_parser = ["merge", "skip", "report"])]
         on_duplicate: String,
         /// Where the report goes (default: FILE with `.report.csv`).
@@ -167,10 +169,9 @@ async fn main() -> ExitCode {
         }
         Command::Import { kind: _, file, store, dry_run, on_duplicate, report } => {
             telemetry::init(&config);
-            let on_duplicate = match on_duplicate.as_str() {
-                "merge" => OnDuplicate::Merge,
-                "skip" => OnDuplicate::Skip,
-                _ => OnDuplicate::Report,
+            let on_duplicate = match OnDuplicate::parse(&on_duplicate) {
+                Ok(choice) => choice,
+                Err(e) => return fail(e),
             };
             let plan = import::ImportPlan { file, store, dry_run, on_duplicate, report };
             let started = std::time::Instant::now();

@@ -32,6 +32,27 @@ pub enum OnDuplicate {
     Report,
 }
 
+impl OnDuplicate {
+    /// Reads the wire name; empty is `report`.
+    pub fn parse(raw: &str) -> Result<Self> {
+        match raw {
+            "merge" => Ok(OnDuplicate::Merge),
+            "skip" => Ok(OnDuplicate::Skip),
+            "report" | "" => Ok(OnDuplicate::Report),
+            _ => Err(DomainError::invalid("on_duplicate", "must be merge, skip or report")),
+        }
+    }
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnDuplicate::Merge => "merge",
+            OnDuplicate::Skip => "skip",
+            OnDuplicate::Report => "report",
+        }
+    }
+}
+
 /// The largest sheet an upload may be: about a million rows of CSV.
 pub const MAX_UPLOAD: usize = 128 * 1024 * 1024;
 

@@ -12,6 +12,7 @@ mod customer_checks;
 mod customers;
 mod ehealth;
 mod events;
+mod exports;
 mod follow_ups;
 mod imports;
 mod messages;
@@ -45,6 +46,7 @@ pub use events::{
     CreateSubscription, EventService, FeedPage, FeedQuery, ReplaySubscription, UpdateSubscription, cursor_of,
     parse_cursor,
 };
+pub use exports::{ExportPage, ExportResource, ExportService};
 pub use follow_ups::{
     CloseUnreachable, FollowUpService, ReassignTasks, Reassignment, RecordContact, WorklistItem,
 };
@@ -132,6 +134,8 @@ pub struct Services {
     pub events: EventService,
     /// Messages to customers, their templates and WeChat consents.
     pub messages: MessageService,
+    /// Exports of a store's whole data (issue 15).
+    pub exports: ExportService,
     core: Arc<Core>,
 }
 
@@ -167,6 +171,7 @@ impl Services {
             summaries: SummaryService::new(core.clone()),
             events: EventService::new(core.clone()),
             messages: MessageService::new(core.clone()),
+            exports: ExportService::new(core.clone()),
             core,
         }
     }

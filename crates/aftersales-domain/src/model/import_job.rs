@@ -34,6 +34,27 @@ pub enum ImportStatus {
     Failed,
 }
 
+impl ImportKind {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImportKind::Customers => "customers",
+        }
+    }
+}
+
+impl ImportStatus {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImportStatus::Queued => "queued",
+            ImportStatus::Running => "running",
+            ImportStatus::Done => "done",
+            ImportStatus::Failed => "failed",
+        }
+    }
+}
+
 /// What an import counted, equal to what the file holds: `rows` = `created` + `merged` +
 /// `skipped` + `refused`.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -11,7 +11,7 @@ use crate::model::customer::{Customer, Vehicle};
 use crate::model::import::Problem;
 use crate::model::import_job::ImportJob;
 use crate::paging::{Page, PageRequest};
-use crate::value::{Phone, StoreCode, Vin};
+use crate::value::{CustomerId, Phone, StoreCode, Vin};
 
 /// Import jobs, their reports and batched writes.
 #[async_trait]
@@ -34,6 +34,13 @@ pub trait ImportStore: Send + Sync {
 
     /// The cars of a store with any of these VINs.
     async fn vehicles_by_vins(&self, store: &StoreCode, vins: &[Vin]) -> Result<Vec<Vehicle>>;
+
+    /// The cars on any of these customer files.
+    async fn vehicles_of_customers(
+        &self,
+        store: &StoreCode,
+        customers: &[CustomerId],
+    ) -> Result<Vec<Vehicle>>;
 
     /// The live customer files of a store with any of these phones.
     async fn customers_by_phones(&self, store: &StoreCode, phones: &[Phone]) -> Result<Vec<Customer>>;

@@ -7,6 +7,7 @@ mod attachments;
 mod customers;
 mod events;
 mod follow_ups;
+mod imports;
 mod messages;
 mod stores;
 mod work_orders;

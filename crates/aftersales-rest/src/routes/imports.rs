@@ -96,12 +96,7 @@ async fn upload(
                 };
             }
             Some("on_duplicate") => {
-                on_duplicate = match field.text().await.map_err(multipart_error)?.as_str() {
-                    "merge" => OnDuplicate::Merge,
-                    "skip" => OnDuplicate::Skip,
-                    "report" => OnDuplicate::Report,
-                    _ => return Err(ApiError::invalid("on_duplicate", "must be merge, skip or report")),
-                };
+                on_duplicate = OnDuplicate::parse(&field.text().await.map_err(multipart_error)?)?;
             }
             Some(other) => return Err(ApiError::invalid(other, "is not a field of the upload")),
             None => return Err(ApiError::invalid("body", "a part has no name")),

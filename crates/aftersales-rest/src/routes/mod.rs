@@ -6,6 +6,7 @@ pub mod attachments;
 pub mod audit;
 pub mod customers;
 pub mod events;
+pub mod exports;
 pub mod follow_ups;
 pub mod imports;
 pub mod messages;
