@@ -33,12 +33,12 @@ pub enum OnDuplicate {
 }
 
 impl OnDuplicate {
-    /// Reads the wire name; empty is `report`.
+    /// Reads the wire name.
     pub fn parse(raw: &str) -> Result<Self> {
         match raw {
             "merge" => Ok(OnDuplicate::Merge),
             "skip" => Ok(OnDuplicate::Skip),
-            "report" | "" => Ok(OnDuplicate::Report),
+            "report" => Ok(OnDuplicate::Report),
             _ => Err(DomainError::invalid("on_duplicate", "must be merge, skip or report")),
         }
     }

@@ -66,7 +66,11 @@ impl pb::import_service_server::ImportService for Adapter {
         let store = convert::store_code(&store)?;
         // The role first: a caller that may not import learns nothing of the rest.
         who.authorize(Action::ImportData, &store, "store").map_err(to_status)?;
-        let on_duplicate = OnDuplicate::parse(&on_duplicate).map_err(to_status)?;
+        // Proto3's default (empty) is the REST form's default: report.
+        let on_duplicate = match on_duplicate.as_str() {
+            "" => OnDuplicate::Report,
+            raw => OnDuplicate::parse(raw).map_err(to_status)?,
+        };
         let mut bytes = data;
         while let Some(next) = stream.message().await? {
             if bytes.len() + next.data.len() > MAX_UPLOAD {
