@@ -67,9 +67,9 @@ bench-import:
 # round trip) with the release build, on SQLite and on PostgreSQL. The suite runs it at 20,000.
 import-acceptance:
 	$(CARGO) build --release --bin aftersales
-	AFTERSALES_BIN=target/release/aftersales AFTERSALES_IMPORT_ROWS=100000 \
+	AFTERSALES_BIN=$(CURDIR)/target/release/aftersales AFTERSALES_IMPORT_ROWS=100000 \
 	$(CARGO) test -p aftersales-tests --test e2e import_scale:: -- --nocapture
-	AFTERSALES_BIN=target/release/aftersales AFTERSALES_IMPORT_ROWS=100000 \
+	AFTERSALES_BIN=$(CURDIR)/target/release/aftersales AFTERSALES_IMPORT_ROWS=100000 \
 	AFTERSALES_TEST_DATABASE_URL="$${AFTERSALES_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}" \
 	$(CARGO) test -p aftersales-tests --test e2e import_scale:: -- --nocapture
 
