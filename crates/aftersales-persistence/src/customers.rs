@@ -31,19 +31,9 @@ impl CustomerReads for SeaRepository {
 
     #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "get_customers", otel.kind = "client", db.operation.name = "get_customers", db.system.name = crate::backend_name(&self.db)))]
     async fn get_customers(&self, store: &StoreCode, ids: &[CustomerId]) -> Result<Vec<Customer>> {
-        let mut found = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(500) {
-            let rows = customer::Entity::find()
-                .filter(customer::Column::Store.eq(store.as_str()))
-                .filter(customer::Column::Id.is_in(chunk.iter().map(|c| c.0)))
-                .all(&self.db)
-                .await
-                .map_err(read_err)?;
-            for row in rows {
-                found.push(customer_from(row)?);
-            }
-        }
-        Ok(found)
+        let ids: Vec<uuid::Uuid> = ids.iter().map(|c| c.0).collect();
+        let query = customer::Entity::find().filter(customer::Column::Store.eq(store.as_str()));
+        crate::any_of(&self.db, query, customer::Column::Id, &ids, customer_from).await
     }
 
     #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "list_customers", otel.kind = "client", db.operation.name = "list_customers", db.system.name = crate::backend_name(&self.db)))]

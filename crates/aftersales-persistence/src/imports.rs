@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use crate::entities::{customer, vehicle};
 use crate::mapping::{customer_from, from_json, to_json, vehicle_from};
-use crate::{SeaRepository, read_err, uuid_page};
+use crate::{SeaRepository, any_of, read_err, uuid_page};
 
 /// The tables.
 pub(crate) mod entities {
@@ -195,20 +195,9 @@ impl ImportStore for SeaRepository {
 
     #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "vehicles_by_vins", otel.kind = "client", db.operation.name = "vehicles_by_vins", db.system.name = crate::backend_name(&self.db)))]
     async fn vehicles_by_vins(&self, store: &StoreCode, vins: &[Vin]) -> Result<Vec<Vehicle>> {
-        let mut found = Vec::new();
-        // Chunks well under SQLite's bound-parameter limit.
-        for chunk in vins.chunks(500) {
-            let rows = vehicle::Entity::find()
-                .filter(vehicle::Column::Store.eq(store.as_str()))
-                .filter(vehicle::Column::Vin.is_in(chunk.iter().map(Vin::as_str)))
-                .all(&self.db)
-                .await
-                .map_err(read_err)?;
-            for row in rows {
-                found.push(vehicle_from(row)?);
-            }
-        }
-        Ok(found)
+        let vins: Vec<&str> = vins.iter().map(Vin::as_str).collect();
+        let query = vehicle::Entity::find().filter(vehicle::Column::Store.eq(store.as_str()));
+        any_of(&self.db, query, vehicle::Column::Vin, &vins, vehicle_from).await
     }
 
     #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "vehicles_of_customers", otel.kind = "client", db.operation.name = "vehicles_of_customers", db.system.name = crate::backend_name(&self.db)))]
@@ -217,39 +206,21 @@ impl ImportStore for SeaRepository {
         store: &StoreCode,
         customers: &[CustomerId],
     ) -> Result<Vec<Vehicle>> {
-        let mut found = Vec::new();
-        for chunk in customers.chunks(500) {
-            let rows = vehicle::Entity::find()
-                .filter(vehicle::Column::Store.eq(store.as_str()))
-                .filter(vehicle::Column::CustomerId.is_in(chunk.iter().map(|c| c.0)))
-                .order_by_asc(vehicle::Column::Id)
-                .all(&self.db)
-                .await
-                .map_err(read_err)?;
-            for row in rows {
-                found.push(vehicle_from(row)?);
-            }
-        }
-        Ok(found)
+        let ids: Vec<Uuid> = customers.iter().map(|c| c.0).collect();
+        let query = vehicle::Entity::find()
+            .filter(vehicle::Column::Store.eq(store.as_str()))
+            .order_by_asc(vehicle::Column::Id);
+        any_of(&self.db, query, vehicle::Column::CustomerId, &ids, vehicle_from).await
     }
 
     #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "customers_by_phones", otel.kind = "client", db.operation.name = "customers_by_phones", db.system.name = crate::backend_name(&self.db)))]
     async fn customers_by_phones(&self, store: &StoreCode, phones: &[Phone]) -> Result<Vec<Customer>> {
-        let mut found = Vec::new();
-        for chunk in phones.chunks(500) {
-            let rows = customer::Entity::find()
-                .filter(customer::Column::Store.eq(store.as_str()))
-                .filter(customer::Column::Phone.is_in(chunk.iter().map(Phone::as_str)))
-                .filter(customer::Column::MergedInto.is_null())
-                .order_by_asc(customer::Column::CreatedAt)
-                .all(&self.db)
-                .await
-                .map_err(read_err)?;
-            for row in rows {
-                found.push(customer_from(row)?);
-            }
-        }
-        Ok(found)
+        let phones: Vec<&str> = phones.iter().map(Phone::as_str).collect();
+        let query = customer::Entity::find()
+            .filter(customer::Column::Store.eq(store.as_str()))
+            .filter(customer::Column::MergedInto.is_null())
+            .order_by_asc(customer::Column::CreatedAt);
+        any_of(&self.db, query, customer::Column::Phone, &phones, customer_from).await
     }
 
     #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "claim_import", otel.kind = "client", db.operation.name = "claim_import", db.system.name = crate::backend_name(&self.db)))]

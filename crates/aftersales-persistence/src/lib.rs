@@ -156,6 +156,30 @@ fn limit(page: &PageRequest) -> u64 {
     page.size + 1
 }
 
+/// The rows of `query` whose `column` is one of `keys`, mapped by `from`; 500 keys to a
+/// statement, well under SQLite's bound-parameter limit.
+async fn any_of<E, V, T>(
+    db: &DatabaseConnection,
+    query: Select<E>,
+    column: E::Column,
+    keys: &[V],
+    from: impl Fn(E::Model) -> Result<T>,
+) -> Result<Vec<T>>
+where
+    E: EntityTrait,
+    V: Clone + Into<sea_orm::Value>,
+{
+    let mut found = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(500) {
+        let rows =
+            query.clone().filter(column.is_in(chunk.iter().cloned())).all(db).await.map_err(read_err)?;
+        for row in rows {
+            found.push(from(row)?);
+        }
+    }
+    Ok(found)
+}
+
 /// Reads one keyset page of a table keyed by UUIDv7: the rows after the page token, in id order,
 /// changed after the page's `updated_since` by the `changed` column (every list takes it, EV-2).
 async fn uuid_page<E, T>(

@@ -5,6 +5,7 @@ mod contract;
 pub mod dto;
 pub mod error;
 pub mod extract;
+mod multipart;
 mod params;
 pub mod routes;
 

@@ -98,6 +98,9 @@ impl ExportResource {
     }
 }
 
+/// Records read per page.
+const PAGE: i64 = 500;
+
 /// One page of a table: its rows and the token of the next page (none at the end).
 pub type ExportPage = (Vec<Vec<String>>, Option<String>);
 
@@ -140,15 +143,17 @@ impl ExportService {
         Ok(())
     }
 
-    /// One page of a resource's table (supervisor), in id order.
+    /// The page of a resource's table (supervisor, in id order, 500 records) after the page
+    /// whose token is `after` (the first page without one).
     pub async fn page(
         &self,
         who: &Principal,
         store: &StoreCode,
         resource: ExportResource,
-        page: &PageRequest,
+        after: Option<&str>,
     ) -> Result<ExportPage> {
         who.authorize(Action::ExportData, store, "store")?;
+        let page = &PageRequest::parse(Some(PAGE), after)?;
         let repo = &self.core.repo;
         match resource {
             ExportResource::Customers => {

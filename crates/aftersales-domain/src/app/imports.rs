@@ -149,7 +149,11 @@ impl CustomerService {
         if let Some(job) = self.core.repo.get_import(store, new.id).await? {
             return Ok(job);
         }
-        let job = ImportJob::new(store, new, &who.sub, self.core.now());
+        self.record_start(who, store, ImportJob::new(store, new, &who.sub, self.core.now())).await
+    }
+
+    /// Writes a new job, audited (GEN-1).
+    async fn record_start(&self, who: &Principal, store: &StoreCode, job: ImportJob) -> Result<ImportJob> {
         let audit = self.core.audit(who, store, "import.start", "import", job.id, vec![]);
         let op = Op::PutImport { job: Box::new(job.clone()), before: None };
         self.core.repo.apply(ChangeSet::of(op, audit)).await?;
@@ -176,10 +180,7 @@ impl CustomerService {
         let new = NewImport { id, kind: ImportKind::Customers, file_name, dry_run, on_duplicate };
         let mut job = ImportJob::new(store, new, &who.sub, self.core.now());
         job.upload = Some(key);
-        let audit = self.core.audit(who, store, "import.start", "import", job.id, vec![]);
-        let op = Op::PutImport { job: Box::new(job.clone()), before: None };
-        self.core.repo.apply(ChangeSet::of(op, audit)).await?;
-        Ok(job)
+        self.record_start(who, store, job).await
     }
 
     /// Leases the next uploaded job with work left, with its sheet's bytes (the import worker).

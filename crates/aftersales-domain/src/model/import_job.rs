@@ -125,6 +125,11 @@ pub struct NewImport {
     pub on_duplicate: OnDuplicate,
 }
 
+/// Reads an import's id as a client sends it.
+pub fn parse_id(raw: &str) -> crate::Result<Uuid> {
+    Uuid::parse_str(raw).map_err(|_| crate::DomainError::invalid("import_id", "must be a UUID"))
+}
+
 impl ImportJob {
     /// A queued job of `store` started by `by` at `now`.
     pub fn new(store: &StoreCode, new: NewImport, by: &str, now: DateTime<Utc>) -> Self {

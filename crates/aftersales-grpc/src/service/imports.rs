@@ -6,7 +6,7 @@ use std::pin::Pin;
 use aftersales_domain::DomainError;
 use aftersales_domain::app::{ImportUpload, MAX_UPLOAD, OnDuplicate};
 use aftersales_domain::auth::Action;
-use aftersales_domain::model::import_job::{ImportCounts, ImportJob};
+use aftersales_domain::model::import_job::{ImportCounts, ImportJob, parse_id};
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status, Streaming};
 
@@ -50,10 +50,6 @@ fn message(job: ImportJob) -> pb::ImportJob {
     }
 }
 
-fn import_id(raw: &str) -> Result<uuid::Uuid, Status> {
-    uuid::Uuid::parse_str(raw).map_err(|_| invalid("import_id", "must be a UUID"))
-}
-
 type Problems = Pin<Box<dyn Stream<Item = Result<pb::ImportProblem, Status>> + Send>>;
 
 #[tonic::async_trait]
@@ -86,7 +82,7 @@ impl pb::import_service_server::ImportService for Adapter {
     async fn get_import(&self, req: Request<pb::GetImportRequest>) -> Answer<pb::ImportJob> {
         let who = self.caller(&req)?;
         let pb::GetImportRequest { store, import_id: id } = req.into_inner();
-        let (store, id) = (convert::store_code(&store)?, import_id(&id)?);
+        let (store, id) = (convert::store_code(&store)?, parse_id(&id).map_err(to_status)?);
         let job = self.services.customers.get_import(&who, &store, id).await.map_err(to_status)?;
         Ok(Response::new(message(job)))
     }
@@ -111,7 +107,7 @@ impl pb::import_service_server::ImportService for Adapter {
     ) -> Answer<Self::GetImportReportStream> {
         let who = self.caller(&req)?;
         let pb::GetImportRequest { store, import_id: id } = req.into_inner();
-        let (store, id) = (convert::store_code(&store)?, import_id(&id)?);
+        let (store, id) = (convert::store_code(&store)?, parse_id(&id).map_err(to_status)?);
         let job = self.services.customers.get_import(&who, &store, id).await.map_err(to_status)?;
         let problems =
             self.services.customers.import_report(&who, &store, job.id).await.map_err(to_status)?;

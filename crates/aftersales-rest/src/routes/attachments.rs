@@ -16,11 +16,11 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
-use crate::AppState;
 use crate::dto::{AttachmentDto, AttachmentList};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiPath, ApiQuery, Caller, PageParams, store_code};
 use crate::params::*;
+use crate::{AppState, multipart};
 
 /// Routes of attachments.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -50,11 +50,6 @@ struct UploadForm {
     file: Vec<u8>,
 }
 
-/// A malformed form. (No body limit applies to this route: the size is checked as it is read.)
-fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
-    ApiError::invalid("body", format!("malformed multipart/form-data: {}", e.body_text()))
-}
-
 /// Attaches a photo or PDF to the entry inspection, a finding's line, a part or a signed
 /// document. The type is sniffed from the bytes (415 otherwise); over the limit answers 413. The
 /// same bytes on the same record answer the attachment already there (200); the same bytes
@@ -73,32 +68,18 @@ async fn upload(
     let (store, id) = ids(&store, &id)?;
     // The role first: a caller that may not upload learns nothing of the form.
     who.authorize(Action::AttachFiles, &store, "work_order")?;
-    let mut form = form.map_err(|e| {
-        ApiError::http(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            format!("send multipart/form-data: {}", e.body_text()),
-        )
-    })?;
+    let mut form = multipart::form(form)?;
     let limit = s.services.attachments.max_bytes();
     let (mut attached_to, mut file, mut file_name) = (None, None, None);
-    while let Some(mut field) = form.next_field().await.map_err(multipart_error)? {
+    while let Some(field) = form.next_field().await.map_err(multipart::malformed)? {
         match field.name() {
             Some("attached_to") => {
-                let text = field.text().await.map_err(multipart_error)?;
+                let text = field.text().await.map_err(multipart::malformed)?;
                 attached_to = Some(AttachedTo::parse(&text)?);
             }
             Some("file") => {
                 file_name = field.file_name().map(str::to_string);
-                let mut bytes = Vec::new();
-                while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
-                    if bytes.len() + chunk.len() > limit {
-                        drain(field, bytes.len() + chunk.len()).await;
-                        return Err(ApiError::from(aftersales_domain::DomainError::TooLarge { limit }));
-                    }
-                    bytes.extend_from_slice(&chunk);
-                }
-                file = Some(bytes);
+                file = Some(multipart::read_file(field, limit).await?);
             }
             Some(other) => return Err(ApiError::invalid(other, "is not a field of the upload")),
             None => return Err(ApiError::invalid("body", "a part has no name")),
@@ -110,19 +91,6 @@ async fn upload(
     let (attachment, created) = s.services.attachments.upload(&who, &store, id, upload).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(AttachmentDto::from(attachment))).into_response())
-}
-
-/// Reads and drops the rest of an oversized file, up to a bound, so that the client, still
-/// sending, gets the 413 rather than a connection cut mid-request.
-async fn drain(mut field: axum::extract::multipart::Field<'_>, mut seen: usize) {
-    /// Beyond this the connection is cut: nobody sends a photo that large in good faith.
-    const DRAIN_BOUND: usize = 64 * 1024 * 1024;
-    while seen < DRAIN_BOUND {
-        match field.chunk().await {
-            Ok(Some(chunk)) => seen += chunk.len(),
-            Ok(None) | Err(_) => break,
-        }
-    }
 }
 
 /// Attachment filters.

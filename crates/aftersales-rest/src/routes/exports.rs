@@ -7,7 +7,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use aftersales_domain::app::{ExportResource, Services};
 use aftersales_domain::auth::Principal;
-use aftersales_domain::paging::PageRequest;
 use aftersales_domain::value::StoreCode;
 use axum::body::Body;
 use axum::extract::State;
@@ -26,9 +25,6 @@ use crate::params::*;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(export_all)).routes(routes!(export_one))
 }
-
-/// Records read per page.
-const PAGE: u64 = 500;
 
 /// The bytes the ZIP writer has written and the stream has not yet sent.
 #[derive(Clone, Default)]
@@ -83,10 +79,10 @@ async fn zip_into(
         zip.write_all(b"\xEF\xBB\xBF")?;
         let mut csv = csv::Writer::from_writer(&mut zip);
         csv.write_record(resource.header())?;
-        let (mut rows, mut page) = (0u64, PageRequest { size: PAGE, ..PageRequest::default() });
+        let (mut rows, mut after) = (0u64, None);
         loop {
             let (records, next) =
-                services.exports.page(who, store, resource, &page).await.map_err(io_error)?;
+                services.exports.page(who, store, resource, after.as_deref()).await.map_err(io_error)?;
             rows += records.len() as u64;
             for record in records {
                 csv.write_record(record)?;
@@ -94,9 +90,7 @@ async fn zip_into(
             csv.flush()?;
             send(out, pending.take()).await?;
             match next {
-                Some(token) => {
-                    page = PageRequest::parse(Some(PAGE as i64), Some(&token)).map_err(io_error)?
-                }
+                Some(token) => after = Some(token),
                 None => break,
             }
         }
@@ -171,9 +165,9 @@ async fn export_one(
     for (c, name) in resource.header().into_iter().enumerate() {
         sheet.write_string(0, c as u16, name).map_err(internal)?;
     }
-    let (mut row, mut page) = (1u32, PageRequest { size: PAGE, ..PageRequest::default() });
+    let (mut row, mut after) = (1u32, None);
     loop {
-        let (records, next) = s.services.exports.page(&who, &store, resource, &page).await?;
+        let (records, next) = s.services.exports.page(&who, &store, resource, after.as_deref()).await?;
         for record in records {
             for (c, value) in record.iter().enumerate() {
                 sheet.write_string(row, c as u16, value).map_err(internal)?;
@@ -181,7 +175,7 @@ async fn export_one(
             row += 1;
         }
         match next {
-            Some(token) => page = PageRequest::parse(Some(PAGE as i64), Some(&token))?,
+            Some(token) => after = Some(token),
             None => break,
         }
     }

@@ -5,6 +5,7 @@
 use aftersales_domain::app::{ImportUpload, MAX_UPLOAD, OnDuplicate};
 use aftersales_domain::auth::Action;
 use aftersales_domain::model::import::Problem;
+use aftersales_domain::model::import_job::parse_id;
 use axum::Json;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
@@ -14,11 +15,11 @@ use utoipa::ToSchema;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
-use crate::AppState;
 use crate::dto::{ImportJobDto, ImportList};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiPath, ApiQuery, Caller, PageParams, store_code};
 use crate::params::*;
+use crate::{AppState, multipart};
 
 /// Routes of imports.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -46,10 +47,6 @@ struct ImportForm {
     on_duplicate: Option<String>,
 }
 
-fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
-    ApiError::invalid("body", format!("malformed multipart/form-data: {}", e.body_text()))
-}
-
 /// Uploads a customer sheet to import (supervisor). Answers 202 with the job, which a worker
 /// runs in batches; `GET` it for progress and counts, and its `report` for the rows refused.
 #[utoipa::path(post, path = "/v1/stores/{store}/imports", tag = "imports",
@@ -65,38 +62,23 @@ async fn upload(
     let store = store_code(&store)?;
     // The role first: a caller that may not import learns nothing of the form.
     who.authorize(Action::ImportData, &store, "store")?;
-    let mut form = form.map_err(|e| {
-        ApiError::http(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            format!("send multipart/form-data: {}", e.body_text()),
-        )
-    })?;
+    let mut form = multipart::form(form)?;
     let (mut file, mut dry_run, mut on_duplicate) = (None, false, OnDuplicate::Report);
-    while let Some(mut field) = form.next_field().await.map_err(multipart_error)? {
+    while let Some(field) = form.next_field().await.map_err(multipart::malformed)? {
         match field.name() {
             Some("file") => {
                 let name = field.file_name().unwrap_or_default().to_string();
-                let mut bytes = Vec::new();
-                while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
-                    if bytes.len() + chunk.len() > MAX_UPLOAD {
-                        return Err(ApiError::from(aftersales_domain::DomainError::TooLarge {
-                            limit: MAX_UPLOAD,
-                        }));
-                    }
-                    bytes.extend_from_slice(&chunk);
-                }
-                file = Some((name, bytes));
+                file = Some((name, multipart::read_file(field, MAX_UPLOAD).await?));
             }
             Some("dry_run") => {
-                dry_run = match field.text().await.map_err(multipart_error)?.as_str() {
+                dry_run = match field.text().await.map_err(multipart::malformed)?.as_str() {
                     "true" => true,
                     "false" => false,
                     _ => return Err(ApiError::invalid("dry_run", "must be true or false")),
                 };
             }
             Some("on_duplicate") => {
-                on_duplicate = OnDuplicate::parse(&field.text().await.map_err(multipart_error)?)?;
+                on_duplicate = OnDuplicate::parse(&field.text().await.map_err(multipart::malformed)?)?;
             }
             Some(other) => return Err(ApiError::invalid(other, "is not a field of the upload")),
             None => return Err(ApiError::invalid("body", "a part has no name")),
@@ -122,10 +104,6 @@ async fn list(
     Ok(Json(s.services.customers.list_imports(&who, &store, &page.request()?).await?.into()))
 }
 
-fn import_id(raw: &str) -> Result<uuid::Uuid, ApiError> {
-    uuid::Uuid::parse_str(raw).map_err(|_| ApiError::invalid("import_id", "must be a UUID"))
-}
-
 /// An import's progress and counts (supervisor).
 #[utoipa::path(get, path = "/v1/stores/{store}/imports/{import_id}", tag = "imports",
     params(StoreParam, ImportParam),
@@ -135,7 +113,7 @@ async fn get_import(
     Caller(who): Caller,
     ApiPath((store, id)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<ImportJobDto>> {
-    let (store, id) = (store_code(&store)?, import_id(&id)?);
+    let (store, id) = (store_code(&store)?, parse_id(&id)?);
     Ok(Json(s.services.customers.get_import(&who, &store, id).await?.into()))
 }
 
@@ -161,7 +139,7 @@ async fn report(
     Caller(who): Caller,
     ApiPath((store, id)): ApiPath<(String, String)>,
 ) -> ApiResult<Response> {
-    let (store, id) = (store_code(&store)?, import_id(&id)?);
+    let (store, id) = (store_code(&store)?, parse_id(&id)?);
     let job = s.services.customers.get_import(&who, &store, id).await?;
     let problems = s.services.customers.import_report(&who, &store, job.id).await?;
     let body = write_report(Vec::new(), &problems)
