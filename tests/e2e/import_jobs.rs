@@ -155,6 +155,8 @@ async fn grpc_imports_stream_a_sheet_in_and_answer_the_job_and_its_report() {
                 dry_run: false,
                 on_duplicate: "merge".into(),
                 data: head.to_vec(),
+                // Empty: customers, proto3's default.
+                kind: String::new(),
             },
             pb::StartImportRequest { data: tail.to_vec(), ..Default::default() },
         ]
@@ -255,7 +257,13 @@ async fn exports_are_the_supervisors_audited_as_xlsx_per_resource_or_a_zip() {
         .collect();
     assert_eq!(
         files,
-        vec![("customers.csv", 1), ("work_orders.csv", 0), ("follow_ups.csv", 0), ("complaints.csv", 0)]
+        vec![
+            ("customers.csv", 1),
+            ("work_orders.csv", 0),
+            ("service_history.csv", 0),
+            ("follow_ups.csv", 0),
+            ("complaints.csv", 0)
+        ]
     );
     let trail = app.get("/v1/stores/SH001/audit-events?resource_type=store", &shop.supervisor).await.body;
     let exports =

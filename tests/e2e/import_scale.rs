@@ -7,7 +7,7 @@ use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::common::{SECRET, TestApp, server_binary};
+use crate::common::TestApp;
 use crate::import_jobs::vin;
 
 /// Rows of the generated sheet: 10,000 in the suite (a debug build); the acceptance run of
@@ -64,22 +64,11 @@ const HEADER: [&str; 7] = ["客户姓名", "手机", "车牌号", "车架号", "
 
 /// Runs the import command; answers its summary line.
 fn import(app: &TestApp, file: &std::path::Path, store: &str) -> String {
-    let out = command(app, file, store).output().expect("the server binary runs");
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    assert!(out.status.success(), "{stdout} {}", String::from_utf8_lossy(&out.stderr));
-    stdout
+    crate::imports::run_import(app, "customers", file, store, &[])
 }
 
 fn command(app: &TestApp, file: &std::path::Path, store: &str) -> Command {
-    let mut cmd = Command::new(server_binary());
-    cmd.args(["import", "customers"])
-        .arg(file)
-        .args(["--store", store])
-        .env("AFTERSALES_DATABASE_URL", &app.config.database_url)
-        .env("AFTERSALES_JWT_SECRET", SECRET)
-        .env("AFTERSALES_DEMO", "false")
-        .env_remove("RUST_LOG");
-    cmd
+    crate::imports::import_command(app, "customers", file, store)
 }
 
 /// The store's only import job.

@@ -9,22 +9,30 @@ use serde_json::Value;
 use crate::common::{SECRET, TestApp, server_binary};
 use crate::work_orders::shop;
 
-/// Runs the import command on `app`'s database; answers its summary line.
-fn import(app: &TestApp, file: &std::path::Path, extra: &[&str]) -> String {
-    let out = Command::new(server_binary())
-        .args(["import", "customers"])
+/// `aftersales import KIND FILE --store STORE` on `app`'s database.
+pub fn import_command(app: &TestApp, kind: &str, file: &std::path::Path, store: &str) -> Command {
+    let mut cmd = Command::new(server_binary());
+    cmd.args(["import", kind])
         .arg(file)
-        .args(["--store", "SH001"])
-        .args(extra)
+        .args(["--store", store])
         .env("AFTERSALES_DATABASE_URL", &app.config.database_url)
         .env("AFTERSALES_JWT_SECRET", SECRET)
         .env("AFTERSALES_DEMO", "false")
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("the server binary runs");
+        .env_remove("RUST_LOG");
+    cmd
+}
+
+/// Runs an import to its end, which must be a success; answers its summary line.
+pub fn run_import(app: &TestApp, kind: &str, file: &std::path::Path, store: &str, extra: &[&str]) -> String {
+    let out = import_command(app, kind, file, store).args(extra).output().expect("the server binary runs");
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     assert!(out.status.success(), "{stdout} {}", String::from_utf8_lossy(&out.stderr));
     stdout
+}
+
+/// Runs a customer import into SH001; answers its summary line.
+fn import(app: &TestApp, file: &std::path::Path, extra: &[&str]) -> String {
+    run_import(app, "customers", file, "SH001", extra)
 }
 
 /// The report's rows: row, column and rule.

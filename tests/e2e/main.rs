@@ -23,6 +23,7 @@ mod estimates;
 mod events;
 mod events_grpc;
 mod follow_ups;
+mod import_history;
 mod import_jobs;
 mod import_scale;
 mod imports;

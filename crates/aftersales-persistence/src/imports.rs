@@ -18,7 +18,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::entities::{customer, vehicle};
+use crate::entities::{customer, vehicle, work_order};
 use crate::mapping::{customer_from, from_json, to_json, vehicle_from};
 use crate::{SeaRepository, any_of, read_err, uuid_page};
 
@@ -221,6 +221,12 @@ impl ImportStore for SeaRepository {
             .filter(customer::Column::MergedInto.is_null())
             .order_by_asc(customer::Column::CreatedAt);
         any_of(&self.db, query, customer::Column::Phone, &phones, customer_from).await
+    }
+
+    #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "work_order_numbers", otel.kind = "client", db.operation.name = "work_order_numbers", db.system.name = crate::backend_name(&self.db)))]
+    async fn work_order_numbers(&self, store: &StoreCode, numbers: &[String]) -> Result<Vec<String>> {
+        let query = work_order::Entity::find().filter(work_order::Column::Store.eq(store.as_str()));
+        any_of(&self.db, query, work_order::Column::Number, numbers, |m| Ok(m.number)).await
     }
 
     #[tracing::instrument(name = "db", level = "debug", skip_all, fields(otel.name = "claim_import", otel.kind = "client", db.operation.name = "claim_import", db.system.name = crate::backend_name(&self.db)))]

@@ -78,7 +78,7 @@ path_param!(
 );
 path_param!(
     /// `{resource}` of an export.
-    ExportResourceParam, resource: String, "customers, work_orders, follow_ups or complaints", "^(customers|work_orders|follow_ups|complaints)$"
+    ExportResourceParam, resource: String, "customers, work_orders, service_history, follow_ups or complaints", "^(customers|work_orders|service_history|follow_ups|complaints)$"
 );
 path_param!(
     /// `{import_id}`.

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use aftersales_domain::app::OnDuplicate;
+use aftersales_domain::model::import_job::ImportKind;
 use aftersales_server::config::Config;
 use aftersales_server::jwt::{TokenRequest, mint};
 use aftersales_server::{demo, import, seed, start, telemetry};
@@ -76,14 +77,16 @@ enum Command {
         #[arg(long)]
         all_open: bool,
     },
-    /// Imports a store's customer files and cars from its old DMS: an XLSX workbook (its first
-    /// sheet) or a CSV sheet in UTF-8 or GB18030, with Chinese or English headers (客户姓名/name,
-    /// 手机/phone, 车牌/plate, 车架号/vin, 品牌/make, 车型/model, 购车日期/purchase_date...), in
-    /// batches of 250 rows; writes a row-level report. Run again after a crash or a kill, it
-    /// resumes after the last committed batch and writes no row twice.
+    /// Imports a store's customer files and cars, or its service history, from its old DMS: an
+    /// XLSX workbook (its first sheet) or a CSV sheet in UTF-8 or GB18030, with Chinese or
+    /// English headers (客户姓名/name, 手机/phone, 车架号/vin...; for history a row per line:
+    /// 工单号/order_number, 交车日期/delivered_date, 进厂里程/mileage_km, 维修类别/repair_category,
+    /// 项目名称/description, 数量/quantity, 单价/unit_price...), in batches of 250 rows; writes a
+    /// row-level report. Run again after a crash or a kill, it resumes after the last committed
+    /// batch and writes no row twice.
     Import {
-        /// What the sheet holds: `customers`.
-        #[arg(value_parser = ["customers"])]
+        /// What the sheet holds: `customers`, or `history` (past delivered orders of cars on file).
+        #[arg(value_parser = ["customers", "history", "service_history"])]
         kind: String,
         /// The sheet.
         file: std::path::PathBuf,
@@ -167,17 +170,18 @@ async fn main() -> ExitCode {
                 Err(e) => fail(e),
             }
         }
-        Command::Import { kind: _, file, store, dry_run, on_duplicate, report } => {
+        Command::Import { kind, file, store, dry_run, on_duplicate, report } => {
             telemetry::init(&config);
             let on_duplicate = match OnDuplicate::parse(&on_duplicate) {
                 Ok(choice) => choice,
                 Err(e) => return fail(e),
             };
-            let plan = import::ImportPlan { file, store, dry_run, on_duplicate, report };
+            let kind = if kind == "customers" { ImportKind::Customers } else { ImportKind::ServiceHistory };
+            let plan = import::ImportPlan { file, store, kind, dry_run, on_duplicate, report };
             let started = std::time::Instant::now();
             let result = async {
                 let (services, _) = seed::open(&config).await.map_err(|e| e.to_string())?;
-                import::import_customers(&services, plan).await.map_err(|e| e.to_string())
+                import::import_sheet(&services, plan).await.map_err(|e| e.to_string())
             };
             match result.await {
                 Ok(s) => {

@@ -11,8 +11,10 @@ use serde::{Deserialize, Serialize};
 use super::Core;
 use crate::auth::{Action, Principal};
 use crate::model::customer::CustomerFilter;
-use crate::model::import::Column;
+use crate::model::import::{Column, SheetColumn};
+use crate::model::import_history::{HistoryColumn, yuan};
 use crate::model::work_order::WorkOrderFilter;
+use crate::model::work_order::{LineKind, LineStatus, WorkOrder, WorkOrderStatus};
 use crate::paging::PageRequest;
 use crate::ports::{ChangeSet, ComplaintFilter, TaskFilter};
 use crate::value::StoreCode;
@@ -25,8 +27,10 @@ use crate::{DomainError, Result};
 pub enum ExportResource {
     /// Customer files with their cars, in the import's layout.
     Customers,
-    /// Work orders (the service history).
+    /// Work orders, each whole.
     WorkOrders,
+    /// Delivered orders in the service-history import's layout, a row per line.
+    ServiceHistory,
     /// Follow-up tasks.
     FollowUps,
     /// Complaints.
@@ -35,9 +39,10 @@ pub enum ExportResource {
 
 impl ExportResource {
     /// Every resource, in the order an export writes them.
-    pub const ALL: [ExportResource; 4] = [
+    pub const ALL: [ExportResource; 5] = [
         ExportResource::Customers,
         ExportResource::WorkOrders,
+        ExportResource::ServiceHistory,
         ExportResource::FollowUps,
         ExportResource::Complaints,
     ];
@@ -47,6 +52,7 @@ impl ExportResource {
         match self {
             ExportResource::Customers => "customers",
             ExportResource::WorkOrders => "work_orders",
+            ExportResource::ServiceHistory => "service_history",
             ExportResource::FollowUps => "follow_ups",
             ExportResource::Complaints => "complaints",
         }
@@ -55,7 +61,10 @@ impl ExportResource {
     /// Reads a wire name.
     pub fn parse(raw: &str) -> Result<Self> {
         Self::ALL.into_iter().find(|r| r.as_str() == raw).ok_or_else(|| {
-            DomainError::invalid("resource", "must be customers, work_orders, follow_ups or complaints")
+            DomainError::invalid(
+                "resource",
+                "must be customers, work_orders, service_history, follow_ups or complaints",
+            )
         })
     }
 
@@ -63,6 +72,9 @@ impl ExportResource {
     pub fn header(self) -> Vec<&'static str> {
         match self {
             ExportResource::Customers => Column::ALL.into_iter().map(Column::as_str).collect(),
+            ExportResource::ServiceHistory => {
+                HistoryColumn::ALL.into_iter().map(SheetColumn::as_str).collect()
+            }
             ExportResource::WorkOrders => vec![
                 "id",
                 "number",
@@ -210,6 +222,16 @@ impl ExportService {
                 }
                 Ok((rows, orders.next_page_token))
             }
+            ExportResource::ServiceHistory => {
+                let tz = self.core.store(who, store).await?.timezone;
+                let filter = WorkOrderFilter {
+                    status: Some(WorkOrderStatus::Delivered),
+                    ..WorkOrderFilter::default()
+                };
+                let orders = repo.list_work_orders(store, &filter, page).await?;
+                let rows = orders.items.iter().flat_map(|o| history_rows(o, tz)).collect();
+                Ok((rows, orders.next_page_token))
+            }
             ExportResource::FollowUps => {
                 let tasks = repo.list_tasks(store, &TaskFilter::default(), page).await?;
                 let mut rows = Vec::new();
@@ -248,6 +270,55 @@ impl ExportService {
     }
 }
 
+/// A decimal count of `1/scale` units, as the import reads it back.
+fn decimal(units: u32, scale: u32) -> String {
+    let places = scale.ilog10() as usize;
+    format!("{}.{:0places$}", units / scale, units % scale)
+}
+
+/// A delivered order's rows in the service-history import's layout: a row per settled line (a
+/// row of its own when it has none), the order's columns on each. Payers other than the
+/// customer are not columns of the layout; the order whole is in `work_orders`.
+fn history_rows(o: &WorkOrder, tz: chrono_tz::Tz) -> Vec<Vec<String>> {
+    let day = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&tz).date_naive().to_string();
+    let settlement = o.settlement.as_ref();
+    let discount = settlement.map_or(0, |s| s.discount_fen);
+    let head = |line: Option<&crate::model::work_order::WorkOrderLine>| {
+        let (kind, quantity, price) = match line.map(|l| (l.kind, l)) {
+            Some((LineKind::Labour, l)) => ("labour", decimal(l.hours_hundredths, 100), yuan(l.rate_fen)),
+            Some((LineKind::Part, l)) => ("part", decimal(l.quantity_milli, 1000), yuan(l.unit_price_fen)),
+            None => ("", String::new(), String::new()),
+        };
+        vec![
+            o.number.clone(),
+            o.vin.to_string(),
+            day(o.created_at),
+            text(o.delivered_at.map(day)),
+            o.intake_mileage_km.to_string(),
+            wire(&o.repair_category),
+            o.fault_description.clone(),
+            o.advisor.clone(),
+            kind.to_string(),
+            text(line.map(|l| &l.code)),
+            text(line.map(|l| &l.description)),
+            quantity,
+            price,
+            text(line.map(|l| yuan(l.amount_fen))),
+            yuan(discount),
+            yuan(o.totals().total_fen - discount),
+            text(settlement.map(|s| wire(&s.payment_method))),
+            text(o.certificate_number.as_ref().filter(|c| !c.is_empty())),
+            text(settlement.map(|s| &s.number)),
+        ]
+    };
+    let settled: Vec<_> =
+        o.lines.iter().filter(|l| matches!(l.status, LineStatus::Done | LineStatus::Approved)).collect();
+    if settled.is_empty() {
+        return vec![head(None)];
+    }
+    settled.into_iter().map(|l| head(Some(l))).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -256,7 +327,7 @@ mod tests {
     #[test]
     fn the_customer_table_uses_the_import_columns() {
         let header = ExportResource::Customers.header();
-        let mapped = crate::model::import::map_header(&header);
+        let mapped = crate::model::import::map_header::<Column>(&header);
         assert!(mapped.is_ok());
         for r in ExportResource::ALL {
             assert_eq!(ExportResource::parse(r.as_str()).ok(), Some(r));

@@ -63,24 +63,32 @@ pub struct ImportUpload {
     pub file_name: String,
     /// The bytes.
     pub bytes: Vec<u8>,
+    /// What the sheet holds.
+    pub kind: ImportKind,
     /// Check everything, write nothing.
     pub dry_run: bool,
     /// What to do with a car or customer already on file.
     pub on_duplicate: OnDuplicate,
 }
 
-/// Rows of a sheet read since the last batch: those the sheet checks passed, in order, and the
-/// problems of those it refused.
-#[derive(Debug, Default)]
-pub struct ImportBatch {
-    /// Checked rows.
-    pub rows: Vec<CustomerRow>,
+/// Rows of a sheet read since the last batch: what the sheet checks passed (a customer row, a
+/// past order), in order, and the problems of the rows they refused.
+#[derive(Debug)]
+pub struct ImportBatch<R = CustomerRow> {
+    /// Checked rows (or orders gathered from them).
+    pub rows: Vec<R>,
     /// Problems of the refused rows.
     pub problems: Vec<Problem>,
     /// Rows refused by the sheet checks.
     pub refused: u64,
     /// The last sheet row the batch accounts for.
     pub through_row: u64,
+}
+
+impl<R> Default for ImportBatch<R> {
+    fn default() -> Self {
+        Self { rows: Vec::new(), problems: Vec::new(), refused: 0, through_row: 0 }
+    }
 }
 
 /// What became of one row.
@@ -168,7 +176,7 @@ impl CustomerService {
         store: &StoreCode,
         upload: ImportUpload,
     ) -> Result<ImportJob> {
-        let ImportUpload { file_name, bytes, dry_run, on_duplicate } = upload;
+        let ImportUpload { file_name, bytes, kind, dry_run, on_duplicate } = upload;
         who.authorize(Action::ImportData, store, "store")?;
         self.core.store(who, store).await?;
         if bytes.len() > MAX_UPLOAD {
@@ -177,7 +185,7 @@ impl CustomerService {
         let id = uuid::Uuid::now_v7();
         let key = format!("imports/{store}/{id}");
         self.core.blobs.put_if_absent(&key, bytes).await?;
-        let new = NewImport { id, kind: ImportKind::Customers, file_name, dry_run, on_duplicate };
+        let new = NewImport { id, kind, file_name, dry_run, on_duplicate };
         let mut job = ImportJob::new(store, new, &who.sub, self.core.now());
         job.upload = Some(key);
         self.record_start(who, store, job).await
@@ -293,8 +301,25 @@ impl CustomerService {
                 }
             }
         }
+        self.commit(store, (job, problems, sets, through_row, recorded)).await
+    }
+
+    /// Ends a batch of import `job`: its records (none in a dry run) written in one transaction
+    /// with the job advanced past `through_row` and, when the job is `recorded`, the batch's
+    /// report lines. Answers the batch's problems in sheet order.
+    pub(super) async fn commit(
+        &self,
+        store: &StoreCode,
+        (job, mut problems, mut sets, through_row, recorded): (
+            &mut ImportJob,
+            Vec<Problem>,
+            Vec<ChangeSet>,
+            u64,
+            bool,
+        ),
+    ) -> Result<Vec<Problem>> {
         problems.sort_by_key(|p| p.row);
-        counts.problems += problems.len() as u64;
+        job.counts.problems += problems.len() as u64;
         if job.dry_run {
             sets.clear();
         }

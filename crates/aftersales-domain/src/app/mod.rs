@@ -14,6 +14,7 @@ mod ehealth;
 mod events;
 mod exports;
 mod follow_ups;
+mod import_history;
 mod imports;
 mod messages;
 mod stores;

@@ -39,6 +39,39 @@ pub enum Column {
     MileageKm,
 }
 
+/// A column kind of one sheet layout: its header names and which columns the sheet must carry.
+pub trait SheetColumn: Copy + Eq + std::hash::Hash + 'static {
+    /// Every column, in the order the documented template lists them.
+    const COLUMNS: &'static [Self];
+    /// The columns a sheet must carry.
+    const REQUIRED: &'static [Self];
+
+    /// The header names accepted for the column: the English wire name first, then the Chinese
+    /// ones DMS exports use.
+    fn names(self) -> &'static [&'static str];
+
+    /// Finds the column a header cell names: spaces, a byte-order mark and English case aside.
+    fn from_header(cell: &str) -> Option<Self> {
+        let wanted: String =
+            cell.trim_start_matches('\u{feff}').chars().filter(|c| !c.is_whitespace()).collect::<String>();
+        Self::COLUMNS.iter().copied().find(|c| c.names().iter().any(|n| n.eq_ignore_ascii_case(&wanted)))
+    }
+
+    /// The English wire name, as the report names the column.
+    fn as_str(self) -> &'static str {
+        self.names()[0]
+    }
+}
+
+impl SheetColumn for Column {
+    const COLUMNS: &'static [Self] = &Column::ALL;
+    const REQUIRED: &'static [Self] = &[Column::Name, Column::Phone];
+
+    fn names(self) -> &'static [&'static str] {
+        self.names()
+    }
+}
+
 impl Column {
     /// Every column, in the order the documented template lists them.
     pub const ALL: [Column; 11] = [
@@ -75,9 +108,7 @@ impl Column {
 
     /// Finds the column a header cell names: spaces, a byte-order mark and English case aside.
     pub fn from_header(cell: &str) -> Option<Column> {
-        let wanted: String =
-            cell.trim_start_matches('\u{feff}').chars().filter(|c| !c.is_whitespace()).collect::<String>();
-        Column::ALL.into_iter().find(|c| c.names().iter().any(|n| n.eq_ignore_ascii_case(&wanted)))
+        <Column as SheetColumn>::from_header(cell)
     }
 
     /// The English wire name, as the report names the column.
@@ -103,23 +134,35 @@ pub struct Problem {
 }
 
 /// A sheet's header: which column each cell position holds.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Header {
-    positions: HashMap<Column, usize>,
+#[derive(Debug, Clone)]
+pub struct Header<C = Column> {
+    positions: HashMap<C, usize>,
 }
 
-/// Maps a header row; a column named twice, or a required one missing (name, phone), is a
-/// problem of row 1. Cells naming no known column are ignored.
-pub fn map_header(cells: &[&str]) -> Result<Header, Vec<Problem>> {
+impl<C: SheetColumn> Header<C> {
+    /// The trimmed cell of `column` in a row (empty when the sheet has no such column).
+    pub fn cell<'a>(&self, cells: &[&'a str], column: C) -> &'a str {
+        self.positions.get(&column).and_then(|i| cells.get(*i)).map_or("", |s| s.trim())
+    }
+
+    /// Whether the sheet carries `column`.
+    pub fn has(&self, column: C) -> bool {
+        self.positions.contains_key(&column)
+    }
+}
+
+/// Maps a header row; a column named twice, or a required one missing (for customers: name,
+/// phone), is a problem of row 1. Cells naming no known column are ignored.
+pub fn map_header<C: SheetColumn>(cells: &[&str]) -> Result<Header<C>, Vec<Problem>> {
     let mut positions = HashMap::new();
     let mut problems = Vec::new();
     for (i, cell) in cells.iter().enumerate() {
-        let Some(column) = Column::from_header(cell) else { continue };
+        let Some(column) = C::from_header(cell) else { continue };
         if positions.insert(column, i).is_some() {
             problems.push(problem(1, Some(column), cell, "header.duplicate", "the column is named twice"));
         }
     }
-    for required in [Column::Name, Column::Phone] {
+    for required in C::REQUIRED.iter().copied() {
         if !positions.contains_key(&required) {
             let names = required.names().join(" / ");
             problems.push(problem(1, Some(required), "", "header.missing", &format!("no column {names}")));
@@ -128,10 +171,17 @@ pub fn map_header(cells: &[&str]) -> Result<Header, Vec<Problem>> {
     if problems.is_empty() { Ok(Header { positions }) } else { Err(problems) }
 }
 
-fn problem(row: u64, column: Option<Column>, value: &str, rule: &str, message: &str) -> Problem {
+/// A problem of `row`, at `column` (none: the whole row).
+pub fn problem<C: SheetColumn>(
+    row: u64,
+    column: Option<C>,
+    value: &str,
+    rule: &str,
+    message: &str,
+) -> Problem {
     Problem {
         row,
-        column: column.map(Column::as_str).unwrap_or_default().to_string(),
+        column: column.map(C::as_str).unwrap_or_default().to_string(),
         value: value.to_string(),
         rule: rule.to_string(),
         message: message.to_string(),
@@ -160,7 +210,7 @@ pub fn parse_date(raw: &str) -> Option<NaiveDate> {
 
 /// Checks one data row with the API's own rules; `row` is its sheet row number.
 pub fn check_customer_row(header: &Header, row: u64, cells: &[&str]) -> Result<CustomerRow, Vec<Problem>> {
-    let cell = |c: Column| header.positions.get(&c).and_then(|i| cells.get(*i)).map_or("", |s| s.trim());
+    let cell = |c: Column| header.cell(cells, c);
     let text = |c: Column| Some(cell(c)).filter(|s| !s.is_empty()).map(str::to_string);
     let mut problems = Vec::new();
     let mut bad = |c: Column, rule: &str, message: String| {
@@ -296,7 +346,7 @@ mod tests {
         assert_eq!(Column::from_header("VIN"), Some(Column::Vin));
         assert_eq!(Column::from_header("\u{feff}phone"), Some(Column::Phone));
         assert_eq!(Column::from_header("备注"), None);
-        let missing = map_header(&["车牌", "车牌号"]).unwrap_err();
+        let missing = map_header::<Column>(&["车牌", "车牌号"]).unwrap_err();
         let rules: Vec<&str> = missing.iter().map(|p| p.rule.as_str()).collect();
         assert_eq!(rules, vec!["header.duplicate", "header.missing", "header.missing"]);
     }

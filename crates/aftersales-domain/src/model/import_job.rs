@@ -17,6 +17,8 @@ use crate::value::StoreCode;
 pub enum ImportKind {
     /// Customer files with their cars.
     Customers,
+    /// Past delivered orders, a row per line (the cars must be on file).
+    ServiceHistory,
 }
 
 /// Where a job stands.
@@ -39,6 +41,16 @@ impl ImportKind {
     pub fn as_str(self) -> &'static str {
         match self {
             ImportKind::Customers => "customers",
+            ImportKind::ServiceHistory => "service_history",
+        }
+    }
+
+    /// Reads the wire name.
+    pub fn parse(raw: &str) -> crate::Result<Self> {
+        match raw {
+            "customers" => Ok(ImportKind::Customers),
+            "service_history" => Ok(ImportKind::ServiceHistory),
+            _ => Err(crate::DomainError::invalid("kind", "must be customers or service_history")),
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod event;
 pub mod figures;
 pub mod follow_up;
 pub mod import;
+pub mod import_history;
 pub mod import_job;
 pub mod inspection;
 pub mod message;

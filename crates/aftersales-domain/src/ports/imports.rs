@@ -45,6 +45,9 @@ pub trait ImportStore: Send + Sync {
     /// The live customer files of a store with any of these phones.
     async fn customers_by_phones(&self, store: &StoreCode, phones: &[Phone]) -> Result<Vec<Customer>>;
 
+    /// Which of these work-order numbers a store already holds.
+    async fn work_order_numbers(&self, store: &StoreCode, numbers: &[String]) -> Result<Vec<String>>;
+
     /// Leases an uploaded job with work left whose lease is free or lapsed, until `now` +
     /// `lease`; answers it with the lease's token.
     async fn claim_import(

@@ -6,7 +6,7 @@ use std::pin::Pin;
 use aftersales_domain::DomainError;
 use aftersales_domain::app::{ImportUpload, MAX_UPLOAD, OnDuplicate};
 use aftersales_domain::auth::Action;
-use aftersales_domain::model::import_job::{ImportCounts, ImportJob, parse_id};
+use aftersales_domain::model::import_job::{ImportCounts, ImportJob, ImportKind, parse_id};
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status, Streaming};
 
@@ -58,7 +58,7 @@ impl pb::import_service_server::ImportService for Adapter {
         let who = self.caller(&req)?;
         let mut stream = req.into_inner();
         let first = stream.message().await?.ok_or_else(|| invalid("store", "the upload sent no message"))?;
-        let pb::StartImportRequest { store, file_name, dry_run, on_duplicate, data } = first;
+        let pb::StartImportRequest { store, file_name, dry_run, on_duplicate, data, kind } = first;
         let store = convert::store_code(&store)?;
         // The role first: a caller that may not import learns nothing of the rest.
         who.authorize(Action::ImportData, &store, "store").map_err(to_status)?;
@@ -67,6 +67,11 @@ impl pb::import_service_server::ImportService for Adapter {
             "" => OnDuplicate::Report,
             raw => OnDuplicate::parse(raw).map_err(to_status)?,
         };
+        // Proto3's default (empty) is the REST form's default: customers.
+        let kind = match kind.as_str() {
+            "" => ImportKind::Customers,
+            raw => ImportKind::parse(raw).map_err(to_status)?,
+        };
         let mut bytes = data;
         while let Some(next) = stream.message().await? {
             if bytes.len() + next.data.len() > MAX_UPLOAD {
@@ -74,7 +79,7 @@ impl pb::import_service_server::ImportService for Adapter {
             }
             bytes.extend_from_slice(&next.data);
         }
-        let upload = ImportUpload { file_name, bytes, dry_run, on_duplicate };
+        let upload = ImportUpload { file_name, bytes, kind, dry_run, on_duplicate };
         let job = self.services.customers.upload_import(&who, &store, upload).await.map_err(to_status)?;
         Ok(Response::new(message(job)))
     }

@@ -144,7 +144,7 @@ async fn export_all(
 }
 
 /// One resource of a store as an XLSX workbook (supervisor): `customers`, `work_orders`,
-/// `follow_ups` or `complaints`. Audited.
+/// `service_history`, `follow_ups` or `complaints`. Audited.
 #[utoipa::path(get, path = "/v1/stores/{store}/export/{resource}", tag = "imports",
     params(StoreParam, ExportResourceParam),
     responses((status = 200, description = "The workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>)))]

@@ -5,7 +5,7 @@
 use aftersales_domain::app::{ImportUpload, MAX_UPLOAD, OnDuplicate};
 use aftersales_domain::auth::Action;
 use aftersales_domain::model::import::Problem;
-use aftersales_domain::model::import_job::parse_id;
+use aftersales_domain::model::import_job::{ImportKind, parse_id};
 use axum::Json;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
@@ -42,12 +42,19 @@ struct ImportForm {
     #[schema(pattern = "^(true|false)$")]
     dry_run: Option<String>,
     /// A car (by VIN) or customer (by phone) already on file: `merge`, `skip` or `report`
-    /// (default).
+    /// (default). For service history, an order already on file (by number) is skipped by
+    /// `merge` and `skip`.
     #[schema(pattern = "^(merge|skip|report)$")]
     on_duplicate: Option<String>,
+    /// What the sheet holds: `customers` (default), or `service_history`: past delivered
+    /// orders, a row per line (工单号/order_number, 车架号/vin, 交车日期/delivered_date,
+    /// 进厂里程/mileage_km, 维修类别/repair_category, 项目名称/description, 数量/quantity,
+    /// 单价/unit_price in yuan...), of cars already on file; no follow-up is born for them.
+    #[schema(pattern = "^(customers|service_history)$")]
+    kind: Option<String>,
 }
 
-/// Uploads a customer sheet to import (supervisor). Answers 202 with the job, which a worker
+/// Uploads a customer or service-history sheet to import (supervisor). Answers 202 with the job, which a worker
 /// runs in batches; `GET` it for progress and counts, and its `report` for the rows refused.
 #[utoipa::path(post, path = "/v1/stores/{store}/imports", tag = "imports",
     params(StoreParam),
@@ -64,6 +71,7 @@ async fn upload(
     who.authorize(Action::ImportData, &store, "store")?;
     let mut form = multipart::form(form)?;
     let (mut file, mut dry_run, mut on_duplicate) = (None, false, OnDuplicate::Report);
+    let mut kind = ImportKind::Customers;
     while let Some(field) = form.next_field().await.map_err(multipart::malformed)? {
         match field.name() {
             Some("file") => {
@@ -80,12 +88,13 @@ async fn upload(
             Some("on_duplicate") => {
                 on_duplicate = OnDuplicate::parse(&field.text().await.map_err(multipart::malformed)?)?;
             }
+            Some("kind") => kind = ImportKind::parse(&field.text().await.map_err(multipart::malformed)?)?,
             Some(other) => return Err(ApiError::invalid(other, "is not a field of the upload")),
             None => return Err(ApiError::invalid("body", "a part has no name")),
         }
     }
     let (file_name, bytes) = file.ok_or_else(|| ApiError::invalid("file", "is required"))?;
-    let upload = ImportUpload { file_name, bytes, dry_run, on_duplicate };
+    let upload = ImportUpload { file_name, bytes, kind, dry_run, on_duplicate };
     let job = s.services.customers.upload_import(&who, &store, upload).await?;
     Ok((StatusCode::ACCEPTED, Json(ImportJobDto::from(job))).into_response())
 }

@@ -14,7 +14,10 @@ use std::path::{Path, PathBuf};
 
 use aftersales_domain::app::{ImportBatch, OnDuplicate, Services};
 use aftersales_domain::auth::{Principal, Role, StoreAccess};
-use aftersales_domain::model::import::{Header, Problem, SeenInFile, check_customer_row, map_header};
+use aftersales_domain::model::import::{Column, Header, Problem, SeenInFile, check_customer_row, map_header};
+use aftersales_domain::model::import_history::{
+    Gathered, HistoryColumn, HistoryGatherer, HistoryOrder, check_history_row,
+};
 use aftersales_domain::model::import_job::{ImportCounts, ImportJob, ImportKind, ImportStatus, NewImport};
 use aftersales_domain::value::StoreCode;
 use sha2::{Digest, Sha256};
@@ -57,6 +60,8 @@ pub struct ImportPlan {
     pub file: PathBuf,
     /// The store it moves into.
     pub store: String,
+    /// What the sheet holds.
+    pub kind: ImportKind,
     /// Check everything, write nothing.
     pub dry_run: bool,
     /// What to do with a car already on file.
@@ -79,9 +84,9 @@ pub struct Summary {
     pub report: PathBuf,
 }
 
-/// The import's identity: the file's SHA-256 with the duplicate choice, so the same file run
-/// again the same way is the same import.
-fn identity(path: &Path, on_duplicate: OnDuplicate) -> Result<uuid::Uuid, ImportError> {
+/// The import's identity: the file's SHA-256 with what it holds and the duplicate choice, so
+/// the same file run again the same way is the same import.
+fn identity(path: &Path, kind: ImportKind, on_duplicate: OnDuplicate) -> Result<uuid::Uuid, ImportError> {
     let io = |e| ImportError::Io(path.to_path_buf(), e);
     let mut file = BufReader::new(File::open(path).map_err(io)?);
     let mut hasher = Sha256::new();
@@ -94,6 +99,10 @@ fn identity(path: &Path, on_duplicate: OnDuplicate) -> Result<uuid::Uuid, Import
         hasher.update(&buf[..n]);
     }
     hasher.update(format!("{on_duplicate:?}").as_bytes());
+    // Customer sheets hash as they did before history came, so their runs still resume.
+    if kind != ImportKind::Customers {
+        hasher.update(kind.as_str().as_bytes());
+    }
     let mut id = [0u8; 16];
     id.copy_from_slice(&hasher.finalize()[..16]);
     Ok(uuid::Builder::from_random_bytes(id).into_uuid())
@@ -117,31 +126,110 @@ pub async fn run(
     services: &Services,
     who: &Principal,
     (job, file, recorded): (&mut ImportJob, &Path, bool),
-    mut progress: impl FnMut(&ImportJob),
+    progress: impl FnMut(&ImportJob),
 ) -> Result<Vec<Problem>, ImportError> {
     let mut rows = sheet::spawn_reader(file.to_path_buf());
-    let mut kept = Vec::new();
-    let header = match rows.recv().await.transpose()? {
-        Some((_, first)) => map_header(&first.iter().map(String::as_str).collect::<Vec<_>>()),
-        None => Err(vec![Problem {
-            row: 1,
-            column: String::new(),
-            value: String::new(),
-            rule: "header.missing".into(),
-            message: "the file is empty".into(),
-        }]),
+    let first = rows.recv().await.transpose()?.map(|(_, cells)| cells);
+    let mut out = Batches { services, who, job, recorded, kept: Vec::new(), progress };
+    let Some(first) = first else {
+        out.header_refused(Vec::new()).await?;
+        finish(services, who, out.job, recorded).await?;
+        return Ok(out.kept);
     };
-    let header: Header = match header {
-        Ok(h) => h,
-        Err(found) => {
-            if job.committed_row == 0 {
-                let batch = ImportBatch { problems: found, through_row: 1, ..ImportBatch::default() };
-                kept.extend(write(services, who, (job, batch, recorded)).await?);
-            }
-            finish(services, who, job, recorded).await?;
-            return Ok(kept);
+    let first: Vec<&str> = first.iter().map(String::as_str).collect();
+    let read = match out.job.kind {
+        ImportKind::Customers => match map_header::<Column>(&first) {
+            Ok(header) => customers(&header, &mut rows, &mut out).await,
+            Err(found) => out.header_refused(found).await,
+        },
+        ImportKind::ServiceHistory => match map_header::<HistoryColumn>(&first) {
+            Ok(header) => history(&header, &mut rows, &mut out).await,
+            Err(found) => out.header_refused(found).await,
+        },
+    };
+    read?;
+    finish(services, who, out.job, recorded).await?;
+    Ok(out.kept)
+}
+
+/// Where a run's batches go: written with the job advanced past them, the problems kept in
+/// memory when the job is not recorded.
+struct Batches<'a, P> {
+    services: &'a Services,
+    who: &'a Principal,
+    job: &'a mut ImportJob,
+    recorded: bool,
+    kept: Vec<Problem>,
+    progress: P,
+}
+
+impl<P: FnMut(&ImportJob)> Batches<'_, P> {
+    /// A header the sheet's kind cannot read: its problems are the report (once: a resumed job
+    /// wrote them).
+    async fn header_refused(&mut self, mut found: Vec<Problem>) -> Result<(), ImportError> {
+        if self.job.committed_row > 0 {
+            return Ok(());
         }
-    };
+        if found.is_empty() {
+            found.push(Problem {
+                row: 1,
+                column: String::new(),
+                value: String::new(),
+                rule: "header.missing".into(),
+                message: "the file is empty".into(),
+            });
+        }
+        self.customers(ImportBatch { problems: found, through_row: 1, ..ImportBatch::default() }).await
+    }
+
+    /// Writes a batch of customer rows; only the database away, a fault, or another run of the
+    /// import stops it.
+    async fn customers(&mut self, batch: ImportBatch) -> Result<(), ImportError> {
+        let (store, through, before) = (self.job.store.clone(), batch.through_row, self.job.clone());
+        let done =
+            self.services.customers.import_batch(self.who, &store, (self.job, batch, self.recorded)).await;
+        self.ended(before, through, done)
+    }
+
+    /// Writes a batch of past orders, as [`Batches::customers`].
+    async fn history(&mut self, batch: ImportBatch<HistoryOrder>) -> Result<(), ImportError> {
+        let (store, through, before) = (self.job.store.clone(), batch.through_row, self.job.clone());
+        let job = &mut *self.job;
+        let done =
+            self.services.customers.import_history_batch(self.who, &store, (job, batch, self.recorded)).await;
+        self.ended(before, through, done)
+    }
+
+    /// Keeps a written batch's problems (a dry run's) and tells the progress; a failed batch
+    /// leaves the job as it was.
+    fn ended(
+        &mut self,
+        before: ImportJob,
+        through: u64,
+        done: aftersales_domain::Result<Vec<Problem>>,
+    ) -> Result<(), ImportError> {
+        match done {
+            Ok(found) => {
+                if !self.recorded {
+                    self.kept.extend(found);
+                }
+                (self.progress)(self.job);
+                Ok(())
+            }
+            Err(e) => {
+                *self.job = before;
+                Err(ImportError::Write(through, e))
+            }
+        }
+    }
+}
+
+/// Reads a customer sheet's rows into batches.
+async fn customers<P: FnMut(&ImportJob)>(
+    header: &Header,
+    rows: &mut sheet::Rows,
+    out: &mut Batches<'_, P>,
+) -> Result<(), ImportError> {
     let mut seen = SeenInFile::default();
     let mut batch = ImportBatch::default();
     while let Some(next) = rows.recv().await {
@@ -151,11 +239,11 @@ pub async fn run(
             continue;
         }
         let checked =
-            check_customer_row(&header, number, &cells).and_then(|mut row| match seen.duplicate(&mut row) {
+            check_customer_row(header, number, &cells).and_then(|mut row| match seen.duplicate(&mut row) {
                 Some(duplicate) => Err(vec![duplicate]),
                 None => Ok(row),
             });
-        if number <= job.committed_row {
+        if number <= out.job.committed_row {
             continue;
         }
         match checked {
@@ -167,33 +255,67 @@ pub async fn run(
         }
         batch.through_row = number;
         if batch.rows.len() + batch.refused as usize >= BATCH {
-            kept.extend(write(services, who, (job, std::mem::take(&mut batch), recorded)).await?);
-            progress(job);
+            out.customers(std::mem::take(&mut batch)).await?;
         }
     }
     if batch.through_row > 0 {
-        kept.extend(write(services, who, (job, batch, recorded)).await?);
-        progress(job);
+        out.customers(batch).await?;
     }
-    finish(services, who, job, recorded).await?;
-    Ok(kept)
+    Ok(())
 }
 
-/// Writes one batch; only the database away, a fault, or another run of the import stops it.
-async fn write(
-    services: &Services,
-    who: &Principal,
-    (job, batch, recorded): (&mut ImportJob, ImportBatch, bool),
-) -> Result<Vec<Problem>, ImportError> {
-    let (store, through) = (job.store.clone(), batch.through_row);
-    let before = job.clone();
-    match services.customers.import_batch(who, &store, (job, batch, recorded)).await {
-        Ok(found) => Ok(if recorded { Vec::new() } else { found }),
-        Err(e) => {
-            *job = before;
-            Err(ImportError::Write(through, e))
+/// Reads a service-history sheet's rows, gathered into whole orders, into batches: a batch ends
+/// only where an order does, so the checkpoint never splits one.
+async fn history<P: FnMut(&ImportJob)>(
+    header: &Header<HistoryColumn>,
+    rows: &mut sheet::Rows,
+    out: &mut Batches<'_, P>,
+) -> Result<(), ImportError> {
+    let mut gatherer = HistoryGatherer::default();
+    let mut batch = ImportBatch::<HistoryOrder>::default();
+    let mut size = 0u64;
+    let committed = out.job.committed_row;
+    let add = |gathered: Gathered, batch: &mut ImportBatch<HistoryOrder>, size: &mut u64| {
+        let last = gathered.last_row();
+        if last <= committed {
+            return;
+        }
+        match gathered {
+            Gathered::Order(order) => {
+                *size += order.row_numbers.len() as u64;
+                batch.rows.push(*order);
+            }
+            Gathered::Refused { rows, problems, .. } => {
+                *size += rows;
+                batch.refused += rows;
+                batch.problems.extend(problems);
+            }
+        }
+        batch.through_row = last;
+    };
+    while let Some(next) = rows.recv().await {
+        let (number, record) = next?;
+        let cells: Vec<&str> = record.iter().map(String::as_str).collect();
+        if cells.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let checked = check_history_row(header, number, &cells);
+        let order_number = header.cell(&cells, HistoryColumn::OrderNumber);
+        if let Some(gathered) = gatherer.push(order_number, number, checked) {
+            add(gathered, &mut batch, &mut size);
+            if size >= BATCH as u64 {
+                size = 0;
+                out.history(std::mem::take(&mut batch)).await?;
+            }
         }
     }
+    if let Some(gathered) = gatherer.finish() {
+        add(gathered, &mut batch, &mut size);
+    }
+    if batch.through_row > 0 {
+        out.history(batch).await?;
+    }
+    Ok(())
 }
 
 /// Ends the job: recorded, or only in memory.
@@ -212,15 +334,16 @@ async fn finish(
     services.customers.finish_import(who, &store, job, None).await.map_err(|e| ImportError::Write(row, e))
 }
 
-/// Imports a customer sheet into a store as its supervisor would, with a progress bar on stderr;
-/// a run of a file an interrupted run left resumes after its last committed batch.
-pub async fn import_customers(services: &Services, plan: ImportPlan) -> Result<Summary, ImportError> {
+/// Imports a sheet (customers, or service history) into a store as its supervisor would, with a
+/// progress bar on stderr; a run of a file an interrupted run left resumes after its last
+/// committed batch.
+pub async fn import_sheet(services: &Services, plan: ImportPlan) -> Result<Summary, ImportError> {
     let store = StoreCode::parse(&plan.store).map_err(ImportError::Store)?;
     let who = importer(&store, "import");
     let report = plan.report.clone().unwrap_or_else(|| plan.file.with_extension("report.csv"));
     let new = NewImport {
-        id: identity(&plan.file, plan.on_duplicate)?,
-        kind: ImportKind::Customers,
+        id: identity(&plan.file, plan.kind, plan.on_duplicate)?,
+        kind: plan.kind,
         file_name: plan.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
         dry_run: plan.dry_run,
         on_duplicate: plan.on_duplicate,
