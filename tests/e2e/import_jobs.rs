@@ -136,6 +136,41 @@ async fn an_uploaded_sheet_is_a_job_with_progress_counts_and_a_report() {
     assert_eq!(other.status, StatusCode::NOT_FOUND, "never another store's");
 }
 
+// Issue 15: an uploaded sheet is removed from the object store once its job has ended; a job
+// whose sheet the store lost ends as failed, saying so, instead of being leased again forever.
+#[tokio::test]
+async fn a_sheet_is_removed_when_its_job_ends_and_a_lost_one_fails_the_job() {
+    // This server's worker looks once at startup and then not for an hour: the jobs wait.
+    let mut app = TestApp::spawn_with(|c| c.import_interval_ms = 3_600_000).await;
+    let shop = shop(&app).await;
+    let sheet = format!(
+        "name,phone,vin,make,model
+王五,13700000001,{},大众,朗逸
+",
+        vin(43)
+    );
+    let (_, kept) = upload(&app, &shop.supervisor, "a.csv", sheet.clone().into_bytes(), &[]).await;
+    let (_, lost) = upload(&app, &shop.supervisor, "b.csv", sheet.into_bytes(), &[("dry_run", "true")]).await;
+    let file_of = |job: &Value| {
+        std::path::Path::new(&app.config.object_store_url)
+            .join(format!("imports/SH001/{}", job["id"].as_str().unwrap()))
+    };
+    let (kept_file, lost_file) = (file_of(&kept), file_of(&lost));
+    assert!(kept_file.exists() && lost_file.exists(), "the sheets wait in the object store");
+    std::fs::remove_file(&lost_file).unwrap();
+
+    // A replica that looks often runs both.
+    app.config.import_interval_ms = 50;
+    let replica = app.replica(std::sync::Arc::new(aftersales_domain::ports::SystemClock)).await;
+    let done = finished(&replica, &shop.supervisor, kept["id"].as_str().unwrap()).await;
+    assert_eq!((done["status"].as_str(), done["counts"]["created"].as_u64()), (Some("done"), Some(1)));
+    assert!(!kept_file.exists(), "the sheet is removed once its job is done");
+    let failed = finished(&replica, &shop.supervisor, lost["id"].as_str().unwrap()).await;
+    assert_eq!(failed["status"], "failed", "{failed}");
+    assert!(failed["error"].as_str().unwrap().contains("missing"), "{failed}");
+    app.shutdown().await;
+}
+
 // Issue 15: the same over gRPC: a sheet streamed in is a job; its progress, counts and report,
 // the store's list; an advisor may not import.
 #[tokio::test]

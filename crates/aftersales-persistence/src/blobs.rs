@@ -91,4 +91,12 @@ impl BlobStore for ObjectBlobStore {
             Err(e) => Err(unavailable(e)),
         }
     }
+
+    #[tracing::instrument(name = "blob", level = "debug", skip_all, fields(otel.name = "blob_delete", otel.kind = "client"))]
+    async fn delete(&self, key: &str) -> Result<()> {
+        match self.store.delete(&Path::from(key)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
 }

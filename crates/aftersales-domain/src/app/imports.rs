@@ -191,11 +191,13 @@ impl CustomerService {
         self.record_start(who, store, job).await
     }
 
-    /// Leases the next uploaded job with work left, with its sheet's bytes (the import worker).
+    /// Leases the next uploaded job with work left, with its sheet's bytes (the import worker);
+    /// none when the object store has lost them, for the worker to end the job as failed
+    /// rather than lease it again forever.
     pub async fn claim_import(
         &self,
         lease: std::time::Duration,
-    ) -> Result<Option<(ImportJob, uuid::Uuid, Vec<u8>)>> {
+    ) -> Result<Option<(ImportJob, uuid::Uuid, Option<Vec<u8>>)>> {
         let Some((job, owner)) = self.core.repo.claim_import(self.core.now(), lease).await? else {
             return Ok(None);
         };
@@ -203,8 +205,6 @@ impl CustomerService {
             Some(key) => self.core.blobs.get(key).await?,
             None => None,
         };
-        let bytes = bytes
-            .ok_or_else(|| DomainError::Internal(format!("import {}: its upload is missing", job.id)))?;
         Ok(Some((job, owner, bytes)))
     }
 
@@ -272,6 +272,13 @@ impl CustomerService {
         let audit = self.core.audit(who, store, "import.finish", "import", job.id, vec!["status".into()]);
         let op = Op::PutImport { job: Box::new(job.clone()), before: Some(job.committed_row) };
         self.core.repo.apply(ChangeSet::of(op, audit)).await?;
+        // The uploaded sheet has served: the records and the report are in the database. A
+        // sheet left by a failed removal is only storage, never read again.
+        if let Some(key) = &job.upload
+            && let Err(e) = self.core.blobs.delete(key).await
+        {
+            tracing::warn!(import = %job.id, error = %e, "an import's uploaded sheet could not be removed");
+        }
         Ok(())
     }
 

@@ -39,4 +39,7 @@ pub trait BlobStore: Send + Sync {
 
     /// The bytes under `key`, if any.
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>>;
+
+    /// Removes the object under `key`; nothing there is not an error.
+    async fn delete(&self, key: &str) -> Result<()>;
 }

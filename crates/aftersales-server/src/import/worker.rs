@@ -33,8 +33,18 @@ pub async fn run_worker(services: Services, interval: Duration, stop: watch::Rec
 }
 
 /// Runs one leased job over its sheet, renewing the lease beside it.
-async fn work(services: &Services, mut job: ImportJob, owner: uuid::Uuid, bytes: Vec<u8>) {
+async fn work(services: &Services, mut job: ImportJob, owner: uuid::Uuid, bytes: Option<Vec<u8>>) {
     let id = job.id;
+    let who = importer(&job.store, &job.created_by);
+    let Some(bytes) = bytes else {
+        tracing::warn!(import = %id, "import failed: its uploaded sheet is missing from the object store");
+        let (store, error) =
+            (job.store.clone(), "the uploaded sheet is missing: upload it again".to_string());
+        if let Err(e) = services.customers.finish_import(&who, &store, &mut job, Some(error)).await {
+            tracing::warn!(import = %id, error = %e, "import failure could not be recorded");
+        }
+        return;
+    };
     let path = std::env::temp_dir().join(format!("aftersales-import-{id}.sheet"));
     if let Err(e) = tokio::fs::write(&path, &bytes).await {
         tracing::warn!(import = %id, error = %e, "import sheet could not be staged; retrying when the lease lapses");
@@ -53,7 +63,6 @@ async fn work(services: &Services, mut job: ImportJob, owner: uuid::Uuid, bytes:
             }
         })
     };
-    let who = importer(&job.store, &job.created_by);
     let ran = run(services, &who, (&mut job, &path, true), |j| {
         tracing::debug!(import = %j.id, row = j.committed_row, "import batch committed");
     })
