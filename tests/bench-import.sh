@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # `make bench-import` (issue 15): moving a store in, on a scratch PostgreSQL database with the
-# release build. The same generated customer rows (name, phone, VIN, make, model, purchase date)
-# go in through `aftersales import customers` (batches of 250 rows per transaction) and through
-# the REST API one by one (POST customer, then POST its car, one client, keep-alive), into two
-# fresh stores; rows per second of each, as medians of alternated rounds, and their ratio.
+# release build. The same generated customer rows (name, phone, VIN, make, model, purchase date;
+# names of two or three characters, as people's are) go in through `aftersales import customers`
+# (batches of 250 rows per transaction) and through the REST API one by one (POST customer, then
+# POST its car, one client, keep-alive), into two fresh stores; rows per second of each, as medians of alternated rounds, and their ratio.
 # Settings: BENCH_PG (admin URL), BENCH_ROUNDS (3), BENCH_IMPORT_ROWS (20,000 per import run),
 # BENCH_REST_ROWS (2,000 per REST run).
 set -euo pipefail
@@ -70,8 +70,16 @@ def vin(round_no, n):
     s = sum(value(c) * w for c, w in zip(body, WEIGHTS)) % 11
     return body[:8] + ("X" if s == 10 else str(s)) + body[9:]
 
+# Names as a store's sheet holds them: a common surname and one or two given characters.
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉萍红鹏辉建国文斌宇浩凯健俊帆帅旭宁欣晨阳雪琳颖婷雨"
+def name(n):
+    first = GIVEN[(n // len(SURNAMES)) % len(GIVEN)]
+    second = GIVEN[(n // 7) % len(GIVEN)] if n % 3 else ""
+    return SURNAMES[n % len(SURNAMES)] + first + second
+
 def row(round_no, n):
-    return {"name": f"客户{n}", "phone": f"13{round_no}{n:08d}", "vin": vin(round_no, n),
+    return {"name": name(n), "phone": f"13{round_no}{n:08d}", "vin": vin(round_no, n),
             "make": "大众", "model": "朗逸", "purchase_date": f"2023-{n % 12 + 1:02d}-{n % 28 + 1:02d}"}
 
 def store(code):

@@ -240,6 +240,34 @@ async fn grpc_imports_stream_a_sheet_in_and_answer_the_job_and_its_report() {
         .unwrap()
         .into_inner();
     assert_eq!(list.imports.len(), 1);
+
+    // Service history by the same stream (`kind`); a kind it does not know is refused, named.
+    let history = format!(
+        "order_number,vin,delivered_date,mileage_km,repair_category,line_kind,description,quantity,unit_price\n\
+         OLD-9,{},2024-05-05,9000,小修,配件,灯泡,2,15\n",
+        crate::common::VINS[0]
+    );
+    let one = |kind: &str| {
+        let first = pb::StartImportRequest {
+            store: "SH001".into(),
+            file_name: "历史.csv".into(),
+            kind: kind.into(),
+            data: history.clone().into_bytes(),
+            ..Default::default()
+        };
+        crate::common::authed(&shop.supervisor, tokio_stream::iter(vec![first]))
+    };
+    let refused = client.start_import(one("orders")).await.unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+    assert_eq!(crate::common::status_details(&refused).1, vec!["kind".to_string()]);
+    let job = client.start_import(one("service_history")).await.unwrap().into_inner();
+    assert_eq!(job.kind, "service_history");
+    let done = finished(&app, &shop.supervisor, &job.id).await;
+    assert_eq!(
+        (done["status"].as_str(), done["counts"]["created"].as_u64()),
+        (Some("done"), Some(1)),
+        "{done}"
+    );
 }
 
 // Issue 15: one resource as an XLSX workbook, the whole store as a ZIP with a manifest; only the

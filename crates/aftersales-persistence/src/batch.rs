@@ -329,9 +329,10 @@ async fn apply_column(
     }
     insert_runs(txn, "customer", &files, ROWS).await?;
     insert_runs(txn, "vehicle", &cars, ROWS).await?;
+    // Terms of new files and cars only, each list deduplicated: no row can clash, so a plain
+    // insert, without ON CONFLICT's speculative insertion (a look-up of the key before each row).
     for chunk in runs(&terms, ROWS * 4) {
         search::Entity::insert_many(chunk.to_vec())
-            .on_conflict_do_nothing()
             .exec_without_returning(txn)
             .await
             .map_err(|e| db_err("customer_search", e))?;
