@@ -171,3 +171,39 @@ async fn an_xlsx_sheet_imports_with_numbers_and_dates_read_as_excel_shows_them()
     assert_eq!(cars["vehicles"][0]["purchase_date"], "2025-01-08");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+// Issue 15: batches are written two at a time on PostgreSQL; a second car of a phone whose file
+// the batch before created (still committing) joins that file, in a dry run and a real one alike.
+#[tokio::test]
+async fn a_second_car_joins_a_file_the_batch_before_created() {
+    let app = TestApp::spawn().await;
+    let shop = shop(&app).await;
+    let mut sheet = String::from("name,phone,vin,make,model\n");
+    for n in 0..600u32 {
+        // Row 251 (the first batch's last) and row 252 (the second's first) share a phone; so do
+        // rows 2 and 600, batches apart.
+        let phone = match n {
+            250 => 13_800_000_249,
+            598 => 13_800_000_000,
+            n => 13_800_000_000 + u64::from(n),
+        };
+        sheet.push_str(&format!("客户{n},{phone},{},大众,朗逸\n", crate::import_jobs::vin(9000 + n)));
+    }
+    let dir = std::env::temp_dir().join(format!("aftersales-carry-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("cars.csv");
+    std::fs::write(&file, sheet).unwrap();
+    let dry = import(&app, &file, &["--dry-run"]);
+    assert!(dry.contains("598 created") && dry.contains("2 merged"), "{dry}");
+    let done = import(&app, &file, &[]);
+    assert!(done.contains("598 created") && done.contains("2 merged"), "{done}");
+    for phone in ["13800000249", "13800000000"] {
+        let found = app.get(&format!("/v1/stores/SH001/customers?q={phone}"), &shop.supervisor).await.body;
+        let files = found["customers"].as_array().unwrap();
+        assert_eq!(files.len(), 1, "one file for {phone}: {files:?}");
+        let id = files[0]["id"].as_str().unwrap();
+        let cars = app.get(&format!("/v1/stores/SH001/customers/{id}/vehicles"), &shop.supervisor).await.body;
+        assert_eq!(cars["vehicles"].as_array().unwrap().len(), 2, "both cars on the file of {phone}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -10,7 +10,7 @@ pub use appointments::AppointmentStore;
 pub use approval_links::ApprovalLinkStore;
 pub use attachments::{AttachmentReads, BlobStore};
 pub use events::{ClaimedDelivery, EventStore, WebhookTransport};
-pub use imports::ImportStore;
+pub use imports::{ImportStore, Predecessor};
 pub use messages::{MessageProvider, MessageStore};
 
 use async_trait::async_trait;

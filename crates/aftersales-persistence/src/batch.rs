@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use aftersales_domain::model::rollup::{tallies, work_order_buckets};
-use aftersales_domain::ports::{ChangeSet, NumberRequest, Op};
+use aftersales_domain::ports::{ChangeSet, NumberRequest, Op, Predecessor};
 use aftersales_domain::{DomainError, Result};
 use sea_orm::{ActiveModelTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, TransactionTrait};
 use tokio::sync::oneshot;
@@ -250,6 +250,16 @@ impl SeaRepository {
     /// written table by table in multi-row inserts: the k-th op of every set after the
     /// (k-1)-th, so each set's own order stands.
     pub(crate) async fn apply_together(&self, sets: Vec<ChangeSet>) -> Result<Vec<Option<i64>>> {
+        self.apply_together_after(sets, None).await
+    }
+
+    /// [`SeaRepository::apply_together`], with an import's job written only once `after` (the
+    /// batch before) has committed: the records go in beside that batch's transaction.
+    pub(crate) async fn apply_together_after(
+        &self,
+        sets: Vec<ChangeSet>,
+        after: Option<Predecessor>,
+    ) -> Result<Vec<Option<i64>>> {
         let mut zones = self.zones(&sets).await?;
         let txn = self.db.begin().await.map_err(read_err)?;
         let numbered: i64 = sets.iter().filter(|c| c.number.is_some()).map(|_| 1).sum();
@@ -260,6 +270,9 @@ impl SeaRepository {
         let mut taken = Vec::with_capacity(sets.len());
         let (mut columns, mut audits, mut keys, mut events) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        // An import's job is written after the records: the next batch's transaction, started
+        // beside this one, writes its records and waits for this one's commit before its job.
+        let mut jobs = Vec::new();
         for set in sets {
             let ChangeSet { ops, audit, idempotency, number, store_zone: _ } = set;
             let seq = match number {
@@ -270,7 +283,12 @@ impl SeaRepository {
             // Derived from the ops as written, numbers filled in.
             events.extend(aftersales_domain::model::event::derive_ops(&ops, &audit));
             for (k, op) in ops.into_iter().enumerate() {
-                if columns.len() <= k {
+                if let Op::PutImport { .. } = op {
+                    jobs.push(op);
+                    continue;
+                }
+                // The job, taken out above, may leave a position empty.
+                while columns.len() <= k {
                     columns.push(Vec::new());
                 }
                 columns[k].push(op);
@@ -286,6 +304,16 @@ impl SeaRepository {
         let mut moves = Moves::default();
         for ops in columns {
             apply_column(&txn, ops, &mut zones, &mut moves).await?;
+        }
+        // Nothing this transaction holds is what the batch before needs: it has not yet touched
+        // the job's row, the counters or the event sequence, and its rows are its own.
+        if let Some(before) = after
+            && !before.await
+        {
+            return Err(DomainError::Unavailable("the batch before was not written".into()));
+        }
+        for op in jobs {
+            apply_op(&txn, op, &mut zones, &mut moves).await?;
         }
         insert_runs(&txn, "audit_event", &audits, ROWS).await?;
         insert_runs(&txn, "idempotency_key", &keys, ROWS).await?;

@@ -7,7 +7,7 @@ use aftersales_domain::model::customer::{Customer, Vehicle};
 use aftersales_domain::model::import::Problem;
 use aftersales_domain::model::import_job::{ImportJob, ImportStatus};
 use aftersales_domain::paging::{Page, PageRequest};
-use aftersales_domain::ports::{ChangeSet, ImportStore};
+use aftersales_domain::ports::{ChangeSet, ImportStore, Predecessor};
 use aftersales_domain::value::{CustomerId, Phone, StoreCode, Vin};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -279,8 +279,12 @@ impl ImportStore for SeaRepository {
         Ok(done.rows_affected == 1)
     }
 
-    async fn apply_batch(&self, sets: Vec<ChangeSet>) -> Result<()> {
-        self.apply_together(sets).await?;
+    fn concurrent_batches(&self) -> bool {
+        self.db.get_database_backend() == sea_orm::DbBackend::Postgres
+    }
+
+    async fn apply_batch(&self, sets: Vec<ChangeSet>, after: Option<Predecessor>) -> Result<()> {
+        self.apply_together_after(sets, after).await?;
         // PostgreSQL plans its look-ups (the batch's reads by VIN, phone and order number, each
         // foreign-key check) from the tables' statistics; tables loaded from empty have none
         // until autovacuum's analyze a minute on, and until then every look-up scans a table

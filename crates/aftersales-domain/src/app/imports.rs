@@ -12,11 +12,11 @@ use serde::{Deserialize, Serialize};
 
 use super::customer_checks::{check_new_customer, check_new_vehicle};
 use super::*;
-use crate::model::customer::{Customer, Vehicle};
+use crate::model::customer::Vehicle;
 use crate::model::import::{CustomerRow, Problem};
 use crate::model::import_job::{ImportJob, ImportKind, ImportStatus, NewImport};
 use crate::ports::Op;
-use crate::value::{Phone, Vin};
+use crate::value::{CustomerId, Phone, Vin};
 
 /// What to do with a row whose car (by VIN) or customer (by phone) is already on file.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -93,7 +93,8 @@ impl<R> Default for ImportBatch<R> {
 
 /// What became of one row.
 enum Outcome {
-    Created,
+    /// A new file, by its phone.
+    Created(String, CustomerId),
     Merged,
     Skipped,
     Refused(Vec<Problem>),
@@ -140,7 +141,31 @@ fn on_file(row: &CustomerRow, column: &str, value: &str, message: &str) -> Outco
 /// batch's own new files are added as it goes.
 struct OnRecord {
     cars: HashMap<String, Vehicle>,
-    files: HashMap<String, Customer>,
+    files: HashMap<String, CustomerId>,
+    /// Files known only from the carry: the batch before may not have committed them.
+    carried: std::collections::HashSet<CustomerId>,
+    /// A car of this batch joins a carried file: its foreign key needs that file committed.
+    joins_carried: bool,
+}
+
+/// The files an import created that its next batch may not read back yet, by phone: the previous
+/// batch's, whose transaction may still be committing while the next is prepared (a second car of
+/// a phone joins the file), or in a dry run every batch's, none of which is written.
+#[derive(Debug, Default)]
+pub struct ImportCarry {
+    files: HashMap<String, CustomerId>,
+}
+
+/// A batch ready to write: its records with the job advanced past it and its report lines, and
+/// its problems in sheet order.
+#[derive(Debug)]
+pub struct PreparedBatch {
+    sets: Vec<ChangeSet>,
+    /// The batch's problems, in sheet order.
+    pub problems: Vec<Problem>,
+    /// A car of the batch joins a file the batch before created: the batch is written only
+    /// once that one has committed (a foreign key sees committed files only).
+    pub after_committed: bool,
 }
 
 impl CustomerService {
@@ -291,15 +316,42 @@ impl CustomerService {
         store: &StoreCode,
         (job, batch, recorded): (&mut ImportJob, ImportBatch, bool),
     ) -> Result<Vec<Problem>> {
+        let prepared = self
+            .prepare_import_batch(who, store, (job, batch, recorded), &mut ImportCarry::default())
+            .await?;
+        self.write_import_batch(prepared, None).await
+    }
+
+    /// Decides one batch of import `job` (supervisor) against what is on file and what `carry`
+    /// holds, and advances the job past it; nothing is written until
+    /// [`CustomerService::write_import_batch`]. The batch's transaction may run beside the
+    /// previous batch's: it waits for that one's commit only at the job's row, at its end.
+    pub async fn prepare_import_batch(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        (job, batch, recorded): (&mut ImportJob, ImportBatch, bool),
+        carry: &mut ImportCarry,
+    ) -> Result<PreparedBatch> {
         who.authorize(Action::ImportData, store, "store")?;
         let ImportBatch { rows, mut problems, refused: refused_before, through_row } = batch;
         let mut record = self.on_record(store, &rows).await?;
+        for (phone, id) in &carry.files {
+            if let std::collections::hash_map::Entry::Vacant(slot) = record.files.entry(phone.clone()) {
+                slot.insert(*id);
+                record.carried.insert(*id);
+            }
+        }
         let (mut sets, counts) = (Vec::new(), &mut job.counts);
         counts.rows += refused_before + rows.len() as u64;
         counts.refused += refused_before;
+        let mut created = HashMap::new();
         for row in rows {
             match self.import_row(who, store, &row, job.on_duplicate, &mut record, &mut sets) {
-                Outcome::Created => counts.created += 1,
+                Outcome::Created(phone, id) => {
+                    counts.created += 1;
+                    created.insert(phone, id);
+                }
                 Outcome::Merged => counts.merged += 1,
                 Outcome::Skipped => counts.skipped += 1,
                 Outcome::Refused(found) => {
@@ -308,13 +360,53 @@ impl CustomerService {
                 }
             }
         }
-        self.commit(store, (job, problems, sets, through_row, recorded)).await
+        if !job.dry_run {
+            carry.files.clear();
+        }
+        carry.files.extend(created);
+        let mut prepared = self.seal(store, (job, problems, sets, through_row, recorded));
+        prepared.after_committed = record.joins_carried;
+        Ok(prepared)
+    }
+
+    /// Whether a batch may be written beside the one before (the database allows two writers).
+    pub fn import_pipelined(&self) -> bool {
+        self.core.repo.concurrent_batches()
+    }
+
+    /// Writes a prepared batch in one transaction, its job's checkpoint only once `after` (the
+    /// batch before, still committing) has; answers its problems.
+    pub async fn write_import_batch(
+        &self,
+        prepared: PreparedBatch,
+        after: Option<crate::ports::Predecessor>,
+    ) -> Result<Vec<Problem>> {
+        let PreparedBatch { sets, problems, after_committed: _ } = prepared;
+        if !sets.is_empty() {
+            self.core.repo.apply_batch(sets, after).await?;
+        } else if let Some(before) = after
+            && !before.await
+        {
+            return Err(DomainError::Unavailable("the batch before was not written".into()));
+        }
+        Ok(problems)
     }
 
     /// Ends a batch of import `job`: its records (none in a dry run) written in one transaction
     /// with the job advanced past `through_row` and, when the job is `recorded`, the batch's
     /// report lines. Answers the batch's problems in sheet order.
     pub(super) async fn commit(
+        &self,
+        store: &StoreCode,
+        batch: (&mut ImportJob, Vec<Problem>, Vec<ChangeSet>, u64, bool),
+    ) -> Result<Vec<Problem>> {
+        let prepared = self.seal(store, batch);
+        self.write_import_batch(prepared, None).await
+    }
+
+    /// A batch's writes made ready: the job advanced past `through_row` (the previous committed
+    /// row its version) and, when it is `recorded`, the job and the report lines added.
+    fn seal(
         &self,
         store: &StoreCode,
         (job, mut problems, mut sets, through_row, recorded): (
@@ -324,7 +416,7 @@ impl CustomerService {
             u64,
             bool,
         ),
-    ) -> Result<Vec<Problem>> {
+    ) -> PreparedBatch {
         problems.sort_by_key(|p| p.row);
         job.counts.problems += problems.len() as u64;
         if job.dry_run {
@@ -347,10 +439,7 @@ impl CustomerService {
             let ops = vec![Op::PutImport { job: Box::new(job.clone()), before: Some(before) }, lines];
             sets.push(ChangeSet { ops, ..ChangeSet::default() });
         }
-        if !sets.is_empty() {
-            self.core.repo.apply_batch(sets).await?;
-        }
-        Ok(problems)
+        PreparedBatch { sets, problems, after_committed: false }
     }
 
     /// Reads once what a batch's rows may find on file.
@@ -363,7 +452,9 @@ impl CustomerService {
         let files = repo.customers_by_phones(store, &phones).await?;
         Ok(OnRecord {
             cars: cars.into_iter().map(|v| (v.vin.to_string(), v)).collect(),
-            files: files.into_iter().map(|c| (c.phone.as_str().to_string(), c)).collect(),
+            files: files.into_iter().map(|c| (c.phone.as_str().to_string(), c.id)).collect(),
+            carried: Default::default(),
+            joins_carried: false,
         })
     }
 
@@ -410,8 +501,7 @@ impl CustomerService {
                 }
             };
         }
-        if let Some(owner) = record.files.get(customer.1.as_str()) {
-            let owner = owner.id;
+        if let Some(owner) = record.files.get(customer.1.as_str()).copied() {
             // A second car of a phone met earlier in the sheet joins its file, whatever was chosen
             // for duplicates: the file is this import's own.
             let message = "a customer file with this phone is on record";
@@ -421,6 +511,7 @@ impl CustomerService {
                 (None, OnDuplicate::Report) => return on_file(row, "phone", &row.customer.phone, message),
             }
             if let (Some(car), Some(cmd)) = (vehicle, &row.vehicle) {
+                record.joins_carried |= record.carried.contains(&owner);
                 let (vehicle, ops) = self.new_vehicle(who, store, owner, car, cmd);
                 let audit = audit("vehicle.create", "vehicle", vehicle.id.to_string());
                 record.cars.insert(vehicle.vin.to_string(), vehicle);
@@ -436,9 +527,10 @@ impl CustomerService {
             ops.extend(car_ops);
             record.cars.insert(vehicle.vin.to_string(), vehicle);
         }
-        record.files.insert(file.phone.as_str().to_string(), file);
+        let phone = file.phone.as_str().to_string();
+        record.files.insert(phone.clone(), file.id);
         sets.push(ChangeSet { ops, audit: audits, ..ChangeSet::default() });
-        Outcome::Created
+        Outcome::Created(phone, file.id)
     }
 }
 

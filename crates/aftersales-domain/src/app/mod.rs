@@ -52,7 +52,7 @@ pub use follow_ups::{
     CloseUnreachable, FollowUpService, ReassignTasks, Reassignment, RecordContact, WorklistItem,
 };
 pub use follow_ups::{CreateCampaign, RecordVisit, SendLetter};
-pub use imports::{ImportBatch, ImportUpload, MAX_UPLOAD, OnDuplicate};
+pub use imports::{ImportBatch, ImportCarry, ImportUpload, MAX_UPLOAD, OnDuplicate, PreparedBatch};
 pub use messages::{ConsentBalance, MessageService};
 pub use stores::StoreService;
 pub use summaries::{StoreFigures, SubmitSummary, SummaryService, SummaryView};

@@ -13,6 +13,9 @@ use crate::model::import_job::ImportJob;
 use crate::paging::{Page, PageRequest};
 use crate::value::{CustomerId, Phone, StoreCode, Vin};
 
+/// Resolves once the batch before has ended: true when it committed.
+pub type Predecessor = std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send>>;
+
 /// Import jobs, their reports and batched writes.
 #[async_trait]
 pub trait ImportStore: Send + Sync {
@@ -60,6 +63,11 @@ pub trait ImportStore: Send + Sync {
     async fn renew_import(&self, id: Uuid, owner: Uuid, until: chrono::DateTime<chrono::Utc>)
     -> Result<bool>;
 
-    /// Applies the change sets of one batch in one transaction, all or none.
-    async fn apply_batch(&self, sets: Vec<ChangeSet>) -> Result<()>;
+    /// Whether two batches' transactions can run at once (PostgreSQL; SQLite has one writer).
+    fn concurrent_batches(&self) -> bool;
+
+    /// Applies the change sets of one batch in one transaction, all or none. With `after`, the
+    /// records are written at once and the import's job only once `after` says the batch before
+    /// committed (false: it did not, and this one rolls back).
+    async fn apply_batch(&self, sets: Vec<ChangeSet>, after: Option<Predecessor>) -> Result<()>;
 }

@@ -4,8 +4,11 @@
 //! progress bar, a summary and a report file) and for uploads (a leased job, see [`worker`]).
 //! A run killed midway resumes after its last committed batch.
 
+mod batches;
 mod sheet;
 pub mod worker;
+
+use batches::Batches;
 
 use std::collections::BTreeSet;
 use std::fs::File;
@@ -130,9 +133,10 @@ pub async fn run(
 ) -> Result<Vec<Problem>, ImportError> {
     let mut rows = sheet::spawn_reader(file.to_path_buf());
     let first = rows.recv().await.transpose()?.map(|(_, cells)| cells);
-    let mut out = Batches { services, who, job, recorded, kept: Vec::new(), progress };
+    let mut out = Batches::new(services, who, (job, recorded), progress);
     let Some(first) = first else {
         out.header_refused(Vec::new()).await?;
+        out.drain().await?;
         finish(services, who, out.job, recorded).await?;
         return Ok(out.kept);
     };
@@ -148,80 +152,9 @@ pub async fn run(
         },
     };
     read?;
+    out.drain().await?;
     finish(services, who, out.job, recorded).await?;
     Ok(out.kept)
-}
-
-/// Where a run's batches go: written with the job advanced past them, the problems kept in
-/// memory when the job is not recorded.
-struct Batches<'a, P> {
-    services: &'a Services,
-    who: &'a Principal,
-    job: &'a mut ImportJob,
-    recorded: bool,
-    kept: Vec<Problem>,
-    progress: P,
-}
-
-impl<P: FnMut(&ImportJob)> Batches<'_, P> {
-    /// A header the sheet's kind cannot read: its problems are the report (once: a resumed job
-    /// wrote them).
-    async fn header_refused(&mut self, mut found: Vec<Problem>) -> Result<(), ImportError> {
-        if self.job.committed_row > 0 {
-            return Ok(());
-        }
-        if found.is_empty() {
-            found.push(Problem {
-                row: 1,
-                column: String::new(),
-                value: String::new(),
-                rule: "header.missing".into(),
-                message: "the file is empty".into(),
-            });
-        }
-        self.customers(ImportBatch { problems: found, through_row: 1, ..ImportBatch::default() }).await
-    }
-
-    /// Writes a batch of customer rows; only the database away, a fault, or another run of the
-    /// import stops it.
-    async fn customers(&mut self, batch: ImportBatch) -> Result<(), ImportError> {
-        let (store, through, before) = (self.job.store.clone(), batch.through_row, self.job.clone());
-        let done =
-            self.services.customers.import_batch(self.who, &store, (self.job, batch, self.recorded)).await;
-        self.ended(before, through, done)
-    }
-
-    /// Writes a batch of past orders, as [`Batches::customers`].
-    async fn history(&mut self, batch: ImportBatch<HistoryOrder>) -> Result<(), ImportError> {
-        let (store, through, before) = (self.job.store.clone(), batch.through_row, self.job.clone());
-        let job = &mut *self.job;
-        let done =
-            self.services.customers.import_history_batch(self.who, &store, (job, batch, self.recorded)).await;
-        self.ended(before, through, done)
-    }
-
-    /// Keeps a written batch's problems (a dry run's) and tells the progress; a failed batch
-    /// leaves the job as it was.
-    fn ended(
-        &mut self,
-        before: ImportJob,
-        through: u64,
-        done: aftersales_domain::Result<Vec<Problem>>,
-    ) -> Result<(), ImportError> {
-        match done {
-            Ok(found) => {
-                if !self.recorded {
-                    self.kept.extend(found);
-                }
-                (self.progress)(self.job);
-                Ok(())
-            }
-            Err(e) => {
-                *self.job = before;
-                Err(ImportError::Write(through, e))
-            }
-        }
-    }
 }
 
 /// Reads a customer sheet's rows into batches.
