@@ -12,7 +12,7 @@ use super::Core;
 use crate::auth::{Action, Principal};
 use crate::model::customer::CustomerFilter;
 use crate::model::import::{Column, SheetColumn};
-use crate::model::import_history::{HistoryColumn, yuan};
+use crate::model::import_history::{HistoryColumn, wire, yuan};
 use crate::model::work_order::WorkOrderFilter;
 use crate::model::work_order::{LineKind, LineStatus, WorkOrder, WorkOrderStatus};
 use crate::paging::PageRequest;
@@ -124,11 +124,6 @@ pub struct ExportService {
 
 fn json<T: Serialize>(value: &T) -> Result<String> {
     serde_json::to_string(value).map_err(|e| DomainError::Internal(e.to_string()))
-}
-
-/// A value's wire name (a snake_case enum as JSON writes it).
-fn wire<T: Serialize>(value: &T) -> String {
-    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
 }
 
 fn text<T: ToString>(value: Option<T>) -> String {

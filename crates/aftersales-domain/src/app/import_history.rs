@@ -111,7 +111,7 @@ impl CustomerService {
                 problems.extend(found);
                 continue;
             }
-            match self.past_order(who, &shop, order, &mut cars) {
+            match self.past_order(who, &shop, (order, vin), &mut cars) {
                 Ok(set) => {
                     counts.created += rows;
                     sets.push(set);
@@ -143,12 +143,11 @@ impl CustomerService {
         &self,
         who: &Principal,
         shop: &crate::model::store::Store,
-        order: HistoryOrder,
+        (order, vin): (HistoryOrder, String),
         cars: &mut Cars,
     ) -> std::result::Result<ChangeSet, Vec<Problem>> {
         let core = &self.core;
         let tz = shop.timezone;
-        let vin = Vin::parse(&order.head.vin).map(|v| v.to_string()).unwrap_or_default();
         let (Some(vehicle), Some(intake_at), Some(delivered_at)) =
             (cars.on_file.get(&vin), noon(tz, order.head.intake_date), noon(tz, order.head.delivered_date))
         else {

@@ -153,7 +153,7 @@ const METHODS: [PaymentMethod; 8] = [
 ];
 
 /// A value's wire name (a snake_case enum as JSON writes it).
-fn wire<T: Serialize>(value: &T) -> String {
+pub(crate) fn wire<T: Serialize>(value: &T) -> String {
     serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
 }
 
