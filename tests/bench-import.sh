@@ -2,7 +2,7 @@
 # `make bench-import` (issue 15): moving a store in, on a scratch PostgreSQL database with the
 # release build. The same generated customer rows (name, phone, VIN, make, model, purchase date;
 # names of two or three characters, as people's are) go in through `aftersales import customers`
-# (batches of 250 rows per transaction) and through the REST API one by one (POST customer, then
+# (batches of 500 rows per transaction) and through the REST API one by one (POST customer, then
 # POST its car, one client, keep-alive), into two fresh stores; rows per second of each, as medians of alternated rounds, and their ratio.
 # Settings: BENCH_PG (admin URL), BENCH_ROUNDS (3), BENCH_IMPORT_ROWS (20,000 per import run),
 # BENCH_REST_ROWS (2,000 per REST run).
@@ -115,5 +115,5 @@ for r in range(1, rounds + 1):
 
 i, s = statistics.median(imports), statistics.median(rests)
 print("| measure | rows per s | baseline | rows per s | ratio |\n|---|---|---|---|---|")
-print(f"| import, {rows:,} rows, batches of 250 | {i:,.0f} | REST create one by one (customer + car) | {s:,.0f} | {i / s:.1f} |")
+print(f"| import, {rows:,} rows, batches of 500 | {i:,.0f} | REST create one by one (customer + car) | {s:,.0f} | {i / s:.1f} |")
 PY

@@ -87,19 +87,12 @@ pub struct SeaRepository {
     groups: std::sync::Arc<batch::Groups>,
     /// Woken after every commit, so a feed read waiting for events answers at once.
     committed: std::sync::Arc<tokio::sync::Notify>,
-    /// Import batches applied by this process, to refresh the statistics as the tables grow.
-    import_batches: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl SeaRepository {
     /// Wraps an open (and migrated) connection.
     pub fn new(db: DatabaseConnection) -> Self {
-        Self {
-            db,
-            groups: Default::default(),
-            committed: Default::default(),
-            import_batches: Default::default(),
-        }
+        Self { db, groups: Default::default(), committed: Default::default() }
     }
 
     /// Refreshes the planner's statistics after a bulk load, so the indexes are used at once.

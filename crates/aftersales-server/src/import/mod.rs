@@ -26,7 +26,7 @@ use aftersales_domain::value::StoreCode;
 use sha2::{Digest, Sha256};
 
 /// Data rows per batch: one transaction each.
-const BATCH: usize = 250;
+const BATCH: usize = 500;
 
 /// Why an import stopped.
 #[derive(Debug, thiserror::Error)]
