@@ -26,6 +26,7 @@ mod follow_ups;
 mod import_history;
 mod import_jobs;
 mod import_scale;
+mod import_uploads;
 mod imports;
 mod isolation;
 mod message_providers;

@@ -8,7 +8,7 @@ mod imports;
 mod messages;
 pub use appointments::AppointmentStore;
 pub use approval_links::ApprovalLinkStore;
-pub use attachments::{AttachmentReads, BlobStore};
+pub use attachments::{AttachmentReads, BlobStore, Chunks};
 pub use events::{ClaimedDelivery, EventStore, WebhookTransport};
 pub use imports::{ImportStore, Predecessor};
 pub use messages::{MessageProvider, MessageStore};

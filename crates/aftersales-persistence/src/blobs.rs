@@ -4,12 +4,13 @@
 
 use std::sync::Arc;
 
-use aftersales_domain::ports::BlobStore;
+use aftersales_domain::ports::{BlobStore, Chunks};
 use aftersales_domain::{DomainError, Result};
 use async_trait::async_trait;
+use futures_util::{StreamExt, TryStreamExt};
 use object_store::path::Path;
 use object_store::prefix::PrefixStore;
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
 
 /// Why the object store could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +82,51 @@ impl BlobStore for ObjectBlobStore {
         // Two uploads of the same bytes may both get here: they write the same object.
         self.store.put(&path, PutPayload::from(bytes)).await.map_err(unavailable)?;
         Ok(true)
+    }
+
+    #[tracing::instrument(name = "blob", level = "debug", skip_all, fields(otel.name = "blob_put", otel.kind = "client"))]
+    async fn put_chunks(&self, key: &str, mut chunks: Chunks<'_>, limit: usize) -> Result<u64> {
+        let upload = self.store.put_multipart(&Path::from(key)).await.map_err(unavailable)?;
+        // Parts of 5 MiB (S3's smallest), one in flight while the next fills: memory stays
+        // bounded whatever the size.
+        let mut out = WriteMultipart::new(upload);
+        let mut size = 0u64;
+        let failed = loop {
+            let chunk = match chunks.next().await {
+                None => break None,
+                Some(Err(e)) => break Some(e),
+                Some(Ok(chunk)) => chunk,
+            };
+            size += chunk.len() as u64;
+            if size > limit as u64 {
+                break Some(DomainError::TooLarge { limit });
+            }
+            if let Err(e) = out.wait_for_capacity(1).await {
+                break Some(unavailable(e));
+            }
+            out.write(&chunk);
+        };
+        match failed {
+            None => {
+                out.finish().await.map_err(unavailable)?;
+                Ok(size)
+            }
+            Some(e) => {
+                if let Err(abort) = out.abort().await {
+                    tracing::warn!(error = %abort, "an upload cut short could not be discarded");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    #[tracing::instrument(name = "blob", level = "debug", skip_all, fields(otel.name = "blob_get", otel.kind = "client"))]
+    async fn get_chunks(&self, key: &str) -> Result<Option<Chunks<'static>>> {
+        match self.store.get(&Path::from(key)).await {
+            Ok(found) => Ok(Some(found.into_stream().map_ok(|b| b.to_vec()).map_err(unavailable).boxed())),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(unavailable(e)),
+        }
     }
 
     #[tracing::instrument(name = "blob", level = "debug", skip_all, fields(otel.name = "blob_get", otel.kind = "client"))]

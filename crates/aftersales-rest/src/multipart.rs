@@ -2,6 +2,7 @@
 //! malformed part as a 400 naming the body, and a file part read up to a limit (413 beyond it).
 
 use aftersales_domain::DomainError;
+use aftersales_domain::ports::Chunks;
 use axum::extract::Multipart;
 use axum::extract::multipart::{Field, MultipartError, MultipartRejection};
 use axum::http::StatusCode;
@@ -22,7 +23,7 @@ pub(crate) fn form(form: Result<Multipart, MultipartRejection>) -> Result<Multip
 /// A malformed form. (No body limit applies to upload routes: sizes are checked as parts are
 /// read.)
 pub(crate) fn malformed(e: MultipartError) -> ApiError {
-    ApiError::invalid("body", format!("malformed multipart/form-data: {}", e.body_text()))
+    ApiError::invalid("body", malformed_text(&e))
 }
 
 /// A file part's bytes, at most `limit` of them; beyond it 413, after the rest of the part is
@@ -40,8 +41,26 @@ pub(crate) async fn read_file(mut field: Field<'_>, limit: usize) -> Result<Vec<
     Ok(bytes)
 }
 
+/// A file part's bytes as they arrive, for the object store to take piece by piece.
+pub(crate) fn chunks<'a>(field: &'a mut Field<'_>) -> Chunks<'a> {
+    Box::pin(futures_util::stream::unfold(Some(field), |field| async move {
+        let field = field?;
+        match field.chunk().await {
+            Ok(Some(chunk)) => Some((Ok(chunk.to_vec()), Some(field))),
+            Ok(None) => None,
+            // The stream ends after its error.
+            Err(e) => Some((Err(DomainError::invalid("body", malformed_text(&e))), None)),
+        }
+    }))
+}
+
+/// Why a form is malformed, in the client's words.
+fn malformed_text(e: &MultipartError) -> String {
+    format!("malformed multipart/form-data: {}", e.body_text())
+}
+
 /// Reads and drops the rest of an oversized part, up to a bound.
-async fn drain(mut field: Field<'_>, mut seen: usize) {
+pub(crate) async fn drain(mut field: Field<'_>, mut seen: usize) {
     /// Beyond this the connection is cut: nobody sends a file that large in good faith.
     const DRAIN_BOUND: usize = 64 * 1024 * 1024;
     while seen < DRAIN_BOUND {

@@ -15,7 +15,7 @@ use super::*;
 use crate::model::customer::Vehicle;
 use crate::model::import::{CustomerRow, Problem};
 use crate::model::import_job::{ImportJob, ImportKind, ImportStatus, NewImport};
-use crate::ports::Op;
+use crate::ports::{Chunks, Op};
 use crate::value::{CustomerId, Phone, Vin};
 
 /// What to do with a row whose car (by VIN) or customer (by phone) is already on file.
@@ -56,13 +56,22 @@ impl OnDuplicate {
 /// The largest sheet an upload may be: about a million rows of CSV.
 pub const MAX_UPLOAD: usize = 128 * 1024 * 1024;
 
+/// An uploaded sheet, received into the object store ([`CustomerService::receive_sheet`]) and not
+/// yet queued: its key, which only the receiving service makes.
+#[derive(Debug)]
+pub struct ReceivedSheet {
+    /// The job's id to be.
+    id: uuid::Uuid,
+    key: String,
+}
+
 /// An uploaded sheet and how to import it.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ImportUpload {
     /// The file's name, as the client sent it (the bytes say XLSX or CSV).
     pub file_name: String,
-    /// The bytes.
-    pub bytes: Vec<u8>,
+    /// The sheet, received.
+    pub sheet: ReceivedSheet,
     /// What the sheet holds.
     pub kind: ImportKind,
     /// Check everything, write nothing.
@@ -193,44 +202,71 @@ impl CustomerService {
         Ok(job)
     }
 
-    /// Queues an uploaded sheet as an import job (supervisor), audited (GEN-1): the bytes go to
-    /// the object store and a worker runs the job.
+    /// Receives an uploaded sheet into the object store as it arrives (supervisor), at most
+    /// [`MAX_UPLOAD`] bytes, never held whole in memory; [`Self::upload_import`] queues it, or
+    /// [`Self::discard_sheet`] drops it when the rest of the request is refused.
+    pub async fn receive_sheet(
+        &self,
+        who: &Principal,
+        store: &StoreCode,
+        sheet: Chunks<'_>,
+    ) -> Result<ReceivedSheet> {
+        who.authorize(Action::ImportData, store, "store")?;
+        self.core.store(who, store).await?;
+        let id = uuid::Uuid::now_v7();
+        let key = format!("imports/{store}/{id}");
+        self.core.blobs.put_chunks(&key, sheet, MAX_UPLOAD).await?;
+        Ok(ReceivedSheet { id, key })
+    }
+
+    /// Drops a received sheet that will not be queued.
+    pub async fn discard_sheet(&self, sheet: ReceivedSheet) {
+        if let Err(e) = self.core.blobs.delete(&sheet.key).await {
+            tracing::warn!(error = %e, "a refused upload's sheet could not be removed");
+        }
+    }
+
+    /// Queues a received sheet as an import job (supervisor), audited (GEN-1); a worker runs it.
     pub async fn upload_import(
         &self,
         who: &Principal,
         store: &StoreCode,
         upload: ImportUpload,
     ) -> Result<ImportJob> {
-        let ImportUpload { file_name, bytes, kind, dry_run, on_duplicate } = upload;
-        who.authorize(Action::ImportData, store, "store")?;
-        self.core.store(who, store).await?;
-        if bytes.len() > MAX_UPLOAD {
-            return Err(DomainError::TooLarge { limit: MAX_UPLOAD });
+        let ImportUpload { file_name, sheet, kind, dry_run, on_duplicate } = upload;
+        let queued = async {
+            who.authorize(Action::ImportData, store, "store")?;
+            // A sheet is queued in the store it was received for.
+            if !sheet.key.starts_with(&format!("imports/{store}/")) {
+                return Err(DomainError::invalid("file", "was received for another store"));
+            }
+            let new = NewImport { id: sheet.id, kind, file_name, dry_run, on_duplicate };
+            let mut job = ImportJob::new(store, new, &who.sub, self.core.now());
+            job.upload = Some(sheet.key.clone());
+            self.record_start(who, store, job).await
         }
-        let id = uuid::Uuid::now_v7();
-        let key = format!("imports/{store}/{id}");
-        self.core.blobs.put_if_absent(&key, bytes).await?;
-        let new = NewImport { id, kind, file_name, dry_run, on_duplicate };
-        let mut job = ImportJob::new(store, new, &who.sub, self.core.now());
-        job.upload = Some(key);
-        self.record_start(who, store, job).await
+        .await;
+        if queued.is_err() {
+            self.discard_sheet(sheet).await;
+        }
+        queued
     }
 
-    /// Leases the next uploaded job with work left, with its sheet's bytes (the import worker);
-    /// none when the object store has lost them, for the worker to end the job as failed
+    /// Leases the next uploaded job with work left, with its sheet piece by piece (the import
+    /// worker); none when the object store has lost it, for the worker to end the job as failed
     /// rather than lease it again forever.
     pub async fn claim_import(
         &self,
         lease: std::time::Duration,
-    ) -> Result<Option<(ImportJob, uuid::Uuid, Option<Vec<u8>>)>> {
+    ) -> Result<Option<(ImportJob, uuid::Uuid, Option<Chunks<'static>>)>> {
         let Some((job, owner)) = self.core.repo.claim_import(self.core.now(), lease).await? else {
             return Ok(None);
         };
-        let bytes = match &job.upload {
-            Some(key) => self.core.blobs.get(key).await?,
+        let sheet = match &job.upload {
+            Some(key) => self.core.blobs.get_chunks(key).await?,
             None => None,
         };
-        Ok(Some((job, owner, bytes)))
+        Ok(Some((job, owner, sheet)))
     }
 
     /// Extends the worker's lease on a job; false when another worker took it.

@@ -52,7 +52,9 @@ pub use follow_ups::{
     CloseUnreachable, FollowUpService, ReassignTasks, Reassignment, RecordContact, WorklistItem,
 };
 pub use follow_ups::{CreateCampaign, RecordVisit, SendLetter};
-pub use imports::{ImportBatch, ImportCarry, ImportUpload, MAX_UPLOAD, OnDuplicate, PreparedBatch};
+pub use imports::{
+    ImportBatch, ImportCarry, ImportUpload, MAX_UPLOAD, OnDuplicate, PreparedBatch, ReceivedSheet,
+};
 pub use messages::{ConsentBalance, MessageService};
 pub use stores::StoreService;
 pub use summaries::{StoreFigures, SubmitSummary, SummaryService, SummaryView};

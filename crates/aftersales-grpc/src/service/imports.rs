@@ -4,9 +4,10 @@
 use std::pin::Pin;
 
 use aftersales_domain::DomainError;
-use aftersales_domain::app::{ImportUpload, MAX_UPLOAD, OnDuplicate};
+use aftersales_domain::app::{ImportUpload, OnDuplicate};
 use aftersales_domain::auth::Action;
 use aftersales_domain::model::import_job::{ImportCounts, ImportJob, ImportKind, parse_id};
+use futures_util::StreamExt;
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status, Streaming};
 
@@ -72,14 +73,20 @@ impl pb::import_service_server::ImportService for Adapter {
             "" => ImportKind::Customers,
             raw => ImportKind::parse(raw).map_err(to_status)?,
         };
-        let mut bytes = data;
-        while let Some(next) = stream.message().await? {
-            if bytes.len() + next.data.len() > MAX_UPLOAD {
-                return Err(to_status(DomainError::TooLarge { limit: MAX_UPLOAD }));
+        // The first message's data, then each following message's, as they arrive.
+        let rest = futures_util::stream::unfold(Some(stream), |stream| async move {
+            let mut stream = stream?;
+            match stream.message().await {
+                Ok(Some(next)) => Some((Ok(next.data), Some(stream))),
+                Ok(None) => None,
+                // The stream ends after its error.
+                Err(status) => Some((Err(DomainError::invalid("data", status.message())), None)),
             }
-            bytes.extend_from_slice(&next.data);
-        }
-        let upload = ImportUpload { file_name, bytes, kind, dry_run, on_duplicate };
+        });
+        let chunks = Box::pin(futures_util::stream::once(async { Ok(data) }).chain(rest));
+        let customers = &self.services.customers;
+        let sheet = customers.receive_sheet(&who, &store, chunks).await.map_err(to_status)?;
+        let upload = ImportUpload { file_name, sheet, kind, dry_run, on_duplicate };
         let job = self.services.customers.upload_import(&who, &store, upload).await.map_err(to_status)?;
         Ok(Response::new(message(job)))
     }

@@ -2,10 +2,12 @@
 //! import job (202) a worker runs; its progress and counts, and its row-level report as CSV with
 //! a byte-order mark, for Excel.
 
-use aftersales_domain::app::{ImportUpload, MAX_UPLOAD, OnDuplicate};
-use aftersales_domain::auth::Action;
+use aftersales_domain::DomainError;
+use aftersales_domain::app::{ImportUpload, OnDuplicate, ReceivedSheet};
+use aftersales_domain::auth::{Action, Principal};
 use aftersales_domain::model::import::Problem;
 use aftersales_domain::model::import_job::{ImportKind, parse_id};
+use aftersales_domain::value::StoreCode;
 use axum::Json;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
@@ -70,13 +72,48 @@ async fn upload(
     // The role first: a caller that may not import learns nothing of the form.
     who.authorize(Action::ImportData, &store, "store")?;
     let mut form = multipart::form(form)?;
-    let (mut file, mut dry_run, mut on_duplicate) = (None, false, OnDuplicate::Report);
-    let mut kind = ImportKind::Customers;
-    while let Some(field) = form.next_field().await.map_err(multipart::malformed)? {
+    let mut sheet = None;
+    let options = match read_form(&s, &who, &store, &mut form, &mut sheet).await {
+        Ok(options) => options,
+        Err(e) => {
+            if let Some((_, sheet)) = sheet {
+                s.services.customers.discard_sheet(sheet).await;
+            }
+            return Err(e);
+        }
+    };
+    let (kind, dry_run, on_duplicate) = options;
+    let (file_name, sheet) = sheet.ok_or_else(|| ApiError::invalid("file", "is required"))?;
+    let upload = ImportUpload { file_name, sheet, kind, dry_run, on_duplicate };
+    let job = s.services.customers.upload_import(&who, &store, upload).await?;
+    Ok((StatusCode::ACCEPTED, Json(ImportJobDto::from(job))).into_response())
+}
+
+/// Reads the upload's parts in the order sent: the sheet goes to the object store as it arrives
+/// (into `sheet`, for the caller to drop if a later part is refused); answers the options.
+async fn read_form(
+    s: &AppState,
+    who: &Principal,
+    store: &StoreCode,
+    form: &mut Multipart,
+    sheet: &mut Option<(String, ReceivedSheet)>,
+) -> ApiResult<(ImportKind, bool, OnDuplicate)> {
+    let (mut kind, mut dry_run, mut on_duplicate) = (ImportKind::Customers, false, OnDuplicate::Report);
+    while let Some(mut field) = form.next_field().await.map_err(multipart::malformed)? {
         match field.name() {
             Some("file") => {
+                if sheet.is_some() {
+                    return Err(ApiError::invalid("file", "is sent more than once"));
+                }
                 let name = field.file_name().unwrap_or_default().to_string();
-                file = Some((name, multipart::read_file(field, MAX_UPLOAD).await?));
+                match s.services.customers.receive_sheet(who, store, multipart::chunks(&mut field)).await {
+                    Ok(received) => *sheet = Some((name, received)),
+                    Err(e @ DomainError::TooLarge { limit }) => {
+                        multipart::drain(field, limit).await;
+                        return Err(e.into());
+                    }
+                    Err(e) => return Err(e.into()),
+                }
             }
             Some("dry_run") => {
                 dry_run = match field.text().await.map_err(multipart::malformed)?.as_str() {
@@ -93,10 +130,7 @@ async fn upload(
             None => return Err(ApiError::invalid("body", "a part has no name")),
         }
     }
-    let (file_name, bytes) = file.ok_or_else(|| ApiError::invalid("file", "is required"))?;
-    let upload = ImportUpload { file_name, bytes, kind, dry_run, on_duplicate };
-    let job = s.services.customers.upload_import(&who, &store, upload).await?;
-    Ok((StatusCode::ACCEPTED, Json(ImportJobDto::from(job))).into_response())
+    Ok((kind, dry_run, on_duplicate))
 }
 
 /// A store's imports, by id (supervisor).

@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use aftersales_domain::app::Services;
 use aftersales_domain::model::import_job::ImportJob;
+use aftersales_domain::ports::Chunks;
+use futures_util::StreamExt;
+use tokio::io::AsyncWriteExt;
 use tokio::sync::watch;
 
 use super::{importer, run};
@@ -19,8 +22,8 @@ pub async fn run_worker(services: Services, interval: Duration, stop: watch::Rec
     crate::jobs::every(interval, stop, || async {
         match services.customers.claim_import(LEASE).await {
             Ok(None) => false,
-            Ok(Some((job, owner, bytes))) => {
-                work(&services, job, owner, bytes).await;
+            Ok(Some((job, owner, sheet))) => {
+                work(&services, job, owner, sheet).await;
                 true
             }
             Err(e) => {
@@ -33,10 +36,10 @@ pub async fn run_worker(services: Services, interval: Duration, stop: watch::Rec
 }
 
 /// Runs one leased job over its sheet, renewing the lease beside it.
-async fn work(services: &Services, mut job: ImportJob, owner: uuid::Uuid, bytes: Option<Vec<u8>>) {
+async fn work(services: &Services, mut job: ImportJob, owner: uuid::Uuid, sheet: Option<Chunks<'static>>) {
     let id = job.id;
     let who = importer(&job.store, &job.created_by);
-    let Some(bytes) = bytes else {
+    let Some(sheet) = sheet else {
         tracing::warn!(import = %id, "import failed: its uploaded sheet is missing from the object store");
         let (store, error) =
             (job.store.clone(), "the uploaded sheet is missing: upload it again".to_string());
@@ -46,8 +49,9 @@ async fn work(services: &Services, mut job: ImportJob, owner: uuid::Uuid, bytes:
         return;
     };
     let path = std::env::temp_dir().join(format!("aftersales-import-{id}.sheet"));
-    if let Err(e) = tokio::fs::write(&path, &bytes).await {
+    if let Err(e) = stage(sheet, &path).await {
         tracing::warn!(import = %id, error = %e, "import sheet could not be staged; retrying when the lease lapses");
+        let _ = tokio::fs::remove_file(&path).await;
         return;
     }
     let renewing = {
@@ -86,4 +90,13 @@ async fn work(services: &Services, mut job: ImportJob, owner: uuid::Uuid, bytes:
             tracing::warn!(import = %id, error = %e, "import stopped; it resumes when its lease lapses");
         }
     }
+}
+
+/// Writes the sheet to a local file piece by piece (XLSX is read by seeking).
+async fn stage(mut sheet: Chunks<'static>, path: &std::path::Path) -> Result<(), String> {
+    let mut file = tokio::fs::File::create(path).await.map_err(|e| e.to_string())?;
+    while let Some(chunk) = sheet.next().await {
+        file.write_all(&chunk.map_err(|e| e.to_string())?).await.map_err(|e| e.to_string())?;
+    }
+    file.flush().await.map_err(|e| e.to_string())
 }
