@@ -236,7 +236,8 @@ async fn wait_until_up(http: &reqwest::Client, url: &str) {
 // binary configured as in production through the AWS_* variables, against moto.
 #[tokio::test]
 async fn wo_14_the_same_holds_with_an_s3_bucket() {
-    let app = TestApp::spawn().await;
+    // Only the server on the bucket runs imports.
+    let app = TestApp::spawn_with(|c| c.import_interval_ms = 3_600_000).await;
     let port = free_port();
     let moto = Moto(
         std::process::Command::new(moto_binary())
@@ -287,6 +288,46 @@ async fn wo_14_the_same_holds_with_an_s3_bucket() {
         }
     })
     .await;
+
+    // Issue 15: an import sheet larger than a part (5 MiB) goes up to the bucket and comes back
+    // to the worker in parts; it is removed once its job is done.
+    let note = "x".repeat(12 << 20);
+    let sheet = format!(
+        "name,phone,vin,make,model,备注\n王五,13700000001,{},大众,朗逸,{note}\n",
+        crate::import_jobs::vin(44)
+    );
+    let supervisor = app.supervisor("SH001");
+    let form = Form::new().part("file", Part::bytes(sheet.into_bytes()).file_name("客户.csv"));
+    let res = http
+        .post(format!("{base}/v1/stores/SH001/imports"))
+        .bearer_auth(&supervisor)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let job: Value = res.json().await.unwrap();
+    let url = format!("{base}/v1/stores/SH001/imports/{}", job["id"].as_str().unwrap());
+    let mut job = job;
+    for _ in 0..300 {
+        if job["status"] == "done" || job["status"] == "failed" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        job = http.get(&url).bearer_auth(&supervisor).send().await.unwrap().json().await.unwrap();
+    }
+    assert_eq!((job["status"].as_str(), job["counts"]["created"].as_u64()), (Some("done"), Some(1)), "{job}");
+    // The sheet is removed just after the job's end is recorded.
+    let sheets = format!("{bucket}?list-type=2&prefix=store-files/imports/");
+    let mut body = String::new();
+    for _ in 0..50 {
+        body = http.get(&sheets).send().await.unwrap().text().await.unwrap();
+        if !body.contains("<Key>") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(body.matches("<Key>").count(), 0, "the sheet is removed: {body}");
 }
 
 // WO-14 over gRPC: a client-streamed upload, the content streamed back, the same rules as REST.

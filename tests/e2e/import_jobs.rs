@@ -164,7 +164,10 @@ async fn a_sheet_is_removed_when_its_job_ends_and_a_lost_one_fails_the_job() {
     let replica = app.replica(std::sync::Arc::new(aftersales_domain::ports::SystemClock)).await;
     let done = finished(&replica, &shop.supervisor, kept["id"].as_str().unwrap()).await;
     assert_eq!((done["status"].as_str(), done["counts"]["created"].as_u64()), (Some("done"), Some(1)));
-    assert!(!kept_file.exists(), "the sheet is removed once its job is done");
+    assert!(
+        crate::import_uploads::sheets_removed(&app.config.object_store_url).await,
+        "the sheet is removed once its job is done"
+    );
     let failed = finished(&replica, &shop.supervisor, lost["id"].as_str().unwrap()).await;
     assert_eq!(failed["status"], "failed", "{failed}");
     assert!(failed["error"].as_str().unwrap().contains("missing"), "{failed}");

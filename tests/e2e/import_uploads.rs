@@ -22,6 +22,18 @@ fn sheets_kept(object_store: &str) -> Vec<PathBuf> {
     }
 }
 
+/// Whether the store's sheets are all gone within a few seconds (a sheet is removed just after
+/// its job's end is recorded).
+pub async fn sheets_removed(object_store: &str) -> bool {
+    for _ in 0..50 {
+        if sheets_kept(object_store).is_empty() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
 /// A child process killed when dropped, so a failed assertion leaves no server behind.
 struct Killed(std::process::Child);
 
@@ -124,6 +136,7 @@ async fn a_large_sheet_streams_through_the_server_without_being_held_whole() {
     let job: serde_json::Value = answer.json().await.unwrap();
     let job = wait(job["id"].as_str().unwrap().to_string()).await;
     let grown = high_water_mark(child.0.id()).saturating_sub(before);
+    let removed = sheets_removed(&app.config.object_store_url).await;
     drop(child);
     assert_eq!(job["counts"]["rows"], 0, "{job}");
     assert!(
@@ -133,10 +146,7 @@ async fn a_large_sheet_streams_through_the_server_without_being_held_whole() {
         SIZE >> 20,
         grown >> 20
     );
-    assert!(
-        sheets_kept(&app.config.object_store_url).is_empty(),
-        "the sheets are removed once their jobs end"
-    );
+    assert!(removed, "the sheets are removed once their jobs end");
 }
 
 // Issue 15: a sheet over the limit streamed over gRPC is refused as too large, naming the limit,
