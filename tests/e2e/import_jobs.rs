@@ -294,7 +294,9 @@ async fn exports_are_the_supervisors_audited_as_xlsx_per_resource_or_a_zip() {
 
     let book = get("/v1/stores/SH001/export/customers", &shop.supervisor).await;
     assert_eq!(book.status(), StatusCode::OK);
+    let length: usize = book.headers()["content-length"].to_str().unwrap().parse().unwrap();
     let bytes = book.bytes().await.unwrap().to_vec();
+    assert_eq!(bytes.len(), length, "the workbook is sent whole from its file");
     let mut xlsx = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
     let mut sheet = String::new();
     xlsx.by_name("xl/worksheets/sheet1.xml").unwrap().read_to_string(&mut sheet).unwrap();

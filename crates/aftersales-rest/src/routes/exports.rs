@@ -2,7 +2,7 @@
 //! a BOM, for Excel) with a `manifest.json`, written as it streams, a page of records at a time;
 //! and one resource as an XLSX workbook. Supervisor only; audited before any row leaves.
 
-use std::io::Write;
+use std::io::{Seek, SeekFrom, Write};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use aftersales_domain::app::{ExportResource, Services};
@@ -179,8 +179,24 @@ async fn export_one(
             None => break,
         }
     }
-    let bytes = book.save_to_buffer().map_err(internal)?;
+    // The workbook is put together in a file removed as it is made (the worksheet's rows are in
+    // one already), off the request threads, then sent from it: never held whole in memory.
+    let failed = |e: std::io::Error| ApiError::from(aftersales_domain::DomainError::Internal(e.to_string()));
+    let saved = tokio::task::spawn_blocking(move || -> ApiResult<std::fs::File> {
+        let mut file = tempfile::tempfile().map_err(failed)?;
+        book.save_to_writer(&mut file).map_err(internal)?;
+        file.seek(SeekFrom::Start(0)).map_err(failed)?;
+        Ok(file)
+    });
+    let file = saved.await.map_err(|e| failed(io_error(e)))??;
+    let length = file.metadata().map_err(failed)?.len().to_string();
+    let body = Body::from_stream(tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(file)));
     let disposition = format!("attachment; filename=\"{store}-{}.xlsx\"", resource.as_str());
     let kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string();
-    Ok(([(header::CONTENT_TYPE, kind), (header::CONTENT_DISPOSITION, disposition)], bytes).into_response())
+    let headers = [
+        (header::CONTENT_TYPE, kind),
+        (header::CONTENT_DISPOSITION, disposition),
+        (header::CONTENT_LENGTH, length),
+    ];
+    Ok((headers, body).into_response())
 }
