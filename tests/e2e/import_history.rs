@@ -245,3 +245,56 @@ async fn a_history_sheet_uploads_as_a_job() {
         vec![("OLD-1".into(), "minor_repair".into(), 3000, 3000)]
     );
 }
+
+// Issue 15 with issue 14 (令第43号 第二十四条（四）): repairs a store made before it moved in count
+// toward the car's 三包 standing. Four past repairs of one fault imported with their fault code
+// and tag make the first repair after the move the fifth: the owner may ask for a replacement or
+// a refund. The export writes the tag back in the sheet's layout.
+#[tokio::test]
+async fn imported_repairs_count_toward_the_cars_sanbao_standing() {
+    let app = TestApp::spawn().await;
+    let shop = shop(&app).await;
+    let today = chrono::Utc::now().date_naive();
+    let path = format!("/v1/stores/SH001/customers/{}/vehicles/{}", shop.customer, shop.vehicle);
+    let bought = app
+        .patch(&path, &shop.advisor, serde_json::json!({"purchase_date": today - chrono::Days::new(200)}))
+        .await;
+    assert_eq!(bought.status, StatusCode::OK, "{:?}", bought.body);
+
+    let mut sheet = "工单号,车架号,交车日期,进厂里程,维修类别,项目类型,项目代码,项目名称,数量,单价,故障代码,三包系统,更换类型\n".to_string();
+    for (n, days) in [150u64, 120, 90, 60].into_iter().enumerate() {
+        let day = today - chrono::Days::new(days);
+        let replaced = if n == 0 { "主要零部件" } else { "" };
+        sheet += &format!(
+            "OLD-{n},{},{day},{},小修,配件,P-BRK,制动分泵,1,300,BRK-02,制动系统,{replaced}\n",
+            VINS[0],
+            20_000 + n * 1_000
+        );
+    }
+    let dir = std::env::temp_dir().join(format!("aftersales-sanbao-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("history.csv");
+    std::fs::write(&file, sheet).unwrap();
+    let summary = import(&app, "history", &file, "SH001", &[]);
+    assert!(summary.contains("4 created") && summary.contains("0 refused"), "{summary}");
+
+    let fifth = shop.create_with(&app, crate::sanbao::brake_repair(&shop, 30_000, "BRK-02", false)).await;
+    assert_eq!(
+        fifth["sanbao"]["repairs_by_fault"],
+        serde_json::json!([{"fault": "BRK-02", "repairs": 5}]),
+        "{:?}",
+        fifth["sanbao"]
+    );
+    assert!(
+        crate::sanbao::rights(&fifth)
+            .contains(&("replace_or_refund".into(), Some("same_problem_over4_repairs".into()))),
+        "{:?}",
+        fifth["sanbao"]
+    );
+
+    let history = &export(&app, "SH001").await["service_history.csv"].1;
+    assert_eq!(history.len(), 4, "{history:?}");
+    assert!(history.iter().all(|l| l.contains(",BRK-02,brakes,false,")), "{history:?}");
+    assert_eq!(history.iter().filter(|l| l.contains(",brakes,false,main_part,")).count(), 1, "{history:?}");
+    std::fs::remove_dir_all(&dir).ok();
+}

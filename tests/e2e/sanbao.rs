@@ -19,7 +19,7 @@ async fn bought(app: &TestApp, shop: &Shop, start: chrono::DateTime<chrono::Utc>
 }
 
 /// An order for the car with one warranty labour line repairing `fault` on the brakes.
-fn brake_repair(shop: &Shop, km: u32, fault: &str, serious: bool) -> Value {
+pub fn brake_repair(shop: &Shop, km: u32, fault: &str, serious: bool) -> Value {
     let mut body = new_order(shop, km);
     body["lines"] = json!([{
         "kind": "labour", "code": "BRK-01", "description": "制动系统检修", "hours": 2.0, "rate_fen": 12000,
@@ -41,7 +41,7 @@ async fn deliver(app: &TestApp, shop: &Shop, order: &Value) -> Value {
     done.body
 }
 
-fn rights(order: &Value) -> Vec<(String, Option<String>)> {
+pub fn rights(order: &Value) -> Vec<(String, Option<String>)> {
     order["sanbao"]["rights"]
         .as_array()
         .map(|a| {

@@ -12,7 +12,7 @@ use super::Core;
 use crate::auth::{Action, Principal};
 use crate::model::customer::CustomerFilter;
 use crate::model::import::{Column, SheetColumn};
-use crate::model::import_history::{HistoryColumn, wire, yuan};
+use crate::model::import_history::{HistoryColumn, tag_cells, wire, yuan};
 use crate::model::work_order::WorkOrderFilter;
 use crate::model::work_order::{LineKind, LineStatus, WorkOrder, WorkOrderStatus};
 use crate::paging::PageRequest;
@@ -273,7 +273,8 @@ fn decimal(units: u32, scale: u32) -> String {
 
 /// A delivered order's rows in the service-history import's layout: a row per settled line (a
 /// row of its own when it has none), the order's columns on each. Payers other than the
-/// customer are not columns of the layout; the order whole is in `work_orders`.
+/// customer are not columns of the layout; the order whole is in `work_orders`. A line's fault
+/// code and 三包 tag are, so that its repairs count toward the car's standing after an import.
 fn history_rows(o: &WorkOrder, tz: chrono_tz::Tz) -> Vec<Vec<String>> {
     let day = |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&tz).date_naive().to_string();
     let settlement = o.settlement.as_ref();
@@ -284,7 +285,7 @@ fn history_rows(o: &WorkOrder, tz: chrono_tz::Tz) -> Vec<Vec<String>> {
             Some((LineKind::Part, l)) => ("part", decimal(l.quantity_milli, 1000), yuan(l.unit_price_fen)),
             None => ("", String::new(), String::new()),
         };
-        vec![
+        let mut row = vec![
             o.number.clone(),
             o.vin.to_string(),
             day(o.created_at),
@@ -304,7 +305,10 @@ fn history_rows(o: &WorkOrder, tz: chrono_tz::Tz) -> Vec<Vec<String>> {
             text(settlement.map(|s| wire(&s.payment_method))),
             text(o.certificate_number.as_ref().filter(|c| !c.is_empty())),
             text(settlement.map(|s| &s.number)),
-        ]
+            text(line.and_then(|l| l.fault_code.as_ref())),
+        ];
+        row.extend(tag_cells(line.and_then(|l| l.sanbao.as_ref())));
+        row
     };
     let settled: Vec<_> =
         o.lines.iter().filter(|l| matches!(l.status, LineStatus::Done | LineStatus::Approved)).collect();

@@ -9,11 +9,18 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+mod sanbao;
+mod values;
+
+pub(crate) use sanbao::tag_cells;
+pub(crate) use values::wire;
+pub use values::{parse_category, parse_method, parse_yuan, yuan};
+
 use crate::error::Validator;
 use crate::model::import::{Header, Problem, SheetColumn, parse_date, problem};
 use crate::model::work_order::{
-    LineInput, LineKind, LineOrigin, LineStatus, MAX_PRICE_FEN, PaymentMethod, RepairCategory, WorkOrderLine,
-    build_line, totals,
+    LineInput, LineKind, LineOrigin, LineStatus, PaymentMethod, RepairCategory, WorkOrderLine, build_line,
+    totals,
 };
 
 /// A column the service-history sheet may carry.
@@ -58,6 +65,17 @@ pub enum HistoryColumn {
     CertificateNumber,
     /// 结算单号 (default: the order number).
     SettlementNumber,
+    /// 故障代码: the line's fault code; a line with one counts toward the car's 三包 standing
+    /// (its repairs count per problem).
+    FaultCode,
+    /// 三包系统: the system the line is on (发动机, 变速器, 制动系统...).
+    SanbaoSystem,
+    /// 严重安全故障: 是 or 否.
+    SeriousSafety,
+    /// 更换类型: 总成 (assembly) or 主要零部件 (main part), for a part line.
+    Replacement,
+    /// 早期故障: the early failure the line repaired (转向系统失效...).
+    EarlyFailure,
 }
 
 impl SheetColumn for HistoryColumn {
@@ -92,13 +110,18 @@ impl SheetColumn for HistoryColumn {
             H::PaymentMethod => &["payment_method", "付款方式", "支付方式"],
             H::CertificateNumber => &["certificate_number", "合格证号", "出厂合格证号"],
             H::SettlementNumber => &["settlement_number", "结算单号"],
+            H::FaultCode => &["fault_code", "故障代码", "故障码"],
+            H::SanbaoSystem => &["sanbao_system", "三包系统", "所属系统"],
+            H::SeriousSafety => &["serious_safety", "严重安全故障", "严重安全性能故障"],
+            H::Replacement => &["replacement", "更换类型", "更换"],
+            H::EarlyFailure => &["early_failure", "早期故障"],
         }
     }
 }
 
 impl HistoryColumn {
     /// Every column, in the order the documented template lists them.
-    pub const ALL: [HistoryColumn; 19] = [
+    pub const ALL: [HistoryColumn; 24] = [
         HistoryColumn::OrderNumber,
         HistoryColumn::Vin,
         HistoryColumn::IntakeDate,
@@ -118,71 +141,36 @@ impl HistoryColumn {
         HistoryColumn::PaymentMethod,
         HistoryColumn::CertificateNumber,
         HistoryColumn::SettlementNumber,
+        HistoryColumn::FaultCode,
+        HistoryColumn::SanbaoSystem,
+        HistoryColumn::SeriousSafety,
+        HistoryColumn::Replacement,
+        HistoryColumn::EarlyFailure,
     ];
 
     /// Whether the column belongs to the order, the same on each of its rows (else to the line).
     pub fn of_order(self) -> bool {
         use HistoryColumn as H;
-        !matches!(self, H::LineKind | H::Code | H::Description | H::Quantity | H::UnitPrice | H::Amount)
+        !matches!(
+            self,
+            H::LineKind
+                | H::Code
+                | H::Description
+                | H::Quantity
+                | H::UnitPrice
+                | H::Amount
+                | H::FaultCode
+                | H::SanbaoSystem
+                | H::SeriousSafety
+                | H::Replacement
+                | H::EarlyFailure
+        )
     }
 
     /// The order's columns, in the template's order.
     fn order_columns() -> impl Iterator<Item = HistoryColumn> {
         HistoryColumn::ALL.into_iter().filter(|c| c.of_order())
     }
-}
-
-const CATEGORIES: [RepairCategory; 6] = [
-    RepairCategory::Overhaul,
-    RepairCategory::AssemblyRepair,
-    RepairCategory::Level2Maintenance,
-    RepairCategory::Level1Maintenance,
-    RepairCategory::MinorRepair,
-    RepairCategory::SpecialRepair,
-];
-
-const METHODS: [PaymentMethod; 8] = [
-    PaymentMethod::Cash,
-    PaymentMethod::BankCard,
-    PaymentMethod::WechatPay,
-    PaymentMethod::Alipay,
-    PaymentMethod::BankTransfer,
-    PaymentMethod::Insurance,
-    PaymentMethod::Waived,
-    PaymentMethod::OnAccount,
-];
-
-/// A value's wire name (a snake_case enum as JSON writes it).
-pub(crate) fn wire<T: Serialize>(value: &T) -> String {
-    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
-}
-
-/// Reads a repair category by its Chinese name (二级维护) or wire name (level2_maintenance).
-pub fn parse_category(raw: &str) -> Option<RepairCategory> {
-    CATEGORIES.into_iter().find(|c| c.label_zh() == raw || wire(c).eq_ignore_ascii_case(raw))
-}
-
-/// Reads a payment method by its Chinese name (微信支付) or wire name (wechat_pay).
-pub fn parse_method(raw: &str) -> Option<PaymentMethod> {
-    METHODS.into_iter().find(|m| m.label_zh() == raw || wire(m).eq_ignore_ascii_case(raw))
-}
-
-/// Reads an amount in yuan as DMS exports write it (`1,280.50`, `¥80`) exactly into fen (WO-8):
-/// more than two decimals, a sign or more than [`MAX_PRICE_FEN`] is no amount.
-pub fn parse_yuan(raw: &str) -> Option<i64> {
-    let cleaned: String = raw.chars().filter(|c| !matches!(c, ',' | '¥' | '￥' | ' ')).collect();
-    let (whole, fraction) = cleaned.split_once('.').unwrap_or((&cleaned, ""));
-    let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
-    if whole.is_empty() || !digits(whole) || !digits(fraction) || fraction.len() > 2 || whole.len() > 10 {
-        return None;
-    }
-    let fen = whole.parse::<i64>().ok()? * 100 + format!("{fraction:0<2}").parse::<i64>().ok()?;
-    (fen <= MAX_PRICE_FEN).then_some(fen)
-}
-
-/// Writes fen as yuan with two decimals, the form [`parse_yuan`] reads.
-pub fn yuan(fen: i64) -> String {
-    format!("{}.{:02}", fen / 100, fen % 100)
 }
 
 /// An order as its rows name it.
@@ -236,6 +224,8 @@ fn line_column(field: &str) -> Option<HistoryColumn> {
         "description" => Some(HistoryColumn::Description),
         "hours" | "quantity" => Some(HistoryColumn::Quantity),
         "rate_fen" | "unit_price_fen" => Some(HistoryColumn::UnitPrice),
+        "fault_code" => Some(HistoryColumn::FaultCode),
+        "replacement" => Some(HistoryColumn::Replacement),
         _ => None,
     }
 }
@@ -400,8 +390,8 @@ fn line_input(
         technician: None,
         urgency: None,
         payer: None,
-        fault_code: None,
-        sanbao: None,
+        fault_code: text(H::FaultCode),
+        sanbao: sanbao::line_tag(text, bad),
     })
 }
 

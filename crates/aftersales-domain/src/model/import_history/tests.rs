@@ -200,3 +200,73 @@ fn a_history_row_is_checked_by_the_apis_rules() {
         ]
     );
 }
+
+// Issue 15 with issue 14: a past line's fault code and 三包 tag are read, by Chinese or wire
+// names, so its repair counts toward the car's standing; a tag without its system, a value not
+// in its list, or an assembly replaced by a labour line is refused at its column.
+#[test]
+fn a_past_line_carries_its_fault_code_and_sanbao_tag() {
+    let header: Header<HistoryColumn> = map_header(&[
+        "工单号",
+        "车架号",
+        "交车日期",
+        "进厂里程",
+        "维修类别",
+        "项目类型",
+        "项目名称",
+        "数量",
+        "单价",
+        "故障代码",
+        "三包系统",
+        "严重安全故障",
+        "更换类型",
+        "早期故障",
+    ])
+    .expect("a valid header");
+    let check = |line: [&str; 9]| {
+        let mut cells = vec!["H1", VIN, "2025-09-10", "15000", "小修"];
+        cells.extend(line);
+        check_history_row(&header, 2, &cells)
+    };
+    let row =
+        check(["配件", "制动总泵", "1", "800", "BRK-01", "制动系统", "是", "主要零部件", "制动系统失效"])
+            .expect("a good row");
+    let line = row.line.expect("a line");
+    assert_eq!(line.fault_code.as_deref(), Some("BRK-01"));
+    let tag = line.sanbao.expect("a 三包 tag");
+    assert_eq!(
+        (tag.system, tag.serious_safety, tag.replacement, tag.early_failure),
+        (
+            crate::model::sanbao::System::Brakes,
+            true,
+            Some(crate::model::work_order::Replacement::MainPart),
+            Some(crate::model::sanbao::EarlyFailure::BrakeFailure)
+        )
+    );
+    assert!(line.counts_for_sanbao());
+    let wired =
+        check(["part", "制动总泵", "1", "800", "BRK-01", "brakes", "false", "main_part", ""]).unwrap();
+    assert_eq!(wired.line.unwrap().sanbao.map(|t| t.serious_safety), Some(false));
+
+    let refused = |line: [&str; 9]| {
+        let problems = check(line).expect_err("refused");
+        problems.iter().map(|p| (p.column.clone(), p.rule.clone())).collect::<Vec<_>>()
+    };
+    let col = |c: &str, r: &str| (c.to_string(), r.to_string());
+    assert_eq!(
+        refused(["配件", "制动总泵", "1", "800", "BRK-01", "", "是", "", ""]),
+        vec![col("sanbao_system", "required")]
+    );
+    assert_eq!(
+        refused(["配件", "雨刮", "1", "80", "W-1", "雨刮系统", "", "", ""]),
+        vec![col("sanbao_system", "sanbao_system")]
+    );
+    assert_eq!(
+        refused(["工时", "更换发动机", "8", "120", "ENG-1", "发动机", "", "总成", ""]),
+        vec![col("replacement", "line")]
+    );
+    assert_eq!(
+        refused(["配件", "制动总泵", "1", "800", "", "制动系统", "", "", ""]),
+        vec![col("fault_code", "line")]
+    );
+}
