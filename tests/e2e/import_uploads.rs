@@ -206,3 +206,40 @@ async fn a_refused_part_after_the_sheet_removes_the_sheet() {
     assert_eq!(status, StatusCode::ACCEPTED, "{job}");
     assert_eq!(sheets_kept(&app.config.object_store_url).len(), 1, "the queued sheet waits for the worker");
 }
+
+// Issue 15: a sheet is stored as it arrives, and a client that goes away in the middle of it
+// leaves nothing behind: the part stored so far is removed, and no job is made.
+#[tokio::test]
+async fn a_client_gone_in_the_middle_of_its_sheet_leaves_nothing_behind() {
+    use tokio::io::AsyncWriteExt;
+    let app = TestApp::spawn_with(|c| c.import_interval_ms = 3_600_000).await;
+    let shop = shop(&app).await;
+    let addr = app.base.trim_start_matches("http://").to_string();
+    let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /v1/stores/SH001/imports HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: 100000000\r\n\r\n\
+         --XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\
+         Content-Type: text/csv\r\n\r\nname,phone,vin\r\n",
+        shop.supervisor
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    // 12 MiB: more than two of the object store's 5 MiB parts.
+    let lines = b"0123456789,abcdefghij,0123456789\r\n".repeat(32 * 1024);
+    for _ in 0..12 {
+        conn.write_all(&lines).await.unwrap();
+    }
+    let mut stored = false;
+    for _ in 0..100 {
+        if !sheets_kept(&app.config.object_store_url).is_empty() {
+            stored = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(stored, "the sheet is being stored before it has all arrived");
+    drop(conn);
+    assert!(sheets_removed(&app.config.object_store_url).await, "what was stored is removed");
+    let jobs = app.get("/v1/stores/SH001/imports", &shop.supervisor).await.body;
+    assert_eq!(jobs["imports"], serde_json::json!([]), "no job");
+}

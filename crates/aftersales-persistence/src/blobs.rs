@@ -65,6 +65,14 @@ impl ObjectBlobStore {
     }
 }
 
+/// Removes the object under `key`; nothing there is not an error.
+async fn remove(store: &dyn ObjectStore, key: &str) -> Result<()> {
+    match store.delete(&Path::from(key)).await {
+        Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+        Err(e) => Err(unavailable(e)),
+    }
+}
+
 fn unavailable(e: object_store::Error) -> DomainError {
     DomainError::Unavailable(format!("object store: {e}"))
 }
@@ -138,11 +146,19 @@ impl BlobStore for ObjectBlobStore {
         }
     }
 
+    fn delete_soon(&self, key: String) {
+        // Outside a runtime (a test's teardown) there is nothing to run it on.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        let store = self.store.clone();
+        runtime.spawn(async move {
+            if let Err(e) = remove(&*store, &key).await {
+                tracing::warn!(error = %e, "an object left behind could not be removed");
+            }
+        });
+    }
+
     #[tracing::instrument(name = "blob", level = "debug", skip_all, fields(otel.name = "blob_delete", otel.kind = "client"))]
     async fn delete(&self, key: &str) -> Result<()> {
-        match self.store.delete(&Path::from(key)).await {
-            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
-            Err(e) => Err(unavailable(e)),
-        }
+        remove(&*self.store, key).await
     }
 }

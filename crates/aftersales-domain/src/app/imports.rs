@@ -57,12 +57,28 @@ impl OnDuplicate {
 pub const MAX_UPLOAD: usize = 128 * 1024 * 1024;
 
 /// An uploaded sheet, received into the object store ([`CustomerService::receive_sheet`]) and not
-/// yet queued: its key, which only the receiving service makes.
-#[derive(Debug)]
+/// yet queued: its key, which only the receiving service makes. Dropped unqueued (the request
+/// refused, or cancelled because the client went away), it removes the sheet.
 pub struct ReceivedSheet {
     /// The job's id to be.
     id: uuid::Uuid,
     key: String,
+    /// Where the sheet is, until it is queued or removed.
+    blobs: Option<std::sync::Arc<dyn crate::ports::BlobStore>>,
+}
+
+impl std::fmt::Debug for ReceivedSheet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReceivedSheet").field("id", &self.id).field("key", &self.key).finish()
+    }
+}
+
+impl Drop for ReceivedSheet {
+    fn drop(&mut self) {
+        if let Some(blobs) = self.blobs.take() {
+            blobs.delete_soon(std::mem::take(&mut self.key));
+        }
+    }
 }
 
 /// An uploaded sheet and how to import it.
@@ -216,11 +232,12 @@ impl CustomerService {
         let id = uuid::Uuid::now_v7();
         let key = format!("imports/{store}/{id}");
         self.core.blobs.put_chunks(&key, sheet, MAX_UPLOAD).await?;
-        Ok(ReceivedSheet { id, key })
+        Ok(ReceivedSheet { id, key, blobs: Some(self.core.blobs.clone()) })
     }
 
-    /// Drops a received sheet that will not be queued.
-    pub async fn discard_sheet(&self, sheet: ReceivedSheet) {
+    /// Removes a received sheet that will not be queued, before answering.
+    pub async fn discard_sheet(&self, mut sheet: ReceivedSheet) {
+        sheet.blobs = None;
         if let Err(e) = self.core.blobs.delete(&sheet.key).await {
             tracing::warn!(error = %e, "a refused upload's sheet could not be removed");
         }
@@ -233,19 +250,26 @@ impl CustomerService {
         store: &StoreCode,
         upload: ImportUpload,
     ) -> Result<ImportJob> {
-        let ImportUpload { file_name, sheet, kind, dry_run, on_duplicate } = upload;
-        let queued = async {
-            who.authorize(Action::ImportData, store, "store")?;
+        let ImportUpload { file_name, mut sheet, kind, dry_run, on_duplicate } = upload;
+        let checked = who.authorize(Action::ImportData, store, "store").and_then(|()| {
             // A sheet is queued in the store it was received for.
-            if !sheet.key.starts_with(&format!("imports/{store}/")) {
-                return Err(DomainError::invalid("file", "was received for another store"));
+            if sheet.key.starts_with(&format!("imports/{store}/")) {
+                Ok(())
+            } else {
+                Err(DomainError::invalid("file", "was received for another store"))
             }
-            let new = NewImport { id: sheet.id, kind, file_name, dry_run, on_duplicate };
-            let mut job = ImportJob::new(store, new, &who.sub, self.core.now());
-            job.upload = Some(sheet.key.clone());
-            self.record_start(who, store, job).await
+        });
+        if let Err(e) = checked {
+            self.discard_sheet(sheet).await;
+            return Err(e);
         }
-        .await;
+        // From here a cancelled request leaves the sheet: the job may have been written, and a
+        // job without its sheet would fail.
+        sheet.blobs = None;
+        let new = NewImport { id: sheet.id, kind, file_name, dry_run, on_duplicate };
+        let mut job = ImportJob::new(store, new, &who.sub, self.core.now());
+        job.upload = Some(sheet.key.clone());
+        let queued = self.record_start(who, store, job).await;
         if queued.is_err() {
             self.discard_sheet(sheet).await;
         }

@@ -56,4 +56,8 @@ pub trait BlobStore: Send + Sync {
 
     /// Removes the object under `key`; nothing there is not an error.
     async fn delete(&self, key: &str) -> Result<()>;
+
+    /// Removes the object under `key` in the background, where nothing can wait for it (a value
+    /// dropped); a failure is only logged.
+    fn delete_soon(&self, key: String);
 }
