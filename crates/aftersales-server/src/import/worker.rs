@@ -48,12 +48,7 @@ async fn work(services: &Services, mut job: ImportJob, owner: uuid::Uuid, sheet:
         }
         return;
     };
-    let path = std::env::temp_dir().join(format!("aftersales-import-{id}.sheet"));
-    if let Err(e) = stage(sheet, &path).await {
-        tracing::warn!(import = %id, error = %e, "import sheet could not be staged; retrying when the lease lapses");
-        let _ = tokio::fs::remove_file(&path).await;
-        return;
-    }
+    // Staging a large sheet from a bucket takes a while: the lease is renewed from the start.
     let renewing = {
         let services = services.clone();
         tokio::spawn(async move {
@@ -67,6 +62,13 @@ async fn work(services: &Services, mut job: ImportJob, owner: uuid::Uuid, sheet:
             }
         })
     };
+    let path = std::env::temp_dir().join(format!("aftersales-import-{id}.sheet"));
+    if let Err(e) = stage(sheet, &path).await {
+        tracing::warn!(import = %id, error = %e, "import sheet could not be staged; retrying when the lease lapses");
+        renewing.abort();
+        let _ = tokio::fs::remove_file(&path).await;
+        return;
+    }
     let ran = run(services, &who, (&mut job, &path, true), |j| {
         tracing::debug!(import = %j.id, row = j.committed_row, "import batch committed");
     })
