@@ -383,20 +383,21 @@ pub fn check_staff_roles(v: &mut Validator, roles: &[Role]) -> Vec<Role> {
     sorted
 }
 
-/// Checks a staff id: 1–64 visible ASCII characters but '/'.
+/// Checks a staff id: 1–64 visible ASCII characters but '/' and '%'.
 pub fn check_staff_id(v: &mut Validator, id: &str) {
     if !is_staff_id(id) {
-        v.push("id", "must be 1 to 64 visible ASCII characters without '/'");
+        v.push("id", "must be 1 to 64 visible ASCII characters without '/' or '%'");
     }
 }
 
 /// A staff id as a regex for the OpenAPI document: what [`is_staff_id`] accepts.
-pub const STAFF_ID_PATTERN: &str = "^[!-.0-~]{1,64}$";
+pub const STAFF_ID_PATTERN: &str = "^[!-$&-.0-~]{1,64}$";
 
 /// Whether `id` can be a staff id (the `sub` of a token): 1–64 visible ASCII characters, no '/'
-/// (ids appear in paths).
+/// and no '%' (ids appear in paths, where '%' begins an escape a client may not make: a literal
+/// "%1A" sent as is arrives as a control character).
 pub fn is_staff_id(id: &str) -> bool {
-    (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic() && b != b'/')
+    (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic() && b != b'/' && b != b'%')
 }
 
 /// Checks a filter naming a staff member; empty means no filter.
@@ -404,7 +405,7 @@ pub fn check_staff_filter(v: &mut Validator, field: &str, value: Option<&str>) {
     if let Some(id) = value.filter(|id| !id.is_empty())
         && !is_staff_id(id)
     {
-        v.push(field, "is not a staff id (1 to 64 visible ASCII characters without '/')");
+        v.push(field, "is not a staff id (1 to 64 visible ASCII characters without '/' or '%')");
     }
 }
 
@@ -471,6 +472,7 @@ mod tests {
         v.text("name", "张\u{0}伟", crate::error::limits::NAME);
         assert_eq!(v.finish().unwrap_err().field_errors()[0].field, "name");
         assert!(!is_staff_id("adv\u{0}1"));
+        assert!(!is_staff_id("adv%1A"), "'%' begins an escape in a path");
     }
 
     #[test]
