@@ -481,4 +481,24 @@ mod tests {
         assert!(parse_timezone("Europe/Berlin").is_ok());
         assert!(parse_timezone("GMT+8x").is_err());
     }
+
+    proptest::proptest! {
+        // The document's staff-id pattern and the server's rule are one: every id the pattern
+        // allows is accepted, none holds the '%' a path would decode.
+        #[test]
+        fn every_id_the_document_allows_is_a_staff_id(
+            id in proptest::string::string_regex(STAFF_ID_PATTERN.trim_start_matches('^').trim_end_matches('$'))
+                .expect("a regex")
+        ) {
+            proptest::prop_assert!(is_staff_id(&id), "{}", id);
+            proptest::prop_assert!(!id.contains('%') && !id.contains('/'));
+        }
+
+        // An id with '/' or '%' anywhere is refused.
+        #[test]
+        fn an_id_with_a_slash_or_a_percent_is_refused(head in "[!-~]{0,30}", bad in "[/%]", tail in "[!-~]{0,30}") {
+            let id = format!("{head}{bad}{tail}");
+            proptest::prop_assert!(!is_staff_id(&id), "{}", id);
+        }
+    }
 }
