@@ -125,7 +125,9 @@ fn parameter(param: &mut Value) {
         ("query", "plate") => {
             *schema = json!({"type": "string", "pattern": format!("^$|{}", plate_input_pattern())})
         }
-        ("path", "technician") => *schema = json!({"type": "string", "pattern": STAFF_ID_PATTERN}),
+        ("path", "technician" | "staff_id") => {
+            *schema = json!({"type": "string", "pattern": STAFF_ID_PATTERN})
+        }
         ("query", "agent" | "assignee" | "advisor") => {
             *schema = json!({"type": "string", "pattern": STAFF_ID_PATTERN.replace("{1,64}", "{0,64}")});
         }

@@ -58,7 +58,8 @@ path_param!(
 );
 path_param!(
     /// `{staff_id}`.
-    StaffParam, staff_id: String, "Staff id", r"^[^\s/]{1,64}$"
+    // The contract sets the staff-id rule's pattern over this one (STAFF_ID_PATTERN).
+    StaffParam, staff_id: String, "Staff id", r"^[!-$&-.0-~]{1,64}$"
 );
 path_param!(
     /// `{period}`.
