@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, server_command};
+use crate::common::{Killed, TestApp, free_port, server_command, wait_until_up};
 use crate::work_orders::shop;
 
 /// A real photo: a PNG of `width` x `height`, or the same as a JPEG.
@@ -202,10 +202,6 @@ impl Drop for Moto {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 /// `moto_server` from `AFTERSALES_TEST_MOTO_SERVER`, or the one `make test` installs under target/.
 fn moto_binary() -> std::path::PathBuf {
     if let Some(path) = std::env::var_os("AFTERSALES_TEST_MOTO_SERVER") {
@@ -220,16 +216,6 @@ fn moto_binary() -> std::path::PathBuf {
         moto.display()
     );
     moto
-}
-
-async fn wait_until_up(http: &reqwest::Client, url: &str) {
-    for _ in 0..200 {
-        if http.get(url).send().await.is_ok_and(|r| r.status().as_u16() < 500) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{url} did not come up");
 }
 
 // WO-14: the same journey with the bytes in an S3 bucket (`s3://bucket/prefix`), the server
@@ -266,15 +252,7 @@ async fn wo_14_the_same_holds_with_an_s3_bucket() {
         .env("AWS_SECRET_ACCESS_KEY", "test-secret")
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-    let child = command.spawn().expect("the server binary starts");
-    struct Kill(Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let _server = Kill(child);
+    let _server = Killed(command.spawn().expect("the server binary starts"));
     let base = format!("http://127.0.0.1:{http_port}");
     wait_until_up(&app.http, &format!("{base}/readyz")).await;
 
@@ -307,15 +285,7 @@ async fn wo_14_the_same_holds_with_an_s3_bucket() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::ACCEPTED);
     let job: Value = res.json().await.unwrap();
-    let url = format!("{base}/v1/stores/SH001/imports/{}", job["id"].as_str().unwrap());
-    let mut job = job;
-    for _ in 0..300 {
-        if job["status"] == "done" || job["status"] == "failed" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        job = http.get(&url).bearer_auth(&supervisor).send().await.unwrap().json().await.unwrap();
-    }
+    let job = crate::import_jobs::finished_at(&http, &base, &supervisor, job["id"].as_str().unwrap()).await;
     assert_eq!((job["status"].as_str(), job["counts"]["created"].as_u64()), (Some("done"), Some(1)), "{job}");
     // The sheet is removed just after the job's end is recorded.
     let sheets = format!("{bucket}?list-type=2&prefix=store-files/imports/");

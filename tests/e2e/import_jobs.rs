@@ -48,8 +48,14 @@ pub async fn upload(
 
 /// Waits until the job is done (or failed); answers it.
 pub async fn finished(app: &TestApp, token: &str, id: &str) -> Value {
+    finished_at(&app.http, &app.base, token, id).await
+}
+
+/// [`finished`], on the server at `base` (another process's).
+pub async fn finished_at(http: &reqwest::Client, base: &str, token: &str, id: &str) -> Value {
+    let url = format!("{base}/v1/stores/SH001/imports/{id}");
     for _ in 0..600 {
-        let job = app.get(&format!("/v1/stores/SH001/imports/{id}"), token).await.body;
+        let job: Value = http.get(&url).bearer_auth(token).send().await.unwrap().json().await.unwrap();
         if job["status"] == "done" || job["status"] == "failed" {
             return job;
         }

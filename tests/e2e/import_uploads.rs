@@ -9,8 +9,8 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 
-use crate::common::{TestApp, server_command};
-use crate::import_jobs::upload;
+use crate::common::{Killed, TestApp, free_port, server_command, wait_until_up};
+use crate::import_jobs::{finished_at, upload};
 use crate::work_orders::shop;
 
 /// The files under the store's import directory of the object store.
@@ -32,21 +32,6 @@ pub async fn sheets_removed(object_store: &str) -> bool {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     false
-}
-
-/// A child process killed when dropped, so a failed assertion leaves no server behind.
-struct Killed(std::process::Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill(); // SIGKILL on Unix
-        let _ = self.0.wait();
-    }
-}
-
-/// A port nobody listens on now.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// The most memory the process has held resident, bytes.
@@ -87,30 +72,7 @@ async fn a_large_sheet_streams_through_the_server_without_being_held_whole() {
             .multipart(form)
             .send()
     };
-    let mut up = false;
-    for _ in 0..300 {
-        if client.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(up, "the child server answers");
-    let wait = |id: String| {
-        let (client, base, token) = (client.clone(), base.clone(), shop.supervisor.clone());
-        async move {
-            for _ in 0..600 {
-                let url = format!("{base}/v1/stores/SH001/imports/{id}");
-                let job: serde_json::Value =
-                    client.get(url).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
-                if job["status"] == "done" || job["status"] == "failed" {
-                    return job;
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            panic!("import {id} did not finish");
-        }
-    };
+    wait_until_up(&client, &format!("{base}/healthz")).await;
 
     // A sheet whose header no column matches: the job reads the header and ends.
     let sheet = |size: usize| {
@@ -126,7 +88,7 @@ async fn a_large_sheet_streams_through_the_server_without_being_held_whole() {
     let first = send(sheet(16 << 20)).await.unwrap();
     assert_eq!(first.status(), StatusCode::ACCEPTED);
     let first: serde_json::Value = first.json().await.unwrap();
-    wait(first["id"].as_str().unwrap().to_string()).await;
+    finished_at(&client, &base, &shop.supervisor, first["id"].as_str().unwrap()).await;
     let before = high_water_mark(child.0.id());
 
     // Then one six times as large.
@@ -134,7 +96,7 @@ async fn a_large_sheet_streams_through_the_server_without_being_held_whole() {
     let answer = send(sheet(SIZE)).await.unwrap();
     assert_eq!(answer.status(), StatusCode::ACCEPTED);
     let job: serde_json::Value = answer.json().await.unwrap();
-    let job = wait(job["id"].as_str().unwrap().to_string()).await;
+    let job = finished_at(&client, &base, &shop.supervisor, job["id"].as_str().unwrap()).await;
     let grown = high_water_mark(child.0.id()).saturating_sub(before);
     let removed = sheets_removed(&app.config.object_store_url).await;
     drop(child);

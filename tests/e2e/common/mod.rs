@@ -413,3 +413,29 @@ pub fn server_command(app: &TestApp) -> std::process::Command {
         .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT");
     command
 }
+
+/// A port nobody listens on now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Waits until `url` answers with anything but a server error.
+pub async fn wait_until_up(http: &reqwest::Client, url: &str) {
+    for _ in 0..200 {
+        if http.get(url).send().await.is_ok_and(|r| r.status().as_u16() < 500) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{url} did not come up");
+}
+
+/// A child process killed when dropped, so a failed assertion leaves no process behind.
+pub struct Killed(pub std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill(); // SIGKILL on Unix
+        let _ = self.0.wait();
+    }
+}

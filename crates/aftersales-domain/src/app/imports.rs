@@ -395,13 +395,7 @@ impl CustomerService {
     ) -> Result<PreparedBatch> {
         who.authorize(Action::ImportData, store, "store")?;
         let ImportBatch { rows, mut problems, refused: refused_before, through_row } = batch;
-        let mut record = self.on_record(store, &rows).await?;
-        for (phone, id) in &carry.files {
-            if let std::collections::hash_map::Entry::Vacant(slot) = record.files.entry(phone.clone()) {
-                slot.insert(*id);
-                record.carried.insert(*id);
-            }
-        }
+        let mut record = self.on_record(store, &rows, carry).await?;
         let (mut sets, counts) = (Vec::new(), &mut job.counts);
         counts.rows += refused_before + rows.len() as u64;
         counts.refused += refused_before;
@@ -502,20 +496,36 @@ impl CustomerService {
         PreparedBatch { sets, problems, after_committed: false }
     }
 
-    /// Reads once what a batch's rows may find on file.
-    async fn on_record(&self, store: &StoreCode, rows: &[CustomerRow]) -> Result<OnRecord> {
+    /// Reads once what a batch's rows may find on file, or in `carry` (files not yet readable).
+    async fn on_record(
+        &self,
+        store: &StoreCode,
+        rows: &[CustomerRow],
+        carry: &ImportCarry,
+    ) -> Result<OnRecord> {
         let vins: Vec<Vin> =
             rows.iter().filter_map(|r| r.vehicle.as_ref()).filter_map(|v| Vin::parse(&v.vin).ok()).collect();
         let phones: Vec<Phone> = rows.iter().filter_map(|r| Phone::parse(&r.customer.phone).ok()).collect();
         let repo = &self.core.repo;
         let cars = repo.vehicles_by_vins(store, &vins).await?;
         let files = repo.customers_by_phones(store, &phones).await?;
-        Ok(OnRecord {
+        let mut record = OnRecord {
             cars: cars.into_iter().map(|v| (v.vin.to_string(), v)).collect(),
             files: files.into_iter().map(|c| (c.phone.as_str().to_string(), c.id)).collect(),
             carried: Default::default(),
             joins_carried: false,
-        })
+        };
+        // Only the batch's own phones: a dry run's carry holds every file of the run.
+        for phone in &phones {
+            if let Some(id) = carry.files.get(phone.as_str())
+                && let std::collections::hash_map::Entry::Vacant(slot) =
+                    record.files.entry(phone.as_str().to_string())
+            {
+                slot.insert(*id);
+                record.carried.insert(*id);
+            }
+        }
+        Ok(record)
     }
 
     /// Decides one row against what is on record and adds its writes to `sets`.

@@ -297,17 +297,8 @@ pub fn check_history_row(
     let discount_fen = money(H::Discount, &mut bad).unwrap_or(0);
     let total_fen = money(H::Total, &mut bad);
     let amount = money(H::Amount, &mut bad);
-    let payment_method = text(H::PaymentMethod).and_then(|raw| {
-        let method = parse_method(&raw);
-        if method.is_none() {
-            bad(
-                H::PaymentMethod,
-                "payment_method",
-                "must be 现金, 银行卡, 微信支付, 支付宝, 转账, 保险理赔 or 免费",
-            );
-        }
-        method
-    });
+    let methods = "must be 现金, 银行卡, 微信支付, 支付宝, 转账, 保险理赔 or 免费";
+    let payment_method = listed(&text, &mut bad, (H::PaymentMethod, "payment_method", methods), parse_method);
     for c in [H::CertificateNumber, H::SettlementNumber] {
         if text(c).is_some_and(|t| t.chars().count() > 40) {
             bad(c, "too_long", "at most 40 characters");
@@ -353,6 +344,22 @@ pub fn check_history_row(
     };
     let order_cells = HistoryColumn::order_columns().map(|c| cell(c).to_string()).collect();
     Ok(HistoryRow { row, head, line, order_cells })
+}
+
+/// A column's value read by `parse`, when the cell is not empty; a value it cannot read is a
+/// problem at the column, with `rule` and `message`.
+fn listed<T>(
+    text: &dyn Fn(HistoryColumn) -> Option<String>,
+    bad: &mut dyn FnMut(HistoryColumn, &str, &str),
+    (column, rule, message): (HistoryColumn, &str, &str),
+    parse: impl Fn(&str) -> Option<T>,
+) -> Option<T> {
+    let raw = text(column)?;
+    let found = parse(&raw);
+    if found.is_none() {
+        bad(column, rule, message);
+    }
+    found
 }
 
 /// The row's line as a client would describe it, when the row has one (a code or a name).

@@ -3,7 +3,7 @@
 //! car's standing as the ones it makes after. Each value is read by its Chinese name or its wire
 //! name, as the export writes it.
 
-use super::{HistoryColumn, wire};
+use super::{HistoryColumn, listed, wire};
 use crate::model::sanbao::{EarlyFailure, System};
 use crate::model::work_order::{LineSanbao, Replacement};
 
@@ -52,40 +52,30 @@ pub(super) fn line_tag(
     bad: &mut dyn FnMut(HistoryColumn, &str, &str),
 ) -> Option<LineSanbao> {
     use HistoryColumn as H;
-    let system = text(H::SanbaoSystem).and_then(|raw| {
-        let found = named(&SYSTEMS, &raw);
-        if found.is_none() {
-            bad(H::SanbaoSystem, "sanbao_system", &format!("must be one of {}", names(&SYSTEMS)));
-        }
-        found
-    });
-    let serious_safety = text(H::SeriousSafety).and_then(|raw| {
-        let found = yes_no(&raw);
-        if found.is_none() {
-            bad(H::SeriousSafety, "yes_no", "must be 是 or 否");
-        }
-        found
-    });
-    let replacement = text(H::Replacement).and_then(|raw| {
-        let found = named(&REPLACEMENTS, &raw);
-        if found.is_none() {
-            bad(H::Replacement, "replacement", "must be 总成 (assembly) or 主要零部件 (main_part)");
-        }
-        found
-    });
-    let early_failure = text(H::EarlyFailure).and_then(|raw| {
-        let found = named(&EARLY_FAILURES, &raw);
-        if found.is_none() {
-            bad(H::EarlyFailure, "early_failure", &format!("must be one of {}", names(&EARLY_FAILURES)));
-        }
-        found
-    });
+    let system = listed(
+        text,
+        bad,
+        (H::SanbaoSystem, "sanbao_system", &format!("must be one of {}", names(&SYSTEMS))),
+        |raw| named(&SYSTEMS, raw),
+    );
+    let serious_safety = listed(text, bad, (H::SeriousSafety, "yes_no", "must be 是 or 否"), yes_no);
+    let replacement = listed(
+        text,
+        bad,
+        (H::Replacement, "replacement", "must be 总成 (assembly) or 主要零部件 (main_part)"),
+        |raw| named(&REPLACEMENTS, raw),
+    );
+    let early_failure = listed(
+        text,
+        bad,
+        (H::EarlyFailure, "early_failure", &format!("must be one of {}", names(&EARLY_FAILURES))),
+        |raw| named(&EARLY_FAILURES, raw),
+    );
     let Some(system) = system else {
-        for c in [H::SeriousSafety, H::Replacement, H::EarlyFailure] {
-            if text(c).is_some() && text(H::SanbaoSystem).is_none() {
-                bad(H::SanbaoSystem, "required", "the 三包 system is required when the line has a 三包 tag");
-                break;
-            }
+        let tagged =
+            [H::SeriousSafety, H::Replacement, H::EarlyFailure].into_iter().any(|c| text(c).is_some());
+        if tagged && text(H::SanbaoSystem).is_none() {
+            bad(H::SanbaoSystem, "required", "the 三包 system is required when the line has a 三包 tag");
         }
         return None;
     };
