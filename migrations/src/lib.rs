@@ -31,6 +31,7 @@ mod m20261207_000022_workshop;
 mod m20261207_000023_sanbao;
 mod m20261207_000024_credit_accounts;
 mod m20261207_000025_imports;
+mod m20261208_000026_car_orders_by_status;
 
 /// Every migration, in order.
 pub struct Migrator;
@@ -64,6 +65,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000023_sanbao::Migration),
             Box::new(m20261207_000024_credit_accounts::Migration),
             Box::new(m20261207_000025_imports::Migration),
+            Box::new(m20261208_000026_car_orders_by_status::Migration),
         ]
     }
 }

@@ -171,7 +171,7 @@ impl WorkOrderService {
             };
             next.settle(parties, format!("{store}-JS-{}-{NUMBER_SLOT}", today.year()), &payment)?;
             if super::sanbao::sanbao_touched(&current, &next) {
-                next.sanbao = super::sanbao::standing_of(core, &shop, &next, &vehicle).await?;
+                next.sanbao = super::sanbao::standing_of(core, &shop, &next, &vehicle, now).await?;
             }
             next.version = current.version + 1;
             next.updated_at = now;

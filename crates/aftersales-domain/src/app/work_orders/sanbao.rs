@@ -6,8 +6,23 @@ use super::*;
 use crate::model::work_order::{SanbaoStanding, sanbao_standing};
 
 /// Every order of the car with `vin` in the store, by the VIN index.
-pub(crate) async fn car_orders(core: &Core, store: &StoreCode, vin: &Vin) -> Result<Vec<WorkOrder>> {
-    let filter = WorkOrderFilter { vin: Some(vin.to_string()), ..WorkOrderFilter::default() };
+async fn car_orders(core: &Core, store: &StoreCode, vin: &Vin) -> Result<Vec<WorkOrder>> {
+    orders_of_car(core, store, vin, None).await
+}
+
+/// The car's delivered orders, the only ones whose warranty a new visit may be a comeback under
+/// (WO-9): a car with many orders still open is not read whole at every opening.
+pub(crate) async fn delivered_orders(core: &Core, store: &StoreCode, vin: &Vin) -> Result<Vec<WorkOrder>> {
+    orders_of_car(core, store, vin, Some(WorkOrderStatus::Delivered)).await
+}
+
+async fn orders_of_car(
+    core: &Core,
+    store: &StoreCode,
+    vin: &Vin,
+    status: Option<WorkOrderStatus>,
+) -> Result<Vec<WorkOrder>> {
+    let filter = WorkOrderFilter { vin: Some(vin.to_string()), status, ..WorkOrderFilter::default() };
     let filter = &filter;
     all_pages(|page| async move { core.repo.list_work_orders(store, filter, &page).await }).await
 }
@@ -32,14 +47,15 @@ pub(crate) fn standing_among(
     Some(sanbao_standing(purchase, shop.workshop.periods, &all, at))
 }
 
-/// [`standing_among`], reading the car's orders; a car past both periods is answered without.
+/// [`standing_among`] as of `now`, reading the car's orders; a car without a purchase date or
+/// past both periods is answered without reading them.
 pub(crate) async fn standing_of(
     core: &Core,
     shop: &Store,
     order: &WorkOrder,
     vehicle: &Vehicle,
+    now: DateTime<Utc>,
 ) -> Result<Option<SanbaoStanding>> {
-    let now = core.now();
     let alone = standing_among(shop, now, order, vehicle, &[]);
     if alone.as_ref().is_none_or(|s| !s.in_warranty && !s.in_sanbao) {
         return Ok(alone);
