@@ -25,7 +25,7 @@ grpc=127.0.0.1:15180
 # The same build with request spans and metrics off, for their cost.
 bare_http=127.0.0.1:18181
 cleanup() {
-  kill "${pid:-0}" "${bare_pid:-0}" 2>/dev/null || true
+  kill "${pid:-0}" "${bare_pid:-0}" "${floor_pid:-0}" 2>/dev/null || true
   wait "${pid:-0}" "${bare_pid:-0}" 2>/dev/null || true
   psql "$pg/postgres" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
   rm -rf "$work"
@@ -34,6 +34,10 @@ trap cleanup EXIT
 
 cargo build --release -q --bin aftersales
 bin=target/release/aftersales
+# The floor: one prepared read behind the thinnest HTTP server, no auth, no parsing, no TLS.
+cargo build --release -q --manifest-path tests/bench-floor/Cargo.toml --target-dir target/bench-floor
+floor_bin=target/bench-floor/release/aftersales-bench-floor
+floor_http=127.0.0.1:18182
 createdb -h 127.0.0.1 -U postgres "$db"
 # Spans enabled at info, as in production; the exporter stays unset.
 export AFTERSALES_DATABASE_URL="$pg/$db" AFTERSALES_LOG=info
@@ -90,6 +94,24 @@ INSERT INTO bench_b (store, doc) VALUES ('G0001', repeat('x', 200));
 INSERT INTO bench_c (store, doc) VALUES ('G0001', repeat('x', 200));
 COMMIT;
 EOF
+# The database's own share of a customer create, one transaction each: the statements the server
+# sends for one file (CF-1 search terms, the audit entry, EV-1's per-store sequence and event).
+cat >"$work/customer_create.sql" <<'EOF'
+\set n random(1, 99999999)
+BEGIN;
+INSERT INTO customers (id, store, name, phone, marketing_consent, credit_account, version, created_at, updated_at)
+  VALUES (gen_random_uuid(), 'G0001', '压测新客户', '139' || lpad(:n::text, 8, '0'), false, false, 1, now(), now());
+INSERT INTO customer_search (store, term, customer_id, source) SELECT 'G0001', t || :n, c, c
+  FROM (SELECT gen_random_uuid() c) x, unnest(ARRAY['0001', '139000', '压', '测', '新', '客', '户', '压测', '测新', '新客', '客户', '压测新']) t;
+INSERT INTO audit_events (id, store, actor, action, resource_type, resource_id, changed_fields, occurred_at)
+  VALUES (gen_random_uuid(), 'G0001', 'adv-1', 'customer.create', 'customer', gen_random_uuid()::text, '[]', now());
+INSERT INTO counters (store, name, value) VALUES ('G0001', 'events', 1)
+  ON CONFLICT (store, name) DO UPDATE SET value = counters.value + 1 RETURNING value;
+INSERT INTO events (id, store, sequence, event_type, resource_type, resource_id, resource_etag, occurred_at, actor, data)
+  VALUES (gen_random_uuid(), 'G0001', (SELECT value FROM counters WHERE store = 'G0001' AND name = 'events'),
+          'customer.created', 'customer', gen_random_uuid()::text, 'v1', now(), 'adv-1', '{}');
+COMMIT;
+EOF
 # The gRPC request: GetWorkOrderRequest{store, work_order_id} in a gRPC frame.
 python3 - "$order" >"$work/get.grpc" <<'EOF'
 import struct, sys
@@ -130,9 +152,15 @@ for round in $(seq 1 "$rounds"); do
     record "pg_select_$c" "$(pg_rate $c "$work/select.sql")"
     record "get_$c" "$(wrk_rate $c -H "Authorization: Bearer $adv" "$api/work-orders/$order")"
     record "get_bare_$c" "$(wrk_rate $c -H "Authorization: Bearer $adv" "http://$bare_http/v1/stores/G0001/work-orders/$order")"
+    # Started per round: its connections would crowd out pgbench's 64 in the write rounds.
+    "$floor_bin" "$pg/$db" "$order" "$floor_http" 4 & floor_pid=$!
+    for _ in $(seq 1 50); do curl -sf -o /dev/null "http://$floor_http/" && break; sleep 0.1; done
+    record "get_floor_$c" "$(wrk_rate $c "http://$floor_http/")"
+    kill "$floor_pid"; wait "$floor_pid" 2>/dev/null || true
   done
   for c in 16 64; do
     record "pg_insert3_$c" "$(pg_rate $c "$work/insert3.sql")"
+    record "pg_customer_$c" "$(pg_rate $c "$work/customer_create.sql")"
     record "post_order_$c" "$(wrk_rate $c -s "$work/order.lua" "$api/work-orders")"
     record "post_customer_$c" "$(wrk_rate $c -s "$work/customer.lua" "$api/customers")"
   done
@@ -164,6 +192,9 @@ rows = [
     ("POST customer, 64 clients", col("post_customer_64"), "pgbench 3-insert transaction", col("pg_insert3_64")),
     ("gRPC GetWorkOrder (h2load, 16)", col("grpc_h2"), "REST GET same order (h2load, 16)", col("rest_h2")),
     ("GET work order, spans and metrics on, 16", col("get_16"), "same build, both off", col("get_bare_16")),
+    ("floor: bare HTTP + one pipelined read, 16", col("get_floor_16"), "pgbench prepared PK select", col("pg_select_16")),
+    ("pgbench: a customer create's statements, 16", col("pg_customer_16"), "pgbench 3-insert transaction", col("pg_insert3_16")),
+    ("pgbench: a customer create's statements, 64", col("pg_customer_64"), "pgbench 3-insert transaction", col("pg_insert3_64")),
 ]
 print("| measure | per s | baseline | per s | ratio |\n|---|---|---|---|---|")
 for name, v, base, b in rows:
