@@ -44,6 +44,13 @@ async fn the_openapi_document_lists_every_route_with_auth_and_error_answers() {
     for status in ["201", "400", "401", "403", "404", "409", "422"] {
         assert!(create["responses"].get(status).is_some(), "create customer documents {status}");
     }
+    // Error answers are shared under components/responses, each a problem+json body.
+    let conflict = create["responses"]["409"]["$ref"].as_str().unwrap_or_default();
+    let answer = doc.body.pointer(conflict.trim_start_matches('#')).cloned().unwrap_or_default();
+    assert_eq!(
+        answer["content"]["application/problem+json"]["schema"]["$ref"], "#/components/schemas/Problem",
+        "409 answer {conflict}"
+    );
     assert!(doc.body["components"]["schemas"]["CreateCustomer"]["properties"]["phone"].is_object());
     // Every reference resolves: a client generator or fuzzer must never meet a dangling $ref.
     fn refs(v: &Value, out: &mut Vec<String>) {
@@ -64,8 +71,9 @@ async fn the_openapi_document_lists_every_route_with_auth_and_error_answers() {
     refs(&doc.body, &mut all);
     assert!(all.len() > 50);
     for reference in all {
-        let name = reference.trim_start_matches("#/components/schemas/");
-        assert!(doc.body["components"]["schemas"].get(name).is_some(), "dangling reference {reference}");
+        let target = reference.strip_prefix("#/components/").map(|r| format!("/components/{r}"));
+        let found = target.and_then(|pointer| doc.body.pointer(&pointer));
+        assert!(found.is_some_and(Value::is_object), "dangling reference {reference}");
     }
 
     let docs = app.http.get(format!("{}/docs/", app.base)).send().await.unwrap();

@@ -88,6 +88,11 @@ const ERROR_ANSWERS: &[(&str, &str)] = &[
     ("503", "Database unavailable"),
 ];
 
+/// The name under `components/responses` of the error answer with `status`.
+fn error_answer(status: &str) -> String {
+    format!("Error{status}")
+}
+
 impl Modify for ApiConventions {
     fn modify(&self, openapi: &mut OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
@@ -97,13 +102,16 @@ impl Modify for ApiConventions {
                 HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build(),
             ),
         );
-        let problem = |description: &str| {
+        // Each error answer is written once under `components/responses` and referenced from every
+        // operation: inline, the document held a copy per operation and answer (about 1,800).
+        for (status, description) in ERROR_ANSWERS {
             let schema = RefOr::Ref(utoipa::openapi::Ref::from_schema_name(Problem::name()));
-            ResponseBuilder::new()
-                .description(description)
+            let answer = ResponseBuilder::new()
+                .description(*description)
                 .content("application/problem+json", ContentBuilder::new().schema(Some(schema)).build())
-                .build()
-        };
+                .build();
+            components.responses.insert(error_answer(status), RefOr::T(answer));
+        }
         for item in openapi.paths.paths.values_mut() {
             for op in [&mut item.get, &mut item.post, &mut item.patch, &mut item.put, &mut item.delete]
                 .into_iter()
@@ -116,11 +124,10 @@ impl Modify for ApiConventions {
                 if !public {
                     op.security = Some(vec![SecurityRequirement::new("bearer", Vec::<String>::new())]);
                 }
-                for (status, description) in ERROR_ANSWERS {
-                    op.responses
-                        .responses
-                        .entry((*status).to_string())
-                        .or_insert_with(|| RefOr::T(problem(description)));
+                for (status, _) in ERROR_ANSWERS {
+                    op.responses.responses.entry((*status).to_string()).or_insert_with(|| {
+                        RefOr::Ref(utoipa::openapi::Ref::from_response_name(error_answer(status)))
+                    });
                 }
             }
         }
