@@ -18,7 +18,13 @@ const PERIOD_PATTERN: &str = r"^(20[0-9]{2}|2100)(-(0[1-9]|1[0-2]))?$";
 /// Applies the conventions; a document that does not round-trip is returned unchanged.
 pub fn tighten(api: OpenApi) -> OpenApi {
     let Ok(mut doc) = serde_json::to_value(&api) else { return api };
-    let request_only = request_only_schemas(&doc);
+    tighten_document(&mut doc);
+    serde_json::from_value(doc).unwrap_or(api)
+}
+
+/// The conventions applied to the document as JSON.
+pub(crate) fn tighten_document(doc: &mut Value) {
+    let request_only = request_only_schemas(doc);
     if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
         for item in paths.values_mut() {
             for op in item.as_object_mut().into_iter().flat_map(|o| o.values_mut()) {
@@ -52,7 +58,6 @@ pub fn tighten(api: OpenApi) -> OpenApi {
         }
     }
     doc["webhooks"] = webhooks();
-    serde_json::from_value(doc).unwrap_or(api)
 }
 
 /// The OpenAPI 3.1 `webhooks` section: every event type of the catalogue, as a delivery POSTs it.

@@ -154,12 +154,23 @@ pub fn routes() -> (Router<AppState>, OpenApi) {
         .split_for_parts();
     // Applied after the merge: the derive's own modifiers run before any route is known.
     ApiConventions.modify(&mut api);
-    (router, contract::tighten(api))
+    (router, api)
 }
 
 /// Returns the OpenAPI document (for `aftersales openapi` and tests).
 pub fn openapi() -> OpenApi {
-    routes().1
+    contract::tighten(routes().1)
+}
+
+/// The OpenAPI document as the server serves it: JSON written once at startup. The document is
+/// built, tightened as JSON and dropped here, so the server never holds it as a structure beside
+/// its text (that copy and a second round trip were the process's high-water mark).
+fn openapi_json(api: OpenApi) -> axum::body::Bytes {
+    // Serializing a generated document cannot fail (its map keys are strings); `null` would show it.
+    let mut doc = serde_json::to_value(&api).unwrap_or_default();
+    drop(api);
+    contract::tighten_document(&mut doc);
+    axum::body::Bytes::from(doc.to_string())
 }
 
 /// Builds the complete REST application: routes, docs, and the middleware every answer needs
@@ -167,8 +178,14 @@ pub fn openapi() -> OpenApi {
 /// metrics are the server's: it wraps both fronts in the same layers.
 pub fn app(state: AppState) -> Router {
     let (router, api) = routes();
+    let document = openapi_json(api);
+    let served = move || {
+        let document = document.clone();
+        async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], document) }
+    };
     router
-        .merge(SwaggerUi::new("/docs").url("/openapi.json", api))
+        .route("/openapi.json", axum::routing::get(served))
+        .merge(SwaggerUi::new("/docs").config(utoipa_swagger_ui::Config::from("/openapi.json")))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
