@@ -134,8 +134,9 @@ impl Modify for ApiConventions {
     }
 }
 
-/// Builds the routes and the OpenAPI document that describes them.
-pub fn routes() -> (Router<AppState>, OpenApi) {
+/// Builds the routes and the OpenAPI document that describes them, before the contract's
+/// conventions ([`contract::tighten`]) are applied.
+fn routes() -> (Router<AppState>, OpenApi) {
     let (router, mut api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(routes::ops::router())
         .merge(routes::stores::router())
