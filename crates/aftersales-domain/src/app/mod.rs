@@ -15,6 +15,7 @@ mod events;
 mod exports;
 mod follow_ups;
 mod import_history;
+mod import_jobs;
 mod imports;
 mod messages;
 mod stores;
@@ -52,9 +53,8 @@ pub use follow_ups::{
     CloseUnreachable, FollowUpService, ReassignTasks, Reassignment, RecordContact, WorklistItem,
 };
 pub use follow_ups::{CreateCampaign, RecordVisit, SendLetter};
-pub use imports::{
-    ImportBatch, ImportCarry, ImportUpload, MAX_UPLOAD, OnDuplicate, PreparedBatch, ReceivedSheet,
-};
+pub use import_jobs::{ImportUpload, MAX_UPLOAD, OnDuplicate, ReceivedSheet};
+pub use imports::{ImportBatch, ImportCarry, PreparedBatch};
 pub use messages::{ConsentBalance, MessageService};
 pub use stores::StoreService;
 pub use summaries::{StoreFigures, SubmitSummary, SummaryService, SummaryView};
