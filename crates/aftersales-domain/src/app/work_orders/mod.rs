@@ -128,10 +128,10 @@ pub(crate) async fn open_order(
     let (moved, reading) = vehicle.read_odometer("intake_mileage_km", &intake, &who.sub, now)?;
     // At reception the advisor sees the earlier order still under warranty the car may be back
     // for (WO-9), and what its earlier repairs give its owner (三包).
-    let delivered = sanbao::delivered_orders(core, store, &vehicle.vin).await?;
+    let (earlier, standing) = sanbao::at_opening(core, shop, &order, &moved, now).await?;
     let mut order = order;
-    order.suggest_comeback(&delivered, today);
-    order.sanbao = sanbao::standing_of(core, shop, &order, &moved, now).await?;
+    order.suggest_comeback(&earlier, today);
+    order.sanbao = standing;
     let mut ops = vec![Op::InsertWorkOrder(Box::new(order.clone())), Op::InsertOdometer(reading)];
     if moved.mileage_km != vehicle.mileage_km {
         ops.push(Op::UpdateVehicle { vehicle: moved, before: Box::new(vehicle.clone()) });

@@ -5,18 +5,8 @@
 use super::*;
 use crate::model::work_order::{SanbaoStanding, sanbao_standing};
 
-/// Every order of the car with `vin` in the store, by the VIN index.
-async fn car_orders(core: &Core, store: &StoreCode, vin: &Vin) -> Result<Vec<WorkOrder>> {
-    orders_of_car(core, store, vin, None).await
-}
-
-/// The car's delivered orders, the only ones whose warranty a new visit may be a comeback under
-/// (WO-9): a car with many orders still open is not read whole at every opening.
-pub(crate) async fn delivered_orders(core: &Core, store: &StoreCode, vin: &Vin) -> Result<Vec<WorkOrder>> {
-    orders_of_car(core, store, vin, Some(WorkOrderStatus::Delivered)).await
-}
-
-async fn orders_of_car(
+/// The car's orders in the store by the VIN index: all of them, or those in `status`.
+async fn car_orders(
     core: &Core,
     store: &StoreCode,
     vin: &Vin,
@@ -47,6 +37,12 @@ pub(crate) fn standing_among(
     Some(sanbao_standing(purchase, shop.workshop.periods, &all, at))
 }
 
+/// Whether the car's orders count toward `alone` (its standing without them): only for a car with
+/// a purchase date still inside a period.
+fn counts_orders(alone: Option<&SanbaoStanding>) -> bool {
+    alone.is_some_and(|s| s.in_warranty || s.in_sanbao)
+}
+
 /// [`standing_among`] as of `now`, reading the car's orders; a car without a purchase date or
 /// past both periods is answered without reading them.
 pub(crate) async fn standing_of(
@@ -57,11 +53,32 @@ pub(crate) async fn standing_of(
     now: DateTime<Utc>,
 ) -> Result<Option<SanbaoStanding>> {
     let alone = standing_among(shop, now, order, vehicle, &[]);
-    if alone.as_ref().is_none_or(|s| !s.in_warranty && !s.in_sanbao) {
+    if !counts_orders(alone.as_ref()) {
         return Ok(alone);
     }
-    let orders = car_orders(core, &shop.code, &order.vin).await?;
+    let orders = car_orders(core, &shop.code, &order.vin, None).await?;
     Ok(standing_among(shop, now, order, vehicle, &orders))
+}
+
+/// What opening `order` needs of the car's earlier orders, read once: those a comeback may be
+/// under (WO-9) and the car's 三包 standing. Every order of the car is read only when the standing
+/// counts them; otherwise only the delivered ones, the only ones with a warranty, so a car with
+/// many orders still open is not read whole at every opening.
+pub(crate) async fn at_opening(
+    core: &Core,
+    shop: &Store,
+    order: &WorkOrder,
+    vehicle: &Vehicle,
+    now: DateTime<Utc>,
+) -> Result<(Vec<WorkOrder>, Option<SanbaoStanding>)> {
+    let alone = standing_among(shop, now, order, vehicle, &[]);
+    if !counts_orders(alone.as_ref()) {
+        let delivered = car_orders(core, &shop.code, &order.vin, Some(WorkOrderStatus::Delivered)).await?;
+        return Ok((delivered, alone));
+    }
+    let orders = car_orders(core, &shop.code, &order.vin, None).await?;
+    let standing = standing_among(shop, now, order, vehicle, &orders);
+    Ok((orders, standing))
 }
 
 /// Whether a step changed what the 三包 counts of an order: its quality repairs, or the standing
